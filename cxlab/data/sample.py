@@ -1,0 +1,516 @@
+"""Seeded synthetic data for every cxlab table, with planted, documented effects.
+
+The sample is the embedded default data: five client organizations of different sizes and
+maturity over eight quarters. Effects are planted so that reports show real findings and tests
+can check that each analysis recovers them; ``PLANTED_EFFECTS`` lists them, and the site's
+methods page repeats them (a test keeps the two in step).
+
+The customer-side latent satisfaction of a response is::
+
+    L = mu_client + ENGAGEMENT_EFFECT * (team engagement last quarter - client mean)
+        + WAIT_EFFECT * log2(1 + wait minutes) + employee skill + N(0, 1)
+
+and NPS, CSAT and CES are cut from ``L`` (see ``_scores``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cxlab import periods
+from cxlab.data.schema import EX_ITEMS
+
+FIRST_QUARTER, LAST_QUARTER = "2024Q4", "2026Q3"
+#: The sample's as-of date: nothing in it happens later.
+AS_OF = pd.Timestamp("2026-09-30")
+DEFAULT_SEED = 20261122
+
+ENGAGEMENT_EFFECT = 0.6
+WAIT_EFFECT = -0.35
+SKILL_SD = 0.35
+CALLS_PER_DAY_FCR_LOGIT = -0.8
+CALLS_PER_DAY_HANDLE_FACTOR = 0.7
+ACQUISITION_ONLY_RENEWAL_DROP = 0.12
+PRAISE_SHARE = 0.35
+
+
+@dataclass(frozen=True)
+class PlantedEffect:
+    """An effect built into the sample data that an analysis should recover."""
+
+    key: str
+    description: str
+    size: str
+
+
+PLANTED_EFFECTS = (
+    PlantedEffect(
+        "engagement_to_next_quarter_nps",
+        "A team's mean engagement (mean of the five Likert items) in one quarter raises the "
+        "customer satisfaction latent of the responses its members serve in the next quarter.",
+        f"+{ENGAGEMENT_EFFECT} latent SD per engagement point",
+    ),
+    PlantedEffect(
+        "wait_lowers_csat",
+        "Longer waits lower satisfaction (CSAT, NPS and CES all follow the latent).",
+        f"{WAIT_EFFECT} latent SD per doubling of (1 + wait minutes)",
+    ),
+    PlantedEffect(
+        "calls_per_day_raises_repeats",
+        "Where Support is paid on calls per day, agents rush: first-contact resolution falls "
+        "and repeat contacts within 7 days rise; handle time shrinks.",
+        f"{CALLS_PER_DAY_FCR_LOGIT} on the log-odds of first-contact resolution; "
+        f"handle time x{CALLS_PER_DAY_HANDLE_FACTOR}",
+    ),
+    PlantedEffect(
+        "acquisition_only_sales_lose_renewals",
+        "Where Sales is paid on new accounts and not on renewals, fewer accounts renew.",
+        f"-{ACQUISITION_ONLY_RENEWAL_DROP} on the renewal probability",
+    ),
+    PlantedEffect(
+        "named_praise",
+        "Promoters served by an employee sometimes praise that employee by name in the comment.",
+        f"{PRAISE_SHARE:.0%} of commenting promoters with a known employee",
+    ),
+    PlantedEffect(
+        "employee_skill",
+        "Each employee has a true skill that shifts their customers' latent satisfaction and "
+        "their first-contact resolution; it is the 'true value' behind employee scorecards.",
+        f"skill ~ Normal(0, {SKILL_SD})",
+    ),
+    PlantedEffect(
+        "data_quality_faults",
+        "A few rows are broken on purpose so the data-quality section has something to show: "
+        "NPS exported on a 1-11 scale (value 11), duplicated response ids, interactions by "
+        "contractors missing from the roster.",
+        "about 0.3%, 0.1% and 0.2% of rows",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ClientProfile:
+    """How one sample client is built."""
+
+    slug: str
+    name: str
+    headcount: int
+    responses_per_quarter: int
+    maturity_level: int
+
+
+CLIENTS = (
+    ClientProfile("northwind", "Northwind Telecom", 180, 2400, 3),
+    ClientProfile("bluebird", "Bluebird Bank", 80, 1200, 1),
+    ClientProfile("cedar", "Cedar Health", 40, 500, 5),
+    ClientProfile("driftwood", "Driftwood Retail", 90, 1500, 2),
+    ClientProfile("evergreen", "Evergreen Software", 50, 700, 4),
+)
+
+#: department -> (role, share of headcount, people per team)
+DEPARTMENTS = {
+    "Support": ("Support agent", 0.42, 9),
+    "Success": ("Customer success manager", 0.16, 8),
+    "Sales": ("Account executive", 0.16, 8),
+    "Marketing": ("Marketing specialist", 0.08, 10),
+    "Operations": ("Logistics coordinator", 0.12, 10),
+    "HR": ("HR partner", 0.06, 10),
+}
+SERVICE_DEPARTMENTS = ("Support", "Success")
+
+#: maturity level -> department -> {metric: weight}
+INCENTIVE_PLANS = {
+    1: {"Support": {"calls_per_day": 0.6, "average_handle_time": 0.4},
+        "Success": {"tickets_closed": 1.0}, "Sales": {"new_accounts": 1.0},
+        "Marketing": {"campaigns_launched": 1.0}, "Operations": {"orders_shipped": 1.0},
+        "HR": {"time_to_hire": 1.0}},
+    2: {"Support": {"calls_per_day": 0.6, "csat": 0.4},
+        "Success": {"csat": 0.5, "tickets_closed": 0.5}, "Sales": {"new_accounts": 1.0},
+        "Marketing": {"campaigns_launched": 1.0}, "Operations": {"orders_shipped": 1.0},
+        "HR": {"time_to_hire": 1.0}},
+    3: {"Support": {"first_contact_resolution": 0.5, "csat": 0.5},
+        "Success": {"retention_rate": 0.6, "nps": 0.4},
+        "Sales": {"new_accounts": 0.6, "renewal_rate": 0.4},
+        "Marketing": {"campaigns_launched": 0.7, "positive_interactions": 0.3},
+        "Operations": {"order_error_rate": 0.5, "orders_shipped": 0.5},
+        "HR": {"time_to_hire": 1.0}},
+    4: {"Support": {"first_contact_resolution": 0.5, "csat": 0.3, "nps": 0.2},
+        "Success": {"retention_rate": 0.5, "nps": 0.5},
+        "Sales": {"renewal_rate": 0.5, "new_accounts": 0.3, "referral_rate": 0.2},
+        "Marketing": {"positive_interactions": 0.5, "comment_replies": 0.5},
+        "Operations": {"order_error_rate": 0.6, "proactive_resolutions": 0.4},
+        "HR": {"mentoring_hours": 0.5, "time_to_hire": 0.5}},
+    5: {"Support": {"first_contact_resolution": 0.4, "csat": 0.3, "nps": 0.3},
+        "Success": {"retention_rate": 0.4, "nps": 0.4, "cross_sell": 0.2},
+        "Sales": {"renewal_rate": 0.5, "referral_rate": 0.3, "new_accounts": 0.2},
+        "Marketing": {"positive_interactions": 0.4, "user_generated_content": 0.3,
+                      "comment_replies": 0.3},
+        "Operations": {"order_error_rate": 0.5, "proactive_resolutions": 0.5},
+        "HR": {"mentoring_hours": 0.6, "time_to_hire": 0.4}},
+}
+
+FIRST_NAMES = (
+    "Maria", "James", "Priya", "Liam", "Sofia", "Noah", "Aisha", "Lucas", "Zoë", "Mateo",
+    "Grace", "Omar", "Hannah", "Kenji", "Chloé", "Daniel", "Fatima", "Ethan", "Amara", "Leo",
+    "Nadia", "Samuel", "Ingrid", "Tomás", "Joy", "Ravi", "Elena", "Will", "Mei", "Hugo",
+    "Hope", "Yusuf", "Clara", "Felix", "Anya", "Diego", "Rose", "Marcus", "Lena", "Kofi",
+    "Isabel", "Arjun", "Olivia", "Björn", "Sara", "Jonas", "Carmen", "Dev", "Nina", "Rich",
+)
+SURNAMES = (
+    "García", "Smith", "Patel", "Müller", "Okafor", "Nguyen", "Rossi", "Kowalski", "Silva",
+    "Johnson", "Khan", "Andersson", "Dubois", "Tanaka", "O'Brien", "Haddad", "Novak", "Brown",
+    "Fernández", "Larsen", "Mensah", "Ivanova", "Costa", "Schmidt", "Lee", "Moreau", "Singh",
+    "Walker", "Jansen", "Popescu",
+)
+PRAISE = (
+    "{name} was brilliant and sorted everything in one call.",
+    "Huge thanks to {name}, who went above and beyond for me.",
+    "{name} explained it clearly and was so patient.",
+    "Really friendly service from {name} today.",
+    "{name} fixed it first time, easy to deal with.",
+)
+POSITIVE = (
+    "Quick and helpful, easy to deal with.", "They fixed it first time.",
+    "Great service, they know me and my account.", "Friendly staff and no waiting around.",
+    "Very smooth experience overall.",
+)
+NEUTRAL = (
+    "It was fine, nothing special.", "Took a while but got there.",
+    "OK service, the app could be clearer.", "Average experience.",
+)
+NEGATIVE = (
+    "I had to explain my problem three times.", "Waited far too long on hold.",
+    "Nobody called me back as promised.", "Still not fixed after two contacts.",
+    "The agent rushed me off the phone.",
+)
+PII_TAILS = (
+    " Reach me at sam.taylor@example.com.", " Call me back on +44 7700 900123.",
+    " My card 4111 1111 1111 1111 was charged twice.",
+)
+EX_COMMENTS = {
+    "positive": ("My manager shares customer feedback with us every week.",
+                 "I feel my work matters to customers.", "Good training and tools this quarter."),
+    "neutral": ("Workload is manageable but tools are slow.", "Some feedback gets acted on."),
+    "negative": ("The CRM does not show the customer's history.",
+                 "We are judged on call counts, not on helping people.",
+                 "Nobody acts on what we say in these surveys.", "I never hear how customers feel."),
+}
+
+
+def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Generate every table for all sample clients.
+
+    Args:
+        seed: Master seed; the same seed and scale give identical tables.
+        scale: Multiplies the number of responses and interactions (10 gives about 600,000
+            customer responses; headcount grows with the square root).
+
+    Returns:
+        ``(tables, truth)``: raw tables (before validation, with the planted faults) and the
+        planted true values (employee skill, team engagement, planted mentions).
+    """
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale!r}")
+    parts: dict[str, list[pd.DataFrame]] = {}
+    truth: dict[str, list[pd.DataFrame]] = {}
+    for index, profile in enumerate(CLIENTS):
+        rng = np.random.default_rng([seed, index])
+        tables, client_truth = _client(profile, rng, scale)
+        for name, frame in tables.items():
+            parts.setdefault(name, []).append(frame)
+        for name, frame in client_truth.items():
+            truth.setdefault(name, []).append(frame)
+    joined = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
+    return joined, {k: pd.concat(v, ignore_index=True) for k, v in truth.items()}
+
+
+def _client(p: ClientProfile, rng: np.random.Generator, scale: float):
+    quarters = periods.quarter_range(FIRST_QUARTER, LAST_QUARTER)
+    employees = _employees(p, rng, max(1.0, scale) ** 0.5)
+    teams = employees["team"].unique()
+    eng_mean = 2.9 + 0.25 * p.maturity_level
+    engagement = _engagement(rng, teams, ["lag", *quarters], eng_mean)
+    skill = pd.Series(rng.normal(0, SKILL_SD, len(employees)), index=employees["employee_id"])
+    plan = INCENTIVE_PLANS[p.maturity_level]
+    calls_incentive = "calls_per_day" in plan["Support"]
+    mu = -0.45 + 0.3 * p.maturity_level
+
+    inter, resp, eresp, mentions = [], [], [], []
+    for qi, quarter in enumerate(quarters):
+        start, end = periods.bounds(quarter)
+        active = employees[(employees.hired_on < end) &
+                           (employees.left_on.isna() | (employees.left_on >= start))]
+        n_resp = int(round(p.responses_per_quarter * scale * rng.uniform(0.9, 1.1)))
+        prev_eng = engagement[["lag", *quarters][qi]] - eng_mean
+        i_df = _interactions(p, rng, active, quarter, int(n_resp * 1.6), calls_incentive, skill)
+        r_df, m_df = _responses(p, rng, active, quarter, n_resp, i_df, skill, prev_eng, mu)
+        inter.append(i_df)
+        resp.append(r_df)
+        mentions.append(m_df)
+        eresp.append(_employee_responses(p, rng, active, quarter, engagement[quarter]))
+
+    tables = {
+        "employees": employees,
+        "interactions": pd.concat(inter, ignore_index=True),
+        "customer_responses": pd.concat(resp, ignore_index=True),
+        "employee_responses": pd.concat(eresp, ignore_index=True),
+        "accounts": _accounts(p, rng, employees, scale),
+        "incentive_plan": pd.DataFrame(
+            [{"client": p.slug, "department": d, "role": None, "metric": m, "weight": w}
+             for d, metrics in plan.items() for m, w in metrics.items()]),
+        "maturity_answers": _maturity_answers(p, rng),
+    }
+    _plant_faults(rng, tables)
+    eng_long = engagement.rename_axis("team").reset_index().melt(
+        id_vars="team", var_name="quarter", value_name="engagement")
+    eng_long["client"] = p.slug
+    truth = {
+        "employee_skill": pd.DataFrame({"client": p.slug, "employee_id": skill.index,
+                                        "skill": skill.to_numpy()}),
+        "team_engagement": eng_long,
+        "mentions": pd.concat(mentions, ignore_index=True),
+    }
+    return tables, truth
+
+
+def _employees(p: ClientProfile, rng, grow: float) -> pd.DataFrame:
+    rows, used = [], set()
+    headcount = int(round(p.headcount * grow))
+    for dept, (role, share, team_size) in DEPARTMENTS.items():
+        n_dept = max(2, int(round(headcount * share)))
+        n_teams = max(1, int(round(n_dept / team_size)))
+        for k in range(n_dept):
+            team = dept if n_teams == 1 else f"{dept} {k % n_teams + 1}"
+            while True:
+                name = f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"
+                if name not in used:
+                    used.add(name)
+                    break
+            rows.append({"department": dept, "team": team, "role": role, "display_name": name})
+    df = pd.DataFrame(rows)
+    df.insert(0, "employee_id", [f"{p.slug[:2].upper()}{i:05d}" for i in range(1, len(df) + 1)])
+    df.insert(1, "client", p.slug)
+    leads = df.groupby("team")["employee_id"].transform("first")
+    df["manager_id"] = leads.where(leads != df["employee_id"])
+    df.loc[df["employee_id"] == leads, "role"] = "Team lead"
+    days = rng.integers(0, 5 * 365, len(df))
+    df["hired_on"] = (AS_OF - pd.to_timedelta(days + 120, unit="D")).normalize()
+    leaving = rng.random(len(df)) < 0.06
+    left = AS_OF - pd.to_timedelta(rng.integers(0, 700, len(df)), unit="D")
+    df["left_on"] = pd.Series(left.normalize(), index=df.index).where(
+        leaving & (left > df["hired_on"]))
+    return df
+
+
+def _engagement(rng, teams, quarters, mean) -> pd.DataFrame:
+    base = rng.normal(0, 0.25, len(teams))
+    dev = np.zeros(len(teams))
+    cols = {}
+    for q in quarters:
+        dev = 0.5 * dev + rng.normal(0, 0.25, len(teams))
+        cols[q] = np.clip(mean + base + dev, 1.2, 4.8)
+    return pd.DataFrame(cols, index=teams)
+
+
+def _timestamps(rng, quarter: str, n: int) -> pd.Series:
+    start, end = periods.bounds(quarter)
+    end = min(end, AS_OF + pd.Timedelta(days=1))
+    seconds = rng.integers(0, int((end - start).total_seconds()), n)
+    return pd.Series(start + pd.to_timedelta(seconds, unit="s"))
+
+
+def _interactions(p, rng, active, quarter, n, calls_incentive, skill) -> pd.DataFrame:
+    staff = active[active.department.isin(SERVICE_DEPARTMENTS)]
+    weights = np.where(staff.department == "Support", 3.0, 1.0)
+    who = staff.iloc[rng.choice(len(staff), n, p=weights / weights.sum())]
+    is_support = (who.department == "Support").to_numpy()
+    channel = np.where(rng.random(n) < 0.6, "phone", "chat")
+    wait = rng.lognormal(np.log(np.where(channel == "phone", 100, 45)), 0.9)
+    rushed = is_support & calls_incentive
+    handle = rng.lognormal(np.log(380), 0.5, n) * np.where(rushed, CALLS_PER_DAY_HANDLE_FACTOR, 1)
+    u = skill.loc[who.employee_id].to_numpy()
+    logit = 1.1 + 1.5 * u + np.where(rushed, CALLS_PER_DAY_FCR_LOGIT, 0)
+    fcr = rng.random(n) < 1 / (1 + np.exp(-logit))
+    repeat = rng.random(n) < np.where(fcr, 0.05, 0.6)
+    ids = [f"{p.slug[:2].upper()}-I{quarter}-{i:06d}" for i in range(n)]
+    return pd.DataFrame({
+        "interaction_id": ids, "client": p.slug, "started_at": _timestamps(rng, quarter, n),
+        "customer_id": [f"C{x:06d}" for x in rng.integers(0, 20000 + n, n)],
+        "employee_id": who.employee_id.to_numpy(), "team": who.team.to_numpy(),
+        "channel": channel, "wait_seconds": wait.round(1), "handle_seconds": handle.round(1),
+        "is_resolved_first_contact": fcr, "is_repeat_within_7d": repeat,
+    })
+
+
+def _responses(p, rng, active, quarter, n, interactions, skill, prev_eng, mu):
+    n_service = min(int(n * 0.65), len(interactions))
+    surveyed = interactions.iloc[rng.choice(len(interactions), n_service, replace=False)]
+    emp = active.set_index("employee_id").loc[surveyed.employee_id]
+    wait_term = WAIT_EFFECT * np.log2(1 + surveyed.wait_seconds.to_numpy() / 60)
+    service = pd.DataFrame({
+        "channel": surveyed.channel.to_numpy(),
+        "journey_stage": np.where(emp.department == "Support", "support",
+                                  rng.choice(["onboarding", "usage", "renewal"], n_service)),
+        "department": emp.department.to_numpy(), "employee_id": surveyed.employee_id.to_numpy(),
+        "interaction_id": surveyed.interaction_id.to_numpy(),
+        "customer_id": surveyed.customer_id.to_numpy(),
+        "responded_on": (surveyed.started_at + pd.to_timedelta(rng.integers(0, 3, n_service),
+                                                               unit="D")).dt.normalize().to_numpy(),
+        "_team": emp.team.to_numpy(),
+        "_shift": wait_term + skill.loc[surveyed.employee_id].to_numpy(),
+        "_fcr": surveyed.is_resolved_first_contact.to_numpy(),
+    })
+    n_other = n - n_service
+    dept = rng.choice(["Sales", "Marketing", "Operations"], n_other, p=[0.4, 0.3, 0.3])
+    sales = active[active.department == "Sales"]
+    rep = sales.iloc[rng.integers(0, len(sales), n_other)]
+    team_of_dept = active.groupby("department")["team"].first()
+    other = pd.DataFrame({
+        "channel": np.where(dept == "Sales", "phone", rng.choice(["web", "app", "email", "store"],
+                                                                 n_other)),
+        "journey_stage": np.select([dept == "Sales", dept == "Marketing"],
+                                   ["purchase", "awareness"], "usage"),
+        "department": dept,
+        "employee_id": np.where(dept == "Sales", rep.employee_id.to_numpy(), None),
+        "interaction_id": None,
+        "customer_id": [f"C{x:06d}" for x in rng.integers(0, 20000 + n, n_other)],
+        "responded_on": _timestamps(rng, quarter, n_other).dt.normalize().to_numpy(),
+        "_team": np.where(dept == "Sales", rep.team.to_numpy(), team_of_dept.loc[dept].to_numpy()),
+        "_shift": np.where(dept == "Sales", skill.reindex(rep.employee_id).fillna(0).to_numpy(),
+                           0.0),
+        "_fcr": True,
+    })
+    df = pd.concat([service, other], ignore_index=True)
+    df["responded_on"] = pd.to_datetime(df["responded_on"]).clip(upper=AS_OF)
+    latent = mu + ENGAGEMENT_EFFECT * prev_eng.reindex(df["_team"]).to_numpy() + df["_shift"]
+    latent = latent + rng.normal(0, 1, len(df))
+    df["nps"], df["csat"], df["ces"] = _scores(rng, latent.to_numpy(), df["_fcr"].to_numpy())
+    names = active.set_index("employee_id")["display_name"]
+    df["comment"], mentioned = _comments(rng, df, names)
+    df.insert(0, "response_id", [f"{p.slug[:2].upper()}-R{quarter}-{i:06d}" for i in range(len(df))])
+    df.insert(1, "client", p.slug)
+    mentions = df.loc[mentioned, ["client", "response_id", "employee_id"]]
+    return df.drop(columns=["_team", "_shift", "_fcr"]), mentions
+
+
+def _scores(rng, latent, fcr):
+    n = len(latent)
+    nps = np.clip(np.round(7 + 1.8 * latent), 0, 10)
+    csat = 1 + np.searchsorted([-1.8, -0.9, -0.1, 0.9], latent + rng.normal(0, 0.6, n))
+    ease = 0.6 * latent + np.where(fcr, 0.4, -0.6) + rng.normal(0, 0.8, n)
+    ces = 1 + np.searchsorted([-2.0, -1.3, -0.6, 0.0, 0.6, 1.3], ease)
+    as_int = [pd.array(x, dtype="Int64") for x in (nps, csat, ces)]
+    for arr, p_missing in zip(as_int, (0.05, 0.12, 0.35), strict=True):
+        arr[rng.random(n) < p_missing] = pd.NA
+    return as_int
+
+
+def _comments(rng, df, names):
+    n = len(df)
+    has_comment = rng.random(n) < 0.45
+    comments = np.full(n, None, dtype=object)
+    mentioned = np.zeros(n, dtype=bool)
+    nps = df["nps"].fillna(7).to_numpy(dtype=float)
+    for i in np.flatnonzero(has_comment):
+        emp = df.at[i, "employee_id"]
+        if nps[i] >= 9 and emp is not None and rng.random() < PRAISE_SHARE:
+            full = names.get(emp, "")
+            shown = full if rng.random() < 0.3 else full.split(" ")[0]
+            text = rng.choice(PRAISE).format(name=shown)
+            mentioned[i] = True
+        else:
+            pool = POSITIVE if nps[i] >= 9 else NEUTRAL if nps[i] >= 7 else NEGATIVE
+            text = str(rng.choice(pool))
+        if rng.random() < 0.02:
+            text += str(rng.choice(PII_TAILS))
+        comments[i] = text
+    return comments, mentioned
+
+
+def _employee_responses(p, rng, active, quarter, team_engagement) -> pd.DataFrame:
+    """Pulse cadence follows maturity: quarterly from level 4, twice a year at 3, else yearly."""
+    q = int(quarter[-1])
+    level = p.maturity_level
+    if not (level >= 4 or (level == 3 and q in (2, 4)) or q == 4):
+        return pd.DataFrame(columns=["response_id", "client", "responded_on", "employee_id",
+                                     "team", "enps", *EX_ITEMS, "comment"])
+    takers = active[rng.random(len(active)) < 0.75]
+    n = len(takers)
+    eng = team_engagement.reindex(takers.team).to_numpy()
+    df = pd.DataFrame({"team": takers.team.to_numpy()})
+    df.insert(0, "response_id", [f"{p.slug[:2].upper()}-E{quarter}-{i:05d}" for i in range(n)])
+    df.insert(1, "client", p.slug)
+    start, _ = periods.bounds(quarter)
+    df.insert(2, "responded_on", min(start + pd.Timedelta(days=45), AS_OF))
+    anonymous = rng.random(n) < 0.3
+    df.insert(3, "employee_id", np.where(anonymous, None, takers.employee_id.to_numpy()))
+    personal = rng.normal(0, 0.45, n)
+    enps = np.clip(np.round(6.2 + 2.0 * (eng - 3.5) + 2.2 * personal + rng.normal(0, 1.2, n)),
+                   0, 10)
+    df["enps"] = pd.array(enps, dtype="Int64") if level >= 2 else pd.array([pd.NA] * n, "Int64")
+    for k, offset in zip(EX_ITEMS, (-0.2, 0.3, -0.3, -0.1, 0.0), strict=True):
+        df[k] = np.clip(np.round(eng + offset + personal + rng.normal(0, 0.6, n)), 1, 5).astype(int)
+    share = {1: 0.0, 2: 0.2, 3: 0.4}.get(level, 0.6)
+    mood = np.where(enps >= 9, "positive", np.where(enps >= 7, "neutral", "negative"))
+    df["comment"] = [str(rng.choice(EX_COMMENTS[m])) if rng.random() < share else None
+                     for m in mood]
+    return df
+
+
+def _accounts(p, rng, employees, scale) -> pd.DataFrame:
+    n = int(p.responses_per_quarter * 0.8 * scale)
+    acquired = (AS_OF - pd.to_timedelta(rng.integers(0, 3 * 365, n), unit="D")).normalize()
+    due = acquired + pd.DateOffset(years=1)
+    sales_plan = INCENTIVE_PLANS[p.maturity_level]["Sales"]
+    p_renew = 0.84 + 0.02 * p.maturity_level
+    if "renewal_rate" not in sales_plan:
+        p_renew -= ACQUISITION_ONLY_RENEWAL_DROP
+    is_due = due <= AS_OF
+    renewed = rng.random(n) < p_renew
+    sellers = employees.loc[employees.department == "Sales", "employee_id"].to_numpy()
+    return pd.DataFrame({
+        "account_id": [f"{p.slug[:2].upper()}-A{i:06d}" for i in range(n)], "client": p.slug,
+        "segment": rng.choice(["smb", "mid-market", "enterprise"], n, p=[0.6, 0.3, 0.1]),
+        "acquired_on": acquired, "renewal_due_on": due,
+        "is_renewed": pd.array(np.where(is_due, renewed, None), dtype="boolean"),
+        "is_churned": is_due & ~renewed,
+        "n_referrals": rng.poisson(0.2 + 0.1 * p.maturity_level, n),
+        "sales_owner_id": rng.choice(sellers, n),
+    })
+
+
+def _maturity_answers(p, rng) -> pd.DataFrame:
+    """Self-assessment answers (1-5 agreement) to each element's level statements.
+
+    Statements at or below the client's level are mostly agreed with, higher ones mostly not.
+    Driftwood (built at level 2) overstates itself by two levels, for the report to flag.
+    """
+    from cxlab.maturity import ELEMENTS
+
+    claimed = min(5, p.maturity_level + (2 if p.slug == "driftwood" else 0))
+    rows = []
+    for answered_on in (pd.Timestamp("2025-09-15"), pd.Timestamp("2026-09-15")):
+        for role in ("CX lead", "HR lead", "Support manager"):
+            for element in ELEMENTS:
+                for level in range(1, 6):
+                    agree = level <= claimed
+                    answer = int(np.clip(round((4.5 if agree else 1.8) + rng.normal(0, 0.5)), 1, 5))
+                    rows.append({"client": p.slug, "answered_on": answered_on,
+                                 "respondent_role": role, "question_id": f"{element}.l{level}",
+                                 "answer": answer})
+    return pd.DataFrame(rows)
+
+
+def _plant_faults(rng, tables: dict[str, pd.DataFrame]) -> None:
+    resp = tables["customer_responses"]
+    bad_scale = rng.random(len(resp)) < 0.003
+    resp["nps"] = resp["nps"].astype("Int64").mask(bad_scale, 11)
+    dup = np.flatnonzero(rng.random(len(resp)) < 0.001)
+    resp.loc[dup[dup > 0], "response_id"] = resp["response_id"].to_numpy()[dup[dup > 0] - 1]
+    inter = tables["interactions"]
+    contractor = rng.random(len(inter)) < 0.002
+    inter.loc[contractor, "employee_id"] = [
+        f"CONTRACTOR-{k}" for k in rng.integers(1, 9, contractor.sum())]

@@ -1,0 +1,210 @@
+"""Table schemas: every table cxlab reads, its columns, types and allowed values.
+
+Naming convention (written once, followed everywhere):
+    * ``*_id`` identifiers (text); ``client`` is the client's slug.
+    * ``*_on`` calendar dates, ``*_at`` timestamps.
+    * ``is_*`` booleans, ``n_*`` counts, units as suffixes (``wait_seconds``).
+    * Score columns carry the metric's name: ``nps`` 0-10, ``csat`` 1-5, ``ces`` 1-7,
+      ``enps`` 0-10, ``item_*`` Likert 1-5.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CHANNELS = ("phone", "chat", "email", "store", "web", "app")
+JOURNEY_STAGES = ("awareness", "purchase", "onboarding", "usage", "support", "renewal")
+SEGMENTS = ("smb", "mid-market", "enterprise")
+EX_ITEMS = {
+    "item_tools": "I have the tools and information to serve customers",
+    "item_impact": "I understand how my work affects customers",
+    "item_heard": "My feedback is heard and acted on",
+    "item_recognized": "Customer-centric work is recognized",
+    "item_training": "I have the training I need",
+}
+
+#: Metrics an incentive plan may reward, and whether each is a CX outcome.
+INCENTIVE_METRICS = {
+    "nps": "cx",
+    "csat": "cx",
+    "ces": "cx",
+    "first_contact_resolution": "cx",
+    "repeat_contact_rate": "cx",
+    "renewal_rate": "cx",
+    "retention_rate": "cx",
+    "referral_rate": "cx",
+    "cross_sell": "cx",
+    "positive_interactions": "cx",
+    "user_generated_content": "cx",
+    "comment_replies": "cx",
+    "order_error_rate": "cx",
+    "proactive_resolutions": "cx",
+    "mentoring_hours": "cx",
+    "calls_per_day": "activity",
+    "average_handle_time": "activity",
+    "tickets_closed": "activity",
+    "new_accounts": "activity",
+    "campaigns_launched": "activity",
+    "orders_shipped": "activity",
+    "utilization": "activity",
+    "time_to_hire": "activity",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table.
+
+    Attributes:
+        name: Column name.
+        dtype: ``"str"``, ``"int"``, ``"float"``, ``"bool"``, ``"date"`` or ``"datetime"``.
+        required: Whether a value must be present in every row.
+        low: Smallest allowed value (numbers only).
+        high: Largest allowed value (numbers only).
+        allowed: The allowed values (text only).
+        unique: Whether values must not repeat (identifiers).
+        description: What the column holds.
+    """
+
+    name: str
+    dtype: str
+    required: bool = True
+    low: float | None = None
+    high: float | None = None
+    allowed: tuple[str, ...] | None = None
+    unique: bool = False
+    description: str = ""
+
+    def expectation(self) -> str:
+        """Describe what a valid value looks like, for error messages."""
+        kind = {
+            "str": "text", "int": "a whole number", "float": "a number",
+            "bool": "true/false", "date": "a date (YYYY-MM-DD)",
+            "datetime": "a date and time (ISO 8601)",
+        }[self.dtype]
+        if self.low is not None and self.high is not None:
+            kind += f" from {self.low:g} to {self.high:g}"
+        elif self.low is not None:
+            kind += f" of at least {self.low:g}"
+        if self.allowed:
+            kind += f" among {', '.join(self.allowed)}"
+        return kind
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table's schema: its columns and a one-line description."""
+
+    name: str
+    description: str
+    columns: tuple[Column, ...]
+
+    @property
+    def column_names(self) -> list[str]:
+        """Names of the columns, in order."""
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name``."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(f"table {self.name!r} has no column {name!r}")
+
+
+def _c(name, dtype, required=True, **kw) -> Column:
+    return Column(name, dtype, required, **kw)
+
+
+_CLIENT = _c("client", "str", description="client slug")
+
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        Table("customer_responses", "one row per customer survey response", (
+            _c("response_id", "str", unique=True), _CLIENT,
+            _c("responded_on", "date"),
+            _c("customer_id", "str"),
+            _c("channel", "str", allowed=CHANNELS),
+            _c("journey_stage", "str", allowed=JOURNEY_STAGES),
+            _c("department", "str", description="department owning the touchpoint"),
+            _c("employee_id", "str", False, description="employee who served, if known"),
+            _c("interaction_id", "str", False, description="interaction surveyed, if known"),
+            _c("nps", "int", False, low=0, high=10, description="likelihood to recommend"),
+            _c("csat", "int", False, low=1, high=5, description="satisfaction"),
+            _c("ces", "int", False, low=1, high=7, description="ease, 7 = very easy"),
+            _c("comment", "str", False),
+        )),
+        Table("interactions", "one row per service interaction", (
+            _c("interaction_id", "str", unique=True), _CLIENT,
+            _c("started_at", "datetime"),
+            _c("customer_id", "str"),
+            _c("employee_id", "str"),
+            _c("team", "str"),
+            _c("channel", "str", allowed=CHANNELS),
+            _c("wait_seconds", "float", low=0),
+            _c("handle_seconds", "float", low=0),
+            _c("is_resolved_first_contact", "bool"),
+            _c("is_repeat_within_7d", "bool"),
+        )),
+        Table("accounts", "one row per customer account", (
+            _c("account_id", "str", unique=True), _CLIENT,
+            _c("segment", "str", allowed=SEGMENTS),
+            _c("acquired_on", "date"),
+            _c("renewal_due_on", "date", False),
+            _c("is_renewed", "bool", False, description="empty until the renewal falls due"),
+            _c("is_churned", "bool"),
+            _c("n_referrals", "int", low=0),
+            _c("sales_owner_id", "str", False),
+        )),
+        Table("employees", "one row per employee (the roster)", (
+            _c("employee_id", "str", unique=True), _CLIENT,
+            _c("display_name", "str"),
+            _c("team", "str"),
+            _c("department", "str"),
+            _c("role", "str"),
+            _c("manager_id", "str", False),
+            _c("hired_on", "date"),
+            _c("left_on", "date", False),
+        )),
+        Table("employee_responses", "one row per employee pulse or survey response", (
+            _c("response_id", "str", unique=True), _CLIENT,
+            _c("responded_on", "date"),
+            _c("employee_id", "str", False, description="empty when anonymous"),
+            _c("team", "str"),
+            _c("enps", "int", False, low=0, high=10),
+            *(_c(k, "int", False, low=1, high=5, description=v) for k, v in EX_ITEMS.items()),
+            _c("comment", "str", False, description="the 'why' behind the answers"),
+        )),
+        Table("incentive_plan", "metrics rewarded per department or role, with weights", (
+            _CLIENT,
+            _c("department", "str"),
+            _c("role", "str", False, description="empty: the whole department"),
+            _c("metric", "str", allowed=tuple(INCENTIVE_METRICS)),
+            _c("weight", "float", low=0, high=1),
+        )),
+        Table("maturity_answers", "answers to the maturity self-assessment questionnaire", (
+            _CLIENT,
+            _c("answered_on", "date"),
+            _c("respondent_role", "str"),
+            _c("question_id", "str"),
+            _c("answer", "int", low=1, high=5),
+        )),
+    )
+}
+
+#: (table, column) -> (referenced table, referenced column): ids that must exist in the roster.
+REFERENCES = {
+    ("interactions", "employee_id"): ("employees", "employee_id"),
+    ("customer_responses", "employee_id"): ("employees", "employee_id"),
+    ("employee_responses", "employee_id"): ("employees", "employee_id"),
+    ("accounts", "sales_owner_id"): ("employees", "employee_id"),
+}
+
+#: Columns whose dates may not lie after the data's as-of date.
+NOT_IN_FUTURE = {
+    "customer_responses": "responded_on",
+    "interactions": "started_at",
+    "employee_responses": "responded_on",
+    "accounts": "acquired_on",
+}

@@ -1,0 +1,229 @@
+"""Validate a raw table against its schema; keep every rejected row with its reason.
+
+Nothing is dropped silently: each input row ends up either in ``accepted`` (typed per the
+schema) or in ``rejected`` (as it came in, plus ``row``, ``reason`` and ``reason_code``).
+A missing required column is not a row problem, so it raises :class:`DataValidationError`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cxlab.data.schema import NOT_IN_FUTURE, REFERENCES, TABLES, Column, Table
+
+_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
+_FALSE = {"false", "f", "no", "n", "0", "0.0"}
+#: Examples of each rejection reason kept in the quality record.
+EXAMPLES_PER_REASON = 3
+
+
+class DataValidationError(ValueError):
+    """Input that cannot be used, with a message naming file, row, column, value and expectation."""
+
+
+@dataclass
+class ValidationResult:
+    """Outcome of validating one table from one source."""
+
+    table: str
+    source: str
+    accepted: pd.DataFrame
+    rejected: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        """Rows in the input: always accepted + rejected."""
+        return len(self.accepted) + len(self.rejected)
+
+    def summary(self) -> dict:
+        """A JSON-ready record: counts, counts by reason and a few examples of each."""
+        codes = Counter(self.rejected["reason_code"]) if len(self.rejected) else Counter()
+        examples: dict[str, list[str]] = {}
+        for code, reason in zip(self.rejected.get("reason_code", []),
+                                self.rejected.get("reason", []), strict=True):
+            bucket = examples.setdefault(code, [])
+            if len(bucket) < EXAMPLES_PER_REASON:
+                bucket.append(reason)
+        return {
+            "table": self.table,
+            "source": self.source,
+            "rows_read": self.rows_read,
+            "rows_accepted": len(self.accepted),
+            "rows_rejected": len(self.rejected),
+            "reasons": dict(codes.most_common()),
+            "examples": examples,
+            "notes": list(self.notes),
+        }
+
+
+def validate(
+    data: pd.DataFrame,
+    table: str | Table,
+    source: str = "<memory>",
+    as_of: pd.Timestamp | str | None = None,
+    known_ids: dict[tuple[str, str], set] | None = None,
+    on_error: str = "reject",
+) -> ValidationResult:
+    """Check ``data`` against the schema of ``table``.
+
+    Args:
+        data: The raw table. A ``_row`` column, if present, gives each row's number in the
+            source file; otherwise rows are numbered 1, 2, ... in order.
+        table: Table name (see ``cxlab.data.schema.TABLES``) or a :class:`Table`.
+        source: File or label named in messages.
+        as_of: Dates after this day are rejected as "in the future".
+        known_ids: ``{(table, column): ids}`` for reference checks, e.g. the roster's
+            employee ids under ``("employees", "employee_id")``.
+        on_error: ``"reject"`` keeps bad rows aside; ``"raise"`` raises on the first ones.
+
+    Returns:
+        A :class:`ValidationResult`.
+
+    Raises:
+        DataValidationError: A required column is missing, or ``on_error="raise"`` and some
+            row failed.
+    """
+    schema = TABLES[table] if isinstance(table, str) else table
+    rows = data["_row"].to_numpy() if "_row" in data else np.arange(1, len(data) + 1)
+    raw = data.drop(columns=["_row"], errors="ignore").reset_index(drop=True)
+    notes = _check_columns(raw, schema, source)
+
+    reasons: list[list[str]] = [[] for _ in range(len(raw))]
+    codes: list[list[str]] = [[] for _ in range(len(raw))]
+
+    def flag(mask: np.ndarray, col: str, code: str, describe) -> None:
+        for pos in np.flatnonzero(mask):
+            value = raw.at[pos, col] if col in raw else None
+            value = value.item() if isinstance(value, np.generic) else value
+            reasons[pos].append(f"{source}, row {rows[pos]}, column '{col}': {describe(value)}")
+            codes[pos].append(f"{col}: {code}")
+
+    typed = {}
+    for col in schema.columns:
+        if col.name not in raw:
+            typed[col.name] = _empty(col, len(raw))
+            continue
+        values, unparsable = _coerce(raw[col.name], col)
+        expect = col.expectation()
+        flag(unparsable, col.name, "wrong type", lambda v, e=expect: f"value {v!r}: expected {e}")
+        present = values.notna().to_numpy()
+        if col.required:
+            flag(~present & ~unparsable, col.name, "missing value",
+                 lambda v, e=expect: f"value is missing: expected {e}")
+        out = _out_of_range(values, col) & present
+        flag(out, col.name, "out of range", lambda v, e=expect: f"value {v!r}: expected {e}")
+        if col.unique:
+            dup = values.duplicated(keep="first").to_numpy() & present
+            flag(dup, col.name, "duplicate id",
+                 lambda v: f"value {v!r} repeats an earlier row's id: expected unique ids")
+        typed[col.name] = values
+
+    if as_of is not None and schema.name in NOT_IN_FUTURE:
+        col = NOT_IN_FUTURE[schema.name]
+        limit = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+        future = (typed[col] >= limit).fillna(False).to_numpy(dtype=bool)
+        flag(future, col, "date in the future",
+             lambda v: f"value {str(v)!r} is after the data's as-of date {pd.Timestamp(as_of).date()}")
+
+    for (tname, cname), ref in REFERENCES.items():
+        if tname != schema.name or not known_ids or ref not in known_ids:
+            continue
+        ids = typed[cname]
+        unknown = (ids.notna() & ~ids.isin(known_ids[ref])).to_numpy(dtype=bool)
+        flag(unknown, cname, f"not in {ref[0]}",
+             lambda v, r=ref: f"value {v!r} is not in {r[0]}.{r[1]}: expected a known id")
+
+    bad = np.array([bool(r) for r in reasons], dtype=bool)
+    accepted = pd.DataFrame(typed)[schema.column_names].loc[~bad].reset_index(drop=True)
+    rejected = raw.loc[bad].copy()
+    rejected.insert(0, "row", rows[bad])
+    rejected["reason"] = ["; ".join(r) for r, b in zip(reasons, bad, strict=True) if b]
+    rejected["reason_code"] = [c[0] for c, b in zip(codes, bad, strict=True) if b]
+    rejected = rejected.reset_index(drop=True)
+    if on_error == "raise" and len(rejected):
+        shown = "\n  ".join(rejected["reason"].head(5))
+        raise DataValidationError(
+            f"{source}: {len(rejected)} of {len(raw)} rows failed validation:\n  {shown}"
+        )
+    return ValidationResult(schema.name, source, accepted, rejected, notes)
+
+
+def _check_columns(raw: pd.DataFrame, schema: Table, source: str) -> list[str]:
+    missing = [c.name for c in schema.columns if c.required and c.name not in raw]
+    if missing:
+        raise DataValidationError(
+            f"{source}: table '{schema.name}' is missing required column(s) "
+            f"{', '.join(repr(m) for m in missing)}; expected columns {schema.column_names}, "
+            f"found {list(raw.columns)}"
+        )
+    notes = []
+    absent = [c.name for c in schema.columns if c.name not in raw]
+    if absent:
+        notes.append(f"optional column(s) absent, left empty: {', '.join(absent)}")
+    extra = [c for c in raw.columns if c not in schema.column_names]
+    if extra:
+        notes.append(f"column(s) not in the schema, ignored: {', '.join(map(str, extra))}")
+    return notes
+
+
+def _empty(col: Column, n: int) -> pd.Series:
+    return pd.Series([None] * n, dtype=_DTYPES[col.dtype])
+
+
+_DTYPES = {
+    "str": "string", "int": "Int64", "float": "Float64", "bool": "boolean",
+    "date": "datetime64[us]", "datetime": "datetime64[us]",
+}
+
+
+def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray]:
+    """Convert to the column's type; return the values and a mask of unparsable entries."""
+    was_present = series.notna().to_numpy()
+    if col.dtype == "str":
+        values = series.astype("string").str.strip().replace("", pd.NA)
+        return values, np.zeros(len(series), dtype=bool)
+    if col.dtype in ("int", "float"):
+        if pd.api.types.is_bool_dtype(series):
+            series = series.astype("Int64")
+        numbers = pd.to_numeric(series, errors="coerce").astype("Float64")
+        bad = was_present & numbers.isna().to_numpy()
+        if col.dtype == "int":
+            fractional = (numbers.notna() & (numbers != numbers.round())).fillna(False)
+            bad |= fractional.to_numpy(dtype=bool)
+            numbers = numbers.mask(fractional).round().astype("Int64")
+        return numbers, bad
+    if col.dtype == "bool":
+        if pd.api.types.is_bool_dtype(series):
+            return series.astype("boolean"), np.zeros(len(series), dtype=bool)
+        text = series.astype("string").str.strip().str.lower()
+        values = pd.Series(pd.NA, index=series.index, dtype="boolean")
+        values[text.isin(_TRUE).fillna(False)] = True
+        values[text.isin(_FALSE).fillna(False)] = False
+        return values, was_present & values.isna().to_numpy()
+    # dates and timestamps
+    if pd.api.types.is_datetime64_any_dtype(series):
+        values = series
+    else:
+        values = pd.to_datetime(series, errors="coerce", format="ISO8601")
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_localize(None)
+    values = values.astype("datetime64[us]")
+    if col.dtype == "date":
+        values = values.dt.normalize()
+    return values, was_present & values.isna().to_numpy()
+
+
+def _out_of_range(values: pd.Series, col: Column) -> np.ndarray:
+    mask = pd.Series(False, index=values.index)
+    if col.low is not None:
+        mask |= (values < col.low).fillna(False)
+    if col.high is not None:
+        mask |= (values > col.high).fillna(False)
+    if col.allowed is not None:
+        mask |= ~values.isin(col.allowed) & values.notna()
+    return mask.to_numpy(dtype=bool)

@@ -1,0 +1,524 @@
+"""Estimates with confidence intervals for CX and EX metrics.
+
+Every interval here is computed from sufficient statistics (counts, sums and sums of squares),
+so the scalar functions (``nps``, ``csat``, ...) and the grouped form (``grouped``) share one set
+of formulas, and a data engine only ever has to aggregate.
+
+Units:
+    * NPS and eNPS are in points, from -100 to 100.
+    * Shares (CSAT top-2-box, CES easy share, any rate) are proportions from 0 to 1.
+    * Means (CSAT mean, CES mean) are on the answer scale (1-5, 1-7).
+
+Missing answers (NaN/None) are excluded and counted in ``n_missing``; ``n`` is always the
+denominator actually used.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+NPS_METHODS = ("adjusted-wald", "wald", "bootstrap")
+#: Pseudo-counts added by the adjusted-Wald NPS interval (Rocks 2016).
+ADJUSTED_WALD_PSEUDO = {"promoters": 0.75, "passives": 1.5, "detractors": 0.75}
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """One estimate with its uncertainty.
+
+    Attributes:
+        metric: What was estimated, e.g. ``"nps"`` or ``"csat_top2"``.
+        value: The point estimate from the data as observed (never an adjusted estimate).
+        se: Standard error of ``value`` (plain Wald/analytic form).
+        ci: Confidence interval ``(low, high)`` computed by ``method``.
+        n: Number of valid responses used (the denominator).
+        method: How ``ci`` was computed.
+        confidence: Confidence level of ``ci``.
+        n_missing: Missing answers excluded before estimation.
+        kind: ``"nps"``, ``"proportion"`` or ``"mean"``; decides how two estimates compare.
+        stats: Sufficient statistics behind the estimate (counts or sums).
+    """
+
+    metric: str
+    value: float
+    se: float
+    ci: tuple[float, float]
+    n: int
+    method: str
+    confidence: float = 0.95
+    n_missing: int = 0
+    kind: str = "proportion"
+    stats: Mapping[str, float] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        low, high = self.ci
+        return (
+            f"{self.metric} = {self.value:.4g} "
+            f"({self.confidence:.0%} CI {low:.4g} to {high:.4g}; n={self.n}, {self.method})"
+        )
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A two-sample test of ``a.value - b.value``.
+
+    Attributes:
+        metric: The metric compared.
+        difference: ``a.value - b.value`` in the metric's unit.
+        ci: Confidence interval of the difference (unpooled standard error).
+        statistic: The z or t statistic of the test.
+        p_value: Two-sided p-value.
+        test: Name of the test used.
+        a: The first estimate.
+        b: The second estimate.
+    """
+
+    metric: str
+    difference: float
+    ci: tuple[float, float]
+    statistic: float
+    p_value: float
+    test: str
+    a: Estimate
+    b: Estimate
+
+
+# --------------------------------------------------------------------------------------------
+# Input handling
+
+
+def _as_numeric(values: Iterable, name: str) -> tuple[np.ndarray, int]:
+    """Return the non-missing values as floats and the count of missing ones."""
+    series = pd.Series(list(values) if not hasattr(values, "__len__") else values, dtype="object")
+    numeric = pd.to_numeric(series, errors="coerce")
+    bad = series.notna() & numeric.isna()
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValueError(
+            f"{name}: value {series.iloc[pos]!r} at position {pos} is not a number"
+        )
+    arr = numeric.to_numpy(dtype=float)
+    missing = np.isnan(arr)
+    return arr[~missing], int(missing.sum())
+
+
+def _check_scale(arr: np.ndarray, low: int, high: int, name: str, integer: bool = True) -> None:
+    """Raise a clear error for the first value outside ``low..high`` (or not whole)."""
+    off = (arr < low) | (arr > high)
+    if integer:
+        off |= arr != np.round(arr)
+    if off.any():
+        pos = int(np.flatnonzero(off)[0])
+        kind = "whole numbers" if integer else "values"
+        raise ValueError(
+            f"{name}: value {arr[pos]!r} (position {pos} among the non-missing answers) "
+            f"is outside the expected scale; expected {kind} from {low} to {high}"
+        )
+
+
+def _require_n(n: int, name: str) -> None:
+    if n == 0:
+        raise ValueError(f"{name}: no valid (non-missing) responses to estimate from")
+
+
+def _z(confidence: float) -> float:
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
+    return float(sps.norm.ppf(0.5 + confidence / 2))
+
+
+# --------------------------------------------------------------------------------------------
+# Vectorized interval formulas (arrays in, arrays out)
+
+
+def nps_interval(promoters, passives, detractors, method="adjusted-wald", confidence=0.95):
+    """NPS value, standard error and interval from counts; vectorized over arrays.
+
+    Args:
+        promoters: Count of 9-10 answers (array-like).
+        passives: Count of 7-8 answers.
+        detractors: Count of 0-6 answers.
+        method: ``"adjusted-wald"`` (default) or ``"wald"``.
+        confidence: Confidence level.
+
+    Returns:
+        Tuple of arrays ``(value, se, low, high)`` in points.
+    """
+    p_cnt, a_cnt, d_cnt = (np.asarray(x, dtype=float) for x in (promoters, passives, detractors))
+    n = p_cnt + a_cnt + d_cnt
+    z = _z(confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p, d = p_cnt / n, d_cnt / n
+        value = 100 * (p - d)
+        se = 100 * np.sqrt((p + d - (p - d) ** 2) / n)
+        if method == "wald":
+            centre, half = value, z * se
+        elif method == "adjusted-wald":
+            pa = ADJUSTED_WALD_PSEUDO
+            n_adj = n + sum(pa.values())
+            p_adj = (p_cnt + pa["promoters"]) / n_adj
+            d_adj = (d_cnt + pa["detractors"]) / n_adj
+            centre = 100 * (p_adj - d_adj)
+            half = z * 100 * np.sqrt((p_adj + d_adj - (p_adj - d_adj) ** 2) / n_adj)
+        else:
+            raise ValueError(f"NPS interval method {method!r} unknown; expected one of {NPS_METHODS}")
+    low = np.clip(centre - half, -100, 100)
+    high = np.clip(centre + half, -100, 100)
+    return value, se, low, high
+
+
+def wilson_interval(successes, n, confidence=0.95):
+    """Proportion, its standard error and the Wilson score interval; vectorized.
+
+    Returns:
+        Tuple of arrays ``(value, se, low, high)`` as proportions.
+    """
+    k, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
+    z = _z(confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = k / n
+        se = np.sqrt(p * (1 - p) / n)
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return p, se, np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def mean_interval(n, total, total_sq, confidence=0.95):
+    """Mean, standard error and Student-t interval from n, sum and sum of squares; vectorized.
+
+    With a single response the standard error is undefined; the interval is then the point
+    itself widened to nothing (``se`` is NaN) and callers should report n=1.
+
+    Returns:
+        Tuple of arrays ``(value, se, low, high)`` on the answer scale.
+    """
+    n, s, ss = (np.asarray(x, dtype=float) for x in (n, total, total_sq))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean = s / n
+        var = np.clip((ss - n * mean**2) / (n - 1), 0, None)
+        se = np.sqrt(var / n)
+        tcrit = sps.t.ppf(0.5 + confidence / 2, n - 1)
+        half = tcrit * se
+    return mean, se, mean - half, mean + half
+
+
+# --------------------------------------------------------------------------------------------
+# Scalar API
+
+
+def nps(
+    scores: Iterable,
+    method: str = "adjusted-wald",
+    confidence: float = 0.95,
+    n_boot: int = 4000,
+    seed: int | None = 0,
+    metric: str = "nps",
+) -> Estimate:
+    """Net Promoter Score in points with a confidence interval.
+
+    Promoters answer 9-10, detractors 0-6; NPS = 100 * (promoters - detractors) / n.
+    The default interval is the adjusted Wald of Rocks (2016): 0.75 promoters, 0.75 detractors
+    and 1.5 passives are added before the Wald formula. ``"bootstrap"`` resamples the
+    trinomial counts (percentile interval, ``n_boot`` draws, seeded for reproducibility).
+
+    Args:
+        scores: Answers on the 0-10 scale; missing values are excluded and counted.
+        method: ``"adjusted-wald"``, ``"wald"`` or ``"bootstrap"``.
+        confidence: Confidence level of the interval.
+        n_boot: Bootstrap draws (bootstrap only).
+        seed: Random seed (bootstrap only).
+        metric: Name recorded on the estimate (``"enps"`` for employees).
+
+    Returns:
+        An :class:`Estimate` in points.
+
+    Examples:
+        >>> est = nps([10] * 291 + [8] * 476 + [3] * 395, method="wald")
+        >>> round(est.value, 3), round(est.se, 3)
+        (-8.95, 2.239)
+    """
+    arr, n_missing = _as_numeric(scores, metric)
+    _check_scale(arr, 0, 10, metric)
+    counts = {
+        "promoters": int((arr >= 9).sum()),
+        "passives": int(((arr >= 7) & (arr <= 8)).sum()),
+        "detractors": int((arr <= 6).sum()),
+    }
+    return nps_from_counts(
+        **counts, method=method, confidence=confidence, n_boot=n_boot, seed=seed,
+        n_missing=n_missing, metric=metric,
+    )
+
+
+def nps_from_counts(
+    promoters: int,
+    passives: int,
+    detractors: int,
+    method: str = "adjusted-wald",
+    confidence: float = 0.95,
+    n_boot: int = 4000,
+    seed: int | None = 0,
+    n_missing: int = 0,
+    metric: str = "nps",
+) -> Estimate:
+    """NPS estimate from counts of promoters, passives and detractors (see :func:`nps`)."""
+    n = promoters + passives + detractors
+    _require_n(n, metric)
+    if method == "bootstrap":
+        value, se, _, _ = nps_interval(promoters, passives, detractors, "wald", confidence)
+        rng = np.random.default_rng(seed)
+        draws = rng.multinomial(n, np.array([promoters, passives, detractors]) / n, size=n_boot)
+        boot = 100 * (draws[:, 0] - draws[:, 2]) / n
+        _z(confidence)  # validates the level
+        alpha = (1 - confidence) / 2
+        low, high = np.quantile(boot, [alpha, 1 - alpha])
+        label = f"bootstrap percentile ({n_boot} draws, seed {seed})"
+    else:
+        value, se, low, high = nps_interval(promoters, passives, detractors, method, confidence)
+        label = method
+    return Estimate(
+        metric=metric, value=float(value), se=float(se), ci=(float(low), float(high)), n=n,
+        method=label, confidence=confidence, n_missing=n_missing, kind="nps",
+        stats={"promoters": promoters, "passives": passives, "detractors": detractors},
+    )
+
+
+def proportion(
+    successes: int, n: int, confidence: float = 0.95, n_missing: int = 0, metric: str = "rate"
+) -> Estimate:
+    """A proportion from counts with the Wilson score interval."""
+    _require_n(n, metric)
+    if not 0 <= successes <= n:
+        raise ValueError(f"{metric}: successes={successes} must be between 0 and n={n}")
+    value, se, low, high = wilson_interval(successes, n, confidence)
+    return Estimate(
+        metric=metric, value=float(value), se=float(se), ci=(float(low), float(high)), n=int(n),
+        method="wilson", confidence=confidence, n_missing=n_missing, kind="proportion",
+        stats={"successes": successes},
+    )
+
+
+def mean(
+    values: Iterable,
+    scale: tuple[int, int] | None = None,
+    confidence: float = 0.95,
+    metric: str = "mean",
+) -> Estimate:
+    """A mean with a Student-t interval; values outside ``scale`` raise a clear error."""
+    arr, n_missing = _as_numeric(values, metric)
+    if scale is not None:
+        _check_scale(arr, *scale, metric)
+    _require_n(arr.size, metric)
+    n, s, ss = arr.size, float(arr.sum()), float((arr**2).sum())
+    value, se, low, high = mean_interval(n, s, ss, confidence)
+    return Estimate(
+        metric=metric, value=float(value), se=float(se), ci=(float(low), float(high)), n=n,
+        method="t", confidence=confidence, n_missing=n_missing, kind="mean",
+        stats={"sum": s, "sum_sq": ss},
+    )
+
+
+def rate(flags: Iterable, confidence: float = 0.95, metric: str = "rate") -> Estimate:
+    """Share of true flags (booleans or 0/1) with a Wilson interval.
+
+    Use for retention, churn, renewal, referral, first-contact resolution and repeat contact.
+    """
+    arr, n_missing = _as_numeric(
+        (np.nan if v is None or v is pd.NA else float(v) for v in flags), metric
+    )
+    _check_scale(arr, 0, 1, metric)
+    return proportion(int(arr.sum()), arr.size, confidence, n_missing, metric)
+
+
+def csat(scores: Iterable, statistic: str = "top2", confidence: float = 0.95) -> Estimate:
+    """Customer satisfaction on the 1-5 scale.
+
+    Args:
+        scores: Answers 1-5; missing values are excluded and counted.
+        statistic: ``"top2"`` for the share answering 4 or 5 (Wilson interval, a proportion),
+            or ``"mean"`` for the mean score (t interval).
+        confidence: Confidence level.
+    """
+    return _scale_metric(scores, "csat", (1, 5), 4, statistic, confidence)
+
+
+def ces(scores: Iterable, statistic: str = "mean", confidence: float = 0.95) -> Estimate:
+    """Customer effort score on the 1-7 scale (7 = very easy).
+
+    Args:
+        scores: Answers 1-7; missing values are excluded and counted.
+        statistic: ``"mean"`` (t interval) or ``"easy"`` for the share answering 5-7 (Wilson).
+        confidence: Confidence level.
+    """
+    return _scale_metric(scores, "ces", (1, 7), 5, statistic, confidence)
+
+
+def _scale_metric(scores, name, scale, top_from, statistic, confidence):
+    if statistic == "mean":
+        return mean(scores, scale, confidence, metric=f"{name}_mean")
+    share_name = {"csat": "top2", "ces": "easy"}[name]
+    if statistic != share_name:
+        raise ValueError(f"{name}: statistic {statistic!r} unknown; expected 'mean' or {share_name!r}")
+    arr, n_missing = _as_numeric(scores, name)
+    _check_scale(arr, *scale, name)
+    _require_n(arr.size, name)
+    return proportion(
+        int((arr >= top_from).sum()), arr.size, confidence, n_missing, f"{name}_{share_name}"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Comparison
+
+
+def compare(a: Estimate, b: Estimate, confidence: float | None = None) -> Comparison:
+    """Two-sample test of ``a`` against ``b`` (independent samples).
+
+    * NPS: z test; the test's standard error pools both samples under the null hypothesis
+      (per-response variance p + d - (p - d)^2 of the pooled shares); the interval of the
+      difference uses the unpooled standard errors.
+    * Proportions: the classic pooled two-proportion z test; unpooled interval.
+    * Means: Welch's t test with Welch-Satterthwaite degrees of freedom.
+
+    Args:
+        a: Estimate for the first sample (e.g. this quarter).
+        b: Estimate for the second sample (e.g. last quarter), of the same metric and kind.
+        confidence: Level of the difference's interval; defaults to ``a.confidence``.
+    """
+    if a.metric != b.metric or a.kind != b.kind:
+        raise ValueError(f"cannot compare {a.metric} ({a.kind}) with {b.metric} ({b.kind})")
+    confidence = a.confidence if confidence is None else confidence
+    diff = a.value - b.value
+    se_unpooled = math.hypot(a.se, b.se)
+    if a.kind == "mean":
+        dof = _welch_dof(a, b)
+        stat = diff / se_unpooled if se_unpooled > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
+        p = float(2 * sps.t.sf(abs(stat), dof)) if np.isfinite(dof) else (1.0 if diff == 0 else 0.0)
+        crit = float(sps.t.ppf(0.5 + confidence / 2, dof)) if np.isfinite(dof) else 0.0
+        test = "Welch t test"
+    else:
+        se_null = _pooled_se(a, b)
+        stat = diff / se_null if se_null > 0 else 0.0
+        p = float(2 * sps.norm.sf(abs(stat))) if se_null > 0 else 1.0
+        crit = _z(confidence)
+        test = "two-sample z test (pooled under H0)"
+    half = crit * se_unpooled
+    return Comparison(
+        metric=a.metric, difference=diff, ci=(diff - half, diff + half), statistic=float(stat),
+        p_value=p, test=test, a=a, b=b,
+    )
+
+
+def _pooled_se(a: Estimate, b: Estimate) -> float:
+    n = a.n + b.n
+    if a.kind == "nps":
+        p = (a.stats["promoters"] + b.stats["promoters"]) / n
+        d = (a.stats["detractors"] + b.stats["detractors"]) / n
+        var = p + d - (p - d) ** 2
+        return 100 * math.sqrt(var * (1 / a.n + 1 / b.n))
+    p = (a.stats["successes"] + b.stats["successes"]) / n
+    return math.sqrt(p * (1 - p) * (1 / a.n + 1 / b.n))
+
+
+def _welch_dof(a: Estimate, b: Estimate) -> float:
+    va, vb = a.se**2, b.se**2
+    denom = (va**2 / (a.n - 1) if a.n > 1 else 0) + (vb**2 / (b.n - 1) if b.n > 1 else 0)
+    return (va + vb) ** 2 / denom if denom > 0 else math.inf
+
+
+# --------------------------------------------------------------------------------------------
+# Grouped form
+
+#: metric name -> (source column, kind, scale, threshold for the share)
+METRICS: dict[str, tuple[str, str, tuple[int, int], int | None]] = {
+    "nps": ("nps", "nps", (0, 10), None),
+    "enps": ("enps", "nps", (0, 10), None),
+    "csat_top2": ("csat", "proportion", (1, 5), 4),
+    "csat_mean": ("csat", "mean", (1, 5), None),
+    "ces_mean": ("ces", "mean", (1, 7), None),
+    "ces_easy": ("ces", "proportion", (1, 7), 5),
+}
+
+
+def grouped(
+    data: pd.DataFrame,
+    metric: str,
+    by: str | Sequence[str],
+    column: str | None = None,
+    method: str = "adjusted-wald",
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """One row per group with the metric's value, interval and denominators.
+
+    Args:
+        data: A tidy table, one row per response.
+        metric: One of ``METRICS`` (``nps``, ``enps``, ``csat_top2``, ``csat_mean``,
+            ``ces_mean``, ``ces_easy``) or ``"rate"`` for a boolean column.
+        by: Column or columns to group by.
+        column: Source column; defaults to the metric's usual column (required for ``rate``).
+        method: NPS interval method (``"adjusted-wald"`` or ``"wald"``).
+        confidence: Confidence level.
+
+    Returns:
+        Columns: the group keys, ``metric``, ``value``, ``se``, ``ci_low``, ``ci_high``, ``n``,
+        ``n_missing``, ``method``. Groups with no valid responses keep ``n = 0`` and NaN values.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    if metric == "rate":
+        if column is None:
+            raise ValueError("grouped(metric='rate') needs column= naming a boolean column")
+        kind, scale, threshold = "proportion", (0, 1), 1
+    elif metric in METRICS:
+        default_col, kind, scale, threshold = METRICS[metric]
+        column = column or default_col
+    else:
+        raise ValueError(f"metric {metric!r} unknown; expected 'rate' or one of {sorted(METRICS)}")
+    missing_cols = [c for c in [*by, column] if c not in data.columns]
+    if missing_cols:
+        raise KeyError(f"grouped(): columns {missing_cols} not in the table; it has {list(data.columns)}")
+
+    values = pd.to_numeric(data[column].astype("Float64"), errors="raise").astype(float)
+    valid = values.dropna().to_numpy()
+    _check_scale(valid, *scale, column)
+    frame = data[by].copy()
+    frame["_v"] = values
+    frame["_valid"] = values.notna()
+    if kind == "nps":
+        frame["_a"] = values.ge(9)
+        frame["_b"] = values.between(7, 8)
+        frame["_c"] = values.le(6)
+    elif kind == "proportion":
+        frame["_a"] = values.ge(threshold)
+    else:
+        frame["_a"] = values.fillna(0)
+        frame["_b"] = values.fillna(0) ** 2
+    agg_cols = [c for c in ("_valid", "_a", "_b", "_c") if c in frame]
+    sums = frame.groupby(by, observed=True, sort=True)[agg_cols].sum()
+    n_rows = frame.groupby(by, observed=True, sort=True).size()
+    n = sums["_valid"].to_numpy(dtype=float)
+
+    if kind == "nps":
+        value, se, low, high = nps_interval(sums["_a"], sums["_b"], sums["_c"], method, confidence)
+        label = method
+    elif kind == "proportion":
+        value, se, low, high = wilson_interval(sums["_a"], n, confidence)
+        label = "wilson"
+    else:
+        value, se, low, high = mean_interval(n, sums["_a"], sums["_b"], confidence)
+        label = "t"
+    out = sums.index.to_frame(index=False)
+    out["metric"] = metric if metric != "rate" else column
+    out["value"], out["se"], out["ci_low"], out["ci_high"] = (
+        np.asarray(x, dtype=float) for x in (value, se, low, high)
+    )
+    out["n"] = n.astype(int)
+    out["n_missing"] = (n_rows.to_numpy() - n).astype(int)
+    out["method"] = label
+    return out

@@ -1,0 +1,43 @@
+"""Quarters as the reporting period: parsing, arithmetic and date bounds."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def check_quarter(value: str) -> str:
+    """Return ``value`` if it reads like ``2026Q3``; raise a clear error otherwise."""
+    if not isinstance(value, str) or not QUARTER.match(value):
+        raise ValueError(f"quarter {value!r} is not valid: expected YYYYQn, e.g. '2026Q3'")
+    return value
+
+
+def shift(quarter: str, by: int) -> str:
+    """The quarter ``by`` quarters after ``quarter`` (negative: before)."""
+    year, q = (int(x) for x in QUARTER.match(check_quarter(quarter)).groups())
+    index = year * 4 + (q - 1) + by
+    return f"{index // 4}Q{index % 4 + 1}"
+
+
+def quarter_range(first: str, last: str) -> list[str]:
+    """All quarters from ``first`` to ``last`` inclusive."""
+    out, current = [], check_quarter(first)
+    while current <= check_quarter(last):  # YYYYQn strings sort in time order
+        out.append(current)
+        current = shift(current, 1)
+    return out
+
+
+def bounds(quarter: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """First day of the quarter and first day of the next one (half-open interval)."""
+    period = pd.Period(check_quarter(quarter), freq="Q")
+    return period.start_time.normalize(), (period + 1).start_time.normalize()
+
+
+def label(dates: pd.Series) -> pd.Series:
+    """Quarter label (``2026Q3``) of each date."""
+    return dates.dt.to_period("Q").astype(str)

@@ -1,0 +1,258 @@
+"""Table builders for the quarterly report: tidy numbers first, display formatting second.
+
+Each ``*_frame`` function returns tidy numbers (for tests and researchers); each public
+display function returns a small formatted DataFrame for the notebook.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown
+
+from cxlab import metrics, periods
+from cxlab.data.schema import INCENTIVE_METRICS
+from cxlab.stats import adjust_pvalues
+from cxlab.study import Study
+
+SIGNIFICANCE = 0.05
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A headline measure: where it comes from and how it is estimated."""
+
+    key: str
+    label: str
+    table: str
+    column: str
+    metric: str  # a cxlab.metrics.grouped metric name
+
+    def estimate(self, rows: pd.DataFrame) -> metrics.Estimate | None:
+        """The measure on ``rows``, or None when nothing was measured (e.g. no pulse)."""
+        values = rows[self.column]
+        if values.notna().sum() == 0:
+            return None
+        if self.metric in ("nps", "enps"):
+            return metrics.nps(values, metric=self.metric)
+        if self.metric == "csat_top2":
+            return metrics.csat(values)
+        if self.metric == "ces_mean":
+            return metrics.ces(values)
+        return metrics.rate(values, metric=self.key)
+
+    @property
+    def kind(self) -> str:
+        """``nps``, ``proportion`` or ``mean``, which decides the display format."""
+        return {"nps": "nps", "enps": "nps", "ces_mean": "mean"}.get(self.metric, "proportion")
+
+
+MEASURES = (
+    Measure("nps", "NPS (points)", "customer_responses", "nps", "nps"),
+    Measure("csat_top2", "CSAT, share 4-5", "customer_responses", "csat", "csat_top2"),
+    Measure("ces_mean", "CES, mean of 1-7", "customer_responses", "ces", "ces_mean"),
+    Measure("fcr", "First-contact resolution", "interactions", "is_resolved_first_contact", "rate"),
+    Measure("repeat_7d", "Repeat contact within 7 days", "interactions", "is_repeat_within_7d",
+            "rate"),
+    Measure("renewal", "Renewal rate (accounts due)", "accounts", "is_renewed", "rate"),
+    Measure("enps", "eNPS (points)", "employee_responses", "enps", "enps"),
+)
+MEASURE = {m.key: m for m in MEASURES}
+
+
+def fmt_value(value: float, kind: str) -> str:
+    """Display a value in its unit: points, percent or scale mean."""
+    if value is None or not np.isfinite(value):
+        return "-"
+    if kind == "nps":
+        return f"{value:+.1f}"
+    if kind == "proportion":
+        return f"{100 * value:.1f}%"
+    return f"{value:.2f}"
+
+
+def fmt_change(value: float, kind: str) -> str:
+    """Display a difference: points for NPS, percentage points for shares."""
+    if kind == "proportion":
+        return f"{100 * value:+.1f} pp"
+    return f"{value:+.1f}" if kind == "nps" else f"{value:+.2f}"
+
+
+# ------------------------------------------------------------------------------------------
+# Scorecard
+
+
+def scorecard_frame(study: Study, adjust: str = "holm") -> pd.DataFrame:
+    """Headline measures this quarter against last quarter and the same quarter a year ago.
+
+    All comparisons in the scorecard form one family; their p-values are adjusted together
+    (Holm by default) so the chance of any false 'significant change' stays at 5%.
+    """
+    rows = []
+    for m in MEASURES:
+        current = m.estimate(study.rows(m.table))
+        row = {"key": m.key, "measure": m.label, "kind": m.kind, "current": current}
+        for tag, quarter in (("prev", study.previous_quarter), ("yago", study.year_ago_quarter)):
+            other = m.estimate(study.rows(m.table, quarter))
+            test = metrics.compare(current, other) if current and other else None
+            row[f"{tag}_estimate"] = other
+            row[f"{tag}_change"] = test.difference if test else np.nan
+            row[f"{tag}_p"] = test.p_value if test else np.nan
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    adjusted = adjust_pvalues(frame[["prev_p", "yago_p"]].to_numpy().ravel(), adjust)
+    frame["prev_p_adj"], frame["yago_p_adj"] = adjusted[0::2], adjusted[1::2]
+    frame["adjustment"] = adjust
+    return frame
+
+
+def scorecard(study: Study) -> pd.DataFrame:
+    """The formatted scorecard for display."""
+    frame = scorecard_frame(study)
+    out = []
+    for _, r in frame.iterrows():
+        est = _estimate(r["current"])
+        out.append({
+            "Measure": r["measure"],
+            study.quarter: fmt_value(est.value, r["kind"]) if est else "not measured",
+            "95% CI": (f"{fmt_value(est.ci[0], r['kind'])} to {fmt_value(est.ci[1], r['kind'])}"
+                       if est else ""),
+            "n": f"{est.n:,}" if est else "0",
+            f"vs {study.previous_quarter}": _change_cell(r, "prev"),
+            f"vs {study.year_ago_quarter}": _change_cell(r, "yago"),
+        })
+    return pd.DataFrame(out).set_index("Measure")
+
+
+def _estimate(cell) -> metrics.Estimate | None:
+    """The estimate in a frame cell; pandas may have turned a missing one into NaN."""
+    return cell if isinstance(cell, metrics.Estimate) else None
+
+
+def _change_cell(row: pd.Series, tag: str) -> str:
+    if _estimate(row[f"{tag}_estimate"]) is None or _estimate(row["current"]) is None:
+        return "no comparison"
+    p = row[f"{tag}_p_adj"]
+    mark = " *" if p < SIGNIFICANCE else ""
+    return f"{fmt_change(row[f'{tag}_change'], row['kind'])} (p={p:.3f}){mark}"
+
+
+# ------------------------------------------------------------------------------------------
+# Trends and groups
+
+
+def trend_frame(study: Study, key: str) -> pd.DataFrame:
+    """One row per quarter up to the study's, with the measure and its interval."""
+    m = MEASURE[key]
+    history = study.history(m.table)
+    column = m.column if m.metric == "rate" else None
+    out = metrics.grouped(history, m.metric, "quarter", column=column)
+    return out[out["n"] > 0].reset_index(drop=True)
+
+
+def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
+    """The measure per department or team in the study's quarter, with intervals."""
+    m = MEASURE[key]
+    rows = study.rows(m.table)
+    if by not in rows:
+        roster = study.tables["employees"][["employee_id", by]]
+        rows = rows.merge(roster, on="employee_id", how="inner")
+    column = m.column if m.metric == "rate" else None
+    out = metrics.grouped(rows, m.metric, by, column=column)
+    return out[out["n"] > 0].sort_values("value").reset_index(drop=True)
+
+
+# ------------------------------------------------------------------------------------------
+# Departments
+
+
+def department_frame(study: Study) -> pd.DataFrame:
+    """Per department: headcount, rewarded metrics, whether any is a CX outcome, and NPS."""
+    employees = study.tables["employees"]
+    plan = study.tables["incentive_plan"]
+    nps = group_frame(study, "department", "nps").set_index("department")
+    rows = []
+    for dept, staff in employees.groupby("department", sort=True):
+        rewarded = plan.loc[plan["department"] == dept, "metric"].tolist()
+        cx = [m for m in rewarded if INCENTIVE_METRICS.get(m) == "cx"]
+        has_nps = dept in nps.index
+        rows.append({
+            "department": dept, "n_employees": len(staff), "rewarded_metrics": rewarded,
+            "cx_metrics": cx, "has_cx_kpi": bool(cx),
+            "nps": nps.at[dept, "value"] if has_nps else np.nan,
+            "nps_ci_low": nps.at[dept, "ci_low"] if has_nps else np.nan,
+            "nps_ci_high": nps.at[dept, "ci_high"] if has_nps else np.nan,
+            "n_responses": int(nps.at[dept, "n"]) if has_nps else 0,
+        })
+    return pd.DataFrame(rows)
+
+
+def departments(study: Study) -> pd.DataFrame:
+    """Formatted department table: CX measure in the incentive plan and customer NPS."""
+    frame = department_frame(study)
+    return pd.DataFrame({
+        "Department": frame["department"],
+        "Employees": frame["n_employees"],
+        "Rewarded metrics": frame["rewarded_metrics"].map(lambda m: ", ".join(m) or "none"),
+        "CX measure in plan": frame["has_cx_kpi"].map({True: "yes", False: "no"}),
+        "NPS of its touchpoints": [
+            f"{fmt_value(v, 'nps')} ({fmt_value(lo, 'nps')} to {fmt_value(hi, 'nps')})"
+            if n else "no responses"
+            for v, lo, hi, n in zip(frame["nps"], frame["nps_ci_low"], frame["nps_ci_high"],
+                                    frame["n_responses"], strict=True)
+        ],
+        "n": frame["n_responses"],
+    }).set_index("Department")
+
+
+def department_summary(study: Study) -> Markdown:
+    """One sentence: how many departments have a CX measure, and which lack one."""
+    frame = department_frame(study)
+    lacking = frame.loc[~frame["has_cx_kpi"], "department"].tolist()
+    text = (f"**{int(frame['has_cx_kpi'].sum())} of {len(frame)} departments** have a CX "
+            "outcome among the metrics their incentive plan rewards.")
+    if lacking:
+        text += f" Without one: {', '.join(lacking)}."
+    return Markdown(text)
+
+
+# ------------------------------------------------------------------------------------------
+# Overview and data quality
+
+
+def overview(study: Study) -> Markdown:
+    """The report's opening lines: who, when, and how much data stands behind it."""
+    start, end = periods.bounds(study.quarter)
+    counts = {t: len(study.rows(t)) for t in ("customer_responses", "interactions",
+                                              "employee_responses")}
+    last_day = (end - pd.Timedelta(days=1)).strftime("%d %b %Y")
+    return Markdown(
+        f"**{study.client_name}**, quarter {study.quarter} ({start:%d %b %Y} to {last_day}). "
+        f"This quarter: {counts['customer_responses']:,} customer survey responses, "
+        f"{counts['interactions']:,} service interactions and "
+        f"{counts['employee_responses']:,} employee survey responses "
+        f"(dataset `{study.dataset}`)."
+    )
+
+
+def data_quality(study: Study) -> pd.DataFrame:
+    """Rows read, accepted and rejected per table, with the reasons for rejection."""
+    out = []
+    for rec in study.quality:
+        reasons = "; ".join(f"{code} ({n:,})" for code, n in rec["reasons"].items())
+        out.append({
+            "Table": rec["table"], "Rows read": rec["rows_read"],
+            "Accepted": rec["rows_accepted"], "Rejected": rec["rows_rejected"],
+            "Reasons": reasons or "-",
+        })
+    return pd.DataFrame(out).set_index("Table")
+
+
+def rejected_examples(study: Study) -> pd.DataFrame:
+    """A few examples of each rejection reason, as the validator wrote them."""
+    rows = [{"Table": rec["table"], "Reason": code, "Example": example}
+            for rec in study.quality for code, examples in rec["examples"].items()
+            for example in examples[:1]]
+    return pd.DataFrame(rows, columns=["Table", "Reason", "Example"])

@@ -1,0 +1,58 @@
+"""One chart theme for every report, and the chart object notebooks display."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+PALETTE = ["#1f4e79", "#c0504d", "#4f9d69", "#e0a526", "#7f6aa8", "#5b9bd5", "#8c8c8c"]
+HIGHLIGHT, MUTED = PALETTE[0], "#9db3c8"
+DPI = 110
+
+
+def apply_theme() -> None:
+    """Set the cxlab look for seaborn and matplotlib (idempotent)."""
+    sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
+    plt.rcParams.update({
+        "figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold",
+        "axes.titlesize": 12, "axes.spines.top": False, "axes.spines.right": False,
+        "svg.hashsalt": "cxlab",
+    })
+
+
+class Chart:
+    """A finished figure that displays itself as a PNG in notebooks.
+
+    Attributes:
+        figure: The matplotlib figure, for further styling or ``savefig``.
+        alt: A one-line description of what the chart shows.
+    """
+
+    def __init__(self, figure: Figure, alt: str):
+        self.figure = figure
+        self.alt = alt
+
+    def png(self) -> bytes:
+        """The chart as PNG bytes (deterministic: no timestamps in the file)."""
+        buffer = io.BytesIO()
+        self.figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+        return buffer.getvalue()
+
+    def _repr_png_(self) -> bytes:
+        return self.png()
+
+    def __repr__(self) -> str:
+        return f"<Chart: {self.alt}>"
+
+
+def new_figure(width: float = 7.5, height: float = 3.6) -> tuple[Figure, object]:
+    """A themed figure with one axes, not registered with pyplot (so never shown twice)."""
+    apply_theme()
+    fig = Figure(figsize=(width, height), layout="constrained")
+    return fig, fig.add_subplot()

@@ -1,0 +1,93 @@
+"""A study: one client and one quarter, with the client's full history for comparisons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from cxlab import config, periods
+from cxlab.data import ensure_sample, read_manifest, read_quality, read_table
+from cxlab.data.schema import TABLES
+
+#: The date that places each table's rows in a quarter.
+PERIOD_COLUMN = {
+    "customer_responses": "responded_on",
+    "interactions": "started_at",
+    "employee_responses": "responded_on",
+    "accounts": "renewal_due_on",
+    "maturity_answers": "answered_on",
+}
+
+
+@dataclass
+class Study:
+    """Everything a report needs for one client and quarter.
+
+    Attributes:
+        client: Client slug.
+        quarter: Reporting quarter, e.g. ``"2026Q3"``.
+        dataset: Dataset name under the data directory.
+        client_name: Display name of the client.
+        tables: The client's accepted rows of every table (all quarters).
+        quality: Data-quality records per table (rows read, rejected and why).
+        settings: Per-client settings from the run matrix.
+    """
+
+    client: str
+    quarter: str
+    dataset: str
+    client_name: str
+    tables: dict[str, pd.DataFrame]
+    quality: list[dict]
+    settings: dict = field(default_factory=dict)
+
+    def rows(self, table: str, quarter: str | None = None) -> pd.DataFrame:
+        """Rows of ``table`` falling in ``quarter`` (default: the study's quarter)."""
+        frame = self.tables[table]
+        start, end = periods.bounds(quarter or self.quarter)
+        dates = frame[PERIOD_COLUMN[table]]
+        return frame[(dates >= start) & (dates < end)]
+
+    def history(self, table: str) -> pd.DataFrame:
+        """All rows up to the end of the study's quarter, with a ``quarter`` column."""
+        frame = self.tables[table]
+        dates = frame[PERIOD_COLUMN[table]]
+        kept = frame[dates < periods.bounds(self.quarter)[1]].copy()
+        kept["quarter"] = periods.label(kept[PERIOD_COLUMN[table]])
+        return kept
+
+    @property
+    def previous_quarter(self) -> str:
+        """The quarter before the study's."""
+        return periods.shift(self.quarter, -1)
+
+    @property
+    def year_ago_quarter(self) -> str:
+        """The same quarter a year earlier."""
+        return periods.shift(self.quarter, -4)
+
+
+def open_study(
+    client: str, quarter: str, dataset: str = "sample", client_name: str = "",
+    settings: dict | None = None,
+) -> Study:
+    """Validate a report's parameters and load the client's tables.
+
+    This is the first call of every report template: a wrong client, quarter or dataset
+    fails here with a clear message, before any analysis runs.
+    """
+    config.check_slug(client, "client")
+    periods.check_quarter(quarter)
+    config.check_slug(dataset, "dataset")
+    if dataset == "sample":
+        ensure_sample(dataset)
+    manifest = read_manifest(dataset)
+    if client not in manifest["clients"]:
+        raise ValueError(
+            f"client {client!r} is not in dataset {dataset!r}; it has {manifest['clients']}"
+        )
+    tables = {name: read_table(dataset, client, name) for name in TABLES}
+    name = client_name or manifest.get("client_names", {}).get(client, client)
+    return Study(client, quarter, dataset, name, tables, read_quality(dataset, client),
+                 dict(settings or {}))
