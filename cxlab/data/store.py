@@ -11,7 +11,6 @@ Layout::
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -21,6 +20,7 @@ import pandas as pd
 from cxlab import config
 from cxlab.data.schema import TABLES
 from cxlab.data.validate import ValidationResult, validate
+from cxlab.fsutil import replace_dir
 
 #: Tables validated first because others refer to their ids.
 ORDER = ("employees", *[t for t in TABLES if t != "employees"])
@@ -76,13 +76,7 @@ def write_dataset(
             (folder / "quality.json").write_text(json.dumps(quality, indent=2, default=str))
         (tmp / "manifest.json").write_text(
             json.dumps({**manifest, "clients": clients}, indent=2, default=str))
-        old = None
-        if dest.exists():
-            old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-            dest.rename(old)
-        tmp.rename(dest)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        replace_dir(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -1,0 +1,3 @@
+from cxlab.cli import main
+
+raise SystemExit(main())

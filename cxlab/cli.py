@@ -1,0 +1,93 @@
+"""The ``cxlab`` command: sample data, studies and the site.
+
+Heavy libraries are imported inside each command, so ``cxlab --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _cmd_sample(args) -> int:
+    from cxlab.data import make_sample
+
+    path = make_sample(args.dataset, seed=args.seed, scale=args.scale)
+    print(f"sample data written to {path}")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from cxlab.data import ensure_sample
+    from cxlab.run.executor import run_studies, summary_text
+    from cxlab.run.matrix import MatrixError, load_matrix
+
+    try:
+        matrix = load_matrix(args.matrix)
+        studies = matrix.select(args.client or (), args.quarter or ())
+    except MatrixError as err:
+        print(f"cxlab run: {err}", file=sys.stderr)
+        return 2
+    if not studies:
+        print("cxlab run: no study matches the given --client/--quarter", file=sys.stderr)
+        return 2
+    if any(s.dataset == "sample" for s in studies):
+        ensure_sample("sample")
+    print(f"running {len(studies)} studies with {args.jobs} parallel kernels", file=sys.stderr)
+    results = run_studies(studies, jobs=args.jobs, progress=not args.no_progress,
+                          matrix_sha256=matrix.sha256)
+    print(summary_text(results))
+    return 1 if any(r.status == "failed" for r in results) else 0
+
+
+def _cmd_site(args) -> int:
+    from cxlab.site import build_site
+
+    out = build_site(use_quarto=False if args.preview else None)
+    print(f"site built: open {out / 'index.html'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``cxlab`` command."""
+    parser = argparse.ArgumentParser(
+        prog="cxlab", description="CX and EX analytics workbook: data, studies and site.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    data = sub.add_parser("data", help="datasets")
+    data_sub = data.add_subparsers(dest="data_command", required=True)
+    sample = data_sub.add_parser("sample", help="generate the seeded sample dataset")
+    sample.add_argument("--dataset", default="sample", help="dataset name (default: sample)")
+    sample.add_argument("--seed", type=int, default=20261122, help="random seed")
+    sample.add_argument("--scale", type=float, default=1.0,
+                        help="size multiplier (1 = about 50,000 customer responses)")
+    sample.set_defaults(func=_cmd_sample)
+
+    run = sub.add_parser("run", help="execute studies from the run matrix with Papermill")
+    run.add_argument("--matrix", default="studies.yml", help="run-matrix file")
+    run.add_argument("--client", action="append", help="only this client (repeatable)")
+    run.add_argument("--quarter", action="append", help="only this quarter (repeatable)")
+    run.add_argument("--jobs", "-j", type=int, default=2, help="parallel kernels (default 2)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.set_defaults(func=_cmd_run)
+
+    site = sub.add_parser("site", help="render the website from _quarto.yml")
+    site.add_argument("--preview", action="store_true",
+                      help="build the static preview even when Quarto is installed")
+    site.set_defaults(func=_cmd_site)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``cxlab`` console command."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as err:
+        print(f"cxlab {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

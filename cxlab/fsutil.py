@@ -1,0 +1,24 @@
+"""Small file-system helpers shared by every writer: atomic replacement of directories."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+
+def replace_dir(new: Path, dest: Path) -> None:
+    """Move the finished directory ``new`` to ``dest``, replacing any old one.
+
+    ``dest`` is renamed aside before ``new`` takes its place, so readers see either the old
+    complete directory or the new complete one.
+    """
+    new.chmod(0o755)  # temporary directories are created private
+    old = None
+    if dest.exists():
+        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
+        shutil.rmtree(old, ignore_errors=True)
+        dest.rename(old)
+    new.rename(dest)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

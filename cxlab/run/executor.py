@@ -1,0 +1,164 @@
+"""Execute studies with Papermill: in parallel, atomically, past failures, with a record.
+
+Each study's notebook is executed into a hidden temporary file beside its destination and
+renamed into place only when every cell succeeded, so an interrupted or failed run never
+leaves a half-written report; the previous good report stays until a new one replaces it.
+A failed execution is kept under ``build/failed/`` for inspection.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from cxlab import config
+from cxlab.run.matrix import StudySpec
+
+REPORT_TITLES = {"quarterly_report": "Quarterly CX report"}
+
+
+@dataclass
+class StudyResult:
+    """What happened to one study."""
+
+    client: str
+    quarter: str
+    template: str
+    status: str  # "ok" or "failed"
+    seconds: float
+    output: str
+    error: str = ""
+
+
+def templates_dir() -> Path:
+    """Where the notebook templates live (``notebooks/`` beside the package)."""
+    return config.project_root() / "notebooks"
+
+
+def prepare_notebook(spec: StudySpec, template_path: Path) -> nbformat.NotebookNode:
+    """The template with its front matter set for this study and the study in its metadata."""
+    nb = nbformat.read(template_path, as_version=4)
+    front = {
+        "title": f"{spec.client_name}: {spec.quarter}",
+        "subtitle": REPORT_TITLES.get(spec.template, spec.template.replace("_", " ")),
+    }
+    header = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---"
+    if nb.cells and nb.cells[0].cell_type == "raw" and nb.cells[0].source.startswith("---"):
+        nb.cells[0].source = header
+    else:
+        nb.cells.insert(0, nbformat.v4.new_raw_cell(header))
+    nb.metadata["cxlab"] = {**spec.parameters, "template": spec.template}
+    return nb
+
+
+def run_study(spec: StudySpec, reports_root: Path, failed_root: Path,
+              kernel_name: str | None = None) -> StudyResult:
+    """Execute one study; never raises for a failing notebook (the result says so)."""
+    import papermill as pm
+
+    target = spec.output_path(reports_root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    started = time.perf_counter()
+    try:
+        nb = prepare_notebook(spec, templates_dir() / f"{spec.template}.ipynb")
+        pm.execute_notebook(
+            nb, str(tmp), parameters=spec.parameters, kernel_name=kernel_name,
+            progress_bar=False, cwd=str(templates_dir()), language="python",
+        )
+        os.replace(tmp, target)
+        return StudyResult(spec.client, spec.quarter, spec.template, "ok",
+                           time.perf_counter() - started, _relative(target))
+    except Exception as err:  # a failing study must not stop the others
+        kept = ""
+        if tmp.exists():
+            failed_root.mkdir(parents=True, exist_ok=True)
+            kept_path = failed_root / f"{spec.client}-{spec.quarter}-{spec.template}.ipynb"
+            os.replace(tmp, kept_path)
+            kept = _relative(kept_path)
+        message = _short_error(err)
+        return StudyResult(spec.client, spec.quarter, spec.template, "failed",
+                           time.perf_counter() - started, kept, message)
+
+
+def _relative(path: Path) -> str:
+    return os.path.relpath(path, config.project_root())
+
+
+def _short_error(err: Exception) -> str:
+    ename, evalue = getattr(err, "ename", None), getattr(err, "evalue", None)
+    if ename:
+        return f"{ename}: {evalue}"
+    return "".join(traceback.format_exception_only(err)).strip()
+
+
+def run_studies(
+    studies: list[StudySpec], jobs: int = 2, reports_root: Path | None = None,
+    progress: bool = True, kernel_name: str | None = None, matrix_sha256: str = "",
+) -> list[StudyResult]:
+    """Execute studies in parallel (``jobs`` kernels at once) and write the build record."""
+    from tqdm import tqdm
+
+    reports_root = reports_root or config.reports_dir()
+    failed_root = config.project_root() / "build" / "failed"
+    started_at = datetime.now(UTC)
+    results: list[StudyResult] = []
+    bar = tqdm(total=len(studies), unit="study", desc="studies", disable=not progress,
+               file=sys.stderr)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(run_study, s, reports_root, failed_root, kernel_name)
+                   for s in studies]
+        for future in as_completed(futures):
+            result = future.result()
+            results.append(result)
+            bar.update(1)
+            bar.set_postfix(failed=sum(r.status == "failed" for r in results))
+    bar.close()
+    results.sort(key=lambda r: (r.client, r.quarter, r.template))
+    write_build_record(reports_root, results, started_at, jobs, matrix_sha256)
+    return results
+
+
+def write_build_record(reports_root: Path, results: list[StudyResult], started_at: datetime,
+                       jobs: int, matrix_sha256: str) -> Path:
+    """A small JSON record of the run, written atomically to ``reports/build-record.json``."""
+    from cxlab import __version__
+
+    record = {
+        "cxlab_version": __version__,
+        "started_at": started_at.isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "jobs": jobs,
+        "matrix_sha256": matrix_sha256,
+        "n_studies": len(results),
+        "n_failed": sum(r.status == "failed" for r in results),
+        "studies": [asdict(r) for r in results],
+    }
+    reports_root.mkdir(parents=True, exist_ok=True)
+    path = reports_root / "build-record.json"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(record, indent=2))
+    os.replace(tmp, path)
+    return path
+
+
+def summary_text(results: list[StudyResult]) -> str:
+    """A short human summary: counts, then each failure with its error and kept notebook."""
+    failed = [r for r in results if r.status == "failed"]
+    total = sum(r.seconds for r in results)
+    lines = [f"{len(results) - len(failed)} of {len(results)} studies succeeded "
+             f"({total:.0f} s of kernel time)."]
+    for r in failed:
+        where = f"; executed notebook kept at {r.output}" if r.output else ""
+        lines.append(f"  FAILED {r.client} {r.quarter} ({r.template}): {r.error}{where}")
+    return "\n".join(lines)

@@ -1,0 +1,123 @@
+"""The run matrix: a YAML file declaring which studies to execute.
+
+Example (``studies.yml``)::
+
+    dataset: sample
+    template: quarterly_report
+    quarters: {first: 2024Q4, last: 2026Q3}
+    clients:
+      northwind: {name: Northwind Telecom}
+      cedar: {name: Cedar Health, quarters: [2026Q2, 2026Q3]}
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from cxlab import config, periods
+
+TOP_KEYS = {"dataset", "template", "quarters", "clients"}
+CLIENT_KEYS = {"name", "quarters", "dataset"}
+
+
+class MatrixError(ValueError):
+    """A run-matrix file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """One study to run: a template executed for one client and quarter."""
+
+    client: str
+    quarter: str
+    template: str
+    dataset: str
+    client_name: str
+
+    @property
+    def parameters(self) -> dict:
+        """The values papermill injects into the template's parameters cell."""
+        return {"client": self.client, "quarter": self.quarter, "dataset": self.dataset,
+                "client_name": self.client_name}
+
+    def output_path(self, reports_root: Path) -> Path:
+        """Deterministic location: ``reports/<client>/<quarter>/<template>.ipynb``."""
+        return reports_root / self.client / self.quarter / f"{self.template}.ipynb"
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """The parsed run matrix and a hash of its text (for the build record)."""
+
+    path: Path
+    studies: tuple[StudySpec, ...]
+    sha256: str
+
+    def select(self, clients=(), quarters=()) -> list[StudySpec]:
+        """The studies for the given clients and quarters (all when empty)."""
+        for c in clients:
+            if c not in {s.client for s in self.studies}:
+                raise MatrixError(f"{self.path}: no client {c!r} in the run matrix")
+        return [s for s in self.studies
+                if (not clients or s.client in clients) and (not quarters or s.quarter in quarters)]
+
+
+def _quarters(value, where: str) -> list[str]:
+    try:
+        if isinstance(value, dict) and set(value) == {"first", "last"}:
+            return periods.quarter_range(str(value["first"]), str(value["last"]))
+        if isinstance(value, list) and value:
+            return [periods.check_quarter(str(q)) for q in value]
+    except ValueError as err:
+        raise MatrixError(f"{where}: {err}") from None
+    raise MatrixError(f"{where}: expected {{first: YYYYQn, last: YYYYQn}} or a list of quarters")
+
+
+def load_matrix(path: str | Path) -> Matrix:
+    """Read and check a run-matrix file."""
+    path = Path(path)
+    if not path.is_file():
+        raise MatrixError(f"run matrix {path} not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        doc = yaml.safe_load(text) or {}
+    except yaml.YAMLError as err:
+        raise MatrixError(f"{path}: not valid YAML: {err}") from None
+    if not isinstance(doc, dict):
+        raise MatrixError(f"{path}: expected a mapping at the top level")
+    unknown = set(doc) - TOP_KEYS
+    if unknown:
+        raise MatrixError(f"{path}: unknown key(s) {sorted(unknown)}; expected {sorted(TOP_KEYS)}")
+    clients = doc.get("clients")
+    if not isinstance(clients, dict) or not clients:
+        raise MatrixError(f"{path}: 'clients' must map client slugs to their settings")
+    try:
+        dataset = config.check_slug(str(doc.get("dataset", "sample")), "dataset")
+        template = config.check_slug(str(doc.get("template", "quarterly_report")), "template")
+    except ValueError as err:
+        raise MatrixError(f"{path}: {err}") from None
+    default_quarters = _quarters(doc.get("quarters"), f"{path}: quarters")
+    studies = []
+    for slug, settings in clients.items():
+        where = f"{path}: clients.{slug}"
+        settings = settings or {}
+        try:
+            config.check_slug(str(slug), "client")
+        except ValueError as err:
+            raise MatrixError(f"{where}: {err}") from None
+        if not isinstance(settings, dict) or set(settings) - CLIENT_KEYS:
+            raise MatrixError(f"{where}: expected a mapping with keys among {sorted(CLIENT_KEYS)}")
+        quarters = (_quarters(settings["quarters"], f"{where}.quarters")
+                    if "quarters" in settings else default_quarters)
+        ds = str(settings.get("dataset", dataset))
+        try:
+            config.check_slug(ds, "dataset")
+        except ValueError as err:
+            raise MatrixError(f"{where}.dataset: {err}") from None
+        name = str(settings.get("name", slug))
+        studies += [StudySpec(str(slug), q, template, ds, name) for q in quarters]
+    return Matrix(path, tuple(studies), hashlib.sha256(text.encode()).hexdigest())

@@ -1,0 +1,177 @@
+"""Build the website of findings: Quarto when installed, a static preview otherwise.
+
+Both read the same ``_quarto.yml``: the page list (``project.render``, globs allowed), the
+output directory, the title and the navbar. The preview renders Markdown pages with pandoc
+(pypandoc-binary) and executed notebooks with nbconvert, code hidden, images embedded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from cxlab import config
+from cxlab.fsutil import replace_dir
+
+PAGE_SUFFIXES = (".qmd", ".md", ".ipynb")
+_FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
+_LOCAL_LINK = re.compile(r'(href|src)="(?![a-z][a-z0-9+.-]*:|#|/)([^"#?]+?)\.(qmd|md|ipynb)([#?][^"]*)?"')
+ASSETS = Path(__file__).parent
+
+
+def load_site_config(root: Path) -> dict:
+    """Read ``_quarto.yml`` and check the parts the preview relies on."""
+    path = root / "_quarto.yml"
+    doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    project = doc.get("project", {})
+    if project.get("type") != "website" or not project.get("render"):
+        raise ValueError(f"{path}: expected project.type 'website' and a project.render list")
+    return doc
+
+
+def write_reports_index(root: Path) -> Path:
+    """Generate ``reports/index.qmd``: every executed report, by client and quarter."""
+    reports = root / "reports"
+    entries: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for nb_path in sorted(reports.glob("*/*/*.ipynb")):
+        meta = json.loads(nb_path.read_text(encoding="utf-8")).get("metadata", {}).get("cxlab", {})
+        client, quarter = nb_path.parent.parent.name, nb_path.parent.name
+        name = meta.get("client_name") or client
+        label = nb_path.stem.replace("_", " ").capitalize()
+        entries.setdefault((name, client), []).append(
+            (quarter, f"[{label}]({nb_path.relative_to(reports).as_posix()})"))
+    lines = ["---", 'title: "Reports"', "---", ""]
+    if not entries:
+        lines.append("No reports yet: run `cxlab run` to execute the studies.")
+    else:
+        n = sum(len(v) for v in entries.values())
+        lines.append(f"{n} reports for {len(entries)} clients, newest quarter first.")
+    record = reports / "build-record.json"
+    if record.is_file():
+        rec = json.loads(record.read_text())
+        if rec.get("n_failed"):
+            lines.append(f"\n**{rec['n_failed']} studies failed in the last run** and show "
+                         "their previous report, if any.")
+    for (name, _client), items in sorted(entries.items()):
+        lines += ["", f"## {name}", "", "| Quarter | Report |", "|---|---|"]
+        lines += [f"| {q} | {link} |" for q, link in sorted(items, reverse=True)]
+    path = reports / "index.qmd"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def page_sources(root: Path, site_config: dict) -> list[Path]:
+    """Every page the site renders, in ``project.render`` order (globs expanded)."""
+    pages: list[Path] = []
+    for pattern in site_config["project"]["render"]:
+        matches = sorted(root.glob(pattern)) if any(c in pattern for c in "*?[") else [root / pattern]
+        for page in matches:
+            if page.suffix not in PAGE_SUFFIXES:
+                raise ValueError(f"_quarto.yml: cannot render {page} (expected {PAGE_SUFFIXES})")
+            if not page.is_file():
+                raise FileNotFoundError(f"_quarto.yml lists {pattern!r} but {page} does not exist")
+            if page not in pages:
+                pages.append(page)
+    return pages
+
+
+def build_site(root: Path | None = None, use_quarto: bool | None = None) -> Path:
+    """Render the site into ``project.output-dir`` and return that directory.
+
+    Args:
+        root: Project root holding ``_quarto.yml`` (default: the project root).
+        use_quarto: True forces Quarto, False forces the preview; None uses Quarto when the
+            ``quarto`` command is on PATH.
+    """
+    root = root or config.project_root()
+    site_config = load_site_config(root)
+    write_reports_index(root)
+    out = root / site_config["project"].get("output-dir", "_site")
+    if use_quarto is None:
+        use_quarto = shutil.which("quarto") is not None
+    if use_quarto:
+        subprocess.run(["quarto", "render"], cwd=root, check=True)
+        return out
+    return build_preview(root, site_config, out)
+
+
+def build_preview(root: Path, site_config: dict, out: Path) -> Path:
+    """The static preview: every page as HTML with the navbar, written atomically."""
+    from jinja2 import Template
+
+    template = Template((ASSETS / "page.html").read_text(encoding="utf-8"))
+    website = site_config.get("website", {})
+    nav = website.get("navbar", {}).get("left", [])
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=root))
+    try:
+        shutil.copy(ASSETS / "style.css", tmp / "cxlab.css")
+        for source in page_sources(root, site_config):
+            rel = source.relative_to(root)
+            meta, body = render_page(source)
+            depth = len(rel.parts) - 1
+            prefix = "../" * depth
+            page_html = template.render(
+                site_title=website.get("title", "cxlab"),
+                title=meta.get("title", rel.stem), subtitle=meta.get("subtitle", ""),
+                body=_fix_links(body),
+                nav=[{"text": item.get("text", item["href"]),
+                      "href": prefix + _html_name(item["href"]),
+                      "active": _html_name(item["href"]) == _html_name(rel.as_posix())}
+                     for item in nav],
+                css=prefix + "cxlab.css", home=prefix + "index.html",
+                footer=website.get("page-footer", ""),
+            )
+            target = tmp / rel.with_suffix(".html")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(page_html, encoding="utf-8")
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def render_page(source: Path) -> tuple[dict, str]:
+    """Front matter and HTML body of one page (Markdown or executed notebook)."""
+    if source.suffix == ".ipynb":
+        return _render_notebook(source)
+    import pypandoc
+
+    text = source.read_text(encoding="utf-8")
+    match = _FRONT.match(text)
+    meta = yaml.safe_load(match.group(1)) if match else {}
+    body = text[match.end():] if match else text
+    return meta or {}, pypandoc.convert_text(body, "html5", format="markdown",
+                                             extra_args=["--mathml"])
+
+
+def _render_notebook(source: Path) -> tuple[dict, str]:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(source, as_version=4)
+    meta = {}
+    if nb.cells and nb.cells[0].cell_type == "raw":
+        match = _FRONT.match(nb.cells[0].source + "\n")
+        meta = (yaml.safe_load(match.group(1)) if match else None) or {}
+    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True, exclude_raw=True)
+    body, _ = exporter.from_notebook_node(nb)
+    return meta, body
+
+
+def _html_name(href: str) -> str:
+    stem, dot, suffix = href.rpartition(".")
+    return f"{stem}.html" if dot and "." + suffix in PAGE_SUFFIXES else href
+
+
+def _fix_links(body: str) -> str:
+    """Point links at source pages (``.qmd``, ``.ipynb``) to their rendered ``.html``."""
+    return _LOCAL_LINK.sub(lambda m: f'{m.group(1)}="{m.group(2)}.html{m.group(4) or ""}"', body)
