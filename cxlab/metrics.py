@@ -398,11 +398,15 @@ def compare(a: Estimate, b: Estimate, confidence: float | None = None) -> Compar
     diff = a.value - b.value
     se_unpooled = math.hypot(a.se, b.se)
     if a.kind == "mean":
-        dof = _welch_dof(a, b)
-        stat = diff / se_unpooled if se_unpooled > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
-        p = float(2 * sps.t.sf(abs(stat), dof)) if np.isfinite(dof) else (1.0 if diff == 0 else 0.0)
-        crit = float(sps.t.ppf(0.5 + confidence / 2, dof)) if np.isfinite(dof) else 0.0
         test = "Welch t test"
+        if se_unpooled == 0:  # no spread in either sample: the difference is exact
+            stat = 0.0 if diff == 0 else math.copysign(math.inf, diff)
+            p, crit = (1.0 if diff == 0 else 0.0), 0.0
+        else:
+            dof = _welch_dof(a, b)
+            stat = diff / se_unpooled
+            p = float(2 * sps.t.sf(abs(stat), dof))
+            crit = float(sps.t.ppf(0.5 + confidence / 2, dof))
     else:
         se_null = _pooled_se(a, b)
         stat = diff / se_null if se_null > 0 else 0.0
@@ -430,7 +434,7 @@ def _pooled_se(a: Estimate, b: Estimate) -> float:
 def _welch_dof(a: Estimate, b: Estimate) -> float:
     va, vb = a.se**2, b.se**2
     denom = (va**2 / (a.n - 1) if a.n > 1 else 0) + (vb**2 / (b.n - 1) if b.n > 1 else 0)
-    return (va + vb) ** 2 / denom if denom > 0 else math.inf
+    return (va + vb) ** 2 / denom
 
 
 # --------------------------------------------------------------------------------------------

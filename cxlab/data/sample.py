@@ -416,7 +416,7 @@ def _comments(rng, df, names):
     nps = df["nps"].fillna(7).to_numpy(dtype=float)
     for i in np.flatnonzero(has_comment):
         emp = df.at[i, "employee_id"]
-        if nps[i] >= 9 and emp is not None and rng.random() < PRAISE_SHARE:
+        if nps[i] >= 9 and pd.notna(emp) and rng.random() < PRAISE_SHARE:
             full = names.get(emp, "")
             shown = full if rng.random() < 0.3 else full.split(" ")[0]
             text = rng.choice(PRAISE).format(name=shown)

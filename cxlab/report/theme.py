@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import html
 import io
 
 import matplotlib
@@ -27,7 +29,10 @@ def apply_theme() -> None:
 
 
 class Chart:
-    """A finished figure that displays itself as a PNG in notebooks.
+    """A finished figure that displays itself in notebooks as a PNG with alternative text.
+
+    It is shown as an HTML ``<img>`` (the PNG embedded once), because notebook converters
+    cannot attach alt text to a bare ``image/png`` output.
 
     Attributes:
         figure: The matplotlib figure, for further styling or ``savefig``.
@@ -44,8 +49,11 @@ class Chart:
         self.figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
         return buffer.getvalue()
 
-    def _repr_png_(self) -> bytes:
-        return self.png()
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        data = base64.b64encode(self.png()).decode("ascii")
+        img = (f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}" '
+               'class="cxlab-chart">')
+        return {"text/html": img, "text/plain": repr(self)}
 
     def __repr__(self) -> str:
         return f"<Chart: {self.alt}>"

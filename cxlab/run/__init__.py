@@ -1,0 +1,1 @@
+"""Run studies: the run matrix and the Papermill executor."""

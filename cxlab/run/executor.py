@@ -1,8 +1,8 @@
 """Execute studies with Papermill: in parallel, atomically, past failures, with a record.
 
-Each study's notebook is executed into a hidden temporary file beside its destination and
-renamed into place only when every cell succeeded, so an interrupted or failed run never
-leaves a half-written report; the previous good report stays until a new one replaces it.
+Each study's notebook is executed into ``reports/.partial/`` and renamed into place only when
+every cell succeeded, so an interrupted or failed run never leaves a half-written report; the
+previous good report stays until a new one replaces it.
 A failed execution is kept under ``build/failed/`` for inspection.
 """
 
@@ -68,7 +68,9 @@ def run_study(spec: StudySpec, reports_root: Path, failed_root: Path,
 
     target = spec.output_path(reports_root)
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    partial = reports_root / ".partial"  # same file system as the target, outside the site's globs
+    partial.mkdir(parents=True, exist_ok=True)
+    tmp = partial / f"{spec.client}-{spec.quarter}-{spec.template}.ipynb"
     started = time.perf_counter()
     try:
         nb = prepare_notebook(spec, templates_dir() / f"{spec.template}.ipynb")

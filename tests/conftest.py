@@ -1,0 +1,52 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def project_root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory) -> Path:
+    """A throw-away project root (templates, site config, sample data) for end-to-end tests.
+
+    CXLAB_HOME points the package and the kernels it starts at this directory, so tests never
+    touch the checkout's own data/ or reports/.
+    """
+    from cxlab.data import make_sample
+
+    root = tmp_path_factory.mktemp("project")
+    for name in ("notebooks", ):
+        shutil.copytree(ROOT / name, root / name)
+    for name in ("_quarto.yml", "index.qmd", "methods.qmd", "studies.yml"):
+        shutil.copy(ROOT / name, root / name)
+    make_sample("sample", root=root / "data")
+    return root
+
+
+@pytest.fixture(scope="session")
+def built_site(sandbox):
+    """Two studies run through the runner and the site built from them (preview)."""
+    import os
+
+    from cxlab.run.executor import run_studies
+    from cxlab.run.matrix import load_matrix
+    from cxlab.site import build_site
+
+    old = os.environ.get("CXLAB_HOME")
+    os.environ["CXLAB_HOME"] = str(sandbox)
+    try:
+        studies = load_matrix(sandbox / "studies.yml").select(["cedar"], ["2026Q2", "2026Q3"])
+        results = run_studies(studies, jobs=2, progress=False)
+        out = build_site(sandbox, use_quarto=False)
+    finally:
+        if old is None:
+            os.environ.pop("CXLAB_HOME")
+        else:
+            os.environ["CXLAB_HOME"] = old
+    return {"root": sandbox, "site": out, "results": results}

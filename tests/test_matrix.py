@@ -1,0 +1,48 @@
+import pytest
+
+from cxlab.run.matrix import MatrixError, load_matrix
+
+
+def _write(tmp_path, text):
+    path = tmp_path / "studies.yml"
+    path.write_text(text)
+    return path
+
+
+def test_project_matrix_declares_every_client_and_quarter(project_root):
+    matrix = load_matrix(project_root / "studies.yml")
+    assert len({s.client for s in matrix.studies}) >= 4
+    assert len({s.quarter for s in matrix.studies}) == 8
+    spec = matrix.select(["cedar"], ["2026Q3"])[0]
+    assert spec.parameters == {"client": "cedar", "quarter": "2026Q3", "dataset": "sample",
+                               "client_name": "Cedar Health"}
+    assert spec.output_path(project_root / "reports").as_posix().endswith(
+        "reports/cedar/2026Q3/quarterly_report.ipynb")
+
+
+def test_client_quarters_override(tmp_path):
+    m = load_matrix(_write(tmp_path, "quarters: {first: 2026Q1, last: 2026Q3}\nclients:\n"
+                                     "  a: {}\n  b: {quarters: [2026Q3]}\n"))
+    assert [(s.client, s.quarter) for s in m.studies] == [
+        ("a", "2026Q1"), ("a", "2026Q2"), ("a", "2026Q3"), ("b", "2026Q3")]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("quarters: [2026Q3]\nclients:\n  '../etc': {}\n", "not a valid name"),
+    ("quarters: [2026Q5]\nclients:\n  a: {}\n", "quarter '2026Q5'"),
+    ("quarters: [2026Q3]\nclient:\n  a: {}\n", "unknown key"),
+    ("quarters: [2026Q3]\nclients:\n  a: {colour: red}\n", "clients.a"),
+    ("quarters: [2026Q3]\nclients: [a]\n", "'clients' must map"),
+    ("quarters: [2026Q3\n", "not valid YAML"),
+    ("quarters: [2026Q3]\ndataset: ../../x\nclients:\n  a: {}\n", "dataset"),
+])
+def test_bad_matrices_name_file_and_key(tmp_path, text, message):
+    with pytest.raises(MatrixError, match="studies.yml") as err:
+        load_matrix(_write(tmp_path, text))
+    assert message in str(err.value)
+
+
+def test_unknown_client_selection(tmp_path):
+    m = load_matrix(_write(tmp_path, "quarters: [2026Q3]\nclients:\n  a: {}\n"))
+    with pytest.raises(MatrixError, match="no client 'zz'"):
+        m.select(["zz"])

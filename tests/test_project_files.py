@@ -1,0 +1,84 @@
+"""Project files stay consistent: dependencies, site config, clean notebook templates."""
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+#: PyPI names whose conda-forge package is called differently.
+CONDA_NAMES = {"pypandoc-binary": "pypandoc"}
+SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "quarto" / "json-schemas.json"
+
+
+def _split(requirement: str) -> tuple[str, str]:
+    name, spec = re.match(r"^([A-Za-z0-9_.-]+)\s*(.*)$", requirement.strip()).groups()
+    return name.lower(), spec.replace(" ", "")
+
+
+def test_environment_yml_matches_pyproject(project_root):
+    project = tomllib.loads((project_root / "pyproject.toml").read_text())["project"]
+    wanted = dict(_split(r) for r in project["dependencies"] + project["optional-dependencies"]["dev"])
+    wanted = {CONDA_NAMES.get(k, k): v for k, v in wanted.items()}
+    env = yaml.safe_load((project_root / "environment.yml").read_text())
+    assert env["channels"] == ["conda-forge"]
+    conda = dict(_split(d) for d in env["dependencies"] if isinstance(d, str))
+    extras = {k: conda.pop(k) for k in ("python", "pip", "quarto", "pandoc")}
+    assert extras["python"] == ">=3.11"
+    assert conda == wanted
+    pip_part = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert pip_part == ["-e ."]
+
+
+def test_notebook_templates_are_clean(project_root):
+    for path in (project_root / "notebooks").glob("*.ipynb"):
+        nb = json.loads(path.read_text())
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert all(not c["outputs"] and c["execution_count"] is None for c in code), path
+        assert "parameters" in code[0]["metadata"].get("tags", []), f"{path}: first code cell"
+        assert "open_study" in "".join(code[1]["source"]), f"{path}: second cell validates"
+
+
+def _closed(node):
+    """Rewrite Quarto's schema dialect as standard JSON Schema, with closed objects.
+
+    Quarto writes objects as {"object": {"properties": ...}} and enums as
+    {"enum": {"values": [...]}}.
+    """
+    if isinstance(node, list):
+        return [_closed(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    node = {k: _closed(v) for k, v in node.items()}
+    if isinstance(node.get("enum"), dict):  # Quarto's {"enum": {"values": [...]}}
+        node["enum"] = node["enum"]["values"]
+    if isinstance(node.get("object"), dict):
+        obj = node.pop("object")
+        node["type"] = "object"
+        for key in ("properties", "patternProperties", "required"):
+            if key in obj:
+                node[key] = obj[key]
+        if "additionalProperties" in obj:
+            node["additionalProperties"] = obj["additionalProperties"]
+        elif not obj.get("patternProperties") and obj.get("properties") is not None:
+            node["additionalProperties"] = False
+    return node
+
+
+@pytest.mark.skipif(not SCHEMA.is_file(), reason="../shared/quarto/json-schemas.json not present")
+def test_quarto_config_matches_quartos_schema(project_root):
+    import jsonschema
+
+    defs = _closed(json.loads(SCHEMA.read_text()))
+    if "$defs" not in defs:
+        defs = {"$defs": defs}
+    config = yaml.safe_load((project_root / "_quarto.yml").read_text())
+    for key, ref in (("project", "ProjectConfig"), ("website", "BaseWebsite")):
+        schema = {"$defs": defs["$defs"], "$ref": f"#/$defs/{ref}"}
+        jsonschema.validate(config[key], schema)
+    # A mistake must be caught, or the check checks nothing.
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**config["website"], "navbarr": {}},
+                            {"$defs": defs["$defs"], "$ref": "#/$defs/BaseWebsite"})

@@ -1,0 +1,91 @@
+"""The sample generator: deterministic, valid, and carrying its planted effects."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxlab.data import sample
+from cxlab.data.store import validate_tables
+
+
+@pytest.fixture(scope="module")
+def generated():
+    return sample.generate()
+
+
+def test_same_seed_same_tables_other_seed_differs(generated):
+    tables, _ = generated
+    again, _ = sample.generate()
+    for name in tables:
+        pd.testing.assert_frame_equal(tables[name], again[name])
+    other, _ = sample.generate(seed=1)
+    assert not other["customer_responses"]["nps"].equals(tables["customer_responses"]["nps"])
+
+
+def test_shape_of_the_sample(generated):
+    tables, _ = generated
+    assert set(tables) == {"employees", "interactions", "customer_responses", "accounts",
+                           "employee_responses", "incentive_plan", "maturity_answers"}
+    assert tables["customer_responses"]["client"].nunique() >= 4
+    quarters = tables["customer_responses"]["responded_on"].dt.to_period("Q").nunique()
+    assert quarters == 8
+    assert {"Support", "Success", "Sales", "Marketing", "Operations", "HR"} <= set(
+        tables["employees"]["department"])
+    assert tables["customer_responses"]["responded_on"].max() <= sample.AS_OF
+
+
+def test_only_the_planted_faults_are_rejected(generated):
+    tables, _ = generated
+    results = validate_tables(tables, "sample", as_of=sample.AS_OF)
+    codes = set()
+    for res in results.values():
+        codes |= set(res.rejected.get("reason_code", []))
+        assert res.rows_read == len(tables[res.table])
+    assert codes == {"nps: out of range", "response_id: duplicate id",
+                     "employee_id: not in employees"}
+
+
+def test_calls_per_day_incentive_raises_repeat_contacts(generated):
+    tables, _ = generated
+    inter = tables["interactions"].merge(
+        tables["employees"][["employee_id", "department"]], on="employee_id")
+    support = inter[inter["department"] == "Support"]
+    rushed = {c.slug for c in sample.CLIENTS
+              if "calls_per_day" in sample.INCENTIVE_PLANS[c.maturity_level]["Support"]}
+    by_incentive = support.groupby(support["client"].isin(rushed))["is_repeat_within_7d"].mean()
+    assert by_incentive[True] > by_incentive[False] + 0.05
+
+
+def test_wait_lowers_csat(generated):
+    tables, _ = generated
+    resp = tables["customer_responses"].merge(
+        tables["interactions"][["interaction_id", "wait_seconds"]], on="interaction_id")
+    resp = resp.dropna(subset=["csat"])
+    long_wait = resp["wait_seconds"] > resp["wait_seconds"].quantile(0.8)
+    short_wait = resp["wait_seconds"] < resp["wait_seconds"].quantile(0.2)
+    assert resp.loc[short_wait, "csat"].mean() > resp.loc[long_wait, "csat"].mean() + 0.2
+
+
+def test_named_praise_names_the_serving_employee(generated):
+    tables, truth = generated
+    mentions = truth["mentions"].merge(tables["customer_responses"], on=["client", "response_id",
+                                                                         "employee_id"])
+    names = tables["employees"].set_index("employee_id")["display_name"]
+    assert len(mentions) > 100
+    first = mentions["employee_id"].map(names).str.split(" ").str[0]
+    assert all(f in c for f, c in zip(first, mentions["comment"], strict=True))
+
+
+def test_scale_grows_the_data():
+    small, _ = sample.generate(scale=0.2)
+    assert 0.15 < len(small["customer_responses"]) / 51000 < 0.25
+    with pytest.raises(ValueError, match="scale"):
+        sample.generate(scale=0)
+
+
+def test_planted_effects_are_on_the_methods_page(project_root):
+    text = (project_root / "methods.qmd").read_text()
+    for effect in sample.PLANTED_EFFECTS:
+        assert f"`{effect.key}`" in text, effect.key
+        assert effect.size in text, effect.size
+    assert np.isfinite(sample.ENGAGEMENT_EFFECT)
