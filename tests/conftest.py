@@ -21,8 +21,7 @@ def sandbox(tmp_path_factory) -> Path:
     from cxlab.data import make_sample
 
     root = tmp_path_factory.mktemp("project")
-    for name in ("notebooks", ):
-        shutil.copytree(ROOT / name, root / name)
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
     for name in ("_quarto.yml", "index.qmd", "methods.qmd", "studies.yml"):
         shutil.copy(ROOT / name, root / name)
     make_sample("sample", root=root / "data")

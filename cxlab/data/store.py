@@ -11,8 +11,6 @@ Layout::
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +18,7 @@ import pandas as pd
 from cxlab import config
 from cxlab.data.schema import TABLES
 from cxlab.data.validate import ValidationResult, validate
-from cxlab.fsutil import replace_dir
+from cxlab.fsutil import building_dir
 
 #: Tables validated first because others refer to their ids.
 ORDER = ("employees", *[t for t in TABLES if t != "employees"])
@@ -54,9 +52,7 @@ def write_dataset(
     The dataset is built in a temporary directory beside ``dest`` and renamed into place; an
     existing dataset of the same name is replaced only once the new one is complete.
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    try:
+    with building_dir(dest) as tmp:
         clients = sorted(set().union(*(set(r.accepted["client"]) for r in results.values())))
         for client in clients:
             config.check_slug(client, "client")
@@ -76,10 +72,6 @@ def write_dataset(
             (folder / "quality.json").write_text(json.dumps(quality, indent=2, default=str))
         (tmp / "manifest.json").write_text(
             json.dumps({**manifest, "clients": clients}, indent=2, default=str))
-        replace_dir(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return dest
 
 

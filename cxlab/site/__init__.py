@@ -11,13 +11,12 @@ import json
 import re
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import yaml
 
 from cxlab import config
-from cxlab.fsutil import replace_dir
+from cxlab.fsutil import building_dir
 
 PAGE_SUFFIXES = (".qmd", ".md", ".ipynb")
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
@@ -109,8 +108,7 @@ def build_preview(root: Path, site_config: dict, out: Path) -> Path:
     template = Template((ASSETS / "page.html").read_text(encoding="utf-8"))
     website = site_config.get("website", {})
     nav = website.get("navbar", {}).get("left", [])
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=root))
-    try:
+    with building_dir(out) as tmp:
         shutil.copy(ASSETS / "style.css", tmp / "cxlab.css")
         for source in page_sources(root, site_config):
             rel = source.relative_to(root)
@@ -131,11 +129,15 @@ def build_preview(root: Path, site_config: dict, out: Path) -> Path:
             target = tmp / rel.with_suffix(".html")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(page_html, encoding="utf-8")
-        replace_dir(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
+
+
+def front_matter(text: str) -> tuple[dict, str]:
+    """Split a page into its YAML front matter (``---`` block at the top) and the rest."""
+    match = _FRONT.match(text)
+    if not match:
+        return {}, text
+    return yaml.safe_load(match.group(1)) or {}, text[match.end():]
 
 
 def render_page(source: Path) -> tuple[dict, str]:
@@ -144,12 +146,8 @@ def render_page(source: Path) -> tuple[dict, str]:
         return _render_notebook(source)
     import pypandoc
 
-    text = source.read_text(encoding="utf-8")
-    match = _FRONT.match(text)
-    meta = yaml.safe_load(match.group(1)) if match else {}
-    body = text[match.end():] if match else text
-    return meta or {}, pypandoc.convert_text(body, "html5", format="markdown",
-                                             extra_args=["--mathml"])
+    meta, body = front_matter(source.read_text(encoding="utf-8"))
+    return meta, pypandoc.convert_text(body, "html5", format="markdown", extra_args=["--mathml"])
 
 
 def _render_notebook(source: Path) -> tuple[dict, str]:
@@ -157,10 +155,7 @@ def _render_notebook(source: Path) -> tuple[dict, str]:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(source, as_version=4)
-    meta = {}
-    if nb.cells and nb.cells[0].cell_type == "raw":
-        match = _FRONT.match(nb.cells[0].source + "\n")
-        meta = (yaml.safe_load(match.group(1)) if match else None) or {}
+    meta = front_matter(nb.cells[0].source)[0] if nb.cells and nb.cells[0].cell_type == "raw" else {}
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, exclude_raw=True)
     body, _ = exporter.from_notebook_node(nb)
