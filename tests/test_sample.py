@@ -9,8 +9,8 @@ from cxlab.data.store import validate_tables
 
 
 @pytest.fixture(scope="module")
-def generated():
-    return sample.generate()
+def generated(generated_sample):
+    return generated_sample
 
 
 def test_same_seed_same_tables_other_seed_differs(generated):

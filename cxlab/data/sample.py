@@ -8,7 +8,11 @@ methods page repeats them (a test keeps the two in step).
 The customer-side latent satisfaction of a response is::
 
     L = mu_client + ENGAGEMENT_EFFECT * (team engagement last quarter - client mean)
-        + WAIT_EFFECT * log2(1 + wait minutes) + employee skill + N(0, 1)
+        + WAIT_EFFECT * log2(1 + wait minutes) + employee skill
+        + sum of DRIVER_WEIGHTS[k] * perception_k + N(0, 1)
+
+where the four attribute perceptions are standard normal with correlation DRIVER_CORRELATION
+and the survey's ``rating_*`` answers are noisy 1-5 readings of them
 
 and NPS, CSAT and CES are cut from ``L`` (see ``_scores``).
 """
@@ -35,6 +39,17 @@ CALLS_PER_DAY_FCR_LOGIT = -0.8
 CALLS_PER_DAY_HANDLE_FACTOR = 0.7
 ACQUISITION_ONLY_RENEWAL_DROP = 0.12
 PRAISE_SHARE = 0.35
+#: Planted weights of the attribute perceptions behind the rating_* answers (the driver order).
+DRIVER_WEIGHTS = {"rating_resolution": 0.40, "rating_knowledge": 0.28, "rating_speed": 0.16,
+                  "rating_courtesy": 0.08}
+DRIVER_CORRELATION = 0.35
+#: Centre of each rating on the 1-5 scale: resolution is important but rated low.
+DRIVER_RATING_CENTRE = {"rating_resolution": 2.7, "rating_knowledge": 3.4, "rating_speed": 2.9,
+                        "rating_courtesy": 3.7}
+#: Per standard deviation of an agent's rush trait, where Support is paid on calls per day.
+RUSH_VOLUME, RUSH_FCR_LOGIT, RUSH_HANDLE = 0.35, -0.5, -0.15
+#: Per standard deviation of a rep's hunger, where Sales is paid on new accounts only.
+HUNGER_VOLUME, HUNGER_RENEWAL = 0.5, -0.10
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,31 @@ PLANTED_EFFECTS = (
         "and repeat contacts within 7 days rise; handle time shrinks.",
         f"{CALLS_PER_DAY_FCR_LOGIT} on the log-odds of first-contact resolution; "
         f"handle time x{CALLS_PER_DAY_HANDLE_FACTOR}",
+    ),
+    PlantedEffect(
+        "rushing_agents_handle_more_calls",
+        "Within a client that pays Support on calls per day, agents differ in how much they "
+        "rush (a trait ~ Normal(0, 1)): those who rush take more calls, resolve fewer at first "
+        "contact and cause more repeat contacts. The incentive audit should flag calls per day.",
+        f"per SD of rush: volume x e^{RUSH_VOLUME}, {RUSH_FCR_LOGIT} on the log-odds of "
+        f"first-contact resolution, handle time x e^{RUSH_HANDLE}",
+    ),
+    PlantedEffect(
+        "hungry_reps_lose_renewals",
+        "Within a client that pays Sales on new accounts only, reps differ in hunger for new "
+        "business (~ Normal(0, 1)): hungrier reps open more accounts and renew fewer. The "
+        "incentive audit should flag new accounts.",
+        f"per SD of hunger: new accounts x e^{HUNGER_VOLUME}, {HUNGER_RENEWAL:+} on the renewal "
+        "probability",
+    ),
+    PlantedEffect(
+        "driver_weights",
+        "Four attribute perceptions (resolution, knowledge, speed, courtesy; correlated "
+        f"{DRIVER_CORRELATION}) add to the satisfaction latent, and the survey's rating_* "
+        "answers are noisy 1-5 readings of them. Key-driver analysis should rank them in this "
+        "order.",
+        ", ".join(f"{k.removeprefix('rating_')} {w}" for k, w in DRIVER_WEIGHTS.items())
+        + " latent SD per SD of perception",
     ),
     PlantedEffect(
         "acquisition_only_sales_lose_renewals",
@@ -210,7 +250,9 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> tuple[dict[str, pd
 
     Returns:
         ``(tables, truth)``: raw tables (before validation, with the planted faults) and the
-        planted true values (employee skill, team engagement, planted mentions).
+        planted true values: ``employee_skill`` (skill, rush, hunger and true first-contact
+        resolution per employee), ``team_engagement``, ``mentions`` and ``response_latent``
+        (each response's satisfaction latent before its N(0, 1) noise).
     """
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale!r}")
@@ -233,23 +275,32 @@ def _client(p: ClientProfile, rng: np.random.Generator, scale: float):
     teams = employees["team"].unique()
     eng_mean = 2.9 + 0.25 * p.maturity_level
     engagement = _engagement(rng, teams, ["lag", *quarters], eng_mean)
-    skill = pd.Series(rng.normal(0, SKILL_SD, len(employees)), index=employees["employee_id"])
+    ids = employees["employee_id"]
+    skill = pd.Series(rng.normal(0, SKILL_SD, len(employees)), index=ids)
     plan = INCENTIVE_PLANS[p.maturity_level]
     calls_incentive = "calls_per_day" in plan["Support"]
+    # Traits only matter where the incentive makes them pay: zero elsewhere.
+    rush = pd.Series(rng.normal(0, 1, len(employees)), index=ids).where(
+        (employees["department"] == "Support").to_numpy() & calls_incentive, 0.0)
+    acquisition_only = "renewal_rate" not in plan["Sales"]
+    hunger = pd.Series(rng.normal(0, 1, len(employees)), index=ids).where(
+        (employees["department"] == "Sales").to_numpy() & acquisition_only, 0.0)
     mu = -0.45 + 0.3 * p.maturity_level
 
-    inter, resp, eresp, mentions = [], [], [], []
+    inter, resp, eresp, mentions, latents = [], [], [], [], []
     for qi, quarter in enumerate(quarters):
         start, end = periods.bounds(quarter)
         active = employees[(employees.hired_on < end) &
                            (employees.left_on.isna() | (employees.left_on >= start))]
         n_resp = int(round(p.responses_per_quarter * scale * rng.uniform(0.9, 1.1)))
         prev_eng = engagement[["lag", *quarters][qi]] - eng_mean
-        i_df = _interactions(p, rng, active, quarter, int(n_resp * 1.6), calls_incentive, skill)
-        r_df, m_df = _responses(p, rng, active, quarter, n_resp, i_df, skill, prev_eng, mu)
+        i_df = _interactions(p, rng, active, quarter, int(n_resp * 1.6), calls_incentive, skill,
+                             rush)
+        r_df, m_df, l_df = _responses(p, rng, active, quarter, n_resp, i_df, skill, prev_eng, mu)
         inter.append(i_df)
         resp.append(r_df)
         mentions.append(m_df)
+        latents.append(l_df)
         eresp.append(_employee_responses(p, rng, active, quarter, engagement[quarter]))
 
     tables = {
@@ -257,7 +308,7 @@ def _client(p: ClientProfile, rng: np.random.Generator, scale: float):
         "interactions": pd.concat(inter, ignore_index=True),
         "customer_responses": pd.concat(resp, ignore_index=True),
         "employee_responses": pd.concat(eresp, ignore_index=True),
-        "accounts": _accounts(p, rng, employees, scale),
+        "accounts": _accounts(p, rng, employees, scale, hunger),
         "incentive_plan": pd.DataFrame(
             [{"client": p.slug, "department": d, "role": None, "metric": m, "weight": w}
              for d, metrics in plan.items() for m, w in metrics.items()]),
@@ -267,11 +318,17 @@ def _client(p: ClientProfile, rng: np.random.Generator, scale: float):
     eng_long = engagement.rename_axis("team").reset_index().melt(
         id_vars="team", var_name="quarter", value_name="engagement")
     eng_long["client"] = p.slug
+    service = employees["department"].isin(SERVICE_DEPARTMENTS).to_numpy()
     truth = {
-        "employee_skill": pd.DataFrame({"client": p.slug, "employee_id": skill.index,
-                                        "skill": skill.to_numpy()}),
+        "employee_skill": pd.DataFrame({
+            "client": p.slug, "employee_id": ids, "skill": skill.to_numpy(),
+            "rush": rush.to_numpy(), "hunger": hunger.to_numpy(),
+            "true_fcr": np.where(service, _fcr_probability(
+                skill, rush, calls_incentive & (employees["department"] == "Support").to_numpy()),
+                np.nan)}),
         "team_engagement": eng_long,
         "mentions": pd.concat(mentions, ignore_index=True),
+        "response_latent": pd.concat(latents, ignore_index=True),
     }
     return tables, truth
 
@@ -322,17 +379,28 @@ def _timestamps(rng, quarter: str, n: int) -> pd.Series:
     return pd.Series(start + pd.to_timedelta(seconds, unit="s"))
 
 
-def _interactions(p, rng, active, quarter, n, calls_incentive, skill) -> pd.DataFrame:
+def _fcr_logit(skill, rush, rushed):
+    """Log-odds of first-contact resolution for an agent (the same for all their contacts)."""
+    return 1.1 + 1.5 * skill + np.where(rushed, CALLS_PER_DAY_FCR_LOGIT + RUSH_FCR_LOGIT * rush, 0)
+
+
+def _fcr_probability(skill, rush, rushed) -> np.ndarray:
+    return 1 / (1 + np.exp(-_fcr_logit(skill.to_numpy(), rush.to_numpy(), rushed)))
+
+
+def _interactions(p, rng, active, quarter, n, calls_incentive, skill, rush) -> pd.DataFrame:
     staff = active[active.department.isin(SERVICE_DEPARTMENTS)]
-    weights = np.where(staff.department == "Support", 3.0, 1.0)
+    staff_rush = rush.loc[staff.employee_id].to_numpy()
+    weights = np.where(staff.department == "Support", 3.0, 1.0) * np.exp(RUSH_VOLUME * staff_rush)
     who = staff.iloc[rng.choice(len(staff), n, p=weights / weights.sum())]
     is_support = (who.department == "Support").to_numpy()
     channel = np.where(rng.random(n) < 0.6, "phone", "chat")
     wait = rng.lognormal(np.log(np.where(channel == "phone", 100, 45)), 0.9)
     rushed = is_support & calls_incentive
-    handle = rng.lognormal(np.log(380), 0.5, n) * np.where(rushed, CALLS_PER_DAY_HANDLE_FACTOR, 1)
-    u = skill.loc[who.employee_id].to_numpy()
-    logit = 1.1 + 1.5 * u + np.where(rushed, CALLS_PER_DAY_FCR_LOGIT, 0)
+    r = rush.loc[who.employee_id].to_numpy()
+    handle = (rng.lognormal(np.log(380), 0.5, n) * np.exp(RUSH_HANDLE * r)
+              * np.where(rushed, CALLS_PER_DAY_HANDLE_FACTOR, 1))
+    logit = _fcr_logit(skill.loc[who.employee_id].to_numpy(), r, rushed)
     fcr = rng.random(n) < 1 / (1 + np.exp(-logit))
     repeat = rng.random(n) < np.where(fcr, 0.05, 0.6)
     ids = [f"{p.slug[:2].upper()}-I{quarter}-{i:06d}" for i in range(n)]
@@ -385,15 +453,31 @@ def _responses(p, rng, active, quarter, n, interactions, skill, prev_eng, mu):
     })
     df = pd.concat([service, other], ignore_index=True)
     df["responded_on"] = pd.to_datetime(df["responded_on"]).clip(upper=AS_OF)
-    latent = mu + ENGAGEMENT_EFFECT * prev_eng.reindex(df["_team"]).to_numpy() + df["_shift"]
-    latent = latent + rng.normal(0, 1, len(df))
-    df["nps"], df["csat"], df["ces"] = _scores(rng, latent.to_numpy(), df["_fcr"].to_numpy())
+    perception = _perceptions(rng, len(df))
+    latent_mean = (mu + ENGAGEMENT_EFFECT * prev_eng.reindex(df["_team"]).to_numpy()
+                   + df["_shift"].to_numpy() + perception @ np.array(list(DRIVER_WEIGHTS.values())))
+    latent = latent_mean + rng.normal(0, 1, len(df))
+    df["nps"], df["csat"], df["ces"] = _scores(rng, latent, df["_fcr"].to_numpy())
+    for k, column in enumerate(DRIVER_WEIGHTS):
+        noisy = DRIVER_RATING_CENTRE[column] + perception[:, k] + rng.normal(0, 0.5, len(df))
+        rating = np.clip(np.round(noisy), 1, 5)
+        df[column] = pd.array(rating, dtype="Int64")
+        df.loc[rng.random(len(df)) < 0.08, column] = pd.NA
     names = active.set_index("employee_id")["display_name"]
     df["comment"], mentioned = _comments(rng, df, names)
     df.insert(0, "response_id", [f"{p.slug[:2].upper()}-R{quarter}-{i:06d}" for i in range(len(df))])
     df.insert(1, "client", p.slug)
     mentions = df.loc[mentioned, ["client", "response_id", "employee_id"]]
-    return df.drop(columns=["_team", "_shift", "_fcr"]), mentions
+    latents = pd.DataFrame({"client": p.slug, "response_id": df["response_id"],
+                            "latent_mean": latent_mean})
+    return df.drop(columns=["_team", "_shift", "_fcr"]), mentions, latents
+
+
+def _perceptions(rng, n: int) -> np.ndarray:
+    """Standard-normal attribute perceptions sharing a common factor (equicorrelated)."""
+    common = rng.normal(0, 1, (n, 1))
+    own = rng.normal(0, 1, (n, len(DRIVER_WEIGHTS)))
+    return np.sqrt(DRIVER_CORRELATION) * common + np.sqrt(1 - DRIVER_CORRELATION) * own
 
 
 def _scores(rng, latent, fcr):
@@ -460,7 +544,7 @@ def _employee_responses(p, rng, active, quarter, team_engagement) -> pd.DataFram
     return df
 
 
-def _accounts(p, rng, employees, scale) -> pd.DataFrame:
+def _accounts(p, rng, employees, scale, hunger) -> pd.DataFrame:
     n = int(p.responses_per_quarter * 0.8 * scale)
     acquired = (AS_OF - pd.to_timedelta(rng.integers(0, 3 * 365, n), unit="D")).normalize()
     due = acquired + pd.DateOffset(years=1)
@@ -469,8 +553,10 @@ def _accounts(p, rng, employees, scale) -> pd.DataFrame:
     if "renewal_rate" not in sales_plan:
         p_renew -= ACQUISITION_ONLY_RENEWAL_DROP
     is_due = due <= AS_OF
-    renewed = rng.random(n) < p_renew
     sellers = employees.loc[employees.department == "Sales", "employee_id"].to_numpy()
+    weights = np.exp(HUNGER_VOLUME * hunger.loc[sellers].to_numpy())
+    owner = rng.choice(sellers, n, p=weights / weights.sum())
+    renewed = rng.random(n) < p_renew + HUNGER_RENEWAL * hunger.loc[owner].to_numpy()
     return pd.DataFrame({
         "account_id": [f"{p.slug[:2].upper()}-A{i:06d}" for i in range(n)], "client": p.slug,
         "segment": rng.choice(["smb", "mid-market", "enterprise"], n, p=[0.6, 0.3, 0.1]),
@@ -478,7 +564,7 @@ def _accounts(p, rng, employees, scale) -> pd.DataFrame:
         "is_renewed": pd.array(np.where(is_due, renewed, None), dtype="boolean"),
         "is_churned": is_due & ~renewed,
         "n_referrals": rng.poisson(0.2 + 0.1 * p.maturity_level, n),
-        "sales_owner_id": rng.choice(sellers, n),
+        "sales_owner_id": owner,
     })
 
 

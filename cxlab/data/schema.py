@@ -5,7 +5,7 @@ Naming convention (written once, followed everywhere):
     * ``*_on`` calendar dates, ``*_at`` timestamps.
     * ``is_*`` booleans, ``n_*`` counts, units as suffixes (``wait_seconds``).
     * Score columns carry the metric's name: ``nps`` 0-10, ``csat`` 1-5, ``ces`` 1-7,
-      ``enps`` 0-10, ``item_*`` Likert 1-5.
+      ``enps`` 0-10, ``item_*`` Likert 1-5, ``rating_*`` attribute ratings 1-5.
 """
 
 from __future__ import annotations
@@ -21,6 +21,14 @@ EX_ITEMS = {
     "item_heard": "My feedback is heard and acted on",
     "item_recognized": "Customer-centric work is recognized",
     "item_training": "I have the training I need",
+}
+
+#: Optional attribute ratings on a customer survey: the candidate drivers of NPS and CSAT.
+DRIVER_ITEMS = {
+    "rating_resolution": "My issue was fully resolved",
+    "rating_knowledge": "The person who helped me knew what they were doing",
+    "rating_speed": "I got help quickly",
+    "rating_courtesy": "I was treated with courtesy",
 }
 
 #: Metrics an incentive plan may reward, and whether each is a CX outcome.
@@ -133,6 +141,7 @@ TABLES: dict[str, Table] = {
             _c("nps", "int", False, low=0, high=10, description="likelihood to recommend"),
             _c("csat", "int", False, low=1, high=5, description="satisfaction"),
             _c("ces", "int", False, low=1, high=7, description="ease, 7 = very easy"),
+            *(_c(k, "int", False, low=1, high=5, description=v) for k, v in DRIVER_ITEMS.items()),
             _c("comment", "str", False),
         )),
         Table("interactions", "one row per service interaction", (
