@@ -1,5 +1,29 @@
-"""Statistics beyond single estimates: multiple comparisons (more to come)."""
+"""Statistics beyond single estimates.
 
-from cxlab.stats.multiple import adjust_pvalues
+* :mod:`~cxlab.stats.multiple`: false-discovery control and flagging groups above or below.
+* :mod:`~cxlab.stats.shrinkage`: empirical-Bayes estimates for many small samples.
+* :mod:`~cxlab.stats.drivers`: key drivers (relative weights, LMG, regression).
+* :mod:`~cxlab.stats.linkage`: EX -> CX linkage with a multilevel model.
+* :mod:`~cxlab.stats.incentives`: the incentive alignment audit.
+"""
 
-__all__ = ["adjust_pvalues"]
+from cxlab.stats.drivers import DriverError, KeyDrivers, key_drivers, lmg, relative_weights
+from cxlab.stats.incentives import associations, classify
+from cxlab.stats.linkage import Linkage, LinkageError, ex_cx_linkage, team_experience
+from cxlab.stats.multiple import adjust_pvalues, flag_groups
+from cxlab.stats.shrinkage import (
+    BetaPrior,
+    NormalPrior,
+    ShrinkageError,
+    fit_beta_prior,
+    fit_normal_prior,
+    shrink_means,
+    shrink_rates,
+)
+
+__all__ = [
+    "BetaPrior", "DriverError", "KeyDrivers", "Linkage", "LinkageError", "NormalPrior",
+    "ShrinkageError", "adjust_pvalues", "associations", "classify", "ex_cx_linkage",
+    "fit_beta_prior", "fit_normal_prior", "flag_groups", "key_drivers", "lmg",
+    "relative_weights", "shrink_means", "shrink_rates", "team_experience",
+]

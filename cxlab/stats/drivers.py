@@ -1,0 +1,201 @@
+"""Key-driver analysis: which attributes move an outcome, with correlated drivers.
+
+Two decompositions of the regression's R^2 into one share per driver, both non-negative and
+summing to R^2:
+
+* **Johnson's relative weights** (Johnson, 2000): regress the outcome on the orthogonal
+  counterparts ``Z = X R^(-1/2)`` of the standardized drivers, then map the squared weights
+  back through ``Lambda = R^(1/2)``: ``eps_j = sum_k Lambda_jk^2 beta_k^2``.
+* **LMG / Shapley** (Lindeman, Merenda and Gold, 1980; general dominance of Budescu, 1993):
+  each driver's R^2 increment averaged over all orders of entry, computed exactly from the
+  R^2 of all 2^p subsets (practical up to ``MAX_LMG_DRIVERS``).
+
+The regression itself (statsmodels OLS on the raw scales) gives each driver's effect with its
+significance. Bootstrap percentile intervals (resampling respondents) are given for each
+relative weight.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+MAX_LMG_DRIVERS = 12
+
+
+class DriverError(ValueError):
+    """Input a key-driver analysis cannot use; the message names the column and the problem."""
+
+
+def _standardized(frame: pd.DataFrame) -> np.ndarray:
+    values = frame.to_numpy(dtype=float)
+    return (values - values.mean(axis=0)) / values.std(axis=0, ddof=0)
+
+
+def _correlations(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Predictor correlation matrix and predictor-outcome correlations of standardized data."""
+    n = len(y)
+    return x.T @ x / n, x.T @ y / n
+
+
+def relative_weights_from_correlations(rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
+    """Johnson's raw relative weights from correlation matrices (they sum to R^2)."""
+    values, vectors = np.linalg.eigh(rxx)
+    values = np.clip(values, 0, None)
+    root = vectors @ np.diag(np.sqrt(values)) @ vectors.T  # Lambda = R^(1/2), symmetric
+    beta = np.linalg.pinv(root) @ rxy
+    return (root**2) @ (beta**2)
+
+
+def _r2(rxx: np.ndarray, rxy: np.ndarray, subset: tuple[int, ...]) -> float:
+    if not subset:
+        return 0.0
+    idx = list(subset)
+    r = rxy[idx]
+    return float(r @ np.linalg.pinv(rxx[np.ix_(idx, idx)]) @ r)
+
+
+def lmg_from_correlations(rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
+    """LMG (Shapley) shares of R^2 from correlation matrices, exact over all subsets."""
+    p = len(rxy)
+    if p > MAX_LMG_DRIVERS:
+        raise DriverError(f"LMG needs all 2^p subsets; {p} drivers is more than "
+                          f"{MAX_LMG_DRIVERS}. Use relative weights alone.")
+    r2 = {s: _r2(rxx, rxy, s) for size in range(p + 1)
+          for s in itertools.combinations(range(p), size)}
+    shares = np.zeros(p)
+    for j in range(p):
+        others = [i for i in range(p) if i != j]
+        for size in range(p):
+            weight = math.factorial(size) * math.factorial(p - size - 1) / math.factorial(p)
+            for s in itertools.combinations(others, size):
+                with_j = tuple(sorted((*s, j)))
+                shares[j] += weight * (r2[with_j] - r2[s])
+    return shares
+
+
+def relative_weights(frame: pd.DataFrame, outcome: str, drivers: list[str]) -> pd.Series:
+    """Johnson's raw relative weights of ``drivers`` for ``outcome`` (complete rows only)."""
+    data = _complete(frame, outcome, drivers)
+    rxx, rxy = _correlations(_standardized(data[drivers]), _standardized(data[[outcome]])[:, 0])
+    return pd.Series(relative_weights_from_correlations(rxx, rxy), index=drivers)
+
+
+def lmg(frame: pd.DataFrame, outcome: str, drivers: list[str]) -> pd.Series:
+    """LMG (Shapley value) shares of R^2 for ``drivers`` (complete rows only)."""
+    data = _complete(frame, outcome, drivers)
+    rxx, rxy = _correlations(_standardized(data[drivers]), _standardized(data[[outcome]])[:, 0])
+    return pd.Series(lmg_from_correlations(rxx, rxy), index=drivers)
+
+
+def _complete(frame: pd.DataFrame, outcome: str, drivers: list[str]) -> pd.DataFrame:
+    """Complete rows of the outcome and drivers, checked for what the analysis cannot use."""
+    missing = [c for c in [outcome, *drivers] if c not in frame]
+    if missing:
+        raise DriverError(f"column(s) {missing} not found; the data has {list(frame.columns)}")
+    if not drivers:
+        raise DriverError("no drivers given")
+    if len(set(drivers)) != len(drivers) or outcome in drivers:
+        raise DriverError(f"drivers must be distinct and exclude the outcome, got {drivers}")
+    data = frame[[outcome, *drivers]].apply(pd.to_numeric, errors="coerce").dropna()
+    if len(data) < len(drivers) + 3:
+        raise DriverError(f"only {len(data)} complete rows for {len(drivers)} drivers; need at "
+                          f"least {len(drivers) + 3}")
+    constant = [c for c in [outcome, *drivers] if data[c].nunique() < 2]
+    if constant:
+        raise DriverError(f"column(s) {constant} take a single value in all {len(data)} "
+                          "complete rows; a constant cannot drive or be driven. Leave it out.")
+    rank = np.linalg.matrix_rank(_standardized(data[drivers]), tol=1e-8 * math.sqrt(len(data)))
+    if rank < len(drivers):
+        raise DriverError(f"drivers {drivers} are perfectly collinear (rank {rank} of "
+                          f"{len(drivers)}): one is an exact linear function of the others. "
+                          "Drop or combine them.")
+    return data
+
+
+@dataclass
+class KeyDrivers:
+    """The result of :func:`key_drivers`.
+
+    Attributes:
+        outcome: The outcome column.
+        table: One row per driver: relative weight with bootstrap interval, its share of R^2,
+            the LMG share, the regression coefficient with interval and p-value, and the mean
+            (performance) of the driver; sorted by relative weight.
+        r2: R^2 of the regression on all drivers.
+        n: Complete rows used; ``n_dropped`` rows lacked the outcome or a driver.
+        n_boot: Bootstrap resamples behind the intervals.
+        notes: Anything a reader should know (e.g. rows dropped).
+    """
+
+    outcome: str
+    table: pd.DataFrame
+    r2: float
+    n: int
+    n_dropped: int
+    n_boot: int
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def order(self) -> list[str]:
+        """Drivers from most to least important (by relative weight)."""
+        return self.table["driver"].tolist()
+
+
+def key_drivers(
+    frame: pd.DataFrame, outcome: str, drivers: list[str], n_boot: int = 500,
+    confidence: float = 0.95, seed: int = 0,
+) -> KeyDrivers:
+    """Relative importance of ``drivers`` for ``outcome``, with intervals and the regression.
+
+    Rows missing the outcome or any driver are left out (and counted). Bootstrap intervals
+    resample rows with a fixed ``seed`` so the report is reproducible.
+    """
+    import statsmodels.api as sm
+
+    data = _complete(frame, outcome, drivers)
+    x, y = _standardized(data[drivers]), _standardized(data[[outcome]])[:, 0]
+    rxx, rxy = _correlations(x, y)
+    weights = relative_weights_from_correlations(rxx, rxy)
+    shapley = lmg_from_correlations(rxx, rxy) if len(drivers) <= MAX_LMG_DRIVERS else None
+    boot = _bootstrap_weights(x, y, n_boot, seed)
+    tail = (1 - confidence) / 2
+    model = sm.OLS(data[outcome].to_numpy(float),
+                   sm.add_constant(data[drivers].to_numpy(float))).fit()
+    ci = model.conf_int(1 - confidence)[1:]
+    r2 = float(weights.sum())
+    table = pd.DataFrame({
+        "driver": drivers,
+        "weight": weights,
+        "weight_ci_low": np.quantile(boot, tail, axis=0) if n_boot else np.nan,
+        "weight_ci_high": np.quantile(boot, 1 - tail, axis=0) if n_boot else np.nan,
+        "share": weights / r2,
+        "lmg": shapley if shapley is not None else np.nan,
+        "coef": model.params[1:], "coef_ci_low": ci[:, 0], "coef_ci_high": ci[:, 1],
+        "p_value": model.pvalues[1:],
+        "performance": data[drivers].mean().to_numpy(),
+    }).sort_values("weight", ascending=False, ignore_index=True)
+    n_dropped = int(len(frame) - len(data))
+    notes = [f"{n_dropped:,} of {len(frame):,} rows lacked the outcome or a driver and were "
+             "left out."] if n_dropped else []
+    return KeyDrivers(outcome, table, r2, len(data), n_dropped, n_boot, notes)
+
+
+def _bootstrap_weights(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    out = np.empty((n_boot, x.shape[1]))
+    n = len(y)
+    for b in range(n_boot):
+        idx = rng.integers(0, n, n)
+        xb, yb = x[idx], y[idx]
+        sx, sy = xb.std(axis=0), yb.std()
+        if sy == 0 or np.any(sx == 0):
+            out[b] = np.nan
+            continue
+        xb, yb = (xb - xb.mean(axis=0)) / sx, (yb - yb.mean()) / sy
+        out[b] = relative_weights_from_correlations(*_correlations(xb, yb))
+    return out[~np.isnan(out).any(axis=1)]

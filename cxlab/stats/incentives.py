@@ -1,0 +1,116 @@
+"""Incentive alignment audit: does what a plan pays for go with better customer outcomes?
+
+For every rewarded metric with employee-level data, and every CX outcome measured for the same
+employees, an ordinary least-squares regression across employees of the outcome on the metric
+(standardized) with one intercept per team,
+
+    outcome_i = a_team(i) + b * z(metric)_i + e_i,
+
+gives ``b``: the outcome's change per standard deviation of the metric *within teams*, so that
+a team's circumstances (queue, product, manager) do not pass for the metric's effect.
+Standard errors are heteroscedasticity-robust (HC3). All p-values in one audit are adjusted
+together (Benjamini-Hochberg by default). A metric is then classified:
+
+* **rewards the wrong behaviour**: more of what is paid goes with a significantly worse outcome;
+* **aligned**: it is a CX outcome itself, or goes with a significantly better outcome;
+* **neutral**: an activity measure with no detectable association either way.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cxlab.data.schema import INCENTIVE_METRICS
+from cxlab.stats.multiple import adjust_pvalues
+
+#: +1 when a plan pays for more of the metric, -1 when it pays for less (shorter, fewer).
+PAID_DIRECTION = {"average_handle_time": -1, "time_to_hire": -1, "order_error_rate": -1,
+                  "repeat_contact_rate": -1}
+#: CX outcomes at employee level: +1 when higher is better for customers.
+OUTCOME_DIRECTION = {"csat": 1, "nps": 1, "first_contact_resolution": 1,
+                     "repeat_contact_rate": -1, "renewal_rate": 1}
+#: Fewest employees beyond the number of teams for an association to be estimated.
+MIN_EXTRA_EMPLOYEES = 3
+
+ALIGNED, NEUTRAL, WRONG, NOT_ASSESSED = ("aligned", "neutral", "rewards the wrong behaviour",
+                                         "not assessed")
+
+
+def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
+                 ) -> pd.DataFrame:
+    """Association of each rewarded metric with each CX outcome, within teams.
+
+    Args:
+        employees: One row per employee: ``employee_id``, ``team``, ``department`` and one
+            column per metric and outcome (NaN where not measured for that employee).
+        plan: Rewarded metrics: ``department`` and ``metric`` columns.
+        adjust: Multiple-comparison adjustment over all pairs (``"bh"`` or ``"holm"``).
+
+    Returns:
+        One row per (metric, outcome) pair tested: ``effect`` (outcome units per SD of the
+        metric), ``ci_low``, ``ci_high``, ``p_value``, ``p_adj``, ``metric_sd``, ``n``,
+        ``n_teams``, and ``favourable`` (True when paying for more of the metric goes with
+        better outcomes).
+    """
+    import statsmodels.formula.api as smf
+
+    rows = []
+    for metric, depts in plan.groupby("metric")["department"]:
+        if metric not in employees:
+            continue
+        paid = employees[employees["department"].isin(set(depts))]
+        for outcome, good in OUTCOME_DIRECTION.items():
+            if outcome == metric or outcome not in employees:
+                continue
+            data = paid[["team", metric, outcome]].dropna()
+            n_teams = data["team"].nunique()
+            sd = data[metric].std()
+            if len(data) < n_teams + MIN_EXTRA_EMPLOYEES or not sd > 0:
+                continue
+            if data[outcome].nunique() < 2:
+                continue
+            data = data.assign(z=(data[metric] - data[metric].mean()) / sd)
+            formula = "Q('y') ~ z" + (" + C(team)" if n_teams > 1 else "")
+            fit = smf.ols(formula, data.rename(columns={outcome: "y"})).fit(cov_type="HC3")
+            effect = float(fit.params["z"])
+            low, high = fit.conf_int().loc["z"]
+            paid_sign = PAID_DIRECTION.get(metric, 1)
+            rows.append({
+                "metric": metric, "outcome": outcome, "effect": effect, "ci_low": float(low),
+                "ci_high": float(high), "p_value": float(fit.pvalues["z"]), "metric_sd": sd,
+                "n": len(data), "n_teams": n_teams,
+                "favourable": bool(paid_sign * good * effect > 0),
+            })
+    out = pd.DataFrame(rows, columns=["metric", "outcome", "effect", "ci_low", "ci_high",
+                                      "p_value", "metric_sd", "n", "n_teams", "favourable"])
+    out["p_adj"] = adjust_pvalues(out["p_value"].to_numpy(), adjust) if len(out) else []
+    out["adjustment"] = adjust
+    return out
+
+
+def classify(plan: pd.DataFrame, tests: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """One verdict per rewarded metric from its association tests.
+
+    Returns ``metric``, ``departments``, ``kind`` (cx or activity), ``verdict`` and the
+    number of significant favourable and adverse associations behind it.
+    """
+    out = []
+    for metric, depts in plan.groupby("metric", sort=True)["department"]:
+        kind = INCENTIVE_METRICS.get(metric, "activity")
+        mine = tests[tests["metric"] == metric]
+        significant = mine[mine["p_adj"] < alpha]
+        n_bad = int((~significant["favourable"]).sum())
+        n_good = int(significant["favourable"].sum())
+        if n_bad:
+            verdict = WRONG
+        elif kind == "cx" or n_good:
+            verdict = ALIGNED
+        elif len(mine):
+            verdict = NEUTRAL
+        else:
+            verdict = NOT_ASSESSED
+        out.append({"metric": metric, "departments": sorted(set(depts)), "kind": kind,
+                    "verdict": verdict, "n_tests": len(mine), "n_favourable": n_good,
+                    "n_adverse": n_bad})
+    return pd.DataFrame(out)
+

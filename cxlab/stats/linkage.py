@@ -1,0 +1,158 @@
+"""EX -> CX linkage: does a team's employee experience predict its customers' experience?
+
+Each customer response served by a team is paired with that team's employee measure in the
+same quarter (lag 0) or the quarter before (lag 1: engagement now, customers next quarter).
+The customer outcome is coded per response so that its mean is the reported metric:
+NPS as +100 / 0 / -100 for promoters / passives / detractors, CSAT as 100 for a 4-5 and 0
+otherwise. A linear mixed model (statsmodels MixedLM) with a random intercept per team,
+
+    outcome_ij = b0 + b1 * (team measure_j,q - mean) + u_team + e_ij,
+
+gives the effect ``b1`` in outcome points per unit of the employee measure, with a Wald
+interval. The random intercept keeps a few large teams from passing for many independent
+observations and separates stable team differences from the effect.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cxlab import periods
+
+#: Fewest teams, and team-quarters, for a team-level effect to be estimated at all.
+MIN_TEAMS = 4
+MIN_TEAM_QUARTERS = 6
+
+
+class LinkageError(ValueError):
+    """The data cannot support the linkage model; the message says what was found."""
+
+
+@dataclass(frozen=True)
+class Linkage:
+    """One fitted EX -> CX link.
+
+    Attributes:
+        predictor: Team-level employee measure (``engagement`` or ``enps``).
+        outcome: Customer outcome (``nps`` or ``csat_top2``), in points.
+        lag: 0 for the same quarter, 1 for the next quarter's customers.
+        effect: Outcome points per unit of the predictor.
+        se, ci, p_value: Its standard error, Wald interval and two-sided p-value.
+        n_responses, n_teams, n_team_quarters: Data behind it.
+        team_sd: Standard deviation of the team random intercepts.
+    """
+
+    predictor: str
+    outcome: str
+    lag: int
+    effect: float
+    se: float
+    ci: tuple[float, float]
+    p_value: float
+    n_responses: int
+    n_teams: int
+    n_team_quarters: int
+    team_sd: float
+
+
+def code_outcome(values: pd.Series, outcome: str) -> pd.Series:
+    """Per-response codes whose mean is the metric: NPS -100/0/100, CSAT top-2 0/100."""
+    v = pd.to_numeric(values, errors="coerce")
+    if outcome == "nps":
+        return 100.0 * ((v >= 9).astype(float) - (v <= 6).astype(float)).where(v.notna())
+    if outcome == "csat_top2":
+        return 100.0 * (v >= 4).astype(float).where(v.notna())
+    raise LinkageError(f"unknown outcome {outcome!r}; expected 'nps' or 'csat_top2'")
+
+
+def pair(team_ex: pd.DataFrame, responses: pd.DataFrame, predictor: str, outcome: str,
+         lag: int) -> pd.DataFrame:
+    """Responses (team, quarter, outcome code ``y``) with the team's measure ``x``.
+
+    The measure is taken ``lag`` quarters earlier; ``team_ex`` has columns team, quarter and
+    the predictor.
+    """
+    if lag not in (0, 1):
+        raise LinkageError(f"lag must be 0 or 1, got {lag!r}")
+    ex = team_ex[["team", "quarter", predictor]].dropna().copy()
+    ex["quarter"] = [periods.shift(q, lag) for q in ex["quarter"]]
+    cx = responses[["team", "quarter"]].copy()
+    cx["y"] = code_outcome(responses[outcome_column(outcome)], outcome)
+    joined = cx.dropna(subset=["y"]).merge(ex, on=["team", "quarter"], how="inner")
+    return joined.rename(columns={predictor: "x"})
+
+
+def outcome_column(outcome: str) -> str:
+    """The customer_responses column behind an outcome."""
+    return {"nps": "nps", "csat_top2": "csat"}[outcome]
+
+
+def fit(pairs: pd.DataFrame, predictor: str, outcome: str, lag: int,
+        confidence: float = 0.95) -> Linkage:
+    """Fit the random-intercept model to paired data (columns team, quarter, x, y).
+
+    ``predictor``, ``outcome`` and ``lag`` label the result and its messages.
+    """
+    import statsmodels.formula.api as smf
+    from scipy import stats
+
+    data = pairs.dropna(subset=["x", "y"])
+    n_teams = data["team"].nunique()
+    n_tq = len(data[["team", "quarter"]].drop_duplicates())
+    if n_teams < MIN_TEAMS or n_tq < MIN_TEAM_QUARTERS:
+        raise LinkageError(
+            f"{n_teams} team(s) in {n_tq} team-quarter(s) have both the employee measure and "
+            f"customer responses; the model needs at least {MIN_TEAMS} teams and "
+            f"{MIN_TEAM_QUARTERS} team-quarters")
+    if data["x"].nunique() < 2:
+        raise LinkageError(f"the team {predictor} is the same ({data['x'].iloc[0]:g}) for every "
+                           "team-quarter, so its effect cannot be estimated")
+    data = data.assign(xc=data["x"] - data["x"].mean())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence chatter; checked below
+        result = smf.mixedlm("y ~ xc", data, groups=data["team"]).fit(reml=True)
+    effect, se = float(result.params["xc"]), float(result.bse["xc"])
+    if not (np.isfinite(effect) and np.isfinite(se)):
+        raise LinkageError("the mixed model did not converge to a usable estimate")
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    return Linkage(predictor, outcome, lag, effect, se, (effect - z * se, effect + z * se),
+                   float(2 * stats.norm.sf(abs(effect / se))), len(data), n_teams, n_tq,
+                   float(np.sqrt(max(result.cov_re.iloc[0, 0], 0.0))))
+
+
+def ex_cx_linkage(team_ex: pd.DataFrame, responses: pd.DataFrame, predictor: str = "engagement",
+                  outcome: str = "nps", lag: int = 1) -> Linkage:
+    """Effect of a team's employee measure on its customers' outcome ``lag`` quarters later.
+
+    Args:
+        team_ex: One row per team and quarter with the predictor (see
+            :func:`team_experience`).
+        responses: Customer responses with ``team`` and ``quarter`` columns.
+        predictor: ``engagement`` (mean of the 1-5 items) or ``enps``.
+        outcome: ``nps`` or ``csat_top2``.
+        lag: 0 (same quarter) or 1 (next quarter).
+    """
+    if predictor not in team_ex or team_ex[predictor].notna().sum() == 0:
+        raise LinkageError(f"no {predictor} answers in the employee surveys to date")
+    return fit(pair(team_ex, responses, predictor, outcome, lag), predictor, outcome, lag)
+
+
+def team_experience(employee_responses: pd.DataFrame, items: list[str]) -> pd.DataFrame:
+    """Per team and quarter: engagement, eNPS and the number of respondents.
+
+    Engagement is the mean over respondents of their mean item score; ``employee_responses``
+    needs a ``quarter`` column.
+    """
+    from cxlab import metrics
+
+    frame = employee_responses.copy()
+    frame["engagement"] = frame[items].apply(pd.to_numeric, errors="coerce").mean(axis=1)
+    grouped = frame.groupby(["team", "quarter"], sort=True)
+    out = grouped.agg(engagement=("engagement", "mean"), n=("engagement", "count")).reset_index()
+    enps = metrics.grouped(frame, "enps", ["team", "quarter"])
+    enps = enps.loc[enps["n"] > 0, ["team", "quarter", "value"]].rename(columns={"value": "enps"})
+    return out.merge(enps, on=["team", "quarter"], how="left")

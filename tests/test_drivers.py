@@ -1,0 +1,142 @@
+"""Key drivers: published relative weights, LMG by brute force and by hand, planted order."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxlab.data import sample
+from cxlab.report.drivers import key_drivers_result, key_drivers_table
+from cxlab.stats import drivers
+
+# mtcars (Henderson and Velleman, 1981): mpg, cyl, disp, hp, wt of the 32 cars.
+MTCARS = pd.DataFrame({
+    "mpg": [21.0, 21.0, 22.8, 21.4, 18.7, 18.1, 14.3, 24.4, 22.8, 19.2, 17.8, 16.4, 17.3, 15.2,
+            10.4, 10.4, 14.7, 32.4, 30.4, 33.9, 21.5, 15.5, 15.2, 13.3, 19.2, 27.3, 26.0, 30.4,
+            15.8, 19.7, 15.0, 21.4],
+    "cyl": [6, 6, 4, 6, 8, 6, 8, 4, 4, 6, 6, 8, 8, 8, 8, 8, 8, 4, 4, 4, 4, 8, 8, 8, 8, 4, 4, 4,
+            8, 6, 8, 4],
+    "disp": [160, 160, 108, 258, 360, 225, 360, 146.7, 140.8, 167.6, 167.6, 275.8, 275.8, 275.8,
+             472, 460, 440, 78.7, 75.7, 71.1, 120.1, 318, 304, 350, 400, 79, 120.3, 95.1, 351,
+             145, 301, 121],
+    "hp": [110, 110, 93, 110, 175, 105, 245, 62, 95, 123, 123, 180, 180, 180, 205, 215, 230, 66,
+           52, 65, 97, 150, 150, 245, 175, 66, 91, 113, 264, 175, 335, 109],
+    "wt": [2.62, 2.875, 2.32, 3.215, 3.44, 3.46, 3.57, 3.19, 3.15, 3.44, 3.44, 4.07, 3.73, 3.78,
+           5.25, 5.424, 5.345, 2.2, 1.615, 1.835, 2.465, 3.52, 3.435, 3.84, 3.845, 1.935, 2.14,
+           1.513, 3.17, 2.77, 3.57, 2.78],
+})
+PREDICTORS = ["cyl", "disp", "hp", "wt"]
+# Raw relative weights published in the rwa package's documentation (Chan, "Regression
+# methods" vignette) for mpg ~ cyl + disp + hp + wt.
+PUBLISHED_RW = {"cyl": 0.2096904, "disp": 0.1883043, "hp": 0.1799590, "wt": 0.2706812}
+
+
+def _r2(frame, outcome, columns):
+    if not columns:
+        return 0.0
+    x = np.column_stack([np.ones(len(frame)), frame[list(columns)].to_numpy(float)])
+    y = frame[outcome].to_numpy(float)
+    resid = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
+    return 1 - resid @ resid / np.sum((y - y.mean()) ** 2)
+
+
+def test_relative_weights_match_the_published_mtcars_example():
+    weights = drivers.relative_weights(MTCARS, "mpg", PREDICTORS)
+    for name, value in PUBLISHED_RW.items():
+        assert weights[name] == pytest.approx(value, abs=5e-8)
+    assert weights.sum() == pytest.approx(_r2(MTCARS, "mpg", PREDICTORS))
+
+
+def test_lmg_equals_the_average_over_all_orders_of_entry():
+    # An independent brute force: fit every ordering with least squares, average increments.
+    increments = {p: [] for p in PREDICTORS}
+    for order in itertools.permutations(PREDICTORS):
+        for i, name in enumerate(order):
+            increments[name].append(_r2(MTCARS, "mpg", order[:i + 1])
+                                    - _r2(MTCARS, "mpg", order[:i]))
+    shares = drivers.lmg(MTCARS, "mpg", PREDICTORS)
+    for name in PREDICTORS:
+        assert shares[name] == pytest.approx(np.mean(increments[name]), abs=1e-10)
+
+
+def test_two_drivers_lmg_by_hand():
+    rng = np.random.default_rng(2)
+    x1 = rng.normal(size=300)
+    x2 = 0.6 * x1 + rng.normal(size=300)
+    frame = pd.DataFrame({"y": x1 + 0.5 * x2 + rng.normal(size=300), "x1": x1, "x2": x2})
+    r1, r2 = (np.corrcoef(frame["y"], frame[c])[0, 1] ** 2 for c in ("x1", "x2"))
+    full = _r2(frame, "y", ["x1", "x2"])
+    shares = drivers.lmg(frame, "y", ["x1", "x2"])
+    assert shares["x1"] == pytest.approx((r1 + full - r2) / 2)
+    assert shares["x2"] == pytest.approx((r2 + full - r1) / 2)
+
+
+def test_uncorrelated_drivers_get_their_squared_correlations():
+    x = np.array([[1, 1], [1, -1], [-1, 1], [-1, -1]] * 5, dtype=float)
+    y = 2 * x[:, 0] + x[:, 1] + np.tile([0.3, -0.3, -0.3, 0.3, 0.1, -0.1, -0.1, 0.1, 0, 0], 2)
+    frame = pd.DataFrame({"y": y, "a": x[:, 0], "b": x[:, 1]})
+    expected = [np.corrcoef(y, x[:, k])[0, 1] ** 2 for k in (0, 1)]
+    np.testing.assert_allclose(drivers.relative_weights(frame, "y", ["a", "b"]), expected)
+    np.testing.assert_allclose(drivers.lmg(frame, "y", ["a", "b"]), expected)
+
+
+def test_key_drivers_result_is_complete_and_reproducible():
+    result = drivers.key_drivers(MTCARS, "mpg", PREDICTORS, n_boot=200)
+    again = drivers.key_drivers(MTCARS, "mpg", PREDICTORS, n_boot=200)
+    pd.testing.assert_frame_equal(result.table, again.table)
+    t = result.table
+    assert result.order[0] == "wt"
+    assert (t["weight_ci_low"] <= t["weight"]).all() and (t["weight"] <= t["weight_ci_high"]).all()
+    assert t["share"].sum() == pytest.approx(1)
+    assert t["lmg"].sum() == pytest.approx(result.r2)
+    assert not t.isna().any().any()
+
+
+@pytest.mark.parametrize("frame, drivers_, message", [
+    (MTCARS.assign(k=1.0), ["cyl", "k"], "single value"),
+    (MTCARS.assign(wt2=2 * MTCARS["wt"] + 1), ["wt", "wt2", "hp"], "perfectly collinear"),
+    (MTCARS, ["cyl", "nope"], "not found"),
+    (MTCARS.head(5), PREDICTORS, "complete rows"),
+    (MTCARS, [], "no drivers"),
+])
+def test_degenerate_input_gives_a_clear_error(frame, drivers_, message):
+    with pytest.raises(drivers.DriverError, match=message):
+        drivers.key_drivers(frame, "mpg", drivers_, n_boot=10)
+
+
+def test_missing_answers_are_left_out_and_counted():
+    frame = MTCARS.copy()
+    frame.loc[:3, "hp"] = np.nan
+    result = drivers.key_drivers(frame, "mpg", PREDICTORS, n_boot=10)
+    assert (result.n, result.n_dropped) == (28, 4)
+    assert "4 of 32 rows" in result.notes[0]
+
+
+@pytest.mark.parametrize("client", [c.slug for c in sample.CLIENTS])
+@pytest.mark.parametrize("outcome", ["nps", "csat"])
+def test_the_planted_driver_order_is_recovered(sample_study, client, outcome):
+    study = sample_study(client, "2026Q3")
+    # A year and more of answers pins down the full order...
+    history = study.history("customer_responses")
+    pooled = drivers.key_drivers(history, outcome, list(sample.DRIVER_WEIGHTS), n_boot=50)
+    assert pooled.order == list(sample.DRIVER_WEIGHTS)
+    # ...and LMG, computed another way, agrees with the relative weights.
+    shares = pooled.table.set_index("driver")
+    assert (abs(shares["lmg"] - shares["weight"]) / pooled.r2).max() < 0.02
+
+
+@pytest.mark.parametrize("outcome", ["nps", "csat"])
+def test_one_quarter_of_the_largest_client_finds_the_planted_order(sample_study, outcome):
+    # About 1,600 complete answers a quarter; a small client's quarter (Cedar: ~300) cannot
+    # reliably separate neighbouring drivers, which its bootstrap intervals show.
+    result = key_drivers_result(sample_study("northwind", "2026Q3"), outcome)
+    assert result.order == list(sample.DRIVER_WEIGHTS)
+
+
+def test_the_report_explains_a_missing_analysis_instead_of_failing(sample_study):
+    study = sample_study("cedar", "2026Q3")
+    study.tables["customer_responses"] = study.tables["customer_responses"].drop(
+        columns=list(sample.DRIVER_WEIGHTS))
+    shown = key_drivers_table(study, "nps")
+    assert "not available" in shown.data and "rating_" in shown.data

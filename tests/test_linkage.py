@@ -1,0 +1,94 @@
+"""EX -> CX linkage: outcome coding by hand, planted effect recovered, degenerate input."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from cxlab import metrics, periods
+from cxlab.data import sample
+from cxlab.report.linkage import linkage_frame, linkage_inputs, linkage_summary
+from cxlab.stats import linkage
+
+
+def test_outcome_codes_average_to_the_metric():
+    scores = pd.Series([10, 9, 8, 7, 6, 0, None, 10])
+    codes = linkage.code_outcome(scores, "nps")
+    assert codes.mean() == pytest.approx(metrics.nps(scores).value)
+    csat = pd.Series([5, 4, 3, 1, None])
+    assert linkage.code_outcome(csat, "csat_top2").mean() == pytest.approx(50.0)
+
+
+def _implied_effect(latent_mean: np.ndarray, outcome: str) -> float:
+    """The planted latent effect on the outcome's per-response code, derived by hand.
+
+    NPS = round(7 + 1.8 L) with L ~ N(m, 1): promoter when L > 0.8333, detractor when
+    L <= -0.2778, so d E[code] / dm = 100 (phi(0.8333 - m) + phi(-0.2778 - m)). CSAT top-2 when
+    L + N(0, 0.6) > -0.1, so d E[code] / dm = 100 phi((m + 0.1) / s) / s with s^2 = 1.36.
+    """
+    m = latent_mean
+    if outcome == "nps":
+        slope = 100 * (stats.norm.pdf(0.8333 - m) + stats.norm.pdf(-0.2778 - m))
+    else:
+        s = np.sqrt(1.36)
+        slope = 100 * stats.norm.pdf((m + 0.1) / s) / s
+    return float(sample.ENGAGEMENT_EFFECT * slope.mean())
+
+
+@pytest.mark.parametrize("client", [c.slug for c in sample.CLIENTS])
+@pytest.mark.parametrize("outcome", ["nps", "csat_top2"])
+def test_planted_engagement_effect_lies_within_the_interval(sample_study, generated_sample,
+                                                              client, outcome):
+    _, truth = generated_sample
+    study = sample_study(client, "2026Q3")
+    team_ex, responses = linkage_inputs(study)
+    # With the true team engagement, the model's interval must cover the planted effect.
+    true_ex = truth["team_engagement"].query("client == @client").merge(
+        team_ex[["team", "quarter"]], on=["team", "quarter"])
+    fit = linkage.ex_cx_linkage(true_ex, responses, "engagement", outcome, lag=1)
+    paired = responses.merge(true_ex.assign(quarter=[periods.shift(q, 1) for q in
+                                                     true_ex["quarter"]])[["team", "quarter"]],
+                             on=["team", "quarter"])
+    paired = paired[paired[linkage.outcome_column(outcome)].notna()]
+    latent = paired.merge(truth["response_latent"], on=["client", "response_id"])["latent_mean"]
+    assert fit.ci[0] < _implied_effect(latent.to_numpy(), outcome) < fit.ci[1]
+
+
+@pytest.mark.parametrize("client", ["northwind", "bluebird", "evergreen"])
+def test_measured_engagement_predicts_next_quarter_nps(sample_study, client):
+    frame = linkage_frame(sample_study(client, "2026Q3")).set_index(
+        ["predictor", "outcome", "lag"])
+    head = frame.loc[("engagement", "nps", 1)]
+    assert head["status"] == "estimated"
+    assert head["ci_low"] > 0
+    # The planted effect acts on the next quarter: the same-quarter link is weaker.
+    assert frame.loc[("engagement", "nps", 0), "effect"] < head["effect"]
+
+
+def _toy(n_teams: int, quarters=("2025Q1", "2025Q2", "2025Q3"), constant=False):
+    rng = np.random.default_rng(0)
+    teams = [f"T{i}" for i in range(n_teams)]
+    ex = pd.DataFrame([{"team": t, "quarter": q, "engagement": 3.0 if constant else rng.normal(3.5, .4)}
+                       for t in teams for q in quarters])
+    responses = pd.DataFrame([{"team": t, "quarter": periods.shift(q, 1), "nps": rng.integers(0, 11)}
+                              for t in teams for q in quarters for _ in range(30)])
+    return ex, responses
+
+
+def test_too_few_teams_a_constant_measure_or_no_measure_give_clear_errors():
+    with pytest.raises(linkage.LinkageError, match="at least 4 teams"):
+        linkage.ex_cx_linkage(*_toy(1), "engagement", "nps", 1)
+    with pytest.raises(linkage.LinkageError, match="is the same"):
+        linkage.ex_cx_linkage(*_toy(6, constant=True), "engagement", "nps", 1)
+    ex, responses = _toy(6)
+    with pytest.raises(linkage.LinkageError, match="no enps answers"):
+        linkage.ex_cx_linkage(ex.assign(enps=np.nan), responses, "enps", "nps", 1)
+    fit = linkage.ex_cx_linkage(ex, responses, "engagement", "nps", 1)
+    assert np.isfinite(fit.effect) and fit.n_teams == 6
+
+
+def test_first_quarter_report_says_why_there_is_no_link_yet(sample_study):
+    study = sample_study("bluebird", "2024Q4")
+    frame = linkage_frame(study)
+    assert (frame["status"] != "estimated").any()
+    assert "could not be estimated yet" in linkage_summary(study).data
