@@ -49,3 +49,36 @@ def check_slug(value: str, what: str) -> str:
             "'-' or '_', starting with a letter or digit"
         )
     return value
+
+
+#: Per-client report settings (``settings:`` under a client in studies.yml): type, default
+#: and meaning. Reports read them from ``Study.settings``.
+CLIENT_SETTINGS = {
+    "show_employee_names": (bool, False, "show employees by name rather than a pseudonym"),
+    "min_n_rank": (int, 10, "fewest answers for an employee to be ranked in the team"),
+    "rank_by": (str, "csat", "scorecard measure employees are ranked on within their team"),
+}
+
+
+def check_settings(settings, where: str) -> dict:
+    """Return ``settings`` as a dict if every key is known and every value has its type.
+
+    Raises:
+        ValueError: naming ``where``, the key and what was expected.
+    """
+    if settings is None:
+        return {}
+    if not isinstance(settings, dict):
+        raise ValueError(f"{where}: settings must be a mapping, got {type(settings).__name__}")
+    for key, value in settings.items():
+        if key not in CLIENT_SETTINGS:
+            raise ValueError(f"{where}: unknown setting {key!r}; known: {sorted(CLIENT_SETTINGS)}")
+        kind = CLIENT_SETTINGS[key][0]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(f"{where}: setting {key!r} must be {kind.__name__}, got {value!r}")
+    return dict(settings)
+
+
+def setting(settings: dict, key: str):
+    """A client's setting, or its default."""
+    return settings.get(key, CLIENT_SETTINGS[key][1])

@@ -41,6 +41,13 @@ class Study:
     tables: dict[str, pd.DataFrame]
     quality: list[dict]
     settings: dict = field(default_factory=dict)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def cached(self, key: tuple, compute):
+        """``compute()`` once per study and key: a table and a chart share one analysis."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def rows(self, table: str, quarter: str | None = None) -> pd.DataFrame:
         """Rows of ``table`` falling in ``quarter`` (default: the study's quarter)."""
@@ -48,6 +55,15 @@ class Study:
         start, end = periods.bounds(quarter or self.quarter)
         dates = frame[PERIOD_COLUMN[table]]
         return frame[(dates >= start) & (dates < end)]
+
+    def window(self, table: str, n_quarters: int) -> pd.DataFrame:
+        """Rows of ``table`` in the ``n_quarters`` quarters ending with the study's."""
+        if n_quarters < 1:
+            raise ValueError(f"n_quarters must be at least 1, got {n_quarters!r}")
+        frame = self.tables[table]
+        dates = frame[PERIOD_COLUMN[table]]
+        start = periods.bounds(periods.shift(self.quarter, 1 - n_quarters))[0]
+        return frame[(dates >= start) & (dates < periods.bounds(self.quarter)[1])]
 
     def history(self, table: str) -> pd.DataFrame:
         """All rows up to the end of the study's quarter, with a ``quarter`` column."""
@@ -80,6 +96,7 @@ def open_study(
     config.check_slug(client, "client")
     periods.check_quarter(quarter)
     config.check_slug(dataset, "dataset")
+    settings = config.check_settings(settings, "open_study()")
     if dataset == "sample":
         ensure_sample(dataset)
     manifest = read_manifest(dataset)
@@ -89,5 +106,4 @@ def open_study(
         )
     tables = {name: read_table(dataset, client, name) for name in TABLES}
     name = client_name or manifest.get("client_names", {}).get(client, client)
-    return Study(client, quarter, dataset, name, tables, read_quality(dataset, client),
-                 dict(settings or {}))
+    return Study(client, quarter, dataset, name, tables, read_quality(dataset, client), settings)

@@ -12,6 +12,15 @@ def project_root() -> Path:
 
 
 @pytest.fixture(scope="session")
+def n_template_charts() -> int:
+    """How many charts the quarterly report template displays (cells calling a *_chart)."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / "notebooks" / "quarterly_report.ipynb", as_version=4)
+    return sum("_chart(" in c.source for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.fixture(scope="session")
 def sandbox(tmp_path_factory) -> Path:
     """A throw-away project root (templates, site config, sample data) for end-to-end tests.
 
@@ -49,3 +58,30 @@ def built_site(sandbox):
         else:
             os.environ["CXLAB_HOME"] = old
     return {"root": sandbox, "site": out, "results": results}
+
+
+@pytest.fixture(scope="session")
+def generated_sample():
+    """The default sample and its planted truth, generated once per test session."""
+    from cxlab.data import sample
+
+    return sample.generate()
+
+
+@pytest.fixture(scope="session")
+def sample_study(generated_sample):
+    """Make a Study straight from the generated sample: ``sample_study(client, quarter)``."""
+    from cxlab.data import sample
+    from cxlab.data.store import validate_tables
+    from cxlab.study import Study
+
+    tables, _ = generated_sample
+    validated = {name: res.accepted
+                 for name, res in validate_tables(tables, "sample", sample.AS_OF).items()}
+
+    def make(client: str, quarter: str = "2026Q3", settings: dict | None = None) -> Study:
+        mine = {name: frame[frame["client"] == client].reset_index(drop=True)
+                for name, frame in validated.items()}
+        return Study(client, quarter, "sample", client.title(), mine, [], settings or {})
+
+    return make

@@ -15,7 +15,8 @@ def test_project_matrix_declares_every_client_and_quarter(project_root):
     assert len({s.quarter for s in matrix.studies}) == 8
     spec = matrix.select(["cedar"], ["2026Q3"])[0]
     assert spec.parameters == {"client": "cedar", "quarter": "2026Q3", "dataset": "sample",
-                               "client_name": "Cedar Health"}
+                               "client_name": "Cedar Health",
+                               "settings": {"show_employee_names": True}}
     assert spec.output_path(project_root / "reports").as_posix().endswith(
         "reports/cedar/2026Q3/quarterly_report.ipynb")
 

@@ -1,6 +1,16 @@
 """Report builders the notebook templates call: tables, charts and text, in one theme."""
 
-from cxlab.report.charts import group_chart, trend_chart
+from cxlab.report.charts import group_chart, importance_chart, linkage_chart, trend_chart
+from cxlab.report.drivers import key_drivers_note, key_drivers_result, key_drivers_table
+from cxlab.report.employees import (
+    employee_metrics,
+    employee_scorecards,
+    incentive_audit,
+    incentive_audit_frame,
+    scorecard_note,
+)
+from cxlab.report.employees import scorecard_frame as employee_scorecard_frame
+from cxlab.report.linkage import linkage_frame, linkage_summary, linkage_table
 from cxlab.report.tables import (
     MEASURES,
     data_quality,
@@ -18,6 +28,10 @@ from cxlab.report.theme import Chart, apply_theme
 
 __all__ = [
     "MEASURES", "Chart", "apply_theme", "data_quality", "department_frame",
-    "department_summary", "departments", "group_chart", "group_frame", "overview",
-    "rejected_examples", "scorecard", "scorecard_frame", "trend_chart", "trend_frame",
+    "department_summary", "departments", "employee_metrics", "employee_scorecard_frame",
+    "employee_scorecards", "group_chart", "group_frame", "importance_chart", "incentive_audit",
+    "incentive_audit_frame", "key_drivers_note", "key_drivers_result", "key_drivers_table",
+    "linkage_chart", "linkage_frame", "linkage_summary", "linkage_table", "overview",
+    "rejected_examples", "scorecard", "scorecard_frame", "scorecard_note", "trend_chart",
+    "trend_frame",
 ]

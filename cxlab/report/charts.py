@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+from IPython.display import Markdown
 
+from cxlab import metrics, periods
+from cxlab.report.drivers import key_drivers_result
+from cxlab.report.linkage import headline, linkage_inputs
 from cxlab.report.tables import MEASURE, fmt_value, group_frame, trend_frame
 from cxlab.report.theme import HIGHLIGHT, MUTED, Chart, new_figure
+from cxlab.stats.drivers import DriverError
 from cxlab.study import Study
 
+#: Groups flagged above or below the rest (Benjamini-Hochberg) are coloured.
+FLAG_COLORS = {"above": "#4f9d69", "below": "#c0504d"}
 UNIT = {"nps": "points (-100 to 100)", "proportion": "percent", "mean": "mean score"}
 
 
@@ -44,15 +51,79 @@ def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart:
     y = np.arange(len(frame))
     value = _scaled(frame["value"], m.kind)
     low, high = _scaled(frame["ci_low"], m.kind), _scaled(frame["ci_high"], m.kind)
-    ax.errorbar(value, y, xerr=[value - low, high - value], fmt="o", color=HIGHLIGHT,
-                ecolor=MUTED, elinewidth=2, capsize=3)
+    ax.errorbar(value, y, xerr=[value - low, high - value], fmt="none", ecolor=MUTED,
+                elinewidth=2, capsize=3)
+    colors = frame["flag"].map(FLAG_COLORS).fillna(HIGHLIGHT)
+    ax.scatter(value, y, color=colors, zorder=3)
     if overall is not None:
         ref = _scaled([overall.value], m.kind)[0]
         ax.axvline(ref, color="#c0504d", linestyle="--", linewidth=1)
         ax.text(ref, len(frame) - 0.4, f" all: {fmt_value(overall.value, m.kind)}",
                 color="#c0504d", fontsize=8, va="bottom")
-    ax.set_yticks(y, [f"{g} (n={n:,})" for g, n in zip(frame[by], frame["n"], strict=True)])
+    ax.set_yticks(y, [f"{g} (n={n:,}){' ' + f if f else ''}"
+                      for g, n, f in zip(frame[by], frame["n"], frame["flag"], strict=True)])
     ax.set_xlabel(UNIT[m.kind])
     ax.set_ylim(-0.7, len(frame) - 0.1)
     ax.set_title(f"{m.label} by {by}, {study.quarter}, with 95% intervals")
     return Chart(fig, f"{m.label} by {by} for {study.client_name} in {study.quarter}")
+
+
+def importance_chart(study: Study, outcome: str = "nps") -> Chart | Markdown:
+    """Importance (share of explained variance) against performance (mean rating) per driver.
+
+    Drivers top-left (important, rated low) are where improvement pays most.
+    """
+    try:
+        result = key_drivers_result(study, outcome)
+    except DriverError as err:
+        return Markdown(f"*No importance chart: {err}.*")
+    t = result.table
+    share = 100 * t["weight"] / result.r2
+    fig, ax = new_figure(height=4.2)
+    ax.scatter(t["performance"], share, s=80, color=HIGHLIGHT, zorder=3)
+    low = 100 * t["weight_ci_low"] / result.r2
+    high = 100 * t["weight_ci_high"] / result.r2
+    ax.errorbar(t["performance"], share, yerr=[share - low, high - share], fmt="none",
+                ecolor=MUTED, elinewidth=2, zorder=2)
+    for x, y, d in zip(t["performance"], share, t["driver"], strict=True):
+        ax.annotate(d.removeprefix("rating_"), (x, y), textcoords="offset points",
+                    xytext=(6, 4), fontsize=9)
+    ax.axvline(t["performance"].mean(), color=MUTED, linestyle="--", linewidth=1)
+    ax.axhline(share.mean(), color=MUTED, linestyle="--", linewidth=1)
+    ax.text(0.01, 0.98, "fix first: important, rated low", transform=ax.transAxes,
+            va="top", fontsize=8, color="#c0504d")
+    ax.text(0.99, 0.98, "keep up: important, rated high", transform=ax.transAxes, va="top",
+            ha="right", fontsize=8, color="#4f9d69")
+    ax.set_xlabel("performance: mean rating (1-5)")
+    ax.set_ylabel("importance: % of explained variance")
+    ax.set_title(f"Key drivers of {outcome.upper()}, {study.quarter}")
+    return Chart(fig, f"Importance against performance of the drivers of {outcome.upper()} for "
+                      f"{study.client_name} in {study.quarter}")
+
+
+def linkage_chart(study: Study) -> Chart | Markdown:
+    """Team engagement in one quarter against the team's customer NPS in the next."""
+    team_ex, responses = linkage_inputs(study)
+    nps = metrics.grouped(responses, "nps", ["team", "quarter"]).rename(
+        columns={"n": "n_answers"})[["team", "quarter", "value", "n_answers"]]
+    ex = team_ex.dropna(subset=["engagement"]).assign(
+        quarter=lambda f: [periods.shift(q, 1) for q in f["quarter"]])
+    points = ex.merge(nps[nps["n_answers"] > 0], on=["team", "quarter"])
+    head = headline(study)
+    if points.empty or head["status"] != "estimated":
+        return Markdown("*No linkage chart: no team has both a pulse and next-quarter customer "
+                        "answers yet.*")
+    fig, ax = new_figure(height=4.0)
+    ax.scatter(points["engagement"], points["value"], s=10 + points["n_answers"] / 2,
+               color=HIGHLIGHT, alpha=0.6, zorder=2)
+    x0 = points["engagement"].mean()
+    y0 = np.average(points["value"], weights=points["n_answers"])
+    xs = np.linspace(points["engagement"].min(), points["engagement"].max(), 20)
+    ax.plot(xs, y0 + head["effect"] * (xs - x0), color="#c0504d", linewidth=2,
+            label=f"mixed model: {head['effect']:+.1f} NPS points per engagement point")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_xlabel("team engagement (mean of five 1-5 items), quarter q")
+    ax.set_ylabel("team customer NPS, quarter q+1")
+    ax.set_title("EX → CX: engagement now, customers next quarter")
+    return Chart(fig, f"Team engagement against next-quarter customer NPS for "
+                      f"{study.client_name}, one point per team and quarter")

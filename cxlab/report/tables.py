@@ -14,7 +14,7 @@ from IPython.display import Markdown
 
 from cxlab import metrics, periods
 from cxlab.data.schema import INCENTIVE_METRICS
-from cxlab.stats import adjust_pvalues
+from cxlab.stats import adjust_pvalues, flag_groups
 from cxlab.study import Study
 
 SIGNIFICANCE = 0.05
@@ -153,7 +153,11 @@ def trend_frame(study: Study, key: str) -> pd.DataFrame:
 
 
 def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
-    """The measure per department or team in the study's quarter, with intervals."""
+    """The measure per department or team in the study's quarter, with intervals.
+
+    ``flag`` is ``above`` or ``below`` where a group differs from the rest of the client after
+    a Benjamini-Hochberg adjustment over all the groups compared (see ``flag_groups``).
+    """
     m = MEASURE[key]
     rows = study.rows(m.table)
     if by not in rows:
@@ -161,7 +165,9 @@ def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
         rows = rows.merge(roster, on="employee_id", how="inner")
     column = m.column if m.metric == "rate" else None
     out = metrics.grouped(rows, m.metric, by, column=column)
-    return out[out["n"] > 0].sort_values("value").reset_index(drop=True)
+    out = out[out["n"] > 0].sort_values("value").reset_index(drop=True)
+    out["flag"] = flag_groups(out)
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -173,6 +179,7 @@ def department_frame(study: Study) -> pd.DataFrame:
     employees = study.tables["employees"]
     plan = study.tables["incentive_plan"]
     nps = group_frame(study, "department", "nps").set_index("department")
+    flags = nps["flag"]
     rows = []
     for dept, staff in employees.groupby("department", sort=True):
         rewarded = plan.loc[plan["department"] == dept, "metric"].tolist()
@@ -185,6 +192,7 @@ def department_frame(study: Study) -> pd.DataFrame:
             "nps_ci_low": nps.at[dept, "ci_low"] if has_nps else np.nan,
             "nps_ci_high": nps.at[dept, "ci_high"] if has_nps else np.nan,
             "n_responses": int(nps.at[dept, "n"]) if has_nps else 0,
+            "flag": flags.get(dept, ""),
         })
     return pd.DataFrame(rows)
 
@@ -204,6 +212,7 @@ def departments(study: Study) -> pd.DataFrame:
                                     frame["n_responses"], strict=True)
         ],
         "n": frame["n_responses"],
+        "Against the rest (BH)": frame["flag"].replace("", "-"),
     }).set_index("Department")
 
 

@@ -7,13 +7,16 @@ Example (``studies.yml``)::
     quarters: {first: 2024Q4, last: 2026Q3}
     clients:
       northwind: {name: Northwind Telecom}
-      cedar: {name: Cedar Health, quarters: [2026Q2, 2026Q3]}
+      cedar: {name: Cedar Health, quarters: [2026Q2, 2026Q3],
+              settings: {show_employee_names: true, min_n_rank: 15}}
+
+Per-client ``settings`` are listed in ``cxlab.config.CLIENT_SETTINGS``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -21,7 +24,7 @@ import yaml
 from cxlab import config, periods
 
 TOP_KEYS = {"dataset", "template", "quarters", "clients"}
-CLIENT_KEYS = {"name", "quarters", "dataset"}
+CLIENT_KEYS = {"name", "quarters", "dataset", "settings"}
 
 
 class MatrixError(ValueError):
@@ -37,12 +40,13 @@ class StudySpec:
     template: str
     dataset: str
     client_name: str
+    settings: dict = field(default_factory=dict, hash=False, compare=False)
 
     @property
     def parameters(self) -> dict:
         """The values papermill injects into the template's parameters cell."""
         return {"client": self.client, "quarter": self.quarter, "dataset": self.dataset,
-                "client_name": self.client_name}
+                "client_name": self.client_name, "settings": dict(self.settings)}
 
     def output_path(self, reports_root: Path) -> Path:
         """Deterministic location: ``reports/<client>/<quarter>/<template>.ipynb``."""
@@ -119,5 +123,10 @@ def load_matrix(path: str | Path) -> Matrix:
         except ValueError as err:
             raise MatrixError(f"{where}.dataset: {err}") from None
         name = str(settings.get("name", slug))
-        studies += [StudySpec(str(slug), q, template, ds, name) for q in quarters]
+        try:
+            report_settings = config.check_settings(settings.get("settings"), f"{where}.settings")
+        except ValueError as err:
+            raise MatrixError(str(err)) from None
+        studies += [StudySpec(str(slug), q, template, ds, name, report_settings)
+                    for q in quarters]
     return Matrix(path, tuple(studies), hashlib.sha256(text.encode()).hexdigest())

@@ -1,0 +1,69 @@
+"""Key drivers of NPS and CSAT for one study: tables and notes for the report."""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import Markdown
+
+from cxlab.data.schema import DRIVER_ITEMS
+from cxlab.stats import drivers
+from cxlab.study import Study
+
+DRIVER_OUTCOMES = {"nps": "NPS answer (0-10)", "csat": "CSAT answer (1-5)"}
+N_BOOT = 500
+
+
+def driver_columns(frame: pd.DataFrame) -> list[str]:
+    """The attribute-rating columns present with at least one answer."""
+    return [c for c in DRIVER_ITEMS if c in frame and frame[c].notna().any()]
+
+
+def key_drivers_result(study: Study, outcome: str = "nps") -> drivers.KeyDrivers:
+    """Key drivers of ``outcome`` among this quarter's responses (raises DriverError)."""
+    if outcome not in DRIVER_OUTCOMES:
+        raise ValueError(f"outcome {outcome!r} unknown; expected one of {list(DRIVER_OUTCOMES)}")
+
+    def compute():
+        rows = study.rows("customer_responses")
+        columns = driver_columns(rows)
+        if not columns:
+            raise drivers.DriverError("no attribute ratings (rating_* columns) in this "
+                                      "quarter's customer responses")
+        return drivers.key_drivers(rows, outcome, columns, n_boot=N_BOOT)
+
+    return study.cached(("key_drivers", outcome), compute)
+
+
+def key_drivers_table(study: Study, outcome: str = "nps") -> pd.DataFrame | Markdown:
+    """Formatted key drivers: importance with intervals, the LMG check and the regression."""
+    try:
+        result = key_drivers_result(study, outcome)
+    except drivers.DriverError as err:
+        return Markdown(f"*Key drivers of {outcome.upper()} not available: {err}.*")
+    t = result.table
+    pct = 100 / result.r2
+    return pd.DataFrame({
+        "Driver": [DRIVER_ITEMS.get(d, d) for d in t["driver"]],
+        "Share of explained variance": [f"{pct * w:.0f}% ({pct * lo:.0f}% to {pct * hi:.0f}%)"
+                                        for w, lo, hi in zip(t["weight"], t["weight_ci_low"],
+                                                             t["weight_ci_high"], strict=True)],
+        "LMG check": [f"{pct * v:.0f}%" for v in t["lmg"]],
+        "Regression coefficient": [f"{c:+.2f} ({lo:+.2f} to {hi:+.2f}), p={p:.3f}" for c, lo, hi, p
+                                   in zip(t["coef"], t["coef_ci_low"], t["coef_ci_high"],
+                                          t["p_value"], strict=True)],
+        "Mean rating (1-5)": [f"{v:.2f}" for v in t["performance"]],
+    }).set_index("Driver")
+
+
+def key_drivers_note(study: Study, outcome: str = "nps") -> Markdown:
+    """R^2, n and how to read the key-driver table."""
+    try:
+        result = key_drivers_result(study, outcome)
+    except drivers.DriverError:
+        return Markdown("")
+    text = (f"The ratings together explain **{100 * result.r2:.0f}%** of the variance in the "
+            f"{DRIVER_OUTCOMES[outcome]} (n={result.n:,} complete answers). Shares are Johnson's "
+            f"relative weights with {result.n_boot}-resample bootstrap intervals; the LMG "
+            "(Shapley) share is a check computed another way. The regression coefficient is the "
+            "change in the answer per rating point, holding the other ratings fixed.")
+    return Markdown(" ".join([text, *result.notes]))

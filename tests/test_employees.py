@@ -1,0 +1,182 @@
+"""Employee scorecards, the incentive audit and group flags: rules, hand checks, planted truth."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxlab import config
+from cxlab.report import employees
+from cxlab.report.tables import group_frame
+from cxlab.run.matrix import MatrixError, load_matrix
+from cxlab.stats import flag_groups, incentives
+
+# ------------------------------------------------------------------------------------------
+# Incentive audit
+
+
+@pytest.mark.parametrize("client", ["bluebird", "driftwood"])
+def test_audit_flags_the_planted_misaligned_incentives(sample_study, client):
+    verdicts, tests = employees.incentive_audit_frame(sample_study(client, "2026Q3"))
+    verdict = verdicts.set_index("metric")["verdict"]
+    assert verdict["calls_per_day"] == incentives.WRONG
+    assert verdict["new_accounts"] == incentives.WRONG
+    bad = tests[(tests["p_adj"] < 0.05) & ~tests["favourable"]]
+    assert {("calls_per_day", "repeat_contact_rate"), ("new_accounts", "renewal_rate")} <= set(
+        zip(bad["metric"], bad["outcome"], strict=True))
+
+
+def test_audit_does_not_flag_a_plan_that_also_pays_for_renewals(sample_study):
+    verdicts, _ = employees.incentive_audit_frame(sample_study("northwind", "2026Q3"))
+    verdict = verdicts.set_index("metric")["verdict"]
+    assert verdict["new_accounts"] == incentives.NEUTRAL
+    assert verdict["first_contact_resolution"] == incentives.ALIGNED
+    assert incentives.WRONG not in set(verdict)
+
+
+def test_association_is_the_within_team_slope_by_hand():
+    frame = pd.DataFrame({
+        "employee_id": list("abcdefgh"), "team": ["A"] * 4 + ["B"] * 4,
+        "department": "Support",
+        "calls_per_day": [1.0, 2.0, 3.0, 4.0, 2.0, 3.0, 4.0, 5.0],
+        "repeat_contact_rate": [0.10, 0.14, 0.16, 0.22, 0.30, 0.31, 0.37, 0.40],
+    })
+    plan = pd.DataFrame({"department": ["Support"], "metric": ["calls_per_day"]})
+    tests = incentives.associations(frame, plan)
+    row = tests.iloc[0]
+    z = (frame["calls_per_day"] - frame["calls_per_day"].mean()) / frame["calls_per_day"].std()
+    zt = z - z.groupby(frame["team"]).transform("mean")
+    yt = frame["repeat_contact_rate"] - frame["repeat_contact_rate"].groupby(
+        frame["team"]).transform("mean")
+    assert row["effect"] == pytest.approx((zt * yt).sum() / (zt**2).sum())
+    assert not row["favourable"]  # more calls per day, more repeats: bad for customers
+
+
+def test_classification_rules():
+    plan = pd.DataFrame({"department": ["S", "S", "S", "S"],
+                         "metric": ["calls_per_day", "csat", "tickets_closed", "orders_shipped"]})
+    tests = pd.DataFrame({
+        "metric": ["calls_per_day", "calls_per_day", "csat", "tickets_closed"],
+        "outcome": ["repeat_contact_rate", "nps", "nps", "nps"],
+        "favourable": [False, True, True, True], "p_adj": [0.01, 0.01, 0.30, 0.40]})
+    verdict = incentives.classify(plan, tests).set_index("metric")["verdict"]
+    assert verdict.to_dict() == {"calls_per_day": incentives.WRONG, "csat": incentives.ALIGNED,
+                                 "tickets_closed": incentives.NEUTRAL,
+                                 "orders_shipped": incentives.NOT_ASSESSED}
+
+
+def test_a_team_of_one_or_a_constant_metric_is_skipped_not_crashed():
+    frame = pd.DataFrame({"employee_id": ["a", "b"], "team": ["A", "B"], "department": "Sales",
+                          "new_accounts": [3.0, 3.0], "renewal_rate": [0.8, 0.7]})
+    plan = pd.DataFrame({"department": ["Sales"], "metric": ["new_accounts"]})
+    tests = incentives.associations(frame, plan)
+    assert tests.empty
+    assert incentives.classify(plan, tests)["verdict"].tolist() == [incentives.NOT_ASSESSED]
+
+
+def test_formatted_audit_gives_evidence_for_every_metric(sample_study):
+    table = employees.incentive_audit(sample_study("bluebird", "2026Q3"))
+    assert "BH-adjusted" in table.loc["calls per day", "Evidence"]
+    assert table["Evidence"].str.len().min() > 10
+
+
+# ------------------------------------------------------------------------------------------
+# Group flags (many groups, one truth)
+
+
+def test_flags_find_a_real_outlier_and_few_false_alarms():
+    rng = np.random.default_rng(5)
+    n = np.full(60, 200)
+    value = rng.normal(0.7, np.sqrt(0.21 / 200), 60)  # 60 groups with one true rate of 0.7
+    value[0] = 0.85
+    frame = pd.DataFrame({"value": value, "se": np.sqrt(value * (1 - value) / n), "n": n})
+    flags = flag_groups(frame)
+    assert flags.iloc[0] == "above"
+    assert (flags.iloc[1:] != "").sum() <= 1
+
+
+def test_team_chart_data_carries_bh_flags(sample_study):
+    frame = group_frame(sample_study("northwind", "2026Q3"), "team", "nps")
+    assert set(frame["flag"]) <= {"", "above", "below"}
+
+
+# ------------------------------------------------------------------------------------------
+# Scorecards: fairness rules
+
+
+def test_names_are_hidden_unless_the_settings_allow_them(sample_study):
+    hidden = employees.employee_scorecards(sample_study("cedar", "2026Q3"))
+    shown = employees.employee_scorecards(
+        sample_study("cedar", "2026Q3", settings={"show_employee_names": True}))
+    roster = set(sample_study("cedar").tables["employees"]["display_name"])
+    hidden_labels = set(hidden.index.get_level_values("Employee"))
+    assert not hidden_labels & roster
+    assert all(label.startswith("Employee ") for label in hidden_labels)
+    assert set(shown.index.get_level_values("Employee")) <= roster
+
+
+def test_pseudonyms_are_stable_and_distinct():
+    assert employees.pseudonym("cedar", "CE00001") == employees.pseudonym("cedar", "CE00001")
+    labels = {employees.pseudonym("cedar", f"CE{i:05d}") for i in range(500)}
+    assert len(labels) == 500
+
+
+def test_ranks_need_the_minimum_n_and_stay_within_the_team(sample_study):
+    study = sample_study("northwind", "2026Q3", settings={"min_n_rank": 12})
+    frame = employees.scorecard_frame(study)
+    ranked = frame.dropna(subset=["rank"])
+    assert (ranked["csat_n"] >= 12).all()
+    assert frame.loc[frame["csat_n"] < 12, "rank"].isna().all()
+    for _, team in ranked.groupby("team"):
+        assert team["rank"].min() == 1 and team["rank"].max() <= len(team)
+        best = team.loc[team["rank"] == 1, "csat"].iloc[0]
+        assert best == pytest.approx(team["csat"].max())
+
+
+def test_a_few_lucky_answers_do_not_top_the_ranking(sample_study):
+    frame = employees.scorecard_frame(sample_study("northwind", "2026Q3"), min_n=1)
+    perfect_but_few = frame[(frame["csat_raw"] == 1) & (frame["csat_n"] <= 3)]
+    assert len(perfect_but_few) > 0
+    assert (perfect_but_few["csat"] < 0.9).all()
+    assert (perfect_but_few["rank"] > 1).any()
+
+
+def test_goals_lie_between_today_and_the_team_target(sample_study):
+    frame = employees.scorecard_frame(sample_study("northwind", "2026Q3"))
+    for m in employees.SCORECARD_METRICS:
+        have = frame.dropna(subset=[m.key])
+        gain = (have[f"{m.key}_goal"] - have[m.key]) * m.better
+        assert (gain >= -1e-12).all()
+        team_best = have.groupby("team")[m.key].transform("max" if m.better > 0 else "min")
+        assert ((team_best - have[f"{m.key}_goal"]) * m.better >= -1e-12).all()
+
+
+def test_employee_without_answers_shows_a_dash_not_nan(sample_study):
+    study = sample_study("cedar", "2026Q3")
+    agent = study.rows("interactions")["employee_id"].iloc[0]
+    responses = study.tables["customer_responses"]
+    study.tables["customer_responses"] = responses[responses["employee_id"] != agent]
+    frame = employees.scorecard_frame(study).set_index("employee_id")
+    assert frame.loc[agent, "csat_n"] == 0 and np.isnan(frame.loc[agent, "csat"])
+    assert frame.loc[agent, "first_contact_resolution_n"] > 0
+    assert np.isnan(frame.loc[agent, "rank"])
+    shown = employees.employee_scorecards(study)
+    assert not shown.apply(lambda col: col.astype(str).str.contains("nan")).any().any()
+
+
+# ------------------------------------------------------------------------------------------
+# Settings
+
+
+def test_settings_are_checked_and_reach_the_notebook_parameters(tmp_path):
+    path = tmp_path / "studies.yml"
+    path.write_text("quarters: [2026Q3]\nclients:\n  cedar:\n    settings:\n"
+                    "      show_employee_names: true\n      min_n_rank: 15\n")
+    spec = load_matrix(path).studies[0]
+    assert spec.parameters["settings"] == {"show_employee_names": True, "min_n_rank": 15}
+    path.write_text("quarters: [2026Q3]\nclients:\n  cedar:\n    settings: {min_n: 5}\n")
+    with pytest.raises(MatrixError, match="unknown setting 'min_n'"):
+        load_matrix(path)
+    path.write_text("quarters: [2026Q3]\nclients:\n  cedar:\n    settings: {min_n_rank: ten}\n")
+    with pytest.raises(MatrixError, match="must be int"):
+        load_matrix(path)
+    assert config.setting({}, "show_employee_names") is False
