@@ -180,3 +180,11 @@ def test_settings_are_checked_and_reach_the_notebook_parameters(tmp_path):
     with pytest.raises(MatrixError, match="must be int"):
         load_matrix(path)
     assert config.setting({}, "show_employee_names") is False
+
+
+def test_intervals_stay_on_the_scale(sample_study):
+    frame = employees.scorecard_frame(sample_study("cedar", "2026Q3"))
+    for m in employees.SCORECARD_METRICS:
+        low, high = m.bounds
+        assert (frame[f"{m.key}_low"].dropna() >= low).all()
+        assert (frame[f"{m.key}_high"].dropna() <= high).all()

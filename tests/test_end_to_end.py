@@ -38,6 +38,7 @@ def test_site_index_links_every_report(built_site, n_template_charts):
         assert text.count("data:image/png;base64,") == n_template_charts
         assert text.count('alt="No description') == 0
         assert "open_study" not in text  # code is hidden
+        assert "...</td>" not in text  # tables are shown whole, not cut by pandas
         assert "Cedar Health" in text and "Scorecard" in text
     assert (site / "methods.html").is_file() and (site / "index.html").is_file()
 

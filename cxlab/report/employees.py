@@ -40,15 +40,16 @@ class EmployeeMetric:
     model: str  # "rate" (beta-binomial) or "mean" (normal-normal)
     better: int  # +1 when higher is better for customers, -1 when lower is
     kind: str  # display format: "proportion", "nps" or "mean"
+    bounds: tuple[float, float] = (0.0, 1.0)  # the scale: intervals never leave it
 
 
 SCORECARD_METRICS = (
     EmployeeMetric("csat", "CSAT top-2", "rate", 1, "proportion"),
-    EmployeeMetric("nps", "NPS", "mean", 1, "nps"),
+    EmployeeMetric("nps", "NPS", "mean", 1, "nps", (-100.0, 100.0)),
     EmployeeMetric("first_contact_resolution", "First-contact resolution", "rate", 1,
                    "proportion"),
     EmployeeMetric("repeat_contact_rate", "Repeat contact (7 days)", "rate", -1, "proportion"),
-    EmployeeMetric("wait_minutes", "Wait (minutes)", "mean", -1, "mean"),
+    EmployeeMetric("wait_minutes", "Wait (minutes)", "mean", -1, "mean", (0.0, np.inf)),
 )
 SCORECARD_METRIC = {m.key: m for m in SCORECARD_METRICS}
 
@@ -178,8 +179,9 @@ def _scorecard_frame(study: Study, min_n: int, rank_by: str) -> pd.DataFrame:
             shrunk = pd.DataFrame({"shrunk": data[m.key], "ci_low": np.nan, "ci_high": np.nan})
         has = (data[f"{m.key}_n"] > 0).to_numpy()
         out[m.key] = shrunk["shrunk"].where(has).to_numpy()
-        out[f"{m.key}_low"] = shrunk["ci_low"].where(has).to_numpy()
-        out[f"{m.key}_high"] = shrunk["ci_high"].where(has).to_numpy()
+        # A normal approximation can reach past the scale (NPS above 100): clip to it.
+        out[f"{m.key}_low"] = shrunk["ci_low"].clip(*m.bounds).where(has).to_numpy()
+        out[f"{m.key}_high"] = shrunk["ci_high"].clip(*m.bounds).where(has).to_numpy()
         out[f"{m.key}_goal"] = goals(out, m)
     metric = SCORECARD_METRIC[rank_by]
     eligible = out[f"{rank_by}_n"] >= min_n

@@ -7,6 +7,7 @@ import html
 import io
 
 import matplotlib
+import pandas as pd
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -19,7 +20,13 @@ DPI = 110
 
 
 def apply_theme() -> None:
-    """Set the cxlab look for seaborn and matplotlib (idempotent)."""
+    """Set the cxlab look for charts and tables (idempotent).
+
+    Tables are shown whole: pandas would otherwise cut long cells (evidence, intervals) and
+    hide the middle rows of long tables (an employee per row) behind an ellipsis.
+    """
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.max_rows", None)
     sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
     plt.rcParams.update({
         "figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold",

@@ -103,6 +103,10 @@ def fit(pairs: pd.DataFrame, predictor: str, outcome: str, lag: int,
     data = pairs.dropna(subset=["x", "y"])
     n_teams = data["team"].nunique()
     n_tq = len(data[["team", "quarter"]].drop_duplicates())
+    if n_tq == 0:
+        when = "followed by a quarter of" if lag else "in the same quarter as"
+        raise LinkageError(f"no team yet has an employee survey with {predictor} {when} "
+                           "customer answers")
     if n_teams < MIN_TEAMS or n_tq < MIN_TEAM_QUARTERS:
         raise LinkageError(
             f"{n_teams} team(s) in {n_tq} team-quarter(s) have both the employee measure and "
