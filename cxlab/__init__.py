@@ -9,6 +9,7 @@ Researchers start here::
 """
 
 from cxlab.data import load, make_sample
+from cxlab.maturity.assessment import Assessment, assess
 from cxlab.metrics import (
     Comparison,
     Estimate,
@@ -27,6 +28,6 @@ from cxlab.study import Study, open_study
 __version__ = "0.1.0"
 
 __all__ = [
-    "Comparison", "Estimate", "Study", "ces", "compare", "csat", "grouped", "load",
+    "Assessment", "Comparison", "Estimate", "Study", "assess", "ces", "compare", "csat", "grouped", "load",
     "make_sample", "mean", "nps", "nps_from_counts", "open_study", "proportion", "rate",
 ]

@@ -1,4 +1,4 @@
-"""The ``cxlab`` command: sample data, studies and the site.
+"""The ``cxlab`` command: sample data, studies, maturity assessments and the site.
 
 Heavy libraries are imported inside each command, so ``cxlab --help`` stays fast.
 """
@@ -48,6 +48,14 @@ def _cmd_site(args) -> int:
     return 0
 
 
+def _cmd_assess(args) -> int:
+    from cxlab.maturity.assessment import assess
+
+    result = assess(args.client, args.quarter, args.dataset, args.answers)
+    print(result.summary())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cxlab`` command."""
     parser = argparse.ArgumentParser(
@@ -70,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", "-j", type=int, default=2, help="parallel kernels (default 2)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=_cmd_run)
+
+    assess = sub.add_parser("assess", help="employee-experience maturity of one client")
+    assess.add_argument("client", help="client slug")
+    assess.add_argument("--quarter", help="as of the end of this quarter (default: latest)")
+    assess.add_argument("--dataset", default="sample", help="dataset name (default: sample)")
+    assess.add_argument("--answers", help="self-assessment answers file (CSV or Parquet; "
+                        "default: the client's maturity_answers table)")
+    assess.set_defaults(func=_cmd_assess)
 
     site = sub.add_parser("site", help="render the website from _quarto.yml")
     site.add_argument("--preview", action="store_true",

@@ -85,16 +85,18 @@ class Study:
 
 
 def open_study(
-    client: str, quarter: str, dataset: str = "sample", client_name: str = "",
+    client: str, quarter: str | None, dataset: str = "sample", client_name: str = "",
     settings: dict | None = None,
 ) -> Study:
     """Validate a report's parameters and load the client's tables.
 
     This is the first call of every report template: a wrong client, quarter or dataset
-    fails here with a clear message, before any analysis runs.
+    fails here with a clear message, before any analysis runs. ``quarter=None`` means the
+    latest quarter with customer responses.
     """
     config.check_slug(client, "client")
-    periods.check_quarter(quarter)
+    if quarter is not None:
+        periods.check_quarter(quarter)
     config.check_slug(dataset, "dataset")
     settings = config.check_settings(settings, "open_study()")
     if dataset == "sample":
@@ -105,5 +107,10 @@ def open_study(
             f"client {client!r} is not in dataset {dataset!r}; it has {manifest['clients']}"
         )
     tables = {name: read_table(dataset, client, name) for name in TABLES}
+    if quarter is None:
+        dates = tables["customer_responses"][PERIOD_COLUMN["customer_responses"]]
+        if dates.empty:
+            raise ValueError(f"client {client!r} has no customer responses; give a quarter")
+        quarter = str(periods.label(dates).max())
     name = client_name or manifest.get("client_names", {}).get(client, client)
     return Study(client, quarter, dataset, name, tables, read_quality(dataset, client), settings)

@@ -41,6 +41,9 @@ def test_site_index_links_every_report(built_site, n_template_charts):
         assert "...</td>" not in text  # tables are shown whole, not cut by pandas
         assert "Cedar Health" in text and "Scorecard" in text
     assert (site / "methods.html").is_file() and (site / "index.html").is_file()
+    model = (site / "reports" / "maturity-model.html").read_text()
+    assert "Level 5: Embedded everywhere" in model and "Technology and tools" in model
+    assert 'href="reports/maturity-model.html"' in (site / "index.html").read_text()
 
 
 def test_every_local_link_in_the_site_resolves(built_site):

@@ -122,6 +122,15 @@ PLANTED_EFFECTS = (
         f"skill ~ Normal(0, {SKILL_SD})",
     ),
     PlantedEffect(
+        "maturity_levels",
+        "Each client is built at one employee-experience maturity level (Bluebird 1, Driftwood "
+        "2, Northwind 3, Evergreen 4, Cedar 5): its incentive plan, employee pulse cadence "
+        "(monthly at 5, quarterly at 4, twice a year at 3, else yearly, without eNPS at 1), "
+        "share of pulse comments and self-assessment answers follow it. Driftwood's answers "
+        "overstate it; a year earlier, clients from level 2 up claimed one level less.",
+        "Driftwood claims level 4; 2025 answers one level lower",
+    ),
+    PlantedEffect(
         "data_quality_faults",
         "A few rows are broken on purpose so the data-quality section has something to show: "
         "NPS exported on a 1-11 scale (value 11), duplicated response ids, interactions by "
@@ -515,20 +524,34 @@ def _comments(rng, df, names):
 
 
 def _employee_responses(p, rng, active, quarter, team_engagement) -> pd.DataFrame:
-    """Pulse cadence follows maturity: quarterly from level 4, twice a year at 3, else yearly."""
+    """Employee pulses of one quarter; the cadence follows maturity.
+
+    Monthly at level 5 (continuous listening; each pulse asks a random half of the staff),
+    quarterly at 4, twice a year at 3, else once a year.
+    """
     q = int(quarter[-1])
     level = p.maturity_level
     if not (level >= 4 or (level == 3 and q in (2, 4)) or q == 4):
         return pd.DataFrame(columns=["response_id", "client", "responded_on", "employee_id",
                                      "team", "enps", *EX_ITEMS, "comment"])
-    takers = active[rng.random(len(active)) < 0.75]
+    start, _ = periods.bounds(quarter)
+    days, share_asked = ((15, 45, 75), 0.5) if level == 5 else ((45,), 1.0)
+    pulses = []
+    for pulse, day in enumerate(days):
+        takers = active[rng.random(len(active)) < 0.75 * share_asked]
+        answered = min(start + pd.Timedelta(days=day), AS_OF)
+        pulses.append(_pulse(p, rng, takers, f"{quarter}{pulse}", answered, team_engagement))
+    return pd.concat(pulses, ignore_index=True)
+
+
+def _pulse(p, rng, takers, tag, answered_on, team_engagement) -> pd.DataFrame:
+    level = p.maturity_level
     n = len(takers)
     eng = team_engagement.reindex(takers.team).to_numpy()
     df = pd.DataFrame({"team": takers.team.to_numpy()})
-    df.insert(0, "response_id", [f"{p.slug[:2].upper()}-E{quarter}-{i:05d}" for i in range(n)])
+    df.insert(0, "response_id", [f"{p.slug[:2].upper()}-E{tag}-{i:05d}" for i in range(n)])
     df.insert(1, "client", p.slug)
-    start, _ = periods.bounds(quarter)
-    df.insert(2, "responded_on", min(start + pd.Timedelta(days=45), AS_OF))
+    df.insert(2, "responded_on", answered_on)
     anonymous = rng.random(n) < 0.3
     df.insert(3, "employee_id", np.where(anonymous, None, takers.employee_id.to_numpy()))
     personal = rng.normal(0, 0.45, n)
@@ -571,16 +594,21 @@ def _accounts(p, rng, employees, scale, hunger) -> pd.DataFrame:
 def _maturity_answers(p, rng) -> pd.DataFrame:
     """Self-assessment answers (1-5 agreement) to each element's level statements.
 
-    Statements at or below the client's level are mostly agreed with, higher ones mostly not.
-    Driftwood (built at level 2) overstates itself by two levels, for the report to flag.
+    Statements at or below the claimed level are mostly agreed with, higher ones mostly not.
+    Employee experience is claimed at the client's built level, other elements within one
+    level of it. Driftwood (built at level 2) overstates itself by two levels, for the report
+    to flag. A year earlier (2025) every client from level 2 up claimed one level less.
     """
-    from cxlab.maturity import ELEMENTS
+    from cxlab.maturity import ELEMENTS, FOCUS
 
-    claimed = min(5, p.maturity_level + (2 if p.slug == "driftwood" else 0))
+    built = min(5, p.maturity_level + (2 if p.slug == "driftwood" else 0))
+    spread = {e: 0 if e == FOCUS else int(rng.integers(-1, 2)) for e in ELEMENTS}
     rows = []
     for answered_on in (pd.Timestamp("2025-09-15"), pd.Timestamp("2026-09-15")):
+        earlier = answered_on.year == 2025 and p.maturity_level >= 2
         for role in ("CX lead", "HR lead", "Support manager"):
             for element in ELEMENTS:
+                claimed = int(np.clip(built + spread[element] - earlier, 1, 5))
                 for level in range(1, 6):
                     agree = level <= claimed
                     answer = int(np.clip(round((4.5 if agree else 1.8) + rng.normal(0, 0.5)), 1, 5))

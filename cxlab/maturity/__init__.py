@@ -1,6 +1,11 @@
 """The maturity model for customer and employee experience (our own wording).
 
-Nine elements are assessed on five levels; employee experience is modelled in full.
+Nine elements are assessed on five levels; employee experience is modelled in full, with
+evidence from the client's own data. The model itself is data: ``model.yml`` beside this file.
+
+    import cxlab
+    result = cxlab.assess("cedar", "2026Q3")      # self-assessed and evidenced levels
+    result.summary()
 """
 
 ELEMENTS = (
@@ -14,3 +19,4 @@ ELEMENTS = (
     "act",
     "technology_and_tools",
 )
+FOCUS = "employee_experience"

@@ -1,6 +1,12 @@
 """Report builders the notebook templates call: tables, charts and text, in one theme."""
 
-from cxlab.report.charts import group_chart, importance_chart, linkage_chart, trend_chart
+from cxlab.report.charts import (
+    group_chart,
+    importance_chart,
+    linkage_chart,
+    maturity_radar,
+    trend_chart,
+)
 from cxlab.report.drivers import key_drivers_note, key_drivers_result, key_drivers_table
 from cxlab.report.employees import (
     employee_metrics,
@@ -11,6 +17,13 @@ from cxlab.report.employees import (
 )
 from cxlab.report.employees import scorecard_frame as employee_scorecard_frame
 from cxlab.report.linkage import linkage_frame, linkage_summary, linkage_table
+from cxlab.report.maturity import (
+    maturity_elements,
+    maturity_evidence,
+    maturity_next_steps,
+    maturity_result,
+    maturity_summary,
+)
 from cxlab.report.tables import (
     MEASURES,
     data_quality,
@@ -31,7 +44,9 @@ __all__ = [
     "department_summary", "departments", "employee_metrics", "employee_scorecard_frame",
     "employee_scorecards", "group_chart", "group_frame", "importance_chart", "incentive_audit",
     "incentive_audit_frame", "key_drivers_note", "key_drivers_result", "key_drivers_table",
-    "linkage_chart", "linkage_frame", "linkage_summary", "linkage_table", "overview",
+    "linkage_chart", "linkage_frame", "linkage_summary", "linkage_table", "maturity_elements",
+    "maturity_evidence", "maturity_next_steps", "maturity_radar", "maturity_result",
+    "maturity_summary", "overview",
     "rejected_examples", "scorecard", "scorecard_frame", "scorecard_note", "trend_chart",
     "trend_frame",
 ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 from IPython.display import Markdown
+from matplotlib.figure import Figure
 
 from cxlab import metrics, periods
 from cxlab.report.drivers import key_drivers_result
 from cxlab.report.linkage import headline, linkage_inputs
+from cxlab.report.maturity import maturity_result
 from cxlab.report.tables import MEASURE, fmt_value, group_frame, trend_frame
-from cxlab.report.theme import HIGHLIGHT, MUTED, Chart, new_figure
+from cxlab.report.theme import HIGHLIGHT, MUTED, Chart, apply_theme, new_figure
 from cxlab.stats.drivers import DriverError
 from cxlab.study import Study
 
@@ -127,3 +129,34 @@ def linkage_chart(study: Study) -> Chart | Markdown:
     ax.set_title("EX → CX: engagement now, customers next quarter")
     return Chart(fig, f"Team engagement against next-quarter customer NPS for "
                       f"{study.client_name}, one point per team and quarter")
+
+
+def maturity_radar(study: Study) -> Chart | Markdown:
+    """The nine elements' self-assessed levels on a radar, with the evidenced EX level."""
+    a = maturity_result(study)
+    if a.elements is None:
+        return Markdown("*No radar: no self-assessment answers yet.*")
+    frame = a.elements
+    angles = np.linspace(0, 2 * np.pi, len(frame), endpoint=False)
+    closed = np.append(angles, angles[0])
+    apply_theme()
+    fig = Figure(figsize=(6.2, 5.4), layout="constrained")
+    ax = fig.add_subplot(projection="polar")
+    for scores, label, color in ((frame["level"], "self-assessed (staged)", HIGHLIGHT),
+                                 (frame["score"], "self-assessed (continuous)", MUTED)):
+        values = np.append(scores.to_numpy(float), scores.iloc[0])
+        ax.plot(closed, values, color=color, linewidth=2, label=label)
+    ax.fill(closed, np.append(frame["level"].to_numpy(float), frame["level"].iloc[0]),
+            color=HIGHLIGHT, alpha=0.12)
+    ex = int(np.flatnonzero(frame["element"] == "employee_experience")[0])
+    ax.scatter([angles[ex]], [a.evidence_level], color="#c0504d", s=70, zorder=3,
+               label=f"employee experience, evidenced ({a.evidence_level})")
+    ax.set_xticks(angles, [n.replace(" ", "\n", 1) if len(n) > 14 else n for n in frame["name"]],
+                  fontsize=8)
+    ax.set_ylim(0, 5)
+    ax.set_yticks([1, 2, 3, 4, 5])
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), fontsize=8, ncol=2)
+    ax.set_title("Maturity by element (1-5)")
+    return Chart(fig, f"Radar of the nine maturity elements for {study.client_name}: "
+                      f"self-assessed levels, with employee experience evidenced at level "
+                      f"{a.evidence_level}")

@@ -66,6 +66,16 @@ def write_reports_index(root: Path) -> Path:
     return path
 
 
+def write_maturity_page(root: Path) -> Path:
+    """Generate ``reports/maturity-model.qmd`` from the model in the package (one source)."""
+    from cxlab.maturity.model import model_markdown
+
+    path = root / "reports" / "maturity-model.qmd"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(model_markdown() + "\n", encoding="utf-8")
+    return path
+
+
 def page_sources(root: Path, site_config: dict) -> list[Path]:
     """Every page the site renders, in ``project.render`` order (globs expanded)."""
     pages: list[Path] = []
@@ -92,6 +102,7 @@ def build_site(root: Path | None = None, use_quarto: bool | None = None) -> Path
     root = root or config.project_root()
     site_config = load_site_config(root)
     write_reports_index(root)
+    write_maturity_page(root)
     out = root / site_config["project"].get("output-dir", "_site")
     if use_quarto is None:
         use_quarto = shutil.which("quarto") is not None

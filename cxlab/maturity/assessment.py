@@ -1,0 +1,379 @@
+"""Scoring a client: self-assessed from answers, evidenced from data, and next steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxlab import metrics, periods
+from cxlab.data.schema import INCENTIVE_METRICS
+from cxlab.maturity import FOCUS
+from cxlab.maturity.model import LEVELS, focus_level, load_model, questionnaire
+from cxlab.study import Study, open_study
+
+#: Trailing quarters of data the evidence looks at.
+EVIDENCE_QUARTERS = 4
+MIN_TEAM_ANSWERS = 30
+
+
+class AnswersError(ValueError):
+    """Answers that cannot be scored; the message names the rows, values and expectation."""
+
+
+# ------------------------------------------------------------------------------------------
+# Self-assessment
+
+
+def check_answers(answers: pd.DataFrame, source: str = "answers") -> pd.DataFrame:
+    """Return the answers if every question is known and every answer is 1-5.
+
+    Raises:
+        AnswersError: listing up to five offending rows (file row numbers when the frame came
+            from :func:`read_answers`) with the value and what was expected.
+    """
+    missing = {"question_id", "answer"} - set(answers.columns)
+    if missing:
+        raise AnswersError(f"{source}: missing column(s) {sorted(missing)}; expected "
+                           "question_id and answer (and optionally answered_on, respondent_role)")
+    known = set(questionnaire()["question_id"])
+    rows = answers["_row"] if "_row" in answers else answers.index + 1
+    problems = []
+    numeric = pd.to_numeric(answers["answer"], errors="coerce")
+    for row, qid, raw, value in zip(rows, answers["question_id"], answers["answer"], numeric,
+                                    strict=True):
+        if qid not in known:
+            problems.append(f"row {row}: unknown question {qid!r} (ids look like "
+                            "'employee_experience.l3'; see the maturity model page)")
+        elif value not in LEVELS:
+            problems.append(f"row {row}, question {qid}: answer {raw!r} is not a whole number "
+                            "from 1 (strongly disagree) to 5 (strongly agree)")
+    if problems:
+        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
+        raise AnswersError(f"{source}: {len(problems)} invalid answer(s): "
+                           + "; ".join(problems[:5]) + more)
+    return answers.assign(answer=numeric.astype(int))
+
+
+def read_answers(path: str | Path) -> pd.DataFrame:
+    """Read a file of answers (CSV or Parquet) and check it; rows keep their file numbers."""
+    path = Path(path)
+    if not path.is_file():
+        raise AnswersError(f"answers file {path} not found")
+    if path.suffix.lower() == ".parquet":
+        frame = pd.read_parquet(path)
+        frame["_row"] = np.arange(1, len(frame) + 1)
+    else:
+        frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        frame["_row"] = np.arange(2, len(frame) + 2)  # row 1 is the header
+    if frame.empty:
+        raise AnswersError(f"{path}: no answers in the file")
+    if "answered_on" in frame:
+        frame["answered_on"] = pd.to_datetime(frame["answered_on"], errors="coerce")
+    return check_answers(frame, str(path))
+
+
+def score_answers(answers: pd.DataFrame) -> pd.DataFrame:
+    """Per element: staged level, continuous score and each level's share agreeing.
+
+    A statement is met when at least ``met_share`` of respondents agree (4 or 5). The staged
+    level is the highest level met together with every level below it (at least 1). The
+    continuous score is 1 plus, for levels 2 to 5, the share agreeing.
+    """
+    model = load_model()
+    answers = check_answers(answers)
+    agree = (answers["answer"] >= 4).groupby(answers["question_id"]).mean()
+    rows = []
+    for element, spec in model["elements"].items():
+        shares = {lv: agree.get(f"{element}.l{lv}", np.nan) for lv in LEVELS}
+        level = 1
+        for lv in LEVELS[1:]:
+            if shares[lv] >= model["met_share"] and shares[lv - 1] >= model["met_share"]:
+                level = lv
+            else:
+                break
+        answered = [lv for lv in LEVELS if not np.isnan(shares[lv])]
+        rows.append({"element": element, "name": spec["name"], "level": level,
+                     "score": 1 + sum(shares[lv] for lv in LEVELS[1:] if lv in answered),
+                     "n_questions": len(answered), "ours": bool(spec["ours"]),
+                     **{f"agree_l{lv}": shares[lv] for lv in LEVELS}})
+    return pd.DataFrame(rows)
+
+
+def assessments(answers: pd.DataFrame, as_of: pd.Timestamp | None = None
+                ) -> tuple[pd.DataFrame | None, pd.DataFrame | None, list]:
+    """``(latest, previous, dates)``: scores of the last two assessments on or before ``as_of``.
+
+    Answers without ``answered_on`` count as one assessment.
+    """
+    if answers.empty:
+        return None, None, []
+    if "answered_on" not in answers:
+        return score_answers(answers), None, [None]
+    dated = answers if as_of is None else answers[answers["answered_on"] <= as_of]
+    dates = sorted(dated["answered_on"].dropna().unique())
+    if not dates:
+        return None, None, []
+    latest = score_answers(dated[dated["answered_on"] == dates[-1]])
+    previous = (score_answers(dated[dated["answered_on"] == dates[-2]])
+                if len(dates) > 1 else None)
+    return latest, previous, [pd.Timestamp(d) for d in dates[-2:]]
+
+
+# ------------------------------------------------------------------------------------------
+# Evidence from the client's data
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One piece of evidence: the level it speaks to, whether it holds, and the numbers."""
+
+    key: str
+    level: int
+    statement: str
+    met: bool | None  # None: the data cannot tell yet
+    numbers: str
+
+    def __post_init__(self):
+        if self.met is not None:  # numpy booleans become plain ones
+            object.__setattr__(self, "met", bool(self.met))
+
+
+def _plan_by_department(study: Study) -> dict[str, list[str]]:
+    plan = study.tables["incentive_plan"]
+    departments = sorted(study.tables["employees"]["department"].dropna().unique())
+    return {d: plan.loc[plan["department"] == d, "metric"].tolist() for d in departments}
+
+
+def _cx(metrics_: list[str]) -> list[str]:
+    return [m for m in metrics_ if INCENTIVE_METRICS.get(m) == "cx"]
+
+
+def evidence(study: Study) -> list[Indicator]:
+    """The employee-experience indicators computed from the client's data, lowest level first.
+
+    Uses the ``EVIDENCE_QUARTERS`` quarters ending with the study's quarter.
+    """
+    roster = study.tables["employees"]
+    responses = study.window("customer_responses", EVIDENCE_QUARTERS)
+    interactions = study.window("interactions", EVIDENCE_QUARTERS)
+    pulse = study.window("employee_responses", EVIDENCE_QUARTERS)
+    plan = _plan_by_department(study)
+    service_depts = sorted(set(roster.loc[roster["employee_id"].isin(interactions["employee_id"]),
+                                          "department"]))
+    other_depts = [d for d in plan if d not in service_depts]
+    out = []
+
+    # Level 2: customer-facing teams measured and coached on CX.
+    served = responses.dropna(subset=["employee_id"]).merge(
+        roster[["employee_id", "team", "department"]], on="employee_id")
+    answered = served[served["nps"].notna() | served["csat"].notna()]
+    teams = roster.loc[roster["department"].isin(service_depts), "team"].unique()
+    per_team = answered.groupby("team").size().reindex(teams).fillna(0).astype(int)
+    fewest = per_team.idxmin() if len(per_team) else "-"
+    out.append(Indicator(
+        "cx_tracked_per_team", 2, "A CX metric is tracked for every customer-facing team",
+        bool(len(per_team)) and bool((per_team >= MIN_TEAM_ANSWERS).all()),
+        f"{int((per_team >= MIN_TEAM_ANSWERS).sum())} of {len(per_team)} customer-facing teams "
+        f"have at least {MIN_TEAM_ANSWERS} customer answers in the last {EVIDENCE_QUARTERS} "
+        f"quarters (fewest: {fewest}, {per_team.min() if len(per_team) else 0})"))
+    rewarded = {d: _cx(plan.get(d, [])) for d in service_depts}
+    out.append(Indicator(
+        "service_plans_reward_cx", 2, "Customer-facing departments are rewarded on a CX outcome",
+        bool(service_depts) and all(rewarded.values()),
+        "; ".join(f"{d}: {', '.join(plan.get(d, [])) or 'no plan'}"
+                  + ("" if rewarded[d] else " (no CX outcome)") for d in service_depts)))
+
+    # Level 3: leaders beyond the front line accountable; CX measurable per employee.
+    with_cx = [d for d in other_depts if _cx(plan[d])]
+    out.append(Indicator(
+        "cx_kpi_beyond_service", 3, "At least half of the other departments have a CX KPI",
+        bool(other_depts) and len(with_cx) >= len(other_depts) / 2,
+        f"{len(with_cx)} of {len(other_depts)} other departments"
+        + (f" ({', '.join(with_cx)})" if with_cx else "")))
+    attributed = responses["employee_id"].notna().mean() if len(responses) else 0.0
+    out.append(Indicator(
+        "cx_per_employee", 3, "CX metrics can be computed per employee",
+        bool(attributed >= 0.5),
+        f"{attributed:.0%} of {len(responses):,} customer answers name the employee who served"))
+
+    # Level 4: every employee accountable; regular employee listening with the "why".
+    lacking = [d for d, m in plan.items() if not _cx(m)]
+    out.append(Indicator(
+        "every_department_cx_kpi", 4, "Every department has a CX KPI in its incentive plan",
+        not lacking, f"{len(plan) - len(lacking)} of {len(plan)} departments"
+        + (f"; without one: {', '.join(lacking)}" if lacking else "")))
+    quarters = [periods.shift(study.quarter, -k) for k in range(EVIDENCE_QUARTERS)][::-1]
+    pulse_quarters = set(periods.label(pulse.loc[pulse["enps"].notna(), "responded_on"]))
+    out.append(Indicator(
+        "quarterly_pulse_with_enps", 4, "An employee pulse with eNPS runs at least quarterly",
+        all(q in pulse_quarters for q in quarters),
+        f"eNPS collected in {len(pulse_quarters & set(quarters))} of the last "
+        f"{EVIDENCE_QUARTERS} quarters ({', '.join(sorted(pulse_quarters & set(quarters))) or 'none'})"))
+    share = pulse["comment"].notna().mean() if len(pulse) else 0.0
+    out.append(Indicator(
+        "pulse_comments", 4, "Employees explain their answers (at least 30% leave a comment)",
+        bool(len(pulse)) and share >= 0.3,
+        f"{share:.0%} of {len(pulse):,} pulse answers carry a comment"))
+
+    # Level 5: continuous listening; recognition as it happens.
+    recent = [periods.shift(study.quarter, -k) for k in (1, 0)]
+    months = pulse.assign(q=periods.label(pulse["responded_on"]),
+                          m=pulse["responded_on"].dt.month)
+    per_q = months.groupby("q")["m"].nunique()
+    out.append(Indicator(
+        "continuous_pulse", 5, "Employee feedback is collected continuously (monthly pulses)",
+        all(per_q.get(q, 0) >= 2 for q in recent),
+        "pulse months per quarter: " + ", ".join(f"{q} {int(per_q.get(q, 0))}" for q in recent)))
+    out.append(Indicator(
+        "named_praise_recognized", 5, "Employees named in customer comments are recognized",
+        None, "not measurable yet: the data holds no recognition log"))
+    return out
+
+
+def evidenced_level(indicators: list[Indicator]) -> int:
+    """The highest level whose measurable indicators, and those of every lower level, hold."""
+    level = 1
+    for lv in LEVELS[1:]:
+        measured = [i.met for i in indicators if i.level == lv and i.met is not None]
+        if measured and all(measured):
+            level = lv
+        else:
+            break
+    return level
+
+
+# ------------------------------------------------------------------------------------------
+# Next steps
+
+
+def facts(study: Study, indicators: list[Indicator]) -> list[str]:
+    """Client-specific facts that make the next steps concrete."""
+    out = [f"Not yet in place (level {i.level}): {i.statement} - {i.numbers}."
+           for i in indicators if i.met is False]
+    plan = _plan_by_department(study)
+    activity = sorted({m for ms in plan.values() for m in ms
+                       if INCENTIVE_METRICS.get(m) == "activity"})
+    if activity:
+        out.append("Incentives that pay for activity rather than outcomes: "
+                   + ", ".join(m.replace("_", " ") for m in activity) + ".")
+    pulse = study.history("employee_responses")
+    pulse = pulse[pulse["enps"].notna()]
+    if len(pulse):
+        last = pulse[pulse["quarter"] == pulse["quarter"].max()]
+        teams = metrics.grouped(last, "enps", "team").query("n >= 3").nsmallest(2, "value")
+        if len(teams):
+            out.append(f"Lowest eNPS in the latest pulse ({last['quarter'].iloc[0]}): "
+                       + "; ".join(f"{t} {v:+.0f} (n={n})" for t, v, n in zip(
+                           teams["team"], teams["value"], teams["n"], strict=True)) + ".")
+    else:
+        out.append("No eNPS has been collected yet.")
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# The assessment
+
+
+@dataclass
+class Assessment:
+    """Where a client stands on employee-experience maturity, and what to do next.
+
+    Attributes:
+        client, quarter: The study assessed.
+        self_level: Employee-experience level from the latest answers (None without answers).
+        evidence_level: Level from indicators in the client's data.
+        elements: Per element of the latest self-assessment: level, score, shares agreeing.
+        previous: The assessment before it, if any.
+        dates: Dates of the previous and latest assessments.
+        indicators: The evidence, lowest level first.
+        facts: Client-specific numbers behind the next steps.
+    """
+
+    client: str
+    quarter: str
+    self_level: int | None
+    evidence_level: int
+    elements: pd.DataFrame | None
+    previous: pd.DataFrame | None
+    dates: list
+    indicators: list[Indicator]
+    facts: list[str] = field(default_factory=list)
+
+    @property
+    def gap(self) -> int | None:
+        """Self-assessed minus evidenced level (positive: the answers overstate)."""
+        return None if self.self_level is None else self.self_level - self.evidence_level
+
+    @property
+    def verdict(self) -> str:
+        """Whether the two sides agree, in words."""
+        if self.gap is None:
+            return "no self-assessment answers yet"
+        if self.gap == 0:
+            return "self-assessment and evidence agree"
+        side = "overstates" if self.gap > 0 else "understates"
+        return f"the self-assessment {side} the evidence by {abs(self.gap)} level(s)"
+
+    @property
+    def next_level(self) -> int | None:
+        """The level to work towards (None at level 5: sustain)."""
+        return self.evidence_level + 1 if self.evidence_level < 5 else None
+
+    @property
+    def priorities(self) -> list[str]:
+        """Priorities for the next level (at level 5, what to keep doing)."""
+        return [" ".join(p.split()) for p in focus_level(self.evidence_level)["priorities"]]
+
+    @property
+    def actions(self) -> list[str]:
+        """Concrete actions for the next level."""
+        return [" ".join(a.split()) for a in focus_level(self.evidence_level)["actions"]]
+
+    def summary(self) -> str:
+        """A few lines for the command line."""
+        lines = [f"{self.client}, {self.quarter}: employee-experience maturity",
+                 f"  evidenced level: {self.evidence_level}",
+                 f"  self-assessed level: {self.self_level if self.self_level else '-'} "
+                 f"({self.verdict})"]
+        lines += [f"  [{'x' if i.met else ' ' if i.met is False else '?'}] L{i.level} "
+                  f"{i.statement}: {i.numbers}" for i in self.indicators]
+        target = f"to reach level {self.next_level}" if self.next_level else "to stay at level 5"
+        lines.append(f"  priorities {target}:")
+        lines += [f"    - {p}" for p in self.priorities]
+        lines += [f"  fact: {f}" for f in self.facts]
+        return "\n".join(lines)
+
+
+def assess(client: str, quarter: str | None = None, dataset: str = "sample",
+           answers: pd.DataFrame | str | Path | None = None) -> Assessment:
+    """Assess a client's employee-experience maturity (the public entry point).
+
+    Args:
+        client: Client slug in the dataset.
+        quarter: As of the end of this quarter; default the latest quarter with customer data.
+        dataset: Dataset name.
+        answers: Self-assessment answers (a DataFrame or a CSV/Parquet file); default the
+            client's ``maturity_answers`` table.
+    """
+    study = open_study(client, quarter, dataset)
+    if isinstance(answers, (str, Path)):
+        answers = read_answers(answers)
+    return assess_study(study, answers)
+
+
+def assess_study(study: Study, answers: pd.DataFrame | None = None) -> Assessment:
+    """Assess a study's client as of the end of its quarter.
+
+    ``answers`` default to the client's ``maturity_answers`` table.
+    """
+    answers = study.tables["maturity_answers"] if answers is None else check_answers(answers)
+    as_of = periods.bounds(study.quarter)[1] - pd.Timedelta(days=1)
+    latest, previous, dates = assessments(answers, as_of)
+    indicators = evidence(study)
+    self_level = (None if latest is None
+                  else int(latest.set_index("element").loc[FOCUS, "level"]))
+    return Assessment(study.client, study.quarter, self_level, evidenced_level(indicators),
+                      latest, previous, dates, indicators, facts(study, indicators))

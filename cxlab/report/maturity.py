@@ -1,0 +1,82 @@
+"""The maturity section of the report: levels, evidence, next steps (the radar is a chart)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import Markdown
+
+from cxlab.maturity.assessment import Assessment, assess_study
+from cxlab.maturity.model import load_model
+from cxlab.study import Study
+
+
+def maturity_result(study: Study) -> Assessment:
+    """The client's assessment as of the study's quarter (computed once per study)."""
+    return study.cached(("maturity",), lambda: assess_study(study))
+
+
+def maturity_summary(study: Study) -> Markdown:
+    """The levels, whether the two sides agree, and the change since the last assessment."""
+    a = maturity_result(study)
+    names = load_model()["levels"]
+    text = (f"**Evidenced level: {a.evidence_level} ({names[a.evidence_level]})**, from "
+            f"indicators in {study.client_name}'s own data. ")
+    if a.self_level is None:
+        text += "No self-assessment answers yet."
+    else:
+        when = a.dates[-1].strftime("%d %b %Y") if a.dates[-1] is not None else "undated"
+        text += (f"Self-assessed level: **{a.self_level} ({names[a.self_level]})**, from the "
+                 f"questionnaire answered on {when}: {a.verdict}.")
+        if a.gap:
+            text += (" Where they disagree, plan from the evidence: the indicators below show "
+                     "what is and is not yet in place.")
+        if a.previous is not None:
+            before = int(a.previous.set_index("element").loc["employee_experience", "level"])
+            change = (f"{a.self_level - before:+d} since" if a.self_level != before
+                      else "unchanged since")
+            text += (f" At the previous assessment ({a.dates[0]:%d %b %Y}) the self-assessed "
+                     f"level was {before} ({change} then).")
+    return Markdown(text)
+
+
+def maturity_evidence(study: Study) -> pd.DataFrame:
+    """The evidence table: each indicator, its level, whether it holds and the numbers."""
+    a = maturity_result(study)
+    shown = {True: "yes", False: "no", None: "not measurable yet"}
+    return pd.DataFrame({
+        "Level": [i.level for i in a.indicators],
+        "Indicator": [i.statement for i in a.indicators],
+        "In place": [shown[i.met] for i in a.indicators],
+        "The numbers": [i.numbers for i in a.indicators],
+    }).set_index(["Level", "Indicator"])
+
+
+def maturity_elements(study: Study) -> pd.DataFrame | Markdown:
+    """The nine elements as self-assessed: level, continuous score and change."""
+    a = maturity_result(study)
+    if a.elements is None:
+        return Markdown("*No self-assessment answers yet.*")
+    latest = a.elements.set_index("element")
+    previous = a.previous.set_index("element") if a.previous is not None else None
+    table = pd.DataFrame({
+        "Element": [n + (" *" if o else "") for n, o in zip(latest["name"], latest["ours"],
+                                                             strict=True)],
+        "Level (staged)": latest["level"].to_numpy(),
+        "Score (continuous)": [f"{s:.1f}" for s in latest["score"]],
+    })
+    if previous is not None:
+        before = previous["level"].reindex(latest.index).to_numpy()
+        table["Previous level"] = before
+        table["Change"] = [f"{d:+d}" if d else "=" for d in latest["level"].to_numpy() - before]
+    return table.set_index("Element")
+
+
+def maturity_next_steps(study: Study) -> Markdown:
+    """Priorities and actions for the next level, with the client's own numbers."""
+    a = maturity_result(study)
+    head = (f"### To reach level {a.next_level}" if a.next_level
+            else "### To stay at level 5")
+    lines = [head, "", "**Priorities**", ""] + [f"- {p}" for p in a.priorities]
+    lines += ["", "**Actions**", ""] + [f"- {x}" for x in a.actions]
+    lines += ["", f"**From {study.client_name}'s data**", ""] + [f"- {f}" for f in a.facts]
+    return Markdown("\n".join(lines))
