@@ -64,6 +64,20 @@ def test_classification_rules():
                                  "orders_shipped": incentives.NOT_ASSESSED}
 
 
+def test_employees_alone_in_their_team_are_left_out_without_warnings():
+    import warnings
+
+    frame = pd.DataFrame({
+        "employee_id": list("abcdefg"), "team": ["A"] * 3 + ["B"] * 3 + ["C"],
+        "department": "Support", "calls_per_day": [1.0, 2.0, 3.0, 2.0, 3.0, 4.0, 9.0],
+        "repeat_contact_rate": [0.1, 0.2, 0.25, 0.2, 0.3, 0.33, 0.9]})
+    plan = pd.DataFrame({"department": ["Support"], "metric": ["calls_per_day"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tests = incentives.associations(frame, plan)
+    assert tests.iloc[0]["n"] == 6 and tests.iloc[0]["n_teams"] == 2
+
+
 def test_a_team_of_one_or_a_constant_metric_is_skipped_not_crashed():
     frame = pd.DataFrame({"employee_id": ["a", "b"], "team": ["A", "B"], "department": "Sales",
                           "new_accounts": [3.0, 3.0], "renewal_rate": [0.8, 0.7]})

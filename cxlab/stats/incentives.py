@@ -63,6 +63,9 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
             if outcome == metric or outcome not in employees:
                 continue
             data = paid[["team", metric, outcome]].dropna()
+            # An employee alone in a team says nothing about differences within teams (and
+            # would have leverage 1, breaking HC3): such teams are left out.
+            data = data[data.groupby("team")["team"].transform("size") >= 2]
             n_teams = data["team"].nunique()
             sd = data[metric].std()
             if len(data) < n_teams + MIN_EXTRA_EMPLOYEES or not sd > 0:
