@@ -133,3 +133,10 @@ def test_command_line_assessment(sandbox, monkeypatch, capsys, tmp_path):
     assert "self-assessed level: 5" in capsys.readouterr().out
     assert main(["assess", "nobody"]) == 2
     assert "not in dataset" in capsys.readouterr().err
+
+
+def test_every_computed_indicator_is_worded_in_the_model_and_vice_versa(sample_study):
+    levels = load_model()["elements"][FOCUS]["levels"]
+    in_model = {(key, lv) for lv, text in levels.items() for key in text.get("evidence", {})}
+    computed = {(i.key, i.level) for i in am.evidence(sample_study("cedar", "2026Q3"))}
+    assert computed == in_model

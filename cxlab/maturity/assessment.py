@@ -141,6 +141,11 @@ class Indicator:
             object.__setattr__(self, "met", bool(self.met))
 
 
+def _indicator(key: str, level: int, met: bool | None, numbers: str) -> Indicator:
+    """An indicator worded as in the model (``evidence`` under the level it speaks to)."""
+    return Indicator(key, level, focus_level(level)["evidence"][key], met, numbers)
+
+
 def _plan_by_department(study: Study) -> dict[str, list[str]]:
     plan = study.tables["incentive_plan"]
     departments = sorted(study.tables["employees"]["department"].dropna().unique())
@@ -173,48 +178,48 @@ def evidence(study: Study) -> list[Indicator]:
     teams = roster.loc[roster["department"].isin(service_depts), "team"].unique()
     per_team = answered.groupby("team").size().reindex(teams).fillna(0).astype(int)
     fewest = per_team.idxmin() if len(per_team) else "-"
-    out.append(Indicator(
-        "cx_tracked_per_team", 2, "A CX metric is tracked for every customer-facing team",
+    out.append(_indicator(
+        "cx_tracked_per_team", 2,
         bool(len(per_team)) and bool((per_team >= MIN_TEAM_ANSWERS).all()),
         f"{int((per_team >= MIN_TEAM_ANSWERS).sum())} of {len(per_team)} customer-facing teams "
         f"have at least {MIN_TEAM_ANSWERS} customer answers in the last {EVIDENCE_QUARTERS} "
         f"quarters (fewest: {fewest}, {per_team.min() if len(per_team) else 0})"))
     rewarded = {d: _cx(plan.get(d, [])) for d in service_depts}
-    out.append(Indicator(
-        "service_plans_reward_cx", 2, "Customer-facing departments are rewarded on a CX outcome",
+    out.append(_indicator(
+        "service_plans_reward_cx", 2,
         bool(service_depts) and all(rewarded.values()),
         "; ".join(f"{d}: {', '.join(plan.get(d, [])) or 'no plan'}"
                   + ("" if rewarded[d] else " (no CX outcome)") for d in service_depts)))
 
     # Level 3: leaders beyond the front line accountable; CX measurable per employee.
     with_cx = [d for d in other_depts if _cx(plan[d])]
-    out.append(Indicator(
-        "cx_kpi_beyond_service", 3, "At least half of the other departments have a CX KPI",
+    out.append(_indicator(
+        "cx_kpi_beyond_service", 3,
         bool(other_depts) and len(with_cx) >= len(other_depts) / 2,
         f"{len(with_cx)} of {len(other_depts)} other departments"
         + (f" ({', '.join(with_cx)})" if with_cx else "")))
     attributed = responses["employee_id"].notna().mean() if len(responses) else 0.0
-    out.append(Indicator(
-        "cx_per_employee", 3, "CX metrics can be computed per employee",
+    out.append(_indicator(
+        "cx_per_employee", 3,
         bool(attributed >= 0.5),
         f"{attributed:.0%} of {len(responses):,} customer answers name the employee who served"))
 
     # Level 4: every employee accountable; regular employee listening with the "why".
     lacking = [d for d, m in plan.items() if not _cx(m)]
-    out.append(Indicator(
-        "every_department_cx_kpi", 4, "Every department has a CX KPI in its incentive plan",
+    out.append(_indicator(
+        "every_department_cx_kpi", 4,
         not lacking, f"{len(plan) - len(lacking)} of {len(plan)} departments"
         + (f"; without one: {', '.join(lacking)}" if lacking else "")))
     quarters = [periods.shift(study.quarter, -k) for k in range(EVIDENCE_QUARTERS)][::-1]
     pulse_quarters = set(periods.label(pulse.loc[pulse["enps"].notna(), "responded_on"]))
-    out.append(Indicator(
-        "quarterly_pulse_with_enps", 4, "An employee pulse with eNPS runs at least quarterly",
+    out.append(_indicator(
+        "quarterly_pulse_with_enps", 4,
         all(q in pulse_quarters for q in quarters),
         f"eNPS collected in {len(pulse_quarters & set(quarters))} of the last "
         f"{EVIDENCE_QUARTERS} quarters ({', '.join(sorted(pulse_quarters & set(quarters))) or 'none'})"))
     share = pulse["comment"].notna().mean() if len(pulse) else 0.0
-    out.append(Indicator(
-        "pulse_comments", 4, "Employees explain their answers (at least 30% leave a comment)",
+    out.append(_indicator(
+        "pulse_comments", 4,
         bool(len(pulse)) and share >= 0.3,
         f"{share:.0%} of {len(pulse):,} pulse answers carry a comment"))
 
@@ -223,12 +228,12 @@ def evidence(study: Study) -> list[Indicator]:
     months = pulse.assign(q=periods.label(pulse["responded_on"]),
                           m=pulse["responded_on"].dt.month)
     per_q = months.groupby("q")["m"].nunique()
-    out.append(Indicator(
-        "continuous_pulse", 5, "Employee feedback is collected continuously (monthly pulses)",
+    out.append(_indicator(
+        "continuous_pulse", 5,
         all(per_q.get(q, 0) >= 2 for q in recent),
         "pulse months per quarter: " + ", ".join(f"{q} {int(per_q.get(q, 0))}" for q in recent)))
-    out.append(Indicator(
-        "named_praise_recognized", 5, "Employees named in customer comments are recognized",
+    out.append(_indicator(
+        "named_praise_recognized", 5,
         None, "not measurable yet: the data holds no recognition log"))
     return out
 

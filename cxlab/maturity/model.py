@@ -75,7 +75,12 @@ def model_markdown() -> str:
         text = focus["levels"][level]
         lines += [f"### Level {level}: {model['levels'][level]}", "",
                   " ".join(text["looks_like"].split()), "",
-                  f"*Statement:* {' '.join(text['statement'].split())}", "",
+                  f"*Self-assessment statement:* {' '.join(text['statement'].split())}", ""]
+        if text.get("evidence"):
+            lines += ["*Evidence from the client's data:*", ""]
+            lines += [f"- {statement}" for statement in text["evidence"].values()]
+            lines.append("")
+        lines += [
                   "**Priorities for the next level**" if level < 5 else "**Keep doing**", ""]
         lines += [f"- {' '.join(p.split())}" for p in text["priorities"]]
         lines += ["", "**Actions**", ""] + [f"- {' '.join(a.split())}" for a in text["actions"]]
