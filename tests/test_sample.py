@@ -73,7 +73,9 @@ def test_named_praise_names_the_serving_employee(generated):
     names = tables["employees"].set_index("employee_id")["display_name"]
     assert len(mentions) > 100
     first = mentions["employee_id"].map(names).str.split(" ").str[0]
-    assert all(f in c for f, c in zip(first, mentions["comment"], strict=True))
+    exact = [f in c for f, c in zip(first, mentions["comment"], strict=True)]
+    # All but the planted typos (5%) carry the first name as written in the roster.
+    assert 0.9 < sum(exact) / len(exact) < 1
 
 
 def test_scale_grows_the_data():

@@ -39,6 +39,8 @@ CALLS_PER_DAY_FCR_LOGIT = -0.8
 CALLS_PER_DAY_HANDLE_FACTOR = 0.7
 ACQUISITION_ONLY_RENEWAL_DROP = 0.12
 PRAISE_SHARE = 0.35
+#: Share of named praise with a typo in the name (two neighbouring letters swapped).
+PRAISE_TYPO_SHARE = 0.05
 #: Planted weights of the attribute perceptions behind the rating_* answers (the driver order).
 DRIVER_WEIGHTS = {"rating_resolution": 0.40, "rating_knowledge": 0.28, "rating_speed": 0.16,
                   "rating_courtesy": 0.08}
@@ -113,7 +115,8 @@ PLANTED_EFFECTS = (
     PlantedEffect(
         "named_praise",
         "Promoters served by an employee sometimes praise that employee by name in the comment.",
-        f"{PRAISE_SHARE:.0%} of commenting promoters with a known employee",
+        f"{PRAISE_SHARE:.0%} of commenting promoters with a known employee; "
+        f"{PRAISE_TYPO_SHARE:.0%} of those with a typo in the name",
     ),
     PlantedEffect(
         "employee_skill",
@@ -512,6 +515,8 @@ def _comments(rng, df, names):
         if nps[i] >= 9 and pd.notna(emp) and rng.random() < PRAISE_SHARE:
             full = names.get(emp, "")
             shown = full if rng.random() < 0.3 else full.split(" ")[0]
+            if rng.random() < PRAISE_TYPO_SHARE:
+                shown = _typo(shown, rng)
             text = rng.choice(PRAISE).format(name=shown)
             mentioned[i] = True
         else:
@@ -521,6 +526,16 @@ def _comments(rng, df, names):
             text += str(rng.choice(PII_TAILS))
         comments[i] = text
     return comments, mentioned
+
+
+def _typo(name: str, rng) -> str:
+    """Swap two neighbouring letters inside the first word (never its first letter)."""
+    first, _, rest = name.partition(" ")
+    if len(first) < 4:
+        return name
+    i = int(rng.integers(1, len(first) - 1))
+    first = first[:i] + first[i + 1] + first[i] + first[i + 2:]
+    return f"{first} {rest}".strip()
 
 
 def _employee_responses(p, rng, active, quarter, team_engagement) -> pd.DataFrame:
