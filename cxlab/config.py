@@ -57,7 +57,20 @@ CLIENT_SETTINGS = {
     "show_employee_names": (bool, False, "show employees by name rather than a pseudonym"),
     "min_n_rank": (int, 10, "fewest answers for an employee to be ranked in the team"),
     "rank_by": (str, "csat", "scorecard measure employees are ranked on within their team"),
+    "employee_themes": (dict, None, "themes of employee comments: {theme: [phrases]} "
+                                    "(default: cxlab.text.themes.EMPLOYEE_THEMES)"),
+    "three_statements": (list, None, "the three things customers should say: a list of three "
+                                     "{label, phrases} (default: DEFAULT_STATEMENTS)"),
 }
+
+#: What customers should say when a client has not chosen its own three statements.
+DEFAULT_STATEMENTS = [
+    {"label": "They solved it first time",
+     "phrases": ["first time", "one call", "sorted everything", "fixed it", "solved"]},
+    {"label": "They know me", "phrases": ["know me", "my account", "remembered me"]},
+    {"label": "They are easy to deal with",
+     "phrases": ["easy to deal with", "easy", "smooth", "no waiting", "quick"]},
+]
 
 
 def check_settings(settings, where: str) -> dict:
@@ -76,9 +89,25 @@ def check_settings(settings, where: str) -> dict:
         kind = CLIENT_SETTINGS[key][0]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ValueError(f"{where}: setting {key!r} must be {kind.__name__}, got {value!r}")
+    if "three_statements" in settings:
+        _check_statements(settings["three_statements"], f"{where}: three_statements")
     return dict(settings)
+
+
+def _check_statements(statements: list, where: str) -> None:
+    if len(statements) != 3:
+        raise ValueError(f"{where}: expected exactly three statements, got {len(statements)}")
+    for i, item in enumerate(statements, 1):
+        ok = (isinstance(item, dict) and isinstance(item.get("label"), str)
+              and isinstance(item.get("phrases"), list) and item["phrases"]
+              and all(isinstance(x, str) and x.strip() for x in item["phrases"]))
+        if not ok:
+            raise ValueError(f"{where}: statement {i} must be {{label: text, phrases: [text, "
+                             f"...]}} with at least one phrase, got {item!r}")
 
 
 def setting(settings: dict, key: str):
     """A client's setting, or its default."""
+    if key == "three_statements":
+        return settings.get(key) or DEFAULT_STATEMENTS
     return settings.get(key, CLIENT_SETTINGS[key][1])

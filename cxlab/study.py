@@ -17,6 +17,7 @@ PERIOD_COLUMN = {
     "employee_responses": "responded_on",
     "accounts": "renewal_due_on",
     "maturity_answers": "answered_on",
+    "feedback_actions": "logged_on",
 }
 
 

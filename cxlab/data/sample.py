@@ -325,6 +325,7 @@ def _client(p: ClientProfile, rng: np.random.Generator, scale: float):
             [{"client": p.slug, "department": d, "role": None, "metric": m, "weight": w}
              for d, metrics in plan.items() for m, w in metrics.items()]),
         "maturity_answers": _maturity_answers(p, rng),
+        "feedback_actions": _feedback_actions(p, rng, quarters),
     }
     _plant_faults(rng, tables)
     eng_long = engagement.rename_axis("team").reset_index().melt(
@@ -604,6 +605,38 @@ def _accounts(p, rng, employees, scale, hunger) -> pd.DataFrame:
         "n_referrals": rng.poisson(0.2 + 0.1 * p.maturity_level, n),
         "sales_owner_id": owner,
     })
+
+
+ACTIONS = (
+    ("tools", "The CRM does not show the customer's history.",
+     "Added the last five contacts to the agent screen."),
+    ("targets", "We are judged on call counts, not on helping people.",
+     "Replaced the calls-per-day target with first-contact resolution."),
+    ("feedback heard", "Nobody acts on what we say in these surveys.",
+     "Started publishing this log after every pulse."),
+    ("customer connection", "I never hear how customers feel.",
+     "Team leads share three customer comments in every weekly meeting."),
+    ("training", "New starters learn the systems but not the customers.",
+     "Added a customer-shadowing day to onboarding."),
+)
+
+
+def _feedback_actions(p, rng, quarters) -> pd.DataFrame:
+    """A 'you said, we did' log: kept from level 3 up, after each pulse, more often higher up."""
+    rows = []
+    if p.maturity_level >= 3:
+        for quarter in quarters:
+            if p.maturity_level == 3 and quarter[-1] not in "24":
+                continue
+            start, end = periods.bounds(quarter)
+            for k in rng.choice(len(ACTIONS), size=1 + (p.maturity_level >= 4), replace=False):
+                theme, said, did = ACTIONS[k]
+                logged = min(start + pd.Timedelta(days=int(rng.integers(50, 85))), AS_OF)
+                status = "done" if logged < AS_OF - pd.Timedelta(days=60) else "in progress"
+                rows.append({"client": p.slug, "logged_on": logged.normalize(), "theme": theme,
+                             "you_said": said, "we_did": did, "status": status})
+    return pd.DataFrame(rows, columns=["client", "logged_on", "theme", "you_said", "we_did",
+                                       "status"])
 
 
 def _maturity_answers(p, rng) -> pd.DataFrame:

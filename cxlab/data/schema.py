@@ -192,6 +192,14 @@ TABLES: dict[str, Table] = {
             _c("metric", "str", allowed=tuple(INCENTIVE_METRICS)),
             _c("weight", "float", low=0, high=1),
         )),
+        Table("feedback_actions", "actions taken on employee feedback ('you said, we did')", (
+            _CLIENT,
+            _c("logged_on", "date"),
+            _c("theme", "str", description="what the feedback was about"),
+            _c("you_said", "str", description="the feedback, in employees' words"),
+            _c("we_did", "str", description="the action taken"),
+            _c("status", "str", allowed=("planned", "in progress", "done")),
+        )),
         Table("maturity_answers", "answers to the maturity self-assessment questionnaire", (
             _CLIENT,
             _c("answered_on", "date"),
@@ -201,6 +209,9 @@ TABLES: dict[str, Table] = {
         )),
     )
 }
+
+#: Tables a dataset may lack (read as empty): not every organization keeps them.
+OPTIONAL_TABLES = ("feedback_actions",)
 
 #: (table, column) -> (referenced table, referenced column): ids that must exist in the roster.
 REFERENCES = {
@@ -216,4 +227,5 @@ NOT_IN_FUTURE = {
     "interactions": "started_at",
     "employee_responses": "responded_on",
     "accounts": "acquired_on",
+    "feedback_actions": "logged_on",
 }

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from cxlab import config
-from cxlab.data.schema import TABLES
+from cxlab.data.schema import OPTIONAL_TABLES, TABLES
 from cxlab.data.validate import ValidationResult, validate
 from cxlab.fsutil import building_dir
 
@@ -80,6 +80,8 @@ def read_table(dataset: str, client: str, table: str, root: Path | None = None) 
     if table not in TABLES:
         raise KeyError(f"unknown table {table!r}; expected one of {sorted(TABLES)}")
     path = dataset_dir(dataset, root) / config.check_slug(client, "client") / f"{table}.parquet"
+    if not path.is_file() and table in OPTIONAL_TABLES:
+        return pd.DataFrame(columns=TABLES[table].column_names)
     if not path.is_file():
         raise FileNotFoundError(
             f"no table {table!r} for client {client!r} in dataset {dataset!r} (looked for {path})"

@@ -5,6 +5,7 @@ from cxlab.report.charts import (
     importance_chart,
     linkage_chart,
     maturity_radar,
+    statements_chart,
     trend_chart,
 )
 from cxlab.report.drivers import key_drivers_note, key_drivers_result, key_drivers_table
@@ -47,6 +48,6 @@ __all__ = [
     "linkage_chart", "linkage_frame", "linkage_summary", "linkage_table", "maturity_elements",
     "maturity_evidence", "maturity_next_steps", "maturity_radar", "maturity_result",
     "maturity_summary", "overview",
-    "rejected_examples", "scorecard", "scorecard_frame", "scorecard_note", "trend_chart",
+    "rejected_examples", "scorecard", "scorecard_frame", "scorecard_note", "statements_chart", "trend_chart",
     "trend_frame",
 ]

@@ -10,8 +10,9 @@ from cxlab import metrics, periods
 from cxlab.report.drivers import key_drivers_result
 from cxlab.report.linkage import headline, linkage_inputs
 from cxlab.report.maturity import maturity_result
+from cxlab.report.statements import statements_frame
 from cxlab.report.tables import MEASURE, fmt_value, group_frame, trend_frame
-from cxlab.report.theme import HIGHLIGHT, MUTED, Chart, apply_theme, new_figure
+from cxlab.report.theme import HIGHLIGHT, MUTED, PALETTE, Chart, apply_theme, new_figure
 from cxlab.stats.drivers import DriverError
 from cxlab.study import Study
 
@@ -160,3 +161,26 @@ def maturity_radar(study: Study) -> Chart | Markdown:
     return Chart(fig, f"Radar of the nine maturity elements for {study.client_name}: "
                       f"self-assessed levels, with employee experience evidenced at level "
                       f"{a.evidence_level}")
+
+
+def statements_chart(study: Study) -> Chart | Markdown:
+    """Each statement's share of comments by quarter, with 95% intervals."""
+    frame = statements_frame(study)
+    if frame.empty:
+        return Markdown("*No comments yet.*")
+    fig, ax = new_figure()
+    quarters = sorted(frame["quarter"].unique())
+    x = np.arange(len(quarters))
+    for i, (label, group) in enumerate(frame.groupby("statement", sort=False)):
+        group = group.set_index("quarter").reindex(quarters)
+        offset = (i - 1) * 0.08
+        ax.errorbar(x + offset, 100 * group["share"],
+                    yerr=[100 * (group["share"] - group["ci_low"]),
+                          100 * (group["ci_high"] - group["share"])],
+                    fmt="o-", color=PALETTE[i] if i else HIGHLIGHT, capsize=2, label=label)
+    ax.set_xticks(x, quarters)
+    ax.set_ylabel("percent of comments")
+    ax.set_title("How often customers say the three statements")
+    ax.legend(fontsize=8)
+    return Chart(fig, f"Share of {study.client_name}'s customer comments saying each of the "
+                      "three statements, by quarter")

@@ -1,11 +1,12 @@
 """Remove personal data from free text before it reaches a report or the site.
 
-Three kinds are removed, in this order so that no part of one is left behind by another:
+Long numbers go first, then email addresses, so that no part of one is left behind:
 
-* **email addresses** (which may contain digits), and any leftover ``@domain.tld``;
 * **card-like numbers**: 13 to 19 digits, optionally grouped by spaces or dashes;
-* **phone numbers**: 7 or more digits with an optional ``+``, spaces, dots, dashes and one
-  pair of parentheses (how people write them, in any country), and any other long number.
+* **phone numbers**: any other run of 7 or more digits, with an optional ``+``, spaces, dots,
+  dashes and parentheses (how people write them, in any country);
+* **email addresses**, including what is left of one whose digits went with a number
+  (``@domain.tld``).
 
 Each is replaced by a bracketed tag (``[card]``, ``[phone]``, ``[email]``). Redaction errs on
 the side of removing: any run of 7 or more digits is treated as a phone number, so order
@@ -18,11 +19,20 @@ import re
 
 import pandas as pd
 
-_SEP = r"[ \-\u00a0]?"
-CARD = re.compile(r"(?<!\d)(?:\d" + _SEP + r"){12,18}\d(?!\d)")
-PHONE = re.compile(r"(?<![\d+])\+?(?:\(\d{1,4}\)[ .\-\u00a0]?)?(?:\d[ .\-\u00a0]?){6,}\d(?!\d)")
+#: A run of digits joined by at most two separators (spaces, dots, dashes, parentheses).
+DIGIT_RUN = re.compile(r"(?<![\d+])[+(]?\d(?:[ .\-\u00a0()]{0,2}\d)+\)?")
+MIN_PHONE_DIGITS = 7
+CARD_DIGITS = range(13, 20)
 EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]*@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-TAGS = (("[email]", EMAIL), ("[card]", CARD), ("[phone]", PHONE))
+
+
+def _number(match: re.Match) -> str:
+    """``[card]`` for 13-19 plain digits, ``[phone]`` for any other run of 7 or more."""
+    run = match.group()
+    digits = sum(c.isdigit() for c in run)
+    if digits in CARD_DIGITS and not any(c in run for c in "+()."):
+        return "[card]"
+    return "[phone]" if digits >= MIN_PHONE_DIGITS else run
 
 
 def redact(text):
@@ -32,10 +42,7 @@ def redact(text):
     """
     if text is None or (isinstance(text, float) and text != text):
         return text
-    out = str(text)
-    for tag, pattern in TAGS:
-        out = pattern.sub(tag, out)
-    return out
+    return EMAIL.sub("[email]", DIGIT_RUN.sub(_number, str(text)))
 
 
 def redact_series(texts: pd.Series) -> pd.Series:

@@ -1,0 +1,143 @@
+"""Recognition in the report: shout-outs, the story of the week, the drawing, the leaderboard.
+
+Every comment shown is redacted first; employees appear by name only where the client's
+settings allow it (otherwise by their stable pseudonym).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import Markdown
+
+from cxlab import config
+from cxlab.recognition import collection_leaderboard, draw
+from cxlab.report.employees import pseudonym, show_names
+from cxlab.study import Study
+from cxlab.text import redact, sentiment
+from cxlab.text.mentions import find_mentions
+
+MIN_OPPORTUNITIES = 20
+
+
+def _label(study: Study, employee_ids: pd.Series) -> pd.Series:
+    if show_names(study):
+        names = study.tables["employees"].set_index("employee_id")["display_name"]
+        return employee_ids.map(names)
+    return employee_ids.map(lambda e: pseudonym(study.client, e))
+
+
+def mentions_frame(study: Study) -> pd.DataFrame:
+    """This quarter's comments naming an employee, with the sentiment of the naming sentence.
+
+    Columns: response_id, employee_id, label, week (its Monday), month, the redacted
+    sentence, its sentiment score and label, the response's NPS, CSAT and CES, the match.
+    """
+    def compute():
+        rows = study.rows("customer_responses").set_index("response_id")
+        found = find_mentions(rows["comment"], study.tables["employees"], rows["employee_id"])
+        found = found[~found["ambiguous"]].copy()
+        comments = rows.loc[found["response_id"], "comment"].to_numpy()
+        found["sentence"] = [redact(sentiment.sentence_with(c, w))
+                             for c, w in zip(comments, found["written"], strict=True)]
+        found["sentiment"] = [sentiment.score(s) for s in found["sentence"]]
+        found["tone"] = found["sentiment"].map(sentiment.label)
+        dates = pd.to_datetime(rows.loc[found["response_id"], "responded_on"].to_numpy())
+        found["week"] = (dates - pd.to_timedelta(dates.day_of_week, unit="D")).normalize()
+        found["month"] = dates.strftime("%Y-%m")
+        for col in ("nps", "csat", "ces"):
+            found[col] = rows.loc[found["response_id"], col].to_numpy()
+        found["label"] = _label(study, found["employee_id"]).to_numpy()
+        return found.reset_index(drop=True)
+    return study.cached(("mentions",), compute)
+
+
+def recognition_summary(study: Study) -> Markdown:
+    """How many comments named an employee, and how they read."""
+    found = mentions_frame(study)
+    if found.empty:
+        return Markdown("No customer comment named an employee this quarter.")
+    tones = found["tone"].value_counts()
+    return Markdown(
+        f"**{len(found):,} customer comments named {found['employee_id'].nunique()} employees** "
+        f"this quarter: {tones.get('positive', 0):,} positive, {tones.get('neutral', 0):,} "
+        f"neutral and {tones.get('negative', 0):,} negative (VADER sentiment of the sentence "
+        "naming them). Comments are shown with emails, phone and card numbers removed.")
+
+
+def shoutout_feed(study: Study, per_week: int = 3) -> pd.DataFrame | Markdown:
+    """The weekly shout-out feed: up to ``per_week`` positive mentions per week, best first."""
+    found = mentions_frame(study)
+    positive = found[found["tone"] == "positive"]
+    if positive.empty:
+        return Markdown("*No positive mentions this quarter.*")
+    top = (positive.sort_values(["week", "sentiment"], ascending=[True, False])
+           .groupby("week").head(per_week))
+    return pd.DataFrame({"Week of": top["week"].dt.strftime("%d %b"), "Employee": top["label"],
+                         "What the customer said": top["sentence"]}).set_index("Week of")
+
+
+def stories_of_the_week(study: Study) -> pd.DataFrame | Markdown:
+    """Per week, the most positive comment naming an employee, with the customer's scores."""
+    found = mentions_frame(study)
+    positive = found[found["tone"] == "positive"]
+    if positive.empty:
+        return Markdown("*No customer story this quarter: no positive mention.*")
+    best = positive.sort_values("sentiment", ascending=False).groupby("week").head(1)
+    best = best.sort_values("week")
+
+    def score(v):
+        return "-" if pd.isna(v) else f"{int(v)}"
+
+    return pd.DataFrame({
+        "Week of": best["week"].dt.strftime("%d %b"), "Employee": best["label"],
+        "Story": best["sentence"],
+        "NPS / CSAT / CES": [f"{score(a)} / {score(b)} / {score(c)}" for a, b, c in
+                             zip(best["nps"], best["csat"], best["ces"], strict=True)],
+    }).set_index("Week of")
+
+
+def monthly_drawings(study: Study) -> pd.DataFrame | Markdown:
+    """One drawing per month among employees named positively that month, with its record."""
+    found = mentions_frame(study)
+    positive = found[found["tone"] == "positive"]
+    if positive.empty:
+        return Markdown("*No drawing this quarter: no employee was named positively.*")
+    labels = dict(zip(positive["employee_id"], positive["label"], strict=False))
+    rows = []
+    for month, group in positive.groupby("month"):
+        result = draw(group["employee_id"].tolist(), f"{study.client} {month}")
+        rows.append({"Month": month, "Entrants": len(result.entrants),
+                     "Seed": str(result.seed), "Winner": labels[result.winner],
+                     "Entrant ids (sorted)": ", ".join(result.entrants)})
+    return pd.DataFrame(rows).set_index("Month")
+
+
+def review_leaderboard(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
+    """Reviews collected per interaction handled, shrunk and ranked within team (top ``top``)."""
+    interactions = study.rows("interactions")
+    opportunities = interactions.groupby("employee_id").size()
+    responses = study.rows("customer_responses")
+    reviewed = responses[responses["comment"].notna() & responses["interaction_id"].notna()]
+    reviews = reviewed.groupby("employee_id").size().reindex(opportunities.index).fillna(0)
+    teams = study.tables["employees"].set_index("employee_id")["team"].reindex(
+        opportunities.index)
+    min_n = max(MIN_OPPORTUNITIES, config.setting(study.settings, "min_n_rank"))
+    try:
+        board = collection_leaderboard(reviews, opportunities, teams, min_n)
+    except ValueError as err:
+        return Markdown(f"*No leaderboard: {err}.*")
+    if board.attrs["pooled"]:
+        return Markdown(
+            f"No leaderboard this quarter: employees collected reviews at rates that differ no "
+            f"more than chance would make them (about {100 * board.attrs['prior_mean']:.1f} "
+            f"reviews per 100 contacts for everyone), so a ranking would only reward luck.")
+    board = board[board["rank"] <= top]
+    return pd.DataFrame({
+        "Team": board["team"], "Rank": board["rank"].astype(int),
+        "Employee": _label(study, board.index.to_series()).to_numpy(),
+        "Reviews per 100 contacts": [f"{100 * r:.1f} ({100 * lo:.1f} to {100 * hi:.1f})" for r, lo, hi
+                                     in zip(board["rate"], board["rate_ci_low"],
+                                            board["rate_ci_high"], strict=True)],
+        "Reviews / contacts": [f"{int(a)} / {int(b)}" for a, b in
+                               zip(board["reviews"], board["opportunities"], strict=True)],
+    }).set_index(["Team", "Rank"])

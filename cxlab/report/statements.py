@@ -1,0 +1,82 @@
+"""The three statements in the report: how often customers say them, and whose customers.
+
+The organization names three things customers should say about it; the report measures the
+share of comments saying each, its trend by quarter, and the employees whose customers say
+them (which feeds recognition).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from IPython.display import Markdown
+
+from cxlab import config, metrics
+from cxlab.study import Study
+from cxlab.text.statements import statement_flags
+
+
+def _statements(study: Study) -> list[dict]:
+    return config.setting(study.settings, "three_statements")
+
+
+def statements_frame(study: Study) -> pd.DataFrame:
+    """Per quarter and statement: comments saying it, comments in all, share and Wilson CI."""
+    def compute():
+        history = study.history("customer_responses")
+        commented = history[history["comment"].notna()]
+        flags = statement_flags(commented["comment"], _statements(study))
+        rows = []
+        for quarter, idx in commented.groupby("quarter").groups.items():
+            n = len(idx)
+            for label in flags.columns:
+                k = int(flags.loc[idx, label].sum())
+                value, _, low, high = metrics.wilson_interval(k, n)
+                rows.append({"quarter": quarter, "statement": label, "k": k, "n": n,
+                             "share": float(value), "ci_low": float(low), "ci_high": float(high)})
+        return pd.DataFrame(rows)
+    return study.cached(("statements",), compute)
+
+
+def statements_table(study: Study) -> pd.DataFrame | Markdown:
+    """This quarter's share of comments saying each statement, against last quarter."""
+    frame = statements_frame(study)
+    now = frame[frame["quarter"] == study.quarter].set_index("statement")
+    if now.empty:
+        return Markdown("*No customer comments this quarter.*")
+    before = frame[frame["quarter"] == study.previous_quarter].set_index("statement")
+    rows = []
+    for label, r in now.iterrows():
+        change = "no comparison"
+        if label in before.index:
+            b = before.loc[label]
+            test = metrics.compare(metrics.proportion(int(r["k"]), int(r["n"])),
+                                   metrics.proportion(int(b["k"]), int(b["n"])))
+            change = f"{100 * test.difference:+.1f} pp (p={test.p_value:.3f})"
+        phrases = next(s["phrases"] for s in _statements(study) if s["label"] == label)
+        rows.append({"Customers should say": label, "Phrases": ", ".join(phrases),
+                     "Share of comments": f"{100 * r['share']:.1f}% ({100 * r['ci_low']:.1f}% to "
+                                          f"{100 * r['ci_high']:.1f}%)",
+                     "Comments": f"{r['k']:,} of {r['n']:,}",
+                     f"vs {study.previous_quarter}": change})
+    return pd.DataFrame(rows).set_index("Customers should say")
+
+
+def statement_sources(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
+    """Whose customers say each statement this quarter: the employees behind most of them."""
+    from cxlab.report.recognition import _label
+
+    rows = study.rows("customer_responses")
+    commented = rows[rows["comment"].notna() & rows["employee_id"].notna()]
+    if commented.empty:
+        return Markdown("*No attributed comments this quarter.*")
+    flags = statement_flags(commented["comment"], _statements(study))
+    out = []
+    for label in flags.columns:
+        counts = flags[label].groupby(commented["employee_id"]).agg(["sum", "count"])
+        counts = counts[counts["sum"] > 0].sort_values(["sum", "count"], ascending=[False, True])
+        for emp, r in counts.head(top).iterrows():
+            out.append({"Statement": label, "Employee": _label(study, pd.Series([emp])).iloc[0],
+                        "Comments saying it": f"{int(r['sum'])} of {int(r['count'])}"})
+    if not out:
+        return Markdown("*No attributed comment says any of the three statements this quarter.*")
+    return pd.DataFrame(out).set_index(["Statement", "Employee"])

@@ -1,0 +1,128 @@
+"""Voice of the employee in the report: listening to employees as to customers.
+
+eNPS and the engagement items by group, themes of the "why" comments with their sentiment,
+topics found in the text, and the log of actions taken ("you said, we did").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from IPython.display import Markdown
+
+from cxlab import metrics
+from cxlab.data.schema import EX_ITEMS
+from cxlab.report.tables import fmt_value
+from cxlab.stats import flag_groups
+from cxlab.study import Study
+from cxlab.text import redact, sentiment
+from cxlab.text.themes import EMPLOYEE_THEMES, discover_topics, theme_flags
+
+#: Quarters of employee comments the themes and topics read.
+THEME_QUARTERS = 4
+
+
+def pulse_rows(study: Study) -> tuple[pd.DataFrame, str | None]:
+    """The latest pulse's answers up to the study's quarter, and that quarter's label."""
+    history = study.history("employee_responses")
+    if history.empty:
+        return history, None
+    quarter = history["quarter"].max()
+    return history[history["quarter"] == quarter], quarter
+
+
+def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
+    """Employee NPS and the five items per team or department in the latest pulse.
+
+    Every value has its 95% interval.
+
+    Groups marked above/below differ from the rest in eNPS after a Benjamini-Hochberg
+    adjustment over all the groups.
+    """
+    rows, quarter = pulse_rows(study)
+    if quarter is None:
+        return Markdown("*No employee pulse answers yet.*")
+    if by == "department":
+        teams = study.tables["employees"].drop_duplicates("team").set_index("team")["department"]
+        rows = rows.assign(department=rows["team"].map(teams))
+    enps = metrics.grouped(rows, "enps", by).set_index(by)
+    flags = flag_groups(enps) if enps["n"].gt(0).any() else pd.Series("", index=enps.index)
+    table = pd.DataFrame(index=enps.index)
+    table["Answers"] = rows.groupby(by).size()
+    table["eNPS"] = [f"{fmt_value(v, 'nps')} ({fmt_value(lo, 'nps')} to {fmt_value(hi, 'nps')})"
+                     if n else "not asked" for v, lo, hi, n in
+                     zip(enps["value"], enps["ci_low"], enps["ci_high"], enps["n"], strict=True)]
+    table["eNPS vs rest (BH)"] = flags.replace("", "-").to_numpy()
+    for item, text in EX_ITEMS.items():
+        values = pd.to_numeric(rows[item], errors="coerce")
+        g = values.groupby(rows[by])
+        mean, _, low, high = metrics.mean_interval(g.count(), g.sum(), (values**2).groupby(rows[by]).sum())
+        table[text] = [f"{m:.2f} ({lo:.2f} to {hi:.2f})" if np.isfinite(lo) else f"{m:.2f}"
+                       for m, lo, hi in zip(mean, low, high, strict=True)]
+    table.index.name = by.capitalize()
+    table.attrs["quarter"] = quarter
+    return table
+
+
+def voice_note(study: Study) -> Markdown:
+    """Which pulse the tables show."""
+    _, quarter = pulse_rows(study)
+    if quarter is None:
+        return Markdown("No employee pulse has been run yet.")
+    note = f"From the latest pulse up to {study.quarter}: **{quarter}**."
+    if quarter != study.quarter:
+        note += " There was no pulse this quarter."
+    return Markdown(note + " Items are the mean agreement on 1-5 with a t interval.")
+
+
+def _comments(study: Study) -> pd.Series:
+    rows = study.window("employee_responses", THEME_QUARTERS)
+    return rows["comment"].dropna()
+
+
+def themes_table(study: Study) -> pd.DataFrame | Markdown:
+    """Themes of the last four quarters' "why" comments: how often, and in what tone."""
+    comments = _comments(study)
+    if comments.empty:
+        return Markdown("*No employee comments in the last four quarters.*")
+    themes = study.settings.get("employee_themes") or EMPLOYEE_THEMES
+    flags = theme_flags(comments, themes)
+    tone = sentiment.scores(comments)
+    rows = []
+    for theme in flags.columns:
+        hit = flags[theme]
+        share, _, low, high = metrics.wilson_interval(int(hit.sum()), len(hit))
+        rows.append({"Theme": theme, "Comments": f"{int(hit.sum())} of {len(hit)}",
+                     "Share": f"{100 * share:.0f}% ({100 * low:.0f}% to {100 * high:.0f}%)",
+                     "Mean sentiment": f"{tone[hit].mean():+.2f}" if hit.any() else "-"})
+    return pd.DataFrame(rows).set_index("Theme")
+
+
+def topics_table(study: Study) -> pd.DataFrame | Markdown:
+    """Topics discovered in the comments (NMF), with size, tone and an example."""
+    comments = _comments(study)
+    try:
+        topics, assignment = discover_topics(comments)
+    except ValueError as err:
+        return Markdown(f"*No topics: {err}.*")
+    tone = sentiment.scores(comments)
+    examples = [redact(comments[assignment == t].iloc[0]) if (assignment == t).any() else "-"
+                for t in topics["topic"]]
+    return pd.DataFrame({
+        "Topic (top words)": topics["top_words"], "Comments": topics["n"],
+        "Mean sentiment": [f"{tone[assignment == t].mean():+.2f}" if (assignment == t).any()
+                           else "-" for t in topics["topic"]],
+        "Example": examples,
+    }).set_index("Topic (top words)")
+
+
+def actions_log(study: Study) -> pd.DataFrame | Markdown:
+    """You said, we did: actions taken on employee feedback up to the study's quarter."""
+    log = study.history("feedback_actions")
+    if log.empty:
+        return Markdown("*No actions on employee feedback have been logged.*")
+    log = log.sort_values("logged_on", ascending=False)
+    return pd.DataFrame({"Logged": log["logged_on"].dt.strftime("%d %b %Y"),
+                         "Theme": log["theme"], "You said": log["you_said"].map(redact),
+                         "We did": log["we_did"].map(redact),
+                         "Status": log["status"]}).set_index("Logged")
