@@ -118,14 +118,26 @@ def test_enps_by_team_matches_the_metric(sample_study):
     table = voice.voice_by_group(study, "team")
     rows, quarter = voice.pulse_rows(study)
     assert quarter == "2026Q3"
-    team = table.index[0]
+    team = table.index[table["Answers"] >= voice.MIN_ANONYMOUS_GROUP][0]
     est = metrics.nps(rows.loc[rows["team"] == team, "enps"])
     assert table.loc[team, "eNPS"].startswith(f"{est.value:+.1f}")
-    assert set(table["eNPS vs rest (BH)"]) <= {"-", "above", "below"}
+    shown = table[table["Answers"] >= voice.MIN_ANONYMOUS_GROUP]
+    assert set(shown["eNPS vs rest (BH)"]) <= {"-", "above", "below"}
+
+
+def test_small_groups_are_hidden_and_intervals_stay_on_the_scale(sample_study):
+    table = voice.voice_by_group(sample_study("cedar", "2026Q3"), "department")
+    small = table["Answers"] < voice.MIN_ANONYMOUS_GROUP
+    assert small.any() and table.loc[small, "eNPS"].str.startswith("hidden").all()
+    shown = table.loc[~small, "I have the training I need"].str.extract(
+        r"\(([-\d.]+) to ([-\d.]+)\)").astype(float)
+    assert (shown[0] >= 1).all() and (shown[1] <= 5).all()
 
 
 def test_no_enps_asked_and_no_pulse_are_said_plainly(sample_study):
-    assert (voice.voice_by_group(sample_study("bluebird", "2026Q3"))["eNPS"] == "not asked").all()
+    table = voice.voice_by_group(sample_study("bluebird", "2026Q3"))
+    shown = table[table["Answers"] >= voice.MIN_ANONYMOUS_GROUP]
+    assert len(shown) and (shown["eNPS"] == "not asked").all()
     assert "no pulse this quarter" in voice.voice_note(sample_study("northwind", "2026Q3")).data
 
 

@@ -20,6 +20,8 @@ from cxlab.text.themes import EMPLOYEE_THEMES, discover_topics, theme_flags
 
 #: Quarters of employee comments the themes and topics read.
 THEME_QUARTERS = 4
+#: Smallest group whose pulse results are shown: fewer answers could identify people.
+MIN_ANONYMOUS_GROUP = 5
 
 
 def pulse_rows(study: Study) -> tuple[pd.DataFrame, str | None]:
@@ -34,7 +36,8 @@ def pulse_rows(study: Study) -> tuple[pd.DataFrame, str | None]:
 def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
     """Employee NPS and the five items per team or department in the latest pulse.
 
-    Every value has its 95% interval.
+    Every value has its 95% interval (item intervals clipped to the 1-5 scale). Groups with
+    fewer than ``MIN_ANONYMOUS_GROUP`` answers are hidden, so no one can be singled out.
 
     Groups marked above/below differ from the rest in eNPS after a Benjamini-Hochberg
     adjustment over all the groups.
@@ -57,8 +60,10 @@ def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
         values = pd.to_numeric(rows[item], errors="coerce")
         g = values.groupby(rows[by])
         mean, _, low, high = metrics.mean_interval(g.count(), g.sum(), (values**2).groupby(rows[by]).sum())
-        table[text] = [f"{m:.2f} ({lo:.2f} to {hi:.2f})" if np.isfinite(lo) else f"{m:.2f}"
-                       for m, lo, hi in zip(mean, low, high, strict=True)]
+        table[text] = [f"{m:.2f} ({max(lo, 1):.2f} to {min(hi, 5):.2f})" if np.isfinite(lo)
+                       else f"{m:.2f}" for m, lo, hi in zip(mean, low, high, strict=True)]
+    small = table["Answers"] < MIN_ANONYMOUS_GROUP
+    table.loc[small, table.columns[1:]] = f"hidden (fewer than {MIN_ANONYMOUS_GROUP} answers)"
     table.index.name = by.capitalize()
     table.attrs["quarter"] = quarter
     return table
