@@ -17,6 +17,32 @@ def _cmd_sample(args) -> int:
     return 0
 
 
+def _cmd_check(args) -> int:
+    import datetime
+
+    from cxlab.data.imports import ImportError_, check_file
+    from cxlab.data.validate import DataValidationError
+
+    try:
+        result = check_file(args.file, args.mapping,
+                            as_of=args.as_of or datetime.date.today().isoformat())
+    except (ImportError_, DataValidationError) as err:
+        print(f"cxlab data check: {err}", file=sys.stderr)
+        return 2
+    summary = result.summary()
+    print(f"{args.file} -> {summary['table']}: {summary['rows_read']:,} rows read, "
+          f"{summary['rows_accepted']:,} accepted, {summary['rows_rejected']:,} rejected")
+    for note in summary["notes"]:
+        print(f"  note: {note}")
+    for code, count in summary["reasons"].items():
+        print(f"  {count:>6,}  {code}")
+        for example in summary["examples"][code]:
+            print(f"          e.g. {example}")
+    usable = summary["rows_accepted"] > 0
+    print("usable: yes" if usable else "usable: no (no row was accepted)")
+    return 0 if usable else 1
+
+
 def _cmd_run(args) -> int:
     from cxlab.data import ensure_sample
     from cxlab.run.executor import run_studies, summary_text
@@ -70,6 +96,13 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--scale", type=float, default=1.0,
                         help="size multiplier (1 = about 50,000 customer responses)")
     sample.set_defaults(func=_cmd_sample)
+    check = data_sub.add_parser(
+        "check", help="read a file through a mapping and report what would be imported; "
+                      "writes nothing (exit 0: usable, 1: nothing usable, 2: cannot read)")
+    check.add_argument("file", help="CSV, Excel or Parquet file")
+    check.add_argument("--mapping", required=True, help="mapping file (YAML)")
+    check.add_argument("--as-of", help="no date may lie after this day (default: today)")
+    check.set_defaults(func=_cmd_check)
 
     run = sub.add_parser("run", help="execute studies from the run matrix with Papermill")
     run.add_argument("--matrix", default="studies.yml", help="run-matrix file")

@@ -1,0 +1,145 @@
+"""Importing real exports through a mapping: quirks handled, broken files explained."""
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cxlab.cli import main
+from cxlab.data.imports import ImportError_, check_file, load_mapping
+from cxlab.data.validate import validate
+
+MAPPING = """\
+table: customer_responses
+source: {header_rows: 2}
+columns: {response_id: ResponseId, responded_on: RecordedDate, nps: Q1, csat: Q2,
+          comment: Comment}
+constants: {client: acme, customer_id: unknown, channel: web, journey_stage: usage,
+            department: Support}
+missing: [-99]
+values:
+  nps: {shift: -1}
+  csat: {recode: {Very satisfied: 5, Satisfied: 4, Neutral: 3, Dissatisfied: 2,
+                  Very dissatisfied: 1}}
+dates: {responded_on: "%d/%m/%Y"}
+"""
+# A survey-tool export: byte-order mark, semicolons, question text and import ids under the
+# header, 1-11 recommend scale, -99 and blank cells for no answer, labelled satisfaction.
+EXPORT = (
+    "\ufeffResponseId;RecordedDate;Q1;Q2;Comment\n"
+    '"Response ID";"Recorded date";"How likely...";"How satisfied...";"Why?"\n'
+    '"{ImportId:_recordId}";"{ImportId:recordedDate}";"{ImportId:QID1}";"{ImportId:QID2}";'
+    '"{ImportId:QID3}"\n'
+    "R1;03/07/2026;11;Very satisfied;Great\n"
+    "R2;04/07/2026;-99;satisfied;\n"
+    "R3;05/07/2026;;Neutral;ok\n"
+    "R4;31/02/2026;12;Dissatisfied;bad date\n"
+    "R1;06/07/2026;1;Very dissatisfied;dup id\n"
+)
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "map.yml").write_text(MAPPING)
+    (tmp_path / "export.csv").write_text(EXPORT, encoding="utf-8")
+    return tmp_path
+
+
+def test_survey_export_quirks_are_handled(files):
+    result = check_file(files / "export.csv", files / "map.yml", as_of="2026-09-30")
+    ok = result.accepted.set_index("response_id")
+    assert ok.loc["R1", "nps"] == 10 and ok.loc["R1", "csat"] == 5  # 11 -> 10; label -> 5
+    assert pd.isna(ok.loc["R2", "nps"]) and ok.loc["R2", "csat"] == 4  # -99 is no answer
+    assert pd.isna(ok.loc["R3", "nps"])  # blank cell is no answer
+    assert str(ok.loc["R1", "responded_on"].date()) == "2026-07-03"
+    reasons = dict(zip(result.rejected["row"], result.rejected["reason"], strict=True))
+    assert "row 7" in reasons[7] and "'31/02/2026'" in reasons[7] and "'11'" in reasons[7]
+    assert "repeats" in reasons[8]
+    assert result.rows_read == 5 == len(result.accepted) + len(result.rejected)
+
+
+def test_other_encodings_and_delimiters(files):
+    text = "id\tdate\tQ1\nR1\t03/07/2026\t10\nR2\t04/07/2026\t9\n"
+    (files / "tabs.tsv").write_bytes(text.replace("R2", "Ré2").encode("cp1252"))
+    (files / "m.yml").write_text(
+        "table: customer_responses\ncolumns: {response_id: id, responded_on: date, nps: Q1}\n"
+        "constants: {client: acme, customer_id: c, channel: web, journey_stage: usage, "
+        "department: Support}\ndates: {responded_on: '%d/%m/%Y'}\n")
+    result = check_file(files / "tabs.tsv", files / "m.yml")
+    assert list(result.accepted["response_id"]) == ["R1", "Ré2"]
+    assert any("Windows-1252" in n for n in result.notes)
+
+
+def test_excel_sheet_and_parquet(files):
+    lines = [line.split(";") for line in EXPORT.lstrip("\ufeff").splitlines()]
+    frame = pd.DataFrame(lines[1:], columns=lines[0])
+    with pd.ExcelWriter(files / "export.xlsx") as writer:
+        pd.DataFrame({"note": ["cover sheet"]}).to_excel(writer, sheet_name="About", index=False)
+        frame.to_excel(writer, sheet_name="Responses", index=False)
+    (files / "xl.yml").write_text(MAPPING.replace("header_rows: 2}", "header_rows: 2, "
+                                                  "sheet: Responses}"))
+    result = check_file(files / "export.xlsx", files / "xl.yml")
+    assert sorted(result.accepted["response_id"]) == ["R1", "R2", "R3"]
+    assert set(result.rejected["row"]) == {7, 8}  # spreadsheet row numbers, as in the CSV
+    frame.iloc[2:].to_parquet(files / "export.parquet")
+    (files / "pq.yml").write_text(MAPPING.replace("header_rows: 2", "header_rows: 0"))
+    assert len(check_file(files / "export.parquet", files / "pq.yml").accepted) == 3
+
+
+@pytest.mark.parametrize("content, message", [
+    ("", "the file is empty"),
+    ("ResponseId;RecordedDate;Q1;Q2;Comment\n", "no data rows"),
+])
+def test_empty_and_header_only_files(files, content, message):
+    (files / "bad.csv").write_text(content)
+    (files / "flat.yml").write_text(MAPPING.replace("header_rows: 2", "header_rows: 0"))
+    with pytest.raises(ImportError_, match=message):
+        check_file(files / "bad.csv", files / "flat.yml")
+
+
+@pytest.mark.parametrize("mapping, message", [
+    ("table: nope\n", "table 'nope' unknown"),
+    ("table: customer_responses\ncolumn: {}\n", "unknown key"),
+    ("table: customer_responses\ncolumns: {score: Q1}\n", "not columns of customer_responses"),
+    ("table: customer_responses\nvalues: {nps: {scale: 2}}\n", "values.nps must be"),
+])
+def test_mapping_errors_name_the_problem(files, mapping, message):
+    (files / "m.yml").write_text(mapping)
+    with pytest.raises(ImportError_, match=message):
+        load_mapping(files / "m.yml")
+
+
+def test_mapping_naming_a_missing_column(files):
+    (files / "m.yml").write_text(MAPPING.replace("Comment}", "Remarks}"))
+    with pytest.raises(ImportError_, match=r"\['Remarks'\] named in m.yml are not in the file"):
+        check_file(files / "export.csv", files / "m.yml")
+
+
+def test_check_command_reports_and_exits_by_usability(files, capsys):
+    assert main(["data", "check", str(files / "export.csv"), "--mapping",
+                 str(files / "map.yml"), "--as-of", "2026-09-30"]) == 0
+    out = capsys.readouterr().out
+    assert "5 rows read, 3 accepted, 2 rejected" in out and "usable: yes" in out
+    (files / "future.csv").write_text(EXPORT.replace("/2026", "/2031"))
+    assert main(["data", "check", str(files / "future.csv"), "--mapping",
+                 str(files / "map.yml"), "--as-of", "2026-09-30"]) == 1
+    assert "after the data's as-of date" in capsys.readouterr().out
+    assert main(["data", "check", str(files / "nope.csv"), "--mapping",
+                 str(files / "map.yml")]) == 2
+
+
+CELLS = st.one_of(st.none(), st.text(max_size=8), st.integers(-200, 200).map(str),
+                  st.sampled_from(["2026-07-01", "31/02/2026", "web", "usage", "=cmd|' /C calc'!A0"]))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.fixed_dictionaries({c: CELLS for c in (
+    "response_id", "client", "responded_on", "customer_id", "channel", "journey_stage",
+    "department", "nps", "csat", "comment")}), max_size=30))
+def test_every_row_is_accepted_or_rejected(rows):
+    frame = pd.DataFrame(rows, columns=["response_id", "client", "responded_on", "customer_id",
+                                        "channel", "journey_stage", "department", "nps", "csat",
+                                        "comment"])
+    result = validate(frame, "customer_responses", "generated")
+    assert len(result.accepted) + len(result.rejected) == len(frame)
+    assert result.rejected["reason"].str.len().gt(0).all() if len(result.rejected) else True
