@@ -1,5 +1,7 @@
 """Importing real exports through a mapping: quirks handled, broken files explained."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -53,7 +55,8 @@ def test_survey_export_quirks_are_handled(files):
     assert pd.isna(ok.loc["R3", "nps"])  # blank cell is no answer
     assert str(ok.loc["R1", "responded_on"].date()) == "2026-07-03"
     reasons = dict(zip(result.rejected["row"], result.rejected["reason"], strict=True))
-    assert "row 7" in reasons[7] and "'31/02/2026'" in reasons[7] and "'11'" in reasons[7]
+    assert "row 7" in reasons[7] and "'31/02/2026 (not a date in the mapping format %d/%m/%Y)'" \
+        in reasons[7] and "'11'" in reasons[7]
     assert "repeats" in reasons[8]
     assert result.rows_read == 5 == len(result.accepted) + len(result.rejected)
 
@@ -143,3 +146,19 @@ def test_every_row_is_accepted_or_rejected(rows):
     result = validate(frame, "customer_responses", "generated")
     assert len(result.accepted) + len(result.rejected) == len(frame)
     assert result.rejected["reason"].str.len().gt(0).all() if len(result.rejected) else True
+
+
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "mappings"
+
+
+@pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is not beside the project")
+def test_documented_mapping_imports_the_real_airline_survey():
+    data = REALDATA / "oddjob_airlinesat.csv"
+    result = check_file(data, DOCS / "oddjob_airlinesat.yml", as_of="2026-11-22")
+    raw = pd.read_csv(data)
+    assert result.rows_read == len(raw) == len(result.accepted)
+    # The export's 1-11 scale arrives as 0-10, answer for answer.
+    expected = (raw["nps"] - 1).dropna().astype(int).tolist()
+    assert result.accepted["nps"].dropna().astype(int).tolist() == expected
+    assert result.accepted["response_id"].is_unique

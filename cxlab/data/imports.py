@@ -21,6 +21,7 @@ A mapping file (YAML) says which table a file feeds and how its columns become o
                       "Dissatisfied": 2, "Very dissatisfied": 1}}
     dates:
       responded_on: "%d/%m/%Y"
+    row_ids: [customer_id]    # our id columns the file lacks: "<file name>-<line number>"
 
 CSV files may use any common delimiter (comma, semicolon, tab, pipe) and encoding: UTF-8
 with or without a byte-order mark, else Windows-1252 (noted in the result). Every row keeps
@@ -40,7 +41,8 @@ import yaml
 from cxlab.data.schema import TABLES
 from cxlab.data.validate import ValidationResult, validate
 
-MAPPING_KEYS = {"table", "source", "columns", "constants", "missing", "values", "dates"}
+MAPPING_KEYS = {"table", "source", "columns", "constants", "missing", "values", "dates",
+                "row_ids"}
 DELIMITERS = ",;\t|"
 
 
@@ -61,6 +63,7 @@ class Mapping:
     dates: dict[str, str] = field(default_factory=dict)
     header_rows: int = 0
     sheet: str | int = 0
+    row_ids: list[str] = field(default_factory=list)
 
 
 def load_mapping(path: str | Path) -> Mapping:
@@ -82,7 +85,8 @@ def load_mapping(path: str | Path) -> Mapping:
     ours = set(TABLES[table].column_names)
     columns = {str(k): str(v) for k, v in (doc.get("columns") or {}).items()}
     constants = dict(doc.get("constants") or {})
-    for section, names in (("columns", columns), ("constants", constants),
+    row_ids = [str(c) for c in doc.get("row_ids") or []]
+    for section, names in (("columns", columns), ("constants", constants), ("row_ids", row_ids),
                            ("values", doc.get("values") or {}), ("dates", doc.get("dates") or {})):
         bad = sorted(set(names) - ours)
         if bad:
@@ -96,7 +100,7 @@ def load_mapping(path: str | Path) -> Mapping:
     return Mapping(path, table, columns, constants,
                    [str(v) for v in doc.get("missing") or []], dict(doc.get("values") or {}),
                    {str(k): str(v) for k, v in (doc.get("dates") or {}).items()},
-                   int(source.get("header_rows", 0)), source.get("sheet", 0))
+                   int(source.get("header_rows", 0)), source.get("sheet", 0), row_ids)
 
 
 def read_source(path: str | Path, mapping: Mapping) -> tuple[pd.DataFrame, list[str]]:
@@ -167,7 +171,13 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, source: str) -> pd.DataFr
             out[col] = shifted.where(numbers.notna(), out[col])  # unparsable: left for validation
     for col, fmt in mapping.dates.items():
         parsed = pd.to_datetime(out[col], format=fmt, errors="coerce")
-        out[col] = parsed.dt.strftime("%Y-%m-%d").where(parsed.notna(), out[col])
+        bad = parsed.isna() & out[col].notna()
+        # Unreadable dates stay as written, marked with the expected format for the message.
+        out[col] = parsed.dt.strftime("%Y-%m-%d").where(
+            ~bad, out[col] + f" (not a date in the mapping format {fmt})")
+    stem = Path(source).stem
+    for col in mapping.row_ids:
+        out[col] = [f"{stem}-{row}" for row in raw["_row"]]
     out["_row"] = raw["_row"].to_numpy()
     return out
 
