@@ -17,6 +17,22 @@ def _cmd_sample(args) -> int:
     return 0
 
 
+def _print_result(file: str, result) -> bool:
+    """Print what a file gave (counts, reasons, examples); return whether it is usable."""
+    summary = result.summary()
+    print(f"{file} -> {summary['table']}: {summary['rows_read']:,} rows read, "
+          f"{summary['rows_accepted']:,} accepted, {summary['rows_rejected']:,} rejected")
+    for note in summary["notes"]:
+        print(f"  note: {note}")
+    for code, count in summary["reasons"].items():
+        print(f"  {count:>6,}  {code}")
+        for example in summary["examples"][code]:
+            print(f"          e.g. {example}")
+    usable = summary["rows_accepted"] > 0
+    print("usable: yes" if usable else "usable: no (no row was accepted)")
+    return usable
+
+
 def _cmd_check(args) -> int:
     import datetime
 
@@ -29,17 +45,23 @@ def _cmd_check(args) -> int:
     except (ImportError_, DataValidationError) as err:
         print(f"cxlab data check: {err}", file=sys.stderr)
         return 2
-    summary = result.summary()
-    print(f"{args.file} -> {summary['table']}: {summary['rows_read']:,} rows read, "
-          f"{summary['rows_accepted']:,} accepted, {summary['rows_rejected']:,} rejected")
-    for note in summary["notes"]:
-        print(f"  note: {note}")
-    for code, count in summary["reasons"].items():
-        print(f"  {count:>6,}  {code}")
-        for example in summary["examples"][code]:
-            print(f"          e.g. {example}")
-    usable = summary["rows_accepted"] > 0
-    print("usable: yes" if usable else "usable: no (no row was accepted)")
+    return 0 if _print_result(args.file, result) else 1
+
+
+def _cmd_import(args) -> int:
+    import datetime
+
+    from cxlab.data.imports import ImportError_, import_file
+    from cxlab.data.validate import DataValidationError
+
+    try:
+        result, folder = import_file(args.file, args.mapping, args.dataset, args.client,
+                                     as_of=args.as_of or datetime.date.today().isoformat())
+    except (ImportError_, DataValidationError) as err:
+        print(f"cxlab data import: {err}", file=sys.stderr)
+        return 2
+    usable = _print_result(args.file, result)
+    print(f"written to {folder} (rejected rows in {folder / 'rejected'})")
     return 0 if usable else 1
 
 
@@ -103,6 +125,15 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--mapping", required=True, help="mapping file (YAML)")
     check.add_argument("--as-of", help="no date may lie after this day (default: today)")
     check.set_defaults(func=_cmd_check)
+    imp = data_sub.add_parser(
+        "import", help="check a file and merge its accepted rows into a client's dataset; "
+                       "rejected rows are kept beside it, and re-importing adds nothing twice")
+    imp.add_argument("file", help="CSV, Excel or Parquet file")
+    imp.add_argument("--mapping", required=True, help="mapping file (YAML)")
+    imp.add_argument("--dataset", required=True, help="dataset name under data/")
+    imp.add_argument("--client", required=True, help="client slug")
+    imp.add_argument("--as-of", help="no date may lie after this day (default: today)")
+    imp.set_defaults(func=_cmd_import)
 
     run = sub.add_parser("run", help="execute studies from the run matrix with Papermill")
     run.add_argument("--matrix", default="studies.yml", help="run-matrix file")

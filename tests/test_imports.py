@@ -162,3 +162,35 @@ def test_documented_mapping_imports_the_real_airline_survey():
     expected = (raw["nps"] - 1).dropna().astype(int).tolist()
     assert result.accepted["nps"].dropna().astype(int).tolist() == expected
     assert result.accepted["response_id"].is_unique
+
+
+def test_import_merges_once_keeps_rejects_and_defuses_formulas(files, capsys):
+    from cxlab.data.imports import import_file
+
+    (files / "evil.csv").write_text(EXPORT.replace("bad date", "=cmd|' /C calc'!A0"))
+    first, folder = import_file(files / "evil.csv", files / "map.yml", "acme-exports", "acme",
+                                as_of="2026-09-30", root=files / "data")
+    table = pd.read_parquet(folder / "customer_responses.parquet")
+    assert sorted(table["response_id"]) == ["R1", "R2", "R3"]
+    again, _ = import_file(files / "evil.csv", files / "map.yml", "acme-exports", "acme",
+                           as_of="2026-09-30", root=files / "data")
+    assert len(pd.read_parquet(folder / "customer_responses.parquet")) == 3
+    assert any("3 accepted row(s) were already in" in n for n in again.notes)
+    rejected_csv = (folder / "rejected" / "customer_responses.csv").read_text()
+    assert "'=cmd|" in rejected_csv and ",=cmd|" not in rejected_csv
+    assert len(pd.read_parquet(folder / "rejected" / "customer_responses.parquet")) == 2
+    quality = __import__("json").loads((folder / "quality.json").read_text())
+    assert [q["table"] for q in quality] == ["customer_responses"]
+    assert quality[0]["rows_read"] == 5
+    assert not list(folder.rglob("*.partial"))
+
+
+def test_import_refuses_a_mapping_for_another_client(files, capsys, monkeypatch):
+    monkeypatch.setenv("CXLAB_HOME", str(files))
+    assert main(["data", "import", str(files / "export.csv"), "--mapping",
+                 str(files / "map.yml"), "--dataset", "x", "--client", "other"]) == 2
+    assert "sets client 'acme'" in capsys.readouterr().err
+    assert main(["data", "import", str(files / "export.csv"), "--mapping",
+                 str(files / "map.yml"), "--dataset", "x", "--client", "acme",
+                 "--as-of", "2026-09-30"]) == 0
+    assert (files / "data" / "x" / "acme" / "customer_responses.parquet").is_file()

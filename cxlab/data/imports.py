@@ -193,3 +193,93 @@ def check_file(path: str | Path, mapping_path: str | Path, as_of=None,
     result = validate(frame, mapping.table, str(path), as_of=as_of, known_ids=known_ids)
     result.notes[:0] = notes
     return result
+
+
+#: First characters that make a spreadsheet read a cell as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy safe to open in Excel: text cells that would start a formula get a leading ``'``.
+
+    This defuses formula injection (``=cmd|' /C calc'!A0``) in files written back for people.
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str)
+                                    and v.startswith(FORMULA_START) else v)
+    return out
+
+
+def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client: str,
+                as_of=None, root: Path | None = None) -> tuple[ValidationResult, Path]:
+    """Check a file and merge its accepted rows into one client's table of a dataset.
+
+    Rows whose id is already in the table are not added again, so importing the same file
+    twice changes nothing. The rejected rows are kept beside the table (Parquet, and a CSV
+    safe to open in a spreadsheet), and the client's data-quality record is updated.
+    Returns the validation result and the client's folder.
+    """
+    import json
+
+    from cxlab import config
+    from cxlab.data.schema import REFERENCES
+    from cxlab.data.store import dataset_dir, read_table
+
+    config.check_slug(dataset, "dataset")
+    config.check_slug(client, "client")
+    mapping = load_mapping(mapping_path)
+    if mapping.constants.get("client", client) != client:
+        raise ImportError_(f"{mapping.path}: sets client {mapping.constants['client']!r}, but "
+                           f"the import is for {client!r}")
+    mapping.constants["client"] = client
+    folder = dataset_dir(dataset, root) / client
+    known = {}
+    if any(t == mapping.table for t, _ in REFERENCES) and (folder / "employees.parquet").is_file():
+        known[("employees", "employee_id")] = set(
+            read_table(dataset, client, "employees", root)["employee_id"])
+    raw, notes = read_source(path, mapping)
+    if raw.empty:
+        raise ImportError_(f"{path}: no data rows (only a header)")
+    result = validate(apply_mapping(raw, mapping, str(path)), mapping.table, str(path),
+                      as_of=as_of, known_ids=known or None)
+    result.notes[:0] = notes
+
+    table = TABLES[mapping.table]
+    target = folder / f"{mapping.table}.parquet"
+    merged = result.accepted
+    if target.is_file():
+        existing = pd.read_parquet(target)
+        ids = [c.name for c in table.columns if c.unique]
+        new = (merged[~merged[ids[0]].isin(existing[ids[0]])] if ids
+               else merged.merge(existing, how="left", indicator=True)
+               .query("_merge == 'left_only'").drop(columns="_merge"))
+        result.notes.append(f"{len(merged) - len(new):,} accepted row(s) were already in "
+                            f"{target.name} and were not added again")
+        merged = pd.concat([existing, new], ignore_index=True)
+    (folder / "rejected").mkdir(parents=True, exist_ok=True)
+    _replace(target, lambda tmp: merged.to_parquet(tmp, index=False))
+    rejected = result.rejected.astype("string")
+    stem = folder / "rejected" / mapping.table
+    _replace(stem.with_suffix(".parquet"), lambda tmp: rejected.to_parquet(tmp, index=False))
+    _replace(stem.with_suffix(".csv"),
+             lambda tmp: spreadsheet_safe(rejected.astype(object)).to_csv(tmp, index=False))
+    quality_path = folder / "quality.json"
+    quality = json.loads(quality_path.read_text()) if quality_path.is_file() else []
+    quality = [q for q in quality if q["table"] != mapping.table] + [result.summary()]
+    _replace(quality_path, lambda tmp: tmp.write_text(json.dumps(quality, indent=2, default=str)))
+    manifest_path = dataset_dir(dataset, root) / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
+    manifest["clients"] = sorted({*manifest.get("clients", []), client})
+    _replace(manifest_path, lambda tmp: tmp.write_text(json.dumps(manifest, indent=2)))
+    return result, folder
+
+
+def _replace(path: Path, write) -> None:
+    """Write through a temporary file and rename it into place (never half-written)."""
+    import os
+
+    tmp = path.with_name(path.name + ".partial")
+    write(tmp)
+    os.replace(tmp, path)
