@@ -33,36 +33,43 @@ def _print_result(file: str, result) -> bool:
     return usable
 
 
-def _cmd_check(args) -> int:
+def _file_command(args, name: str, read) -> int:
+    """Run ``read(as_of)`` -> (result, folder or None), print it, exit by usability."""
     import datetime
 
-    from cxlab.data.imports import ImportError_, check_file
+    from cxlab.data.imports import ImportError_
     from cxlab.data.validate import DataValidationError
 
     try:
-        result = check_file(args.file, args.mapping,
-                            as_of=args.as_of or datetime.date.today().isoformat())
+        result, folder = read(args.as_of or datetime.date.today().isoformat())
     except (ImportError_, DataValidationError) as err:
-        print(f"cxlab data check: {err}", file=sys.stderr)
+        print(f"cxlab data {name}: {err}", file=sys.stderr)
         return 2
-    return 0 if _print_result(args.file, result) else 1
+    usable = _print_result(args.file, result)
+    if folder is not None:
+        print(f"written to {folder} (rejected rows in {folder / 'rejected'})")
+    return 0 if usable else 1
+
+
+def _cmd_check(args) -> int:
+    from cxlab.data.imports import check_file
+
+    return _file_command(args, "check", lambda as_of: (
+        check_file(args.file, args.mapping, as_of=as_of), None))
 
 
 def _cmd_import(args) -> int:
-    import datetime
+    from cxlab.data.imports import import_file
 
-    from cxlab.data.imports import ImportError_, import_file
-    from cxlab.data.validate import DataValidationError
+    return _file_command(args, "import", lambda as_of: import_file(
+        args.file, args.mapping, args.dataset, args.client, as_of=as_of))
 
-    try:
-        result, folder = import_file(args.file, args.mapping, args.dataset, args.client,
-                                     as_of=args.as_of or datetime.date.today().isoformat())
-    except (ImportError_, DataValidationError) as err:
-        print(f"cxlab data import: {err}", file=sys.stderr)
-        return 2
-    usable = _print_result(args.file, result)
-    print(f"written to {folder} (rejected rows in {folder / 'rejected'})")
-    return 0 if usable else 1
+
+def _file_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments every command reading a file through a mapping takes."""
+    parser.add_argument("file", help="CSV, Excel or Parquet file")
+    parser.add_argument("--mapping", required=True, help="mapping file (YAML)")
+    parser.add_argument("--as-of", help="no date may lie after this day (default: today)")
 
 
 def _cmd_run(args) -> int:
@@ -121,18 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = data_sub.add_parser(
         "check", help="read a file through a mapping and report what would be imported; "
                       "writes nothing (exit 0: usable, 1: nothing usable, 2: cannot read)")
-    check.add_argument("file", help="CSV, Excel or Parquet file")
-    check.add_argument("--mapping", required=True, help="mapping file (YAML)")
-    check.add_argument("--as-of", help="no date may lie after this day (default: today)")
+    _file_arguments(check)
     check.set_defaults(func=_cmd_check)
     imp = data_sub.add_parser(
         "import", help="check a file and merge its accepted rows into a client's dataset; "
                        "rejected rows are kept beside it, and re-importing adds nothing twice")
-    imp.add_argument("file", help="CSV, Excel or Parquet file")
-    imp.add_argument("--mapping", required=True, help="mapping file (YAML)")
+    _file_arguments(imp)
     imp.add_argument("--dataset", required=True, help="dataset name under data/")
     imp.add_argument("--client", required=True, help="client slug")
-    imp.add_argument("--as-of", help="no date may lie after this day (default: today)")
     imp.set_defaults(func=_cmd_import)
 
     run = sub.add_parser("run", help="execute studies from the run matrix with Papermill")

@@ -127,7 +127,8 @@ def _require_n(n: int, name: str) -> None:
         raise ValueError(f"{name}: no valid (non-missing) responses to estimate from")
 
 
-def _z(confidence: float) -> float:
+def z_value(confidence: float) -> float:
+    """The standard normal quantile for a two-sided interval (1.96 for 0.95)."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
     return float(sps.norm.ppf(0.5 + confidence / 2))
@@ -152,7 +153,7 @@ def nps_interval(promoters, passives, detractors, method="adjusted-wald", confid
     """
     p_cnt, a_cnt, d_cnt = (np.asarray(x, dtype=float) for x in (promoters, passives, detractors))
     n = p_cnt + a_cnt + d_cnt
-    z = _z(confidence)
+    z = z_value(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         p, d = p_cnt / n, d_cnt / n
         value = 100 * (p - d)
@@ -180,7 +181,7 @@ def wilson_interval(successes, n, confidence=0.95):
         Tuple of arrays ``(value, se, low, high)`` as proportions.
     """
     k, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
-    z = _z(confidence)
+    z = z_value(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = k / n
         se = np.sqrt(p * (1 - p) / n)
@@ -276,7 +277,7 @@ def nps_from_counts(
         rng = np.random.default_rng(seed)
         draws = rng.multinomial(n, np.array([promoters, passives, detractors]) / n, size=n_boot)
         boot = 100 * (draws[:, 0] - draws[:, 2]) / n
-        _z(confidence)  # validates the level
+        z_value(confidence)  # validates the level
         alpha = (1 - confidence) / 2
         low, high = np.quantile(boot, [alpha, 1 - alpha])
         label = f"bootstrap percentile ({n_boot} draws, seed {seed})"
@@ -411,7 +412,7 @@ def compare(a: Estimate, b: Estimate, confidence: float | None = None) -> Compar
         se_null = _pooled_se(a, b)
         stat = diff / se_null if se_null > 0 else 0.0
         p = float(2 * sps.norm.sf(abs(stat))) if se_null > 0 else 1.0
-        crit = _z(confidence)
+        crit = z_value(confidence)
         test = "two-sample z test (pooled under H0)"
     half = crit * se_unpooled
     return Comparison(

@@ -185,7 +185,12 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, source: str) -> pd.DataFr
 def check_file(path: str | Path, mapping_path: str | Path, as_of=None,
                known_ids: dict | None = None) -> ValidationResult:
     """Read, map and validate a file without writing anything."""
-    mapping = load_mapping(mapping_path)
+    return validate_file(path, load_mapping(mapping_path), as_of, known_ids)
+
+
+def validate_file(path: str | Path, mapping: Mapping, as_of=None,
+                  known_ids: dict | None = None) -> ValidationResult:
+    """Read a file through a loaded mapping and validate it; reading notes come first."""
     raw, notes = read_source(path, mapping)
     if raw.empty:
         raise ImportError_(f"{path}: no data rows (only a header)")
@@ -239,12 +244,7 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
     if any(t == mapping.table for t, _ in REFERENCES) and (folder / "employees.parquet").is_file():
         known[("employees", "employee_id")] = set(
             read_table(dataset, client, "employees", root)["employee_id"])
-    raw, notes = read_source(path, mapping)
-    if raw.empty:
-        raise ImportError_(f"{path}: no data rows (only a header)")
-    result = validate(apply_mapping(raw, mapping, str(path)), mapping.table, str(path),
-                      as_of=as_of, known_ids=known or None)
-    result.notes[:0] = notes
+    result = validate_file(path, mapping, as_of, known or None)
 
     table = TABLES[mapping.table]
     target = folder / f"{mapping.table}.parquet"

@@ -59,6 +59,12 @@ INCENTIVE_METRICS = {
 }
 
 
+
+def cx_metrics(metrics: list[str]) -> list[str]:
+    """The metrics among ``metrics`` that are CX outcomes (not activity), in order."""
+    return [m for m in metrics if INCENTIVE_METRICS.get(m) == "cx"]
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a table.

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab import metrics, periods
-from cxlab.data.schema import INCENTIVE_METRICS
+from cxlab.data.schema import INCENTIVE_METRICS, cx_metrics
 from cxlab.maturity import FOCUS
 from cxlab.maturity.model import LEVELS, focus_level, load_model, questionnaire
 from cxlab.study import Study, open_study
@@ -152,10 +152,6 @@ def _plan_by_department(study: Study) -> dict[str, list[str]]:
     return {d: plan.loc[plan["department"] == d, "metric"].tolist() for d in departments}
 
 
-def _cx(metrics_: list[str]) -> list[str]:
-    return [m for m in metrics_ if INCENTIVE_METRICS.get(m) == "cx"]
-
-
 def evidence(study: Study) -> list[Indicator]:
     """The employee-experience indicators computed from the client's data, lowest level first.
 
@@ -184,7 +180,7 @@ def evidence(study: Study) -> list[Indicator]:
         f"{int((per_team >= MIN_TEAM_ANSWERS).sum())} of {len(per_team)} customer-facing teams "
         f"have at least {MIN_TEAM_ANSWERS} customer answers in the last {EVIDENCE_QUARTERS} "
         f"quarters (fewest: {fewest}, {per_team.min() if len(per_team) else 0})"))
-    rewarded = {d: _cx(plan.get(d, [])) for d in service_depts}
+    rewarded = {d: cx_metrics(plan.get(d, [])) for d in service_depts}
     out.append(_indicator(
         "service_plans_reward_cx", 2,
         bool(service_depts) and all(rewarded.values()),
@@ -192,7 +188,7 @@ def evidence(study: Study) -> list[Indicator]:
                   + ("" if rewarded[d] else " (no CX outcome)") for d in service_depts)))
 
     # Level 3: leaders beyond the front line accountable; CX measurable per employee.
-    with_cx = [d for d in other_depts if _cx(plan[d])]
+    with_cx = [d for d in other_depts if cx_metrics(plan[d])]
     out.append(_indicator(
         "cx_kpi_beyond_service", 3,
         bool(other_depts) and len(with_cx) >= len(other_depts) / 2,
@@ -205,7 +201,7 @@ def evidence(study: Study) -> list[Indicator]:
         f"{attributed:.0%} of {len(responses):,} customer answers name the employee who served"))
 
     # Level 4: every employee accountable; regular employee listening with the "why".
-    lacking = [d for d, m in plan.items() if not _cx(m)]
+    lacking = [d for d, m in plan.items() if not cx_metrics(m)]
     out.append(_indicator(
         "every_department_cx_kpi", 4,
         not lacking, f"{len(plan) - len(lacking)} of {len(plan)} departments"

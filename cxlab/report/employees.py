@@ -23,8 +23,6 @@ from cxlab.report.tables import fmt_value
 from cxlab.stats import incentives, shrinkage
 from cxlab.study import Study
 
-#: The 97.5% standard normal quantile: 95% interval half-width over standard error.
-Z95 = 1.959963984540054
 #: Quarters of data behind the incentive audit (plans are usually annual).
 AUDIT_QUARTERS = 4
 #: Team size below which goals anchor on the client's distribution instead of the team's.
@@ -65,6 +63,14 @@ def show_names(study: Study) -> bool:
     return config.setting(study.settings, "show_employee_names")
 
 
+def employee_labels(study: Study, employee_ids: pd.Series) -> pd.Series:
+    """How each employee appears in the report: by name if allowed, else by pseudonym."""
+    if show_names(study):
+        names = study.tables["employees"].set_index("employee_id")["display_name"]
+        return employee_ids.map(names)
+    return employee_ids.map(lambda e: pseudonym(study.client, e))
+
+
 # ------------------------------------------------------------------------------------------
 # Per-employee measures
 
@@ -103,7 +109,7 @@ def employee_metrics(study: Study, n_quarters: int = 1) -> pd.DataFrame:
     out["nps_n"] = (counts.sum(axis=1)).astype(int)
     out["nps"] = np.where(out["nps_n"] > 0, value, np.nan)
     # Adjusted-Wald standard error: positive even when every answer is a promoter.
-    out["nps_se"] = np.where(out["nps_n"] > 0, (high - low) / (2 * Z95), np.nan)
+    out["nps_se"] = np.where(out["nps_n"] > 0, (high - low) / (2 * metrics.z_value(0.95)), np.nan)
 
     # Renewals fall due a year after the sale, so the account measures use all history up to
     # the quarter: new accounts per quarter of tenure in the data, renewals of accounts due.
@@ -164,8 +170,7 @@ def _scorecard_frame(study: Study, min_n: int, rank_by: str) -> pd.DataFrame:
     data = data[active].reset_index(drop=True)
     names = show_names(study)
     out = data[["employee_id", "team", "department", "role"]].copy()
-    out["label"] = (data["display_name"] if names
-                    else data["employee_id"].map(lambda e: pseudonym(study.client, e)))
+    out["label"] = employee_labels(study, data["employee_id"])
     notes = []
     for m in SCORECARD_METRICS:
         out[f"{m.key}_n"] = data[f"{m.key}_n"]

@@ -11,19 +11,12 @@ from IPython.display import Markdown
 
 from cxlab import config
 from cxlab.recognition import collection_leaderboard, draw
-from cxlab.report.employees import pseudonym, show_names
+from cxlab.report.employees import employee_labels
 from cxlab.study import Study
 from cxlab.text import redact, sentiment
 from cxlab.text.mentions import find_mentions
 
 MIN_OPPORTUNITIES = 20
-
-
-def _label(study: Study, employee_ids: pd.Series) -> pd.Series:
-    if show_names(study):
-        names = study.tables["employees"].set_index("employee_id")["display_name"]
-        return employee_ids.map(names)
-    return employee_ids.map(lambda e: pseudonym(study.client, e))
 
 
 def mentions_frame(study: Study) -> pd.DataFrame:
@@ -46,7 +39,7 @@ def mentions_frame(study: Study) -> pd.DataFrame:
         found["month"] = dates.strftime("%Y-%m")
         for col in ("nps", "csat", "ces"):
             found[col] = rows.loc[found["response_id"], col].to_numpy()
-        found["label"] = _label(study, found["employee_id"]).to_numpy()
+        found["label"] = employee_labels(study, found["employee_id"]).to_numpy()
         return found.reset_index(drop=True)
     return study.cached(("mentions",), compute)
 
@@ -134,7 +127,7 @@ def review_leaderboard(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
     board = board[board["rank"] <= top]
     return pd.DataFrame({
         "Team": board["team"], "Rank": board["rank"].astype(int),
-        "Employee": _label(study, board.index.to_series()).to_numpy(),
+        "Employee": employee_labels(study, board.index.to_series()).to_numpy(),
         "Reviews per 100 contacts": [f"{100 * r:.1f} ({100 * lo:.1f} to {100 * hi:.1f})" for r, lo, hi
                                      in zip(board["rate"], board["rate_ci_low"],
                                             board["rate_ci_high"], strict=True)],

@@ -11,6 +11,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab import config, metrics
+from cxlab.report.employees import employee_labels
 from cxlab.study import Study
 from cxlab.text.statements import statement_flags
 
@@ -63,8 +64,6 @@ def statements_table(study: Study) -> pd.DataFrame | Markdown:
 
 def statement_sources(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
     """Whose customers say each statement this quarter: the employees behind most of them."""
-    from cxlab.report.recognition import _label
-
     rows = study.rows("customer_responses")
     commented = rows[rows["comment"].notna() & rows["employee_id"].notna()]
     if commented.empty:
@@ -75,7 +74,7 @@ def statement_sources(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
         counts = flags[label].groupby(commented["employee_id"]).agg(["sum", "count"])
         counts = counts[counts["sum"] > 0].sort_values(["sum", "count"], ascending=[False, True])
         for emp, r in counts.head(top).iterrows():
-            out.append({"Statement": label, "Employee": _label(study, pd.Series([emp])).iloc[0],
+            out.append({"Statement": label, "Employee": employee_labels(study, pd.Series([emp])).iloc[0],
                         "Comments saying it": f"{int(r['sum'])} of {int(r['count'])}"})
     if not out:
         return Markdown("*No attributed comment says any of the three statements this quarter.*")

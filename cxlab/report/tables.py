@@ -13,7 +13,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab import metrics, periods
-from cxlab.data.schema import INCENTIVE_METRICS
+from cxlab.data.schema import cx_metrics
 from cxlab.stats import adjust_pvalues, flag_groups
 from cxlab.study import Study
 
@@ -183,7 +183,7 @@ def department_frame(study: Study) -> pd.DataFrame:
     rows = []
     for dept, staff in employees.groupby("department", sort=True):
         rewarded = plan.loc[plan["department"] == dept, "metric"].tolist()
-        cx = [m for m in rewarded if INCENTIVE_METRICS.get(m) == "cx"]
+        cx = cx_metrics(rewarded)
         has_nps = dept in nps.index
         rows.append({
             "department": dept, "n_employees": len(staff), "rewarded_metrics": rewarded,
