@@ -9,6 +9,7 @@ import pandas as pd
 from cxlab import config, periods
 from cxlab.data import ensure_sample, read_manifest, read_quality, read_table
 from cxlab.data.schema import TABLES
+from cxlab.data.store import table_path
 
 #: The date that places each table's rows in a quarter.
 PERIOD_COLUMN = {
@@ -33,6 +34,8 @@ class Study:
         tables: The client's accepted rows of every table (all quarters).
         quality: Data-quality records per table (rows read, rejected and why).
         settings: Per-client settings from the run matrix.
+        absent: Tables the client's dataset does not have (read as empty); report sections
+            that need one say so instead of showing numbers.
     """
 
     client: str
@@ -42,6 +45,7 @@ class Study:
     tables: dict[str, pd.DataFrame]
     quality: list[dict]
     settings: dict = field(default_factory=dict)
+    absent: tuple[str, ...] = ()
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def cached(self, key: tuple, compute):
@@ -107,11 +111,13 @@ def open_study(
         raise ValueError(
             f"client {client!r} is not in dataset {dataset!r}; it has {manifest['clients']}"
         )
-    tables = {name: read_table(dataset, client, name) for name in TABLES}
+    tables = {name: read_table(dataset, client, name, missing_ok=True) for name in TABLES}
+    absent = tuple(name for name in TABLES if not table_path(dataset, client, name).is_file())
     if quarter is None:
         dates = tables["customer_responses"][PERIOD_COLUMN["customer_responses"]]
         if dates.empty:
             raise ValueError(f"client {client!r} has no customer responses; give a quarter")
         quarter = str(periods.label(dates).max())
     name = client_name or manifest.get("client_names", {}).get(client, client)
-    return Study(client, quarter, dataset, name, tables, read_quality(dataset, client), settings)
+    return Study(client, quarter, dataset, name, tables, read_quality(dataset, client), settings,
+                 absent)

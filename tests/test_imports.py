@@ -1,5 +1,6 @@
 """Importing real exports through a mapping: quirks handled, broken files explained."""
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -179,7 +180,7 @@ def test_import_merges_once_keeps_rejects_and_defuses_formulas(files, capsys):
     rejected_csv = (folder / "rejected" / "customer_responses.csv").read_text()
     assert "'=cmd|" in rejected_csv and ",=cmd|" not in rejected_csv
     assert len(pd.read_parquet(folder / "rejected" / "customer_responses.parquet")) == 2
-    quality = __import__("json").loads((folder / "quality.json").read_text())
+    quality = json.loads((folder / "quality.json").read_text())
     assert [q["table"] for q in quality] == ["customer_responses"]
     assert quality[0]["rows_read"] == 5
     assert not list(folder.rglob("*.partial"))
@@ -194,3 +195,53 @@ def test_import_refuses_a_mapping_for_another_client(files, capsys, monkeypatch)
                  str(files / "map.yml"), "--dataset", "x", "--client", "acme",
                  "--as-of", "2026-09-30"]) == 0
     assert (files / "data" / "x" / "acme" / "customer_responses.parquet").is_file()
+
+
+@pytest.mark.slow
+def test_report_runs_on_a_client_with_only_an_imported_survey(sandbox, tmp_path, monkeypatch,
+                                                              capsys):
+    """An analyst imports one survey export and runs the quarterly report on it, end to end."""
+    from cxlab.data import read_table
+    from cxlab.run.executor import run_study
+    from cxlab.run.matrix import StudySpec
+
+    monkeypatch.setenv("CXLAB_HOME", str(sandbox))
+    # The export: a year of real-looking answers, as a survey tool writes them (1-11 scale,
+    # labelled satisfaction, day-first dates, -99 for no answer, a byte-order mark).
+    source = read_table("sample", "cedar", "customer_responses")
+    source = source[source["responded_on"] >= "2025-10-01"]
+    labels = {5: "Very satisfied", 4: "Satisfied", 3: "Neutral", 2: "Dissatisfied",
+              1: "Very dissatisfied"}
+    export = pd.DataFrame({
+        "ResponseId": source["response_id"],
+        "RecordedDate": source["responded_on"].dt.strftime("%d/%m/%Y"),
+        "Q1": (source["nps"] + 1).astype("Float64").fillna(-99).astype(int),
+        "Q2": source["csat"].map(labels).fillna(""),
+        "Comment": source["comment"].fillna(""),
+    })
+    export.to_csv(tmp_path / "acme.csv", sep=";", index=False, encoding="utf-8-sig")
+    (tmp_path / "map.yml").write_text(MAPPING.replace("header_rows: 2", "header_rows: 0"))
+    assert main(["data", "import", str(tmp_path / "acme.csv"), "--mapping",
+                 str(tmp_path / "map.yml"), "--dataset", "acme-exports", "--client", "acme",
+                 "--as-of", "2026-09-30"]) == 0
+
+    spec = StudySpec("acme", "2026Q3", "quarterly_report", "acme-exports", "Acme Insurance")
+    result = run_study(spec, tmp_path / "reports", tmp_path / "failed")
+    assert result.status == "ok", result.error
+    cells = json.loads(spec.output_path(tmp_path / "reports").read_text())["cells"]
+    outputs = [o for c in cells if c["cell_type"] == "code" for o in c["outputs"]]
+    assert not [o for o in outputs if o["output_type"] in ("error", "stream")
+                and o.get("name") != "stdout"]
+    text = "\n".join("".join(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+    in_quarter = source[source["responded_on"] >= "2026-07-01"]
+    assert f"This quarter: {len(in_quarter):,} customer survey responses (dataset" in text
+    assert "Not in this dataset: interactions, accounts, employees" in text
+    assert "needs the tables `employees` and `incentive_plan`" in text  # departments
+    html = "\n".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+    answers = in_quarter["nps"].dropna()
+    nps = 100 * ((answers >= 9).mean() - (answers <= 6).mean())  # by hand
+    assert f"<td>{nps:+.1f}</td>" in html  # the scorecard's NPS, through the 1-11 export
+    # The maturity evidence would read absent tables as practices not in place: refused.
+    capsys.readouterr()
+    assert main(["assess", "acme", "--dataset", "acme-exports"]) == 2
+    assert "lacks the table(s) ['interactions', 'employees'" in capsys.readouterr().err

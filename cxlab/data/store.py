@@ -17,7 +17,7 @@ import pandas as pd
 
 from cxlab import config
 from cxlab.data.schema import OPTIONAL_TABLES, TABLES
-from cxlab.data.validate import ValidationResult, validate
+from cxlab.data.validate import ValidationResult, empty_column, validate
 from cxlab.fsutil import building_dir
 
 #: Tables validated first because others refer to their ids.
@@ -75,13 +75,28 @@ def write_dataset(
     return dest
 
 
-def read_table(dataset: str, client: str, table: str, root: Path | None = None) -> pd.DataFrame:
-    """One client's accepted rows of one table."""
+def table_path(dataset: str, client: str, table: str, root: Path | None = None) -> Path:
+    """Where one client's accepted rows of one table are stored."""
     if table not in TABLES:
         raise KeyError(f"unknown table {table!r}; expected one of {sorted(TABLES)}")
-    path = dataset_dir(dataset, root) / config.check_slug(client, "client") / f"{table}.parquet"
-    if not path.is_file() and table in OPTIONAL_TABLES:
-        return pd.DataFrame(columns=TABLES[table].column_names)
+    return dataset_dir(dataset, root) / config.check_slug(client, "client") / f"{table}.parquet"
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    """A table with no rows and the schema's columns and types."""
+    return pd.DataFrame({c.name: empty_column(c, 0) for c in TABLES[table].columns})
+
+
+def read_table(dataset: str, client: str, table: str, root: Path | None = None,
+               missing_ok: bool = False) -> pd.DataFrame:
+    """One client's accepted rows of one table.
+
+    A table the dataset does not have raises FileNotFoundError, unless it is optional or
+    ``missing_ok`` is set: then it reads as an empty, typed table.
+    """
+    path = table_path(dataset, client, table, root)
+    if not path.is_file() and (missing_ok or table in OPTIONAL_TABLES):
+        return empty_table(table)
     if not path.is_file():
         raise FileNotFoundError(
             f"no table {table!r} for client {client!r} in dataset {dataset!r} (looked for {path})"
@@ -90,9 +105,9 @@ def read_table(dataset: str, client: str, table: str, root: Path | None = None) 
 
 
 def read_quality(dataset: str, client: str, root: Path | None = None) -> list[dict]:
-    """The data-quality records of one client's tables."""
+    """The data-quality records of one client's tables (none if nothing was imported)."""
     path = dataset_dir(dataset, root) / config.check_slug(client, "client") / "quality.json"
-    return json.loads(path.read_text())
+    return json.loads(path.read_text()) if path.is_file() else []
 
 
 def read_manifest(dataset: str, root: Path | None = None) -> dict:

@@ -106,7 +106,7 @@ def validate(
     typed = {}
     for col in schema.columns:
         if col.name not in raw:
-            typed[col.name] = _empty(col, len(raw))
+            typed[col.name] = empty_column(col, len(raw))
             continue
         values, unparsable = _coerce(raw[col.name], col)
         expect = col.expectation()
@@ -171,7 +171,8 @@ def _check_columns(raw: pd.DataFrame, schema: Table, source: str) -> list[str]:
     return notes
 
 
-def _empty(col: Column, n: int) -> pd.Series:
+def empty_column(col: Column, n: int) -> pd.Series:
+    """``n`` missing values of the column's type."""
     return pd.Series([None] * n, dtype=_DTYPES[col.dtype])
 
 

@@ -152,6 +152,11 @@ def _plan_by_department(study: Study) -> dict[str, list[str]]:
     return {d: plan.loc[plan["department"] == d, "metric"].tolist() for d in departments}
 
 
+#: The tables the evidence indicators are computed from.
+EVIDENCE_TABLES = ("customer_responses", "interactions", "employees", "employee_responses",
+                   "incentive_plan")
+
+
 def evidence(study: Study) -> list[Indicator]:
     """The employee-experience indicators computed from the client's data, lowest level first.
 
@@ -368,8 +373,13 @@ def assess(client: str, quarter: str | None = None, dataset: str = "sample",
 def assess_study(study: Study, answers: pd.DataFrame | None = None) -> Assessment:
     """Assess a study's client as of the end of its quarter.
 
-    ``answers`` default to the client's ``maturity_answers`` table.
+    ``answers`` default to the client's ``maturity_answers`` table. The evidence needs every
+    table in ``EVIDENCE_TABLES``: an absent one would read as practices not in place.
     """
+    lacking = [t for t in EVIDENCE_TABLES if t in study.absent]
+    if lacking:
+        raise ValueError(f"cannot assess {study.client!r}: dataset {study.dataset!r} lacks the "
+                         f"table(s) {lacking} that the evidence indicators are computed from")
     answers = study.tables["maturity_answers"] if answers is None else check_answers(answers)
     as_of = periods.bounds(study.quarter)[1] - pd.Timedelta(days=1)
     latest, previous, dates = assessments(answers, as_of)

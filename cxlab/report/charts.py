@@ -7,6 +7,8 @@ from IPython.display import Markdown
 from matplotlib.figure import Figure
 
 from cxlab import metrics, periods
+from cxlab.data.schema import TABLES
+from cxlab.report.availability import needs, unavailable
 from cxlab.report.drivers import key_drivers_result
 from cxlab.report.linkage import headline, linkage_inputs
 from cxlab.report.maturity import maturity_result
@@ -26,9 +28,11 @@ def _scaled(values, kind: str) -> np.ndarray:
     return 100 * values if kind == "proportion" else values
 
 
-def trend_chart(study: Study, key: str = "nps") -> Chart:
+def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
     """The measure by quarter with 95% intervals; the study's quarter highlighted."""
     m = MEASURE[key]
+    if note := unavailable(study, [m.table]):
+        return note
     frame = trend_frame(study, key)
     fig, ax = new_figure()
     x = np.arange(len(frame))
@@ -45,9 +49,12 @@ def trend_chart(study: Study, key: str = "nps") -> Chart:
     return Chart(fig, f"{m.label} for {study.client_name} by quarter up to {study.quarter}")
 
 
-def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart:
+def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Markdown:
     """The measure per team or department this quarter, with 95% intervals and n."""
     m = MEASURE[key]
+    roster = [] if by in TABLES[m.table].column_names else ["employees"]
+    if note := unavailable(study, [m.table, *roster]):
+        return note
     frame = group_frame(study, by, key)
     overall = m.estimate(study.rows(m.table))
     fig, ax = new_figure(height=max(2.4, 0.38 * len(frame) + 1.0))
@@ -71,6 +78,7 @@ def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart:
     return Chart(fig, f"{m.label} by {by} for {study.client_name} in {study.quarter}")
 
 
+@needs("customer_responses")
 def importance_chart(study: Study, outcome: str = "nps") -> Chart | Markdown:
     """Importance (share of explained variance) against performance (mean rating) per driver.
 
@@ -104,6 +112,7 @@ def importance_chart(study: Study, outcome: str = "nps") -> Chart | Markdown:
                       f"{study.client_name} in {study.quarter}")
 
 
+@needs("customer_responses", "employees", "employee_responses")
 def linkage_chart(study: Study) -> Chart | Markdown:
     """Team engagement in one quarter against the team's customer NPS in the next."""
     team_ex, responses = linkage_inputs(study)
@@ -132,6 +141,7 @@ def linkage_chart(study: Study) -> Chart | Markdown:
                       f"{study.client_name}, one point per team and quarter")
 
 
+@needs("maturity_answers")
 def maturity_radar(study: Study) -> Chart | Markdown:
     """The nine elements' self-assessed levels on a radar, with the evidenced EX level."""
     a = maturity_result(study)
@@ -163,6 +173,7 @@ def maturity_radar(study: Study) -> Chart | Markdown:
                       f"{a.evidence_level}")
 
 
+@needs("customer_responses")
 def statements_chart(study: Study) -> Chart | Markdown:
     """Each statement's share of comments by quarter, with 95% intervals."""
     frame = statements_frame(study)

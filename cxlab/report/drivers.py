@@ -6,6 +6,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab.data.schema import DRIVER_ITEMS
+from cxlab.report.availability import needs
 from cxlab.stats import drivers
 from cxlab.study import Study
 
@@ -34,6 +35,7 @@ def key_drivers_result(study: Study, outcome: str = "nps") -> drivers.KeyDrivers
     return study.cached(("key_drivers", outcome), compute)
 
 
+@needs("customer_responses")
 def key_drivers_table(study: Study, outcome: str = "nps") -> pd.DataFrame | Markdown:
     """Formatted key drivers: importance with intervals, the LMG check and the regression."""
     try:
@@ -55,6 +57,7 @@ def key_drivers_table(study: Study, outcome: str = "nps") -> pd.DataFrame | Mark
     }).set_index("Driver")
 
 
+@needs("customer_responses")
 def key_drivers_note(study: Study, outcome: str = "nps") -> Markdown:
     """R^2, n and how to read the key-driver table."""
     try:

@@ -19,6 +19,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab import config, metrics, periods
+from cxlab.report.availability import needs
 from cxlab.report.tables import fmt_value
 from cxlab.stats import incentives, shrinkage
 from cxlab.study import Study
@@ -216,6 +217,7 @@ def goals(frame: pd.DataFrame, metric: EmployeeMetric) -> pd.Series:
     return (value + 0.5 * (target - value)).where(behind, value)
 
 
+@needs("employees")
 def employee_scorecards(study: Study) -> pd.DataFrame:
     """The formatted employee scorecards: one row per employee with data this quarter."""
     frame = scorecard_frame(study)
@@ -245,6 +247,7 @@ def _cell(value, low, high, n, kind) -> str:
     return f"{fmt_value(value, kind)} ({fmt_value(low, kind)} to {fmt_value(high, kind)}; n={n})"
 
 
+@needs("employees")
 def scorecard_note(study: Study) -> Markdown:
     """How to read the scorecards, with this client's settings."""
     frame = scorecard_frame(study)
@@ -285,6 +288,7 @@ def incentive_audit_frame(study: Study, n_quarters: int = AUDIT_QUARTERS, alpha:
     return study.cached(("incentive_audit", n_quarters, alpha), compute)
 
 
+@needs("employees", "incentive_plan")
 def incentive_audit(study: Study) -> pd.DataFrame:
     """The formatted audit: each rewarded metric, its verdict and the strongest evidence."""
     verdicts, tests = incentive_audit_frame(study)

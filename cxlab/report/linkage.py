@@ -7,6 +7,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab.data.schema import EX_ITEMS
+from cxlab.report.availability import needs
 from cxlab.report.tables import fmt_value
 from cxlab.stats import adjust_pvalues, linkage
 from cxlab.study import Study
@@ -56,6 +57,7 @@ def linkage_frame(study: Study) -> pd.DataFrame:
     return study.cached(("linkage",), compute)
 
 
+@needs("customer_responses", "employees", "employee_responses")
 def linkage_table(study: Study) -> pd.DataFrame:
     """Formatted linkage effects with intervals, or the reason a link is missing."""
     frame = linkage_frame(study)
@@ -83,6 +85,7 @@ def headline(study: Study) -> pd.Series:
         ("engagement", "nps", 1)]
 
 
+@needs("customer_responses", "employees", "employee_responses")
 def linkage_summary(study: Study) -> Markdown:
     """One sentence on the headline link: engagement now, customer NPS next quarter."""
     head = headline(study)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import Markdown
 
-from cxlab.maturity.assessment import Assessment, assess_study
+from cxlab.maturity.assessment import EVIDENCE_TABLES, Assessment, assess_study
 from cxlab.maturity.model import load_model
+from cxlab.report.availability import needs
 from cxlab.study import Study
 
 
@@ -15,6 +16,7 @@ def maturity_result(study: Study) -> Assessment:
     return study.cached(("maturity",), lambda: assess_study(study))
 
 
+@needs(*EVIDENCE_TABLES)
 def maturity_summary(study: Study) -> Markdown:
     """The levels, whether the two sides agree, and the change since the last assessment."""
     a = maturity_result(study)
@@ -39,6 +41,7 @@ def maturity_summary(study: Study) -> Markdown:
     return Markdown(text)
 
 
+@needs(*EVIDENCE_TABLES)
 def maturity_evidence(study: Study) -> pd.DataFrame:
     """The evidence table: each indicator, its level, whether it holds and the numbers."""
     a = maturity_result(study)
@@ -51,6 +54,7 @@ def maturity_evidence(study: Study) -> pd.DataFrame:
     }).set_index(["Level", "Indicator"])
 
 
+@needs("maturity_answers")
 def maturity_elements(study: Study) -> pd.DataFrame | Markdown:
     """The nine elements as self-assessed: level, continuous score and change."""
     a = maturity_result(study)
@@ -71,6 +75,7 @@ def maturity_elements(study: Study) -> pd.DataFrame | Markdown:
     return table.set_index("Element")
 
 
+@needs(*EVIDENCE_TABLES)
 def maturity_next_steps(study: Study) -> Markdown:
     """Priorities and actions for the next level, with the client's own numbers."""
     a = maturity_result(study)

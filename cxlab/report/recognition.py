@@ -11,6 +11,7 @@ from IPython.display import Markdown
 
 from cxlab import config
 from cxlab.recognition import collection_leaderboard, draw
+from cxlab.report.availability import needs
 from cxlab.report.employees import employee_labels
 from cxlab.study import Study
 from cxlab.text import redact, sentiment
@@ -44,6 +45,7 @@ def mentions_frame(study: Study) -> pd.DataFrame:
     return study.cached(("mentions",), compute)
 
 
+@needs("customer_responses", "employees")
 def recognition_summary(study: Study) -> Markdown:
     """How many comments named an employee, and how they read."""
     found = mentions_frame(study)
@@ -57,6 +59,7 @@ def recognition_summary(study: Study) -> Markdown:
         "naming them). Comments are shown with emails, phone and card numbers removed.")
 
 
+@needs("customer_responses", "employees")
 def shoutout_feed(study: Study, per_week: int = 3) -> pd.DataFrame | Markdown:
     """The weekly shout-out feed: up to ``per_week`` positive mentions per week, best first."""
     found = mentions_frame(study)
@@ -69,6 +72,7 @@ def shoutout_feed(study: Study, per_week: int = 3) -> pd.DataFrame | Markdown:
                          "What the customer said": top["sentence"]}).set_index("Week of")
 
 
+@needs("customer_responses", "employees")
 def stories_of_the_week(study: Study) -> pd.DataFrame | Markdown:
     """Per week, the most positive comment naming an employee, with the customer's scores."""
     found = mentions_frame(study)
@@ -89,6 +93,7 @@ def stories_of_the_week(study: Study) -> pd.DataFrame | Markdown:
     }).set_index("Week of")
 
 
+@needs("customer_responses", "employees")
 def monthly_drawings(study: Study) -> pd.DataFrame | Markdown:
     """One drawing per month among employees named positively that month, with its record."""
     found = mentions_frame(study)
@@ -105,6 +110,7 @@ def monthly_drawings(study: Study) -> pd.DataFrame | Markdown:
     return pd.DataFrame(rows).set_index("Month")
 
 
+@needs("customer_responses", "interactions", "employees")
 def review_leaderboard(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
     """Reviews collected per interaction handled, shrunk and ranked within team (top ``top``)."""
     interactions = study.rows("interactions")

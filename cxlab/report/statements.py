@@ -11,6 +11,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab import config, metrics
+from cxlab.report.availability import needs
 from cxlab.report.employees import employee_labels
 from cxlab.study import Study
 from cxlab.text.statements import statement_flags
@@ -38,6 +39,7 @@ def statements_frame(study: Study) -> pd.DataFrame:
     return study.cached(("statements",), compute)
 
 
+@needs("customer_responses")
 def statements_table(study: Study) -> pd.DataFrame | Markdown:
     """This quarter's share of comments saying each statement, against last quarter."""
     frame = statements_frame(study)
@@ -62,6 +64,7 @@ def statements_table(study: Study) -> pd.DataFrame | Markdown:
     return pd.DataFrame(rows).set_index("Customers should say")
 
 
+@needs("customer_responses")
 def statement_sources(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
     """Whose customers say each statement this quarter: the employees behind most of them."""
     rows = study.rows("customer_responses")

@@ -14,6 +14,7 @@ from IPython.display import Markdown
 
 from cxlab import metrics, periods
 from cxlab.data.schema import cx_metrics
+from cxlab.report.availability import needs
 from cxlab.stats import adjust_pvalues, flag_groups
 from cxlab.study import Study
 
@@ -197,6 +198,7 @@ def department_frame(study: Study) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@needs("employees", "incentive_plan")
 def departments(study: Study) -> pd.DataFrame:
     """Formatted department table: CX measure in the incentive plan and customer NPS."""
     frame = department_frame(study)
@@ -216,6 +218,7 @@ def departments(study: Study) -> pd.DataFrame:
     }).set_index("Department")
 
 
+@needs("employees", "incentive_plan")
 def department_summary(study: Study) -> Markdown:
     """One sentence: how many departments have a CX measure, and which lack one."""
     frame = department_frame(study)
@@ -234,20 +237,30 @@ def department_summary(study: Study) -> Markdown:
 def overview(study: Study) -> Markdown:
     """The report's opening lines: who, when, and how much data stands behind it."""
     start, end = periods.bounds(study.quarter)
-    counts = {t: len(study.rows(t)) for t in ("customer_responses", "interactions",
-                                              "employee_responses")}
+    counted = {"customer_responses": "customer survey responses",
+               "interactions": "service interactions",
+               "employee_responses": "employee survey responses"}
+    counts = [f"{len(study.rows(t)):,} {label}" for t, label in counted.items()
+              if t not in study.absent]
     last_day = (end - pd.Timedelta(days=1)).strftime("%d %b %Y")
-    return Markdown(
-        f"**{study.client_name}**, quarter {study.quarter} ({start:%d %b %Y} to {last_day}). "
-        f"This quarter: {counts['customer_responses']:,} customer survey responses, "
-        f"{counts['interactions']:,} service interactions and "
-        f"{counts['employee_responses']:,} employee survey responses "
-        f"(dataset `{study.dataset}`)."
-    )
+    text = (f"**{study.client_name}**, quarter {study.quarter} ({start:%d %b %Y} to {last_day}). "
+            f"This quarter: {_and(counts) or 'no survey or interaction data'} "
+            f"(dataset `{study.dataset}`).")
+    if study.absent:
+        text += (f" Not in this dataset: {', '.join(study.absent)}; the sections that need "
+                 "them say so.")
+    return Markdown(text)
 
 
-def data_quality(study: Study) -> pd.DataFrame:
+def _and(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+
+
+def data_quality(study: Study) -> pd.DataFrame | Markdown:
     """Rows read, accepted and rejected per table, with the reasons for rejection."""
+    if not study.quality:
+        return Markdown(f"*No import record for {study.client_name}: its tables were placed "
+                        "in the dataset directly, not read through `cxlab data import`.*")
     out = []
     for rec in study.quality:
         reasons = "; ".join(f"{code} ({n:,})" for code, n in rec["reasons"].items())

@@ -12,6 +12,7 @@ from IPython.display import Markdown
 
 from cxlab import metrics
 from cxlab.data.schema import EX_ITEMS
+from cxlab.report.availability import needs
 from cxlab.report.tables import fmt_value
 from cxlab.stats import flag_groups
 from cxlab.study import Study
@@ -33,6 +34,7 @@ def pulse_rows(study: Study) -> tuple[pd.DataFrame, str | None]:
     return history[history["quarter"] == quarter], quarter
 
 
+@needs("employee_responses", "employees")
 def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
     """Employee NPS and the five items per team or department in the latest pulse.
 
@@ -69,6 +71,7 @@ def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
     return table
 
 
+@needs("employee_responses")
 def voice_note(study: Study) -> Markdown:
     """Which pulse the tables show."""
     _, quarter = pulse_rows(study)
@@ -85,6 +88,7 @@ def _comments(study: Study) -> pd.Series:
     return rows["comment"].dropna()
 
 
+@needs("employee_responses")
 def themes_table(study: Study) -> pd.DataFrame | Markdown:
     """Themes of the last four quarters' "why" comments: how often, and in what tone."""
     comments = _comments(study)
@@ -103,6 +107,7 @@ def themes_table(study: Study) -> pd.DataFrame | Markdown:
     return pd.DataFrame(rows).set_index("Theme")
 
 
+@needs("employee_responses")
 def topics_table(study: Study) -> pd.DataFrame | Markdown:
     """Topics discovered in the comments (NMF), with size, tone and an example."""
     comments = _comments(study)
