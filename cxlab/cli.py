@@ -8,6 +8,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+#: Characters of each rejection example printed (the full reason is kept with the row).
+EXAMPLE_WIDTH = 300
+
 
 def _cmd_sample(args) -> int:
     from cxlab.data import make_sample
@@ -27,7 +30,8 @@ def _print_result(file: str, result) -> bool:
     for code, count in summary["reasons"].items():
         print(f"  {count:>6,}  {code}")
         for example in summary["examples"][code]:
-            print(f"          e.g. {example}")
+            shown = example if len(example) <= EXAMPLE_WIDTH else example[:EXAMPLE_WIDTH] + " ..."
+            print(f"          e.g. {shown}")
     usable = summary["rows_accepted"] > 0
     print("usable: yes" if usable else "usable: no (no row was accepted)")
     return usable
@@ -52,10 +56,19 @@ def _file_command(args, name: str, read) -> int:
 
 
 def _cmd_check(args) -> int:
-    from cxlab.data.imports import check_file
+    from cxlab.data.imports import check_file, known_ids, load_mapping
 
-    return _file_command(args, "check", lambda as_of: (
-        check_file(args.file, args.mapping, as_of=as_of), None))
+    if (args.dataset is None) != (args.client is None):
+        print("cxlab data check: give --dataset and --client together (to check employee ids "
+              "against that client's roster), or neither", file=sys.stderr)
+        return 2
+
+    def read(as_of):
+        known = (known_ids(args.dataset, args.client, load_mapping(args.mapping).table)
+                 if args.dataset else None)
+        return check_file(args.file, args.mapping, as_of=as_of, known_ids=known), None
+
+    return _file_command(args, "check", read)
 
 
 def _cmd_import(args) -> int:
@@ -129,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
         "check", help="read a file through a mapping and report what would be imported; "
                       "writes nothing (exit 0: usable, 1: nothing usable, 2: cannot read)")
     _file_arguments(check)
+    check.add_argument("--dataset", help="with --client: check employee ids against the "
+                                         "roster in this dataset")
+    check.add_argument("--client", help="client slug (with --dataset)")
     check.set_defaults(func=_cmd_check)
     imp = data_sub.add_parser(
         "import", help="check a file and merge its accepted rows into a client's dataset; "

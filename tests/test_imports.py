@@ -1,5 +1,7 @@
 """Importing real exports through a mapping: quirks handled, broken files explained."""
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -77,13 +79,17 @@ def test_other_encodings_and_delimiters(files):
 def test_excel_sheet_and_parquet(files):
     lines = [line.split(";") for line in EXPORT.lstrip("\ufeff").splitlines()]
     frame = pd.DataFrame(lines[1:], columns=lines[0])
+    dates = pd.to_datetime(frame["RecordedDate"].iloc[2:], format="%d/%m/%Y", errors="coerce")
+    sheet = frame.astype({"RecordedDate": object})
+    sheet.loc[dates.index[:2], "RecordedDate"] = dates.iloc[:2]  # real date cells, as Excel keeps
     with pd.ExcelWriter(files / "export.xlsx") as writer:
         pd.DataFrame({"note": ["cover sheet"]}).to_excel(writer, sheet_name="About", index=False)
-        frame.to_excel(writer, sheet_name="Responses", index=False)
+        sheet.to_excel(writer, sheet_name="Responses", index=False)
     (files / "xl.yml").write_text(MAPPING.replace("header_rows: 2}", "header_rows: 2, "
                                                   "sheet: Responses}"))
     result = check_file(files / "export.xlsx", files / "xl.yml")
     assert sorted(result.accepted["response_id"]) == ["R1", "R2", "R3"]
+    assert sorted(result.accepted["responded_on"].dt.day) == [3, 4, 5]
     assert set(result.rejected["row"]) == {7, 8}  # spreadsheet row numbers, as in the CSV
     frame.iloc[2:].to_parquet(files / "export.parquet")
     (files / "pq.yml").write_text(MAPPING.replace("header_rows: 2", "header_rows: 0"))
@@ -245,3 +251,113 @@ def test_report_runs_on_a_client_with_only_an_imported_survey(sandbox, tmp_path,
     capsys.readouterr()
     assert main(["assess", "acme", "--dataset", "acme-exports"]) == 2
     assert "lacks the table(s) ['interactions', 'employees'" in capsys.readouterr().err
+
+
+FLAT = ("table: customer_responses\n"
+        "columns: {response_id: id, responded_on: date, nps: nps, comment: comment, "
+        "employee_id: emp}\n"
+        "constants: {client: acme, customer_id: c, channel: web, journey_stage: usage, "
+        "department: Support}\n")
+HEAD = "id,date,nps,comment,emp\n"
+
+# The corpus of broken files: (name, file bytes, {row: expected reason} or the error expected).
+CORPUS = [
+    ("mixed types", (HEAD + "R1,2026-07-01,seven,a,E1\nR2,2026-07-01,7.5,b,E1\n"
+                     "R3,2026-07-01,7.0,c,E1\nR4,2026-07-01, 8 ,d,E1\n").encode(),
+     {2: "column 'nps': value 'seven': expected a whole number from 0 to 10",
+      3: "value '7.5': expected a whole number"}),
+    ("a stray delimiter", (HEAD + "R1,2026-07-01,9,ok,E1,extra\nR2,2026-07-01,8,x,E1,,\n"
+                           "R3,2026-07-01,8\n").encode(),
+     {2: "6 cells where the header has 5 (a stray delimiter or quote?): ['R1', '2026-07-01', "
+         "'9', 'ok', 'E1', 'extra']",
+      4: "3 cells where the header has 5"}),
+    ("a comment over lines", (HEAD + 'R1,2026-07-01,9,"two\nlines",E1\nR2,2026-07-01,11,x,E1\n'
+                              "\n\nR3,2026-07-01,12,x,E1\n").encode(),
+     {4: "row 4, column 'nps': value '11'", 7: "row 7, column 'nps': value '12'"}),
+    ("a very long comment", (HEAD + "R1,2026-07-01,9," + "x" * 40_000 + ",E1\n"
+                             "R2,2026-07-01,9," + "y" * 32_767 + ",E1\n").encode(),
+     {2: "text of 40,000 characters: expected at most 32,767"}),
+    ("UTF-16 text from a spreadsheet", (HEAD + "R1,2026-07-01,9,café,E1\n").replace(",", "\t")
+     .encode("utf-16"), {}),
+    ("Windows-1252 text", (HEAD + "R1,2026-07-01,9,très bien,E1\n").encode("cp1252"), {}),
+    ("a quote never closed", (HEAD + 'R1,2026-07-01,9,ok,E1\nR2,2026-07-01,8,"open,E1\n'
+                              "R3,2026-07-01,7,fine,E1\n").encode(),
+     "row 3: unexpected end of data; a quoted cell that is never closed"),
+    ("a mapped column twice", b"id,date,nps,comment,emp,nps\nR1,2026-07-01,9,ok,E1,8\n",
+     r"column\(s\) \['nps'\] appear more than once in the header"),
+]
+
+
+@pytest.mark.parametrize("name, content, expected", CORPUS, ids=[c[0] for c in CORPUS])
+def test_broken_file_corpus(tmp_path, name, content, expected):
+    (tmp_path / "m.yml").write_text(FLAT)
+    (tmp_path / "f.csv").write_bytes(content)
+    if isinstance(expected, str):
+        with pytest.raises(ImportError_, match=expected):
+            check_file(tmp_path / "f.csv", tmp_path / "m.yml")
+        return
+    result = check_file(tmp_path / "f.csv", tmp_path / "m.yml")
+    reasons = dict(zip(result.rejected["row"], result.rejected["reason"], strict=True))
+    assert set(reasons) == set(expected)
+    for row, message in expected.items():
+        assert message in reasons[row]
+    assert result.rows_read == len(result.accepted) + len(result.rejected)
+    assert len(result.accepted) >= 1  # the good rows still arrive
+    assert all(not str(c).startswith(("ÿþ", "\ufeff")) for c in result.accepted["response_id"])
+
+
+def test_check_against_the_roster_names_unknown_employees(tmp_path, capsys, monkeypatch):
+    roster = ("employee_id,name,dept,team,role,hired\n"
+              "E1,Ana Lima,Support,Support A,agent,2024-01-02\n")
+    (tmp_path / "roster.csv").write_text(roster)
+    (tmp_path / "roster.yml").write_text(
+        "table: employees\ncolumns: {employee_id: employee_id, display_name: name, "
+        "department: dept, team: team, role: role, hired_on: hired}\n")
+    (tmp_path / "m.yml").write_text(FLAT)
+    (tmp_path / "f.csv").write_text(HEAD + "R1,2026-07-01,9,ok,E1\nR2,2026-07-01,9,ok,E9\n")
+    home = ["--dataset", "acme-exports", "--client", "acme"]
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    assert main(["data", "import", str(tmp_path / "roster.csv"), "--mapping",
+                 str(tmp_path / "roster.yml"), *home]) == 0
+    assert main(["data", "check", str(tmp_path / "f.csv"), "--mapping",
+                 str(tmp_path / "m.yml"), *home]) == 0
+    out = capsys.readouterr().out
+    assert "1 accepted, 1 rejected" in out
+    assert "row 3, column 'employee_id': value 'E9' is not in employees.employee_id" in out
+    assert main(["data", "check", str(tmp_path / "f.csv"), "--mapping",
+                 str(tmp_path / "m.yml"), "--client", "acme"]) == 2
+    assert "give --dataset and --client together" in capsys.readouterr().err
+
+
+TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(TEXT, min_size=5, max_size=5), max_size=20),
+       ragged=st.sets(st.integers(0, 19), max_size=3),
+       delimiter=st.sampled_from(list(",;\t|")),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]))
+def test_every_row_of_any_csv_file_is_accepted_or_rejected(tmp_path, rows, ragged, delimiter,
+                                                           encoding):
+    """Any cells (quotes, delimiters, line breaks inside), in any supported encoding: each
+    record written is either accepted or rejected, and each rejection says why."""
+    records = [r + ["extra"] if i in ragged else r for i, r in enumerate(rows)]
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter)
+    writer.writerow(["id", "date", "nps", "comment", "emp"])
+    writer.writerows(records)
+    (tmp_path / "p.csv").write_bytes(buffer.getvalue().encode(encoding))
+    (tmp_path / "p.yml").write_text(FLAT + f"source: {{delimiter: {delimiter!r}}}\n"
+                                    .replace("'\\t'", '"\\t"'))
+    written = [r for r in records if any(c.strip() for c in r)]  # all-blank records: skipped
+    if not written:
+        with pytest.raises(ImportError_, match="no data rows"):
+            check_file(tmp_path / "p.csv", tmp_path / "p.yml")
+        return
+    result = check_file(tmp_path / "p.csv", tmp_path / "p.yml")
+    assert result.rows_read == len(written)
+    assert len(result.accepted) + len(result.rejected) == len(written)
+    assert result.rejected["reason"].str.len().gt(0).all()
+    n_ragged = sum(len(r) != 5 for r in written)
+    assert (result.rejected["reason_code"] == "file: wrong number of cells").sum() == n_ragged

@@ -5,6 +5,7 @@ A mapping file (YAML) says which table a file feeds and how its columns become o
     table: customer_responses
     source:
       header_rows: 2          # rows under the header to skip (survey tools: question text, ids)
+      delimiter: ";"          # CSV only (default: guessed among , ; tab |)
       sheet: Responses        # Excel only (default: the first sheet)
     columns:                  # our column: the file's column
       response_id: ResponseId
@@ -24,12 +25,13 @@ A mapping file (YAML) says which table a file feeds and how its columns become o
     row_ids: [customer_id]    # our id columns the file lacks: "<file name>-<line number>"
 
 CSV files may use any common delimiter (comma, semicolon, tab, pipe) and encoding: UTF-8
-with or without a byte-order mark, else Windows-1252 (noted in the result). Every row keeps
+with or without a byte-order mark, UTF-16 with one, else Windows-1252 (noted in the result). Every row keeps
 its line number in the file (``_row``), so each rejection names it.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from dataclasses import dataclass, field
@@ -43,6 +45,7 @@ from cxlab.data.validate import ValidationResult, validate
 
 MAPPING_KEYS = {"table", "source", "columns", "constants", "missing", "values", "dates",
                 "row_ids"}
+SOURCE_KEYS = {"header_rows", "sheet", "delimiter"}
 DELIMITERS = ",;\t|"
 
 
@@ -63,6 +66,7 @@ class Mapping:
     dates: dict[str, str] = field(default_factory=dict)
     header_rows: int = 0
     sheet: str | int = 0
+    delimiter: str | None = None
     row_ids: list[str] = field(default_factory=list)
 
 
@@ -97,42 +101,56 @@ def load_mapping(path: str | Path) -> Mapping:
             raise ImportError_(f"{path}: values.{col} must be {{shift: n}} and/or "
                                "{recode: {label: value}}")
     source = doc.get("source") or {}
+    if not set(source) <= SOURCE_KEYS:
+        raise ImportError_(f"{path}: unknown source key(s) {sorted(set(source) - SOURCE_KEYS)}; "
+                           f"expected among {sorted(SOURCE_KEYS)}")
+    delimiter = source.get("delimiter")
+    if delimiter is not None and delimiter not in DELIMITERS:
+        raise ImportError_(f"{path}: source.delimiter {delimiter!r}: expected one of "
+                           f"{list(DELIMITERS)}")
     return Mapping(path, table, columns, constants,
-                   [str(v) for v in doc.get("missing") or []], dict(doc.get("values") or {}),
-                   {str(k): str(v) for k, v in (doc.get("dates") or {}).items()},
-                   int(source.get("header_rows", 0)), source.get("sheet", 0), row_ids)
+                   missing=[str(v) for v in doc.get("missing") or []],
+                   values=dict(doc.get("values") or {}),
+                   dates={str(k): str(v) for k, v in (doc.get("dates") or {}).items()},
+                   header_rows=int(source.get("header_rows", 0)),
+                   sheet=source.get("sheet", 0), delimiter=delimiter, row_ids=row_ids)
 
 
-def read_source(path: str | Path, mapping: Mapping) -> tuple[pd.DataFrame, list[str]]:
-    """The file's cells as text with a ``_row`` column (line numbers), and reading notes."""
+def read_source(path: str | Path, mapping: Mapping
+                ) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
+    """Read a file's cells as text.
+
+    Returns the rows (with ``_row``, each row's line number in the file), reading notes, and
+    the CSV rows that could not be split into the header's columns, as rejections.
+    """
     path = Path(path)
     if not path.is_file():
         raise ImportError_(f"file {path} not found")
     suffix = path.suffix.lower()
     notes: list[str] = []
+    malformed = pd.DataFrame(columns=["row", "reason", "reason_code"])
     if suffix == ".parquet":
         frame = pd.read_parquet(path).astype("string")
-        first_data_line = 1
+        frame["_row"] = range(1, len(frame) + 1)
     elif suffix in (".xlsx", ".xlsm", ".xls"):
         frame = pd.read_excel(path, sheet_name=mapping.sheet, dtype=str)
-        first_data_line = 2
+        frame["_row"] = range(2, len(frame) + 2)  # spreadsheet rows; row 1 is the header
     else:
         text, encoding = _decode(path.read_bytes())
         if encoding != "utf-8":
             notes.append(f"{path.name}: not UTF-8; decoded as {encoding}")
         if not text.strip():
             raise ImportError_(f"{path}: the file is empty")
-        delimiter = _delimiter(text)
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, dtype=str,
-                            keep_default_na=False, skip_blank_lines=False)
-        first_data_line = 2
+        frame, malformed, csv_notes = _read_csv(text, path, mapping.delimiter or _delimiter(text))
+        notes += csv_notes
+    _check_header(frame, mapping, path)
     frame = frame.iloc[mapping.header_rows:].reset_index(drop=True)
-    frame["_row"] = range(first_data_line + mapping.header_rows,
-                          first_data_line + mapping.header_rows + len(frame))
-    return frame, notes
+    return frame, notes, malformed
 
 
 def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16"), "UTF-16"  # spreadsheets' "Unicode text" exports
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
@@ -145,6 +163,55 @@ def _delimiter(text: str) -> str:
         return csv.Sniffer().sniff(sample, delimiters=DELIMITERS).delimiter
     except csv.Error:
         return ","
+
+
+def _read_csv(text: str, path: Path, delimiter: str
+              ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Split CSV text into records, numbering each by the line it starts on.
+
+    A record with more or fewer cells than the header (a stray delimiter or quote) is not
+    guessed at: it becomes a rejection quoting all its cells. Extra cells that are all empty
+    (trailing delimiters) are dropped. A quote left open makes the file unreadable.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    header: list[str] | None = None
+    records, lines, bad = [], [], []
+    blank = 0
+    start = 1
+    try:
+        for cells in reader:
+            if header is None:
+                header = [c.strip() for c in cells]
+            elif not any(c.strip() for c in cells):
+                blank += 1
+            else:
+                if len(cells) > len(header) and not any(c.strip() for c in cells[len(header):]):
+                    cells = cells[:len(header)]
+                if len(cells) == len(header):
+                    records.append(cells)
+                    lines.append(start)
+                else:
+                    bad.append({"row": start, "reason_code": "file: wrong number of cells",
+                                "reason": f"{path}, row {start}: {len(cells)} cells where the "
+                                          f"header has {len(header)} (a stray delimiter or "
+                                          f"quote?): {cells!r}"})
+            start = reader.line_num + 1
+    except csv.Error as err:
+        raise ImportError_(f"{path}, row {start}: {err}; a quoted cell that is never closed "
+                           "would swallow the rest of the file, so nothing was read") from None
+    frame = pd.DataFrame(records, columns=header, dtype="string")
+    frame["_row"] = lines
+    notes = [f"{blank:,} blank row(s) skipped"] if blank else []
+    return frame, pd.DataFrame(bad, columns=["row", "reason", "reason_code"]), notes
+
+
+def _check_header(frame: pd.DataFrame, mapping: Mapping, path: Path) -> None:
+    """A mapped column must appear once in the header, or its cells would be ambiguous."""
+    counts = pd.Series(list(frame.columns)).value_counts()
+    repeated = sorted(c for c in set(mapping.columns.values()) if counts.get(c, 0) > 1)
+    if repeated:
+        raise ImportError_(f"{path}: column(s) {repeated} appear more than once in the header; "
+                           f"rename them in the export so {mapping.path.name} names one each")
 
 
 def apply_mapping(raw: pd.DataFrame, mapping: Mapping, source: str) -> pd.DataFrame:
@@ -171,6 +238,9 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, source: str) -> pd.DataFr
             out[col] = shifted.where(numbers.notna(), out[col])  # unparsable: left for validation
     for col, fmt in mapping.dates.items():
         parsed = pd.to_datetime(out[col], format=fmt, errors="coerce")
+        # Real date cells (a spreadsheet's) arrive as ISO text; ISO is never ambiguous.
+        parsed = parsed.fillna(pd.to_datetime(out[col].where(parsed.isna()), format="ISO8601",
+                                              errors="coerce"))
         bad = parsed.isna() & out[col].notna()
         # Unreadable dates stay as written, marked with the expected format for the message.
         out[col] = parsed.dt.strftime("%Y-%m-%d").where(
@@ -191,12 +261,15 @@ def check_file(path: str | Path, mapping_path: str | Path, as_of=None,
 def validate_file(path: str | Path, mapping: Mapping, as_of=None,
                   known_ids: dict | None = None) -> ValidationResult:
     """Read a file through a loaded mapping and validate it; reading notes come first."""
-    raw, notes = read_source(path, mapping)
-    if raw.empty:
+    raw, notes, malformed = read_source(path, mapping)
+    if raw.empty and malformed.empty:
         raise ImportError_(f"{path}: no data rows (only a header)")
     frame = apply_mapping(raw, mapping, str(path))
     result = validate(frame, mapping.table, str(path), as_of=as_of, known_ids=known_ids)
     result.notes[:0] = notes
+    if len(malformed):
+        result.rejected = (pd.concat([result.rejected, malformed], ignore_index=True)
+                           .sort_values("row", kind="stable").reset_index(drop=True))
     return result
 
 
@@ -217,6 +290,21 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def known_ids(dataset: str, client: str, table: str, root: Path | None = None) -> dict | None:
+    """The ids ``table`` must refer to, from the client's roster already in the dataset.
+
+    None when the table cites no other table or the client has no roster yet (import the
+    roster first, and every employee id in the other tables is checked against it).
+    """
+    from cxlab.data.schema import REFERENCES
+    from cxlab.data.store import read_table, table_path
+
+    cited = {ref for (name, _), ref in REFERENCES.items() if name == table}
+    known = {ref: set(read_table(dataset, client, ref[0], root)[ref[1]]) for ref in cited
+             if table_path(dataset, client, ref[0], root).is_file()}
+    return known or None
+
+
 def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client: str,
                 as_of=None, root: Path | None = None) -> tuple[ValidationResult, Path]:
     """Check a file and merge its accepted rows into one client's table of a dataset.
@@ -229,8 +317,7 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
     import json
 
     from cxlab import config
-    from cxlab.data.schema import REFERENCES
-    from cxlab.data.store import dataset_dir, read_table
+    from cxlab.data.store import dataset_dir
 
     config.check_slug(dataset, "dataset")
     config.check_slug(client, "client")
@@ -240,11 +327,7 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
                            f"the import is for {client!r}")
     mapping.constants["client"] = client
     folder = dataset_dir(dataset, root) / client
-    known = {}
-    if any(t == mapping.table for t, _ in REFERENCES) and (folder / "employees.parquet").is_file():
-        known[("employees", "employee_id")] = set(
-            read_table(dataset, client, "employees", root)["employee_id"])
-    result = validate_file(path, mapping, as_of, known or None)
+    result = validate_file(path, mapping, as_of, known_ids(dataset, client, mapping.table, root))
 
     table = TABLES[mapping.table]
     target = folder / f"{mapping.table}.parquet"

@@ -19,6 +19,9 @@ _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
 #: Examples of each rejection reason kept in the quality record.
 EXAMPLES_PER_REASON = 3
+#: Longest text cell accepted: what a spreadsheet cell holds. Longer cells are usually many
+#: rows joined by an unbalanced quote, and could not be opened in Excel anyway.
+MAX_TEXT_LENGTH = 32_767
 
 
 class DataValidationError(ValueError):
@@ -117,6 +120,12 @@ def validate(
                  lambda v, e=expect: f"value is missing: expected {e}")
         out = _out_of_range(values, col) & present
         flag(out, col.name, "out of range", lambda v, e=expect: f"value {v!r}: expected {e}")
+        if col.dtype == "str":
+            long = (values.str.len() > MAX_TEXT_LENGTH).fillna(False).to_numpy(dtype=bool)
+            flag(long, col.name, "text too long",
+                 lambda v: f"text of {len(v):,} characters: expected at most "
+                           f"{MAX_TEXT_LENGTH:,} (an unbalanced quote in a CSV can join many "
+                           "rows into one cell)")
         if col.unique:
             dup = values.duplicated(keep="first").to_numpy() & present
             flag(dup, col.name, "duplicate id",
