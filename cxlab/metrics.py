@@ -188,7 +188,10 @@ def wilson_interval(successes, n, confidence=0.95):
         denom = 1 + z**2 / n
         centre = (p + z**2 / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    return p, se, np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    # At k = 0 and k = n the bounds are exactly 0 and 1; rounding must not move them inside.
+    low = np.where(k == 0, 0.0, np.clip(centre - half, 0, 1))
+    high = np.where(k == n, 1.0, np.clip(centre + half, 0, 1))
+    return p, se, low, high
 
 
 def mean_interval(n, total, total_sq, confidence=0.95):

@@ -159,16 +159,72 @@ REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "mappings"
 
 
-@pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is not beside the project")
-def test_documented_mapping_imports_the_real_airline_survey():
-    data = REALDATA / "oddjob_airlinesat.csv"
-    result = check_file(data, DOCS / "oddjob_airlinesat.yml", as_of="2026-11-22")
-    raw = pd.read_csv(data)
-    assert result.rows_read == len(raw) == len(result.accepted)
+def _real(name: str, **read_csv) -> pd.DataFrame:
+    return pd.read_csv(REALDATA / name, **read_csv)
+
+
+def _airline(result):
+    raw = _real("oddjob_airlinesat.csv")
     # The export's 1-11 scale arrives as 0-10, answer for answer.
-    expected = (raw["nps"] - 1).dropna().astype(int).tolist()
-    assert result.accepted["nps"].dropna().astype(int).tolist() == expected
-    assert result.accepted["response_id"].is_unique
+    assert result.accepted["nps"].dropna().astype(int).tolist() == \
+        (raw["nps"] - 1).dropna().astype(int).tolist()
+    return raw
+
+
+def _ibm(result):
+    raw = _real("ibm_hr_employee_attrition.csv", encoding="utf-8-sig")
+    assert result.accepted["employee_id"].tolist() == raw["EmployeeNumber"].astype(str).tolist()
+    assert set(result.accepted["department"]) == set(raw["Department"])
+    return raw
+
+
+def _bank(result):
+    raw = _real("plspm_bank_satisfaction.csv")
+    assert result.accepted["nps"].astype(int).tolist() == raw["loy3"].tolist()
+    return raw
+
+
+def _corp_rep(result):
+    raw = _real("seminr_corp_rep_data.csv")
+    answered = raw.loc[raw["cusa"] != -99, "cusa"]
+    assert result.accepted["csat"].isna().sum() == (raw["cusa"] == -99).sum() == 1
+    # The CSAT top-2 share is the 7-point top-two share (6 or 7), by hand.
+    assert (result.accepted["csat"].dropna() >= 4).mean() == answered.isin([6, 7]).mean()
+    return raw
+
+
+def _glassdoor(result):
+    raw = _real("glassdoor_reviews_sample.csv")
+    from cxlab.metrics import nps
+
+    yes, no = (raw["recommend"] == "v").sum(), (raw["recommend"] == "x").sum()
+    assert nps(result.accepted["enps"].dropna(), metric="enps").value == \
+        pytest.approx(100 * (yes - no) / (yes + no))
+    return raw
+
+
+def _skytrax(result):
+    raw = _real("skytrax_seat_reviews.csv")
+    assert result.accepted["comment"].tolist() == raw["content"].str.strip().tolist()
+    return raw
+
+
+@pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is not beside the project")
+@pytest.mark.parametrize("data, mapping, check", [
+    ("oddjob_airlinesat.csv", "oddjob_airlinesat.yml", _airline),
+    ("ibm_hr_employee_attrition.csv", "ibm_hr_employees.yml", _ibm),
+    ("plspm_bank_satisfaction.csv", "plspm_bank_satisfaction.yml", _bank),
+    ("seminr_corp_rep_data.csv", "seminr_corp_rep.yml", _corp_rep),
+    ("glassdoor_reviews_sample.csv", "glassdoor_reviews.yml", _glassdoor),
+    ("skytrax_seat_reviews.csv", "skytrax_seat_reviews.yml", _skytrax),
+], ids=lambda v: v if isinstance(v, str) and v.endswith(".yml") else "")
+def test_documented_mappings_import_the_real_files(data, mapping, check):
+    """Each example mapping in docs/mappings takes every row of its real file."""
+    result = check_file(REALDATA / data, DOCS / mapping, as_of="2026-11-22")
+    raw = check(result)
+    assert result.rows_read == len(raw) == len(result.accepted)
+    ids = [c for c in result.accepted if c.endswith("_id") and c in ("response_id", "employee_id")]
+    assert result.accepted[ids[0]].is_unique
 
 
 def test_import_merges_once_keeps_rejects_and_defuses_formulas(files, capsys):

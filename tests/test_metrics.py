@@ -80,6 +80,18 @@ def test_wilson_reference_values():
     assert est.ci == pytest.approx((0.2553, 0.3662), abs=5e-5)
 
 
+def test_wilson_interval_always_contains_the_estimate():
+    """At k = n the upper bound is exactly 1 (13 of 13 once gave 0.9999999999999999 < 1, and
+    a chart's error bar went negative); at k = 0 the lower bound is exactly 0."""
+    from cxlab.metrics import wilson_interval
+
+    n = np.repeat(np.arange(1, 400), 3)
+    k = np.concatenate([[0, m // 2, m] for m in range(1, 400)])
+    p, _, low, high = wilson_interval(k, n)
+    assert (low <= p).all() and (p <= high).all()
+    assert (high[k == n] == 1.0).all() and (low[k == 0] == 0.0).all()
+
+
 def test_csat_top2_and_mean():
     scores = [5, 4, 3, 2, 1, 5, None]
     top = cxlab.csat(scores)

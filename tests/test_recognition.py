@@ -161,3 +161,13 @@ def test_actions_log_newest_first_and_optional(sample_study, tmp_path):
     (tmp_path / "ds" / "acme").mkdir(parents=True)
     empty = read_table("ds", "acme", "feedback_actions", root=tmp_path)
     assert empty.empty and "we_did" in empty.columns
+
+
+def test_a_survey_without_comments_says_so(sample_study):
+    """A real export may carry no comment column at all (the airline survey does not)."""
+    study = sample_study("cedar")
+    study.tables["customer_responses"] = study.tables["customer_responses"].assign(comment=pd.NA)
+    assert "No customer comments this quarter" in statements.statements_table(study).data
+    from cxlab.report import statements_chart
+
+    assert "No comments yet" in statements_chart(study).data

@@ -179,7 +179,7 @@ TABLES: dict[str, Table] = {
             _c("department", "str"),
             _c("role", "str"),
             _c("manager_id", "str", False),
-            _c("hired_on", "date"),
+            _c("hired_on", "date", False),
             _c("left_on", "date", False),
         )),
         Table("employee_responses", "one row per employee pulse or survey response", (

@@ -34,6 +34,9 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
     if note := unavailable(study, [m.table]):
         return note
     frame = trend_frame(study, key)
+    if frame.empty:
+        return Markdown(f"*No trend: {study.client_name} has no {m.label} measured up to "
+                        f"{study.quarter}.*")
     fig, ax = new_figure()
     x = np.arange(len(frame))
     value = _scaled(frame["value"], m.kind)

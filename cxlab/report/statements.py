@@ -35,7 +35,8 @@ def statements_frame(study: Study) -> pd.DataFrame:
                 value, _, low, high = metrics.wilson_interval(k, n)
                 rows.append({"quarter": quarter, "statement": label, "k": k, "n": n,
                              "share": float(value), "ci_low": float(low), "ci_high": float(high)})
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows, columns=["quarter", "statement", "k", "n", "share", "ci_low",
+                                           "ci_high"])
     return study.cached(("statements",), compute)
 
 
