@@ -245,6 +245,17 @@ def test_import_merges_once_keeps_rejects_and_defuses_formulas(files, capsys):
     quality = json.loads((folder / "quality.json").read_text())
     assert [q["table"] for q in quality] == ["customer_responses"]
     assert quality[0]["rows_read"] == 5
+    # A second export for the same table: its rejections join the first file's, each record
+    # stays, and the counts still add up to every row read.
+    (files / "july.csv").write_text(EXPORT.replace("\nR", "\nJ"))
+    import_file(files / "july.csv", files / "map.yml", "acme-exports", "acme",
+                as_of="2026-09-30", root=files / "data")
+    rejected = pd.read_parquet(folder / "rejected" / "customer_responses.parquet")
+    assert sorted(rejected["file"]) == ["evil.csv"] * 2 + ["july.csv"] * 2
+    quality = json.loads((folder / "quality.json").read_text())
+    assert sorted(Path(q["source"]).name for q in quality) == ["evil.csv", "july.csv"]
+    table = pd.read_parquet(folder / "customer_responses.parquet")
+    assert len(table) + len(rejected) == sum(q["rows_read"] for q in quality) == 10
     assert not list(folder.rglob("*.partial"))
 
 
@@ -281,6 +292,8 @@ def test_report_runs_on_a_client_with_only_an_imported_survey(sandbox, tmp_path,
         "Q2": source["csat"].map(labels).fillna(""),
         "Comment": source["comment"].fillna(""),
     })
+    broken = {"ResponseId": "X1", "RecordedDate": "01/08/2026", "Q1": 13, "Q2": "", "Comment": ""}
+    export = pd.concat([export, pd.DataFrame([broken])], ignore_index=True)
     export.to_csv(tmp_path / "acme.csv", sep=";", index=False, encoding="utf-8-sig")
     (tmp_path / "map.yml").write_text(MAPPING.replace("header_rows: 2", "header_rows: 0"))
     assert main(["data", "import", str(tmp_path / "acme.csv"), "--mapping",
@@ -303,6 +316,10 @@ def test_report_runs_on_a_client_with_only_an_imported_survey(sandbox, tmp_path,
     answers = in_quarter["nps"].dropna()
     nps = 100 * ((answers >= 9).mean() - (answers <= 6).mean())  # by hand
     assert f"<td>{nps:+.1f}</td>" in html  # the scorecard's NPS, through the 1-11 export
+    # The data-quality section counts every row of the file, the rejected one included.
+    assert (f"<td>acme.csv</td>\n      <td>{len(export)}</td>\n      <td>{len(export) - 1}"
+            "</td>\n      <td>1</td>") in html
+    assert "column 'nps': value '12': expected a whole number from 0 to 10" in html
     # The maturity evidence would read absent tables as practices not in place: refused.
     capsys.readouterr()
     assert main(["assess", "acme", "--dataset", "acme-exports"]) == 2

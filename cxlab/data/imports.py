@@ -311,7 +311,9 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
 
     Rows whose id is already in the table are not added again, so importing the same file
     twice changes nothing. The rejected rows are kept beside the table (Parquet, and a CSV
-    safe to open in a spreadsheet), and the client's data-quality record is updated.
+    safe to open in a spreadsheet) with the name of the file they came from, and the client's
+    data-quality record gets one entry per table and file name: re-importing a file (say a
+    corrected export) replaces its own rejections and record, and keeps other files'.
     Returns the validation result and the client's folder.
     """
     import json
@@ -343,14 +345,22 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
         merged = pd.concat([existing, new], ignore_index=True)
     (folder / "rejected").mkdir(parents=True, exist_ok=True)
     _replace(target, lambda tmp: merged.to_parquet(tmp, index=False))
-    rejected = result.rejected.astype("string")
+    # Rejected rows of other files stay; this file's replace its earlier ones.
     stem = folder / "rejected" / mapping.table
+    name = Path(path).name
+    rejected = result.rejected.assign(file=name).astype("string")
+    if stem.with_suffix(".parquet").is_file():
+        kept = pd.read_parquet(stem.with_suffix(".parquet"))
+        if "file" in kept:
+            kept = kept[kept["file"] != name]
+        rejected = pd.concat([kept, rejected], ignore_index=True).astype("string")
     _replace(stem.with_suffix(".parquet"), lambda tmp: rejected.to_parquet(tmp, index=False))
     _replace(stem.with_suffix(".csv"),
              lambda tmp: spreadsheet_safe(rejected.astype(object)).to_csv(tmp, index=False))
     quality_path = folder / "quality.json"
     quality = json.loads(quality_path.read_text()) if quality_path.is_file() else []
-    quality = [q for q in quality if q["table"] != mapping.table] + [result.summary()]
+    quality = [q for q in quality if (q["table"], Path(q["source"]).name) != (mapping.table, name)]
+    quality.append(result.summary())
     _replace(quality_path, lambda tmp: tmp.write_text(json.dumps(quality, indent=2, default=str)))
     manifest_path = dataset_dir(dataset, root) / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}

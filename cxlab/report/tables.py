@@ -7,6 +7,7 @@ display function returns a small formatted DataFrame for the notebook.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -265,7 +266,7 @@ def data_quality(study: Study) -> pd.DataFrame | Markdown:
     for rec in study.quality:
         reasons = "; ".join(f"{code} ({n:,})" for code, n in rec["reasons"].items())
         out.append({
-            "Table": rec["table"], "Rows read": rec["rows_read"],
+            "Table": rec["table"], "Source": Path(rec["source"]).name, "Rows read": rec["rows_read"],
             "Accepted": rec["rows_accepted"], "Rejected": rec["rows_rejected"],
             "Reasons": reasons or "-",
         })
