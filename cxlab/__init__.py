@@ -6,28 +6,35 @@ Researchers start here::
     responses = cxlab.load("customer_responses", client="cedar")   # sample data
     cxlab.nps(responses["nps"])                                     # estimate with 95% CI
     cxlab.grouped(responses, "csat_top2", by="department")          # one row per group
+
+The names below are imported on first use, so ``import cxlab`` and the ``cxlab`` command start
+fast: pandas, SciPy and statsmodels load only when something needs them.
 """
 
-from cxlab.data import load, make_sample
-from cxlab.maturity.assessment import Assessment, assess
-from cxlab.metrics import (
-    Comparison,
-    Estimate,
-    ces,
-    compare,
-    csat,
-    grouped,
-    mean,
-    nps,
-    nps_from_counts,
-    proportion,
-    rate,
-)
-from cxlab.study import Study, open_study
+from importlib import import_module
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Assessment", "Comparison", "Estimate", "Study", "assess", "ces", "compare", "csat", "grouped", "load",
-    "make_sample", "mean", "nps", "nps_from_counts", "open_study", "proportion", "rate",
-]
+#: Public name -> the module that defines it.
+_EXPORTS = {
+    "load": "cxlab.data", "make_sample": "cxlab.data",
+    "Assessment": "cxlab.maturity.assessment", "assess": "cxlab.maturity.assessment",
+    **{name: "cxlab.metrics" for name in (
+        "Comparison", "Estimate", "ces", "compare", "csat", "grouped", "mean", "nps",
+        "nps_from_counts", "proportion", "rate")},
+    "Study": "cxlab.study", "open_study": "cxlab.study",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'cxlab' has no attribute {name!r}")
+    value = getattr(import_module(_EXPORTS[name]), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import sys
+import threading
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,8 +63,12 @@ def prepare_notebook(spec: StudySpec, template_path: Path) -> nbformat.NotebookN
 
 
 def run_study(spec: StudySpec, reports_root: Path, failed_root: Path,
-              kernel_name: str | None = None) -> StudyResult:
-    """Execute one study; never raises for a failing notebook (the result says so)."""
+              kernel_name: str | None = None, engine: str | None = None) -> StudyResult:
+    """Execute one study; never raises for a failing notebook (the result says so).
+
+    ``engine="cxlab-warm"`` runs it in the calling thread's warm kernel (see
+    :mod:`cxlab.run.pool`); the default starts a fresh kernel, as ``papermill`` does.
+    """
     import papermill as pm
 
     target = spec.output_path(reports_root)
@@ -77,6 +82,7 @@ def run_study(spec: StudySpec, reports_root: Path, failed_root: Path,
         pm.execute_notebook(
             nb, str(tmp), parameters=spec.parameters, kernel_name=kernel_name,
             progress_bar=False, cwd=str(templates_dir()), language="python",
+            engine_name=engine,
         )
         os.replace(tmp, target)
         return StudyResult(spec.client, spec.quarter, spec.template, "ok",
@@ -107,28 +113,75 @@ def _short_error(err: Exception) -> str:
 def run_studies(
     studies: list[StudySpec], jobs: int = 2, reports_root: Path | None = None,
     progress: bool = True, kernel_name: str | None = None, matrix_sha256: str = "",
+    warm: bool = True,
 ) -> list[StudyResult]:
-    """Execute studies in parallel (``jobs`` kernels at once) and write the build record."""
+    """Execute studies, ``jobs`` at a time, and write the build record.
+
+    With ``warm`` (the default) each of the ``jobs`` workers starts one kernel, imports the
+    heavy libraries once and runs study after study in it, reset between studies (see
+    :mod:`cxlab.run.pool`); otherwise every study gets a fresh kernel, as with ``papermill``.
+    """
     from tqdm import tqdm
 
     reports_root = reports_root or config.reports_dir()
     failed_root = config.project_root() / "build" / "failed"
     started_at = datetime.now(UTC)
     results: list[StudyResult] = []
+    pending: queue.SimpleQueue[StudySpec] = queue.SimpleQueue()
+    for spec in studies:
+        pending.put(spec)
+    lock = threading.Lock()
     bar = tqdm(total=len(studies), unit="study", desc="studies", disable=not progress,
                file=sys.stderr)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = [pool.submit(run_study, s, reports_root, failed_root, kernel_name)
-                   for s in studies]
-        for future in as_completed(futures):
-            result = future.result()
-            results.append(result)
-            bar.update(1)
-            bar.set_postfix(failed=sum(r.status == "failed" for r in results))
+
+    def work() -> None:
+        kernel = None
+        try:
+            while True:
+                try:
+                    spec = pending.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    if warm and kernel is None:
+                        kernel = _start_warm_kernel(kernel_name)
+                    result = run_study(spec, reports_root, failed_root, kernel_name,
+                                       "cxlab-warm" if warm else None)
+                    if kernel is not None:
+                        kernel.reset()
+                except Exception as err:  # the kernel itself failed: say so, go on
+                    result = StudyResult(spec.client, spec.quarter, spec.template, "failed", 0.0,
+                                         "", f"kernel: {_short_error(err)}")
+                    if kernel is not None:
+                        kernel.shutdown()
+                    kernel = None
+                with lock:
+                    results.append(result)
+                    bar.update(1)
+                    bar.set_postfix(failed=sum(r.status == "failed" for r in results))
+        finally:
+            if kernel is not None:
+                kernel.shutdown()
+
+    workers = [threading.Thread(target=work, daemon=True) for _ in range(max(1, jobs))]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
     bar.close()
     results.sort(key=lambda r: (r.client, r.quarter, r.template))
     write_build_record(reports_root, results, started_at, jobs, matrix_sha256)
     return results
+
+
+def _start_warm_kernel(kernel_name: str | None):
+    """A warm kernel for the calling thread, registered with the warm engine."""
+    from cxlab.run.pool import WarmEngine, WarmKernel
+
+    kernel = WarmKernel(kernel_name or "python3", cwd=str(templates_dir()))
+    kernel.start()
+    WarmEngine.local.kernel = kernel
+    return kernel
 
 
 def write_build_record(reports_root: Path, results: list[StudyResult], started_at: datetime,

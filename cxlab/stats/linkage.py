@@ -4,18 +4,22 @@ Each customer response served by a team is paired with that team's employee meas
 same quarter (lag 0) or the quarter before (lag 1: engagement now, customers next quarter).
 The customer outcome is coded per response so that its mean is the reported metric:
 NPS as +100 / 0 / -100 for promoters / passives / detractors, CSAT as 100 for a 4-5 and 0
-otherwise. A linear mixed model (statsmodels MixedLM) with a random intercept per team,
+otherwise. A linear mixed model with a random intercept per team,
 
     outcome_ij = b0 + b1 * (team measure_j,q - mean) + u_team + e_ij,
 
 gives the effect ``b1`` in outcome points per unit of the employee measure, with a Wald
 interval. The random intercept keeps a few large teams from passing for many independent
 observations and separates stable team differences from the effect.
+
+The model is fitted by REML from per-team sums (:func:`random_intercept_reml`), which gives
+the same estimates as statsmodels' MixedLM (the tests compare them) about a hundred times
+faster: the likelihood of a random-intercept model depends on the data only through each
+team's counts, sums, sums of squares and cross-products.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,7 +101,6 @@ def fit(pairs: pd.DataFrame, predictor: str, outcome: str, lag: int,
 
     ``predictor``, ``outcome`` and ``lag`` label the result and its messages.
     """
-    import statsmodels.formula.api as smf
     from scipy import stats
 
     data = pairs.dropna(subset=["x", "y"])
@@ -116,16 +119,75 @@ def fit(pairs: pd.DataFrame, predictor: str, outcome: str, lag: int,
         raise LinkageError(f"the team {predictor} is the same ({data['x'].iloc[0]:g}) for every "
                            "team-quarter, so its effect cannot be estimated")
     data = data.assign(xc=data["x"] - data["x"].mean())
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence chatter; checked below
-        result = smf.mixedlm("y ~ xc", data, groups=data["team"]).fit(reml=True)
-    effect, se = float(result.params["xc"]), float(result.bse["xc"])
+    fitted = random_intercept_reml(data["xc"].to_numpy(float), data["y"].to_numpy(float),
+                                   data["team"].to_numpy())
+    effect, se = fitted.slope, fitted.slope_se
     if not (np.isfinite(effect) and np.isfinite(se)):
         raise LinkageError("the mixed model did not converge to a usable estimate")
     z = stats.norm.ppf(0.5 + confidence / 2)
     return Linkage(predictor, outcome, lag, effect, se, (effect - z * se, effect + z * se),
                    float(2 * stats.norm.sf(abs(effect / se))), len(data), n_teams, n_tq,
-                   float(np.sqrt(max(result.cov_re.iloc[0, 0], 0.0))))
+                   float(np.sqrt(fitted.team_variance)))
+
+
+@dataclass(frozen=True)
+class RandomIntercept:
+    """REML fit of ``y = b0 + b1 x + u_group + e``: estimates, and the slope's standard error."""
+
+    intercept: float
+    slope: float
+    slope_se: float
+    team_variance: float
+    residual_variance: float
+
+
+def random_intercept_reml(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> RandomIntercept:
+    """Fit a random-intercept linear model by REML, from per-group sufficient statistics.
+
+    With ``lam`` = team variance / residual variance, a group of ``n`` has covariance
+    ``s2 (I + lam 11')``, whose inverse is ``(I - c 11') / s2`` with ``c = lam / (1 + n lam)``.
+    So ``X'V^-1 X``, ``X'V^-1 y`` and ``y'V^-1 y`` are sums over groups of counts, sums and
+    cross-products, and the REML criterion, profiled over ``s2``,
+
+        (N - p) log(RSS / (N - p)) + sum log(1 + n lam) + log det(X'V^-1 X) * s2,
+
+    is minimized over ``lam >= 0`` in one dimension. The slope's standard error is from
+    ``s2 (X'V^-1 X)^-1``, as for any generalized least squares fit.
+    """
+    from scipy import optimize
+
+    codes, _ = pd.factorize(groups)
+    n = np.bincount(codes).astype(float)
+    sx, sy = np.bincount(codes, x), np.bincount(codes, y)
+    a = np.stack([n, sx], axis=1)  # X_j' 1 per group, X = [1, x]
+    xtx = np.array([[len(x), x.sum()], [x.sum(), x @ x]])
+    xty = np.array([y.sum(), x @ y])
+    yty, big_n, p = y @ y, len(y), 2
+
+    def solve(lam: float):
+        c = lam / (1 + n * lam)
+        xhx = xtx - (a * c[:, None]).T @ a
+        xhy = xty - (a * (c * sy)[:, None]).sum(axis=0)
+        beta = np.linalg.solve(xhx, xhy)
+        rss = yty - (c * sy**2).sum() - beta @ xhy
+        return beta, rss, xhx
+
+    def criterion(log_lam: float) -> float:
+        lam = np.exp(log_lam)
+        _, rss, xhx = solve(lam)
+        return ((big_n - p) * np.log(rss / (big_n - p)) + np.log1p(n * lam).sum()
+                + np.linalg.slogdet(xhx)[1])
+
+    best = optimize.minimize_scalar(criterion, bounds=(-25.0, 12.0), method="bounded",
+                                    options={"xatol": 1e-10})
+    lam = float(np.exp(best.x))
+    if criterion(-25.0) <= best.fun:  # the boundary: no team variance at all
+        lam = float(np.exp(-25.0))
+    beta, rss, xhx = solve(lam)
+    s2 = rss / (big_n - p)
+    cov = s2 * np.linalg.inv(xhx)
+    return RandomIntercept(float(beta[0]), float(beta[1]), float(np.sqrt(cov[1, 1])),
+                           lam * s2, float(s2))
 
 
 def ex_cx_linkage(team_ex: pd.DataFrame, responses: pd.DataFrame, predictor: str = "engagement",
