@@ -86,7 +86,7 @@ def _file_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_run(args) -> int:
-    from cxlab.data import ensure_sample
+    from cxlab import config
     from cxlab.run.executor import run_studies, summary_text
     from cxlab.run.matrix import MatrixError, load_matrix
 
@@ -99,11 +99,14 @@ def _cmd_run(args) -> int:
     if not studies:
         print("cxlab run: no study matches the given --client/--quarter", file=sys.stderr)
         return 2
-    if any(s.dataset == "sample" for s in studies):
+    if (any(s.dataset == "sample" for s in studies)
+            and not (config.data_dir() / "sample" / "manifest.json").is_file()):
+        from cxlab.data import ensure_sample
+
         ensure_sample("sample")
-    print(f"running {len(studies)} studies with {args.jobs} parallel kernels", file=sys.stderr)
+    print(f"{len(studies)} studies, {args.jobs} parallel kernels", file=sys.stderr)
     results = run_studies(studies, jobs=args.jobs, progress=not args.no_progress,
-                          matrix_sha256=matrix.sha256)
+                          matrix_sha256=matrix.sha256, warm=not args.cold, force=args.force)
     print(summary_text(results))
     return 1 if any(r.status == "failed" for r in results) else 0
 
@@ -160,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quarter", action="append", help="only this quarter (repeatable)")
     run.add_argument("--jobs", "-j", type=int, default=2, help="parallel kernels (default 2)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run.add_argument("--force", action="store_true",
+                     help="run every study, even those whose inputs are unchanged")
+    run.add_argument("--cold", action="store_true",
+                     help="a fresh kernel per study, as plain papermill (slower; for checks)")
     run.set_defaults(func=_cmd_run)
 
     assess = sub.add_parser("assess", help="employee-experience maturity of one client")

@@ -93,3 +93,113 @@ def test_template_parameters_are_validated_before_analysis(sandbox, monkeypatch)
     with pytest.raises(ValueError, match="expected YYYYQn"):
         cxlab.open_study("cedar", "Q3-2026")
     assert os.environ["CXLAB_HOME"] == str(sandbox)
+
+
+LEAKY = """secret = 42
+import warnings
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+
+import cxlab.metrics
+
+pd.set_option("display.max_rows", 3)
+matplotlib.rcParams["figure.dpi"] = 12
+warnings.simplefilter("ignore")
+plt.figure()
+cxlab.metrics.z_value = lambda confidence: 0.0"""
+PROBE = """import warnings
+
+import matplotlib
+import matplotlib.pyplot as plt
+import pandas as pd
+
+import cxlab.metrics
+
+print({"secret": "secret" in globals(), "max_rows": pd.get_option("display.max_rows"),
+       "dpi": matplotlib.rcParams["figure.dpi"], "filters": len(warnings.filters),
+       "z": cxlab.metrics.z_value(0.95), "figures": len(plt.get_fignums())})"""
+
+
+def _template(path, code):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('client = "x"\nquarter = "2026Q3"')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(code)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_no_state_leaks_from_one_study_into_the_next(tmp_path, monkeypatch):
+    """A notebook that changes every kind of kernel state runs first; the probe after it in
+    the same warm kernel sees exactly what it sees as the kernel's first notebook."""
+    from cxlab.run.executor import run_studies
+    from cxlab.run.matrix import StudySpec
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    (tmp_path / "notebooks").mkdir()
+    _template(tmp_path / "notebooks" / "leaky.ipynb", LEAKY)
+    _template(tmp_path / "notebooks" / "probe.ipynb", PROBE)
+    probe = StudySpec("acme", "2026Q3", "probe", "sample", "Acme")
+    leaky = StudySpec("acme", "2026Q3", "leaky", "sample", "Acme")
+
+    def probe_output(reports, studies, warm):
+        results = run_studies(studies, jobs=1, reports_root=tmp_path / reports,
+                              progress=False, warm=warm)
+        assert [r.status for r in results] == ["ok"] * len(studies)
+        cells = json.loads(probe.output_path(tmp_path / reports).read_text())["cells"]
+        code = [c for c in cells if c["cell_type"] == "code"]
+        return [c["execution_count"] for c in code], "".join(code[-1]["outputs"][0]["text"])
+
+    first = probe_output("first", [probe], warm=True)
+    after_leaky = probe_output("after", [leaky, probe], warm=True)
+    for value in ("'secret': False", "'max_rows': 60", "'dpi': 100.0", "'z': 1.95996",
+                  "'figures': 0"):
+        assert value in first[1]
+    assert after_leaky == first
+
+
+def test_warm_kernel_reports_equal_fresh_papermill_runs(built_site, tmp_path, monkeypatch):
+    """The runner's warm kernels write the same notebook as papermill with a new kernel."""
+    from cxlab.run.executor import notebook_differences, run_study
+    from cxlab.run.matrix import load_matrix
+
+    root = built_site["root"]
+    monkeypatch.setenv("CXLAB_HOME", str(root))
+    spec = load_matrix(root / "studies.yml").select(["cedar"], ["2026Q3"])[0]
+    fresh = run_study(spec, tmp_path / "reports", tmp_path / "failed")  # papermill, new kernel
+    assert fresh.status == "ok", fresh.error
+    warm = spec.output_path(root / "reports")
+    assert notebook_differences(warm, spec.output_path(tmp_path / "reports")) == []
+
+
+def test_unchanged_studies_are_skipped_and_changed_data_reruns_its_client(tmp_path, monkeypatch):
+    from cxlab.run.executor import run_studies
+    from cxlab.run.matrix import StudySpec
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    (tmp_path / "notebooks").mkdir()
+    _template(tmp_path / "notebooks" / "probe.ipynb", "print(client)")
+    for client in ("acme", "bolt"):
+        (tmp_path / "data" / "d" / client).mkdir(parents=True)
+        (tmp_path / "data" / "d" / client / "customer_responses.parquet").write_bytes(b"v1")
+    studies = [StudySpec(c, q, "probe", "d", c.title()) for c in ("acme", "bolt")
+               for q in ("2026Q2", "2026Q3")]
+
+    def statuses(**kwargs):
+        results = run_studies(studies, jobs=1, reports_root=tmp_path / "reports",
+                              progress=False, **kwargs)
+        return {(r.client, r.quarter): r.status for r in results}
+
+    assert set(statuses().values()) == {"ok"}
+    assert set(statuses().values()) == {"skipped"}
+    (tmp_path / "data" / "d" / "acme" / "customer_responses.parquet").write_bytes(b"v2")
+    assert statuses() == {("acme", "2026Q2"): "ok", ("acme", "2026Q3"): "ok",
+                          ("bolt", "2026Q2"): "skipped", ("bolt", "2026Q3"): "skipped"}
+    assert set(statuses(force=True).values()) == {"ok"}
+    record = json.loads((tmp_path / "reports" / "build-record.json").read_text())
+    assert record["n_skipped"] == 0 and record["n_studies"] == 4

@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import nbformat
 import yaml
 
 from cxlab import config
@@ -35,7 +34,7 @@ class StudyResult:
     client: str
     quarter: str
     template: str
-    status: str  # "ok" or "failed"
+    status: str  # "ok", "failed" or "skipped" (inputs unchanged since the report was written)
     seconds: float
     output: str
     error: str = ""
@@ -46,8 +45,10 @@ def templates_dir() -> Path:
     return config.project_root() / "notebooks"
 
 
-def prepare_notebook(spec: StudySpec, template_path: Path) -> nbformat.NotebookNode:
+def prepare_notebook(spec: StudySpec, template_path: Path):
     """The template with its front matter set for this study and the study in its metadata."""
+    import nbformat
+
     nb = nbformat.read(template_path, as_version=4)
     front = {
         "title": f"{spec.client_name}: {spec.quarter}",
@@ -113,25 +114,64 @@ def _short_error(err: Exception) -> str:
 def run_studies(
     studies: list[StudySpec], jobs: int = 2, reports_root: Path | None = None,
     progress: bool = True, kernel_name: str | None = None, matrix_sha256: str = "",
-    warm: bool = True,
+    warm: bool = True, force: bool = False,
 ) -> list[StudyResult]:
     """Execute studies, ``jobs`` at a time, and write the build record.
 
-    With ``warm`` (the default) each of the ``jobs`` workers starts one kernel, imports the
-    heavy libraries once and runs study after study in it, reset between studies (see
-    :mod:`cxlab.run.pool`); otherwise every study gets a fresh kernel, as with ``papermill``.
+    A study whose report exists and whose inputs are unchanged (same content key, see
+    :mod:`cxlab.run.cache`) is skipped, unless ``force``. With ``warm`` (the default) each of
+    the ``jobs`` workers starts one kernel, imports the heavy libraries once and runs study
+    after study in it, reset between studies (see :mod:`cxlab.run.pool`); otherwise every
+    study gets a fresh kernel, as with ``papermill``.
     """
-    from tqdm import tqdm
+    from cxlab.run.cache import KeyStore
 
     reports_root = reports_root or config.reports_dir()
     failed_root = config.project_root() / "build" / "failed"
     started_at = datetime.now(UTC)
+    store = KeyStore(reports_root)
     results: list[StudyResult] = []
+    keys: dict[StudySpec, str | None] = {}
+    fingerprints: dict[Path, str] = {}  # each client's data is hashed once per run
     pending: queue.SimpleQueue[StudySpec] = queue.SimpleQueue()
     for spec in studies:
-        pending.put(spec)
+        keys[spec] = _content_key(spec, fingerprints)
+        target = spec.output_path(reports_root)
+        if not force and keys[spec] and store.fresh(target, keys[spec]):
+            results.append(StudyResult(spec.client, spec.quarter, spec.template, "skipped", 0.0,
+                                       _relative(target)))
+        else:
+            pending.put(spec)
+    if not pending.empty():
+        _execute(pending, keys, store, results, jobs, reports_root, failed_root, progress,
+                 kernel_name, warm)
+    store.save()
+    results.sort(key=lambda r: (r.client, r.quarter, r.template))
+    write_build_record(reports_root, results, started_at, jobs, matrix_sha256)
+    return results
+
+
+def _content_key(spec: StudySpec, fingerprints: dict[Path, str]) -> str | None:
+    """The study's content key, or None when its template is missing (the run will say so)."""
+    from cxlab.run.cache import data_fingerprint, study_key
+
+    template = templates_dir() / f"{spec.template}.ipynb"
+    if not template.is_file():
+        return None
+    folder = config.data_dir() / spec.dataset / spec.client
+    if folder not in fingerprints:
+        fingerprints[folder] = data_fingerprint(folder)
+    return study_key(spec, template, fingerprints[folder])
+
+
+def _execute(pending, keys, store, results, jobs, reports_root, failed_root, progress,
+             kernel_name, warm) -> None:
+    """Run the pending studies on ``jobs`` worker threads, each with its own kernel."""
+    from tqdm import tqdm
+
+    n_done = len(results)
     lock = threading.Lock()
-    bar = tqdm(total=len(studies), unit="study", desc="studies", disable=not progress,
+    bar = tqdm(total=pending.qsize(), unit="study", desc="studies", disable=not progress,
                file=sys.stderr)
 
     def work() -> None:
@@ -157,8 +197,10 @@ def run_studies(
                     kernel = None
                 with lock:
                     results.append(result)
+                    if result.status == "ok" and keys[spec]:
+                        store.record(spec.output_path(reports_root), keys[spec])
                     bar.update(1)
-                    bar.set_postfix(failed=sum(r.status == "failed" for r in results))
+                    bar.set_postfix(failed=sum(r.status == "failed" for r in results[n_done:]))
         finally:
             if kernel is not None:
                 kernel.shutdown()
@@ -169,9 +211,6 @@ def run_studies(
     for worker in workers:
         worker.join()
     bar.close()
-    results.sort(key=lambda r: (r.client, r.quarter, r.template))
-    write_build_record(reports_root, results, started_at, jobs, matrix_sha256)
-    return results
 
 
 def _start_warm_kernel(kernel_name: str | None):
@@ -182,6 +221,20 @@ def _start_warm_kernel(kernel_name: str | None):
     kernel.start()
     WarmEngine.local.kernel = kernel
     return kernel
+
+
+def notebook_differences(path_a: Path, path_b: Path) -> list[str]:
+    """Where two executed notebooks differ, apart from timings and ids (empty: the same).
+
+    Compared per cell: type, source, execution count and every output. Cell ids and the
+    metadata Papermill fills with start and end times are ignored.
+    """
+    cells = [json.loads(Path(p).read_text())["cells"] for p in (path_a, path_b)]
+    if len(cells[0]) != len(cells[1]):
+        return [f"{len(cells[0])} cells against {len(cells[1])}"]
+    fields = ("cell_type", "source", "execution_count", "outputs")
+    return [f"cell {i}: {field} differs" for i, (a, b) in enumerate(zip(*cells, strict=True))
+            for field in fields if a.get(field) != b.get(field)]
 
 
 def write_build_record(reports_root: Path, results: list[StudyResult], started_at: datetime,
@@ -197,6 +250,7 @@ def write_build_record(reports_root: Path, results: list[StudyResult], started_a
         "matrix_sha256": matrix_sha256,
         "n_studies": len(results),
         "n_failed": sum(r.status == "failed" for r in results),
+        "n_skipped": sum(r.status == "skipped" for r in results),
         "studies": [asdict(r) for r in results],
     }
     reports_root.mkdir(parents=True, exist_ok=True)
@@ -210,9 +264,12 @@ def write_build_record(reports_root: Path, results: list[StudyResult], started_a
 def summary_text(results: list[StudyResult]) -> str:
     """A short human summary: counts, then each failure with its error and kept notebook."""
     failed = [r for r in results if r.status == "failed"]
+    skipped = sum(r.status == "skipped" for r in results)
     total = sum(r.seconds for r in results)
     lines = [f"{len(results) - len(failed)} of {len(results)} studies succeeded "
-             f"({total:.0f} s of kernel time)."]
+             f"({total:.0f} s of kernel time)"
+             + (f"; {skipped} of them unchanged since their last run and skipped." if skipped
+                else ".")]
     for r in failed:
         where = f"; executed notebook kept at {r.output}" if r.output else ""
         lines.append(f"  FAILED {r.client} {r.quarter} ({r.template}): {r.error}{where}")
