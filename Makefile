@@ -33,7 +33,7 @@ test: env ## Run the whole test suite: unit, notebooks (nbval), runner, site and
 	$(BIN)/python -m pytest --nbval-lax tests notebooks
 
 lint: env ## Check style and docstrings with ruff
-	$(BIN)/ruff check cxlab tests
+	$(BIN)/ruff check cxlab tests benchmarks
 
 lab: env ## Open JupyterLab on the project
 	$(BIN)/jupyter lab

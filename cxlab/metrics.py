@@ -117,7 +117,7 @@ def _check_scale(arr: np.ndarray, low: int, high: int, name: str, integer: bool 
         pos = int(np.flatnonzero(off)[0])
         kind = "whole numbers" if integer else "values"
         raise ValueError(
-            f"{name}: value {arr[pos]!r} (position {pos} among the non-missing answers) "
+            f"{name}: value {arr[pos]:g} (position {pos} among the non-missing answers) "
             f"is outside the expected scale; expected {kind} from {low} to {high}"
         )
 
@@ -457,69 +457,80 @@ METRICS: dict[str, tuple[str, str, tuple[int, int], int | None]] = {
 
 def grouped(
     data: pd.DataFrame,
-    metric: str,
+    metric: str | Sequence[str],
     by: str | Sequence[str],
     column: str | None = None,
     method: str = "adjusted-wald",
     confidence: float = 0.95,
+    engine: str = "auto",
 ) -> pd.DataFrame:
-    """One row per group with the metric's value, interval and denominators.
+    """One row per group (and metric) with the metric's value, interval and denominators.
+
+    Every interval comes from counts and sums per group, so the work on the rows is one
+    aggregation: pandas does it for small tables, DuckDB for large ones (several times
+    faster on millions of rows, with the same results). Several metrics at once are
+    aggregated in one pass over the data.
 
     Args:
         data: A tidy table, one row per response.
         metric: One of ``METRICS`` (``nps``, ``enps``, ``csat_top2``, ``csat_mean``,
-            ``ces_mean``, ``ces_easy``) or ``"rate"`` for a boolean column.
+            ``ces_mean``, ``ces_easy``), ``"rate"`` for a boolean column, or a list of them.
         by: Column or columns to group by.
         column: Source column; defaults to the metric's usual column (required for ``rate``).
         method: NPS interval method (``"adjusted-wald"`` or ``"wald"``).
         confidence: Confidence level.
+        engine: ``"pandas"``, ``"duckdb"`` or ``"auto"`` (DuckDB from ``DUCKDB_ROWS`` rows).
 
     Returns:
         Columns: the group keys, ``metric``, ``value``, ``se``, ``ci_low``, ``ci_high``, ``n``,
         ``n_missing``, ``method``. Groups with no valid responses keep ``n = 0`` and NaN values.
+        For a list of metrics, the rows of each metric in turn.
     """
     by = [by] if isinstance(by, str) else list(by)
+    specs = [_metric_spec(m, column) for m in ([metric] if isinstance(metric, str) else metric)]
+    missing_cols = [c for c in [*by, *(spec[1] for spec in specs)] if c not in data.columns]
+    if missing_cols:
+        raise KeyError(f"grouped(): columns {missing_cols} not in the table; it has {list(data.columns)}")
+    if engine not in ("auto", "pandas", "duckdb"):
+        raise ValueError(f"engine {engine!r} unknown; expected 'auto', 'pandas' or 'duckdb'")
+    if engine == "duckdb" or (engine == "auto" and len(data) >= DUCKDB_ROWS):
+        sums = _aggregate_duckdb(data, by, specs)
+    else:
+        sums = _aggregate_pandas(data, by, specs)
+    frames = [_intervals(sums, i, spec, method, confidence) for i, spec in enumerate(specs)]
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+#: From this many rows ``grouped(engine="auto")`` aggregates with DuckDB.
+DUCKDB_ROWS = 1_000_000
+
+
+def _metric_spec(metric: str, column: str | None) -> tuple:
+    """(metric, column, kind, scale, threshold) for one metric name."""
     if metric == "rate":
         if column is None:
             raise ValueError("grouped(metric='rate') needs column= naming a boolean column")
-        kind, scale, threshold = "proportion", (0, 1), 1
-    elif metric in METRICS:
-        default_col, kind, scale, threshold = METRICS[metric]
-        column = column or default_col
-    else:
+        return metric, column, "proportion", (0, 1), 1
+    if metric not in METRICS:
         raise ValueError(f"metric {metric!r} unknown; expected 'rate' or one of {sorted(METRICS)}")
-    missing_cols = [c for c in [*by, column] if c not in data.columns]
-    if missing_cols:
-        raise KeyError(f"grouped(): columns {missing_cols} not in the table; it has {list(data.columns)}")
+    default_col, kind, scale, threshold = METRICS[metric]
+    return metric, column or default_col, kind, scale, threshold
 
-    values = pd.to_numeric(data[column].astype("Float64"), errors="raise").astype(float)
-    valid = values.dropna().to_numpy()
-    _check_scale(valid, *scale, column)
-    frame = data[by].copy()
-    frame["_v"] = values
-    frame["_valid"] = values.notna()
-    if kind == "nps":
-        frame["_a"] = values.ge(9)
-        frame["_b"] = values.between(7, 8)
-        frame["_c"] = values.le(6)
-    elif kind == "proportion":
-        frame["_a"] = values.ge(threshold)
-    else:
-        frame["_a"] = values.fillna(0)
-        frame["_b"] = values.fillna(0) ** 2
-    agg_cols = [c for c in ("_valid", "_a", "_b", "_c") if c in frame]
-    sums = frame.groupby(by, observed=True, sort=True)[agg_cols].sum()
-    n_rows = frame.groupby(by, observed=True, sort=True).size()
-    n = sums["_valid"].to_numpy(dtype=float)
 
+def _intervals(sums: pd.DataFrame, i: int, spec: tuple, method: str, confidence: float
+               ) -> pd.DataFrame:
+    """One metric's rows from the aggregated counts and sums (columns ``{i}_a`` ...)."""
+    metric, column, kind = spec[:3]
+    n = sums[f"{i}_valid"].to_numpy(dtype=float)
     if kind == "nps":
-        value, se, low, high = nps_interval(sums["_a"], sums["_b"], sums["_c"], method, confidence)
+        value, se, low, high = nps_interval(sums[f"{i}_a"], sums[f"{i}_b"], sums[f"{i}_c"],
+                                            method, confidence)
         label = method
     elif kind == "proportion":
-        value, se, low, high = wilson_interval(sums["_a"], n, confidence)
+        value, se, low, high = wilson_interval(sums[f"{i}_a"], n, confidence)
         label = "wilson"
     else:
-        value, se, low, high = mean_interval(n, sums["_a"], sums["_b"], confidence)
+        value, se, low, high = mean_interval(n, sums[f"{i}_a"], sums[f"{i}_b"], confidence)
         label = "t"
     out = sums.index.to_frame(index=False)
     out["metric"] = metric if metric != "rate" else column
@@ -527,6 +538,72 @@ def grouped(
         np.asarray(x, dtype=float) for x in (value, se, low, high)
     )
     out["n"] = n.astype(int)
-    out["n_missing"] = (n_rows.to_numpy() - n).astype(int)
+    out["n_missing"] = (sums["_rows"].to_numpy() - n).astype(int)
     out["method"] = label
     return out
+
+
+def _aggregate_pandas(data: pd.DataFrame, by: list[str], specs: list[tuple]) -> pd.DataFrame:
+    """Per group: rows, and per metric the valid answers and the counts or sums it needs."""
+    frame = data[by].copy()
+    for i, (_, column, kind, scale, threshold) in enumerate(specs):
+        values = pd.to_numeric(data[column].astype("Float64"), errors="raise").astype(float)
+        _check_scale(values.dropna().to_numpy(), *scale, column)
+        frame[f"{i}_valid"] = values.notna()
+        if kind == "nps":
+            frame[f"{i}_a"] = values.ge(9)
+            frame[f"{i}_b"] = values.between(7, 8)
+            frame[f"{i}_c"] = values.le(6)
+        elif kind == "proportion":
+            frame[f"{i}_a"] = values.ge(threshold)
+        else:
+            frame[f"{i}_a"] = values.fillna(0)
+            frame[f"{i}_b"] = values.fillna(0) ** 2
+    groups = frame.groupby(by, observed=True, sort=True)
+    sums = groups[[c for c in frame if c not in by]].sum()
+    sums["_rows"] = groups.size()
+    return sums
+
+
+def _aggregate_duckdb(data: pd.DataFrame, by: list[str], specs: list[tuple]) -> pd.DataFrame:
+    """The same aggregation as :func:`_aggregate_pandas`, as one DuckDB query."""
+    import duckdb
+
+    def quote(name: str) -> str:
+        return '"' + str(name).replace('"', '""') + '"'
+
+    columns = list(dict.fromkeys(spec[1] for spec in specs))
+    exprs = ["count(*) AS _rows"]
+    for i, (_, column, kind, _, threshold) in enumerate(specs):
+        v = quote(column)
+        exprs.append(f"count({v}) AS {quote(f'{i}_valid')}")
+        parts = {"nps": [f"count_if({v} >= 9)", f"count_if({v} BETWEEN 7 AND 8)",
+                         f"count_if({v} <= 6)"],
+                 "proportion": [f"count_if({v} >= {threshold})"],
+                 "mean": [f"sum({v}::DOUBLE)", f"sum({v}::DOUBLE * {v})"]}[kind]
+        # An aggregate over no values is NULL in SQL; here it is a count or sum of nothing.
+        exprs += [f"coalesce({expr}, 0) AS {quote(f'{i}_{name}')}"
+                  for expr, name in zip(parts, "abc", strict=False)]
+    checks = [f"{agg}({quote(c)})" for c in columns for agg in ("min", "max")]
+    checks += [f"count_if({quote(c)}::DOUBLE <> round({quote(c)}::DOUBLE))" for c in columns
+               if not pd.api.types.is_integer_dtype(data[c])]
+    keys = ", ".join(quote(b) for b in by)
+    con = duckdb.connect()
+    try:
+        con.register("frame", data[[*by, *columns]])
+        out = con.execute(f"SELECT {keys}, {', '.join(exprs)} FROM frame "
+                          f"WHERE {' AND '.join(f'{quote(b)} IS NOT NULL' for b in by)} "
+                          f"GROUP BY ALL ORDER BY {keys}").df()
+        scale_check = con.execute(f"SELECT {', '.join(checks)} FROM frame").fetchone()
+    finally:
+        con.close()
+    bounds = dict(zip(columns, zip(scale_check[0::2], scale_check[1::2], strict=False),
+                      strict=False))
+    fractional = sum(scale_check[2 * len(columns):])
+    for _, column, _, scale, _ in specs:
+        low, high = bounds[column]
+        if fractional or (low is not None and (low < scale[0] or high > scale[1])):
+            # Find and name the first offending value, as the pandas path does.
+            _check_scale(pd.to_numeric(data[column].astype("Float64")).dropna().to_numpy(),
+                         *scale, column)
+    return out.set_index(by)

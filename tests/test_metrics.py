@@ -208,3 +208,46 @@ def test_compare_means_without_spread():
     assert same.p_value == 1.0
     apart = cxlab.compare(cxlab.ces([6, 6]), cxlab.ces([5, 5]))
     assert apart.p_value == 0.0 and apart.difference == 1
+
+
+@pytest.mark.parametrize("metric, column", [
+    ("nps", None), ("csat_top2", None), ("csat_mean", None), ("ces_mean", None),
+    ("ces_easy", None), ("rate", "is_resolved_first_contact")])
+def test_duckdb_aggregation_gives_the_pandas_results(metric, column):
+    """Same groups, counts, values and intervals from either engine, missing keys and
+    missing answers included."""
+    rng = np.random.default_rng(3)
+    n = 5_000
+    frame = pd.DataFrame({
+        "team": pd.Series(rng.choice(["a", "b", "c", None], n), dtype="str"),
+        "wave": rng.integers(1, 4, n),
+        "nps": pd.array(rng.integers(0, 11, n), dtype="Int64"),
+        "csat": pd.array(rng.integers(1, 6, n), dtype="Int64"),
+        "ces": pd.array(rng.integers(1, 8, n), dtype="Int64"),
+        "is_resolved_first_contact": pd.array(rng.random(n) < 0.7, dtype="boolean"),
+    })
+    for col in ("nps", "csat", "ces", "is_resolved_first_contact"):
+        frame.loc[rng.random(n) < 0.1, col] = pd.NA
+    frame.loc[frame["team"] == "c", "nps"] = pd.NA  # a group with no answers at all
+    both = [cxlab.grouped(frame, metric, ["team", "wave"], column=column, engine=engine)
+            for engine in ("pandas", "duckdb")]
+    for out in both:
+        out["team"] = out["team"].astype(str)
+        out["wave"] = out["wave"].astype(int)
+    pd.testing.assert_frame_equal(both[0], both[1], check_dtype=False, rtol=1e-12)
+    assert len(both[0]) == 9  # rows with no team are left out, as pandas does
+
+
+def test_duckdb_aggregation_names_an_off_scale_value():
+    frame = pd.DataFrame({"team": ["a", "a", "b"], "nps": [9, 11, 3]})
+    with pytest.raises(ValueError, match=r"nps: value 11 \(position 1 among"):
+        cxlab.grouped(frame, "nps", "team", engine="duckdb")
+
+
+def test_several_metrics_in_one_pass_equal_one_call_each(sample_study):
+    responses = sample_study("cedar").tables["customer_responses"]
+    together = cxlab.grouped(responses, ["nps", "csat_top2", "ces_mean"], "department",
+                             engine="duckdb")
+    apart = pd.concat([cxlab.grouped(responses, m, "department", engine="pandas")
+                       for m in ("nps", "csat_top2", "ces_mean")], ignore_index=True)
+    pd.testing.assert_frame_equal(together, apart, check_dtype=False, rtol=1e-12)

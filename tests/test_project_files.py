@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 #: PyPI names whose conda-forge package is called differently.
-CONDA_NAMES = {"pypandoc-binary": "pypandoc"}
+CONDA_NAMES = {"pypandoc-binary": "pypandoc", "duckdb": "python-duckdb"}
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "quarto" / "json-schemas.json"
 
 
