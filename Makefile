@@ -35,7 +35,8 @@ test: env ## Run the whole test suite: unit, notebooks (nbval), runner, site and
 lint: env ## Check style and docstrings with ruff
 	$(BIN)/ruff check cxlab tests benchmarks
 
-lab: env ## Open JupyterLab on the project
+lab: env ## Install JupyterLab (the lab extra) and open it on the project
+	$(BIN)/pip install --quiet -e ".[lab]"
 	$(BIN)/jupyter lab
 
 clean: ## Remove generated data, reports and the site (sources stay)

@@ -103,11 +103,16 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 import cxlab.metrics
+import helper
 
+helper.warn()  # shown once per place: the record of it must not outlive the study
 pd.set_option("display.max_rows", 3)
 matplotlib.rcParams["figure.dpi"] = 12
-warnings.simplefilter("ignore")
-plt.figure()
+warnings.filters.insert(0, ("ignore", None, Warning, None, 0))
+plt.figure()"""
+#: A notebook that changes a loaded module: its kernel must be restarted, not reused.
+PATCHING = """import cxlab.metrics
+
 cxlab.metrics.z_value = lambda confidence: 0.0"""
 PROBE = """import warnings
 
@@ -119,7 +124,10 @@ import cxlab.metrics
 
 print({"secret": "secret" in globals(), "max_rows": pd.get_option("display.max_rows"),
        "dpi": matplotlib.rcParams["figure.dpi"], "filters": len(warnings.filters),
-       "z": cxlab.metrics.z_value(0.95), "figures": len(plt.get_fignums())})"""
+       "z": cxlab.metrics.z_value(0.95), "figures": len(plt.get_fignums())})
+import helper
+
+helper.warn()"""
 
 
 def _template(path, code):
@@ -144,8 +152,12 @@ def test_no_state_leaks_from_one_study_into_the_next(tmp_path, monkeypatch):
     (tmp_path / "notebooks").mkdir()
     _template(tmp_path / "notebooks" / "leaky.ipynb", LEAKY)
     _template(tmp_path / "notebooks" / "probe.ipynb", PROBE)
+    _template(tmp_path / "notebooks" / "patching.ipynb", PATCHING)
+    (tmp_path / "notebooks" / "helper.py").write_text(
+        "import warnings\n\n\ndef warn():\n    warnings.warn('from a library', UserWarning)\n")
     probe = StudySpec("acme", "2026Q3", "probe", "sample", "Acme")
     leaky = StudySpec("acme", "2026Q3", "leaky", "sample", "Acme")
+    patching = StudySpec("acme", "2026Q3", "patching", "sample", "Acme")
 
     def probe_output(reports, studies, warm):
         results = run_studies(studies, jobs=1, reports_root=tmp_path / reports,
@@ -153,14 +165,19 @@ def test_no_state_leaks_from_one_study_into_the_next(tmp_path, monkeypatch):
         assert [r.status for r in results] == ["ok"] * len(studies)
         cells = json.loads(probe.output_path(tmp_path / reports).read_text())["cells"]
         code = [c for c in cells if c["cell_type"] == "code"]
-        return [c["execution_count"] for c in code], "".join(code[-1]["outputs"][0]["text"])
+        return ([c["execution_count"] for c in code],
+                [(o.get("name"), "".join(o.get("text", ""))) for o in code[-1]["outputs"]])
 
     first = probe_output("first", [probe], warm=True)
     after_leaky = probe_output("after", [leaky, probe], warm=True)
+    after_patching = probe_output("patched", [patching, probe], warm=True)
+    printed, warned = first[1][0][1], first[1][1]
     for value in ("'secret': False", "'max_rows': 60", "'dpi': 100.0", "'z': 1.95996",
                   "'figures': 0"):
-        assert value in first[1]
+        assert value in printed
+    assert warned[0] == "stderr" and "from a library" in warned[1]
     assert after_leaky == first
+    assert after_patching == first
 
 
 def test_warm_kernel_reports_equal_fresh_papermill_runs(built_site, tmp_path, monkeypatch):

@@ -7,8 +7,9 @@ notebook after notebook through Papermill's own engine (same parameter injection
 metadata, same error handling as ``papermill`` on the command line).
 
 Between notebooks the kernel is reset to the state it had right after warming up: the user
-namespace, the execution counter, matplotlib's settings and open figures, pandas' options
-and the warning filters are restored. If a notebook changed anything else that could leak
+namespace, the history session and execution counter, matplotlib's settings and open
+figures, pandas' options, and the warning filters (with the record of warnings already shown
+once) are restored. If a notebook changed anything else that could leak
 (an attribute of a loaded cxlab module, the working directory, an environment variable),
 the kernel is restarted instead of reused.
 """
@@ -56,9 +57,8 @@ del _cxlab_baseline, _cxlab_fingerprint, _cxlab_unchanged, _w, _mpl, _pd
 
 #: Runs in the kernel between notebooks; prints whether the kernel is still clean.
 _RESET = r"""
-get_ipython().run_line_magic("reset", "-f")
+get_ipython().reset(new_session=True)  # namespace, history session, execution count 1
 import builtins as _b
-_ip = get_ipython()
 import warnings as _w, matplotlib as _mpl, matplotlib.pyplot as _plt, pandas as _pd
 _base, _fp, _same = _b._cxlab_baseline
 _plt.close("all")
@@ -67,10 +67,10 @@ with _w.catch_warnings():
     _mpl.rcParams.clear()
     _mpl.rcParams.update(_base["rc"])
     _pd.reset_option("all")
+_w.resetwarnings()  # also forgets which warnings were already shown once
 _w.filters[:] = _base["filters"]
-_ip.execution_count = 1
 print("CLEAN" if _same(_base["fingerprint"], _fp()) else "DIRTY")
-_ip.run_line_magic("reset", "-f")
+get_ipython().reset(new_session=False)
 """
 
 
