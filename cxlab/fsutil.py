@@ -1,13 +1,25 @@
-"""Small file-system helpers shared by every writer: atomic replacement of directories."""
+"""Small file-system helpers shared by every writer: atomic replacement of files and directories."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+
+def replace_file(path: Path, write: Callable[[Path], object]) -> None:
+    """Write ``path`` through ``write(temporary path)`` and rename it into place.
+
+    Readers see the old file or the new one, never a half-written one; the temporary file is
+    hidden (a leading dot), so no glob of the folder picks it up.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    write(tmp)
+    os.replace(tmp, path)
 
 
 def replace_dir(new: Path, dest: Path) -> None:

@@ -320,6 +320,7 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
 
     from cxlab import config
     from cxlab.data.store import dataset_dir
+    from cxlab.fsutil import replace_file
 
     config.check_slug(dataset, "dataset")
     config.check_slug(client, "client")
@@ -344,7 +345,7 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
                             f"{target.name} and were not added again")
         merged = pd.concat([existing, new], ignore_index=True)
     (folder / "rejected").mkdir(parents=True, exist_ok=True)
-    _replace(target, lambda tmp: merged.to_parquet(tmp, index=False))
+    replace_file(target, lambda tmp: merged.to_parquet(tmp, index=False))
     # Rejected rows of other files stay; this file's replace its earlier ones.
     stem = folder / "rejected" / mapping.table
     name = Path(path).name
@@ -354,25 +355,17 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
         if "file" in kept:
             kept = kept[kept["file"] != name]
         rejected = pd.concat([kept, rejected], ignore_index=True).astype("string")
-    _replace(stem.with_suffix(".parquet"), lambda tmp: rejected.to_parquet(tmp, index=False))
-    _replace(stem.with_suffix(".csv"),
+    replace_file(stem.with_suffix(".parquet"), lambda tmp: rejected.to_parquet(tmp, index=False))
+    replace_file(stem.with_suffix(".csv"),
              lambda tmp: spreadsheet_safe(rejected.astype(object)).to_csv(tmp, index=False))
     quality_path = folder / "quality.json"
     quality = json.loads(quality_path.read_text()) if quality_path.is_file() else []
     quality = [q for q in quality if (q["table"], Path(q["source"]).name) != (mapping.table, name)]
     quality.append(result.summary())
-    _replace(quality_path, lambda tmp: tmp.write_text(json.dumps(quality, indent=2, default=str)))
+    replace_file(quality_path, lambda tmp: tmp.write_text(json.dumps(quality, indent=2, default=str)))
     manifest_path = dataset_dir(dataset, root) / "manifest.json"
     manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
     manifest["clients"] = sorted({*manifest.get("clients", []), client})
-    _replace(manifest_path, lambda tmp: tmp.write_text(json.dumps(manifest, indent=2)))
+    replace_file(manifest_path, lambda tmp: tmp.write_text(json.dumps(manifest, indent=2)))
     return result, folder
 
-
-def _replace(path: Path, write) -> None:
-    """Write through a temporary file and rename it into place (never half-written)."""
-    import os
-
-    tmp = path.with_name(path.name + ".partial")
-    write(tmp)
-    os.replace(tmp, path)

@@ -38,7 +38,6 @@ def needs(*tables: str):
             note = unavailable(study, tables)
             return note if note is not None else function(study, *args, **kwargs)
 
-        wrapper.needs = tables
         return wrapper
 
     return decorate

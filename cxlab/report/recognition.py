@@ -45,6 +45,12 @@ def mentions_frame(study: Study) -> pd.DataFrame:
     return study.cached(("mentions",), compute)
 
 
+def positive_mentions(study: Study) -> pd.DataFrame:
+    """This quarter's mentions whose sentence about the employee is positive."""
+    found = mentions_frame(study)
+    return found[found["tone"] == "positive"]
+
+
 @needs("customer_responses", "employees")
 def recognition_summary(study: Study) -> Markdown:
     """How many comments named an employee, and how they read."""
@@ -62,8 +68,7 @@ def recognition_summary(study: Study) -> Markdown:
 @needs("customer_responses", "employees")
 def shoutout_feed(study: Study, per_week: int = 3) -> pd.DataFrame | Markdown:
     """The weekly shout-out feed: up to ``per_week`` positive mentions per week, best first."""
-    found = mentions_frame(study)
-    positive = found[found["tone"] == "positive"]
+    positive = positive_mentions(study)
     if positive.empty:
         return Markdown("*No positive mentions this quarter.*")
     top = (positive.sort_values(["week", "sentiment"], ascending=[True, False])
@@ -75,8 +80,7 @@ def shoutout_feed(study: Study, per_week: int = 3) -> pd.DataFrame | Markdown:
 @needs("customer_responses", "employees")
 def stories_of_the_week(study: Study) -> pd.DataFrame | Markdown:
     """Per week, the most positive comment naming an employee, with the customer's scores."""
-    found = mentions_frame(study)
-    positive = found[found["tone"] == "positive"]
+    positive = positive_mentions(study)
     if positive.empty:
         return Markdown("*No customer story this quarter: no positive mention.*")
     best = positive.sort_values("sentiment", ascending=False).groupby("week").head(1)
@@ -96,8 +100,7 @@ def stories_of_the_week(study: Study) -> pd.DataFrame | Markdown:
 @needs("customer_responses", "employees")
 def monthly_drawings(study: Study) -> pd.DataFrame | Markdown:
     """One drawing per month among employees named positively that month, with its record."""
-    found = mentions_frame(study)
-    positive = found[found["tone"] == "positive"]
+    positive = positive_mentions(study)
     if positive.empty:
         return Markdown("*No drawing this quarter: no employee was named positively.*")
     labels = dict(zip(positive["employee_id"], positive["label"], strict=False))

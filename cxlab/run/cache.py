@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from functools import cache
 from pathlib import Path
+
+from cxlab.fsutil import replace_file
 
 #: Where the keys of the reports in a reports folder are kept.
 KEYS_FILE = ".cxlab-keys.json"
@@ -45,10 +46,15 @@ def data_fingerprint(folder: Path) -> str:
     return _hash_files(files, folder)
 
 
-def study_key(spec, template: Path, data: str) -> str:
-    """The content key of one study, given the fingerprint of its client's ``data``."""
+def file_fingerprint(path: Path) -> str:
+    """A hash of one file's contents (a template)."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def study_key(spec, template: str, data: str) -> str:
+    """The content key of one study, from the fingerprints of its ``template`` and ``data``."""
     parts = {
-        "template": hashlib.sha256(template.read_bytes()).hexdigest(),
+        "template": template,
         "parameters": spec.parameters,
         "template_name": spec.template,
         "data": data,
@@ -76,7 +82,5 @@ class KeyStore:
 
     def save(self) -> None:
         """Write the keys through a temporary file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_name(self.path.name + ".partial")
-        tmp.write_text(json.dumps(self.keys, indent=1, sort_keys=True))
-        os.replace(tmp, self.path)
+        replace_file(self.path, lambda tmp: tmp.write_text(
+            json.dumps(self.keys, indent=1, sort_keys=True)))

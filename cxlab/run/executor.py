@@ -22,6 +22,7 @@ from pathlib import Path
 import yaml
 
 from cxlab import config
+from cxlab.fsutil import replace_file
 from cxlab.run.matrix import StudySpec
 
 REPORT_TITLES = {"quarterly_report": "Quarterly CX report"}
@@ -132,7 +133,7 @@ def run_studies(
     store = KeyStore(reports_root)
     results: list[StudyResult] = []
     keys: dict[StudySpec, str | None] = {}
-    fingerprints: dict[Path, str] = {}  # each client's data is hashed once per run
+    fingerprints: dict[Path, str] = {}  # each template and client folder hashed once
     pending: queue.SimpleQueue[StudySpec] = queue.SimpleQueue()
     for spec in studies:
         keys[spec] = _content_key(spec, fingerprints)
@@ -152,16 +153,21 @@ def run_studies(
 
 
 def _content_key(spec: StudySpec, fingerprints: dict[Path, str]) -> str | None:
-    """The study's content key, or None when its template is missing (the run will say so)."""
-    from cxlab.run.cache import data_fingerprint, study_key
+    """The study's content key, or None when its template is missing (the run will say so).
+
+    ``fingerprints`` keeps each template's and each client folder's hash for the run, so every
+    file is read once however many studies share it.
+    """
+    from cxlab.run.cache import data_fingerprint, file_fingerprint, study_key
 
     template = templates_dir() / f"{spec.template}.ipynb"
     if not template.is_file():
         return None
     folder = config.data_dir() / spec.dataset / spec.client
-    if folder not in fingerprints:
-        fingerprints[folder] = data_fingerprint(folder)
-    return study_key(spec, template, fingerprints[folder])
+    for path, fingerprint in ((template, file_fingerprint), (folder, data_fingerprint)):
+        if path not in fingerprints:
+            fingerprints[path] = fingerprint(path)
+    return study_key(spec, fingerprints[template], fingerprints[folder])
 
 
 def _execute(pending, keys, store, results, jobs, reports_root, failed_root, progress,
@@ -253,11 +259,8 @@ def write_build_record(reports_root: Path, results: list[StudyResult], started_a
         "n_skipped": sum(r.status == "skipped" for r in results),
         "studies": [asdict(r) for r in results],
     }
-    reports_root.mkdir(parents=True, exist_ok=True)
     path = reports_root / "build-record.json"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(record, indent=2))
-    os.replace(tmp, path)
+    replace_file(path, lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
     return path
 
 
