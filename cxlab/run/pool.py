@@ -70,7 +70,7 @@ with _w.catch_warnings():
 _w.resetwarnings()  # also forgets which warnings were already shown once
 _w.filters[:] = _base["filters"]
 print("CLEAN" if _same(_base["fingerprint"], _fp()) else "DIRTY")
-get_ipython().reset(new_session=False)
+del _b, _w, _mpl, _plt, _pd, _base, _fp, _same  # (a second reset would cost a gc pass)
 """
 
 
@@ -149,7 +149,14 @@ class WarmEngine(NBClientEngine):
             startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
         client.kc = kernel.kc  # no new channels per notebook
-        return client.execute()
+        # Papermill rewrites the whole output file as each cell starts and ends, so a person
+        # can watch a long notebook; for a batch that is about 90 writes of a file growing to
+        # a megabyte per report. Write once, when the notebook completes or fails.
+        nb_man.save = lambda **_: None
+        try:
+            return client.execute()
+        finally:
+            del nb_man.save  # papermill's own save writes the final notebook
 
 
 papermill_engines.register("cxlab-warm", WarmEngine)
