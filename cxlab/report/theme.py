@@ -53,7 +53,9 @@ class Chart:
     def png(self) -> bytes:
         """The chart as PNG bytes (deterministic: no timestamps in the file)."""
         buffer = io.BytesIO()
-        self.figure.savefig(buffer, format="png", bbox_inches="tight", metadata={"Software": None})
+        # No bbox_inches="tight": the constrained layout already fits everything inside the
+        # figure, and "tight" would lay out and draw the whole figure a second time.
+        self.figure.savefig(buffer, format="png", metadata={"Software": None})
         return buffer.getvalue()
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
