@@ -1,7 +1,7 @@
 """Themes in free text: a configurable list of themes, and topics discovered from the text.
 
 * **Themes**: a theme is a name and a list of phrases; a comment is about the theme when it
-  contains one of them (whole words, case and accents ignored; see ``statements.says``).
+  contains one of them (whole words, case and accents ignored; see ``statements.phrase_flags``).
 * **Topics**: non-negative matrix factorization (scikit-learn NMF, seeded) of the TF-IDF
   matrix of the comments, English stop words removed. Each comment goes to its strongest
   topic; a topic is named by its top words.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cxlab.text.statements import says
+from cxlab.text.statements import phrase_flags
 
 #: Default themes for employee "why" comments (a client can set its own: employee_themes).
 EMPLOYEE_THEMES = {
@@ -26,8 +26,7 @@ EMPLOYEE_THEMES = {
 
 def theme_flags(texts: pd.Series, themes: dict[str, list[str]]) -> pd.DataFrame:
     """One boolean column per theme, same index as ``texts``."""
-    return pd.DataFrame({name: says(texts, phrases) for name, phrases in themes.items()},
-                        index=texts.index)
+    return phrase_flags(texts, themes)
 
 
 def discover_topics(texts: pd.Series, n_topics: int = 4, n_words: int = 5, seed: int = 0
