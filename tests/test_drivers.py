@@ -81,6 +81,28 @@ def test_uncorrelated_drivers_get_their_squared_correlations():
     np.testing.assert_allclose(drivers.lmg(frame, "y", ["a", "b"]), expected)
 
 
+def test_each_bootstrap_resample_equals_the_weights_of_its_rows_refitted():
+    data = MTCARS[["mpg", *PREDICTORS]].astype(float)
+    x, y = drivers._standardized(data[PREDICTORS]), drivers._standardized(data[["mpg"]])[:, 0]
+    boot = drivers._bootstrap_weights(x, y, 40, seed=3)
+    draws = np.random.default_rng(3).integers(0, len(y), (40, len(y)))
+    expected = [drivers.relative_weights(data.iloc[rows], "mpg", PREDICTORS) for rows in draws]
+    np.testing.assert_allclose(boot, np.array(expected), rtol=1e-9)
+
+
+def test_bootstrap_leaves_out_resamples_where_a_driver_is_constant():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"y": rng.normal(size=60), "a": rng.normal(size=60),
+                          "rare": [1.0] * 2 + [0.0] * 58})  # often absent from a resample
+    x = drivers._standardized(frame[["a", "rare"]])
+    y = drivers._standardized(frame[["y"]])[:, 0]
+    boot = drivers._bootstrap_weights(x, y, 200, seed=1)
+    draws = np.random.default_rng(1).integers(0, 60, (200, 60))
+    varied = sum(frame["rare"].iloc[rows].nunique() > 1 for rows in draws)
+    assert 0 < varied < 200 and len(boot) == varied
+    assert np.isfinite(boot).all()
+
+
 def test_key_drivers_result_is_complete_and_reproducible():
     result = drivers.key_drivers(MTCARS, "mpg", PREDICTORS, n_boot=200)
     again = drivers.key_drivers(MTCARS, "mpg", PREDICTORS, n_boot=200)

@@ -43,12 +43,17 @@ def _correlations(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def relative_weights_from_correlations(rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
-    """Johnson's raw relative weights from correlation matrices (they sum to R^2)."""
+    """Johnson's raw relative weights from correlation matrices (they sum to R^2).
+
+    Also takes stacks (``rxx`` of shape ``(..., p, p)``, ``rxy`` of ``(..., p)``), as the
+    bootstrap does, and then returns one row of weights per matrix.
+    """
     values, vectors = np.linalg.eigh(rxx)
     values = np.clip(values, 0, None)
-    root = vectors @ np.diag(np.sqrt(values)) @ vectors.T  # Lambda = R^(1/2), symmetric
-    beta = np.linalg.pinv(root) @ rxy
-    return (root**2) @ (beta**2)
+    # Lambda = R^(1/2) = V diag(sqrt(values)) V^T, symmetric
+    root = (vectors * np.sqrt(values)[..., None, :]) @ np.swapaxes(vectors, -1, -2)
+    beta = (np.linalg.pinv(root) @ rxy[..., None])[..., 0]
+    return ((root**2) @ (beta**2)[..., None])[..., 0]
 
 
 def _r2(rxx: np.ndarray, rxy: np.ndarray, subset: tuple[int, ...]) -> float:
@@ -186,16 +191,26 @@ def key_drivers(
 
 
 def _bootstrap_weights(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+    """Relative weights of ``n_boot`` resamples of the rows (standardized ``x`` and ``y``).
+
+    A resample is a count per row, so its correlations follow from weighted sums of the
+    columns and of their products: one matrix product for a block of resamples instead of
+    a loop over them. Resamples where a column is constant are left out.
+    """
     rng = np.random.default_rng(seed)
-    out = np.empty((n_boot, x.shape[1]))
-    n = len(y)
-    for b in range(n_boot):
-        idx = rng.integers(0, n, n)
-        xb, yb = x[idx], y[idx]
-        sx, sy = xb.std(axis=0), yb.std()
-        if sy == 0 or np.any(sx == 0):
-            out[b] = np.nan
-            continue
-        xb, yb = (xb - xb.mean(axis=0)) / sx, (yb - yb.mean()) / sy
-        out[b] = relative_weights_from_correlations(*_correlations(xb, yb))
-    return out[~np.isnan(out).any(axis=1)]
+    n, p = x.shape
+    data = np.column_stack([x, y])
+    products = (data[:, :, None] * data[:, None, :]).reshape(n, -1)
+    block = max(1, 2_000_000 // n)  # resamples per block: bounded memory for large n
+    out = []
+    for start in range(0, n_boot, block):
+        draws = rng.integers(0, n, (min(block, n_boot - start), n))
+        counts = np.stack([np.bincount(d, minlength=n) for d in draws]).astype(float) / n
+        mean = counts @ data
+        cov = (counts @ products).reshape(-1, p + 1, p + 1) - mean[:, :, None] * mean[:, None, :]
+        var = np.diagonal(cov, axis1=1, axis2=2)
+        usable = (var > 1e-10).all(axis=1)
+        sd = np.sqrt(var[usable])
+        corr = cov[usable] / (sd[:, :, None] * sd[:, None, :])
+        out.append(relative_weights_from_correlations(corr[:, :p, :p], corr[:, :p, p]))
+    return np.concatenate(out) if out else np.empty((0, p))
