@@ -202,3 +202,26 @@ def test_intervals_stay_on_the_scale(sample_study):
         low, high = m.bounds
         assert (frame[f"{m.key}_low"].dropna() >= low).all()
         assert (frame[f"{m.key}_high"].dropna() <= high).all()
+
+
+def test_within_team_slope_matches_statsmodels_ols_with_team_dummies_and_hc3():
+    smf = pytest.importorskip("statsmodels.formula.api")
+    rng = np.random.default_rng(11)
+    team = pd.Series(rng.choice(list("ABCDE"), 60))
+    x = pd.Series(rng.normal(size=60))
+    y = 0.4 * x + team.map({"A": 0, "B": 1, "C": -1, "D": 2, "E": 0.5}) + rng.normal(
+        scale=np.where(x > 0, 2.0, 0.5))  # heteroscedastic on purpose
+    fit = smf.ols("y ~ x + C(team)", pd.DataFrame({"y": y, "x": x, "team": team})).fit(
+        cov_type="HC3")
+    slope, se = incentives.within_team_slope(team, x, y)
+    assert slope == pytest.approx(fit.params["x"], rel=1e-10)
+    assert se == pytest.approx(fit.bse["x"], rel=1e-10)
+    frame = pd.DataFrame({"employee_id": range(60), "team": team, "department": "Support",
+                          "calls_per_day": x, "repeat_contact_rate": y})
+    row = incentives.associations(frame, pd.DataFrame(
+        {"department": ["Support"], "metric": ["calls_per_day"]})).iloc[0]
+    # The audit reports the change per SD of the metric: the slope and interval times the SD.
+    assert row["effect"] == pytest.approx(fit.params["x"] * x.std(), rel=1e-10)
+    assert row["p_value"] == pytest.approx(fit.pvalues["x"], rel=1e-8)
+    low, high = fit.conf_int().loc["x"] * x.std()
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), rel=1e-8)

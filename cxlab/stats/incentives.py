@@ -18,7 +18,9 @@ together (Benjamini-Hochberg by default). A metric is then classified:
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from cxlab.data.schema import INCENTIVE_METRICS
 from cxlab.stats.multiple import adjust_pvalues
@@ -31,6 +33,9 @@ OUTCOME_DIRECTION = {"csat": 1, "nps": 1, "first_contact_resolution": 1,
                      "repeat_contact_rate": -1, "renewal_rate": 1}
 #: Fewest employees beyond the number of teams for an association to be estimated.
 MIN_EXTRA_EMPLOYEES = 3
+
+#: Two-sided 95% normal quantile (HC3 inference is asymptotic, as in statsmodels).
+Z_95 = float(norm.ppf(0.975))
 
 ALIGNED, NEUTRAL, WRONG, NOT_ASSESSED = ("aligned", "neutral", "rewards the wrong behaviour",
                                          "not assessed")
@@ -52,8 +57,6 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
         ``n_teams``, and ``favourable`` (True when paying for more of the metric goes with
         better outcomes).
     """
-    import statsmodels.formula.api as smf
-
     rows = []
     for metric, depts in plan.groupby("metric")["department"]:
         if metric not in employees:
@@ -72,15 +75,13 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
                 continue
             if data[outcome].nunique() < 2:
                 continue
-            data = data.assign(z=(data[metric] - data[metric].mean()) / sd)
-            formula = "Q('y') ~ z" + (" + C(team)" if n_teams > 1 else "")
-            fit = smf.ols(formula, data.rename(columns={outcome: "y"})).fit(cov_type="HC3")
-            effect = float(fit.params["z"])
-            low, high = fit.conf_int().loc["z"]
+            effect, se = within_team_slope(data["team"], (data[metric] - data[metric].mean())
+                                           / sd, data[outcome])
             paid_sign = PAID_DIRECTION.get(metric, 1)
             rows.append({
-                "metric": metric, "outcome": outcome, "effect": effect, "ci_low": float(low),
-                "ci_high": float(high), "p_value": float(fit.pvalues["z"]), "metric_sd": sd,
+                "metric": metric, "outcome": outcome, "effect": effect,
+                "ci_low": effect - Z_95 * se, "ci_high": effect + Z_95 * se,
+                "p_value": float(2 * norm.sf(abs(effect / se))), "metric_sd": sd,
                 "n": len(data), "n_teams": n_teams,
                 "favourable": bool(paid_sign * good * effect > 0),
             })
@@ -89,6 +90,23 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
     out["p_adj"] = adjust_pvalues(out["p_value"].to_numpy(), adjust) if len(out) else []
     out["adjustment"] = adjust
     return out
+
+
+def within_team_slope(team: pd.Series, x: pd.Series, y: pd.Series) -> tuple[float, float]:
+    """Slope of ``y`` on ``x`` with one intercept per team, and its HC3 standard error.
+
+    The same as an OLS fit of ``y ~ x + C(team)`` with ``cov_type="HC3"``, from team-demeaned
+    values: the slope is ``sum(x~ y~) / sum(x~^2)``, the residuals are ``y~ - b x~`` and
+    observation i's leverage is ``1/n_team + x~_i^2 / sum(x~^2)``. Teams need two members.
+    """
+    xt = (x - x.groupby(team).transform("mean")).to_numpy(float)
+    yt = (y - y.groupby(team).transform("mean")).to_numpy(float)
+    sxx = float(xt @ xt)
+    slope = float(xt @ yt) / sxx
+    residual = yt - slope * xt
+    leverage = 1 / team.map(team.value_counts()).to_numpy(float) + xt**2 / sxx
+    variance = float(np.sum((xt * residual / (1 - leverage)) ** 2)) / sxx**2
+    return slope, variance**0.5
 
 
 def classify(plan: pd.DataFrame, tests: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
