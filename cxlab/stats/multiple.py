@@ -5,23 +5,32 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-METHODS = {"holm": "holm", "bh": "fdr_bh"}
+METHODS = ("bh", "holm")
 
 
 def adjust_pvalues(p_values, method: str = "holm") -> np.ndarray:
     """Adjusted p-values: Holm (family-wise error) or Benjamini-Hochberg (``"bh"``, FDR).
 
+    With the m p-values sorted ascending, p_(1) <= ... <= p_(m):
+
+    * Holm: ``max over j <= i of min(1, (m - j + 1) p_(j))``;
+    * Benjamini-Hochberg: ``min over j >= i of min(1, m p_(j) / j)``.
+
     Missing p-values (NaN) stay missing and do not count as tests.
     """
-    from statsmodels.stats.multitest import multipletests
-
     if method not in METHODS:
         raise ValueError(f"adjustment {method!r} unknown; expected one of {sorted(METHODS)}")
     p = np.asarray(p_values, dtype=float)
     out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ok.any():
-        out[ok] = multipletests(p[ok], method=METHODS[method])[1]
+    ok = np.flatnonzero(~np.isnan(p))
+    order = ok[np.argsort(p[ok], kind="stable")]
+    m = len(order)
+    rank = np.arange(1, m + 1)
+    if method == "holm":
+        adjusted = np.maximum.accumulate((m - rank + 1) * p[order])
+    else:
+        adjusted = np.minimum.accumulate((m * p[order] / rank)[::-1])[::-1]
+    out[order] = np.minimum(adjusted, 1.0)
     return out
 
 
