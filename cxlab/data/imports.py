@@ -338,7 +338,7 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
     if target.is_file():
         existing = pd.read_parquet(target)
         ids = [c.name for c in table.columns if c.unique]
-        new = (merged[~merged[ids[0]].isin(existing[ids[0]])] if ids
+        new = (merged[~merged[ids[0]].isin(existing[ids[0]].unique())] if ids
                else merged.merge(existing, how="left", indicator=True)
                .query("_merge == 'left_only'").drop(columns="_merge"))
         result.notes.append(f"{len(merged) - len(new):,} accepted row(s) were already in "

@@ -167,8 +167,8 @@ def evidence(study: Study) -> list[Indicator]:
     interactions = study.window("interactions", EVIDENCE_QUARTERS)
     pulse = study.window("employee_responses", EVIDENCE_QUARTERS)
     plan = _plan_by_department(study)
-    service_depts = sorted(set(roster.loc[roster["employee_id"].isin(interactions["employee_id"]),
-                                          "department"]))
+    serving = roster["employee_id"].isin(interactions["employee_id"].unique())
+    service_depts = sorted(set(roster.loc[serving, "department"]))
     other_depts = [d for d in plan if d not in service_depts]
     out = []
 

@@ -211,7 +211,7 @@ def goals(frame: pd.DataFrame, metric: EmployeeMetric) -> pd.Series:
     q = 0.75 if metric.better > 0 else 0.25
     client_target = value.quantile(q)
     team_size = value.notna().groupby(frame["team"]).transform("sum")
-    team_target = value.groupby(frame["team"]).transform(lambda v: v.quantile(q))
+    team_target = value.groupby(frame["team"]).transform("quantile", q)
     target = team_target.where(team_size >= MIN_TEAM_FOR_GOALS, client_target)
     behind = (target - value) * metric.better > 0
     return (value + 0.5 * (target - value)).where(behind, value)
