@@ -170,7 +170,9 @@ def maturity_radar(study: Study) -> Chart | Markdown:
     ax.set_ylim(0, 5)
     ax.set_yticks([1, 2, 3, 4, 5])
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.06), fontsize=8, ncol=2)
-    ax.set_title("Maturity by element (1-5)")
+    # Titles sit at a fixed height (theme); on a radar the element names stand above the
+    # circle, so the title is lifted clear of them.
+    ax.set_title("Maturity by element (1-5)", pad=30)
     return Chart(fig, f"Radar of the nine maturity elements for {study.client_name}: "
                       f"self-assessed levels, with employee experience evidenced at level "
                       f"{a.evidence_level}")

@@ -32,6 +32,10 @@ def apply_theme() -> None:
         "figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold",
         "axes.titlesize": 12, "axes.spines.top": False, "axes.spines.right": False,
         "svg.hashsalt": "cxlab",
+        # A fixed title height: matplotlib's automatic one measures every tick label again
+        # to dodge labels above the axes, which no cxlab chart has (a quarter of a chart's
+        # drawing time). The radar chart lifts its own title.
+        "axes.titley": 1.0,
     })
 
 

@@ -1,0 +1,36 @@
+"""Every report chart: drawn inside its figure, with the title clear of everything else."""
+
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+from cxlab.report import charts
+from cxlab.report.theme import Chart
+
+CHARTS = {
+    "trend": lambda s: charts.trend_chart(s, "nps"),
+    "group": lambda s: charts.group_chart(s, "team", "nps"),
+    "importance": lambda s: charts.importance_chart(s, "nps"),
+    "linkage": charts.linkage_chart,
+    "radar": charts.maturity_radar,
+    "statements": charts.statements_chart,
+}
+
+
+@pytest.mark.parametrize("name", CHARTS)
+def test_chart_fits_its_figure_and_its_title_overlaps_nothing(sample_study, name):
+    chart = CHARTS[name](sample_study("northwind"))
+    assert isinstance(chart, Chart), chart
+    fig = chart.figure
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)  # runs the constrained layout, as saving the PNG does
+    # Saved without bbox_inches="tight", so nothing may stand outside the figure.
+    drawn = fig.get_tightbbox(renderer)
+    box = fig.bbox_inches
+    assert drawn.x0 >= box.x0 - 0.01 and drawn.y0 >= box.y0 - 0.01, (drawn, box)
+    assert drawn.x1 <= box.x1 + 0.01 and drawn.y1 <= box.y1 + 0.01, (drawn, box)
+    # Titles sit at a fixed height (no automatic dodging): clear of the axes' decorations.
+    ax = fig.axes[0]
+    title = ax.title.get_window_extent(renderer)
+    ax.title.set_visible(False)
+    rest = ax.get_tightbbox(renderer)
+    assert title.y0 >= rest.y1 - 0.5, f"title bottom {title.y0:.1f} px, labels reach {rest.y1:.1f}"
