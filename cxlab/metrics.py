@@ -483,7 +483,8 @@ def grouped(
 
     Returns:
         Columns: the group keys, ``metric``, ``value``, ``se``, ``ci_low``, ``ci_high``, ``n``,
-        ``n_missing``, ``method``. Groups with no valid responses keep ``n = 0`` and NaN values.
+        ``n_missing``, ``method``. Groups with no valid responses keep ``n = 0``, with NaN for
+        the value and its interval.
         For a list of metrics, the rows of each metric in turn.
     """
     by = [by] if isinstance(by, str) else list(by)
@@ -534,8 +535,10 @@ def _intervals(sums: pd.DataFrame, i: int, spec: tuple, method: str, confidence:
         label = "t"
     out = sums.index.to_frame(index=False)
     out["metric"] = metric if metric != "rate" else column
+    # A group without a valid answer has no estimate, and so no interval either (the
+    # adjusted Wald's pseudo-answers would otherwise give it one).
     out["value"], out["se"], out["ci_low"], out["ci_high"] = (
-        np.asarray(x, dtype=float) for x in (value, se, low, high)
+        np.where(n > 0, np.asarray(x, dtype=float), np.nan) for x in (value, se, low, high)
     )
     out["n"] = n.astype(int)
     out["n_missing"] = (sums["_rows"].to_numpy() - n).astype(int)

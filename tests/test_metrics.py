@@ -236,6 +236,10 @@ def test_duckdb_aggregation_gives_the_pandas_results(metric, column):
         out["wave"] = out["wave"].astype(int)
     pd.testing.assert_frame_equal(both[0], both[1], check_dtype=False, rtol=1e-12)
     assert len(both[0]) == 9  # rows with no team are left out, as pandas does
+    if metric == "nps":  # team c has no answer: no estimate and no interval
+        empty = both[1][both[1]["team"] == "c"]
+        assert (empty["n"] == 0).all()
+        assert empty[["value", "se", "ci_low", "ci_high"]].isna().all().all()
 
 
 def test_duckdb_aggregation_names_an_off_scale_value():
@@ -251,3 +255,11 @@ def test_several_metrics_in_one_pass_equal_one_call_each(sample_study):
     apart = pd.concat([cxlab.grouped(responses, m, "department", engine="pandas")
                        for m in ("nps", "csat_top2", "ces_mean")], ignore_index=True)
     pd.testing.assert_frame_equal(together, apart, check_dtype=False, rtol=1e-12)
+
+
+def test_duckdb_aggregation_names_an_off_scale_value_in_a_row_without_a_group():
+    frame = pd.DataFrame({"team": ["a", None, "b"], "nps": [9.0, 10.5, 3.0]})
+    with pytest.raises(ValueError, match=r"nps: value 10.5 \(position 1 among"):
+        cxlab.grouped(frame, "nps", "team", engine="duckdb")
+    with pytest.raises(ValueError, match=r"nps: value 10.5 \(position 1 among"):
+        cxlab.grouped(frame, "nps", "team", engine="pandas")
