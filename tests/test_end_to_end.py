@@ -220,3 +220,22 @@ def test_unchanged_studies_are_skipped_and_changed_data_reruns_its_client(tmp_pa
     assert set(statuses(force=True).values()) == {"ok"}
     record = json.loads((tmp_path / "reports" / "build-record.json").read_text())
     assert record["n_skipped"] == 0 and record["n_studies"] == 4
+
+
+def test_a_kernel_that_dies_fails_its_study_and_the_next_study_gets_a_new_one(
+        tmp_path, monkeypatch):
+    from cxlab.run.executor import run_studies
+    from cxlab.run.matrix import StudySpec
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    (tmp_path / "notebooks").mkdir()
+    _template(tmp_path / "notebooks" / "crash.ipynb",
+              "import os\nif client == 'acme':\n    os._exit(1)\nprint('alive', client)")
+    studies = [StudySpec(c, "2026Q3", "crash", "d", c.title()) for c in ("acme", "bolt")]
+    results = run_studies(studies, jobs=1, reports_root=tmp_path / "reports", progress=False)
+    status = {r.client: (r.status, r.error) for r in results}
+    assert status["acme"][0] == "failed" and "DeadKernel" in status["acme"][1]
+    assert status["bolt"] == ("ok", "")
+    out = json.loads(studies[1].output_path(tmp_path / "reports").read_text())
+    assert "alive bolt" in "".join(out["cells"][-1]["outputs"][0]["text"])
+    assert not studies[0].output_path(tmp_path / "reports").exists()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import KernelManager
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
@@ -81,7 +82,8 @@ class WarmKernel:
         self.kernel_name = kernel_name
         self.cwd = cwd
         self.km: KernelManager | None = None
-        self.kc = None
+        self.kc = None  # blocking client: warm-up and reset
+        self.notebook_kc: AsyncKernelClient | None = None  # for nbclient, see start()
         self.restarts = 0
 
     def start(self) -> None:
@@ -93,6 +95,13 @@ class WarmKernel:
         self.kc.wait_for_ready(timeout=60)
         self._silent(WARM_IMPORTS)
         self._silent(_SNAPSHOT)
+        # nbclient awaits its client's messages next to a task that checks the kernel is
+        # alive; a blocking client would stall that event loop, so a kernel dying in the
+        # middle of a notebook would be waited on forever.
+        # Its own session: the kernel routes replies by the session's identity.
+        self.notebook_kc = AsyncKernelClient(parent=self.km)
+        self.notebook_kc.load_connection_info(self.km.get_connection_info())
+        self.notebook_kc.start_channels()
 
     def _silent(self, code: str) -> str:
         """Run code outside the history; return its stdout; raise on an error."""
@@ -115,8 +124,8 @@ class WarmKernel:
     def reset(self) -> None:
         """Restore the post-warm-up state, or restart the kernel if it cannot be trusted."""
         try:
-            clean = self._silent(_RESET).strip() == "CLEAN"
-        except Exception:  # a dead or wedged kernel: start afresh
+            clean = self.km.is_alive() and self._silent(_RESET).strip() == "CLEAN"
+        except Exception:  # a wedged kernel: start afresh
             clean = False
         if not clean:
             self.restarts += 1
@@ -124,12 +133,13 @@ class WarmKernel:
             self.start()
 
     def shutdown(self) -> None:
-        """Stop the client and the kernel."""
-        if self.kc is not None:
-            self.kc.stop_channels()
+        """Stop the clients and the kernel."""
+        for client in (self.kc, self.notebook_kc):
+            if client is not None:
+                client.stop_channels()
         if self.km is not None and self.km.has_kernel:
             self.km.shutdown_kernel(now=True)
-        self.km = self.kc = None
+        self.km = self.kc = self.notebook_kc = None
 
 
 class WarmEngine(NBClientEngine):
@@ -148,7 +158,7 @@ class WarmEngine(NBClientEngine):
             nb_man, km=kernel.km, timeout=execution_timeout or None,
             startup_timeout=start_timeout, kernel_name=kernel_name, log=logger,
             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
-        client.kc = kernel.kc  # no new channels per notebook
+        client.kc = kernel.notebook_kc  # no new channels per notebook
         # Papermill rewrites the whole output file as each cell starts and ends, so a person
         # can watch a long notebook; for a batch that is about 90 writes of a file growing to
         # a megabyte per report. Write once, when the notebook completes or fails.
