@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +23,7 @@ import yaml
 
 from cxlab import config
 from cxlab.fsutil import replace_file
+from cxlab.run.cache import KeyStore
 from cxlab.run.matrix import StudySpec
 
 REPORT_TITLES = {"quarterly_report": "Quarterly CX report"}
@@ -125,29 +126,24 @@ def run_studies(
     after study in it, reset between studies (see :mod:`cxlab.run.pool`); otherwise every
     study gets a fresh kernel, as with ``papermill``.
     """
-    from cxlab.run.cache import KeyStore
-
     reports_root = reports_root or config.reports_dir()
-    failed_root = config.project_root() / "build" / "failed"
     started_at = datetime.now(UTC)
-    store = KeyStore(reports_root)
-    results: list[StudyResult] = []
-    keys: dict[StudySpec, str | None] = {}
+    run = _Run(reports_root, config.project_root() / "build" / "failed", kernel_name, warm,
+               KeyStore(reports_root))
     fingerprints: dict[Path, str] = {}  # each template and client folder hashed once
-    pending: queue.SimpleQueue[StudySpec] = queue.SimpleQueue()
+    pending = []
     for spec in studies:
-        keys[spec] = _content_key(spec, fingerprints)
+        run.keys[spec] = _content_key(spec, fingerprints)
         target = spec.output_path(reports_root)
-        if not force and keys[spec] and store.fresh(target, keys[spec]):
-            results.append(StudyResult(spec.client, spec.quarter, spec.template, "skipped", 0.0,
-                                       _relative(target)))
+        if not force and run.keys[spec] and run.store.fresh(target, run.keys[spec]):
+            run.results.append(StudyResult(spec.client, spec.quarter, spec.template, "skipped",
+                                           0.0, _relative(target)))
         else:
-            pending.put(spec)
-    if not pending.empty():
-        _execute(pending, keys, store, results, jobs, reports_root, failed_root, progress,
-                 kernel_name, warm)
-    store.save()
-    results.sort(key=lambda r: (r.client, r.quarter, r.template))
+            pending.append(spec)
+    if pending:
+        run.execute(pending, jobs, progress)
+    run.store.save()
+    results = sorted(run.results, key=lambda r: (r.client, r.quarter, r.template))
     write_build_record(reports_root, results, started_at, jobs, matrix_sha256)
     return results
 
@@ -170,53 +166,72 @@ def _content_key(spec: StudySpec, fingerprints: dict[Path, str]) -> str | None:
     return study_key(spec, fingerprints[template], fingerprints[folder])
 
 
-def _execute(pending, keys, store, results, jobs, reports_root, failed_root, progress,
-             kernel_name, warm) -> None:
-    """Run the pending studies on ``jobs`` worker threads, each with its own kernel."""
-    from tqdm import tqdm
+@dataclass
+class _Run:
+    """One run's settings and the state its worker threads share."""
 
-    n_done = len(results)
-    lock = threading.Lock()
-    bar = tqdm(total=pending.qsize(), unit="study", desc="studies", disable=not progress,
-               file=sys.stderr)
+    reports_root: Path
+    failed_root: Path
+    kernel_name: str | None
+    warm: bool
+    store: KeyStore
+    keys: dict[StudySpec, str | None] = field(default_factory=dict)
+    results: list[StudyResult] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def work() -> None:
+    def execute(self, studies: list[StudySpec], jobs: int, progress: bool) -> None:
+        """Run the studies on ``jobs`` worker threads, each with its own kernel."""
+        from tqdm import tqdm
+
+        todo: queue.SimpleQueue[StudySpec] = queue.SimpleQueue()
+        for spec in studies:
+            todo.put(spec)
+        bar = tqdm(total=len(studies), unit="study", desc="studies", disable=not progress,
+                   file=sys.stderr)
+        first = len(self.results)  # skipped studies come before
+        workers = [threading.Thread(target=self._work, args=(todo, bar, first), daemon=True)
+                   for _ in range(max(1, jobs))]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        bar.close()
+
+    def _work(self, todo: queue.SimpleQueue, bar, first: int) -> None:
         kernel = None
         try:
             while True:
                 try:
-                    spec = pending.get_nowait()
+                    spec = todo.get_nowait()
                 except queue.Empty:
                     return
-                try:
-                    if warm and kernel is None:
-                        kernel = _start_warm_kernel(kernel_name)
-                    result = run_study(spec, reports_root, failed_root, kernel_name,
-                                       "cxlab-warm" if warm else None)
-                    if kernel is not None:
-                        kernel.reset()
-                except Exception as err:  # the kernel itself failed: say so, go on
-                    result = StudyResult(spec.client, spec.quarter, spec.template, "failed", 0.0,
-                                         "", f"kernel: {_short_error(err)}")
-                    if kernel is not None:
-                        kernel.shutdown()
-                    kernel = None
-                with lock:
-                    results.append(result)
-                    if result.status == "ok" and keys[spec]:
-                        store.record(spec.output_path(reports_root), keys[spec])
+                result, kernel = self._run_one(spec, kernel)
+                with self.lock:
+                    self.results.append(result)
+                    if result.status == "ok" and self.keys[spec]:
+                        self.store.record(spec.output_path(self.reports_root), self.keys[spec])
                     bar.update(1)
-                    bar.set_postfix(failed=sum(r.status == "failed" for r in results[n_done:]))
+                    bar.set_postfix(failed=sum(r.status == "failed"
+                                               for r in self.results[first:]))
         finally:
             if kernel is not None:
                 kernel.shutdown()
 
-    workers = [threading.Thread(target=work, daemon=True) for _ in range(max(1, jobs))]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    bar.close()
+    def _run_one(self, spec: StudySpec, kernel):
+        """The study's result, and the warm kernel for the next study (None: start one)."""
+        try:
+            if self.warm and kernel is None:
+                kernel = _start_warm_kernel(self.kernel_name)
+            result = run_study(spec, self.reports_root, self.failed_root, self.kernel_name,
+                               "cxlab-warm" if self.warm else None)
+            if kernel is not None:
+                kernel.reset()
+            return result, kernel
+        except Exception as err:  # the kernel itself failed: say so, go on
+            if kernel is not None:
+                kernel.shutdown()
+            return StudyResult(spec.client, spec.quarter, spec.template, "failed", 0.0, "",
+                               f"kernel: {_short_error(err)}"), None
 
 
 def _start_warm_kernel(kernel_name: str | None):
