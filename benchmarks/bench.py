@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 ROWS: list[tuple[str, str, str]] = []
+ROUNDS = 7  # timed calls per approach in the metrics comparison
 
 
 def report(what: str, value: str, target: str = "") -> None:
@@ -68,7 +69,7 @@ def bench_startup(repeats: int = 7) -> None:
 _METRICS_CHILD = r"""
 import json, sys, time
 import numpy as np, pandas as pd
-n, groups, engine = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+n, groups, mode, rounds = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 rng = np.random.default_rng(1)
 frame = pd.DataFrame({
     # Group labels as text, the type pandas gives a column read from a file.
@@ -111,39 +112,47 @@ def cxlab_engine(name):
 jobs = {"pandas-per-group": per_group_functions, "pandas-indicators": indicator_sums,
         "hand-duckdb": hand_duckdb, "cxlab-duckdb": lambda: cxlab_engine("duckdb"),
         "cxlab-pandas": lambda: cxlab_engine("pandas")}
-job = jobs[engine]
-job()  # warm-up: first-call costs are not the steady state
-page = os.sysconf("SC_PAGE_SIZE")
-def rss():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * page
-peak, stop = [0], threading.Event()
-def sample():
-    while not stop.is_set():
-        peak[0] = max(peak[0], rss()); stop.wait(0.002)
-before = rss()
-sampler = threading.Thread(target=sample); sampler.start()
-times = []
-for _ in range(5):
-    t = time.perf_counter(); job(); times.append(time.perf_counter() - t)
-stop.set(); sampler.join()
-print(json.dumps({"seconds": sorted(times)[2], "extra_mb": (peak[0] - before) / 2**20,
-                  "data_mb": frame.memory_usage(deep=True).sum() / 2**20}))
+for name in (jobs if mode == "time" else [mode]):
+    jobs[name]()  # warm-up: first-call costs are not the steady state
+if mode == "time":
+    # Every approach once per round, the order rotating, so that a slow spell of this shared
+    # machine falls on all of them alike; the median of the rounds per approach.
+    names, times = list(jobs), {name: [] for name in jobs}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            t = time.perf_counter(); jobs[name](); times[name].append(time.perf_counter() - t)
+    print(json.dumps({name: sorted(ts)[len(ts) // 2] for name, ts in times.items()}))
+else:  # peak memory of one approach, alone in this process
+    page = os.sysconf("SC_PAGE_SIZE")
+    def rss():
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * page
+    peak, stop = [0], threading.Event()
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], rss()); stop.wait(0.002)
+    before = rss()
+    sampler = threading.Thread(target=sample); sampler.start()
+    jobs[mode]()
+    stop.set(); sampler.join()
+    print(json.dumps({"extra_mb": (peak[0] - before) / 2**20,
+                      "data_mb": frame.memory_usage(deep=True).sum() / 2**20}))
 """
 
 
 def bench_metrics(n: int = 10_000_000, groups: int = 100) -> None:
     """Grouped NPS, CSAT and CES with intervals: cxlab's engines against pandas and DuckDB."""
     print(f"metrics at scale: {n:,} responses in {groups} groups", flush=True)
-    res = {}
-    for engine in ("pandas-per-group", "pandas-indicators", "hand-duckdb", "cxlab-duckdb",
-                   "cxlab-pandas"):
+    def child(mode: str) -> dict:
         out = subprocess.run([str(BIN / "python"), "-c", _METRICS_CHILD, str(n), str(groups),
-                              engine], capture_output=True, text=True, check=True).stdout
-        res[engine] = json.loads(out.strip().splitlines()[-1])
-        report(f"{engine} (median of 5)", f"{1000 * res[engine]['seconds']:.0f} ms; memory "
-               f"above the data: {res[engine]['extra_mb']:.0f} MB (data "
-               f"{res[engine]['data_mb']:.0f} MB)")
+                              mode, str(ROUNDS)], capture_output=True, text=True, check=True).stdout
+        return json.loads(out.strip().splitlines()[-1])
+
+    seconds = child("time")
+    res = {name: {"seconds": seconds[name], **child(name)} for name in seconds}
+    for name, r in res.items():
+        report(f"{name} (median of {ROUNDS}, interleaved)", f"{1000 * r['seconds']:.0f} ms; "
+               f"memory above the data: {r['extra_mb']:.0f} MB (data {r['data_mb']:.0f} MB)")
     cx, hand = res["cxlab-duckdb"]["seconds"], res["hand-duckdb"]["seconds"]
     report("cxlab (DuckDB) / hand-written DuckDB query", f"{cx / hand:.2f}x", "<= 1.5x")
     for plain in ("pandas-per-group", "pandas-indicators"):
