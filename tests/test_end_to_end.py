@@ -3,6 +3,7 @@
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -239,3 +240,20 @@ def test_a_kernel_that_dies_fails_its_study_and_the_next_study_gets_a_new_one(
     out = json.loads(studies[1].output_path(tmp_path / "reports").read_text())
     assert "alive bolt" in "".join(out["cells"][-1]["outputs"][0]["text"])
     assert not studies[0].output_path(tmp_path / "reports").exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="local sockets are used where the platform has them")
+def test_warm_kernels_talk_over_private_local_sockets_and_clean_them_up():
+    from cxlab.run.pool import WarmKernel
+
+    kernel = WarmKernel()
+    kernel.start()
+    try:
+        folder = Path(kernel.socket_dir)
+        assert kernel.km.transport == "ipc"
+        assert (folder.stat().st_mode & 0o777) == 0o700  # only this user can connect
+        assert any(folder.iterdir())
+        assert kernel._silent("print(6 * 7)").strip() == "42"
+    finally:
+        kernel.shutdown()
+    assert not folder.exists()

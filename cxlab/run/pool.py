@@ -16,6 +16,9 @@ the kernel is restarted instead of reused.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 import threading
 
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -84,11 +87,20 @@ class WarmKernel:
         self.km: KernelManager | None = None
         self.kc = None  # blocking client: warm-up and reset
         self.notebook_kc: AsyncKernelClient | None = None  # for nbclient, see start()
+        self.socket_dir: str | None = None
         self.restarts = 0
 
     def start(self) -> None:
         """Start the kernel and import the heavy libraries in it."""
-        self.km = KernelManager(kernel_name=self.kernel_name)
+        # Where the platform has them, local sockets in a private folder: no TCP port that
+        # other users of the machine could reach, and no "running over TCP without
+        # encryption" warning from every kernel.
+        if os.name == "posix":
+            self.socket_dir = tempfile.mkdtemp(prefix="cxlab-kernel-")
+            self.km = KernelManager(kernel_name=self.kernel_name, transport="ipc",
+                                    ip=os.path.join(self.socket_dir, "kernel"))
+        else:
+            self.km = KernelManager(kernel_name=self.kernel_name)
         self.km.start_kernel(cwd=self.cwd)
         self.kc = self.km.client()
         self.kc.start_channels()
@@ -139,7 +151,9 @@ class WarmKernel:
                 client.stop_channels()
         if self.km is not None and self.km.has_kernel:
             self.km.shutdown_kernel(now=True)
-        self.km = self.kc = self.notebook_kc = None
+        if self.socket_dir is not None:
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
+        self.km = self.kc = self.notebook_kc = self.socket_dir = None
 
 
 class WarmEngine(NBClientEngine):
