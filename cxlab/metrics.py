@@ -134,6 +134,13 @@ def z_value(confidence: float) -> float:
     return float(sps.norm.ppf(0.5 + confidence / 2))
 
 
+def normal_inference(effect: float, se: float, confidence: float = 0.95
+                     ) -> tuple[float, float, float]:
+    """``(ci_low, ci_high, p_value)`` of an estimate with a normal sampling distribution."""
+    z = z_value(confidence)
+    return effect - z * se, effect + z * se, float(2 * sps.norm.sf(abs(effect / se)))
+
+
 # --------------------------------------------------------------------------------------------
 # Vectorized interval formulas (arrays in, arrays out)
 

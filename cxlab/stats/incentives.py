@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 
 from cxlab.data.schema import INCENTIVE_METRICS
+from cxlab.metrics import normal_inference
 from cxlab.stats.multiple import adjust_pvalues
 
 #: +1 when a plan pays for more of the metric, -1 when it pays for less (shorter, fewer).
@@ -33,9 +33,6 @@ OUTCOME_DIRECTION = {"csat": 1, "nps": 1, "first_contact_resolution": 1,
                      "repeat_contact_rate": -1, "renewal_rate": 1}
 #: Fewest employees beyond the number of teams for an association to be estimated.
 MIN_EXTRA_EMPLOYEES = 3
-
-#: Two-sided 95% normal quantile (HC3 inference is asymptotic, as in statsmodels).
-Z_95 = float(norm.ppf(0.975))
 
 ALIGNED, NEUTRAL, WRONG, NOT_ASSESSED = ("aligned", "neutral", "rewards the wrong behaviour",
                                          "not assessed")
@@ -77,11 +74,12 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
                 continue
             effect, se = within_team_slope(data["team"], (data[metric] - data[metric].mean())
                                            / sd, data[outcome])
+            # HC3 inference is asymptotic (normal), as in statsmodels.
+            low, high, p_value = normal_inference(effect, se)
             paid_sign = PAID_DIRECTION.get(metric, 1)
             rows.append({
                 "metric": metric, "outcome": outcome, "effect": effect,
-                "ci_low": effect - Z_95 * se, "ci_high": effect + Z_95 * se,
-                "p_value": float(2 * norm.sf(abs(effect / se))), "metric_sd": sd,
+                "ci_low": low, "ci_high": high, "p_value": p_value, "metric_sd": sd,
                 "n": len(data), "n_teams": n_teams,
                 "favourable": bool(paid_sign * good * effect > 0),
             })

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab import periods
+from cxlab.metrics import normal_inference
 
 #: Fewest teams, and team-quarters, for a team-level effect to be estimated at all.
 MIN_TEAMS = 4
@@ -101,8 +102,6 @@ def fit(pairs: pd.DataFrame, predictor: str, outcome: str, lag: int,
 
     ``predictor``, ``outcome`` and ``lag`` label the result and its messages.
     """
-    from scipy import stats
-
     data = pairs.dropna(subset=["x", "y"])
     n_teams = data["team"].nunique()
     n_tq = len(data[["team", "quarter"]].drop_duplicates())
@@ -124,10 +123,9 @@ def fit(pairs: pd.DataFrame, predictor: str, outcome: str, lag: int,
     effect, se = fitted.slope, fitted.slope_se
     if not (np.isfinite(effect) and np.isfinite(se)):
         raise LinkageError("the mixed model did not converge to a usable estimate")
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    return Linkage(predictor, outcome, lag, effect, se, (effect - z * se, effect + z * se),
-                   float(2 * stats.norm.sf(abs(effect / se))), len(data), n_teams, n_tq,
-                   float(np.sqrt(fitted.team_variance)))
+    low, high, p_value = normal_inference(effect, se, confidence)
+    return Linkage(predictor, outcome, lag, effect, se, (low, high), p_value, len(data), n_teams,
+                   n_tq, float(np.sqrt(fitted.team_variance)))
 
 
 @dataclass(frozen=True)
