@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas only where dates are involved: the runner's skip path needs none
+    import pandas as pd
 
 QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
@@ -34,6 +36,8 @@ def quarter_range(first: str, last: str) -> list[str]:
 
 def bounds(quarter: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First day of the quarter and first day of the next one (half-open interval)."""
+    import pandas as pd
+
     period = pd.Period(check_quarter(quarter), freq="Q")
     return period.start_time.normalize(), (period + 1).start_time.normalize()
 

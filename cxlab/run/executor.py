@@ -23,7 +23,7 @@ import yaml
 
 from cxlab import config
 from cxlab.fsutil import replace_file
-from cxlab.run.cache import KeyStore
+from cxlab.run.cache import KeyStore, data_fingerprint, file_fingerprint, study_key
 from cxlab.run.matrix import StudySpec
 
 REPORT_TITLES = {"quarterly_report": "Quarterly CX report"}
@@ -154,8 +154,6 @@ def _content_key(spec: StudySpec, fingerprints: dict[Path, str]) -> str | None:
     ``fingerprints`` keeps each template's and each client folder's hash for the run, so every
     file is read once however many studies share it.
     """
-    from cxlab.run.cache import data_fingerprint, file_fingerprint, study_key
-
     template = templates_dir() / f"{spec.template}.ipynb"
     if not template.is_file():
         return None
