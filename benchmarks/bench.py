@@ -170,8 +170,7 @@ def make_portfolio(home: Path, n_clients: int, quarters: list[str]) -> list:
     from cxlab.data import make_sample
     from cxlab.run.matrix import load_matrix
 
-    for name in ("notebooks",):
-        shutil.copytree(ROOT / name, home / name)
+    shutil.copytree(ROOT / "notebooks", home / "notebooks")
     make_sample("sample", root=home / "data")
     source = home / "data" / "sample"
     manifest = json.loads((source / "manifest.json").read_text())
