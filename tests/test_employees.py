@@ -78,6 +78,22 @@ def test_employees_alone_in_their_team_are_left_out_without_warnings():
     assert tests.iloc[0]["n"] == 6 and tests.iloc[0]["n_teams"] == 2
 
 
+def test_employees_without_a_team_or_a_value_are_left_out_of_the_audit():
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({
+        "employee_id": range(30), "team": rng.choice(["A", "B", "C"], 30),
+        "department": "Support", "calls_per_day": rng.normal(20, 3, 30),
+        "repeat_contact_rate": rng.uniform(0.1, 0.4, 30)})
+    plan = pd.DataFrame({"department": ["Support"], "metric": ["calls_per_day"]})
+    gaps = frame.copy()
+    gaps.loc[[0, 1], "team"] = None
+    gaps.loc[[2], "calls_per_day"] = np.nan
+    gaps.loc[[3], "repeat_contact_rate"] = np.nan
+    expected = incentives.associations(frame.drop(index=[0, 1, 2, 3]), plan)
+    pd.testing.assert_frame_equal(incentives.associations(gaps, plan), expected)
+    assert expected.iloc[0]["n"] == 26
+
+
 def test_a_team_of_one_or_a_constant_metric_is_skipped_not_crashed():
     frame = pd.DataFrame({"employee_id": ["a", "b"], "team": ["A", "B"], "department": "Sales",
                           "new_accounts": [3.0, 3.0], "renewal_rate": [0.8, 0.7]})

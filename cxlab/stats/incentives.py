@@ -59,28 +59,34 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
         if metric not in employees:
             continue
         paid = employees[employees["department"].isin(set(depts))]
+        if paid.empty:
+            continue
+        team, _ = pd.factorize(paid["team"])  # -1 where the team is missing
+        x_all = paid[metric].to_numpy(float, na_value=np.nan)
         for outcome, good in OUTCOME_DIRECTION.items():
             if outcome == metric or outcome not in employees:
                 continue
-            data = paid[["team", metric, outcome]].dropna()
+            y_all = paid[outcome].to_numpy(float, na_value=np.nan)
+            keep = (team >= 0) & ~np.isnan(x_all) & ~np.isnan(y_all)
             # An employee alone in a team says nothing about differences within teams (and
             # would have leverage 1, breaking HC3): such teams are left out.
-            data = data[data.groupby("team")["team"].transform("size") >= 2]
-            n_teams = data["team"].nunique()
-            sd = data[metric].std()
-            if len(data) < n_teams + MIN_EXTRA_EMPLOYEES or not sd > 0:
+            sizes = np.bincount(team[keep], minlength=team.max() + 1)
+            keep &= sizes[team] >= 2
+            x, y, codes = x_all[keep], y_all[keep], team[keep]
+            n_teams = int(np.count_nonzero(sizes >= 2))
+            sd = float(x.std(ddof=1)) if len(x) > 1 else np.nan
+            if len(x) < n_teams + MIN_EXTRA_EMPLOYEES or not sd > 0:
                 continue
-            if data[outcome].nunique() < 2:
+            if y.min() == y.max():
                 continue
-            effect, se = within_team_slope(data["team"], (data[metric] - data[metric].mean())
-                                           / sd, data[outcome])
+            effect, se = _within_team_slope(codes, (x - x.mean()) / sd, y)
             # HC3 inference is asymptotic (normal), as in statsmodels.
             low, high, p_value = normal_inference(effect, se)
             paid_sign = PAID_DIRECTION.get(metric, 1)
             rows.append({
                 "metric": metric, "outcome": outcome, "effect": effect,
                 "ci_low": low, "ci_high": high, "p_value": p_value, "metric_sd": sd,
-                "n": len(data), "n_teams": n_teams,
+                "n": len(x), "n_teams": n_teams,
                 "favourable": bool(paid_sign * good * effect > 0),
             })
     out = pd.DataFrame(rows, columns=["metric", "outcome", "effect", "ci_low", "ci_high",
@@ -97,12 +103,19 @@ def within_team_slope(team: pd.Series, x: pd.Series, y: pd.Series) -> tuple[floa
     values: the slope is ``sum(x~ y~) / sum(x~^2)``, the residuals are ``y~ - b x~`` and
     observation i's leverage is ``1/n_team + x~_i^2 / sum(x~^2)``. Teams need two members.
     """
-    xt = (x - x.groupby(team).transform("mean")).to_numpy(float)
-    yt = (y - y.groupby(team).transform("mean")).to_numpy(float)
+    codes, _ = pd.factorize(team)
+    return _within_team_slope(codes, np.asarray(x, float), np.asarray(y, float))
+
+
+def _within_team_slope(team: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """:func:`within_team_slope` on arrays, teams as codes 0..k-1 (the audit's inner loop)."""
+    sizes = np.bincount(team)[team]  # per observation: its team's size
+    xt = x - np.bincount(team, weights=x)[team] / sizes
+    yt = y - np.bincount(team, weights=y)[team] / sizes
     sxx = float(xt @ xt)
     slope = float(xt @ yt) / sxx
     residual = yt - slope * xt
-    leverage = 1 / team.map(team.value_counts()).to_numpy(float) + xt**2 / sxx
+    leverage = 1 / sizes + xt**2 / sxx
     variance = float(np.sum((xt * residual / (1 - leverage)) ** 2)) / sxx**2
     return slope, variance**0.5
 
