@@ -55,11 +55,22 @@ class Study:
         return self._memo[key]
 
     def rows(self, table: str, quarter: str | None = None) -> pd.DataFrame:
-        """Rows of ``table`` falling in ``quarter`` (default: the study's quarter)."""
+        """Rows of ``table`` falling in ``quarter`` (default: the study's quarter).
+
+        The selection is made once per table and quarter (a report asks for the same rows
+        dozens of times); each caller gets its own shallow copy, so adding a column to it
+        changes nobody else's.
+        """
+        quarter = quarter or self.quarter
         frame = self.tables[table]
-        start, end = periods.bounds(quarter or self.quarter)
-        dates = frame[PERIOD_COLUMN[table]]
-        return frame[(dates >= start) & (dates < end)]
+        key = ("rows", table, quarter)
+        source, selected = self._memo.get(key, (None, None))
+        if source is not frame:  # first call, or the table was replaced since
+            start, end = periods.bounds(quarter)
+            dates = frame[PERIOD_COLUMN[table]]
+            selected = frame[(dates >= start) & (dates < end)]
+            self._memo[key] = (frame, selected)
+        return selected.copy(deep=False)
 
     def window(self, table: str, n_quarters: int) -> pd.DataFrame:
         """Rows of ``table`` in the ``n_quarters`` quarters ending with the study's."""

@@ -1,0 +1,28 @@
+"""The Study object: the quarter's rows, selected once and safe to change."""
+
+import pandas as pd
+
+from cxlab import periods
+
+
+def test_rows_are_the_quarters_rows_and_each_caller_gets_its_own(sample_study):
+    study = sample_study("northwind", "2026Q3")
+    start, end = periods.bounds("2026Q3")
+    table = study.tables["customer_responses"]
+    expected = table[(table["responded_on"] >= start) & (table["responded_on"] < end)]
+    first = study.rows("customer_responses")
+    pd.testing.assert_frame_equal(first, expected)
+    first["extra"] = 1  # a caller adding a column to its rows...
+    first.loc[first.index[0], "nps"] = -5  # ...or changing a value
+    again = study.rows("customer_responses")
+    pd.testing.assert_frame_equal(again, expected)  # ...changes nobody else's
+    assert study.rows("customer_responses", "2026Q2")["responded_on"].max() < start
+
+
+def test_rows_follow_a_replaced_table(sample_study):
+    study = sample_study("northwind", "2026Q3")
+    before = len(study.rows("customer_responses"))
+    table = study.tables["customer_responses"]
+    study.tables["customer_responses"] = table[table["nps"] != 10]
+    after = study.rows("customer_responses")
+    assert len(after) < before and (after["nps"] != 10).all()
