@@ -49,10 +49,17 @@ class Study:
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     def cached(self, key: tuple, compute):
-        """``compute()`` once per study and key: a table and a chart share one analysis."""
-        if key not in self._memo:
-            self._memo[key] = compute()
-        return self._memo[key]
+        """``compute()`` once per study and key: a table and a chart share one analysis.
+
+        A result is computed again when one of ``tables`` was replaced since (say, by a
+        filtered copy in a notebook). Change a table by replacing it, not in place.
+        """
+        tables, value = self._memo.get(key, (None, None))
+        if tables is None or tables.keys() != self.tables.keys() or any(
+                tables[name] is not frame for name, frame in self.tables.items()):
+            value = compute()
+            self._memo[key] = (dict(self.tables), value)
+        return value
 
     def rows(self, table: str, quarter: str | None = None) -> pd.DataFrame:
         """Rows of ``table`` falling in ``quarter`` (default: the study's quarter).
@@ -62,15 +69,13 @@ class Study:
         changes nobody else's.
         """
         quarter = quarter or self.quarter
-        frame = self.tables[table]
-        key = ("rows", table, quarter)
-        source, selected = self._memo.get(key, (None, None))
-        if source is not frame:  # first call, or the table was replaced since
+
+        def select():
+            frame = self.tables[table]
             start, end = periods.bounds(quarter)
             dates = frame[PERIOD_COLUMN[table]]
-            selected = frame[(dates >= start) & (dates < end)]
-            self._memo[key] = (frame, selected)
-        return selected.copy(deep=False)
+            return frame[(dates >= start) & (dates < end)]
+        return self.cached(("rows", table, quarter), select).copy(deep=False)
 
     def window(self, table: str, n_quarters: int) -> pd.DataFrame:
         """Rows of ``table`` in the ``n_quarters`` quarters ending with the study's."""

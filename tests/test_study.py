@@ -26,3 +26,16 @@ def test_rows_follow_a_replaced_table(sample_study):
     study.tables["customer_responses"] = table[table["nps"] != 10]
     after = study.rows("customer_responses")
     assert len(after) < before and (after["nps"] != 10).all()
+
+
+def test_cached_analyses_follow_a_replaced_table(sample_study):
+    from cxlab.report.drivers import key_drivers_result
+
+    study = sample_study("northwind", "2026Q3")
+    before = key_drivers_result(study, "nps")
+    assert key_drivers_result(study, "nps") is before  # computed once
+    table = study.tables["customer_responses"]
+    study.tables["customer_responses"] = table[table["nps"] != 10]  # a filtered copy
+    after = key_drivers_result(study, "nps")
+    assert after.n + after.n_dropped == len(study.rows("customer_responses"))
+    assert after.n < before.n
