@@ -34,3 +34,32 @@ def test_chart_fits_its_figure_and_its_title_overlaps_nothing(sample_study, name
     ax.title.set_visible(False)
     rest = ax.get_tightbbox(renderer)
     assert title.y0 >= rest.y1 - 0.5, f"title bottom {title.y0:.1f} px, labels reach {rest.y1:.1f}"
+
+
+@pytest.mark.parametrize("name", ["group", "radar"])
+def test_a_chart_looks_the_same_whatever_the_callers_settings_and_leaves_them(sample_study,
+                                                                               name):
+    import matplotlib
+    import pandas as pd
+
+    study = sample_study("northwind")
+    expected = CHARTS[name](study).png()
+    mine = {"axes.facecolor": "black", "lines.linewidth": 6.0, "font.size": 20.0}
+    with matplotlib.rc_context(mine):
+        settings, rows = dict(matplotlib.rcParams), pd.get_option("display.max_rows")
+        png = CHARTS[name](study).png()
+        assert dict(matplotlib.rcParams) == settings
+        assert pd.get_option("display.max_rows") == rows
+    assert png == expected
+
+
+def test_importing_the_reports_keeps_the_sessions_matplotlib_backend():
+    """A researcher's own plots keep showing in JupyterLab after ``from cxlab import report``."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import matplotlib.pyplot, cxlab.report; print(matplotlib.get_backend())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "MPLBACKEND": "svg"}, check=True)
+    assert out.stdout.strip() == "svg"

@@ -14,7 +14,7 @@ from cxlab.report.linkage import headline, linkage_inputs
 from cxlab.report.maturity import maturity_result
 from cxlab.report.statements import statements_frame
 from cxlab.report.tables import MEASURE, fmt_value, group_frame, trend_frame
-from cxlab.report.theme import HIGHLIGHT, MUTED, PALETTE, Chart, apply_theme, new_figure
+from cxlab.report.theme import HIGHLIGHT, MUTED, PALETTE, Chart, new_figure, themed
 from cxlab.stats.drivers import DriverError
 from cxlab.study import Study
 
@@ -28,6 +28,7 @@ def _scaled(values, kind: str) -> np.ndarray:
     return 100 * values if kind == "proportion" else values
 
 
+@themed
 def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
     """The measure by quarter with 95% intervals; the study's quarter highlighted."""
     m = MEASURE[key]
@@ -52,6 +53,7 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
     return Chart(fig, f"{m.label} for {study.client_name} by quarter up to {study.quarter}")
 
 
+@themed
 def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Markdown:
     """The measure per team or department this quarter, with 95% intervals and n."""
     m = MEASURE[key]
@@ -82,6 +84,7 @@ def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Mar
 
 
 @needs("customer_responses")
+@themed
 def importance_chart(study: Study, outcome: str = "nps") -> Chart | Markdown:
     """Importance (share of explained variance) against performance (mean rating) per driver.
 
@@ -116,6 +119,7 @@ def importance_chart(study: Study, outcome: str = "nps") -> Chart | Markdown:
 
 
 @needs("customer_responses", "employees", "employee_responses")
+@themed
 def linkage_chart(study: Study) -> Chart | Markdown:
     """Team engagement in one quarter against the team's customer NPS in the next."""
     team_ex, responses = linkage_inputs(study)
@@ -145,6 +149,7 @@ def linkage_chart(study: Study) -> Chart | Markdown:
 
 
 @needs("maturity_answers")
+@themed
 def maturity_radar(study: Study) -> Chart | Markdown:
     """The nine elements' self-assessed levels on a radar, with the evidenced EX level."""
     a = maturity_result(study)
@@ -153,7 +158,6 @@ def maturity_radar(study: Study) -> Chart | Markdown:
     frame = a.elements
     angles = np.linspace(0, 2 * np.pi, len(frame), endpoint=False)
     closed = np.append(angles, angles[0])
-    apply_theme()
     fig = Figure(figsize=(6.2, 5.4), layout="constrained")
     ax = fig.add_subplot(projection="polar")
     for scores, label, color in ((frame["level"], "self-assessed (staged)", HIGHLIGHT),
@@ -179,6 +183,7 @@ def maturity_radar(study: Study) -> Chart | Markdown:
 
 
 @needs("customer_responses")
+@themed
 def statements_chart(study: Study) -> Chart | Markdown:
     """Each statement's share of comments by quarter, with 95% intervals."""
     frame = statements_frame(study)

@@ -3,33 +3,33 @@
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import io
 
 import matplotlib
 import pandas as pd
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import seaborn as sns
+from cycler import cycler
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 PALETTE = ["#1f4e79", "#c0504d", "#4f9d69", "#e0a526", "#7f6aa8", "#5b9bd5", "#8c8c8c"]
 HIGHLIGHT, MUTED = PALETTE[0], "#9db3c8"
 DPI = 110
 
 
-def apply_theme() -> None:
-    """Set the cxlab look for charts and tables (idempotent).
+@functools.cache
+def theme_rc() -> dict:
+    """The cxlab look as matplotlib settings (computed once: treat it as read-only).
 
-    Tables are shown whole: pandas would otherwise cut long cells (evidence, intervals) and
-    hide the middle rows of long tables (an employee per row) behind an ellipsis.
+    Seaborn's whitegrid style, its notebook context a little smaller, the cxlab palette,
+    and a few settings of our own.
     """
-    pd.set_option("display.max_colwidth", None)
-    pd.set_option("display.max_rows", None)
-    sns.set_theme(style="whitegrid", palette=PALETTE, font_scale=0.95)
-    plt.rcParams.update({
+    return {
+        **sns.plotting_context("notebook", font_scale=0.95),
+        **sns.axes_style("whitegrid"),
+        "axes.prop_cycle": cycler(color=sns.color_palette(PALETTE)),
         "figure.dpi": DPI, "savefig.dpi": DPI, "axes.titleweight": "bold",
         "axes.titlesize": 12, "axes.spines.top": False, "axes.spines.right": False,
         "svg.hashsalt": "cxlab",
@@ -37,7 +37,29 @@ def apply_theme() -> None:
         # to dodge labels above the axes, which no cxlab chart has (a quarter of a chart's
         # drawing time). The radar chart lifts its own title.
         "axes.titley": 1.0,
-    })
+    }
+
+
+def apply_theme() -> None:
+    """Set the cxlab look for all charts and tables of this session (idempotent).
+
+    The report notebooks call it once. Tables are shown whole: pandas would otherwise cut
+    long cells (evidence, intervals) and hide the middle rows of long tables (an employee
+    per row) behind an ellipsis. cxlab's own charts do not need it: they are drawn in the
+    theme whatever the session's settings.
+    """
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.max_rows", None)
+    matplotlib.rcParams.update(theme_rc())
+
+
+def themed(build):
+    """Make a chart builder draw in the cxlab theme, leaving the caller's settings alone."""
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs):
+        with matplotlib.rc_context(theme_rc()):
+            return build(*args, **kwargs)
+    return wrapper
 
 
 class Chart:
@@ -62,7 +84,8 @@ class Chart:
         # layout once more in a dry-run draw before the real one (10-15% of a chart's time;
         # the PNG is byte for byte the same). No bbox_inches="tight" either: the layout
         # already fits everything inside the figure.
-        FigureCanvasAgg(self.figure).print_png(buffer, metadata={"Software": None})
+        with matplotlib.rc_context(theme_rc()):
+            FigureCanvasAgg(self.figure).print_png(buffer, metadata={"Software": None})
         return buffer.getvalue()
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
@@ -76,7 +99,9 @@ class Chart:
 
 
 def new_figure(width: float = 7.5, height: float = 3.6) -> tuple[Figure, object]:
-    """A themed figure with one axes, not registered with pyplot (so never shown twice)."""
-    apply_theme()
+    """A figure with one axes, not registered with pyplot (so never shown twice).
+
+    Call it inside a :func:`themed` chart builder, so that it takes the cxlab look.
+    """
     fig = Figure(figsize=(width, height), layout="constrained")
     return fig, fig.add_subplot()
