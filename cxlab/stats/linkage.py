@@ -15,7 +15,9 @@ observations and separates stable team differences from the effect.
 The model is fitted by REML from per-team sums (:func:`random_intercept_reml`), which gives
 the same estimates as statsmodels' MixedLM (the tests compare them) about a hundred times
 faster: the likelihood of a random-intercept model depends on the data only through each
-team's counts, sums, sums of squares and cross-products.
+team's counts, sums, sums of squares and cross-products. Since the team measure is the same
+for every response of a team-quarter, those come from per team-quarter counts and sums of
+the outcome codes (:func:`outcome_sums`), without pairing the responses one by one.
 """
 
 from __future__ import annotations
@@ -74,21 +76,29 @@ def code_outcome(values: pd.Series, outcome: str) -> pd.Series:
     raise LinkageError(f"unknown outcome {outcome!r}; expected 'nps' or 'csat_top2'")
 
 
-def pair(team_ex: pd.DataFrame, responses: pd.DataFrame, predictor: str, outcome: str,
-         lag: int) -> pd.DataFrame:
-    """Responses (team, quarter, outcome code ``y``) with the team's measure ``x``.
+def lagged_measure(team_ex: pd.DataFrame, predictor: str, lag: int) -> pd.DataFrame:
+    """The team's measure ``x`` by the quarter of the customers it is paired with.
 
-    The measure is taken ``lag`` quarters earlier; ``team_ex`` has columns team, quarter and
-    the predictor.
+    That is ``lag`` quarters after the survey; ``team_ex`` has columns team, quarter and the
+    predictor.
     """
     if lag not in (0, 1):
         raise LinkageError(f"lag must be 0 or 1, got {lag!r}")
-    ex = team_ex[["team", "quarter", predictor]].dropna().copy()
-    ex["quarter"] = [periods.shift(q, lag) for q in ex["quarter"]]
+    ex = team_ex[["team", "quarter", predictor]].dropna()
+    return ex.assign(quarter=[periods.shift(q, lag) for q in ex["quarter"]]).rename(
+        columns={predictor: "x"})
+
+
+def pair(team_ex: pd.DataFrame, responses: pd.DataFrame, predictor: str, outcome: str,
+         lag: int) -> pd.DataFrame:
+    """The model's data, one row per response: team, quarter, outcome code ``y``.
+
+    Each response comes with its team's measure ``x``, taken ``lag`` quarters earlier.
+    """
     cx = responses[["team", "quarter"]].copy()
     cx["y"] = code_outcome(responses[outcome_column(outcome)], outcome)
-    joined = cx.dropna(subset=["y"]).merge(ex, on=["team", "quarter"], how="inner")
-    return joined.rename(columns={predictor: "x"})
+    return cx.dropna(subset=["y"]).merge(lagged_measure(team_ex, predictor, lag),
+                                         on=["team", "quarter"], how="inner")
 
 
 def outcome_column(outcome: str) -> str:
@@ -96,15 +106,45 @@ def outcome_column(outcome: str) -> str:
     return {"nps": "nps", "csat_top2": "csat"}[outcome]
 
 
-def fit(pairs: pd.DataFrame, predictor: str, outcome: str, lag: int,
-        confidence: float = 0.95) -> Linkage:
-    """Fit the random-intercept model to paired data (columns team, quarter, x, y).
+def outcome_sums(responses: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """Per team and quarter: the coded answers' count ``n``, sum ``sy`` and sum of squares ``syy``.
 
-    ``predictor``, ``outcome`` and ``lag`` label the result and its messages.
+    The codes are those of :func:`code_outcome`.
     """
-    data = pairs.dropna(subset=["x", "y"])
-    n_teams = data["team"].nunique()
-    n_tq = len(data[["team", "quarter"]].drop_duplicates())
+    y = code_outcome(responses[outcome_column(outcome)], outcome).to_numpy(float)
+    team, teams = pd.factorize(responses["team"])
+    quarter, quarters = pd.factorize(responses["quarter"])
+    kept = ~np.isnan(y) & (team >= 0) & (quarter >= 0)
+    cell, cell_of_row = np.unique(team[kept] * len(quarters) + quarter[kept],
+                                  return_inverse=True)
+    y = y[kept]
+    return pd.DataFrame({
+        "team": teams[cell // len(quarters)], "quarter": quarters[cell % len(quarters)],
+        "n": np.bincount(cell_of_row), "sy": np.bincount(cell_of_row, y),
+        "syy": np.bincount(cell_of_row, y * y)})
+
+
+def pair_sums(team_ex: pd.DataFrame, sums: pd.DataFrame, predictor: str, lag: int
+              ) -> pd.DataFrame:
+    """:func:`pair`'s rows summed per team-quarter.
+
+    The outcome sums of :func:`outcome_sums`, with the team's measure ``x`` taken ``lag``
+    quarters earlier.
+    """
+    return sums.merge(lagged_measure(team_ex, predictor, lag), on=["team", "quarter"],
+                      how="inner")
+
+
+def fit(cells: pd.DataFrame, predictor: str, outcome: str, lag: int,
+        confidence: float = 0.95) -> Linkage:
+    """Fit the random-intercept model to team-quarters, as from :func:`pair_sums`.
+
+    The columns are team, quarter, x, n, sy and syy. ``predictor``, ``outcome`` and ``lag``
+    label the result and its messages.
+    """
+    cells = cells[cells["n"] > 0].dropna(subset=["x"])
+    n_teams = cells["team"].nunique()
+    n_tq = len(cells)
     if n_tq == 0:
         when = "followed by a quarter of" if lag else "in the same quarter as"
         raise LinkageError(f"no team yet has an employee survey with {predictor} {when} "
@@ -114,18 +154,21 @@ def fit(pairs: pd.DataFrame, predictor: str, outcome: str, lag: int,
             f"{n_teams} team(s) in {n_tq} team-quarter(s) have both the employee measure and "
             f"customer responses; the model needs at least {MIN_TEAMS} teams and "
             f"{MIN_TEAM_QUARTERS} team-quarters")
-    if data["x"].nunique() < 2:
-        raise LinkageError(f"the team {predictor} is the same ({data['x'].iloc[0]:g}) for every "
-                           "team-quarter, so its effect cannot be estimated")
-    data = data.assign(xc=data["x"] - data["x"].mean())
-    fitted = random_intercept_reml(data["xc"].to_numpy(float), data["y"].to_numpy(float),
-                                   data["team"].to_numpy())
+    if cells["x"].nunique() < 2:
+        raise LinkageError(f"the team {predictor} is the same ({cells['x'].iloc[0]:g}) for "
+                           "every team-quarter, so its effect cannot be estimated")
+    n, sy = cells["n"].to_numpy(float), cells["sy"].to_numpy(float)
+    x = cells["x"].to_numpy(float)
+    xc = x - (n @ x) / n.sum()  # centred over responses, as the response-level model is
+    codes, _ = pd.factorize(cells["team"])
+    fitted = _reml_from_sums(codes, n, n * xc, n * xc**2, sy, xc * sy,
+                             cells["syy"].to_numpy(float))
     effect, se = fitted.slope, fitted.slope_se
     if not (np.isfinite(effect) and np.isfinite(se)):
         raise LinkageError("the mixed model did not converge to a usable estimate")
     low, high, p_value = normal_inference(effect, se, confidence)
-    return Linkage(predictor, outcome, lag, effect, se, (low, high), p_value, len(data), n_teams,
-                   n_tq, float(np.sqrt(fitted.team_variance)))
+    return Linkage(predictor, outcome, lag, effect, se, (low, high), p_value, int(n.sum()),
+                   n_teams, n_tq, float(np.sqrt(fitted.team_variance)))
 
 
 @dataclass(frozen=True)
@@ -152,28 +195,38 @@ def random_intercept_reml(x: np.ndarray, y: np.ndarray, groups: np.ndarray) -> R
     is minimized over ``lam >= 0`` in one dimension. The slope's standard error is from
     ``s2 (X'V^-1 X)^-1``, as for any generalized least squares fit.
     """
+    codes, _ = pd.factorize(groups)
+    ones = np.ones(len(y))
+    return _reml_from_sums(codes, ones, x, x * x, y, x * y, y * y)
+
+
+def _reml_from_sums(codes: np.ndarray, n: np.ndarray, sx: np.ndarray, sxx: np.ndarray,
+                    sy: np.ndarray, sxy: np.ndarray, syy: np.ndarray) -> RandomIntercept:
+    """:func:`random_intercept_reml` from sums over cells, with each cell's group code.
+
+    A cell is one response, or all responses of a team-quarter (they share x); its sums are
+    the count and the sums of x, x^2, y, xy and y^2.
+    """
     from scipy import optimize
 
-    codes, _ = pd.factorize(groups)
-    n = np.bincount(codes).astype(float)
-    sx, sy = np.bincount(codes, x), np.bincount(codes, y)
-    a = np.stack([n, sx], axis=1)  # X_j' 1 per group, X = [1, x]
-    xtx = np.array([[len(x), x.sum()], [x.sum(), x @ x]])
-    xty = np.array([y.sum(), x @ y])
-    yty, big_n, p = y @ y, len(y), 2
+    group_n, group_sx, group_sy = (np.bincount(codes, v) for v in (n, sx, sy))
+    a = np.stack([group_n, group_sx], axis=1)  # X_j' 1 per group, X = [1, x]
+    xtx = np.array([[n.sum(), sx.sum()], [sx.sum(), sxx.sum()]])
+    xty = np.array([sy.sum(), sxy.sum()])
+    yty, big_n, p = syy.sum(), n.sum(), 2
 
     def solve(lam: float):
-        c = lam / (1 + n * lam)
+        c = lam / (1 + group_n * lam)
         xhx = xtx - (a * c[:, None]).T @ a
-        xhy = xty - (a * (c * sy)[:, None]).sum(axis=0)
+        xhy = xty - (a * (c * group_sy)[:, None]).sum(axis=0)
         beta = np.linalg.solve(xhx, xhy)
-        rss = yty - (c * sy**2).sum() - beta @ xhy
+        rss = yty - (c * group_sy**2).sum() - beta @ xhy
         return beta, rss, xhx
 
     def criterion(log_lam: float) -> float:
         lam = np.exp(log_lam)
         _, rss, xhx = solve(lam)
-        return ((big_n - p) * np.log(rss / (big_n - p)) + np.log1p(n * lam).sum()
+        return ((big_n - p) * np.log(rss / (big_n - p)) + np.log1p(group_n * lam).sum()
                 + np.linalg.slogdet(xhx)[1])
 
     best = optimize.minimize_scalar(criterion, bounds=(-25.0, 12.0), method="bounded",
@@ -202,7 +255,8 @@ def ex_cx_linkage(team_ex: pd.DataFrame, responses: pd.DataFrame, predictor: str
     """
     if predictor not in team_ex or team_ex[predictor].notna().sum() == 0:
         raise LinkageError(f"no {predictor} answers in the employee surveys to date")
-    return fit(pair(team_ex, responses, predictor, outcome, lag), predictor, outcome, lag)
+    return fit(pair_sums(team_ex, outcome_sums(responses, outcome), predictor, lag), predictor,
+               outcome, lag)
 
 
 def team_experience(employee_responses: pd.DataFrame, items: list[str]) -> pd.DataFrame:
