@@ -257,3 +257,30 @@ def test_warm_kernels_talk_over_private_local_sockets_and_clean_them_up():
     finally:
         kernel.shutdown()
     assert not folder.exists()
+
+
+def test_a_researchers_own_plots_keep_showing_after_a_cxlab_chart(sandbox, monkeypatch):
+    """In a real kernel with the notebook backend, as in JupyterLab: a cxlab chart neither
+    switches the backend (which stopped the researcher's next plot from showing) nor changes
+    the session's pandas display options or matplotlib settings."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    monkeypatch.setenv("CXLAB_HOME", str(sandbox))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in (
+        "import matplotlib, matplotlib.pyplot as plt, pandas as pd\n"
+        "before = (matplotlib.get_backend(), pd.get_option('display.max_rows'),"
+        " dict(matplotlib.rcParams))",
+        "import cxlab\nfrom cxlab import report\n"
+        "report.trend_chart(cxlab.open_study('cedar', '2026Q3'), 'nps')",
+        "after = (matplotlib.get_backend(), pd.get_option('display.max_rows'),"
+        " dict(matplotlib.rcParams))\nassert after == before, [a for a, b in zip(after, before)"
+        " if a != b]",
+        "plt.plot([2, 1]);",
+    )]
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    chart, _, plot = (cell.outputs for cell in nb.cells[1:])
+    assert "data:image/png" in chart[0]["data"]["text/html"]
+    assert [o["output_type"] for o in plot] == ["display_data"]
+    assert "image/png" in plot[0]["data"]
