@@ -88,6 +88,15 @@ class Comparison:
     a: Estimate
     b: Estimate
 
+    def __str__(self) -> str:
+        low, high = self.ci
+        return (
+            f"{self.metric}: difference {self.difference:+.4g} "
+            f"({self.a.confidence:.0%} CI {low:.4g} to {high:.4g}), p = {self.p_value:.3g}; "
+            f"{self.a.value:.4g} (n={self.a.n}) against {self.b.value:.4g} (n={self.b.n}), "
+            f"{self.test}"
+        )
+
 
 # --------------------------------------------------------------------------------------------
 # Input handling

@@ -136,6 +136,15 @@ def test_compare_proportions_matches_pooled_z_by_hand():
     assert res.p_value == pytest.approx(2 * stats.norm.sf(z))
 
 
+def test_a_comparison_prints_as_one_readable_line():
+    res = cxlab.compare(cxlab.proportion(60, 100), cxlab.proportion(45, 100))
+    low, high = res.ci
+    text = str(res)
+    assert text.startswith("rate: difference +0.15 (95% CI ")
+    assert f"{low:.4g} to {high:.4g}), p = {res.p_value:.3g}" in text
+    assert "0.6 (n=100) against 0.45 (n=100)" in text and res.test in text
+
+
 def test_compare_means_matches_scipy_welch():
     rng = np.random.default_rng(1)
     x, y = rng.integers(1, 8, 40), rng.integers(2, 8, 25)
