@@ -10,7 +10,7 @@ import io
 import matplotlib
 import pandas as pd
 import seaborn as sns
-from cycler import cycler
+from matplotlib import cycler
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
