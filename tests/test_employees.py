@@ -92,6 +92,7 @@ def test_employees_without_a_team_or_a_value_are_left_out_of_the_audit():
     expected = incentives.associations(frame.drop(index=[0, 1, 2, 3]), plan)
     pd.testing.assert_frame_equal(incentives.associations(gaps, plan), expected)
     assert expected.iloc[0]["n"] == 26
+    assert incentives.associations(frame.assign(team=None), plan).empty  # no team at all
 
 
 def test_a_team_of_one_or_a_constant_metric_is_skipped_not_crashed():

@@ -59,9 +59,9 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
         if metric not in employees:
             continue
         paid = employees[employees["department"].isin(set(depts))]
-        if paid.empty:
+        team, teams = pd.factorize(paid["team"])  # -1 where the team is missing
+        if not len(teams):
             continue
-        team, _ = pd.factorize(paid["team"])  # -1 where the team is missing
         x_all = paid[metric].to_numpy(float, na_value=np.nan)
         for outcome, good in OUTCOME_DIRECTION.items():
             if outcome == metric or outcome not in employees:
@@ -70,8 +70,8 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
             keep = (team >= 0) & ~np.isnan(x_all) & ~np.isnan(y_all)
             # An employee alone in a team says nothing about differences within teams (and
             # would have leverage 1, breaking HC3): such teams are left out.
-            sizes = np.bincount(team[keep], minlength=team.max() + 1)
-            keep &= sizes[team] >= 2
+            sizes = np.bincount(team[keep], minlength=len(teams))
+            keep &= sizes[np.maximum(team, 0)] >= 2  # (rows without a team are out already)
             x, y, codes = x_all[keep], y_all[keep], team[keep]
             n_teams = int(np.count_nonzero(sizes >= 2))
             sd = float(x.std(ddof=1)) if len(x) > 1 else np.nan
