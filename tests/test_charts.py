@@ -63,3 +63,13 @@ def test_importing_the_reports_keeps_the_sessions_matplotlib_backend():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={**os.environ, "MPLBACKEND": "svg"}, check=True)
     assert out.stdout.strip() == "svg"
+
+
+def test_an_unknown_measure_or_grouping_is_a_clear_error(sample_study):
+    study = sample_study("northwind")
+    with pytest.raises(ValueError, match=r"measure 'bogus' unknown; expected one of \['nps'"):
+        charts.trend_chart(study, "bogus")
+    with pytest.raises(ValueError, match="measure 'bogus' unknown"):
+        charts.group_chart(study, "team", "bogus")
+    with pytest.raises(ValueError, match="cannot group nps by 'bogus'.*try 'team'"):
+        charts.group_chart(study, "bogus", "nps")

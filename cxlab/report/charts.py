@@ -13,7 +13,7 @@ from cxlab.report.drivers import key_drivers_result
 from cxlab.report.linkage import headline, linkage_inputs
 from cxlab.report.maturity import maturity_result
 from cxlab.report.statements import statements_frame
-from cxlab.report.tables import MEASURE, fmt_value, group_frame, trend_frame
+from cxlab.report.tables import fmt_value, group_frame, measure, trend_frame
 from cxlab.report.theme import HIGHLIGHT, MUTED, PALETTE, Chart, new_figure, themed
 from cxlab.stats.drivers import DriverError
 from cxlab.study import Study
@@ -31,7 +31,7 @@ def _scaled(values, kind: str) -> np.ndarray:
 @themed
 def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
     """The measure by quarter with 95% intervals; the study's quarter highlighted."""
-    m = MEASURE[key]
+    m = measure(key)
     if note := unavailable(study, [m.table]):
         return note
     frame = trend_frame(study, key)
@@ -56,7 +56,7 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
 @themed
 def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Markdown:
     """The measure per team or department this quarter, with 95% intervals and n."""
-    m = MEASURE[key]
+    m = measure(key)
     roster = [] if by in TABLES[m.table].column_names else ["employees"]
     if note := unavailable(study, [m.table, *roster]):
         return note

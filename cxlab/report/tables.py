@@ -64,6 +64,13 @@ MEASURES = (
 MEASURE = {m.key: m for m in MEASURES}
 
 
+def measure(key: str) -> Measure:
+    """The measure called ``key``, or a clear error naming the known ones."""
+    if key not in MEASURE:
+        raise ValueError(f"measure {key!r} unknown; expected one of {list(MEASURE)}")
+    return MEASURE[key]
+
+
 def fmt_value(value: float, kind: str) -> str:
     """Display a value in its unit: points, percent or scale mean."""
     if value is None or not np.isfinite(value):
@@ -147,7 +154,7 @@ def _change_cell(row: pd.Series, tag: str) -> str:
 
 def trend_frame(study: Study, key: str) -> pd.DataFrame:
     """One row per quarter up to the study's, with the measure and its interval."""
-    m = MEASURE[key]
+    m = measure(key)
     history = study.history(m.table)
     column = m.column if m.metric == "rate" else None
     out = metrics.grouped(history, m.metric, "quarter", column=column)
@@ -160,9 +167,12 @@ def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
     ``flag`` is ``above`` or ``below`` where a group differs from the rest of the client after
     a Benjamini-Hochberg adjustment over all the groups compared (see ``flag_groups``).
     """
-    m = MEASURE[key]
+    m = measure(key)
     rows = study.rows(m.table)
     if by not in rows:
+        if by not in study.tables["employees"]:
+            raise ValueError(f"cannot group {m.key} by {by!r}: it is a column of neither "
+                             f"{m.table} nor employees (try 'team' or 'department')")
         roster = study.tables["employees"][["employee_id", by]]
         rows = rows.merge(roster, on="employee_id", how="inner")
     column = m.column if m.metric == "rate" else None
