@@ -37,11 +37,14 @@ def linkage_frame(study: Study) -> pd.DataFrame:
     """
     def compute():
         team_ex, responses = linkage_inputs(study)
+        # Each outcome's team-quarter sums serve its four links (two predictors, two lags).
+        sums = {outcome: linkage.outcome_sums(responses, outcome) for outcome in OUTCOME_LABELS}
         rows = []
         for predictor, outcome, lag in LINKS:
             row = {"predictor": predictor, "outcome": outcome, "lag": lag, "status": "estimated"}
             try:
-                fit = linkage.ex_cx_linkage(team_ex, responses, predictor, outcome, lag)
+                fit = linkage.fit(linkage.pair_sums(team_ex, sums[outcome], predictor, lag),
+                                  predictor, outcome, lag)
             except linkage.LinkageError as err:
                 row["status"] = str(err)
             else:

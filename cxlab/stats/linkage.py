@@ -84,6 +84,8 @@ def lagged_measure(team_ex: pd.DataFrame, predictor: str, lag: int) -> pd.DataFr
     """
     if lag not in (0, 1):
         raise LinkageError(f"lag must be 0 or 1, got {lag!r}")
+    if predictor not in team_ex or team_ex[predictor].notna().sum() == 0:
+        raise LinkageError(f"no {predictor} answers in the employee surveys to date")
     ex = team_ex[["team", "quarter", predictor]].dropna()
     return ex.assign(quarter=[periods.shift(q, lag) for q in ex["quarter"]]).rename(
         columns={predictor: "x"})
@@ -253,8 +255,6 @@ def ex_cx_linkage(team_ex: pd.DataFrame, responses: pd.DataFrame, predictor: str
         outcome: ``nps`` or ``csat_top2``.
         lag: 0 (same quarter) or 1 (next quarter).
     """
-    if predictor not in team_ex or team_ex[predictor].notna().sum() == 0:
-        raise LinkageError(f"no {predictor} answers in the employee surveys to date")
     return fit(pair_sums(team_ex, outcome_sums(responses, outcome), predictor, lag), predictor,
                outcome, lag)
 
