@@ -57,6 +57,14 @@ _cxlab_baseline = {
 }
 __import__("builtins")._cxlab_baseline = (_cxlab_baseline, _cxlab_fingerprint, _cxlab_unchanged)
 del _cxlab_baseline, _cxlab_fingerprint, _cxlab_unchanged, _w, _mpl, _pd
+# Everything alive now (the imported libraries: hundreds of thousands of objects) lives as
+# long as the kernel, so the garbage collector need not walk it again: a full collection,
+# which IPython's reset runs between notebooks and Python runs now and then inside one, then
+# looks only at what the notebook made.
+import gc as _gc
+_gc.collect()
+_gc.freeze()
+del _gc
 """
 
 #: Runs in the kernel between notebooks; prints whether the kernel is still clean.
