@@ -250,7 +250,7 @@ def _compare_with_papermill(home: Path, env: dict, template: str, matrix: str, s
     cx = timed([str(BIN / "cxlab"), "run", "--matrix", matrix, "--no-progress", "--force"],
                env=env, cwd=home)
     record = json.loads((home / "reports" / "build-record.json").read_text())
-    report(f"{template}: cxlab run, {n} studies (2 warm kernels)",
+    report(f"{template}: cxlab run, {n} studies ({record['jobs']} warm kernels)",
            f"{cx / 60:.1f} min ({record['n_failed']} failed)")
     report(f"{template}: papermill loop / cxlab run", f"{per_study * n / cx:.1f}x", ">= 15x")
     same = sum(not notebook_differences(spec.output_path(loop_dir),

@@ -8,8 +8,22 @@ from __future__ import annotations
 import argparse
 import sys
 
+from cxlab.run import usable_cores
+
 #: Characters of each rejection example printed (the full reason is kept with the row).
 EXAMPLE_WIDTH = 300
+
+
+def _kernel_count(text: str) -> int:
+    """``--jobs``: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of kernels: expected a "
+                                         "whole number of at least 1")
+    return value
 
 
 def _cmd_sample(args) -> int:
@@ -104,7 +118,8 @@ def _cmd_run(args) -> int:
         from cxlab.data import ensure_sample
 
         ensure_sample("sample")
-    print(f"{len(studies)} studies, {args.jobs} parallel kernels", file=sys.stderr)
+    print(f"{len(studies)} studies, up to {min(args.jobs, len(studies))} parallel kernels",
+          file=sys.stderr)
     results = run_studies(studies, jobs=args.jobs, progress=not args.no_progress,
                           matrix_sha256=matrix.sha256, warm=not args.cold, force=args.force)
     print(summary_text(results))
@@ -161,7 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--matrix", default="studies.yml", help="run-matrix file")
     run.add_argument("--client", action="append", help="only this client (repeatable)")
     run.add_argument("--quarter", action="append", help="only this quarter (repeatable)")
-    run.add_argument("--jobs", "-j", type=int, default=2, help="parallel kernels (default 2)")
+    run.add_argument("--jobs", "-j", type=_kernel_count, default=usable_cores(),
+                     help="parallel kernels, each taking a core and memory (about 0.5 GB with "
+                          "the sample data); default: one per core, here %(default)s")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--force", action="store_true",
                      help="run every study, even those whose inputs are unchanged")

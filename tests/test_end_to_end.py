@@ -85,6 +85,19 @@ def test_cli_rejects_bad_selection(built_site, monkeypatch, capsys):
     assert "no client 'nobody'" in capsys.readouterr().err
 
 
+def test_cli_runs_a_kernel_per_core_by_default_and_rejects_fewer_than_one(capsys):
+    from cxlab.cli import build_parser, usable_cores
+
+    assert 1 <= usable_cores() <= os.cpu_count()
+    assert build_parser().parse_args(["run"]).jobs == usable_cores()
+    assert build_parser().parse_args(["run", "-j", "3"]).jobs == 3
+    for bad in ("0", "-2", "two", "1.5"):
+        with pytest.raises(SystemExit) as stop:
+            build_parser().parse_args(["run", "--jobs", bad])
+        assert stop.value.code == 2
+        assert f"{bad!r} is not a number of kernels" in capsys.readouterr().err
+
+
 def test_template_parameters_are_validated_before_analysis(sandbox, monkeypatch):
     import cxlab
 

@@ -23,6 +23,7 @@ import yaml
 
 from cxlab import config
 from cxlab.fsutil import replace_file
+from cxlab.run import usable_cores
 from cxlab.run.cache import KeyStore, data_fingerprint, file_fingerprint, study_key
 from cxlab.run.matrix import StudySpec
 
@@ -114,11 +115,11 @@ def _short_error(err: Exception) -> str:
 
 
 def run_studies(
-    studies: list[StudySpec], jobs: int = 2, reports_root: Path | None = None,
+    studies: list[StudySpec], jobs: int | None = None, reports_root: Path | None = None,
     progress: bool = True, kernel_name: str | None = None, matrix_sha256: str = "",
     warm: bool = True, force: bool = False,
 ) -> list[StudyResult]:
-    """Execute studies, ``jobs`` at a time, and write the build record.
+    """Execute studies, ``jobs`` at a time (default: one per core), and write the build record.
 
     A study whose report exists and whose inputs are unchanged (same content key, see
     :mod:`cxlab.run.cache`) is skipped, unless ``force``. With ``warm`` (the default) each of
@@ -127,6 +128,7 @@ def run_studies(
     study gets a fresh kernel, as with ``papermill``.
     """
     reports_root = reports_root or config.reports_dir()
+    jobs = jobs or usable_cores()
     started_at = datetime.now(UTC)
     run = _Run(reports_root, config.project_root() / "build" / "failed", kernel_name, warm,
                KeyStore(reports_root))
