@@ -96,6 +96,10 @@ def test_cli_runs_a_kernel_per_core_by_default_and_rejects_fewer_than_one(capsys
             build_parser().parse_args(["run", "--jobs", bad])
         assert stop.value.code == 2
         assert f"{bad!r} is not a number of kernels" in capsys.readouterr().err
+    from cxlab.run.executor import run_studies
+
+    with pytest.raises(ValueError, match="expected at least 1 kernel"):
+        run_studies([], jobs=0)
 
 
 def test_template_parameters_are_validated_before_analysis(sandbox, monkeypatch):

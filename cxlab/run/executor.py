@@ -128,7 +128,10 @@ def run_studies(
     study gets a fresh kernel, as with ``papermill``.
     """
     reports_root = reports_root or config.reports_dir()
-    jobs = jobs or usable_cores()
+    if jobs is None:
+        jobs = usable_cores()
+    elif jobs < 1:
+        raise ValueError(f"run_studies(jobs={jobs!r}): expected at least 1 kernel")
     started_at = datetime.now(UTC)
     run = _Run(reports_root, config.project_root() / "build" / "failed", kernel_name, warm,
                KeyStore(reports_root))
@@ -190,7 +193,7 @@ class _Run:
                    file=sys.stderr)
         first = len(self.results)  # skipped studies come before
         workers = [threading.Thread(target=self._work, args=(todo, bar, first), daemon=True)
-                   for _ in range(max(1, jobs))]
+                   for _ in range(jobs)]
         for worker in workers:
             worker.start()
         for worker in workers:
