@@ -118,8 +118,9 @@ def _cmd_run(args) -> int:
         from cxlab.data import ensure_sample
 
         ensure_sample("sample")
-    print(f"{len(studies)} studies, up to {min(args.jobs, len(studies))} parallel kernels",
-          file=sys.stderr)
+    kernels = min(args.jobs, len(studies))
+    print(f"{len(studies)} stud{'y' if len(studies) == 1 else 'ies'}, up to {kernels} "
+          f"kernel{'' if kernels == 1 else 's'} in parallel", file=sys.stderr)
     results = run_studies(studies, jobs=args.jobs, progress=not args.no_progress,
                           matrix_sha256=matrix.sha256, warm=not args.cold, force=args.force)
     print(summary_text(results))
