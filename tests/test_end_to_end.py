@@ -86,7 +86,8 @@ def test_cli_rejects_bad_selection(built_site, monkeypatch, capsys):
 
 
 def test_cli_runs_a_kernel_per_core_by_default_and_rejects_fewer_than_one(capsys):
-    from cxlab.cli import build_parser, usable_cores
+    from cxlab.cli import build_parser
+    from cxlab.run import usable_cores
 
     assert 1 <= usable_cores() <= os.cpu_count()
     assert build_parser().parse_args(["run"]).jobs == usable_cores()
