@@ -10,7 +10,7 @@ import os
 import re
 from pathlib import Path
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 
 def project_root() -> Path:
@@ -43,7 +43,7 @@ def check_slug(value: str, what: str) -> str:
     Raises:
         ValueError: naming ``what`` and the value when it could escape a directory or is empty.
     """
-    if not isinstance(value, str) or not SLUG.match(value):
+    if not isinstance(value, str) or not SLUG.fullmatch(value):
         raise ValueError(
             f"{what} {value!r} is not a valid name: expected 1-63 lower-case letters, digits, "
             "'-' or '_', starting with a letter or digit"

@@ -8,19 +8,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pandas only where dates are involved: the runner's skip path needs none
     import pandas as pd
 
-QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+QUARTER = re.compile(r"(\d{4})Q([1-4])")
 
 
 def check_quarter(value: str) -> str:
     """Return ``value`` if it reads like ``2026Q3``; raise a clear error otherwise."""
-    if not isinstance(value, str) or not QUARTER.match(value):
+    if not isinstance(value, str) or not QUARTER.fullmatch(value):
         raise ValueError(f"quarter {value!r} is not valid: expected YYYYQn, e.g. '2026Q3'")
     return value
 
 
 def shift(quarter: str, by: int) -> str:
     """The quarter ``by`` quarters after ``quarter`` (negative: before)."""
-    year, q = (int(x) for x in QUARTER.match(check_quarter(quarter)).groups())
+    year, q = (int(x) for x in QUARTER.fullmatch(check_quarter(quarter)).groups())
     index = year * 4 + (q - 1) + by
     return f"{index // 4}Q{index % 4 + 1}"
 

@@ -47,3 +47,24 @@ def test_unknown_client_selection(tmp_path):
     m = load_matrix(_write(tmp_path, "quarters: [2026Q3]\nclients:\n  a: {}\n"))
     with pytest.raises(MatrixError, match="no client 'zz'"):
         m.select(["zz"])
+
+
+@pytest.mark.parametrize("name", ["acme\n", "acme\r", "\nacme", "ac me", "Acme", "../acme", ""])
+def test_names_must_match_whole(name):
+    from cxlab import config
+
+    with pytest.raises(ValueError, match="not a valid name"):
+        config.check_slug(name, "client")
+
+
+@pytest.mark.parametrize("quarter", ["2026Q3\n", " 2026Q3", "2026Q5", "2026q3"])
+def test_quarters_must_match_whole(quarter):
+    from cxlab import periods
+
+    with pytest.raises(ValueError, match="not valid"):
+        periods.check_quarter(quarter)
+
+
+def test_newline_in_client_name_is_a_matrix_error(tmp_path):
+    with pytest.raises(MatrixError, match="clients"):
+        load_matrix(_write(tmp_path, 'quarters: [2026Q3]\nclients:\n  "acme\\n": {}\n'))
