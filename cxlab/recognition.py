@@ -1,8 +1,10 @@
 """Recognizing customer-centric behaviour: a seeded, auditable drawing and fair leaderboards.
 
-The monthly drawing is reproducible by anyone: the entrants are sorted, the seed is derived
-from the client and the month (or given), and the winner is the entrant at position
-``numpy.random.default_rng(seed).integers(len(entrants))``. The record keeps all three.
+The monthly drawing is reproducible: the entrants' ids are sorted, the seed is derived from
+the client and the month (or given), and the winner is the entrant at position
+``numpy.random.default_rng(seed).integers(len(entrants))``. The record keeps all three. A
+report publishes entrants and winner by label only; whoever holds the pseudonym key maps the
+labels back to ids and re-draws (:func:`verify_published`).
 """
 
 from __future__ import annotations
@@ -28,6 +30,22 @@ class Drawing:
     def verify(self) -> bool:
         """Re-draw from the record and check the same winner comes out."""
         return draw(list(self.entrants), self.label, self.seed).winner == self.winner
+
+
+def verify_published(label: str, seed: int, entrants: list[str], winner: str,
+                     ids_of: dict[str, str]) -> bool:
+    """Check a drawing as the report published it: entrants and winner by their labels.
+
+    Reports show employees by label (a pseudonym, or a name where allowed), never by id, so
+    the check needs ``ids_of`` (label -> employee id), which only the key holder can make
+    (:func:`cxlab.privacy.reverse_labels`, or the roster where names are shown). The drawing
+    is re-run on the ids and its winner compared with the published one.
+    """
+    missing = [e for e in [*entrants, winner] if e not in ids_of]
+    if missing:
+        raise ValueError(f"cannot verify drawing {label!r}: no employee id for {missing[:3]}")
+    result = draw([ids_of[e] for e in entrants], label, seed)
+    return result.winner == ids_of[winner]
 
 
 def drawing_seed(label: str) -> int:

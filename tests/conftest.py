@@ -1,9 +1,13 @@
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# A fixed pseudonym key for the whole session (and the kernels it starts), so that tests never
+# create a key file in the checkout's data home; tests of the key file itself unset it.
+os.environ.setdefault("CXLAB_PSEUDONYM_KEY", "cxlab-test-suite-pseudonym-key")
 
 
 @pytest.fixture(scope="session")

@@ -145,12 +145,6 @@ def test_names_are_hidden_unless_the_settings_allow_them(sample_study):
     assert set(shown.index.get_level_values("Employee")) <= roster
 
 
-def test_pseudonyms_are_stable_and_distinct():
-    assert employees.pseudonym("cedar", "CE00001") == employees.pseudonym("cedar", "CE00001")
-    labels = {employees.pseudonym("cedar", f"CE{i:05d}") for i in range(500)}
-    assert len(labels) == 500
-
-
 def test_ranks_need_the_minimum_n_and_stay_within_the_team(sample_study):
     study = sample_study("northwind", "2026Q3", settings={"min_n_rank": 12})
     frame = employees.scorecard_frame(study)

@@ -28,15 +28,29 @@ def test_drawing_is_seeded_auditable_and_order_free():
     assert drawing_seed("cedar 2026-09") != drawing_seed("cedar 2026-10")
 
 
-def test_report_drawings_record_entrants_seed_and_winner(sample_study):
-    study = sample_study("cedar", "2026Q3", settings={"show_employee_names": True})
+@pytest.mark.parametrize("names_shown", [True, False])
+def test_report_drawings_publish_labels_and_the_key_holder_can_verify(sample_study, names_shown):
+    from cxlab import privacy
+    from cxlab.recognition import verify_published
+
+    study = sample_study("cedar", "2026Q3", settings={"show_employee_names": names_shown})
     table = recognition.monthly_drawings(study)
     assert list(table.index) == ["2026-07", "2026-08", "2026-09"]
-    names = study.tables["employees"].set_index("employee_id")["display_name"]
+    roster = study.tables["employees"]
+    text = table.to_string()
+    assert not any(e in text for e in roster["employee_id"])  # no internal id is published
+    if names_shown:
+        ids_of = dict(zip(roster["display_name"], roster["employee_id"], strict=True))
+    else:
+        labels = [x for row in table["Entrants (by label)"] for x in row.split(", ")]
+        ids_of = privacy.reverse_labels("cedar", labels, roster["employee_id"])
+        assert not any(n in text for n in roster["display_name"])
     for month, row in table.iterrows():
-        entrants = row["Entrant ids (sorted)"].split(", ")
-        redo = draw(entrants, f"cedar {month}", int(row["Seed"]))
-        assert names[redo.winner] == row["Winner"]
+        entrants = row["Entrants (by label)"].split(", ")
+        assert len(entrants) == row["Entrants"]
+        assert verify_published(f"cedar {month}", int(row["Seed"]), entrants, row["Winner"], ids_of)
+        loser = next(e for e in entrants if e != row["Winner"])
+        assert not verify_published(f"cedar {month}", int(row["Seed"]), entrants, loser, ids_of)
 
 
 # ------------------------------------------------------------------------------------------

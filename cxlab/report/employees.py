@@ -6,19 +6,19 @@ Fairness rules (stated on the methods page):
   so a handful of lucky or unlucky contacts neither tops nor sinks anyone;
 * nobody is ranked on fewer than ``min_n`` answers (a per-client setting);
 * ranks are within the team, among colleagues working under the same conditions;
-* names appear only when the client's settings allow it; otherwise a stable pseudonym.
+* names appear only when the client's settings allow it; otherwise a keyed pseudonym
+  (see :mod:`cxlab.privacy`).
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from cxlab import config, metrics, periods
+from cxlab import config, metrics, periods, privacy
 from cxlab.report.availability import needs
 from cxlab.report.tables import fmt_value
 from cxlab.stats import incentives, shrinkage
@@ -53,12 +53,6 @@ SCORECARD_METRICS = (
 SCORECARD_METRIC = {m.key: m for m in SCORECARD_METRICS}
 
 
-def pseudonym(client: str, employee_id: str) -> str:
-    """A stable pseudonym: the same employee gets the same label in every report."""
-    digest = hashlib.sha256(f"{client}:{employee_id}".encode()).hexdigest()
-    return f"Employee {digest[:6].upper()}"
-
-
 def show_names(study: Study) -> bool:
     """Whether the client's settings allow employee names in reports (default: no)."""
     return config.setting(study.settings, "show_employee_names")
@@ -69,7 +63,8 @@ def employee_labels(study: Study, employee_ids: pd.Series) -> pd.Series:
     if show_names(study):
         names = study.tables["employees"].set_index("employee_id")["display_name"]
         return employee_ids.map(names)
-    return employee_ids.map(lambda e: pseudonym(study.client, e))
+    key = privacy.pseudonym_key()
+    return employee_ids.map(lambda e: privacy.pseudonym(study.client, e, key))
 
 
 # ------------------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def monthly_drawings(study: Study) -> pd.DataFrame | Markdown:
         result = draw(group["employee_id"].tolist(), f"{study.client} {month}")
         rows.append({"Month": month, "Entrants": len(result.entrants),
                      "Seed": str(result.seed), "Winner": labels[result.winner],
-                     "Entrant ids (sorted)": ", ".join(result.entrants)})
+                     "Entrants (by label)": ", ".join(sorted(labels[e] for e in result.entrants))})
     return pd.DataFrame(rows).set_index("Month")
 
 

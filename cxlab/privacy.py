@@ -1,0 +1,108 @@
+"""Keyed pseudonyms for employees, and the secret behind them.
+
+A report that may not name employees shows each by a label such as ``Employee 3F9A1C07``.
+The label is an HMAC-SHA-256 of the client and the employee id under a secret key, so it is
+the same in every quarter's report (people can follow their own row) but cannot be turned
+back into an employee id by anyone without the key: hashing every plausible id gives nothing
+without it.
+
+The key is, in order of preference:
+
+* the environment variable ``CXLAB_PSEUDONYM_KEY`` (any text of at least 16 characters), for
+  a consultancy that keeps its secrets in a vault;
+* the file ``.pseudonym-key`` in the data home (``cxlab.config.data_dir()``), created with 32
+  random bytes on first use, readable by its owner only. The data home is never in git.
+
+Changing or losing the key changes every label; keep the file with the data it labels.
+Whoever holds it can map labels back to ids, for instance to verify a monthly drawing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from functools import cache
+from pathlib import Path
+
+from cxlab import config
+
+KEY_ENV = "CXLAB_PSEUDONYM_KEY"
+KEY_FILE = ".pseudonym-key"
+#: Hex digits in a label: 32 bits, so two employees of one client share a label with
+#: probability about n^2 / 2^33 (1 in 8,600 for 1,000 employees).
+LABEL_DIGITS = 8
+MIN_KEY_CHARS = 16
+
+
+class PseudonymKeyError(ValueError):
+    """The pseudonym key cannot be read or is too weak; the message says where and why."""
+
+
+def key_path() -> Path:
+    """Where the pseudonym key file of the current data home lives."""
+    return config.data_dir() / KEY_FILE
+
+
+def pseudonym_key() -> bytes:
+    """The secret key: from ``$CXLAB_PSEUDONYM_KEY``, else the data home's key file.
+
+    The file is created on first use (32 random bytes, hex, mode 0600). Creation is
+    exclusive, so two processes starting at once agree on one key.
+    """
+    text = os.environ.get(KEY_ENV)
+    if text is not None:
+        if len(text.strip()) < MIN_KEY_CHARS:
+            raise PseudonymKeyError(f"${KEY_ENV} is set but holds {len(text.strip())} "
+                                    f"characters: expected at least {MIN_KEY_CHARS}")
+        return text.strip().encode("utf-8")
+    return _file_key(key_path())
+
+
+@cache
+def _file_key(path: Path) -> bytes:
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            pass
+        else:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+    text = path.read_text(encoding="ascii", errors="replace").strip()
+    if len(text) < MIN_KEY_CHARS:
+        raise PseudonymKeyError(f"{path}: the pseudonym key holds {len(text)} characters: "
+                                f"expected at least {MIN_KEY_CHARS} (delete the file to make "
+                                "a new key; every employee label will change)")
+    return text.encode("ascii")
+
+
+def key_fingerprint() -> str:
+    """A short hash of the key: changes when the key does, reveals nothing of it."""
+    return hashlib.sha256(b"cxlab-key-fingerprint\0" + pseudonym_key()).hexdigest()[:16]
+
+
+def pseudonym(client: str, employee_id: str, key: bytes | None = None) -> str:
+    """The employee's label in ``client``'s reports, e.g. ``Employee 3F9A1C07``."""
+    key = pseudonym_key() if key is None else key
+    message = f"{client}\0{employee_id}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).hexdigest()
+    return f"Employee {digest[:LABEL_DIGITS].upper()}"
+
+
+def reverse_labels(client: str, labels, employee_ids, key: bytes | None = None) -> dict:
+    """``{label: employee_id}`` for the ``labels`` among ``employee_ids`` (needs the key).
+
+    For whoever holds the key: to check a drawing or answer an employee's question about
+    their own row. Labels that match no id are left out.
+    """
+    key = pseudonym_key() if key is None else key
+    wanted = set(labels)
+    found = {}
+    for emp in employee_ids:
+        label = pseudonym(client, emp, key)
+        if label in wanted:
+            found[label] = emp
+    return found
