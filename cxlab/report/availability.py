@@ -12,6 +12,7 @@ import functools
 from IPython.display import Markdown
 
 from cxlab.data.schema import TABLES
+from cxlab.report.markup import escape
 from cxlab.study import Study
 
 
@@ -22,7 +23,7 @@ def unavailable(study: Study, tables: tuple[str, ...] | list[str]) -> Markdown |
         return None
     named = " and ".join(", ".join(f"`{t}`" for t in lacking).rsplit(", ", 1))
     noun = "table" if len(lacking) == 1 else "tables"
-    return Markdown(f"*Not available for {study.client_name}: this needs the {noun} {named}, "
+    return Markdown(f"*Not available for {escape(study.client_name)}: this needs the {noun} {named}, "
                     f"which dataset `{study.dataset}` does not have.*")
 
 

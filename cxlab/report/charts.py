@@ -11,6 +11,7 @@ from cxlab.data.schema import TABLES
 from cxlab.report.availability import needs, unavailable
 from cxlab.report.drivers import key_drivers_result
 from cxlab.report.linkage import headline, linkage_inputs
+from cxlab.report.markup import escape
 from cxlab.report.maturity import maturity_result
 from cxlab.report.statements import statements_frame
 from cxlab.report.tables import fmt_value, group_frame, measure, trend_frame
@@ -36,7 +37,7 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
         return note
     frame = trend_frame(study, key)
     if frame.empty:
-        return Markdown(f"*No trend: {study.client_name} has no {m.label} measured up to "
+        return Markdown(f"*No trend: {escape(study.client_name)} has no {m.label} measured up to "
                         f"{study.quarter}.*")
     fig, ax = new_figure()
     x = np.arange(len(frame))
@@ -93,7 +94,7 @@ def importance_chart(study: Study, outcome: str = "nps") -> Chart | Markdown:
     try:
         result = key_drivers_result(study, outcome)
     except DriverError as err:
-        return Markdown(f"*No importance chart: {err}.*")
+        return Markdown(f"*No importance chart: {escape(err)}.*")
     t = result.table
     share = 100 * t["weight"] / result.r2
     fig, ax = new_figure(height=4.2)

@@ -7,6 +7,7 @@ from IPython.display import Markdown
 
 from cxlab.data.schema import DRIVER_ITEMS
 from cxlab.report.availability import needs
+from cxlab.report.markup import escape
 from cxlab.stats import drivers
 from cxlab.study import Study
 
@@ -41,7 +42,7 @@ def key_drivers_table(study: Study, outcome: str = "nps") -> pd.DataFrame | Mark
     try:
         result = key_drivers_result(study, outcome)
     except drivers.DriverError as err:
-        return Markdown(f"*Key drivers of {outcome.upper()} not available: {err}.*")
+        return Markdown(f"*Key drivers of {outcome.upper()} not available: {escape(err)}.*")
     t = result.table
     pct = 100 / result.r2
     return pd.DataFrame({
@@ -69,4 +70,4 @@ def key_drivers_note(study: Study, outcome: str = "nps") -> Markdown:
             f"relative weights with {result.n_boot}-resample bootstrap intervals; the LMG "
             "(Shapley) share is a check computed another way. The regression coefficient is the "
             "change in the answer per rating point, holding the other ratings fixed.")
-    return Markdown(" ".join([text, *result.notes]))
+    return Markdown(" ".join([text, *map(escape, result.notes)]))

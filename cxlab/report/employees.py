@@ -20,6 +20,7 @@ from IPython.display import Markdown
 
 from cxlab import config, metrics, periods, privacy
 from cxlab.report.availability import needs
+from cxlab.report.markup import escape
 from cxlab.report.tables import fmt_value
 from cxlab.stats import incentives, shrinkage
 from cxlab.study import Study
@@ -257,7 +258,7 @@ def scorecard_note(study: Study) -> Markdown:
             f"at least {frame.attrs['min_n']} answers. The goal closes half the gap to the "
             f"team's top quartile. {who}")
     for note in frame.attrs["notes"]:
-        text += f" {note}"
+        text += f" {escape(note)}"
     return Markdown(text)
 
 

@@ -8,6 +8,7 @@ from IPython.display import Markdown
 
 from cxlab.data.schema import EX_ITEMS
 from cxlab.report.availability import needs
+from cxlab.report.markup import escape
 from cxlab.report.tables import fmt_value
 from cxlab.stats import adjust_pvalues, linkage
 from cxlab.study import Study
@@ -94,7 +95,7 @@ def linkage_summary(study: Study) -> Markdown:
     head = headline(study)
     if head["status"] != "estimated":
         return Markdown(f"The engagement → next-quarter NPS link could not be estimated yet: "
-                        f"{head['status']}.")
+                        f"{escape(head['status'])}.")
     clear = head["ci_low"] > 0 or head["ci_high"] < 0
     verdict = ("a clear link" if clear else "no clear link at this sample size")
     return Markdown(

@@ -8,6 +8,7 @@ from IPython.display import Markdown
 from cxlab.maturity.assessment import EVIDENCE_TABLES, Assessment, assess_study
 from cxlab.maturity.model import load_model
 from cxlab.report.availability import needs
+from cxlab.report.markup import escape
 from cxlab.study import Study
 
 
@@ -22,7 +23,7 @@ def maturity_summary(study: Study) -> Markdown:
     a = maturity_result(study)
     names = load_model()["levels"]
     text = (f"**Evidenced level: {a.evidence_level} ({names[a.evidence_level]})**, from "
-            f"indicators in {study.client_name}'s own data. ")
+            f"indicators in {escape(study.client_name)}'s own data. ")
     if a.self_level is None:
         text += "No self-assessment answers yet."
     else:
@@ -83,5 +84,5 @@ def maturity_next_steps(study: Study) -> Markdown:
             else "### To stay at level 5")
     lines = [head, "", "**Priorities**", ""] + [f"- {p}" for p in a.priorities]
     lines += ["", "**Actions**", ""] + [f"- {x}" for x in a.actions]
-    lines += ["", f"**From {study.client_name}'s data**", ""] + [f"- {f}" for f in a.facts]
+    lines += ["", f"**From {escape(study.client_name)}'s data**", ""] + [f"- {escape(f)}" for f in a.facts]
     return Markdown("\n".join(lines))

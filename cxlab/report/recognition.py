@@ -13,6 +13,7 @@ from cxlab import config
 from cxlab.recognition import collection_leaderboard, draw
 from cxlab.report.availability import needs
 from cxlab.report.employees import employee_labels
+from cxlab.report.markup import escape
 from cxlab.study import Study
 from cxlab.text import redact, sentiment
 from cxlab.text.mentions import find_mentions
@@ -127,7 +128,7 @@ def review_leaderboard(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
     try:
         board = collection_leaderboard(reviews, opportunities, teams, min_n)
     except ValueError as err:
-        return Markdown(f"*No leaderboard: {err}.*")
+        return Markdown(f"*No leaderboard: {escape(err)}.*")
     if board.attrs["pooled"]:
         return Markdown(
             f"No leaderboard this quarter: employees collected reviews at rates that differ no "

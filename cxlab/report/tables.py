@@ -16,6 +16,7 @@ from IPython.display import Markdown
 from cxlab import metrics, periods
 from cxlab.data.schema import cx_metrics
 from cxlab.report.availability import needs
+from cxlab.report.markup import escape, escape_all
 from cxlab.stats import adjust_pvalues, flag_groups
 from cxlab.study import Study
 
@@ -237,7 +238,7 @@ def department_summary(study: Study) -> Markdown:
     text = (f"**{int(frame['has_cx_kpi'].sum())} of {len(frame)} departments** have a CX "
             "outcome among the metrics their incentive plan rewards.")
     if lacking:
-        text += f" Without one: {', '.join(lacking)}."
+        text += f" Without one: {escape_all(lacking)}."
     return Markdown(text)
 
 
@@ -254,7 +255,7 @@ def overview(study: Study) -> Markdown:
     counts = [f"{len(study.rows(t)):,} {label}" for t, label in counted.items()
               if t not in study.absent]
     last_day = (end - pd.Timedelta(days=1)).strftime("%d %b %Y")
-    text = (f"**{study.client_name}**, quarter {study.quarter} ({start:%d %b %Y} to {last_day}). "
+    text = (f"**{escape(study.client_name)}**, quarter {study.quarter} ({start:%d %b %Y} to {last_day}). "
             f"This quarter: {_and(counts) or 'no survey or interaction data'} "
             f"(dataset `{study.dataset}`).")
     if study.absent:
@@ -270,7 +271,7 @@ def _and(items: list[str]) -> str:
 def data_quality(study: Study) -> pd.DataFrame | Markdown:
     """Rows read, accepted and rejected per table, with the reasons for rejection."""
     if not study.quality:
-        return Markdown(f"*No import record for {study.client_name}: its tables were placed "
+        return Markdown(f"*No import record for {escape(study.client_name)}: its tables were placed "
                         "in the dataset directly, not read through `cxlab data import`.*")
     out = []
     for rec in study.quality:

@@ -37,6 +37,10 @@ def theme_rc() -> dict:
         # to dodge labels above the axes, which no cxlab chart has (a quarter of a chart's
         # drawing time). The radar chart lifts its own title.
         "axes.titley": 1.0,
+        # Labels are data (team names, the client's statements): a '$' in one must print as
+        # a dollar sign, not start matplotlib's mathematics (or fail to parse and lose the
+        # chart). See cxlab.report.markup for the same rule in Markdown.
+        "text.parse_math": False,
     }
 
 

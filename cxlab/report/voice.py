@@ -13,6 +13,7 @@ from IPython.display import Markdown
 from cxlab import metrics
 from cxlab.data.schema import EX_ITEMS
 from cxlab.report.availability import needs
+from cxlab.report.markup import escape
 from cxlab.report.tables import fmt_value
 from cxlab.stats import flag_groups
 from cxlab.study import Study
@@ -114,7 +115,7 @@ def topics_table(study: Study) -> pd.DataFrame | Markdown:
     try:
         topics, assignment = discover_topics(comments)
     except ValueError as err:
-        return Markdown(f"*No topics: {err}.*")
+        return Markdown(f"*No topics: {escape(err)}.*")
     tone = sentiment.scores(comments)
     examples = [redact(comments[assignment == t].iloc[0]) if (assignment == t).any() else "-"
                 for t in topics["topic"]]
