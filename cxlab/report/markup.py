@@ -18,9 +18,10 @@ from __future__ import annotations
 import math
 import re
 
-#: Characters with a meaning somewhere in Markdown, Pandoc, Quarto or HTML, and ``:`` (no
-#: ``javascript:`` survives as a word a renderer might link).
-_SPECIAL = frozenset("&<>\"'`*_[](){}#+-.!|\\$@~^=:%")
+#: Characters with a meaning somewhere in Markdown, Pandoc, Quarto or HTML (``#+-.`` start
+#: headings and lists at the start of a line), and ``:`` (no ``javascript:`` survives as a word
+#: a renderer might link). Quotes too, or Pandoc would curl them: the text would change.
+_SPECIAL = frozenset("&<>\"'`*_[]{}#+-.!|\\$@~^:")
 _NEWLINES = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
