@@ -434,3 +434,51 @@ def test_every_row_of_any_csv_file_is_accepted_or_rejected(tmp_path, rows, ragge
     assert result.rejected["reason"].str.len().gt(0).all()
     n_ragged = sum(len(r) != 5 for r in written)
     assert (result.rejected["reason_code"] == "file: wrong number of cells").sum() == n_ragged
+
+
+def test_data_quality_section_publishes_counts_and_descriptions_never_rows_or_paths(files):
+    """Rejected rows carry emails, cards and names; the report shows none of it."""
+    from cxlab.data.imports import import_file
+    from cxlab.data.store import read_quality
+    from cxlab.report.tables import data_quality, rejected_examples
+    from cxlab.study import Study
+
+    secrets = ["jane.doe@example.com", "4111 1111 1111 1111", "Jane Doe", "+44 20 7946 0958",
+               "R7", "R8", "R9", "R10"]
+    export = EXPORT + (
+        "R7;07/07/2026;9;Satisfied;ok;jane.doe@example.com;4111 1111 1111 1111\n"  # extra cells
+        "R8;08/07/2026;99;Satisfied;Jane Doe called +44 20 7946 0958\n"  # out of range
+        "R9;09/07/2026;abc;Satisfied;Jane Doe\n"  # wrong type
+        "R10;10/07/2026;5;Happy-ish;x\n"  # not a known label
+    )
+    (files / "export.csv").write_text(export, encoding="utf-8")
+    result, _ = import_file(files / "export.csv", files / "map.yml", "acme-exports", "acme",
+                            as_of="2026-09-30", root=files / "data")
+    assert len(result.rejected) >= 6
+    quality = read_quality("acme-exports", "acme", files / "data")
+    study = Study("acme", "2026Q3", "acme-exports", "Acme", {}, quality)
+    shown = data_quality(study).to_html() + rejected_examples(study).to_html()
+    for secret in [*secrets, str(files), "/tmp"]:
+        assert secret not in shown
+    examples = rejected_examples(study)
+    assert set(examples["Reason"]) == set(quality[0]["reasons"])
+    described = dict(zip(examples["Reason"], examples["Example"], strict=True))
+    assert described["file: wrong number of cells"] == "a row of 7 cells; expected 5, as in the header"
+    assert described["nps: out of range"].startswith("column 'nps': a whole number; expected")
+    assert described["nps: wrong type"].startswith("column 'nps': text of 3 characters; expected")
+    # The analyst still has everything, beside the dataset.
+    kept = pd.read_parquet(files / "data" / "acme-exports" / "acme" / "rejected"
+                           / "customer_responses.parquet")
+    assert kept["reason"].str.contains("jane.doe@example.com").any()
+
+
+def test_quality_records_from_before_published_examples_show_no_example():
+    from cxlab.report.tables import UNDESCRIBED, rejected_examples
+    from cxlab.study import Study
+
+    old = [{"table": "customer_responses", "source": "/home/me/export.csv", "rows_read": 3,
+            "rows_accepted": 2, "rows_rejected": 1, "reasons": {"nps: out of range": 1},
+            "examples": {"nps: out of range": ["/home/me/export.csv, row 2: value 12 ..."]}}]
+    table = rejected_examples(Study("a", "2026Q3", "d", "A", {}, old))
+    assert table["Example"].tolist() == [UNDESCRIBED]
+    assert "/home/me" not in table.to_html()

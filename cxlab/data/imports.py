@@ -128,7 +128,7 @@ def read_source(path: str | Path, mapping: Mapping
         raise ImportError_(f"file {path} not found")
     suffix = path.suffix.lower()
     notes: list[str] = []
-    malformed = pd.DataFrame(columns=["row", "reason", "reason_code"])
+    malformed = pd.DataFrame(columns=["row", "reason", "reason_code", "reason_public"])
     if suffix == ".parquet":
         frame = pd.read_parquet(path).astype("string")
         frame["_row"] = range(1, len(frame) + 1)
@@ -194,7 +194,9 @@ def _read_csv(text: str, path: Path, delimiter: str
                     bad.append({"row": start, "reason_code": "file: wrong number of cells",
                                 "reason": f"{path}, row {start}: {len(cells)} cells where the "
                                           f"header has {len(header)} (a stray delimiter or "
-                                          f"quote?): {cells!r}"})
+                                          f"quote?): {cells!r}",
+                                "reason_public": f"a row of {len(cells)} cells; expected "
+                                                 f"{len(header)}, as in the header"})
             start = reader.line_num + 1
     except csv.Error as err:
         raise ImportError_(f"{path}, row {start}: {err}; a quoted cell that is never closed "
@@ -202,7 +204,7 @@ def _read_csv(text: str, path: Path, delimiter: str
     frame = pd.DataFrame(records, columns=header, dtype="string")
     frame["_row"] = lines
     notes = [f"{blank:,} blank row(s) skipped"] if blank else []
-    return frame, pd.DataFrame(bad, columns=["row", "reason", "reason_code"]), notes
+    return frame, pd.DataFrame(bad, columns=["row", "reason", "reason_code", "reason_public"]), notes
 
 
 def _check_header(frame: pd.DataFrame, mapping: Mapping, path: Path) -> None:

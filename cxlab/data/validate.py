@@ -1,12 +1,16 @@
 """Validate a raw table against its schema; keep every rejected row with its reason.
 
 Nothing is dropped silently: each input row ends up either in ``accepted`` (typed per the
-schema) or in ``rejected`` (as it came in, plus ``row``, ``reason`` and ``reason_code``).
+schema) or in ``rejected`` (as it came in, plus ``row``, ``reason``, ``reason_code`` and
+``reason_public``). ``reason`` is for the analyst: it quotes the file, row and value.
+``reason_public`` is what a report may publish: the column, the kind of value and what was
+expected, never the value itself or a path.
 A missing required column is not a row problem, so it raises :class:`DataValidationError`.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -47,11 +51,14 @@ class ValidationResult:
         """A JSON-ready record: counts, counts by reason and a few examples of each."""
         codes = Counter(self.rejected["reason_code"]) if len(self.rejected) else Counter()
         examples: dict[str, list[str]] = {}
-        for code, reason in zip(self.rejected.get("reason_code", []),
-                                self.rejected.get("reason", []), strict=True):
+        published: dict[str, str] = {}
+        for code, reason, public in zip(self.rejected.get("reason_code", []),
+                                        self.rejected.get("reason", []),
+                                        self.rejected.get("reason_public", []), strict=True):
             bucket = examples.setdefault(code, [])
             if len(bucket) < EXAMPLES_PER_REASON:
                 bucket.append(reason)
+            published.setdefault(code, public)
         return {
             "table": self.table,
             "source": self.source,
@@ -60,6 +67,7 @@ class ValidationResult:
             "rows_rejected": len(self.rejected),
             "reasons": dict(codes.most_common()),
             "examples": examples,
+            "published_examples": published,
             "notes": list(self.notes),
         }
 
@@ -98,13 +106,15 @@ def validate(
 
     reasons: list[list[str]] = [[] for _ in range(len(raw))]
     codes: list[list[str]] = [[] for _ in range(len(raw))]
+    publics: list[list[str]] = [[] for _ in range(len(raw))]
 
-    def flag(mask: np.ndarray, col: str, code: str, describe) -> None:
+    def flag(mask: np.ndarray, col: str, code: str, describe, expected: str) -> None:
         for pos in np.flatnonzero(mask):
             value = raw.at[pos, col] if col in raw else None
             value = value.item() if isinstance(value, np.generic) else value
             reasons[pos].append(f"{source}, row {rows[pos]}, column '{col}': {describe(value)}")
             codes[pos].append(f"{col}: {code}")
+            publics[pos].append(f"column '{col}': {kind_of(value)}; expected {expected}")
 
     typed = {}
     for col in schema.columns:
@@ -113,23 +123,26 @@ def validate(
             continue
         values, unparsable = _coerce(raw[col.name], col)
         expect = col.expectation()
-        flag(unparsable, col.name, "wrong type", lambda v, e=expect: f"value {v!r}: expected {e}")
+        flag(unparsable, col.name, "wrong type", lambda v, e=expect: f"value {v!r}: expected {e}",
+             expect)
         present = values.notna().to_numpy()
         if col.required:
             flag(~present & ~unparsable, col.name, "missing value",
-                 lambda v, e=expect: f"value is missing: expected {e}")
+                 lambda v, e=expect: f"value is missing: expected {e}", expect)
         out = _out_of_range(values, col) & present
-        flag(out, col.name, "out of range", lambda v, e=expect: f"value {v!r}: expected {e}")
+        flag(out, col.name, "out of range", lambda v, e=expect: f"value {v!r}: expected {e}",
+             expect)
         if col.dtype == "str":
             long = (values.str.len() > MAX_TEXT_LENGTH).fillna(False).to_numpy(dtype=bool)
             flag(long, col.name, "text too long",
                  lambda v: f"text of {len(v):,} characters: expected at most "
                            f"{MAX_TEXT_LENGTH:,} (an unbalanced quote in a CSV can join many "
-                           "rows into one cell)")
+                           "rows into one cell)", f"at most {MAX_TEXT_LENGTH:,} characters")
         if col.unique:
             dup = values.duplicated(keep="first").to_numpy() & present
             flag(dup, col.name, "duplicate id",
-                 lambda v: f"value {v!r} repeats an earlier row's id: expected unique ids")
+                 lambda v: f"value {v!r} repeats an earlier row's id: expected unique ids",
+                 "an id no earlier row has")
         typed[col.name] = values
 
     if as_of is not None and schema.name in NOT_IN_FUTURE:
@@ -137,7 +150,8 @@ def validate(
         limit = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
         future = (typed[col] >= limit).fillna(False).to_numpy(dtype=bool)
         flag(future, col, "date in the future",
-             lambda v: f"value {str(v)!r} is after the data's as-of date {pd.Timestamp(as_of).date()}")
+             lambda v: f"value {str(v)!r} is after the data's as-of date {pd.Timestamp(as_of).date()}",
+             "a date no later than the data's as-of date")
 
     for (tname, cname), ref in REFERENCES.items():
         if tname != schema.name or not known_ids or ref not in known_ids:
@@ -145,7 +159,8 @@ def validate(
         ids = typed[cname]
         unknown = (ids.notna() & ~ids.isin(known_ids[ref])).to_numpy(dtype=bool)
         flag(unknown, cname, f"not in {ref[0]}",
-             lambda v, r=ref: f"value {v!r} is not in {r[0]}.{r[1]}: expected a known id")
+             lambda v, r=ref: f"value {v!r} is not in {r[0]}.{r[1]}: expected a known id",
+             f"an id found in {ref[0]}")
 
     bad = np.array([bool(r) for r in reasons], dtype=bool)
     accepted = pd.DataFrame(typed)[schema.column_names].loc[~bad].reset_index(drop=True)
@@ -153,6 +168,7 @@ def validate(
     rejected.insert(0, "row", rows[bad])
     rejected["reason"] = ["; ".join(r) for r, b in zip(reasons, bad, strict=True) if b]
     rejected["reason_code"] = [c[0] for c, b in zip(codes, bad, strict=True) if b]
+    rejected["reason_public"] = [p[0] for p, b in zip(publics, bad, strict=True) if b]
     rejected = rejected.reset_index(drop=True)
     if on_error == "raise" and len(rejected):
         shown = "\n  ".join(rejected["reason"].head(5))
@@ -160,6 +176,37 @@ def validate(
             f"{source}: {len(rejected)} of {len(raw)} rows failed validation:\n  {shown}"
         )
     return ValidationResult(schema.name, source, accepted, rejected, notes)
+
+
+_WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
+_DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?.*)?")
+
+
+def kind_of(value) -> str:
+    """What kind of value a cell held, in words, without the value itself (for reports)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "an empty cell"
+    if isinstance(value, bool):
+        return "a yes/no value"
+    if isinstance(value, int | np.integer):
+        return "a whole number"
+    if isinstance(value, float | np.floating):
+        return "a decimal number"
+    if isinstance(value, pd.Timestamp):
+        return "a date"
+    text = str(value).strip()
+    if not text:
+        return "an empty cell"
+    if _WHOLE.fullmatch(text):
+        return "a whole number"
+    if _DECIMAL.fullmatch(text):
+        return "a decimal number"
+    if _DATE.fullmatch(text):
+        return "a date"
+    if text.lower() in _TRUE | _FALSE:
+        return "a yes/no value"
+    return f"text of {len(text):,} character{'s' if len(text) != 1 else ''}"
 
 
 def _check_columns(raw: pd.DataFrame, schema: Table, source: str) -> list[str]:

@@ -285,8 +285,17 @@ def data_quality(study: Study) -> pd.DataFrame | Markdown:
 
 
 def rejected_examples(study: Study) -> pd.DataFrame:
-    """A few examples of each rejection reason, as the validator wrote them."""
-    rows = [{"Table": rec["table"], "Reason": code, "Example": example}
-            for rec in study.quality for code, examples in rec["examples"].items()
-            for example in examples[:1]]
+    """One example per table and rejection reason, described without quoting the row.
+
+    The example names the column, the kind of value found and what was expected: never the
+    value, the row's other cells or a path on the analyst's machine (those stay in the
+    rejected rows kept beside the dataset, for the analyst).
+    """
+    rows = [{"Table": rec["table"], "Reason": code,
+             "Example": rec.get("published_examples", {}).get(code, UNDESCRIBED)}
+            for rec in study.quality for code in rec["reasons"]]
     return pd.DataFrame(rows, columns=["Table", "Reason", "Example"])
+
+
+#: The example shown for a rejection recorded before examples were described for publication.
+UNDESCRIBED = "not described (imported with an earlier cxlab; import the file again)"
