@@ -55,6 +55,8 @@ def check_slug(value: str, what: str) -> str:
 #: and meaning. Reports read them from ``Study.settings``.
 CLIENT_SETTINGS = {
     "show_employee_names": (bool, False, "show employees by name rather than a pseudonym"),
+    "min_group_size": (int, 5, "fewest respondents an employee-survey result may stand on; "
+                               "smaller groups are hidden, with complementary suppression"),
     "min_n_rank": (int, 10, "fewest answers for an employee to be ranked in the team"),
     "rank_by": (str, "csat", "scorecard measure employees are ranked on within their team"),
     "employee_themes": (dict, None, "themes of employee comments: {theme: [phrases]} "
@@ -89,6 +91,8 @@ def check_settings(settings, where: str) -> dict:
         kind = CLIENT_SETTINGS[key][0]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise ValueError(f"{where}: setting {key!r} must be {kind.__name__}, got {value!r}")
+        if kind is int and value < 1:
+            raise ValueError(f"{where}: setting {key!r} must be at least 1, got {value!r}")
     if "three_statements" in settings:
         _check_statements(settings["three_statements"], f"{where}: three_statements")
     return dict(settings)

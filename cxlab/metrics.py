@@ -479,6 +479,7 @@ def grouped(
     method: str = "adjusted-wald",
     confidence: float = 0.95,
     engine: str = "auto",
+    min_n: int | None = None,
 ) -> pd.DataFrame:
     """One row per group (and metric) with the metric's value, interval and denominators.
 
@@ -496,6 +497,11 @@ def grouped(
         method: NPS interval method (``"adjusted-wald"`` or ``"wald"``).
         confidence: Confidence level.
         engine: ``"pandas"``, ``"duckdb"`` or ``"auto"`` (DuckDB from ``DUCKDB_ROWS`` rows).
+        min_n: The reports' confidentiality rule: groups with fewer than ``min_n`` answers
+            get no value or interval, nor does the smallest other group beside a lone small
+            one (within the same outer groups when ``by`` has several columns), so no hidden
+            value follows from the total by subtraction (see ``cxlab.stats.disclosure``).
+            A ``suppressed`` column says which. None (the default) hides nothing.
 
     Returns:
         Columns: the group keys, ``metric``, ``value``, ``se``, ``ci_low``, ``ci_high``, ``n``,
@@ -515,7 +521,21 @@ def grouped(
     else:
         sums = _aggregate_pandas(data, by, specs)
     frames = [_intervals(sums, i, spec, method, confidence) for i, spec in enumerate(specs)]
+    if min_n is not None:
+        frames = [_suppress(frame, by, min_n) for frame in frames]
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _suppress(frame: pd.DataFrame, by: list[str], min_n: int) -> pd.DataFrame:
+    """``frame`` with small groups' estimates blanked and a ``suppressed`` column."""
+    from cxlab.stats.disclosure import suppressed
+
+    parent = frame[by[:-1]].astype(str).agg("|".join, axis=1) if len(by) > 1 else None
+    hidden = suppressed(frame["n"], min_n, parent).to_numpy()
+    frame = frame.copy()
+    frame.loc[hidden, ["value", "se", "ci_low", "ci_high"]] = np.nan
+    frame["suppressed"] = hidden
+    return frame
 
 
 #: From this many rows ``grouped(engine="auto")`` aggregates with DuckDB.

@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxlab import metrics, periods
+from cxlab import config, metrics, periods
 from cxlab.data.schema import INCENTIVE_METRICS, cx_metrics
 from cxlab.maturity import FOCUS
 from cxlab.maturity.model import LEVELS, focus_level, load_model, questionnaire
+from cxlab.stats import disclosure
 from cxlab.study import Study, open_study
 
 #: Trailing quarters of data the evidence looks at.
@@ -269,7 +270,13 @@ def facts(study: Study, indicators: list[Indicator]) -> list[str]:
     pulse = pulse[pulse["enps"].notna()]
     if len(pulse):
         last = pulse[pulse["quarter"] == pulse["quarter"].max()]
-        teams = metrics.grouped(last, "enps", "team").query("n >= 3").nsmallest(2, "value")
+        department_of = study.tables["employees"].drop_duplicates("team").set_index("team")[
+            "department"]
+        _, hidden = disclosure.pulse_suppression(
+            last, department_of, config.setting(study.settings, "min_group_size"))
+        teams = metrics.grouped(last, "enps", "team")
+        teams = teams[~teams["team"].map(hidden).fillna(False).astype(bool)
+                      & (teams["n"] > 0)].nsmallest(2, "value")
         if len(teams):
             out.append(f"Lowest eNPS in the latest pulse ({last['quarter'].iloc[0]}): "
                        + "; ".join(f"{t} {v:+.0f} (n={n})" for t, v, n in zip(

@@ -6,7 +6,7 @@ import numpy as np
 from IPython.display import Markdown
 from matplotlib.figure import Figure
 
-from cxlab import metrics, periods
+from cxlab import config, metrics, periods
 from cxlab.data.schema import TABLES
 from cxlab.report.availability import needs, unavailable
 from cxlab.report.drivers import key_drivers_result
@@ -126,7 +126,10 @@ def linkage_chart(study: Study) -> Chart | Markdown:
     team_ex, responses = linkage_inputs(study)
     nps = metrics.grouped(responses, "nps", ["team", "quarter"]).rename(
         columns={"n": "n_answers"})[["team", "quarter", "value", "n_answers"]]
-    ex = team_ex.dropna(subset=["engagement"]).assign(
+    # Each point is one team's pulse: teams under the confidentiality threshold are left out
+    # of the picture (the model above uses them: its estimate is over all teams).
+    shown = team_ex["n"] >= config.setting(study.settings, "min_group_size")
+    ex = team_ex[shown].dropna(subset=["engagement"]).assign(
         quarter=lambda f: [periods.shift(q, 1) for q in f["quarter"]])
     points = ex.merge(nps[nps["n_answers"] > 0], on=["team", "quarter"])
     head = headline(study)

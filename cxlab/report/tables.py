@@ -13,11 +13,11 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from cxlab import metrics, periods
+from cxlab import config, metrics, periods
 from cxlab.data.schema import cx_metrics
 from cxlab.report.availability import needs
 from cxlab.report.markup import escape, escape_all
-from cxlab.stats import adjust_pvalues, flag_groups
+from cxlab.stats import adjust_pvalues, disclosure, flag_groups
 from cxlab.study import Study
 
 SIGNIFICANCE = 0.05
@@ -102,10 +102,13 @@ def scorecard_frame(study: Study, adjust: str = "holm") -> pd.DataFrame:
     """
     rows = []
     for m in MEASURES:
-        current = m.estimate(study.rows(m.table))
-        row = {"key": m.key, "measure": m.label, "kind": m.kind, "current": current}
+        current = _confidential_estimate(study, m, study.quarter)
+        row = {"key": m.key, "measure": m.label, "kind": m.kind, "current": current,
+               "hidden": current is HIDDEN}
+        current = None if current is HIDDEN else current
         for tag, quarter in (("prev", study.previous_quarter), ("yago", study.year_ago_quarter)):
-            other = m.estimate(study.rows(m.table, quarter))
+            other = _confidential_estimate(study, m, quarter)
+            other = None if other is HIDDEN else other
             test = metrics.compare(current, other) if current and other else None
             row[f"{tag}_estimate"] = other
             row[f"{tag}_change"] = test.difference if test else np.nan
@@ -118,6 +121,24 @@ def scorecard_frame(study: Study, adjust: str = "holm") -> pd.DataFrame:
     return frame
 
 
+#: Stands for an estimate withheld because too few employees stand behind it.
+HIDDEN = "hidden"
+
+
+def _confidential_estimate(study: Study, m: Measure, quarter: str):
+    """The measure in ``quarter``, or ``HIDDEN`` when it is an employee-survey measure.
+
+    An employee-survey measure is hidden when fewer employees answered than the client's
+    ``min_group_size``.
+    """
+    rows = study.rows(m.table, quarter)
+    if m.table == "employee_responses" and len(rows):
+        n = int(disclosure.respondents(rows.assign(all=1), "all").sum())
+        if n < config.setting(study.settings, "min_group_size"):
+            return HIDDEN
+    return m.estimate(rows)
+
+
 def scorecard(study: Study) -> pd.DataFrame:
     """The formatted scorecard for display."""
     frame = scorecard_frame(study)
@@ -126,7 +147,8 @@ def scorecard(study: Study) -> pd.DataFrame:
         est = _estimate(r["current"])
         out.append({
             "Measure": r["measure"],
-            study.quarter: fmt_value(est.value, r["kind"]) if est else "not measured",
+            study.quarter: (fmt_value(est.value, r["kind"]) if est else
+                            "hidden (too few respondents)" if r["hidden"] else "not measured"),
             "95% CI": (f"{fmt_value(est.ci[0], r['kind'])} to {fmt_value(est.ci[1], r['kind'])}"
                        if est else ""),
             "n": f"{est.n:,}" if est else "0",

@@ -10,20 +10,21 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from cxlab import metrics
+from cxlab import config, metrics
 from cxlab.data.schema import EX_ITEMS
 from cxlab.report.availability import needs
 from cxlab.report.markup import escape
 from cxlab.report.tables import fmt_value
-from cxlab.stats import flag_groups
+from cxlab.stats import disclosure, flag_groups
 from cxlab.study import Study
 from cxlab.text import redact, sentiment
 from cxlab.text.themes import EMPLOYEE_THEMES, discover_topics, theme_flags
 
 #: Quarters of employee comments the themes and topics read.
 THEME_QUARTERS = 4
-#: Smallest group whose pulse results are shown: fewer answers could identify people.
-MIN_ANONYMOUS_GROUP = 5
+def min_group(study: Study) -> int:
+    """The client's confidentiality threshold: fewest respondents a shown result stands on."""
+    return config.setting(study.settings, "min_group_size")
 
 
 def pulse_rows(study: Study) -> tuple[pd.DataFrame, str | None]:
@@ -35,26 +36,41 @@ def pulse_rows(study: Study) -> tuple[pd.DataFrame, str | None]:
     return history[history["quarter"] == quarter], quarter
 
 
+def hidden_groups(study: Study, by: str) -> pd.Series:
+    """Which teams or departments of the latest pulse are hidden (see ``disclosure``)."""
+    rows, _ = pulse_rows(study)
+    department_of = study.tables["employees"].drop_duplicates("team").set_index("team")[
+        "department"]
+    departments, teams = disclosure.pulse_suppression(rows, department_of, min_group(study))
+    return departments if by == "department" else teams
+
+
 @needs("employee_responses", "employees")
 def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
     """Employee NPS and the five items per team or department in the latest pulse.
 
     Every value has its 95% interval (item intervals clipped to the 1-5 scale). Groups with
-    fewer than ``MIN_ANONYMOUS_GROUP`` answers are hidden, so no one can be singled out.
+    fewer respondents than the client's ``min_group_size`` are hidden, and so is the next
+    smallest group beside a lone hidden one, so no one can be singled out by subtraction.
 
     Groups marked above/below differ from the rest in eNPS after a Benjamini-Hochberg
-    adjustment over all the groups.
+    adjustment over all the groups shown.
     """
+    if by not in ("team", "department"):
+        raise ValueError(f"voice_by_group: by {by!r} unknown; expected 'team' or 'department'")
     rows, quarter = pulse_rows(study)
     if quarter is None:
         return Markdown("*No employee pulse answers yet.*")
     if by == "department":
         teams = study.tables["employees"].drop_duplicates("team").set_index("team")["department"]
         rows = rows.assign(department=rows["team"].map(teams))
+    hidden = hidden_groups(study, by)
     enps = metrics.grouped(rows, "enps", by).set_index(by)
-    flags = flag_groups(enps) if enps["n"].gt(0).any() else pd.Series("", index=enps.index)
+    shown = enps[~hidden.reindex(enps.index, fill_value=False)]
+    flags = (flag_groups(shown) if shown["n"].gt(0).any()
+             else pd.Series("", index=shown.index)).reindex(enps.index, fill_value="")
     table = pd.DataFrame(index=enps.index)
-    table["Answers"] = rows.groupby(by).size()
+    table["Answers"] = rows.groupby(by).size().astype(str)
     table["eNPS"] = [f"{fmt_value(v, 'nps')} ({fmt_value(lo, 'nps')} to {fmt_value(hi, 'nps')})"
                      if n else "not asked" for v, lo, hi, n in
                      zip(enps["value"], enps["ci_low"], enps["ci_high"], enps["n"], strict=True)]
@@ -65,8 +81,8 @@ def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
         mean, _, low, high = metrics.mean_interval(g.count(), g.sum(), (values**2).groupby(rows[by]).sum())
         table[text] = [f"{m:.2f} ({max(lo, 1):.2f} to {min(hi, 5):.2f})" if np.isfinite(lo)
                        else f"{m:.2f}" for m, lo, hi in zip(mean, low, high, strict=True)]
-    small = table["Answers"] < MIN_ANONYMOUS_GROUP
-    table.loc[small, table.columns[1:]] = f"hidden (fewer than {MIN_ANONYMOUS_GROUP} answers)"
+    small = hidden.reindex(table.index, fill_value=False).to_numpy()
+    table.loc[small, :] = f"hidden (confidentiality: groups under {min_group(study)})"
     table.index.name = by.capitalize()
     table.attrs["quarter"] = quarter
     return table
@@ -89,12 +105,25 @@ def _comments(study: Study) -> pd.Series:
     return rows["comment"].dropna()
 
 
+def _too_few_commenters(study: Study) -> Markdown | None:
+    """A note when the comments come from fewer people than the confidentiality threshold."""
+    rows = study.window("employee_responses", THEME_QUARTERS)
+    rows = rows[rows["comment"].notna()]
+    n = int(disclosure.respondents(rows.assign(all=1), "all").sum()) if len(rows) else 0
+    if 0 < n < min_group(study):
+        return Markdown(f"*Hidden for confidentiality: comments from fewer than "
+                        f"{min_group(study)} employees in the last {THEME_QUARTERS} quarters.*")
+    return None
+
+
 @needs("employee_responses")
 def themes_table(study: Study) -> pd.DataFrame | Markdown:
     """Themes of the last four quarters' "why" comments: how often, and in what tone."""
     comments = _comments(study)
     if comments.empty:
         return Markdown("*No employee comments in the last four quarters.*")
+    if (note := _too_few_commenters(study)) is not None:
+        return note
     themes = study.settings.get("employee_themes") or EMPLOYEE_THEMES
     flags = theme_flags(comments, themes)
     tone = sentiment.scores(comments)
@@ -112,6 +141,8 @@ def themes_table(study: Study) -> pd.DataFrame | Markdown:
 def topics_table(study: Study) -> pd.DataFrame | Markdown:
     """Topics discovered in the comments (NMF), with size, tone and an example."""
     comments = _comments(study)
+    if (note := _too_few_commenters(study)) is not None:
+        return note
     try:
         topics, assignment = discover_topics(comments)
     except ValueError as err:

@@ -1,0 +1,102 @@
+"""Small-group suppression: primary below the threshold, complementary beside a lone one."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cxlab.stats.disclosure import pulse_suppression, respondents, suppressed
+
+
+def test_primary_and_complementary_suppression_by_hand():
+    counts = pd.Series({"a": 3, "b": 12, "c": 7, "d": 0})
+    # a is below 5; alone it could be recovered from the total, so c (the smallest shown) goes.
+    assert suppressed(counts, 5).to_dict() == {"a": True, "b": False, "c": True, "d": False}
+    # Two small groups protect each other: nothing more is hidden.
+    assert suppressed(pd.Series({"a": 3, "b": 4, "c": 9}), 5).tolist() == [True, True, False]
+    assert not suppressed(pd.Series({"a": 5, "b": 6}), 5).any()
+
+
+def test_complementary_suppression_stays_within_each_parent():
+    counts = pd.Series({"t1": 2, "t2": 20, "t3": 9, "t4": 6, "t5": 8})
+    parent = pd.Series({"t1": "D1", "t2": "D1", "t3": "D1", "t4": "D2", "t5": "D2"})
+    assert suppressed(counts, 5, parent).to_dict() == {
+        "t1": True, "t2": False, "t3": True, "t4": False, "t5": False}
+
+
+@given(st.lists(st.integers(0, 30), min_size=1, max_size=12), st.integers(1, 10),
+       st.lists(st.integers(0, 3), min_size=12, max_size=12))
+def test_no_parent_ever_has_exactly_one_hidden_group(sizes, min_n, parents):
+    counts = pd.Series(sizes, index=[f"g{i}" for i in range(len(sizes))])
+    parent = pd.Series(parents[:len(sizes)], index=counts.index)
+    hidden = suppressed(counts, min_n, parent)
+    assert hidden[(counts > 0) & (counts < min_n)].all()  # every small group is hidden
+    assert not hidden[counts == 0].any()
+    for _, members in hidden.groupby(parent):
+        n_hidden = int(members.sum())
+        n_groups = int((counts[members.index] > 0).sum())
+        # Zero, or at least two, or every group of the parent (then only the total is known).
+        assert n_hidden != 1 or n_groups == 1
+
+
+def test_respondents_count_people_once_and_anonymous_answers_each():
+    rows = pd.DataFrame({"team": ["A", "A", "A", "A", "B"],
+                         "employee_id": ["E1", "E1", "E2", None, None]})
+    assert respondents(rows, "team").to_dict() == {"A": 3, "B": 1}
+
+
+def test_a_department_hidden_for_another_hides_its_teams():
+    department_of = pd.Series({"t1": "D1", "t2": "D2", "t3": "D2", "t4": "D3"})
+    rows = pd.DataFrame({"team": ["t1"] * 3 + ["t2"] * 6 + ["t3"] * 6 + ["t4"] * 20,
+                         "employee_id": [f"E{i}" for i in range(35)]})
+    departments, teams = pulse_suppression(rows, department_of, 5)
+    # D1 (3) is small; D2 (12) is the smallest other department, so it is hidden as well, and
+    # its teams with it: t2 + t3 would otherwise give D2 back, and then D1 from the total.
+    assert departments.to_dict() == {"D1": True, "D2": True, "D3": False}
+    assert teams.to_dict() == {"t1": True, "t2": True, "t3": True, "t4": False}
+
+
+def test_grouped_min_n_hides_small_groups_with_the_same_rule():
+    import cxlab
+
+    rng = np.random.default_rng(1)
+    data = pd.DataFrame({"team": ["A"] * 3 + ["B"] * 40 + ["C"] * 8,
+                         "enps": rng.integers(0, 11, 51)})
+    out = cxlab.grouped(data, "enps", by="team", min_n=5).set_index("team")
+    assert out["suppressed"].to_dict() == {"A": True, "B": False, "C": True}
+    assert out.loc[["A", "C"], ["value", "se", "ci_low", "ci_high"]].isna().all().all()
+    assert np.isfinite(out.loc["B", "value"])
+    assert "suppressed" not in cxlab.grouped(data, "enps", by="team").columns
+    with pytest.raises(ValueError, match="at least 1"):
+        cxlab.grouped(data, "enps", by="team", min_n=0)
+
+
+def test_a_client_threshold_above_the_pulse_hides_every_employee_result(sample_study):
+    from cxlab.report import scorecard
+    from cxlab.report.voice import themes_table, topics_table, voice_by_group
+
+    study = sample_study("evergreen", "2026Q3", settings={"min_group_size": 100_000})
+    card = scorecard(study)
+    assert card.loc["eNPS (points)", "2026Q3"].startswith("hidden")
+    assert card.loc["eNPS (points)"].iloc[-2:].tolist() == ["no comparison"] * 2
+    assert card.loc["NPS (points)", "2026Q3"] != "hidden (too few respondents)"
+    for by in ("team", "department"):
+        table = voice_by_group(study, by)
+        assert table.map(lambda v: v.startswith("hidden")).all().all()
+    for table in (themes_table(study), topics_table(study)):
+        assert "Hidden for confidentiality" in table.data
+    from cxlab.maturity.assessment import facts
+
+    assert not any("Lowest eNPS" in f for f in facts(study, []))
+    default = sample_study("evergreen", "2026Q3")
+    assert any("Lowest eNPS" in f for f in facts(default, []))
+
+
+def test_settings_reject_a_threshold_below_one():
+    from cxlab import config
+
+    with pytest.raises(ValueError, match="min_group_size.*at least 1"):
+        config.check_settings({"min_group_size": 0}, "studies.yml: clients.acme.settings")
+    with pytest.raises(ValueError, match="must be int"):
+        config.check_settings({"min_group_size": "5"}, "here")
