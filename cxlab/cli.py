@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from cxlab.run import usable_cores
 
@@ -130,8 +131,10 @@ def _cmd_run(args) -> int:
 def _cmd_site(args) -> int:
     from cxlab.site import build_site
 
-    out = build_site(use_quarto=False if args.preview else None)
-    print(f"site built: open {out / 'index.html'}")
+    out = build_site(use_quarto=False if args.preview else None, client=args.client,
+                     out=args.out)
+    who = f"for {args.client} alone" if args.client else "for all clients"
+    print(f"site built {who}: open {out / 'index.html'}")
     return 0
 
 
@@ -198,6 +201,11 @@ def build_parser() -> argparse.ArgumentParser:
     site = sub.add_parser("site", help="render the website from _quarto.yml")
     site.add_argument("--preview", action="store_true",
                       help="build the static preview even when Quarto is installed")
+    site.add_argument("--client", help="a site for this client alone, to deliver to them: "
+                                       "the shared pages and its own reports, nothing of "
+                                       "other clients (default: every client, for your own use)")
+    site.add_argument("--out", type=Path, help="output folder (default: _site, or "
+                                               "_sites/CLIENT with --client)")
     site.set_defaults(func=_cmd_site)
     return parser
 

@@ -7,10 +7,12 @@ output directory, the title and the navbar. The preview renders Markdown pages w
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -34,36 +36,58 @@ def load_site_config(root: Path) -> dict:
     return doc
 
 
-def write_reports_index(root: Path) -> Path:
-    """Generate ``reports/index.qmd``: every executed report, by client and quarter."""
+def write_reports_index(root: Path, client: str | None = None) -> Path:
+    """Generate ``reports/index.qmd``: every executed report (of ``client`` only, if given).
+
+    Client names come from the reports' metadata, that is from ``studies.yml``: they are
+    escaped like any other data (see :mod:`cxlab.report.markup`).
+    """
+    from cxlab.report.markup import escape
+
     reports = root / "reports"
     entries: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for nb_path in sorted(reports.glob("*/*/*.ipynb")):
+    for nb_path in report_notebooks(reports, client):
         meta = json.loads(nb_path.read_text(encoding="utf-8")).get("metadata", {}).get("cxlab", {})
-        client, quarter = nb_path.parent.parent.name, nb_path.parent.name
-        name = meta.get("client_name") or client
+        slug, quarter = nb_path.parent.parent.name, nb_path.parent.name
+        name = meta.get("client_name") or slug
         label = nb_path.stem.replace("_", " ").capitalize()
-        entries.setdefault((name, client), []).append(
+        entries.setdefault((name, slug), []).append(
             (quarter, f"[{label}]({nb_path.relative_to(reports).as_posix()})"))
     lines = ["---", 'title: "Reports"', "---", ""]
     if not entries:
         lines.append("No reports yet: run `cxlab run` to execute the studies.")
     else:
         n = sum(len(v) for v in entries.values())
-        lines.append(f"{n} reports for {len(entries)} clients, newest quarter first.")
-    record = reports / "build-record.json"
-    if record.is_file():
-        rec = json.loads(record.read_text())
-        if rec.get("n_failed"):
-            lines.append(f"\n**{rec['n_failed']} studies failed in the last run** and show "
-                         "their previous report, if any.")
+        lines.append(f"{n} reports for {len(entries)} client{'s' if len(entries) != 1 else ''}, "
+                     "newest quarter first.")
+    failed = failed_studies(reports, client)
+    if failed:
+        lines.append(f"\n**{len(failed)} stud{'y' if len(failed) == 1 else 'ies'} failed in the "
+                     "last run** and show their previous report, if any: "
+                     + ", ".join(escape(f) for f in failed) + ".")
     for (name, _client), items in sorted(entries.items()):
-        lines += ["", f"## {name}", "", "| Quarter | Report |", "|---|---|"]
+        lines += ["", f"## {escape(name)}", "", "| Quarter | Report |", "|---|---|"]
         lines += [f"| {q} | {link} |" for q, link in sorted(items, reverse=True)]
     path = reports / "index.qmd"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def report_notebooks(reports: Path, client: str | None = None) -> list[Path]:
+    """The executed reports under ``reports/`` (``<client>/<quarter>/<template>.ipynb``)."""
+    pattern = f"{config.check_slug(client, 'client')}/*/*.ipynb" if client else "*/*/*.ipynb"
+    return sorted(reports.glob(pattern))
+
+
+def failed_studies(reports: Path, client: str | None = None) -> list[str]:
+    """``"client quarter"`` of each study whose latest run failed, from the build record."""
+    record = reports / "build-record.json"
+    if not record.is_file():
+        return []
+    studies = json.loads(record.read_text(encoding="utf-8")).get("studies", [])
+    return [f"{s['client']} {s['quarter']}" for s in studies
+            if s.get("status") == "failed" and (client is None or s.get("client") == client)]
 
 
 def write_maturity_page(root: Path) -> Path:
@@ -91,25 +115,85 @@ def page_sources(root: Path, site_config: dict) -> list[Path]:
     return pages
 
 
-def build_site(root: Path | None = None, use_quarto: bool | None = None) -> Path:
-    """Render the site into ``project.output-dir`` and return that directory.
+def build_site(root: Path | None = None, use_quarto: bool | None = None,
+               client: str | None = None, out: Path | None = None) -> Path:
+    """Render the site and return its directory.
 
     Args:
         root: Project root holding ``_quarto.yml`` (default: the project root).
         use_quarto: True forces Quarto, False forces the preview; None uses Quarto when the
             ``quarto`` command is on PATH.
+        client: Build a site for this client alone, to hand to that client: the shared pages
+            (home, methods, maturity model) and its own reports, and no page, link, image or
+            file of any other client. None builds the consultancy's site of all clients.
+        out: Where to write it. Default: ``project.output-dir`` (``_site``) for all clients,
+            ``_sites/<client>`` for one.
     """
     root = root or config.project_root()
     site_config = load_site_config(root)
-    write_reports_index(root)
-    write_maturity_page(root)
-    out = root / site_config["project"].get("output-dir", "_site")
     if use_quarto is None:
         use_quarto = shutil.which("quarto") is not None
-    if use_quarto:
-        subprocess.run(["quarto", "render"], cwd=root, check=True)
-        return out
-    return build_preview(root, site_config, out)
+    if client is not None:
+        config.check_slug(client, "client")
+        out = out or root / "_sites" / client
+        return _build_client_site(root, site_config, client, Path(out), use_quarto)
+    write_reports_index(root)
+    write_maturity_page(root)
+    out = out or root / site_config["project"].get("output-dir", "_site")
+    return _render(root, site_config, Path(out), use_quarto)
+
+
+def _render(root: Path, site_config: dict, out: Path, use_quarto: bool) -> Path:
+    if not use_quarto:
+        return build_preview(root, site_config, out)
+    default_out = (root / site_config["project"].get("output-dir", "_site")).resolve()
+    subprocess.run(["quarto", "render"], cwd=root, check=True)
+    if out.resolve() != default_out:
+        with building_dir(out) as tmp:
+            shutil.copytree(default_out, tmp, dirs_exist_ok=True)
+    return out
+
+
+def _build_client_site(root: Path, site_config: dict, client: str, out: Path,
+                       use_quarto: bool) -> Path:
+    """Stage the shared pages and one client's reports in a folder of their own, render it.
+
+    Nothing of another client is copied into the stage, so nothing of theirs can reach the
+    site, whatever the renderer links, indexes or copies along.
+    """
+    reports = root / "reports"
+    if not report_notebooks(reports, client):
+        raise FileNotFoundError(f"no reports for client {client!r} under {reports}: run "
+                                f"`cxlab run --client {client}` first")
+    stage = Path(tempfile.mkdtemp(prefix=f".cxlab-site-{client}-", dir=root))
+    try:
+        # The hand-written pages; everything under reports/ is the client's or made afresh.
+        render = site_config["project"]["render"]
+        shared = {"project": {"render": [p for p in render if not p.startswith("reports/")]}}
+        for page in page_sources(root, shared):
+            rel = page.relative_to(root)
+            (stage / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(page, stage / rel)
+        shutil.copytree(reports / client, stage / "reports" / client)
+        record = reports / "build-record.json"
+        if record.is_file():
+            _write_client_record(record, stage / "reports" / "build-record.json", client)
+        write_reports_index(stage, client)
+        write_maturity_page(stage)
+        staged = {**site_config, "project": {**site_config["project"], "output-dir": "_site"}}
+        (stage / "_quarto.yml").write_text(yaml.safe_dump(staged, sort_keys=False),
+                                           encoding="utf-8")
+        _render(stage, staged, out, use_quarto)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    return out
+
+
+def _write_client_record(source: Path, target: Path, client: str) -> None:
+    """The build record cut down to one client's studies (the index reads its failures)."""
+    record = json.loads(source.read_text(encoding="utf-8"))
+    record["studies"] = [s for s in record.get("studies", []) if s.get("client") == client]
+    target.write_text(json.dumps(record), encoding="utf-8")
 
 
 def build_preview(root: Path, site_config: dict, out: Path) -> Path:
@@ -128,7 +212,10 @@ def build_preview(root: Path, site_config: dict, out: Path) -> Path:
             prefix = "../" * depth
             page_html = template.render(
                 site_title=website.get("title", "cxlab"),
-                title=meta.get("title", rel.stem), subtitle=meta.get("subtitle", ""),
+                # Front matter is Markdown (Quarto renders it so): data in it is escaped as
+                # character references, which the template escapes again for HTML.
+                title=html.unescape(str(meta.get("title", rel.stem))),
+                subtitle=html.unescape(str(meta.get("subtitle", ""))),
                 body=_fix_links(body),
                 nav=[{"text": item.get("text", item["href"]),
                       "href": prefix + _html_name(item["href"]),

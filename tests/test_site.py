@@ -1,0 +1,117 @@
+"""The site builder without a kernel: page lists, the reports index, one client's site."""
+
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from cxlab.site import build_site, failed_studies, load_site_config, page_sources, write_reports_index
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = {
+    "quokka": {"name": "Quokka Airways", "employees": ["Felix Novak", "QU00017"]},
+    "wombat": {"name": 'Wombat <img src=x onerror="alert(1)"> Bank',
+             "employees": ["Ysolde Haverkamp", "WO00042"]},
+}
+
+
+def _report(client: str, quarter: str) -> nbformat.NotebookNode:
+    """An executed report as the runner writes it, with the client's data in its outputs."""
+    info = CLIENTS[client]
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["cxlab"] = {"client": client, "quarter": quarter, "client_name": info["name"]}
+    nb.cells = [
+        nbformat.v4.new_raw_cell(f'---\ntitle: "{client}: {quarter}"\n---'),
+        nbformat.v4.new_code_cell("report.overview(study)", outputs=[nbformat.v4.new_output(
+            "display_data", data={"text/markdown": f"**{client}** served by "
+                                                   f"{info['employees'][0]}"})]),
+        nbformat.v4.new_code_cell("report.table(study)", outputs=[nbformat.v4.new_output(
+            "execute_result", data={"text/html": f"<table><tr><td>{info['employees'][1]}</td>"
+                                                 "</tr></table>"}, execution_count=1)]),
+    ]
+    return nb
+
+
+@pytest.fixture
+def project(tmp_path):
+    for name in ("_quarto.yml", "index.qmd", "methods.qmd"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for client in CLIENTS:
+        for quarter in ("2026Q2", "2026Q3"):
+            path = tmp_path / "reports" / client / quarter / "quarterly_report.ipynb"
+            path.parent.mkdir(parents=True)
+            nbformat.write(_report(client, quarter), path)
+    record = {"n_failed": 1, "studies": [
+        {"client": "wombat", "quarter": "2026Q1", "template": "quarterly_report", "status": "failed"},
+        {"client": "quokka", "quarter": "2026Q3", "template": "quarterly_report", "status": "ok"}]}
+    (tmp_path / "reports" / "build-record.json").write_text(json.dumps(record))
+    return tmp_path
+
+
+def _site_text(out: Path) -> str:
+    return "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in out.rglob("*")
+                     if p.is_file())
+
+
+def test_a_client_site_holds_nothing_of_another_client(project):
+    out = build_site(project, use_quarto=False, client="quokka")
+    assert out == project / "_sites" / "quokka"
+    files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
+    assert files == ["index.html", "methods.html", "reports/index.html",
+                     "reports/maturity-model.html", "reports/quokka/2026Q2/quarterly_report.html",
+                     "reports/quokka/2026Q3/quarterly_report.html"]
+    text = _site_text(out)
+    assert "Quokka Airways" in text and "Felix Novak" in text
+    for secret in ["wombat", "Wombat", "Haverkamp", "WO00042", "Ysolde"]:
+        assert secret not in text, secret
+    assert "failed" not in (out / "reports" / "index.html").read_text()
+    # Nothing was left behind in the project, and the all-clients site is untouched.
+    assert not list(project.glob(".cxlab-site-*")) and not (project / "_site").exists()
+
+
+def test_the_all_clients_site_holds_both_and_names_failures_escaped(project):
+    out = build_site(project, use_quarto=False, out=project / "public")
+    index = (out / "reports" / "index.html").read_text()
+    assert "Quokka Airways" in index and "<img" not in index
+    assert "Wombat &lt;img" in index or "Wombat &#60;img" in index
+    assert "1 study failed" in index and "wombat 2026Q1" in index
+    assert (out / "reports" / "wombat" / "2026Q3" / "quarterly_report.html").is_file()
+    # The other client's site is built beside it, separately, on demand.
+    wombat = build_site(project, use_quarto=False, client="wombat", out=project / "wombat-site")
+    assert "Quokka" not in _site_text(wombat)
+    assert "wombat 2026Q1" in (wombat / "reports" / "index.html").read_text()
+
+
+def test_a_client_without_reports_or_with_a_bad_name_is_a_clear_error(project):
+    with pytest.raises(FileNotFoundError, match="no reports for client 'gamma'"):
+        build_site(project, use_quarto=False, client="gamma")
+    with pytest.raises(ValueError, match="not a valid name"):
+        build_site(project, use_quarto=False, client="../quokka")
+
+
+def test_reports_index_and_failures_by_client(project):
+    from cxlab.site import write_maturity_page
+
+    write_reports_index(project, "quokka")
+    write_maturity_page(project)
+    text = (project / "reports" / "index.qmd").read_text()
+    assert "Quokka Airways" in text and "wombat" not in text.lower()
+    assert failed_studies(project / "reports") == ["wombat 2026Q1"]
+    assert failed_studies(project / "reports", "quokka") == []
+    pages = page_sources(project, load_site_config(project))
+    assert len([p for p in pages if p.suffix == ".ipynb"]) == 4
+
+
+def test_preview_titles_show_escaped_front_matter_as_plain_text(project):
+    from cxlab.report.markup import escape
+
+    path = project / "reports" / "quokka" / "2026Q3" / "quarterly_report.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source = f'---\ntitle: "{escape("A&B <b>bold</b>")}"\n---'
+    nbformat.write(nb, path)
+    out = build_site(project, use_quarto=False, client="quokka")
+    page = (out / "reports" / "quokka" / "2026Q3" / "quarterly_report.html").read_text()
+    assert "<title>A&amp;B &lt;b&gt;bold&lt;/b&gt;" in page
+    assert "<b>bold</b>" not in page
