@@ -5,9 +5,10 @@ Example (``studies.yml``)::
     dataset: sample
     template: quarterly_report
     quarters: {first: 2024Q4, last: 2026Q3}
+    timeout_minutes: 10            # each study's time limit (default 10; fractions allowed)
     clients:
       northwind: {name: Northwind Telecom}
-      cedar: {name: Cedar Health, quarters: [2026Q2, 2026Q3],
+      cedar: {name: Cedar Health, quarters: [2026Q2, 2026Q3], timeout_minutes: 20,
               settings: {show_employee_names: true, min_n_rank: 15}}
 
 Per-client ``settings`` are listed in ``cxlab.config.CLIENT_SETTINGS``.
@@ -16,6 +17,7 @@ Per-client ``settings`` are listed in ``cxlab.config.CLIENT_SETTINGS``.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,8 +25,11 @@ import yaml
 
 from cxlab import config, periods
 
-TOP_KEYS = {"dataset", "template", "quarters", "clients"}
-CLIENT_KEYS = {"name", "quarters", "dataset", "settings"}
+TOP_KEYS = {"dataset", "template", "quarters", "timeout_minutes", "clients"}
+CLIENT_KEYS = {"name", "quarters", "dataset", "timeout_minutes", "settings"}
+
+#: How long a study may run before it is stopped, unless the matrix or ``--timeout`` says.
+DEFAULT_TIMEOUT_MINUTES = 10
 
 
 class MatrixError(ValueError):
@@ -41,6 +46,9 @@ class StudySpec:
     dataset: str
     client_name: str
     settings: dict = field(default_factory=dict, hash=False, compare=False)
+    #: The study's time limit in seconds (None: none); not part of its identity or its key.
+    timeout_seconds: float | None = field(default=DEFAULT_TIMEOUT_MINUTES * 60, hash=False,
+                                          compare=False)
 
     @property
     def parameters(self) -> dict:
@@ -81,6 +89,19 @@ def _quarters(value, where: str) -> list[str]:
     raise MatrixError(f"{where}: expected {{first: YYYYQn, last: YYYYQn}} or a list of quarters")
 
 
+def check_minutes(value, where: str) -> float:
+    """A time limit in minutes: a positive number, fractions allowed (``0.5`` is 30 s).
+
+    Raises:
+        ValueError: naming ``where``, the value and what was expected.
+    """
+    if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+            or value <= 0):
+        raise ValueError(f"{where}: expected a positive number of minutes (such as 10 or 2.5), "
+                         f"got {value!r}")
+    return float(value)
+
+
 def load_matrix(path: str | Path) -> Matrix:
     """Read and check a run-matrix file."""
     path = Path(path)
@@ -105,6 +126,11 @@ def load_matrix(path: str | Path) -> Matrix:
     except ValueError as err:
         raise MatrixError(f"{path}: {err}") from None
     default_quarters = _quarters(doc.get("quarters"), f"{path}: quarters")
+    try:
+        default_minutes = check_minutes(doc.get("timeout_minutes", DEFAULT_TIMEOUT_MINUTES),
+                                        f"{path}: timeout_minutes")
+    except ValueError as err:
+        raise MatrixError(str(err)) from None
     studies = []
     for slug, settings in clients.items():
         where = f"{path}: clients.{slug}"
@@ -125,8 +151,10 @@ def load_matrix(path: str | Path) -> Matrix:
         name = str(settings.get("name", slug))
         try:
             report_settings = config.check_settings(settings.get("settings"), f"{where}.settings")
+            minutes = (check_minutes(settings["timeout_minutes"], f"{where}.timeout_minutes")
+                       if "timeout_minutes" in settings else default_minutes)
         except ValueError as err:
             raise MatrixError(str(err)) from None
-        studies += [StudySpec(str(slug), q, template, ds, name, report_settings)
+        studies += [StudySpec(str(slug), q, template, ds, name, report_settings, minutes * 60)
                     for q in quarters]
     return Matrix(path, tuple(studies), hashlib.sha256(text.encode()).hexdigest())
