@@ -27,6 +27,18 @@ def _kernel_count(text: str) -> int:
     return value
 
 
+def _minutes(text: str) -> float:
+    """``--timeout``: a positive number of minutes, fractions allowed."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time limit: expected a positive "
+                                         "number of minutes, such as 10 or 2.5")
+    return value
+
+
 def _cmd_sample(args) -> int:
     from cxlab.data import make_sample
 
@@ -101,8 +113,11 @@ def _file_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_run(args) -> int:
+    import dataclasses
+
     from cxlab import config
-    from cxlab.run.executor import run_studies, summary_text
+    from cxlab.fsutil import plain_os_error
+    from cxlab.run.executor import RunLocked, run_lock, run_studies, summary_text
     from cxlab.run.matrix import MatrixError, load_matrix
 
     try:
@@ -114,18 +129,31 @@ def _cmd_run(args) -> int:
     if not studies:
         print("cxlab run: no study matches the given --client/--quarter", file=sys.stderr)
         return 2
-    if (any(s.dataset == "sample" for s in studies)
-            and not (config.data_dir() / "sample" / "manifest.json").is_file()):
-        from cxlab.data import ensure_sample
+    if args.timeout is not None:
+        studies = [dataclasses.replace(s, timeout_seconds=args.timeout * 60) for s in studies]
+    try:
+        # The lock first: a second run must not even generate the sample data beside this one.
+        with run_lock(config.reports_dir(), wait=args.wait):
+            if (any(s.dataset == "sample" for s in studies)
+                    and not (config.data_dir() / "sample" / "manifest.json").is_file()):
+                from cxlab.data import ensure_sample
 
-        ensure_sample("sample")
-    kernels = min(args.jobs, len(studies))
-    print(f"{len(studies)} stud{'y' if len(studies) == 1 else 'ies'}, up to {kernels} "
-          f"kernel{'' if kernels == 1 else 's'} in parallel", file=sys.stderr)
-    results = run_studies(studies, jobs=args.jobs, progress=not args.no_progress,
-                          matrix_sha256=matrix.sha256, warm=not args.cold, force=args.force)
+                ensure_sample("sample")
+            kernels = min(args.jobs, len(studies))
+            print(f"{len(studies)} stud{'y' if len(studies) == 1 else 'ies'}, up to {kernels} "
+                  f"kernel{'' if kernels == 1 else 's'} in parallel", file=sys.stderr)
+            results = run_studies(studies, jobs=args.jobs, progress=not args.no_progress,
+                                  matrix_sha256=matrix.sha256, warm=not args.cold,
+                                  force=args.force)
+    except RunLocked as err:
+        print(f"cxlab run: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # the lock file or the reports folder cannot be made
+        print(f"cxlab run: {plain_os_error(err, config.project_root())}; nothing was run",
+              file=sys.stderr)
+        return 2
     print(summary_text(results))
-    return 1 if any(r.status == "failed" for r in results) else 0
+    return 1 if results.problems or any(r.status == "failed" for r in results) else 0
 
 
 def _cmd_site(args) -> int:
@@ -188,6 +216,12 @@ def build_parser() -> argparse.ArgumentParser:
                      help="run every study, even those whose inputs are unchanged")
     run.add_argument("--cold", action="store_true",
                      help="a fresh kernel per study, as plain papermill (slower; for checks)")
+    run.add_argument("--timeout", type=_minutes, metavar="MINUTES",
+                     help="each study's time limit, for this run (default: timeout_minutes in "
+                          "the run matrix, else 10)")
+    run.add_argument("--wait", action="store_true",
+                     help="if another run is using the reports folder, wait for it to end "
+                          "(default: stop at once, exit code 2)")
     run.set_defaults(func=_cmd_run)
 
     assess = sub.add_parser("assess", help="employee-experience maturity of one client")

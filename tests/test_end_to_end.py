@@ -3,6 +3,8 @@
 import json
 import os
 import re
+import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -321,3 +323,42 @@ def test_a_researchers_own_plots_keep_showing_after_a_cxlab_chart(sandbox, monke
     assert "data:image/png" in chart[0]["data"]["text/html"]
     assert [o["output_type"] for o in plot] == ["display_data"]
     assert "image/png" in plot[0]["data"]
+
+
+def test_a_study_over_its_time_limit_fails_alone_and_the_next_gets_a_working_kernel(
+        tmp_path, monkeypatch):
+    """Warm kernel, 3-second limit: a notebook that sleeps is interrupted; one that ignores
+    the interrupt has its kernel killed; the study after them runs in a working kernel."""
+    from cxlab.run.executor import run_studies
+    from cxlab.run.matrix import StudySpec
+    from cxlab.run.pool import TimeLimit
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    monkeypatch.setattr(TimeLimit, "grace", 2.0)
+    (tmp_path / "notebooks").mkdir()
+    _template(tmp_path / "notebooks" / "sleepy.ipynb", """import time
+if client == "slow":
+    time.sleep(120)
+elif client == "stubborn":
+    try:
+        time.sleep(120)
+    except KeyboardInterrupt:
+        time.sleep(120)
+print("done", client)""")
+    studies = [StudySpec(c, "2026Q3", "sleepy", "d", c.title(), timeout_seconds=3)
+               for c in ("slow", "stubborn", "quick")]
+    started = time.perf_counter()
+    results = run_studies(studies, jobs=1, reports_root=tmp_path / "reports", progress=False)
+    elapsed = time.perf_counter() - started
+    status = {r.client: (r.status, r.error) for r in results}
+    stopped = ("failed", "stopped after 0.05 minutes (the study's time limit; raise "
+                         "timeout_minutes in studies.yml)")
+    assert status == {"slow": stopped, "stubborn": stopped, "quick": ("ok", "")}
+    assert elapsed < 90, elapsed  # not the 2 x 120 s the notebooks asked for
+    out = json.loads(studies[2].output_path(tmp_path / "reports").read_text())
+    assert "done quick" in "".join(out["cells"][-1]["outputs"][0]["text"])
+    kept = json.loads((tmp_path / "build" / "failed" / "slow-2026Q3-sleepy.ipynb").read_text())
+    assert "KeyboardInterrupt" in json.dumps(kept["cells"])
+    record = json.loads((tmp_path / "reports" / "build-record.json").read_text())
+    assert record["n_failed"] == 2 and "stopped after" in record["failed"][0]
+    assert not list(Path(tempfile.gettempdir()).glob(f"cxlab-kernel-{os.getpid()}-*"))

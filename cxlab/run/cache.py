@@ -2,9 +2,16 @@
 
 A study's content key is a SHA-256 over everything its report depends on: the template
 file, the study's parameters, the client's data files (contents, not dates), and the cxlab
-package (its version and source files). When a report exists and its recorded key equals
-the current one, the study is skipped. Change one client's data and only that client's
-keys change.
+package (its version and source files). A study is skipped when the key recorded for its
+report equals the current one *and* the report itself checks out: it parses as a notebook
+and carries that key in its metadata (``metadata.cxlab.key``, written before execution). A
+truncated, damaged or foreign report runs again. Change one client's data and only that
+client's keys change.
+
+The keys live in one file per reports folder. A run records the keys of the reports it
+wrote and forgets those of the studies that failed (so they run again next time); when it
+saves, it re-reads the file and applies only its own changes, so what another run saved
+in between is kept.
 
 This module imports no heavy library, so an unchanged run finishes in a second or two.
 """
@@ -16,7 +23,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-from cxlab.fsutil import replace_file
+from cxlab.fsutil import plain_os_error, replace_file
 
 #: Where the keys of the reports in a reports folder are kept.
 KEYS_FILE = ".cxlab-keys.json"
@@ -63,24 +70,84 @@ def study_key(spec, template: str, data: str) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def report_key(path: Path) -> str | None:
+    """The content key a report carries, or None if it is not a whole cxlab notebook.
+
+    The file must parse as JSON and look like a notebook (format 4, a list of cells) with
+    ``metadata.cxlab.key``; a truncated file fails to parse, and a notebook cxlab did not
+    write has no key.
+    """
+    try:
+        nb = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(nb, dict) or nb.get("nbformat") != 4 or not isinstance(nb.get("cells"), list):
+        return None
+    meta = nb.get("metadata")
+    cx = meta.get("cxlab") if isinstance(meta, dict) else None
+    key = cx.get("key") if isinstance(cx, dict) else None
+    return key if isinstance(key, str) else None
+
+
 class KeyStore:
-    """The keys of the reports under one reports folder, read once and saved atomically."""
+    """The keys of the reports under one reports folder; saving merges with the file.
+
+    ``problem`` says, in plain words, why the saved keys could not be read ("" if they
+    could); the store then starts empty, so every study runs.
+    """
 
     def __init__(self, reports_root: Path):
         self.root = reports_root
         self.path = reports_root / KEYS_FILE
-        self.keys: dict[str, str] = (json.loads(self.path.read_text())
-                                     if self.path.is_file() else {})
+        self.keys, self.problem = self._read()
+        self._changes: dict[str, str | None] = {}  # this run's: a key, or None to forget
+
+    def _read(self) -> tuple[dict[str, str], str]:
+        where = f"{self.root.name}/{KEYS_FILE}"
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return {}, ""
+        except OSError as err:
+            return {}, f"{where} could not be read ({plain_os_error(err)}): every study runs"
+        try:
+            keys = json.loads(text)
+        except ValueError:
+            keys = None
+        if not isinstance(keys, dict) or not all(isinstance(v, str) for v in keys.values()):
+            return {}, f"{where} is damaged (not a JSON object of keys): every study runs"
+        return keys, ""
+
+    def _name(self, output: Path) -> str:
+        return output.relative_to(self.root).as_posix()
 
     def fresh(self, output: Path, key: str) -> bool:
-        """Whether ``output`` exists and was written from inputs with this key."""
-        return self.keys.get(output.relative_to(self.root).as_posix()) == key and output.is_file()
+        """Whether ``output`` was written from inputs with this key and is whole."""
+        return self.keys.get(self._name(output)) == key and report_key(output) == key
 
     def record(self, output: Path, key: str) -> None:
         """Remember the key ``output`` was written from."""
-        self.keys[output.relative_to(self.root).as_posix()] = key
+        self.keys[self._name(output)] = key
+        self._changes[self._name(output)] = key
+
+    def forget(self, output: Path) -> None:
+        """Forget ``output``'s key: its study failed, so the next run tries it again."""
+        self.keys.pop(self._name(output), None)
+        self._changes[self._name(output)] = None
 
     def save(self) -> None:
-        """Write the keys through a temporary file."""
+        """Merge this run's changes into the keys saved now and write them atomically.
+
+        Raises:
+            OSError: the file cannot be written (the old one is then left as it was).
+        """
+        current, _ = self._read()
+        for name, key in self._changes.items():
+            if key is None:
+                current.pop(name, None)
+            else:
+                current[name] = key
         replace_file(self.path, lambda tmp: tmp.write_text(
-            json.dumps(self.keys, indent=1, sort_keys=True)))
+            json.dumps(current, indent=1, sort_keys=True), encoding="utf-8"))
+        self.keys = current
+        self._changes = {}

@@ -1,9 +1,15 @@
 """Execute studies with Papermill: in parallel, atomically, past failures, with a record.
 
-Each study's notebook is executed into ``reports/.partial/`` and renamed into place only when
-every cell succeeded, so an interrupted or failed run never leaves a half-written report; the
-previous good report stays until a new one replaces it.
-A failed execution is kept under ``build/failed/`` for inspection.
+Each study's notebook is executed in memory, written to ``reports/.partial/`` and renamed
+into place only when every cell succeeded, so an interrupted or failed run never leaves a
+half-written report; the previous good report stays until a new one replaces it. A failed
+execution is kept under ``build/failed/`` for inspection. Each study has a time limit.
+
+One run at a time per reports folder: a run holds ``reports/.cxlab-run.lock`` (see
+:func:`run_lock`). The build record keeps the latest outcome of every study ever run, so a
+failure stays on record until that study succeeds again. A file that cannot be written (a
+full disk, a read-only folder) fails the study or is reported in the run's summary, in plain
+words; nothing already published is replaced by a partial file.
 """
 
 from __future__ import annotations
@@ -11,10 +17,13 @@ from __future__ import annotations
 import json
 import os
 import queue
+import socket
 import sys
 import threading
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,12 +31,15 @@ from pathlib import Path
 import yaml
 
 from cxlab import config
-from cxlab.fsutil import replace_file
-from cxlab.run import usable_cores
+from cxlab.fsutil import LockBusy, exclusive_lock, plain_os_error, plain_reason, replace_file
+from cxlab.run import clean_stray_kernel_dirs, usable_cores
 from cxlab.run.cache import KeyStore, data_fingerprint, file_fingerprint, study_key
 from cxlab.run.matrix import StudySpec
 
 REPORT_TITLES = {"quarterly_report": "Quarterly CX report"}
+#: The lock a run holds on its reports folder, and the build record it writes there.
+LOCK_FILE = ".cxlab-run.lock"
+RECORD_FILE = "build-record.json"
 
 
 @dataclass
@@ -43,13 +55,82 @@ class StudyResult:
     error: str = ""
 
 
+class RunResults(list):
+    """The results of a run's studies, with what the run itself has to say, in plain words.
+
+    ``problems``: what it could not save (the report keys, the build record); the run then
+    counts as failed. ``notes``: what it could not read and started afresh instead.
+    """
+
+    def __init__(self, results=(), problems=(), notes=()):
+        super().__init__(results)
+        self.problems: list[str] = list(problems)
+        self.notes: list[str] = list(notes)
+
+
+class RunLocked(RuntimeError):
+    """Another run holds the reports folder's lock; the message names it."""
+
+
+def _describe_holder(holder: dict) -> str:
+    """'PID 1234 on host, started 2026-05-01 10:00:03 UTC (3 min ago)' from a lock file."""
+    if not holder.get("pid"):
+        return "a process that did not say which"
+    text = f"PID {holder['pid']}"
+    if holder.get("host") and holder["host"] != socket.gethostname():
+        text += f" on {holder['host']}"
+    try:
+        started = datetime.fromisoformat(holder["started_at"])
+    except (KeyError, TypeError, ValueError):
+        return text
+    minutes = max(0, int((datetime.now(UTC) - started).total_seconds() // 60))
+    ago = ("under a minute ago" if minutes < 1 else f"{minutes} min ago" if minutes < 120
+           else f"{minutes // 60} h ago")
+    return f"{text}, started {started.strftime('%Y-%m-%d %H:%M:%S %Z')} ({ago})"
+
+
+@contextmanager
+def run_lock(reports_root: Path, wait: bool = False) -> Iterator[None]:
+    """Hold the run lock of ``reports_root`` (the data home's reports folder) for the block.
+
+    The lock file records this process's PID and start time. The operating system releases
+    the lock when the process ends, however it ends. The thread holding it may take it again.
+
+    Raises:
+        RunLocked: another run holds it and ``wait`` is false (the message names that run).
+        OSError: the lock file cannot be created (for example, a read-only folder).
+    """
+    path = reports_root / LOCK_FILE
+    about = {"pid": os.getpid(), "host": socket.gethostname(),
+             "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+             "command": " ".join(sys.argv)}
+
+    def waiting(holder: dict) -> None:
+        print(f"cxlab run: waiting for the run holding {_relative(path)} to end "
+              f"({_describe_holder(holder)})", file=sys.stderr, flush=True)
+
+    with ExitStack() as stack:
+        try:
+            stack.enter_context(exclusive_lock(path, about, wait, waiting))
+        except LockBusy as busy:
+            raise RunLocked(
+                f"another cxlab run is writing to {_relative(reports_root)}/: "
+                f"{_describe_holder(busy.holder)}, holds {_relative(path)}. Let it finish, or "
+                "run again with --wait to start when it has ended.") from None
+        yield
+
+
 def templates_dir() -> Path:
     """Where the notebook templates live (``notebooks/`` beside the package)."""
     return config.project_root() / "notebooks"
 
 
-def prepare_notebook(spec: StudySpec, template_path: Path):
-    """The template with its front matter set for this study and the study in its metadata."""
+def prepare_notebook(spec: StudySpec, template_path: Path, key: str | None = None):
+    """The template with its front matter set for this study and the study in its metadata.
+
+    ``key``, the study's content key, goes into ``metadata.cxlab.key``: a report carries the
+    key of the inputs it was made from, which the next run checks before skipping it.
+    """
     import nbformat
 
     nb = nbformat.read(template_path, as_version=4)
@@ -63,109 +144,224 @@ def prepare_notebook(spec: StudySpec, template_path: Path):
     else:
         nb.cells.insert(0, nbformat.v4.new_raw_cell(header))
     nb.metadata["cxlab"] = {**spec.parameters, "template": spec.template}
+    if key:
+        nb.metadata["cxlab"]["key"] = key
     return nb
 
 
+def time_limit_message(seconds: float) -> str:
+    """What a study stopped at its time limit reports."""
+    minutes = seconds / 60
+    return (f"stopped after {minutes:g} minute{'' if minutes == 1 else 's'} (the study's time "
+            "limit; raise timeout_minutes in studies.yml)")
+
+
 def run_study(spec: StudySpec, reports_root: Path, failed_root: Path,
-              kernel_name: str | None = None, engine: str | None = None) -> StudyResult:
+              kernel_name: str | None = None, engine: str | None = None,
+              key: str | None = None) -> StudyResult:
     """Execute one study; never raises for a failing notebook (the result says so).
 
     ``engine="cxlab-warm"`` runs it in the calling thread's warm kernel (see
-    :mod:`cxlab.run.pool`); the default starts a fresh kernel, as ``papermill`` does.
+    :mod:`cxlab.run.pool`); the default starts a fresh kernel, as ``papermill`` does. The
+    study is stopped after ``spec.timeout_seconds``. ``key`` is recorded in the report.
+    A report that cannot be written fails the study with the reason in plain words, and the
+    previous report stays.
     """
     import papermill as pm
 
-    target = spec.output_path(reports_root)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = reports_root / ".partial"  # same file system as the target, outside the site's globs
-    partial.mkdir(parents=True, exist_ok=True)
-    tmp = partial / f"{spec.client}-{spec.quarter}-{spec.template}.ipynb"
+    from cxlab.run.pool import Execution, TimeLimit
+
     started = time.perf_counter()
+
+    def result(status: str, output: str = "", error: str = "") -> StudyResult:
+        return StudyResult(spec.client, spec.quarter, spec.template, status,
+                           time.perf_counter() - started, output, error)
+
+    template = templates_dir() / f"{spec.template}.ipynb"
+    if not template.is_file():
+        return result("failed", error=f"no template {_relative(template)}: expected the "
+                                      f"notebook {spec.template}.ipynb in {_relative(templates_dir())}")
+    target = spec.output_path(reports_root)
+    execution = Execution()
+    limit = TimeLimit(spec.timeout_seconds, execution)
     try:
-        nb = prepare_notebook(spec, templates_dir() / f"{spec.template}.ipynb")
-        pm.execute_notebook(
-            nb, str(tmp), parameters=spec.parameters, kernel_name=kernel_name,
-            progress_bar=False, cwd=str(templates_dir()), language="python",
-            engine_name=engine,
-        )
-        os.replace(tmp, target)
-        return StudyResult(spec.client, spec.quarter, spec.template, "ok",
-                           time.perf_counter() - started, _relative(target))
+        nb = prepare_notebook(spec, template, key)
+        with execution.watched(), limit:
+            executed = pm.execute_notebook(
+                nb, None, parameters=spec.parameters, kernel_name=kernel_name,
+                progress_bar=False, cwd=str(templates_dir()), language="python",
+                engine_name=engine or "cxlab-cold",
+            )
     except Exception as err:  # a failing study must not stop the others
-        kept = ""
-        if tmp.exists():
-            failed_root.mkdir(parents=True, exist_ok=True)
-            kept_path = failed_root / f"{spec.client}-{spec.quarter}-{spec.template}.ipynb"
-            os.replace(tmp, kept_path)
+        executed = execution.notebook
+        message = time_limit_message(spec.timeout_seconds) if limit.fired else _short_error(err)
+    else:
+        try:
+            _write_notebook(executed, target, reports_root / ".partial", template)
+            return result("ok", _relative(target))
+        except OSError as err:
+            message = (_cannot_write("the report", target, err)
+                       + "; the previous report, if any, is kept")
+    kept = ""
+    if executed is not None:
+        kept_path = failed_root / f"{spec.client}-{spec.quarter}-{spec.template}.ipynb"
+        try:
+            _write_notebook(executed, kept_path, None, template)
             kept = _relative(kept_path)
-        message = _short_error(err)
-        return StudyResult(spec.client, spec.quarter, spec.template, "failed",
-                           time.perf_counter() - started, kept, message)
+        except OSError as err:
+            message += f" (and {_cannot_write('the executed notebook', kept_path, err)})"
+    return result("failed", kept, message)
+
+
+def _write_notebook(nb, path: Path, partial: Path | None, template: Path) -> None:
+    """Write an executed notebook atomically, through ``partial`` (a folder) when given.
+
+    Papermill would record the notebook it was given (the whole template) as its input
+    path; the record names the template file and the output instead.
+    """
+    import nbformat
+
+    papermill_meta = nb.metadata.get("papermill")
+    if isinstance(papermill_meta, dict):
+        papermill_meta["input_path"] = _relative(template)
+        papermill_meta["output_path"] = _relative(path)
+    text = nbformat.writes(nb)
+    if partial is None:
+        replace_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+        return
+    # In the reports folder's own hidden folder: the same file system as the report, so the
+    # rename is atomic, and outside the site's globs.
+    partial.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = partial / f"{path.parent.parent.name}-{path.parent.name}-{path.name}"
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _relative(path: Path) -> str:
     return os.path.relpath(path, config.project_root())
 
 
+def _cannot_write(what: str, path: Path, err: OSError) -> str:
+    """'<what> <path> could not be written: <why>', naming another file only if it is to blame."""
+    culprit = Path(os.fsdecode(err.filename)) if err.filename else None
+    if culprit is None or culprit == path or culprit.name.endswith(".partial") \
+            or ".partial" in culprit.parts:
+        why = plain_reason(err)
+    else:
+        why = plain_os_error(err, config.project_root())
+    return f"{what} {_relative(path)} could not be written: {why}"
+
+
 def _short_error(err: Exception) -> str:
+    """The error in a line: the notebook's own exception, or a file error in plain words."""
     ename, evalue = getattr(err, "ename", None), getattr(err, "evalue", None)
     if ename:
         return f"{ename}: {evalue}"
+    if isinstance(err, OSError):
+        return plain_os_error(err, config.project_root())
     return "".join(traceback.format_exception_only(err)).strip()
 
 
 def run_studies(
     studies: list[StudySpec], jobs: int | None = None, reports_root: Path | None = None,
     progress: bool = True, kernel_name: str | None = None, matrix_sha256: str = "",
-    warm: bool = True, force: bool = False,
-) -> list[StudyResult]:
+    warm: bool = True, force: bool = False, wait: bool = False,
+) -> RunResults:
     """Execute studies, ``jobs`` at a time (default: one per core), and write the build record.
 
-    A study whose report exists and whose inputs are unchanged (same content key, see
-    :mod:`cxlab.run.cache`) is skipped, unless ``force``. With ``warm`` (the default) each of
-    the ``jobs`` workers starts one kernel, imports the heavy libraries once and runs study
-    after study in it, reset between studies (see :mod:`cxlab.run.pool`); otherwise every
-    study gets a fresh kernel, as with ``papermill``.
+    A study whose report exists, checks out and has unchanged inputs (same content key, see
+    :mod:`cxlab.run.cache`) is skipped, unless ``force`` or its last run failed. With
+    ``warm`` (the default) each of the ``jobs`` workers starts one kernel, imports the heavy
+    libraries once and runs study after study in it, reset between studies (see
+    :mod:`cxlab.run.pool`); otherwise every study gets a fresh kernel, as with ``papermill``.
+
+    The run holds the reports folder's lock throughout (:func:`run_lock`; with ``wait`` it
+    waits for another run to end instead of raising :class:`RunLocked`). It first removes
+    the kernel folders that killed runs left behind. What the run could not save is listed
+    in the result's ``problems``.
     """
     reports_root = reports_root or config.reports_dir()
     if jobs is None:
         jobs = usable_cores()
     elif jobs < 1:
         raise ValueError(f"run_studies(jobs={jobs!r}): expected at least 1 kernel")
+    with run_lock(reports_root, wait=wait):
+        return _run_locked(studies, jobs, reports_root, progress, kernel_name, matrix_sha256,
+                           warm, force)
+
+
+def _run_locked(studies, jobs, reports_root, progress, kernel_name, matrix_sha256, warm,
+                force) -> RunResults:
     started_at = datetime.now(UTC)
+    clean_stray_kernel_dirs()
     run = _Run(reports_root, config.project_root() / "build" / "failed", kernel_name, warm,
                KeyStore(reports_root))
+    notes = [run.store.problem] if run.store.problem else []
+    problems = []
+    previous, record_problem = read_build_record(reports_root)
+    failed_before = {_study_id(s) for s in previous.get("studies", [])
+                     if isinstance(s, dict) and s.get("status") == "failed"}
     fingerprints: dict[Path, str] = {}  # each template and client folder hashed once
     pending = []
     for spec in studies:
         run.keys[spec] = _content_key(spec, fingerprints)
         target = spec.output_path(reports_root)
-        if not force and run.keys[spec] and run.store.fresh(target, run.keys[spec]):
+        if (not force and run.keys[spec]
+                and (spec.client, spec.quarter, spec.template) not in failed_before
+                and run.store.fresh(target, run.keys[spec])):
             run.results.append(StudyResult(spec.client, spec.quarter, spec.template, "skipped",
                                            0.0, _relative(target)))
         else:
             pending.append(spec)
     if pending:
         run.execute(pending, jobs, progress)
-    run.store.save()
     results = sorted(run.results, key=lambda r: (r.client, r.quarter, r.template))
-    write_build_record(reports_root, results, started_at, jobs, matrix_sha256)
-    return results
+    try:
+        run.store.save()
+    except OSError as err:
+        problems.append(_cannot_write("the report keys", run.store.path, err)
+                        + "; the studies that ran will run again next time")
+    if record_problem:
+        notes.append(record_problem)
+    try:
+        write_build_record(reports_root, results, started_at, jobs, matrix_sha256)
+    except OSError as err:
+        problems.append(_cannot_write("the build record", reports_root / RECORD_FILE, err)
+                        + "; the previous record is kept")
+    return RunResults(results, problems, notes)
+
+
+def _study_id(entry: dict) -> tuple:
+    return entry.get("client"), entry.get("quarter"), entry.get("template")
 
 
 def _content_key(spec: StudySpec, fingerprints: dict[Path, str]) -> str | None:
-    """The study's content key, or None when its template is missing (the run will say so).
+    """The study's content key, or None when its inputs cannot be read (the study runs).
 
     ``fingerprints`` keeps each template's and each client folder's hash for the run, so every
-    file is read once however many studies share it.
+    file is read once however many studies share it. A missing template gives None; running
+    the study then says so.
     """
     template = templates_dir() / f"{spec.template}.ipynb"
     if not template.is_file():
         return None
     folder = config.data_dir() / spec.dataset / spec.client
-    for path, fingerprint in ((template, file_fingerprint), (folder, data_fingerprint)):
-        if path not in fingerprints:
-            fingerprints[path] = fingerprint(path)
+    try:
+        for path, fingerprint in ((template, file_fingerprint), (folder, data_fingerprint)):
+            if path not in fingerprints:
+                fingerprints[path] = fingerprint(path)
+    except OSError:
+        return None
     return study_key(spec, fingerprints[template], fingerprints[folder])
 
 
@@ -211,8 +407,11 @@ class _Run:
                 result, kernel = self._run_one(spec, kernel)
                 with self.lock:
                     self.results.append(result)
+                    output = spec.output_path(self.reports_root)
                     if result.status == "ok" and self.keys[spec]:
-                        self.store.record(spec.output_path(self.reports_root), self.keys[spec])
+                        self.store.record(output, self.keys[spec])
+                    elif result.status == "failed":
+                        self.store.forget(output)
                     bar.update(1)
                     bar.set_postfix(failed=sum(r.status == "failed"
                                                for r in self.results[first:]))
@@ -221,28 +420,44 @@ class _Run:
                 kernel.shutdown()
 
     def _run_one(self, spec: StudySpec, kernel):
-        """The study's result, and the warm kernel for the next study (None: start one)."""
+        """The study's result, and the warm kernel for the next study (None: start one).
+
+        A kernel that fails to start fails the study; one that fails to reset after it is
+        dropped (the next study starts a new one) without changing the study's result.
+        """
         try:
             if self.warm and kernel is None:
                 kernel = _start_warm_kernel(self.kernel_name)
             result = run_study(spec, self.reports_root, self.failed_root, self.kernel_name,
-                               "cxlab-warm" if self.warm else None)
-            if kernel is not None:
-                kernel.reset()
-            return result, kernel
+                               "cxlab-warm" if self.warm else None, self.keys.get(spec))
         except Exception as err:  # the kernel itself failed: say so, go on
             if kernel is not None:
                 kernel.shutdown()
             return StudyResult(spec.client, spec.quarter, spec.template, "failed", 0.0, "",
                                f"kernel: {_short_error(err)}"), None
+        if kernel is not None:
+            try:
+                kernel.reset()
+            except Exception:
+                kernel.shutdown()
+                kernel = None
+        return result, kernel
 
 
 def _start_warm_kernel(kernel_name: str | None):
-    """A warm kernel for the calling thread, registered with the warm engine."""
+    """A warm kernel for the calling thread, registered with the warm engine.
+
+    A kernel that fails to warm up is shut down (its process and socket folder removed)
+    before the error is raised.
+    """
     from cxlab.run.pool import WarmEngine, WarmKernel
 
     kernel = WarmKernel(kernel_name or "python3", cwd=str(templates_dir()))
-    kernel.start()
+    try:
+        kernel.start()
+    except BaseException:
+        kernel.shutdown()
+        raise
     WarmEngine.local.kernel = kernel
     return kernel
 
@@ -261,29 +476,78 @@ def notebook_differences(path_a: Path, path_b: Path) -> list[str]:
             for field in fields if a.get(field) != b.get(field)]
 
 
+def read_build_record(reports_root: Path) -> tuple[dict, str]:
+    """The build record in ``reports_root`` ({} if none) and why it could not be read ("")."""
+    path = reports_root / RECORD_FILE
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}, ""
+    except OSError as err:
+        reason = plain_os_error(err, config.project_root())
+    except ValueError:
+        reason = "not valid JSON"
+    else:
+        if isinstance(record, dict) and isinstance(record.get("studies", []), list):
+            return record, ""
+        reason = "not a build record"
+    return {}, (f"{_relative(path)} could not be read ({reason}); a new record was started, "
+                "so failures of earlier runs are no longer listed in it")
+
+
 def write_build_record(reports_root: Path, results: list[StudyResult], started_at: datetime,
                        jobs: int, matrix_sha256: str) -> Path:
-    """A small JSON record of the run, written atomically to ``reports/build-record.json``."""
+    """Merge this run into ``reports/build-record.json`` (JSON, written atomically).
+
+    The record keeps the latest outcome of every study ever run, by client, quarter and
+    template: ``studies`` lists them (each with ``run_at``, when that outcome was recorded),
+    ``n_studies``, ``n_failed`` and ``n_skipped`` count them, and ``failed`` says for each
+    study whose latest run failed "client quarter template: error". A failure thus stays
+    until that study succeeds, however many runs of other studies come between.
+    ``last_run`` counts this run's studies alone; the version, times, jobs and matrix hash
+    at the top are this run's.
+
+    Raises:
+        OSError: the record cannot be written (the previous one is then left as it was).
+    """
     from cxlab import __version__
 
+    finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+    previous, _ = read_build_record(reports_root)
+    latest = {_study_id(s): s for s in previous.get("studies", [])
+              if isinstance(s, dict) and all(isinstance(v, str) for v in _study_id(s))}
+    for r in results:
+        latest[(r.client, r.quarter, r.template)] = {**asdict(r), "run_at": finished_at}
+    studies = [latest[k] for k in sorted(latest)]
+    failed = [s for s in studies if s.get("status") == "failed"]
     record = {
         "cxlab_version": __version__,
         "started_at": started_at.isoformat(timespec="seconds"),
-        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "finished_at": finished_at,
         "jobs": jobs,
         "matrix_sha256": matrix_sha256,
-        "n_studies": len(results),
-        "n_failed": sum(r.status == "failed" for r in results),
-        "n_skipped": sum(r.status == "skipped" for r in results),
-        "studies": [asdict(r) for r in results],
+        "n_studies": len(studies),
+        "n_failed": len(failed),
+        "n_skipped": sum(s.get("status") == "skipped" for s in studies),
+        "failed": [f"{s['client']} {s['quarter']} {s['template']}: {s.get('error', '')}"
+                   for s in failed],
+        "last_run": {"n_studies": len(results),
+                     "n_ok": sum(r.status == "ok" for r in results),
+                     "n_failed": sum(r.status == "failed" for r in results),
+                     "n_skipped": sum(r.status == "skipped" for r in results)},
+        "studies": studies,
     }
-    path = reports_root / "build-record.json"
-    replace_file(path, lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
+    path = reports_root / RECORD_FILE
+    replace_file(path, lambda tmp: tmp.write_text(json.dumps(record, indent=2), encoding="utf-8"))
     return path
 
 
 def summary_text(results: list[StudyResult]) -> str:
-    """A short human summary: counts, then each failure with its error and kept notebook."""
+    """A short human summary: counts, then each failure with its error and kept notebook.
+
+    Then what the run could not save or read (``problems`` and ``notes`` of a
+    :class:`RunResults`).
+    """
     failed = [r for r in results if r.status == "failed"]
     skipped = sum(r.status == "skipped" for r in results)
     total = sum(r.seconds for r in results)
@@ -294,4 +558,8 @@ def summary_text(results: list[StudyResult]) -> str:
     for r in failed:
         where = f"; executed notebook kept at {r.output}" if r.output else ""
         lines.append(f"  FAILED {r.client} {r.quarter} ({r.template}): {r.error}{where}")
+    for problem in getattr(results, "problems", ()):
+        lines.append(f"  NOT SAVED: {problem}")
+    for note in getattr(results, "notes", ()):
+        lines.append(f"  NOTE: {note}")
     return "\n".join(lines)

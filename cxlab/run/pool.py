@@ -12,21 +12,28 @@ figures, pandas' options, and the warning filters (with the record of warnings a
 once) are restored. If a notebook changed anything else that could leak
 (an attribute of a loaded cxlab module, the working directory, an environment variable),
 the kernel is restarted instead of reused.
+
+Every notebook, warm or cold, runs under a time limit (:class:`TimeLimit`): past it, the
+kernel is interrupted, and killed if the interrupt does not end the notebook.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 import threading
+from contextlib import contextmanager
 
 from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.manager import KernelManager
+from jupyter_client.manager import AsyncKernelManager, KernelManager
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.log import logger
 from papermill.utils import remove_args
+
+from cxlab.run import kernel_dir_prefix
 
 #: Imported once per kernel, before any notebook runs: every cxlab module the reports use,
 #: and the libraries they import inside functions.
@@ -97,14 +104,17 @@ class WarmKernel:
         self.notebook_kc: AsyncKernelClient | None = None  # for nbclient, see start()
         self.socket_dir: str | None = None
         self.restarts = 0
+        self.needs_restart = False  # set when a notebook was stopped: reuse nothing of it
 
     def start(self) -> None:
         """Start the kernel and import the heavy libraries in it."""
         # Where the platform has them, local sockets in a private folder: no TCP port that
         # other users of the machine could reach, and no "running over TCP without
-        # encryption" warning from every kernel.
+        # encryption" warning from every kernel. The folder's name records this process,
+        # so a later run can tell a folder whose run was killed from a live run's.
+        self.needs_restart = False
         if os.name == "posix":
-            self.socket_dir = tempfile.mkdtemp(prefix="cxlab-kernel-")
+            self.socket_dir = tempfile.mkdtemp(prefix=kernel_dir_prefix())
             self.km = KernelManager(kernel_name=self.kernel_name, transport="ipc",
                                     ip=os.path.join(self.socket_dir, "kernel"))
         else:
@@ -144,7 +154,8 @@ class WarmKernel:
     def reset(self) -> None:
         """Restore the post-warm-up state, or restart the kernel if it cannot be trusted."""
         try:
-            clean = self.km.is_alive() and self._silent(_RESET).strip() == "CLEAN"
+            clean = (not self.needs_restart and self.km.is_alive()
+                     and self._silent(_RESET).strip() == "CLEAN")
         except Exception:  # a wedged kernel: start afresh
             clean = False
         if not clean:
@@ -175,6 +186,8 @@ class WarmEngine(NBClientEngine):
                                  **kwargs):
         """Run the notebook in this thread's warm kernel, reusing its client."""
         kernel: WarmKernel = cls.local.kernel
+        execution = current_execution()
+        execution.km, execution.warm_kernel, execution.manager = kernel.km, kernel, nb_man
         kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
         client = PapermillNotebookClient(
             nb_man, km=kernel.km, timeout=execution_timeout or None,
@@ -192,4 +205,126 @@ class WarmEngine(NBClientEngine):
 
 
 papermill_engines.register("cxlab-warm", WarmEngine)
+
+
+class _WatchedKernelManager(AsyncKernelManager):
+    """nbclient's usual kernel manager, made known to the execution of the calling thread."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        current_execution().km = self
+
+
+class ColdEngine(NBClientEngine):
+    """Papermill's own engine (a new kernel for each notebook) that a time limit can stop."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):
+        """Run the notebook as papermill does, telling the execution its kernel and notebook."""
+        current_execution().manager = nb_man
+        return super().execute_managed_notebook(
+            nb_man, kernel_name, kernel_manager_class=_WatchedKernelManager, **kwargs)
+
+
+papermill_engines.register("cxlab-cold", ColdEngine)
+
+_local = threading.local()
+
+
+class Execution:
+    """One notebook being executed, as the runner's time limit and error handling see it.
+
+    The engines above fill it in as the notebook starts: the kernel manager running it, the
+    warm kernel if there is one, and papermill's execution manager, whose notebook holds the
+    outputs so far (kept for inspection when the study fails).
+    """
+
+    def __init__(self):
+        self.km = None
+        self.warm_kernel: WarmKernel | None = None
+        self.manager = None
+
+    @property
+    def notebook(self):
+        """The notebook as executed so far (None before papermill handed it to an engine)."""
+        return None if self.manager is None else self.manager.nb
+
+    @contextmanager
+    def watched(self):
+        """Make this the calling thread's execution for the block (papermill runs in it)."""
+        _local.execution = self
+        try:
+            yield self
+        finally:
+            _local.execution = None
+
+
+def current_execution() -> Execution:
+    """The calling thread's execution (a throw-away one when nothing watches the thread)."""
+    execution = getattr(_local, "execution", None)
+    return execution if execution is not None else Execution()
+
+
+def _kernel_process(km):
+    """The kernel's process, when it runs on this machine and has started."""
+    return getattr(getattr(km, "provisioner", None), "process", None)
+
+
+class TimeLimit:
+    """Stop an execution that runs longer than ``seconds`` (None: no limit).
+
+    When the time is up the kernel is interrupted, as Jupyter's stop button does: the
+    running cell ends with ``KeyboardInterrupt`` and papermill stops the notebook there. A
+    notebook that catches the interrupt, or code that cannot be interrupted, has its kernel
+    killed ``grace`` seconds later, which ends the execution with ``DeadKernelError``.
+    A warm kernel that was stopped is restarted before its next study either way.
+    """
+
+    grace = 10.0
+
+    def __init__(self, seconds: float | None, execution: Execution):
+        self.seconds = seconds
+        self.execution = execution
+        self.fired = False
+        self._done = False
+        self._lock = threading.Lock()
+        self._timers: list[threading.Timer] = []
+
+    def __enter__(self) -> TimeLimit:
+        if self.seconds:
+            self._after(self.seconds, self._interrupt)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._done = True
+            for timer in self._timers:
+                timer.cancel()
+
+    def _after(self, seconds: float, action) -> None:
+        timer = threading.Timer(seconds, action)
+        timer.daemon = True
+        self._timers.append(timer)
+        timer.start()
+
+    def _interrupt(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            self.fired = True
+            if self.execution.warm_kernel is not None:
+                self.execution.warm_kernel.needs_restart = True
+            process = _kernel_process(self.execution.km)
+            if process is not None and process.poll() is None and os.name == "posix":
+                process.send_signal(signal.SIGINT)
+            self._after(self.grace, self._kill)
+
+    def _kill(self) -> None:
+        with self._lock:
+            if self._done:
+                return
+            process = _kernel_process(self.execution.km)
+            if process is not None and process.poll() is None:
+                process.kill()
+            self._after(self.grace, self._kill)  # a kernel still starting: try again later
 
