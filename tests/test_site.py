@@ -76,7 +76,7 @@ def test_the_all_clients_site_holds_both_and_names_failures_escaped(project):
     index = (out / "reports" / "index.html").read_text()
     assert "Quokka Airways" in index and "<img" not in index
     assert "Wombat &lt;img" in index or "Wombat &#60;img" in index
-    assert "1 study failed" in index and "wombat 2026Q1" in index
+    assert "1 study failed when last run" in index and "wombat 2026Q1" in index
     assert (out / "reports" / "wombat" / "2026Q3" / "quarterly_report.html").is_file()
     # The other client's site is built beside it, separately, on demand.
     wombat = build_site(project, use_quarto=False, client="wombat", out=project / "wombat-site")
@@ -115,3 +115,19 @@ def test_preview_titles_show_escaped_front_matter_as_plain_text(project):
     page = (out / "reports" / "quokka" / "2026Q3" / "quarterly_report.html").read_text()
     assert "<title>A&amp;B &lt;b&gt;bold&lt;/b&gt;" in page
     assert "<b>bold</b>" not in page
+
+
+def test_a_damaged_report_is_named_by_the_site_builder(project):
+    path = project / "reports" / "quokka" / "2026Q3" / "quarterly_report.ipynb"
+    path.write_text(path.read_text()[:200])
+    with pytest.raises(ValueError, match=r"quokka/2026Q3/quarterly_report.ipynb: not a readable"):
+        build_site(project, use_quarto=False)
+    assert not (project / "_site").exists()
+
+
+def test_a_client_site_keeps_only_that_clients_part_of_the_build_record(project):
+    record = json.loads((project / "reports" / "build-record.json").read_text())
+    record["failed"] = ["wombat 2026Q1 quarterly_report: Wombat's qwzx error"]
+    (project / "reports" / "build-record.json").write_text(json.dumps(record))
+    out = build_site(project, use_quarto=False, client="quokka")
+    assert "qwzx" not in _site_text(out) and "Wombat" not in _site_text(out)

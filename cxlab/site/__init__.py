@@ -47,7 +47,12 @@ def write_reports_index(root: Path, client: str | None = None) -> Path:
     reports = root / "reports"
     entries: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for nb_path in report_notebooks(reports, client):
-        meta = json.loads(nb_path.read_text(encoding="utf-8")).get("metadata", {}).get("cxlab", {})
+        try:
+            meta = json.loads(nb_path.read_text(encoding="utf-8"))["metadata"].get("cxlab", {})
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise ValueError(f"{nb_path}: not a readable executed notebook (damaged or cut "
+                             "short?); run its study again with `cxlab run --force` or remove "
+                             "it") from None
         slug, quarter = nb_path.parent.parent.name, nb_path.parent.name
         name = meta.get("client_name") or slug
         label = nb_path.stem.replace("_", " ").capitalize()
@@ -62,7 +67,7 @@ def write_reports_index(root: Path, client: str | None = None) -> Path:
                      "newest quarter first.")
     failed = failed_studies(reports, client)
     if failed:
-        lines.append(f"\n**{len(failed)} stud{'y' if len(failed) == 1 else 'ies'} failed in the "
+        lines.append(f"\n**{len(failed)} stud{'y' if len(failed) == 1 else 'ies'} failed when "
                      "last run** and show their previous report, if any: "
                      + ", ".join(escape(f) for f in failed) + ".")
     for (name, _client), items in sorted(entries.items()):
@@ -190,10 +195,10 @@ def _build_client_site(root: Path, site_config: dict, client: str, out: Path,
 
 
 def _write_client_record(source: Path, target: Path, client: str) -> None:
-    """The build record cut down to one client's studies (the index reads its failures)."""
-    record = json.loads(source.read_text(encoding="utf-8"))
-    record["studies"] = [s for s in record.get("studies", []) if s.get("client") == client]
-    target.write_text(json.dumps(record), encoding="utf-8")
+    """One client's studies of the build record, and nothing else of it (others' errors)."""
+    studies = json.loads(source.read_text(encoding="utf-8")).get("studies", [])
+    mine = [s for s in studies if s.get("client") == client]
+    target.write_text(json.dumps({"studies": mine}), encoding="utf-8")
 
 
 def build_preview(root: Path, site_config: dict, out: Path) -> Path:
