@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from cxlab.report.markup import escape, escape_all
+from cxlab.markup import escape, escape_all
 
 #: Payloads a client's export or settings might carry, on purpose or not.
 PAYLOADS = [

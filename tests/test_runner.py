@@ -147,6 +147,26 @@ def test_the_key_goes_into_the_notebook_metadata(home):
     assert "key" not in prepare_notebook(spec, home / "notebooks" / "probe.ipynb").metadata.cxlab
 
 
+def test_the_title_escapes_the_client_name_for_quarto(home):
+    import dataclasses
+
+    from cxlab.run.executor import prepare_notebook
+
+    spec = dataclasses.replace(_specs("acme")[0], client_name="A <img src=x onerror=alert(1)>")
+    header = prepare_notebook(spec, home / "notebooks" / "probe.ipynb").cells[0].source
+    assert "<img" not in header and "&#60;img src=x onerror=alert(1)&#62;" in header
+
+
+def test_a_new_pseudonym_key_changes_every_study_key(home, monkeypatch):
+    from cxlab.run.cache import study_key
+
+    spec = _specs("acme")[0]
+    before = study_key(spec, "t", "d")
+    assert study_key(spec, "t", "d") == before
+    monkeypatch.setenv("CXLAB_PSEUDONYM_KEY", "another-key-of-enough-length")
+    assert study_key(spec, "t", "d") != before
+
+
 def test_damaged_truncated_or_foreign_reports_run_again(home, fake_papermill):
     studies = _specs("acme", "bolt")
     assert set(_statuses(_run(home, studies)).values()) == {"ok"}

@@ -105,7 +105,7 @@ def test_reports_index_and_failures_by_client(project):
 
 
 def test_preview_titles_show_escaped_front_matter_as_plain_text(project):
-    from cxlab.report.markup import escape
+    from cxlab.markup import escape
 
     path = project / "reports" / "quokka" / "2026Q3" / "quarterly_report.ipynb"
     nb = nbformat.read(path, as_version=4)

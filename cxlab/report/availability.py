@@ -12,7 +12,7 @@ import functools
 from IPython.display import Markdown
 
 from cxlab.data.schema import TABLES
-from cxlab.report.markup import escape
+from cxlab.markup import escape
 from cxlab.study import Study
 
 

@@ -8,10 +8,10 @@ from matplotlib.figure import Figure
 
 from cxlab import config, metrics, periods
 from cxlab.data.schema import TABLES
+from cxlab.markup import escape
 from cxlab.report.availability import needs, unavailable
 from cxlab.report.drivers import key_drivers_result
 from cxlab.report.linkage import headline, linkage_inputs
-from cxlab.report.markup import escape
 from cxlab.report.maturity import maturity_result
 from cxlab.report.statements import statements_frame
 from cxlab.report.tables import fmt_value, group_frame, measure, trend_frame

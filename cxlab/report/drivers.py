@@ -6,8 +6,8 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab.data.schema import DRIVER_ITEMS
+from cxlab.markup import escape
 from cxlab.report.availability import needs
-from cxlab.report.markup import escape
 from cxlab.stats import drivers
 from cxlab.study import Study
 

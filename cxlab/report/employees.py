@@ -19,8 +19,8 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab import config, metrics, periods, privacy
+from cxlab.markup import escape
 from cxlab.report.availability import needs
-from cxlab.report.markup import escape
 from cxlab.report.tables import fmt_value
 from cxlab.stats import incentives, shrinkage
 from cxlab.study import Study

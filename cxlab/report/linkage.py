@@ -7,8 +7,8 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab.data.schema import EX_ITEMS
+from cxlab.markup import escape
 from cxlab.report.availability import needs
-from cxlab.report.markup import escape
 from cxlab.report.tables import fmt_value
 from cxlab.stats import adjust_pvalues, linkage
 from cxlab.study import Study

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import Markdown
 
+from cxlab.markup import escape
 from cxlab.maturity.assessment import EVIDENCE_TABLES, Assessment, assess_study
 from cxlab.maturity.model import load_model
 from cxlab.report.availability import needs
-from cxlab.report.markup import escape
 from cxlab.study import Study
 
 

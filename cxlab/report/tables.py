@@ -15,8 +15,8 @@ from IPython.display import Markdown
 
 from cxlab import config, metrics, periods
 from cxlab.data.schema import cx_metrics
+from cxlab.markup import escape, escape_all
 from cxlab.report.availability import needs
-from cxlab.report.markup import escape, escape_all
 from cxlab.stats import adjust_pvalues, disclosure, flag_groups
 from cxlab.study import Study
 

@@ -39,7 +39,7 @@ def theme_rc() -> dict:
         "axes.titley": 1.0,
         # Labels are data (team names, the client's statements): a '$' in one must print as
         # a dollar sign, not start matplotlib's mathematics (or fail to parse and lose the
-        # chart). See cxlab.report.markup for the same rule in Markdown.
+        # chart). See cxlab.markup for the same rule in Markdown.
         "text.parse_math": False,
     }
 

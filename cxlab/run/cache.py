@@ -23,6 +23,7 @@ import json
 from functools import cache
 from pathlib import Path
 
+from cxlab import privacy
 from cxlab.fsutil import plain_os_error, replace_file
 
 #: Where the keys of the reports in a reports folder are kept.
@@ -66,6 +67,8 @@ def study_key(spec, template: str, data: str) -> str:
         "template_name": spec.template,
         "data": data,
         "package": package_fingerprint(),
+        # A new pseudonym key relabels every employee: the reports must be made again.
+        "pseudonym_key": privacy.key_fingerprint(),
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
 

@@ -133,9 +133,11 @@ def prepare_notebook(spec: StudySpec, template_path: Path, key: str | None = Non
     """
     import nbformat
 
+    from cxlab.markup import escape
+
     nb = nbformat.read(template_path, as_version=4)
-    front = {
-        "title": f"{spec.client_name}: {spec.quarter}",
+    front = {  # Quarto reads titles as Markdown: the client's name is data, so it is escaped
+        "title": f"{escape(spec.client_name)}: {spec.quarter}",
         "subtitle": REPORT_TITLES.get(spec.template, spec.template.replace("_", " ")),
     }
     header = "---\n" + yaml.safe_dump(front, allow_unicode=True, sort_keys=False) + "---"

@@ -40,9 +40,9 @@ def write_reports_index(root: Path, client: str | None = None) -> Path:
     """Generate ``reports/index.qmd``: every executed report (of ``client`` only, if given).
 
     Client names come from the reports' metadata, that is from ``studies.yml``: they are
-    escaped like any other data (see :mod:`cxlab.report.markup`).
+    escaped like any other data (see :mod:`cxlab.markup`).
     """
-    from cxlab.report.markup import escape
+    from cxlab.markup import escape
 
     reports = root / "reports"
     entries: dict[tuple[str, str], list[tuple[str, str]]] = {}
