@@ -13,7 +13,7 @@ from cxlab import config
 from cxlab.recognition import collection_leaderboard, draw
 from cxlab.report.availability import needs
 from cxlab.report.employees import employee_labels
-from cxlab.report.markup import escape
+from cxlab.markup import escape
 from cxlab.study import Study
 from cxlab.text import redact, sentiment
 from cxlab.text.mentions import find_mentions

@@ -13,7 +13,7 @@ from IPython.display import Markdown
 from cxlab import config, metrics
 from cxlab.data.schema import EX_ITEMS
 from cxlab.report.availability import needs
-from cxlab.report.markup import escape
+from cxlab.markup import escape
 from cxlab.report.tables import fmt_value
 from cxlab.stats import disclosure, flag_groups
 from cxlab.study import Study
