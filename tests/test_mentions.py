@@ -1,11 +1,20 @@
-"""Employee name mentions: planted praise found, and the tricky cases behave as documented."""
+"""Employee name mentions: planted praise found, the tricky cases behave as documented, and
+names masked in quoted text."""
+
+import importlib
+import re
+import unicodedata
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cxlab.data import sample
 from cxlab.text import sentiment
-from cxlab.text.mentions import find_mentions
+from cxlab.text.mentions import find_mentions, mask_names
+
+mentions = importlib.import_module("cxlab.text.mentions")
 
 ROSTER = pd.DataFrame({
     "employee_id": ["E1", "E2", "E3", "E4", "E5", "E6", "E7", "E8"],
@@ -77,3 +86,227 @@ def test_sentiment_of_the_sentence_naming_the_employee():
     assert sentiment.label(sentiment.score(sentiment.sentence_with(text, "Maria"))) == "positive"
     assert sentiment.label(sentiment.score("The wait was awful.")) == "negative"
     assert sentiment.score(None) == 0.0
+
+
+def test_find_mentions_columns_unchanged():
+    found = find_mentions(pd.Series({"r1": "Thanks Zoe"}), ROSTER)
+    assert list(found.columns) == ["response_id", "employee_id", "written", "match", "ambiguous",
+                                   "candidates"]
+
+
+# ------------------------------------------------------------------------------------------
+# The tokenizer: spans, and sentence starts as before (one pass instead of a prefix per word)
+
+WORDY = st.text(alphabet="abAB éÉ'’-.!?,:\n\t\"(🙂3", max_size=60)
+
+
+def _sentence_starts_as_before(text):
+    """The old definition: everything before the word is blank or ends a sentence."""
+    return [not text[:m.start()].strip() or bool(re.search(r"[.!?\n]\s*$", text[:m.start()]))
+            for m in mentions._WORD.finditer(text)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(WORDY)
+def test_tokens_carry_spans_and_sentence_starts(text):
+    tokens = mentions._tokens(text)
+    assert all(text[t.start:t.end] == t.text for t in tokens)
+    assert [t.sentence_start for t in tokens] == _sentence_starts_as_before(text)
+
+
+class CountingText(str):
+    """A text that counts the characters read by slicing it."""
+
+    read = 0
+
+    def __getitem__(self, key):
+        piece = str.__getitem__(self, key)
+        CountingText.read += len(piece)
+        return piece
+
+
+SHAPES = {
+    "prose": "Felix was brilliant, thanks to Maria and zoe! Call 07700 900123 on 14/03/2026. ",
+    "capitals": "Novak Brilliant Mraia Zoe Lnea Will Grace Hope Lean Okafor Garcia ",
+    "letters": "abcdefghij",
+    "at signs": "a@b.c@ @@ x at y ",
+    "words and marks": "a. b! c? d, e: f; (g) 'h' i-j ",
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_reading_is_linear_in_the_length(shape):
+    """Characters read by slicing grow like the text, not like its square (the old tokenizer
+    read the whole text before every word)."""
+    roster = mentions.Roster(ROSTER)
+    reads = []
+    for n in (2_000, 16_000):
+        text = CountingText((SHAPES[shape] * (n // len(SHAPES[shape]) + 1))[:n])
+        CountingText.read = 0
+        mentions._mask(text, roster, "E7", {"E7": "Employee 7"}, "[employee]")
+        reads.append(CountingText.read)
+    assert reads[1] <= 3 * 16_000
+    assert reads[1] <= 10 * reads[0]  # eight times the text, not sixty-four times the reading
+
+
+def test_regexes_read_each_run_once():
+    """Every unbounded repeat of the word pattern is possessive: a run is never read twice."""
+    assert re.fullmatch(r"[^+*]*(?:[+*]\+[^+*]*)*", mentions._WORD.pattern.replace("\\-", ""))
+
+
+# ------------------------------------------------------------------------------------------
+# mask_names: every name a reader would recognize goes, ordinary words stay
+
+STAFF = pd.DataFrame({
+    "employee_id": [f"M{i}" for i in range(1, 15)],
+    "display_name": ["Felix Novak", "Grace Novak", "Anne-Marie O'Neil", "José María García López",
+                     "Zoë Tanaka", "Will Brown", "Hope Lee", "Maria Okafor", "María García",
+                     "Lena Singh", "Ludwig van Beethoven", "Siobhán O’Brien", "Björn Andersson",
+                     "Kofi Mensah"],
+})
+LABELS = {e: f"Employee {e}" for e in STAFF["employee_id"]}
+
+
+def _mask(text, served=None):
+    return mask_names(pd.Series({"r1": text}), STAFF, LABELS, pd.Series({"r1": served}))["r1"]
+
+
+@pytest.mark.parametrize("text, served, expected", [
+    # A whole name is one label; a possessive keeps its 's.
+    ("Felix Novak was great", None, "Employee M1 was great"),
+    ("FELIX NOVAK sorted it", None, "Employee M1 sorted it"),
+    ("Felix's help was amazing", None, "Employee M1's help was amazing"),
+    ("Thanks to José María García López!", None, "Thanks to Employee M4!"),
+    ("Thanks to Jose Garcia.", None, "Thanks to Employee M4."),
+    ("Anne-Marie O'Neil, Anne Marie and O’Neil", None,
+     "Employee M3, Employee M3 and Employee M3"),
+    ("Ludwig van Beethoven called; the van was late", None,
+     "Employee M11 called; the van was late"),
+    # A surname alone: the one employee with it, the serving one, or the placeholder.
+    ("Mr Tanaka was great", None, "Mr Employee M5 was great"),
+    ("Mr Novak was great", None, "Mr [employee] was great"),
+    ("Mr Novak was great", "M2", "Mr Employee M2 was great"),
+    ("J. Novak agreed", "M1", "Employee M1 agreed"),
+    # A shared first name: served, or ambiguous.
+    ("Maria was brilliant.", "M8", "Employee M8 was brilliant."),
+    ("Maria was brilliant.", None, "[employee] was brilliant."),
+    ("Maria Okafor was brilliant.", None, "Employee M8 was brilliant."),
+    # Case, accents, typos.
+    ("thanks to zoe and ZOË and Zoe", None, "thanks to Employee M5 and Employee M5 and Employee M5"),
+    ("Huge thanks to Mraia Okafor and Lnea", None, "Huge thanks to Employee M8 and Employee M10"),
+    ("Great service from Novack", None, "Great service from [employee]"),
+    # Punctuation and emoji around a name.
+    ("🙌Zoë🙌 (Felix) \"Kofi\" said: Björn!", None,
+     "🙌Employee M5🙌 (Employee M1) \"Employee M14\" said: Employee M13!"),
+    ("Felix-approved service", None, "Employee M1-approved service"),
+    # Names that are words: hidden when written as names, kept as words.
+    ("Will you call me back? I will recommend you.", "M6",
+     "Will you call me back? I will recommend you."),
+    ("Will was brilliant. Ask for Will.", None, "Employee M6 was brilliant. Ask for Employee M6."),
+    ("Will, you star", None, "Employee M6, you star"),
+    ("Hope this gets fixed, I hope so. Hope was kind.", None,
+     "Hope this gets fixed, I hope so. Employee M7 was kind."),
+    ("A brown box arrived, and Brown helped with grace.", None,
+     "A brown box arrived, and Employee M6 helped with grace."),
+    ("Really friendly service from Grace today.", None,
+     "Really friendly service from Employee M2 today."),
+    ("Nobody is named here.", None, "Nobody is named here."),
+])
+def test_masked(text, served, expected):
+    assert _mask(text, served) == expected
+
+
+def test_mask_keeps_missing_values_and_index():
+    texts = pd.Series(["Felix was great", None, float("nan"), pd.NA], index=[4, 5, 6, 7],
+                      dtype=object)
+    out = mask_names(texts, STAFF, LABELS)
+    assert out.loc[4] == "Employee M1 was great"
+    assert out.loc[5] is None and out.loc[6] != out.loc[6] and out.loc[7] is pd.NA
+    strings = pd.Series(["Felix was great", None])
+    assert mask_names(strings, STAFF, LABELS).isna().tolist() == [False, True]
+
+
+def _name_tokens(name):
+    """The parts of a name a reader would recognize (three letters or more, folded)."""
+    parts = mentions._WORD.findall(mentions.fold(name).replace("’", "'"))
+    pieces = {p for part in parts for p in re.split("[-']", part)} | set(parts)
+    return {p for p in pieces if len(p) >= 3 and p not in mentions.PARTICLES}
+
+
+def _typo(word):
+    return word[0] + word[2] + word[1] + word[3:] if len(word) >= 5 else word
+
+
+def _strip_accents(text):
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+FORMS = {
+    "full": lambda n: n,
+    "first": lambda n: n.split()[0],
+    "surname": lambda n: n.split()[-1],
+    "first and surname": lambda n: f"{n.split()[0]} {n.split()[-1]}",
+    "capitals": lambda n: n.upper(),
+    "possessive": lambda n: n.split()[0] + "'s",
+    "curly possessive": lambda n: n.split()[-1] + "’s",
+    "no accents": lambda n: _strip_accents(n),
+    "typo in the surname": lambda n: f"{n.split()[0]} {_typo(n.split()[-1])}",
+}
+TEMPLATES = [
+    "{name} was brilliant and sorted everything quickly.",
+    "Huge thanks to {name}, who went above and beyond!",
+    "Really friendly service from {name} today 🙂",
+    "Ask for {name}: patient, clear, kind.",
+    "Service was slow until ({name}) stepped in.\n{name}!!",
+    "🙌{name}🙌 deserves a raise",
+    "I spoke to \"{name}\"... excellent",
+]
+ORDINARY = {"brilliant", "sorted", "everything", "quickly", "huge", "thanks", "above", "beyond",
+            "friendly", "service", "today", "patient", "clear", "kind", "slow", "until",
+            "stepped", "deserves", "raise", "spoke", "excellent"}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(list(STAFF["display_name"])), st.sampled_from(sorted(FORMS)),
+       st.sampled_from(TEMPLATES), st.booleans())
+def test_no_planted_name_survives(name, form, template, served):
+    emp = STAFF.loc[STAFF["display_name"] == name, "employee_id"].iloc[0]
+    text = template.format(name=FORMS[form](name))
+    out = _mask(text, emp if served else None)
+    left = {mentions.fold(w) for w in mentions._WORD.findall(out.replace("’", "'"))}
+    left |= {p for w in left for p in re.split("[-']", w)}
+    assert not (_name_tokens(name) & left), (text, out)
+    words = {mentions.fold(w) for w in mentions._WORD.findall(text)}
+    assert ORDINARY & words <= left, (text, out)
+    if served:
+        assert LABELS[emp] in out
+
+
+def test_lower_case_words_that_are_names_stay():
+    text = ("I will recommend you: hope, grace and joy, a brown sofa, the dev team, a van, "
+            "may I say the lean design is great")
+    roster = pd.DataFrame({"employee_id": list("ABCDEFGH"),
+                           "display_name": ["Will Brown", "Hope Lee", "Grace Novak", "Joy Dev",
+                                            "May Lean", "Rose Walker", "Ludwig van Beethoven",
+                                            "Mark Young"]})
+    assert mask_names(pd.Series([text]), roster, {})[0] == text
+
+
+def test_sample_comments_keep_no_planted_name(sample_study, generated_sample):
+    _, truth = generated_sample
+    client = sample.CLIENTS[0].slug
+    study = sample_study(client)
+    responses = study.tables["customer_responses"].set_index("response_id")
+    employees = study.tables["employees"]
+    labels = {e: f"Employee {i}" for i, e in enumerate(employees["employee_id"])}
+    masked = mask_names(responses["comment"], employees, labels, responses["employee_id"])
+    names = employees.set_index("employee_id")["display_name"]
+    planted = truth["mentions"].query("client == @client")
+    planted = planted[planted["response_id"].isin(responses.index)]
+    assert len(planted) > 100
+    for response_id, emp in zip(planted["response_id"], planted["employee_id"], strict=True):
+        out = masked[response_id]
+        left = {mentions.fold(w) for w in mentions._WORD.findall(out) if w[0].isupper()
+                or mentions.fold(w) not in mentions._EVERYDAY}
+        assert not (_name_tokens(names[emp]) & left), (responses.at[response_id, "comment"], out)
+    assert masked.isna().equals(responses["comment"].isna())
