@@ -55,6 +55,8 @@ def check_slug(value: str, what: str) -> str:
 #: and meaning. Reports read them from ``Study.settings``.
 CLIENT_SETTINGS = {
     "show_employee_names": (bool, False, "show employees by name rather than a pseudonym"),
+    "quote_comments": (bool, False, "quote customers' and employees' comments (redacted, "
+                                    "employee names replaced) in recognition and voice"),
     "min_group_size": (int, 5, "fewest respondents an employee-survey result may stand on; "
                                "smaller groups are hidden, with complementary suppression"),
     "min_n_rank": (int, 10, "fewest answers for an employee to be ranked in the team"),

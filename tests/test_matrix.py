@@ -16,7 +16,8 @@ def test_project_matrix_declares_every_client_and_quarter(project_root):
     spec = matrix.select(["cedar"], ["2026Q3"])[0]
     assert spec.parameters == {"client": "cedar", "quarter": "2026Q3", "dataset": "sample",
                                "client_name": "Cedar Health",
-                               "settings": {"show_employee_names": True}}
+                               "settings": {"show_employee_names": True,
+                                            "quote_comments": True}}
     assert spec.output_path(project_root / "reports").as_posix().endswith(
         "reports/cedar/2026Q3/quarterly_report.ipynb")
 

@@ -1,7 +1,8 @@
 """Recognition in the report: shout-outs, the story of the week, the drawing, the leaderboard.
 
-Every comment shown is redacted first; employees appear by name only where the client's
-settings allow it (otherwise by their stable pseudonym).
+Comments are quoted only where the client allows it, redacted and with employees' names
+replaced by their labels (see :mod:`cxlab.report.quotes`); employees appear by name only where
+the client's settings allow it (otherwise by their keyed pseudonym).
 """
 
 from __future__ import annotations
@@ -10,10 +11,11 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab import config
+from cxlab.markup import escape
 from cxlab.recognition import collection_leaderboard, draw
 from cxlab.report.availability import needs
-from cxlab.report.employees import employee_labels
-from cxlab.markup import escape
+from cxlab.report.employees import employee_labels, show_names
+from cxlab.report.quotes import may_quote, publishable
 from cxlab.study import Study
 from cxlab.text import redact, sentiment
 from cxlab.text.mentions import find_mentions
@@ -41,6 +43,7 @@ def mentions_frame(study: Study) -> pd.DataFrame:
         found["month"] = dates.strftime("%Y-%m")
         for col in ("nps", "csat", "ces"):
             found[col] = rows.loc[found["response_id"], col].to_numpy()
+        found["served_by"] = rows.loc[found["response_id"], "employee_id"].to_numpy()
         found["label"] = employee_labels(study, found["employee_id"]).to_numpy()
         return found.reset_index(drop=True)
     return study.cached(("mentions",), compute)
@@ -59,11 +62,18 @@ def recognition_summary(study: Study) -> Markdown:
     if found.empty:
         return Markdown("No customer comment named an employee this quarter.")
     tones = found["tone"].value_counts()
+    if not may_quote(study):
+        how = "Comments are not quoted: the client's settings keep them unpublished."
+    elif show_names(study):
+        how = "Comments are quoted with emails, phone, card and account numbers removed."
+    else:
+        how = ("Comments are quoted with emails, phone, card and account numbers removed and "
+               "employees' names replaced by their labels.")
     return Markdown(
         f"**{len(found):,} customer comments named {found['employee_id'].nunique()} employees** "
         f"this quarter: {tones.get('positive', 0):,} positive, {tones.get('neutral', 0):,} "
         f"neutral and {tones.get('negative', 0):,} negative (VADER sentiment of the sentence "
-        "naming them). Comments are shown with emails, phone and card numbers removed.")
+        f"naming them). {how}")
 
 
 @needs("customer_responses", "employees")
@@ -75,7 +85,9 @@ def shoutout_feed(study: Study, per_week: int = 3) -> pd.DataFrame | Markdown:
     top = (positive.sort_values(["week", "sentiment"], ascending=[True, False])
            .groupby("week").head(per_week))
     return pd.DataFrame({"Week of": top["week"].dt.strftime("%d %b"), "Employee": top["label"],
-                         "What the customer said": top["sentence"]}).set_index("Week of")
+                         "What the customer said": publishable(study, top["sentence"],
+                                                               top["served_by"])}
+                        ).set_index("Week of")
 
 
 @needs("customer_responses", "employees")
@@ -92,7 +104,7 @@ def stories_of_the_week(study: Study) -> pd.DataFrame | Markdown:
 
     return pd.DataFrame({
         "Week of": best["week"].dt.strftime("%d %b"), "Employee": best["label"],
-        "Story": best["sentence"],
+        "Story": publishable(study, best["sentence"], best["served_by"]),
         "NPS / CSAT / CES": [f"{score(a)} / {score(b)} / {score(c)}" for a, b, c in
                              zip(best["nps"], best["csat"], best["ces"], strict=True)],
     }).set_index("Week of")

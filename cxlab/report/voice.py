@@ -12,12 +12,13 @@ from IPython.display import Markdown
 
 from cxlab import config, metrics
 from cxlab.data.schema import EX_ITEMS
-from cxlab.report.availability import needs
 from cxlab.markup import escape
+from cxlab.report.availability import needs
+from cxlab.report.quotes import cleaned, publishable
 from cxlab.report.tables import fmt_value
 from cxlab.stats import disclosure, flag_groups
 from cxlab.study import Study
-from cxlab.text import redact, sentiment
+from cxlab.text import sentiment
 from cxlab.text.themes import EMPLOYEE_THEMES, discover_topics, theme_flags
 
 #: Quarters of employee comments the themes and topics read.
@@ -148,8 +149,9 @@ def topics_table(study: Study) -> pd.DataFrame | Markdown:
     except ValueError as err:
         return Markdown(f"*No topics: {escape(err)}.*")
     tone = sentiment.scores(comments)
-    examples = [redact(comments[assignment == t].iloc[0]) if (assignment == t).any() else "-"
-                for t in topics["topic"]]
+    firsts = pd.Series([comments[assignment == t].iloc[0] if (assignment == t).any() else None
+                        for t in topics["topic"]], dtype=object)
+    examples = publishable(study, firsts).fillna("-").tolist()
     return pd.DataFrame({
         "Topic (top words)": topics["top_words"], "Comments": topics["n"],
         "Mean sentiment": [f"{tone[assignment == t].mean():+.2f}" if (assignment == t).any()
@@ -165,6 +167,6 @@ def actions_log(study: Study) -> pd.DataFrame | Markdown:
         return Markdown("*No actions on employee feedback have been logged.*")
     log = log.sort_values("logged_on", ascending=False)
     return pd.DataFrame({"Logged": log["logged_on"].dt.strftime("%d %b %Y"),
-                         "Theme": log["theme"], "You said": log["you_said"].map(redact),
-                         "We did": log["we_did"].map(redact),
+                         "Theme": log["theme"], "You said": cleaned(study, log["you_said"]),
+                         "We did": cleaned(study, log["we_did"]),
                          "Status": log["status"]}).set_index("Logged")
