@@ -97,7 +97,18 @@ def check_settings(settings, where: str) -> dict:
             raise ValueError(f"{where}: setting {key!r} must be at least 1, got {value!r}")
     if "three_statements" in settings:
         _check_statements(settings["three_statements"], f"{where}: three_statements")
+    if "employee_themes" in settings:
+        _check_themes(settings["employee_themes"], f"{where}: employee_themes")
     return dict(settings)
+
+
+def _check_themes(themes: dict, where: str) -> None:
+    for theme, phrases in themes.items():
+        ok = (isinstance(theme, str) and theme.strip() and isinstance(phrases, list) and phrases
+              and all(isinstance(x, str) and x.strip() for x in phrases))
+        if not ok:
+            raise ValueError(f"{where}: expected {{theme: [phrase, ...]}} with text only, got "
+                             f"{theme!r}: {phrases!r}")
 
 
 def _check_statements(statements: list, where: str) -> None:

@@ -69,3 +69,11 @@ def test_quarters_must_match_whole(quarter):
 def test_newline_in_client_name_is_a_matrix_error(tmp_path):
     with pytest.raises(MatrixError, match="clients"):
         load_matrix(_write(tmp_path, 'quarters: [2026Q3]\nclients:\n  "acme\\n": {}\n'))
+
+
+@pytest.mark.parametrize("themes", ["{tools: [.nan]}", "{tools: []}", "{tools: crm}",
+                                    "{1: [crm]}", "{tools: [crm, {x: 1}]}"])
+def test_employee_themes_must_be_text_phrases(tmp_path, themes):
+    text = f"quarters: [2026Q3]\nclients:\n  a:\n    settings: {{employee_themes: {themes}}}\n"
+    with pytest.raises(MatrixError, match="employee_themes: expected"):
+        load_matrix(_write(tmp_path, text))
