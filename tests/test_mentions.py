@@ -310,3 +310,17 @@ def test_sample_comments_keep_no_planted_name(sample_study, generated_sample):
                 or mentions.fold(w) not in mentions._EVERYDAY}
         assert not (_name_tokens(names[emp]) & left), (responses.at[response_id, "comment"], out)
     assert masked.isna().equals(responses["comment"].isna())
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Thanks to Felix's patience it worked.", ["E1"]),  # possessive
+    ("Felix’s help was great", ["E1"]),  # curly apostrophe
+    ("Ask for Siobhan O’Neil next time", ["E3"]),  # curly apostrophe in a roster name
+    ("I WILL NEVER COME BACK", []),  # shouting, not a name
+    ("Will was great, thank you Will", ["E2"]),
+])
+def test_possessives_apostrophes_and_shouting(text, expected):
+    roster = pd.DataFrame({"employee_id": ["E1", "E2", "E3"],
+                           "display_name": ["Felix Novak", "Will Archer", "Siobhan O'Neil"]})
+    found = find_mentions(pd.Series({"r1": text}), roster, pd.Series({"r1": "E2"}))
+    assert sorted(found["employee_id"].dropna()) == expected

@@ -160,6 +160,12 @@ def _key(folded: str) -> str:
     return folded.replace("\u2019", "'")
 
 
+def _lookup_key(folded: str) -> str:
+    """A word as the roster is looked up: one apostrophe, and "Felix's" read as Felix."""
+    key = _key(folded)
+    return key[:-2] if key.endswith("'s") and len(key) > 3 else key
+
+
 def _name_keys(part: str) -> set[str]:
     """How a name part may be written: whole, its pieces, or run together ("oneil")."""
     part = _key(part)
@@ -180,7 +186,7 @@ class Roster:
         #: For masking: every part of every name, and the pieces of "Anne-Marie" and "O'Neil".
         self.parts: dict[str, set[str]] = {}
         for emp, name in zip(employees["employee_id"], employees["display_name"], strict=True):
-            parts = [fold(p) for p in _WORD.findall(str(name))]
+            parts = [_key(fold(p)) for p in _WORD.findall(str(name))]
             if not parts:
                 continue
             for part in parts:
@@ -217,26 +223,28 @@ def _mentions_in(text: str, roster: Roster, served: str | None,
     """Mentions in one text, each with the span (``start``, ``end``) of what was written."""
     tokens = _tokens(text) if tokens is None else tokens
     served_first = roster.first_of.get(served) if served else None
+    keys = [_lookup_key(tok.folded) for tok in tokens]
     found, skip = [], set()
     for i, tok in enumerate(tokens):
         if i in skip:
             continue
+        key = keys[i]
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
-        if nxt is not None and (tok.folded, nxt.folded) in roster.by_full:
-            found.append(_hit(roster.by_full[(tok.folded, nxt.folded)], tok, "full name",
+        if nxt is not None and (key, keys[i + 1]) in roster.by_full:
+            found.append(_hit(roster.by_full[(key, keys[i + 1])], tok, "full name",
                               text[tok.start:nxt.end], nxt.end))
             skip.add(i + 1)
             continue
-        if tok.folded in roster.by_first:
-            if tok.folded in COMMON_WORD_NAMES and not _reads_as_name(tok, nxt, served_first):
+        if key in roster.by_first:
+            if key in COMMON_WORD_NAMES and (not _reads_as_name(tok, nxt, served_first)
+                                             or _shouting(tokens, i)):
                 continue
-            found.append(_first_name_hit(roster, roster.by_first[tok.folded], tok, nxt, served,
+            found.append(_first_name_hit(roster, roster.by_first[key], tok, nxt, served,
                                          "first name"))
             continue
-        if (tok.folded in ENGLISH_WORDS or tok.folded in COMMON_WORD_NAMES
-                or not tok.capitalized):
+        if key in ENGLISH_WORDS or key in COMMON_WORD_NAMES or not tok.capitalized:
             continue
-        close = roster.close_first_names(tok.folded)
+        close = roster.close_first_names(key)
         if not close:
             continue
         if tok.sentence_start and served_first not in close:
@@ -258,7 +266,8 @@ def _first_name_hit(roster: Roster, ids: list[str], tok: _Token, nxt: _Token | N
                     served: str | None, how: str) -> dict:
     if len(set(ids)) == 1:
         return _hit(ids[0], tok, how, tok.text)
-    by_surname = [e for e in ids if nxt is not None and roster.surname_of.get(e) == nxt.folded]
+    surname = _lookup_key(nxt.folded) if nxt is not None else None
+    by_surname = [e for e in ids if surname is not None and roster.surname_of.get(e) == surname]
     if len(by_surname) == 1:
         return _hit(by_surname[0], tok, how + " and surname", f"{tok.text} {nxt.text}", nxt.end)
     if served in ids:
