@@ -55,8 +55,11 @@ def plain_os_error(err: OSError, root: Path | None = None) -> str:
     return f"{name}: {reason}"
 
 
-def replace_file(path: Path, write: Callable[[Path], object]) -> None:
+def replace_file(path: Path, write: Callable[[Path], object], tmp: Path | None = None) -> None:
     """Write ``path`` through ``write(temporary path)`` and rename it into place.
+
+    ``tmp`` is the temporary file (default: a hidden file beside ``path``); it must be on the
+    same file system as ``path``, or the rename is not atomic.
 
     Readers see the old file or the new one, never a half-written one; the temporary file is
     hidden (a leading dot), so no glob of the folder picks it up. The new contents reach the
@@ -64,8 +67,9 @@ def replace_file(path: Path, write: Callable[[Path], object]) -> None:
     writing fails (a full disk, say), the temporary file is removed, the old file is left as
     it was, and the error is raised.
     """
+    tmp = tmp or path.with_name(f".{path.name}.partial")
+    tmp.parent.mkdir(parents=True, exist_ok=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
     try:
         write(tmp)
         fd = os.open(tmp, os.O_RDONLY)

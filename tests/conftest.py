@@ -97,3 +97,19 @@ def sample_study(generated_sample):
         return Study(client, quarter, "sample", client.title(), mine, [], settings or {})
 
     return make
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """A real headless Chromium (Debian's), driven by Playwright; skips where none is installed."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield browser
+        browser.close()

@@ -2,13 +2,11 @@
 
 import functools
 import http.server
-import shutil
 import threading
 
 import pytest
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="module")
@@ -24,17 +22,10 @@ def served(built_site):
 
 
 @pytest.fixture(scope="module")
-def page():
-    if CHROMIUM is None:
-        pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield browser.new_page()
-        browser.close()
+def page(chromium):
+    page = chromium.new_page()
+    yield page
+    page.close()
 
 
 def _check(page, url):

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from probe_notebooks import write_template
 
 pytestmark = pytest.mark.slow
 
@@ -151,18 +152,6 @@ import helper
 helper.warn()"""
 
 
-def _template(path, code):
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('client = "x"\nquarter = "2026Q3"')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(code)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, path)
-
-
 def test_no_state_leaks_from_one_study_into_the_next(tmp_path, monkeypatch):
     """A notebook that changes every kind of kernel state runs first; the probe after it in
     the same warm kernel sees exactly what it sees as the kernel's first notebook."""
@@ -171,9 +160,9 @@ def test_no_state_leaks_from_one_study_into_the_next(tmp_path, monkeypatch):
 
     monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
     (tmp_path / "notebooks").mkdir()
-    _template(tmp_path / "notebooks" / "leaky.ipynb", LEAKY)
-    _template(tmp_path / "notebooks" / "probe.ipynb", PROBE)
-    _template(tmp_path / "notebooks" / "patching.ipynb", PATCHING)
+    write_template(tmp_path / "notebooks" / "leaky.ipynb", LEAKY)
+    write_template(tmp_path / "notebooks" / "probe.ipynb", PROBE)
+    write_template(tmp_path / "notebooks" / "patching.ipynb", PATCHING)
     (tmp_path / "notebooks" / "helper.py").write_text(
         "import warnings\n\n\ndef warn():\n    warnings.warn('from a library', UserWarning)\n")
     probe = StudySpec("acme", "2026Q3", "probe", "sample", "Acme")
@@ -221,7 +210,7 @@ def test_unchanged_studies_are_skipped_and_changed_data_reruns_its_client(tmp_pa
 
     monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
     (tmp_path / "notebooks").mkdir()
-    _template(tmp_path / "notebooks" / "probe.ipynb", "print(client)")
+    write_template(tmp_path / "notebooks" / "probe.ipynb", "print(client)")
     for client in ("acme", "bolt"):
         (tmp_path / "data" / "d" / client).mkdir(parents=True)
         (tmp_path / "data" / "d" / client / "customer_responses.parquet").write_bytes(b"v1")
@@ -250,7 +239,7 @@ def test_a_kernel_that_dies_fails_its_study_and_the_next_study_gets_a_new_one(
 
     monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
     (tmp_path / "notebooks").mkdir()
-    _template(tmp_path / "notebooks" / "crash.ipynb",
+    write_template(tmp_path / "notebooks" / "crash.ipynb",
               "import os\nif client == 'acme':\n    os._exit(1)\nprint('alive', client)")
     studies = [StudySpec(c, "2026Q3", "crash", "d", c.title()) for c in ("acme", "bolt")]
     results = run_studies(studies, jobs=1, reports_root=tmp_path / "reports", progress=False)
@@ -336,7 +325,7 @@ def test_a_study_over_its_time_limit_fails_alone_and_the_next_gets_a_working_ker
     monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
     monkeypatch.setattr(TimeLimit, "grace", 2.0)
     (tmp_path / "notebooks").mkdir()
-    _template(tmp_path / "notebooks" / "sleepy.ipynb", """import time
+    write_template(tmp_path / "notebooks" / "sleepy.ipynb", """import time
 if client == "slow":
     time.sleep(120)
 elif client == "stubborn":

@@ -16,7 +16,6 @@ from test_markup import PAYLOADS
 from test_publish_safety import KEY_COLUMNS
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CLIENT_NAME = 'Acme <img src=x onerror="alert(42)"> [x](javascript:alert(1)) {{< meta x >}}'
 #: Elements or attributes only a payload could have put on a page.
 INJECTED = ('img[src="x"], img[src^="http://tracker"], script, iframe, [onerror], '
@@ -80,28 +79,14 @@ def hostile_site(tmp_path_factory, project_root):
     return site
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if CHROMIUM is None:
-        pytest.skip("no Chromium installed (apt-get install chromium); .ci/run installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield launched
-        launched.close()
-
-
-def test_no_payload_comes_alive_on_any_page(hostile_site, browser):
+def test_no_payload_comes_alive_on_any_page(hostile_site, chromium):
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(hostile_site))
     handler.log_message = lambda *a, **k: None
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        page = browser.new_page()
+        page = chromium.new_page()
         dialogs: list[str] = []
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         pages = sorted(p.relative_to(hostile_site).as_posix() for p in hostile_site.rglob("*.html"))

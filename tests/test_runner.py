@@ -14,6 +14,7 @@ from types import SimpleNamespace
 
 import nbformat
 import pytest
+from probe_notebooks import write_template
 
 from cxlab.run.matrix import MatrixError, StudySpec, load_matrix
 
@@ -22,22 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # --- helpers -------------------------------------------------------------------------------
 
-def _template(path: Path, code: str = "print(client)") -> None:
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('client = "x"\nquarter = "2026Q3"')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(code)]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
-    nbformat.write(nb, path)
-
-
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """A data home with one template ('probe') and a dataset 'd' with clients acme and bolt."""
     monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
     (tmp_path / "notebooks").mkdir()
-    _template(tmp_path / "notebooks" / "probe.ipynb")
+    write_template(tmp_path / "notebooks" / "probe.ipynb")
     for client in ("acme", "bolt"):
         (tmp_path / "data" / "d" / client).mkdir(parents=True)
         (tmp_path / "data" / "d" / client / "customer_responses.parquet").write_bytes(b"v1")

@@ -228,25 +228,11 @@ def _write_notebook(nb, path: Path, partial: Path | None, template: Path) -> Non
         papermill_meta["input_path"] = _relative(template)
         papermill_meta["output_path"] = _relative(path)
     text = nbformat.writes(nb)
-    if partial is None:
-        replace_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
-        return
-    # In the reports folder's own hidden folder: the same file system as the report, so the
-    # rename is atomic, and outside the site's globs.
-    partial.mkdir(parents=True, exist_ok=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = partial / f"{path.parent.parent.name}-{path.parent.name}-{path.name}"
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    # Through the reports folder's own hidden folder when given: the same file system as
+    # the report, so the rename is atomic, and outside the site's globs.
+    tmp = (partial / f"{path.parent.parent.name}-{path.parent.name}-{path.name}"
+           if partial is not None else None)
+    replace_file(path, lambda t: t.write_text(text, encoding="utf-8"), tmp)
 
 
 def _relative(path: Path) -> str:
