@@ -319,7 +319,9 @@ def test_report_runs_on_a_client_with_only_an_imported_survey(sandbox, tmp_path,
     # The data-quality section counts every row of the file, the rejected one included.
     assert (f"<td>acme.csv</td>\n      <td>{len(export)}</td>\n      <td>{len(export) - 1}"
             "</td>\n      <td>1</td>") in html
-    assert "column 'nps': value '12': expected a whole number from 0 to 10" in html
+    # Described, not quoted: the column, the kind of value and what was expected.
+    assert "column 'nps': a whole number; expected a whole number from 0 to 10" in html
+    assert "'12'" not in html and str(tmp_path) not in html
     # The maturity evidence would read absent tables as practices not in place: refused.
     capsys.readouterr()
     assert main(["assess", "acme", "--dataset", "acme-exports"]) == 2
