@@ -480,6 +480,7 @@ def grouped(
     confidence: float = 0.95,
     engine: str = "auto",
     min_n: int | None = None,
+    respondent: str | None = None,
 ) -> pd.DataFrame:
     """One row per group (and metric) with the metric's value, interval and denominators.
 
@@ -502,6 +503,9 @@ def grouped(
             one (within the same outer groups when ``by`` has several columns), so no hidden
             value follows from the total by subtraction (see ``cxlab.stats.disclosure``).
             A ``suppressed`` column says which. None (the default) hides nothing.
+        respondent: With ``min_n``, the column naming who answered (e.g. ``employee_id``):
+            people are counted once however often they answered, and answers without one
+            count one each. Default: every answer counts as a respondent.
 
     Returns:
         Columns: the group keys, ``metric``, ``value``, ``se``, ``ci_low``, ``ci_high``, ``n``,
@@ -522,16 +526,27 @@ def grouped(
         sums = _aggregate_pandas(data, by, specs)
     frames = [_intervals(sums, i, spec, method, confidence) for i, spec in enumerate(specs)]
     if min_n is not None:
-        frames = [_suppress(frame, by, min_n) for frame in frames]
+        if respondent is not None and respondent not in data.columns:
+            raise KeyError(f"grouped(respondent={respondent!r}): no such column; the table has "
+                           f"{list(data.columns)}")
+        frames = [_suppress(frame, data, by, spec[1], min_n, respondent)
+                  for frame, spec in zip(frames, specs, strict=True)]
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
-def _suppress(frame: pd.DataFrame, by: list[str], min_n: int) -> pd.DataFrame:
+def _suppress(frame: pd.DataFrame, data: pd.DataFrame, by: list[str], column: str, min_n: int,
+              respondent: str | None) -> pd.DataFrame:
     """``frame`` with small groups' estimates blanked and a ``suppressed`` column."""
-    from cxlab.stats.disclosure import suppressed
+    from cxlab.stats.disclosure import respondents, suppressed
 
+    counts = frame["n"]
+    if respondent is not None:
+        answered = data[data[column].notna()]
+        people = respondents(answered, by, respondent)
+        keys = pd.MultiIndex.from_frame(frame[by]) if len(by) > 1 else pd.Index(frame[by[0]])
+        counts = pd.Series(people.reindex(keys, fill_value=0).to_numpy(), index=frame.index)
     parent = frame[by[:-1]].astype(str).agg("|".join, axis=1) if len(by) > 1 else None
-    hidden = suppressed(frame["n"], min_n, parent).to_numpy()
+    hidden = suppressed(counts, min_n, parent).to_numpy()
     frame = frame.copy()
     frame.loc[hidden, ["value", "se", "ci_low", "ci_high"]] = np.nan
     frame["suppressed"] = hidden

@@ -13,8 +13,11 @@ def test_primary_and_complementary_suppression_by_hand():
     counts = pd.Series({"a": 3, "b": 12, "c": 7, "d": 0})
     # a is below 5; alone it could be recovered from the total, so c (the smallest shown) goes.
     assert suppressed(counts, 5).to_dict() == {"a": True, "b": False, "c": True, "d": False}
-    # Two small groups protect each other: nothing more is hidden.
+    # Two small groups of 3 and 4 together hold 7, enough: nothing more is hidden.
     assert suppressed(pd.Series({"a": 3, "b": 4, "c": 9}), 5).tolist() == [True, True, False]
+    # But 1 and 2 together are 3 people, recoverable from the total: the next one goes too.
+    assert suppressed(pd.Series({"a": 1, "b": 2, "c": 9, "d": 12}), 5).tolist() == [
+        True, True, True, False]
     assert not suppressed(pd.Series({"a": 5, "b": 6}), 5).any()
 
 
@@ -34,10 +37,12 @@ def test_no_parent_ever_has_exactly_one_hidden_group(sizes, min_n, parents):
     assert hidden[(counts > 0) & (counts < min_n)].all()  # every small group is hidden
     assert not hidden[counts == 0].any()
     for _, members in hidden.groupby(parent):
-        n_hidden = int(members.sum())
-        n_groups = int((counts[members.index] > 0).sum())
-        # Zero, or at least two, or every group of the parent (then only the total is known).
-        assert n_hidden != 1 or n_groups == 1
+        mine = counts[members.index]
+        n_hidden, n_groups = int(members.sum()), int((mine > 0).sum())
+        if n_hidden and n_hidden < n_groups:
+            # What subtraction gives back is the hidden groups together: two or more groups,
+            # with at least min_n respondents between them.
+            assert n_hidden >= 2 and mine[members].sum() >= min_n
 
 
 def test_respondents_count_people_once_and_anonymous_answers_each():
@@ -100,3 +105,32 @@ def test_settings_reject_a_threshold_below_one():
         config.check_settings({"min_group_size": 0}, "studies.yml: clients.acme.settings")
     with pytest.raises(ValueError, match="must be int"):
         config.check_settings({"min_group_size": "5"}, "here")
+
+
+def test_grouped_min_n_can_count_people_rather_than_answers():
+    import cxlab
+
+    data = pd.DataFrame({"team": ["A"] * 6 + ["B"] * 12 + ["C"] * 7,
+                         "employee_id": ["E1"] * 6 + [f"B{i}" for i in range(12)]
+                         + [f"C{i}" for i in range(5)] + [None, None],
+                         "enps": [9] * 25})
+    by_answers = cxlab.grouped(data, "enps", by="team", min_n=5).set_index("team")
+    assert not by_answers["suppressed"].any()  # six answers... from one person
+    by_people = cxlab.grouped(data, "enps", by="team", min_n=5, respondent="employee_id")
+    assert by_people.set_index("team")["suppressed"].to_dict() == {"A": True, "B": False,
+                                                                   "C": True}
+    with pytest.raises(KeyError, match="respondent='who'"):
+        cxlab.grouped(data, "enps", by="team", min_n=5, respondent="who")
+
+
+def test_group_results_of_the_pulse_follow_the_threshold(sample_study):
+    from cxlab.report import group_frame
+
+    study = sample_study("evergreen", "2026Q3", settings={"min_group_size": 6})
+    rows = study.rows("employee_responses")
+    people = rows.groupby("team")["employee_id"].agg(lambda e: e.nunique() + e.isna().sum())
+    shown = group_frame(study, "team", "enps")
+    assert len(shown) and (people[shown["team"]] >= 6).all()
+    assert not set(shown["team"]) & set(people[people < 6].index)
+    assert group_frame(sample_study("evergreen", "2026Q3", settings={"min_group_size": 10_000}),
+                       "team", "enps").empty

@@ -200,9 +200,27 @@ def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
         rows = rows.merge(roster, on="employee_id", how="inner")
     column = m.column if m.metric == "rate" else None
     out = metrics.grouped(rows, m.metric, by, column=column)
+    if m.table == "employee_responses":  # too few respondents: not shown at all
+        out = out[~hidden_pulse_groups(study, rows, by).reindex(out[by], fill_value=False)
+                  .to_numpy()]
     out = out[out["n"] > 0].sort_values("value").reset_index(drop=True)
     out["flag"] = flag_groups(out)
     return out
+
+
+def hidden_pulse_groups(study: Study, rows: pd.DataFrame, by: str) -> pd.Series:
+    """Which groups of employee answers ``rows`` to hide, by the client's ``min_group_size``.
+
+    By team or department, with complementary suppression across both (see
+    ``disclosure.pulse_suppression``); by any other column, among that column's groups.
+    """
+    min_n = config.setting(study.settings, "min_group_size")
+    if by in ("team", "department"):
+        department_of = study.tables["employees"].drop_duplicates("team").set_index("team")[
+            "department"]
+        departments, teams = disclosure.pulse_suppression(rows, department_of, min_n)
+        return departments if by == "department" else teams
+    return disclosure.suppressed(disclosure.respondents(rows, by), min_n)
 
 
 # ------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from cxlab.data.schema import EX_ITEMS
 from cxlab.markup import escape
 from cxlab.report.availability import needs
 from cxlab.report.quotes import cleaned, publishable
-from cxlab.report.tables import fmt_value
+from cxlab.report.tables import fmt_value, hidden_pulse_groups
 from cxlab.stats import disclosure, flag_groups
 from cxlab.study import Study
 from cxlab.text import sentiment
@@ -37,15 +37,6 @@ def pulse_rows(study: Study) -> tuple[pd.DataFrame, str | None]:
     return history[history["quarter"] == quarter], quarter
 
 
-def hidden_groups(study: Study, by: str) -> pd.Series:
-    """Which teams or departments of the latest pulse are hidden (see ``disclosure``)."""
-    rows, _ = pulse_rows(study)
-    department_of = study.tables["employees"].drop_duplicates("team").set_index("team")[
-        "department"]
-    departments, teams = disclosure.pulse_suppression(rows, department_of, min_group(study))
-    return departments if by == "department" else teams
-
-
 @needs("employee_responses", "employees")
 def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
     """Employee NPS and the five items per team or department in the latest pulse.
@@ -65,7 +56,7 @@ def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
     if by == "department":
         teams = study.tables["employees"].drop_duplicates("team").set_index("team")["department"]
         rows = rows.assign(department=rows["team"].map(teams))
-    hidden = hidden_groups(study, by)
+    hidden = hidden_pulse_groups(study, pulse_rows(study)[0], by)
     enps = metrics.grouped(rows, "enps", by).set_index(by)
     shown = enps[~hidden.reindex(enps.index, fill_value=False)]
     flags = (flag_groups(shown) if shown["n"].gt(0).any()

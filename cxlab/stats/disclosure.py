@@ -1,15 +1,16 @@
 """Small-group suppression for employee-survey results: primary and complementary.
 
 A statistic of fewer than ``min_n`` respondents could point at one person, so it is not
-published (primary suppression). Hiding one group is not enough when its parent's total and
-its siblings are published: with a department's eNPS and all but one of its teams, the hidden
-team follows by subtraction. So within every parent, whenever exactly one group is hidden,
-the smallest of its still-shown siblings is hidden too (complementary suppression). Two hidden
-groups can only be recovered together, as their sum, which is itself at least one group
-above the threshold.
+published (primary suppression). Hiding small groups is not enough when their parent's total
+and their siblings are published: with a department's eNPS and all but one of its teams, the
+hidden team follows by subtraction, and with all but two, the two hidden teams together. So
+within every parent, while the hidden groups are a single group or together hold fewer than
+``min_n`` respondents, the smallest of the still-shown siblings is hidden too (complementary
+suppression). What subtraction can then give back is the hidden groups' combined result, of
+at least ``min_n`` respondents, never one group's.
 
-This is the common rule of statistical offices for frequency tables with a threshold; it
-protects one level of subtraction. It does not protect against a reader who combines several
+This is the common rule of statistical offices for tables with a threshold; it protects one
+level of subtraction. It does not protect against a reader who combines several
 differently-cut tables of the same respondents over time, which is why the reports cut the
 pulse only by team and by department.
 """
@@ -43,20 +44,24 @@ def suppressed(counts: pd.Series, min_n: int, parent: pd.Series | None = None) -
               else pd.Series(parent).reindex(counts.index))
     hidden = (counts > 0) & (counts < min_n)
     for _, members in counts.groupby(parent, dropna=False, sort=False):
-        shown = members[(members > 0) & ~hidden[members.index]]
-        if hidden[members.index].sum() == 1 and len(shown):
-            hidden[shown.sort_values(kind="stable").index[0]] = True
+        shown = members[(members > 0) & ~hidden[members.index]].sort_values(kind="stable")
+        for group in shown.index:
+            mine = hidden[members.index]
+            if not mine.any() or (mine.sum() > 1 and members[mine].sum() >= min_n):
+                break
+            hidden[group] = True
     return hidden
 
 
-def respondents(rows: pd.DataFrame, by: str | list[str]) -> pd.Series:
-    """Distinct respondents per group: employees counted once however often they answered.
+def respondents(rows: pd.DataFrame, by: str | list[str], who: str = "employee_id"
+                ) -> pd.Series:
+    """Distinct respondents per group: people counted once however often they answered.
 
-    Anonymous answers (no ``employee_id``) cannot be told apart, so each counts as one.
+    Anonymous answers (no value in ``who``) cannot be told apart, so each counts as one.
     """
     by = [by] if isinstance(by, str) else list(by)
-    named = rows[rows["employee_id"].notna()].groupby(by, dropna=False)["employee_id"].nunique()
-    anonymous = rows[rows["employee_id"].isna()].groupby(by, dropna=False).size()
+    named = rows[rows[who].notna()].groupby(by, dropna=False)[who].nunique()
+    anonymous = rows[rows[who].isna()].groupby(by, dropna=False).size()
     return named.add(anonymous, fill_value=0).astype(int)
 
 
