@@ -1,13 +1,16 @@
 """Quoting what customers and employees wrote: only where allowed, always redacted.
 
 A quote reaches a page only when the client's settings allow quoting comments
-(``quote_comments``, default false), and then only after two steps: personal data is
-redacted (emails, phone, card and account numbers: :mod:`cxlab.text.redact`), and, unless
-the client shows employee names, every name of an employee on the roster is replaced by that
-employee's label, the same label the tables use (:func:`cxlab.text.mentions.mask_names`).
+(``quote_comments``, default false), and then only after three steps: personal data is
+redacted (emails, phone, card and account numbers: :mod:`cxlab.text.redact`); every internal
+employee id is replaced by the employee's label; and, unless the client shows employee names,
+every name of an employee on the roster is replaced by that label too, the same label the
+tables use (:func:`cxlab.text.mentions.mask_names`).
 """
 
 from __future__ import annotations
+
+import re
 
 import pandas as pd
 
@@ -44,10 +47,34 @@ def cleaned(study: Study, texts: pd.Series, served_by: pd.Series | None = None) 
     For text the client wrote itself (the "you said, we did" log), which is published
     whatever ``quote_comments`` says but may still name people or hold contact details.
     """
-    clean = redact_series(texts)
-    if show_names(study):
-        return clean
     roster = study.tables["employees"]
     labels = dict(zip(roster["employee_id"], employee_labels(study, roster["employee_id"]),
                       strict=True))
-    return mask_names(clean, roster, labels, served_by)
+    clean = mask_ids(redact_series(texts), labels)
+    return clean if show_names(study) else mask_names(clean, roster, labels, served_by)
+
+
+#: Candidate ids in text: runs of letters, digits and the punctuation ids are made of.
+_ID_LIKE = re.compile(r"[\w][\w.\-/#:]*")
+
+
+def mask_ids(texts: pd.Series, labels: dict[str, str]) -> pd.Series:
+    """``texts`` with every internal employee id (a key of ``labels``) replaced by its label.
+
+    Ids are matched whole and without regard to case ("agent no00070"), in one pass over
+    each text: each run of id-like characters is looked up, as written and without trailing
+    punctuation.
+    """
+    by_folded = {str(e).casefold(): label for e, label in labels.items() if str(e).strip()}
+
+    def swap(match: re.Match) -> str:
+        word = match.group()
+        for end in range(len(word), 0, -1):  # "NO00070." and "NO00070:" are the id too
+            label = by_folded.get(word[:end].casefold())
+            if label is not None:
+                return label + word[end:]
+            if word[end - 1].isalnum():
+                break
+        return word
+
+    return texts.map(lambda t: _ID_LIKE.sub(swap, t) if isinstance(t, str) else t)

@@ -135,8 +135,8 @@ def topics_table(study: Study) -> pd.DataFrame | Markdown:
     comments = _comments(study)
     if (note := _too_few_commenters(study)) is not None:
         return note
-    try:
-        topics, assignment = discover_topics(comments)
+    try:  # from the cleaned text: no name, id or contact detail can become a topic's word
+        topics, assignment = discover_topics(cleaned(study, comments))
     except ValueError as err:
         return Markdown(f"*No topics: {escape(err)}.*")
     tone = sentiment.scores(comments)
@@ -158,6 +158,6 @@ def actions_log(study: Study) -> pd.DataFrame | Markdown:
         return Markdown("*No actions on employee feedback have been logged.*")
     log = log.sort_values("logged_on", ascending=False)
     return pd.DataFrame({"Logged": log["logged_on"].dt.strftime("%d %b %Y"),
-                         "Theme": log["theme"], "You said": cleaned(study, log["you_said"]),
+                         "Theme": cleaned(study, log["theme"]), "You said": cleaned(study, log["you_said"]),
                          "We did": cleaned(study, log["we_did"]),
                          "Status": log["status"]}).set_index("Logged")

@@ -3,8 +3,8 @@
 * **Themes**: a theme is a name and a list of phrases; a comment is about the theme when it
   contains one of them (whole words, case and accents ignored; see ``statements.phrase_flags``).
 * **Topics**: non-negative matrix factorization (scikit-learn NMF, seeded) of the TF-IDF
-  matrix of the comments, English stop words removed. Each comment goes to its strongest
-  topic; a topic is named by its top words.
+  matrix of the comments' words (letters only; English stop words removed). Each comment goes
+  to its strongest topic; a topic is named by its top words.
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ def discover_topics(texts: pd.Series, n_topics: int = 4, n_words: int = 5, seed:
     if len(texts) < 3 * n_topics:
         raise ValueError(f"{len(texts)} comments are too few to find {n_topics} topics "
                          f"(need at least {3 * n_topics})")
-    vectorizer = TfidfVectorizer(stop_words="english", min_df=2)
+    # Words of letters only: digits (phone numbers, ids, labels) never name a topic.
+    vectorizer = TfidfVectorizer(stop_words="english", min_df=2,
+                                 token_pattern=r"(?u)\b[^\W\d_]{2,}\b")
     try:
         matrix = vectorizer.fit_transform(texts)
     except ValueError as err:  # every word is a stop word or appears once
