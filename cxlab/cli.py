@@ -157,10 +157,20 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_site(args) -> int:
+    from cxlab import config
+    from cxlab.fsutil import plain_os_error
     from cxlab.site import build_site
 
-    out = build_site(use_quarto=False if args.preview else None, client=args.client,
-                     out=args.out)
+    try:
+        out = build_site(use_quarto=False if args.preview else None, client=args.client,
+                         out=args.out)
+    except FileNotFoundError as err:  # no reports yet, a page _quarto.yml lists is missing
+        print(f"cxlab site: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a folder that cannot be written: nothing was replaced
+        print(f"cxlab site: {plain_os_error(err, config.project_root())}; the previous site "
+              "is unchanged", file=sys.stderr)
+        return 2
     who = f"for {args.client} alone" if args.client else "for all clients"
     print(f"site built {who}: open {out / 'index.html'}")
     return 0

@@ -131,3 +131,56 @@ def test_a_client_site_keeps_only_that_clients_part_of_the_build_record(project)
     (project / "reports" / "build-record.json").write_text(json.dumps(record))
     out = build_site(project, use_quarto=False, client="quokka")
     assert "qwzx" not in _site_text(out) and "Wombat" not in _site_text(out)
+
+
+def test_the_site_never_replaces_a_folder_it_did_not_build(project, tmp_path):
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "important.txt").write_text("keep me")
+    for client in ("quokka", None):
+        with pytest.raises(ValueError, match="will not build the site into .*precious"):
+            build_site(project, use_quarto=False, client=client, out=precious)
+    assert (precious / "important.txt").read_text() == "keep me"
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(ValueError, match="it is a file"):
+        build_site(project, use_quarto=False, out=tmp_path / "a-file")
+    # A new or empty folder, or a site built before, may be (re)built.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = build_site(project, use_quarto=False, client="quokka", out=empty)
+    assert (out / ".cxlab-site").is_file()
+    assert build_site(project, use_quarto=False, client="quokka", out=empty) == empty
+    # The project's own _site, from a version without the marker, is still replaced.
+    (project / "_site").mkdir()
+    (project / "_site" / "old.html").write_text("old")
+    assert not (build_site(project, use_quarto=False) / "old.html").exists()
+
+
+def test_cli_site_reports_an_unwritable_folder_in_plain_words(project, monkeypatch, capsys):
+    import errno
+
+    from cxlab.cli import main
+
+    monkeypatch.setenv("CXLAB_HOME", str(project))
+    real = Path.write_text
+
+    def read_only(self, *args, **kwargs):
+        if self.name == "index.qmd":
+            raise OSError(errno.EROFS, "Read-only file system", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", read_only)
+    assert main(["site"]) == 2
+    err = capsys.readouterr().err
+    assert "reports/index.qmd: the file system is read-only" in err and "Traceback" not in err
+    monkeypatch.setattr(Path, "write_text", real)
+    assert main(["site", "--client", "quokka"]) == 0
+    assert "for quokka alone" in capsys.readouterr().out
+
+
+def test_a_damaged_report_is_named_by_its_place_in_the_project(project):
+    path = project / "reports" / "quokka" / "2026Q3" / "quarterly_report.ipynb"
+    path.write_text(path.read_text()[:100])
+    with pytest.raises(ValueError) as caught:
+        build_site(project, use_quarto=False, client="quokka")
+    assert str(caught.value).startswith("reports/quokka/2026Q3/quarterly_report.ipynb: not")

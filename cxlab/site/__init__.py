@@ -50,7 +50,8 @@ def write_reports_index(root: Path, client: str | None = None) -> Path:
         try:
             meta = json.loads(nb_path.read_text(encoding="utf-8"))["metadata"].get("cxlab", {})
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise ValueError(f"{nb_path}: not a readable executed notebook (damaged or cut "
+            raise ValueError(f"{nb_path.relative_to(root)}: not a readable executed notebook "
+                             "(damaged or cut "
                              "short?); run its study again with `cxlab run --force` or remove "
                              "it") from None
         slug, quarter = nb_path.parent.parent.name, nb_path.parent.name
@@ -148,12 +149,37 @@ def build_site(root: Path | None = None, use_quarto: bool | None = None,
     return _render(root, site_config, Path(out), use_quarto)
 
 
-def _render(root: Path, site_config: dict, out: Path, use_quarto: bool) -> Path:
+#: Written into every site cxlab builds: a folder holding it may be replaced by a new build.
+SITE_MARKER = ".cxlab-site"
+
+
+def check_output_dir(out: Path, allowed: tuple[Path, ...] = ()) -> None:
+    """Refuse to replace a folder that is not a site cxlab built (``--out ~`` must not wipe).
+
+    An absent or empty folder, one holding ``SITE_MARKER``, or one of ``allowed`` (the
+    project's own site folders, which older versions built without the marker) may go.
+    """
+    if not out.exists():
+        return
+    if not out.is_dir():
+        raise ValueError(f"cannot build the site into {out}: it is a file, not a folder")
+    if (out / SITE_MARKER).is_file() or out.resolve() in {a.resolve() for a in allowed}:
+        return
+    if any(out.iterdir()):
+        raise ValueError(f"will not build the site into {out}: the folder holds files that "
+                         f"cxlab did not make (no {SITE_MARKER} in it), and building replaces "
+                         "the whole folder; choose a new or empty folder")
+
+
+def _render(root: Path, site_config: dict, out: Path, use_quarto: bool,
+            allowed: tuple[Path, ...] = ()) -> Path:
+    default_out = root / site_config["project"].get("output-dir", "_site")
+    check_output_dir(out, (*allowed, default_out))
     if not use_quarto:
         return build_preview(root, site_config, out)
-    default_out = (root / site_config["project"].get("output-dir", "_site")).resolve()
     subprocess.run(["quarto", "render"], cwd=root, check=True)
-    if out.resolve() != default_out:
+    (default_out / SITE_MARKER).write_text("built by cxlab\n", encoding="utf-8")
+    if out.resolve() != default_out.resolve():
         with building_dir(out) as tmp:
             shutil.copytree(default_out, tmp, dirs_exist_ok=True)
     return out
@@ -166,6 +192,7 @@ def _build_client_site(root: Path, site_config: dict, client: str, out: Path,
     Nothing of another client is copied into the stage, so nothing of theirs can reach the
     site, whatever the renderer links, indexes or copies along.
     """
+    check_output_dir(out, (root / "_sites" / client,))  # before any work
     reports = root / "reports"
     if not report_notebooks(reports, client):
         raise FileNotFoundError(f"no reports for client {client!r} under {reports}: run "
@@ -188,7 +215,7 @@ def _build_client_site(root: Path, site_config: dict, client: str, out: Path,
         staged = {**site_config, "project": {**site_config["project"], "output-dir": "_site"}}
         (stage / "_quarto.yml").write_text(yaml.safe_dump(staged, sort_keys=False),
                                            encoding="utf-8")
-        _render(stage, staged, out, use_quarto)
+        _render(stage, staged, out, use_quarto, allowed=(root / "_sites" / client,))
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return out
@@ -209,6 +236,7 @@ def build_preview(root: Path, site_config: dict, out: Path) -> Path:
     website = site_config.get("website", {})
     nav = website.get("navbar", {}).get("left", [])
     with building_dir(out) as tmp:
+        (tmp / SITE_MARKER).write_text("built by cxlab\n", encoding="utf-8")
         shutil.copy(ASSETS / "style.css", tmp / "cxlab.css")
         for source in page_sources(root, site_config):
             rel = source.relative_to(root)
