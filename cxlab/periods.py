@@ -27,8 +27,10 @@ def shift(quarter: str, by: int) -> str:
 
 def quarter_range(first: str, last: str) -> list[str]:
     """All quarters from ``first`` to ``last`` inclusive."""
-    out, current = [], check_quarter(first)
-    while current <= check_quarter(last):  # YYYYQn strings sort in time order
+    if check_quarter(first) > check_quarter(last):
+        raise ValueError(f"quarters from {first} to {last}: the first comes after the last")
+    out, current = [], first
+    while current <= last:  # YYYYQn strings sort in time order
         out.append(current)
         current = shift(current, 1)
     return out

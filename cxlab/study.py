@@ -123,10 +123,12 @@ def open_study(
     if dataset == "sample":
         ensure_sample(dataset)
     manifest = read_manifest(dataset)
-    if client not in manifest["clients"]:
-        raise ValueError(
-            f"client {client!r} is not in dataset {dataset!r}; it has {manifest['clients']}"
-        )
+    clients = manifest.get("clients")
+    if not isinstance(clients, list):
+        raise ValueError(f"dataset {dataset!r}: its manifest.json lists no clients (expected "
+                         "a 'clients' list); re-import the data or regenerate the sample")
+    if client not in clients:
+        raise ValueError(f"client {client!r} is not in dataset {dataset!r}; it has {clients}")
     tables = {name: read_table(dataset, client, name, missing_ok=True) for name in TABLES}
     absent = tuple(name for name in TABLES if not table_path(dataset, client, name).is_file())
     if quarter is None:

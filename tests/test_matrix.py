@@ -77,3 +77,13 @@ def test_employee_themes_must_be_text_phrases(tmp_path, themes):
     text = f"quarters: [2026Q3]\nclients:\n  a:\n    settings: {{employee_themes: {themes}}}\n"
     with pytest.raises(MatrixError, match="employee_themes: expected"):
         load_matrix(_write(tmp_path, text))
+
+
+def test_a_client_name_must_be_text(tmp_path):
+    with pytest.raises(MatrixError, match=r"clients.a.name: expected the client's name as text"):
+        load_matrix(_write(tmp_path, "quarters: [2026Q3]\nclients:\n  a: {name: [1, 2]}\n"))
+
+
+def test_quarters_running_backwards_are_named(tmp_path):
+    with pytest.raises(MatrixError, match="2026Q3 to 2026Q1: the first comes after the last"):
+        load_matrix(_write(tmp_path, "quarters: {first: 2026Q3, last: 2026Q1}\nclients:\n  a: {}\n"))

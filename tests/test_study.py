@@ -39,3 +39,17 @@ def test_cached_analyses_follow_a_replaced_table(sample_study):
     after = key_drivers_result(study, "nps")
     assert after.n + after.n_dropped == len(study.rows("customer_responses"))
     assert after.n < before.n
+
+
+def test_a_manifest_without_clients_is_a_clear_error(tmp_path, monkeypatch):
+    import json
+
+    import pytest
+
+    from cxlab.study import open_study
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    (tmp_path / "data" / "acme").mkdir(parents=True)
+    (tmp_path / "data" / "acme" / "manifest.json").write_text(json.dumps({"generator": "x"}))
+    with pytest.raises(ValueError, match="manifest.json lists no clients"):
+        open_study("a", "2026Q3", "acme")

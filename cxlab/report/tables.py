@@ -324,7 +324,7 @@ def data_quality(study: Study) -> pd.DataFrame | Markdown:
     return pd.DataFrame(out).set_index("Table")
 
 
-def rejected_examples(study: Study) -> pd.DataFrame:
+def rejected_examples(study: Study) -> pd.DataFrame | Markdown:
     """One example per table and rejection reason, described without quoting the row.
 
     The example names the column, the kind of value found and what was expected: never the
@@ -334,6 +334,9 @@ def rejected_examples(study: Study) -> pd.DataFrame:
     rows = [{"Table": rec["table"], "Reason": code,
              "Example": rec.get("published_examples", {}).get(code, UNDESCRIBED)}
             for rec in study.quality for code in rec["reasons"]]
+    if not rows:
+        return Markdown("*No row was rejected.*" if study.quality else
+                        "*No rejected rows to describe: there is no import record.*")
     return pd.DataFrame(rows, columns=["Table", "Reason", "Example"])
 
 

@@ -148,7 +148,9 @@ def load_matrix(path: str | Path) -> Matrix:
             config.check_slug(ds, "dataset")
         except ValueError as err:
             raise MatrixError(f"{where}.dataset: {err}") from None
-        name = str(settings.get("name", slug))
+        name = settings.get("name", str(slug))
+        if not isinstance(name, str) or not name.strip():
+            raise MatrixError(f"{where}.name: expected the client's name as text, got {name!r}")
         try:
             report_settings = config.check_settings(settings.get("settings"), f"{where}.settings")
             minutes = (check_minutes(settings["timeout_minutes"], f"{where}.timeout_minutes")
