@@ -136,6 +136,38 @@ def open_study(
         if dates.empty:
             raise ValueError(f"client {client!r} has no customer responses; give a quarter")
         quarter = str(periods.label(dates).max())
+    if not config.setting(settings, "show_employee_names"):
+        tables = _names_out_of_groups(client, tables)
     name = client_name or manifest.get("client_names", {}).get(client, client)
     return Study(client, quarter, dataset, name, tables, read_quality(dataset, client), settings,
                  absent)
+
+
+#: Columns naming groups of employees, shown in every report table and chart.
+GROUP_COLUMNS = ("team", "department")
+
+
+def _names_out_of_groups(client: str, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Tables whose team and department names name no employee ("Felix Novak's team").
+
+    Where a client hides employee names, a group named after someone would name them on
+    every page; such a name has the person replaced by their label, the same in every table,
+    so groups stay as they were.
+    """
+    from cxlab import privacy
+    from cxlab.text.mentions import mask_names
+
+    roster = tables["employees"]
+    names = pd.unique(pd.concat([frame[c].dropna().astype(str) for frame in tables.values()
+                                 for c in GROUP_COLUMNS if c in frame], ignore_index=True))
+    if roster.empty or not len(names):
+        return tables
+    key = privacy.pseudonym_key()
+    labels = {e: privacy.pseudonym(client, e, key) for e in roster["employee_id"]}
+    masked = mask_names(pd.Series(names, dtype=object), roster, labels)
+    renamed = {a: b for a, b in zip(names, masked, strict=True) if a != b}
+    if not renamed:
+        return tables
+    return {name: frame.assign(**{c: frame[c].replace(renamed) for c in GROUP_COLUMNS
+                                  if c in frame})
+            for name, frame in tables.items()}

@@ -53,3 +53,30 @@ def test_a_manifest_without_clients_is_a_clear_error(tmp_path, monkeypatch):
     (tmp_path / "data" / "acme" / "manifest.json").write_text(json.dumps({"generator": "x"}))
     with pytest.raises(ValueError, match="manifest.json lists no clients"):
         open_study("a", "2026Q3", "acme")
+
+
+def test_groups_named_after_an_employee_do_not_name_them_when_names_are_hidden(
+        tmp_path, monkeypatch):
+    from cxlab.data import sample
+    from cxlab.data.store import dataset_dir, validate_tables, write_dataset
+    from cxlab.study import open_study
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    tables, _ = sample.generate()
+    tables = {n: f[f["client"] == "cedar"].copy() for n, f in tables.items()}
+    lead = tables["employees"].iloc[0]
+    team = f"{lead['display_name']}'s team"
+    for frame in tables.values():
+        if "team" in frame:
+            frame.loc[frame["team"] == lead["team"], "team"] = team
+    write_dataset(validate_tables(tables, "t", sample.AS_OF), dataset_dir("t", tmp_path / "data"),
+                  {})
+    hidden = open_study("cedar", "2026Q3", "t")
+    first, last = lead["display_name"].split()[:2]
+    for name in ("employees", "interactions", "employee_responses"):
+        teams = set(hidden.tables[name]["team"].dropna())
+        assert not any(first in t or last in t for t in teams), teams
+    masked = {t for t in hidden.tables["employees"]["team"] if t.endswith("'s team")}
+    assert len(masked) == 1 and masked <= set(hidden.tables["interactions"]["team"])
+    shown = open_study("cedar", "2026Q3", "t", settings={"show_employee_names": True})
+    assert team in set(shown.tables["employees"]["team"])
