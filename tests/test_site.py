@@ -1,6 +1,7 @@
 """The site builder without a kernel: page lists, the reports index, one client's site."""
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -184,3 +185,17 @@ def test_a_damaged_report_is_named_by_its_place_in_the_project(project):
     with pytest.raises(ValueError) as caught:
         build_site(project, use_quarto=False, client="quokka")
     assert str(caught.value).startswith("reports/quokka/2026Q3/quarterly_report.ipynb: not")
+
+
+def test_staging_folders_of_killed_builds_are_removed(project):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = project / f".cxlab-site-{dead}-quokka-abc"
+    (stale / "reports").mkdir(parents=True)
+    live = project / f".cxlab-site-{os.getpid()}-quokka-def"
+    live.mkdir()
+    build_site(project, use_quarto=False, client="quokka")
+    assert not stale.exists() and live.exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -197,7 +198,8 @@ def _build_client_site(root: Path, site_config: dict, client: str, out: Path,
     if not report_notebooks(reports, client):
         raise FileNotFoundError(f"no reports for client {client!r} under {reports}: run "
                                 f"`cxlab run --client {client}` first")
-    stage = Path(tempfile.mkdtemp(prefix=f".cxlab-site-{client}-", dir=root))
+    _remove_stale_stages(root)
+    stage = Path(tempfile.mkdtemp(prefix=f"{STAGE_PREFIX}{os.getpid()}-{client}-", dir=root))
     try:
         # The hand-written pages; everything under reports/ is the client's or made afresh.
         render = site_config["project"]["render"]
@@ -219,6 +221,20 @@ def _build_client_site(root: Path, site_config: dict, client: str, out: Path,
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return out
+
+
+#: A client's site is staged in ``<root>/.cxlab-site-<PID>-<client>-<random>``.
+STAGE_PREFIX = ".cxlab-site-"
+
+
+def _remove_stale_stages(root: Path) -> None:
+    """Remove staging folders of builds that were killed: they hold copies of reports."""
+    from cxlab.run import process_alive
+
+    for stage in root.glob(STAGE_PREFIX + "*"):
+        pid = stage.name[len(STAGE_PREFIX):].split("-", 1)[0]
+        if stage.is_dir() and pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(stage, ignore_errors=True)
 
 
 def _write_client_record(source: Path, target: Path, client: str) -> None:
