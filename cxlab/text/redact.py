@@ -1,7 +1,8 @@
 """Remove personal data from free text before it reaches a report or the site.
 
-Three passes, each one scan of the text (time linear in its length): bank account numbers,
-then numbers, then email addresses. Each find is replaced by a bracketed tag.
+Five passes, each one scan of the text (time linear in its length): bank account numbers,
+card numbers written in groups, other numbers, email addresses with a sign or a bracketed
+"at", then spelled-out addresses. Each find is replaced by a bracketed tag.
 
 =============================================  ===========================================
 Redacted                                       Example
@@ -10,14 +11,24 @@ IBAN, grouped or not: ``[iban]``               ``GB82 WEST 1234 5698 7654 32``,
                                                ``DE89370400440532013000``
 Card numbers, 13-19 digits, any separators     ``4111 1111 1111 1111``, ``4111-1111-...``,
 (space, dash, dot, slash, mixed): ``[card]``   ``4111.1111.1111.1111``, ``4111/1111/...``
+A valid (Luhn) card number in groups of four   ``4111_1111_1111_1111``, ``4111*1111*...``,
+(the last one shorter) or 4-6-5 / 4-6-4,       ``4111,1111,...``, ``4111;...``, ``4111|...``,
+also with ``_ * , ; | ~``, tabs or 2-3         ``4111~...``, ``4111<tab>1111<tab>...``,
+spaces between groups: ``[card]``              ``4111   1111   1111   1111``
 Phone numbers: any other 7 or more digits      ``+44 7700 900123``, ``(555) 123-4567``,
 written as one number: ``[phone]``             ``555.123.4567``, ``+44 (0)20 7946 0958``,
                                                ``01 23 45 67 89``, order numbers of 7+ digits
 Email addresses: ``[email]``                   ``sam.taylor@example.com``, ``name @ domain.com``,
-                                               ``name(at)domain.com``,
-                                               ``name [at] domain [dot] com``
-Spelled-out emails ending in a known           ``sam at example dot com``
-top-level domain
+                                               ``name(at)domain.com``, ``name[@]domain[.]com``
+The "at" as a fullwidth or small sign, URL-    ``zoe＠example．com``, ``zoe﹫example.com``,
+encoded or an HTML entity; fullwidth and       ``zoe%40example.com``, ``zoe&#64;example.com``,
+ideographic dots                               ``zoe@example。com``
+Dots with spaces around, when the address      ``zoe @ example . com``,
+ends in a known top-level domain               ``zoe@example. co. uk``
+Spelled-out emails ending in a known           ``sam at example dot com``,
+top-level domain, "dot" also as ``d0t`` or     ``zoe dot muller at example dot com``,
+bracketed, in the name too (up to four         ``zoe [at] example [dot] co [dot] uk``,
+parts)                                         ``zoe at example d0t com``
 ``name at domain.com`` when the name looks     ``sam.taylor at example.com``,
 like an address (``.``, ``_``, ``+``, digits)  ``sam at gmail.com``
 or the domain is a mail provider
@@ -35,31 +46,50 @@ Year ranges and round ranges                   ``1990-2000``, ``2019/2020``, ``1
 Prices: a currency sign or code before, or     ``€1,234.56``, ``1 234 567 €``, ``EUR 1.234.567``
 a sign other than ``$`` after
 Any number of fewer than 7 digits              ``order 123456``, ``45 minutes``
+Numbers in lists: ``_ * , ; | ~``, tabs or     ``1,234,567``, ``12; 34; 56; 78``,
+3 spaces between them, unless a card           ``5   4   5   5   4``
 ``name at domain.com`` otherwise               ``I shop at amazon.com``
 ``at the dot com ...`` (an article or pronoun  ``back at the dot com boom``
-where the domain would be)
+where the domain would be); "@" and "dot"      ``me @ work. Thanks``, ``at home dot dot dot``
+not ending in a known top-level domain
 =============================================  ===========================================
 
 Knowingly not covered:
 
 * Kept although it may be personal: a number of 13-19 digits that fails the Luhn check and is
-  written like a round range (``12345600-12345700``); an IBAN whose letters are in lower case
-  after the country code (its digits still go, as a card or phone number); phone numbers
-  written with letters (``0800-FLOWERS``); postal addresses; names (see
+  written like a round range (``12345600-12345700``); a card number with ``_ * , ; | ~``, tabs
+  or 3 spaces that fails the Luhn check or is not in card-shaped groups (``4111_111111_111111``);
+  a phone number written with those separators (``0770_090_0123``); an IBAN whose letters
+  are in lower case after the country code (its digits still go, as a card or phone number);
+  phone numbers written with letters (``0800-FLOWERS``); postal addresses; names (see
   :func:`cxlab.text.mentions.mask_names`); ``name at domain.com`` with a plain name and an
-  unknown domain (it reads like ``at amazon.com``).
+  unknown domain (it reads like ``at amazon.com``); an address whose "at" or "dot" is
+  wrapped in other marks (``zoe-at-example-dot-com``, ``zoe _at_ example``), written in
+  another language (``zoe arroba example punto com``) or ending in a top-level domain not
+  listed here when it is spelled out; a spelled-out name of five parts or more keeps its
+  first parts.
 * Removed although it may be ordinary (privacy first): any other run of 7 or more digits, such
   as two years or scores with only spaces between them (``2024 2025``, ``5 4 5 5 4 3 5``), a
   date written with spaces (``14 03 2026``), an amount with no currency sign or with the code
-  after it (``1 234 567``, ``1 234 567 EUR``), a long order or ticket number.
+  after it (``1 234 567``, ``1 234 567 EUR``), a long order or ticket number; four numbers of
+  four digits listed with commas or 3 spaces that happen to pass the Luhn check
+  (``2019, 2020, 2021, 2022`` would be, one list in ten); a word before ``dot`` next to an
+  address (``text dot zoe@example.com`` goes whole).
 
 Every 13-19-digit number that passes the Luhn check, however written, is a card: no date or
 range inside it can save its digits. Redacting twice changes nothing more than redacting once.
+
+Linear time: every pattern that searches the text reads a run only from its start (after a
+negative lookbehind that refuses every character the run can hold), every unbounded repeat is
+possessive (``++``, ``*+``), and a repeated group whose separator may begin with a space or a
+letter (" dot ") is bounded, or comes where nothing can fail after it. The tests check all
+three on the patterns themselves.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pandas as pd
 
@@ -74,10 +104,16 @@ IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}"
     rf"(?:[{_SPACE}-]?[A-Z0-9]{{4}}){{2,7}}(?:[{_SPACE}-]?[A-Z0-9]{{1,3}})?(?![A-Za-z0-9])")
 
-# Linear time: every pattern that searches the text reads a run only from its start (after a
-# negative lookbehind), so no attempt starts inside a run another attempt has already read, and
-# every unbounded repeat is possessive (``++``, ``*+``): once read, a run is never read again.
-# The tests check both.
+#: Digit groups joined by anything a card number may be written with: 1-3 spaces or tabs, or
+#: one mark (``_ * , ; | ~ . : /`` or a dash) with a space or tab around it or not. Only
+#: card-shaped, valid windows of such a run are taken (:func:`_cards`); the rest stays for
+#: the number pass.
+_CARD_SEPARATOR = rf"(?:[{_SPACE}\t]{{1,3}}|[{_SPACE}\t]?[_*,;|~.:/{_DASH}][{_SPACE}\t]?)"
+CARD = re.compile(rf"(?<!\d)\d++(?:{_CARD_SEPARATOR}\d++)*+")
+_DIGIT_GROUP = re.compile(r"\d++")
+#: How cards are printed: fours with a shorter last group (13-19 digits), 4-6-5 and 4-6-4.
+CARD_SHAPES = frozenset({(4, 4, 4, n) for n in range(1, 5)} | {(4, 4, 4, 4, n) for n in range(1, 4)}
+                        | {(4, 6, 5), (4, 6, 4)})
 
 #: Digit groups joined by one separator each: a dot, colon or slash; a dash (spaces around
 #: allowed); a parenthesis; or one or two spaces.
@@ -103,26 +139,11 @@ _PRICE_BEFORE = re.compile(rf"(?:[{_CURRENCY}]|\b(?:EUR|USD|GBP|CHF))[{_SPACE}]?
 #: redacting the address would change the number's fate on a second pass).
 _PRICE_AFTER = re.compile(rf"(?:,\d{{1,2}})?[{_SPACE}]?[€£¥₹]")
 
-#: Our own tags, so that an address whose digits already went is still taken whole.
-_TAG = r"\[(?:phone|card|iban|email)\]"
-_LOCAL = rf"(?:[\w.!#$%&'*+/=?^`~-]|{_TAG})"
-_LABEL = rf"(?:[\w-]|{_TAG})++"
-_OPEN, _CLOSE = r"[\[({<]", r"[\])}>]"
-_AT = rf"(?:\s{{0,3}}@\s{{0,3}}|\s{{0,3}}{_OPEN}\s?at\s?{_CLOSE}\s{{0,3}})"
-_DOT = rf"(?:\.|\s{{0,3}}{_OPEN}\s?dot\s?{_CLOSE}\s{{0,3}}|[ \t]{{1,3}}dot[ \t]{{1,3}})"
-#: An address with "@" or a bracketed "(at)". The name part is read only from its start, and
-#: may be missing: what is left of an address whose name went with a number still goes.
-EMAIL = re.compile(
-    rf"(?:(?<![\w.!#$%&'*+/=?^`~\]-]){_LOCAL}++)?+{_AT}{_LABEL}(?:{_DOT}{_LABEL})++",
-    re.IGNORECASE)
-_SPELLED_DOT = rf"(?:[ \t]{{1,3}}dot[ \t]{{1,3}}|\s{{0,3}}{_OPEN}\s?dot\s?{_CLOSE}\s{{0,3}})"
-#: "name at domain dot com" or "name at domain.com": kept or redacted by :func:`_spelled`.
-SPELLED_EMAIL = re.compile(
-    rf"(?<![\w.+\]-])(?P<local>{_LOCAL}++)[ \t]{{1,3}}at[ \t]{{1,3}}(?P<domain>{_LABEL}"
-    rf"(?:(?:\.|{_SPELLED_DOT}){_LABEL})++)", re.IGNORECASE)
 TOP_LEVEL_DOMAINS = frozenset("""
 com org net edu gov mil int info biz io co me app dev uk de fr es it nl be ch at ie eu us ca au
-nz in jp cn se no dk fi pl pt br mx ar ru za gr cz hu ro tr il sg hk kr tw
+nz in jp cn se no dk fi pl pt br mx ar ru za gr cz hu ro tr il sg hk kr tw ai tv ly gg xyz
+online shop store site tech club email cloud digital agency studio blog news is lu li lt lv ee
+sk si hr bg rs ua by is mt cy ae sa qa ng ke gh eg ma cl pe ve uy id my ph th vn pk bd lk np
 """.split())
 MAIL_PROVIDERS = frozenset("""
 gmail googlemail yahoo ymail hotmail outlook live msn icloud me mac aol gmx web proton
@@ -130,13 +151,75 @@ protonmail mail yandex zoho btinternet sky virginmedia orange free laposte wanad
 """.split())
 _NOT_A_DOMAIN = frozenset("the a an this that these those my your our their his her its".split())
 
+#: Our own tags, so that an address whose digits already went is still taken whole.
+_TAG = r"\[(?:phone|card|iban|email)\]"
+#: What the name part of an address may hold. "%40" and "&#64;" are an "at", not part of it.
+_LOCAL = rf"(?:[\w.!#$'*+/=?^`~-]|%(?!40)|&(?!#0{{0,3}}64;|#x0{{0,3}}40;|commat;)|{_TAG})"
+#: Refuses to start a name part inside one: every character it can hold, and a tag's end.
+_NOT_IN_A_NAME = r"(?<![\w.!#$%&'*+/=?^`~\]-])"
+_LABEL = rf"(?:[\w-]|{_TAG})++"
+_OPEN, _CLOSE = r"[\[({<]", r"[\])}>]"
+_INVISIBLE = "\u200b-\u200d\u2060\ufeff\u00ad"  # zero-width characters and the soft hyphen
+_AT_SIGN = r"(?:[@\uff20\ufe6b]|%40|&#0{0,3}64;|&#x0{0,3}40;|&commat;)"
+_AT = (rf"(?:[\s{_INVISIBLE}]{{0,3}}{_AT_SIGN}[\s{_INVISIBLE}]{{0,3}}"
+       rf"|\s{{0,3}}{_OPEN}\s?(?:at|@)\s?{_CLOSE}\s{{0,3}})")
+_DOT_SIGN = r"[.\uff0e\u3002\uff61\ufe52]"  # full stop, fullwidth, ideographic, small
+#: "dot" spelled out (or "d0t"), with spaces around it or in brackets, or a bracketed dot.
+_SPELLED_DOT = (r"(?:[ \t]{1,3}d[o0]t[ \t]{1,3}"
+                rf"|\s{{0,3}}{_OPEN}\s?(?:d[o0]t|\.)\s?{_CLOSE}\s{{0,3}})")
+_SPACED_DOT = rf"(?:[ \t]{{1,3}}{_DOT_SIGN}[ \t]{{0,3}}|{_DOT_SIGN}[ \t]{{1,3}})"
+
+
+def _trie(words: set[str] | frozenset[str]) -> str:
+    """A pattern matching any of ``words``, as a tree of first letters.
+
+    A long list of plain alternatives is tried one by one; a tree in a few steps.
+    """
+    heads: dict[str, set[str]] = {}
+    for word in words:
+        heads.setdefault(word[0], set()).add(word[1:])
+    branches = []
+    for head, tails in sorted(heads.items()):
+        longer = {t for t in tails if t}
+        rest = _trie(longer) if longer else ""
+        branches.append(re.escape(head) + (f"(?:{rest})?" if rest and "" in tails else rest))
+    return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+
+_TLD = _trie(TOP_LEVEL_DOMAINS) + r"(?![\w-])"
+_ANY_DOT = rf"(?:{_DOT_SIGN}|%2e|{_SPELLED_DOT}|{_SPACED_DOT})"
+#: A dot with spaces around it counts only when the address ends in a known top-level
+#: domain within a few labels ("zoe @ example . com", not "me @ work. Thanks").
+_CHECKED_SPACED_DOT = rf"{_SPACED_DOT}(?=(?:[\w-]++{_ANY_DOT}){{0,3}}{_TLD})"
+#: A name part: one run, or up to four joined by a spelled-out dot ("zoe dot muller").
+_NAME = rf"{_LOCAL}++(?:{_SPELLED_DOT}{_LOCAL}++){{0,3}}"
+#: An address with an "at" sign (or a bracketed "at"). The name part is read only from its
+#: start, and may be missing: what is left of an address whose name went with a number
+#: still goes.
+EMAIL = re.compile(
+    rf"(?:{_NOT_IN_A_NAME}(?P<local>{_NAME}))?+{_AT}"
+    rf"{_LABEL}(?:(?:{_DOT_SIGN}|%2e|{_SPELLED_DOT}|{_CHECKED_SPACED_DOT}){_LABEL})++",
+    re.IGNORECASE)
+#: "name at domain dot com" or "name at domain.com", ending in a known top-level domain
+#: (the domain has at most six labels): kept or redacted by :func:`_spelled`.
+SPELLED_EMAIL = re.compile(
+    rf"{_NOT_IN_A_NAME}(?P<local>{_NAME})[ \t]{{1,3}}at[ \t]{{1,3}}"
+    rf"(?P<domain>{_LABEL}(?:{_ANY_DOT}{_LABEL}){{0,4}}{_ANY_DOT}{_TLD})",
+    re.IGNORECASE)
+_SPELLED_OR_SPACED = re.compile(rf"{_SPELLED_DOT}|{_SPACED_DOT}", re.IGNORECASE)
+_SPLIT_LABELS = re.compile(_ANY_DOT, re.IGNORECASE)
+_LEADING_MARKS = re.compile(r"[^\w\[]*+")
+
+
+_DOUBLED = str.maketrans("0123456789", "0246813579")  # a digit doubled, its digits added
+
 
 def luhn_valid(digits: str) -> bool:
     """Whether a string of digits passes the Luhn check that card numbers carry."""
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        d = int(c) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
+    if not digits.isascii():
+        digits = "".join(str(int(c)) for c in digits)  # other scripts' digits
+    backwards = digits[::-1]
+    total = sum(map(int, backwards[::2])) + sum(map(int, backwards[1::2].translate(_DOUBLED)))
     return total % 10 == 0
 
 
@@ -150,6 +233,35 @@ def _iban(match: re.Match) -> str:
     if len(body) < 15 or sum(c.isdigit() for c in body) < 12:
         return found  # too short or too few digits for an account; the number pass decides
     return "[iban]" + found[end:]
+
+
+def _cards(match: re.Match) -> str:
+    """Every card-shaped, valid window of a run of digit groups, as ``[card]``."""
+    run = match.group()
+    if len(run) < 15:  # three groups at least: 13 digits and two separators
+        return run
+    groups = _DIGIT_GROUP.findall(run)
+    lengths = list(map(len, groups))
+    if 4 not in lengths:  # every card shape opens with four digits
+        return run
+    found, i, n = [], 0, len(groups)  # (first group, last group + 1) of each card
+    while i < n:
+        if lengths[i] == 4:
+            for end in range(min(i + 5, n), i + 2, -1):  # the longest window first
+                if tuple(lengths[i:end]) in CARD_SHAPES and luhn_valid("".join(groups[i:end])):
+                    found.append((i, end))
+                    i = end - 1
+                    break
+        i += 1
+    if not found:
+        return run
+    spans = [g.span() for g in _DIGIT_GROUP.finditer(run)]
+    out, position = [], 0
+    for first, end in found:
+        out += [run[position:spans[first][0]], "[card]"]
+        position = spans[end - 1][1]
+    out.append(run[position:])
+    return "".join(out)
 
 
 def _valid_date(m: re.Match) -> bool:
@@ -211,6 +323,8 @@ def _tag(run: str, digits: int) -> str:
 def _number(match: re.Match) -> str:
     """A run of digit groups with dates, times, ranges and short numbers kept, the rest tagged."""
     run = match.group()
+    if len(run) < MIN_PHONE_DIGITS:
+        return run  # too short to hold seven digits: most runs, answered at once
     digits = _NOT_DIGITS.sub("", run)
     if len(digits) < MIN_PHONE_DIGITS:
         return run
@@ -245,16 +359,29 @@ def _number(match: re.Match) -> str:
     return "".join(out)
 
 
+def _kept_marks(local: str | None) -> str:
+    """Marks before the name part ("'zoe@..."): a quote or bracket stays outside the tag."""
+    return _LEADING_MARKS.match(local).group() if local else ""
+
+
+def _email(match: re.Match) -> str:
+    return _kept_marks(match.group("local")) + "[email]"
+
+
+def _tld(label: str) -> str:
+    return unicodedata.normalize("NFKC", label).lower()
+
+
 def _spelled(match: re.Match) -> str:
     """``[email]`` for a spelled-out address, the text itself when it reads as ordinary words."""
     local, domain = match.group("local"), match.group("domain")
-    labels = re.split(rf"\.|{_SPELLED_DOT}", domain, flags=re.IGNORECASE)
-    if len(labels) > domain.count(".") + 1:  # "dot" written out
-        if labels[-1].lower() in TOP_LEVEL_DOMAINS and labels[0].lower() not in _NOT_A_DOMAIN:
-            return "[email]"
+    labels = _SPLIT_LABELS.split(domain)
+    if _SPELLED_OR_SPACED.search(domain) or _SPELLED_OR_SPACED.search(local):
+        if labels[0].lower() not in _NOT_A_DOMAIN:  # "at the dot com" is not an address
+            return _kept_marks(local) + "[email]"
         return match.group()
-    if re.search(r"[._+\d]", local) or labels[0].lower() in MAIL_PROVIDERS:
-        return "[email]"
+    if re.search(r"[._+\d]", local) or _tld(labels[0]) in MAIL_PROVIDERS:
+        return _kept_marks(local) + "[email]"
     return match.group()
 
 
@@ -266,8 +393,9 @@ def redact(text):
     if text is None or (isinstance(text, float) and text != text):
         return text
     text = IBAN.sub(_iban, str(text))
+    text = CARD.sub(_cards, text)
     text = NUMBER.sub(_number, text)
-    text = EMAIL.sub("[email]", text)
+    text = EMAIL.sub(_email, text)
     return SPELLED_EMAIL.sub(_spelled, text)
 
 
