@@ -157,7 +157,7 @@ _TAG = r"\[(?:phone|card|iban|email)\]"
 _LOCAL = rf"(?:[\w.!#$'*+/=?^`~-]|%(?!40)|&(?!#0{{0,3}}64;|#x0{{0,3}}40;|commat;)|{_TAG})"
 #: Refuses to start a name part inside one: every character it can hold, and a tag's end.
 _NOT_IN_A_NAME = r"(?<![\w.!#$%&'*+/=?^`~\]-])"
-_LABEL = rf"(?:[\w-]|{_TAG})++"
+_LABEL = r"(?:[\w-]|\[(?:phone|card|iban)\])++"  # an address already tagged ends a domain
 _OPEN, _CLOSE = r"[\[({<]", r"[\])}>]"
 _INVISIBLE = "\u200b-\u200d\u2060\ufeff\u00ad"  # zero-width characters and the soft hyphen
 _AT_SIGN = r"(?:[@\uff20\ufe6b]|%40|&#0{0,3}64;|&#x0{0,3}40;|&commat;)"
