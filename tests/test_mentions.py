@@ -7,7 +7,7 @@ import unicodedata
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from cxlab.data import sample
@@ -131,6 +131,12 @@ SHAPES = {
     "letters": "abcdefghij",
     "at signs": "a@b.c@ @@ x at y ",
     "words and marks": "a. b! c? d, e: f; (g) 'h' i-j ",
+    "apostrophes": "a'a'a'a'a'a'",
+    "rock'n'roll": "rock'n'roll'",
+    "shouted names": "ZOË ZOË ",
+    "letters and digits": "a1",
+    "typos": "felx novack Siobahn Mohamed Zoey ",
+    "hyphens": "Mueller-Schmidt-Felix-approved ",
 }
 
 
@@ -152,6 +158,15 @@ def test_reading_is_linear_in_the_length(shape):
 def test_regexes_read_each_run_once():
     """Every unbounded repeat of the word pattern is possessive: a run is never read twice."""
     assert re.fullmatch(r"[^+*]*(?:[+*]\+[^+*]*)*", mentions._WORD.pattern.replace("\\-", ""))
+
+
+@pytest.mark.parametrize("name", sorted(n for n, v in vars(mentions).items()
+                                        if isinstance(v, re.Pattern)))
+def test_every_pattern_passes_the_linearity_check(name):
+    """The structural check of test_redact: possessive repeats, no attempt inside a run."""
+    from test_redact import linear_time_problems
+
+    assert linear_time_problems(getattr(mentions, name)) == []
 
 
 # ------------------------------------------------------------------------------------------
@@ -198,7 +213,7 @@ def _mask(text, served=None):
     # Punctuation and emoji around a name.
     ("🙌Zoë🙌 (Felix) \"Kofi\" said: Björn!", None,
      "🙌Employee M5🙌 (Employee M1) \"Employee M14\" said: Employee M13!"),
-    ("Felix-approved service", None, "Employee M1-approved service"),
+    ("Felix-approved service", None, "Employee M1 service"),  # the whole hyphenated word goes
     # Names that are words: hidden when written as names, kept as words.
     ("Will you call me back? I will recommend you.", "M6",
      "Will you call me back? I will recommend you."),
@@ -324,3 +339,219 @@ def test_possessives_apostrophes_and_shouting(text, expected):
                            "display_name": ["Felix Novak", "Will Archer", "Siobhan O'Neil"]})
     found = find_mentions(pd.Series({"r1": text}), roster, pd.Series({"r1": "E2"}))
     assert sorted(found["employee_id"].dropna()) == expected
+
+
+# ------------------------------------------------------------------------------------------
+# Folding letters that have no accent to take off, and spellings without them
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Łukasz Żółć", "lukasz zolc"),
+    ("Søren Ødegård", "soren odegard"),
+    ("Đorđe Điđić", "dorde didic"),
+    ("Straße", "strasse"),
+    ("Ægir Œuvre", "aegir oeuvre"),
+    ("Þóra Guðmundsdóttir", "thora gudmundsdottir"),
+    ("Kılıç", "kilic"),
+    ("ZOË", "zoe"),
+    ("ZOË", "zoe"),  # again, from the cache
+])
+def test_fold_letters_that_do_not_decompose(text, expected):
+    assert mentions.fold(text) == expected
+
+
+FOLDED_ROSTER = pd.DataFrame({
+    "employee_id": ["F1", "F2", "F3", "F4"],
+    "display_name": ["Łukasz Żółć", "Søren Ødegård", "Jürgen Müller", "Björn Ström"],
+})
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Thanks to Lukasz Zolc", ["F1"]),
+    ("lukasz sorted it", ["F1"]),
+    ("Soren was great", ["F2"]),
+    ("Juergen Mueller helped", ["F3"]),
+    ("Ask for Bjoern", ["F4"]),
+    ("Bjorn Strom, thanks", ["F4"]),
+])
+def test_find_mentions_reads_names_without_their_letters(text, expected):
+    found = find_mentions(pd.Series({"r1": text}), FOLDED_ROSTER)
+    assert sorted(found["employee_id"].dropna()) == expected
+
+
+# ------------------------------------------------------------------------------------------
+# mask_names: typos anywhere, letters that do not fold, hyphenated words; everyday words stay
+
+TYPO_STAFF = pd.DataFrame({
+    "employee_id": [f"T{i}" for i in range(1, 11)],
+    "display_name": ["Siobhan Kelly", "Felix Novak", "Mohammed Haddad", "Łukasz Żółć",
+                     "Zoë Tanaka", "Ingrid Müller", "Ana Schmidt", "Hugo Greta", "Mike Brian",
+                     "Lena Costa"],
+})
+TYPO_LABELS = {e: f"<{e}>" for e in TYPO_STAFF["employee_id"]}
+
+
+def _mask_typos(text, served=None):
+    return mask_names(pd.Series({"r1": text}), TYPO_STAFF, TYPO_LABELS,
+                      pd.Series({"r1": served}))["r1"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    # A typo at the start of a sentence.
+    ("Siobahn was great", "<T1> was great"),
+    ("Felx sorted it", "<T2> sorted it"),
+    ("Novack helped me.", "<T2> helped me."),
+    ("Mohamed was kind. Mohammad too.", "<T3> was kind. <T3> too."),
+    # A typo in lower case, anywhere.
+    ("thanks to felx and novack", "thanks to <T2> and <T2>"),
+    ("the lady, siobahn, was kind", "the lady, <T1>, was kind"),
+    # Letters that NFKD does not fold, with and without them, in any case.
+    ("Łukasz, Lukasz, lukasz and Zolc", "<T4>, <T4>, <T4> and <T4>"),
+    ("Thanks Lukasz Zolc!", "Thanks <T4>!"),
+    # A typo of a three-letter name, capitalized: a letter added or two swapped.
+    ("Zoey was great", "<T5> was great"),
+    ("Thanks to Zoey and Zeo!", "Thanks to <T5> and <T5>!"),
+    # A hyphenated word goes whole when any piece is a name.
+    ("Mueller-Schmidt was helpful", "[employee] was helpful"),  # two employees: no label
+    ("Müller-Schmidt was helpful", "[employee] was helpful"),
+    ("Müller-Ingrid was helpful", "<T6> was helpful"),
+    ("a Felix-approved fix", "a <T2> fix"),
+    ("mueller helped", "<T6> helped"),
+])
+def test_masked_typos_letters_and_hyphens(text, expected):
+    assert _mask_typos(text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Huge thanks to the team",
+    "Great. Thanks. Make. Brain.",
+    "Great service, thanks! Make sure you ask.",
+    "Brain freeze: the cost was huge, we had to lean on the greeting desk",
+    "We had a huge problem; great job making it right, the mice are gone",
+    "Like I said, the miles were costly and the lens was broken",
+    "Zoo trip. zoom call. The zone was busy.",
+    "I will recommend you, hope so, a brown sofa",
+    "Singing, signing and the panel were fine",
+])
+def test_everyday_words_near_names_stay(text):
+    assert _mask_typos(text) == text
+
+
+def test_everyday_vocabulary_is_large_and_holds_no_first_names():
+    words = mentions.everyday_words()
+    assert len(words) > 8000  # it was a few hundred words
+    assert {"brain", "make", "huge", "great", "thanks", "cost", "lens"} <= words
+    assert not {"mia", "leo", "costa", "diego"} & words  # from the word lists, but names
+    assert mentions.is_everyday("parcels") and mentions.is_everyday("stopped")
+    assert not mentions.is_everyday("novack") and not mentions.is_everyday("felx")
+
+
+def _typo_swap(word):
+    return word[0] + word[2] + word[1] + word[3:] if len(word) >= 5 else word
+
+
+def _typo_drop(word):
+    return word[:2] + word[3:] if len(word) >= 5 else word
+
+
+def _typo_double(word):
+    return word[:3] + word[2] + word[3:] if len(word) >= 4 else word
+
+
+def _typo_each(name, typo):
+    return " ".join(typo(part) for part in name.split())
+
+
+WRITTEN_FORMS = {
+    "swapped letters": lambda n: _typo_each(n, _typo_swap),
+    "dropped letter": lambda n: _typo_each(n, _typo_drop),
+    "doubled letter": lambda n: _typo_each(n, _typo_double),
+    "lower-case typo": lambda n: _typo_each(n, _typo_swap).lower(),
+    "surname typo alone": lambda n: _typo_drop(n.split()[-1]),
+    "hyphenated": lambda n: "-".join(n.split()),
+    "with a hyphenated word": lambda n: n.split()[0] + "-approved",
+    "without letters": lambda n: n.translate(str.maketrans({"ü": "ue", "ö": "oe", "Ł": "L"})),
+}
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(list(TYPO_STAFF["display_name"])), st.sampled_from(sorted(WRITTEN_FORMS)),
+       st.sampled_from(TEMPLATES))
+def test_no_written_form_of_a_name_survives(name, form, template):
+    written = WRITTEN_FORMS[form](name)
+    # A typo that is itself an everyday word ("Bran" for Brian) is knowingly kept.
+    assume(not any(mentions.is_everyday(mentions.fold(w)) for w in mentions._WORD.findall(written)
+                   if mentions.fold(w) not in mentions.fold(name)))
+    out = _mask_typos(template.format(name=written))
+    left = {mentions.fold(w) for w in mentions._WORD.findall(out)}
+    planted = {mentions.fold(w) for w in mentions._WORD.findall(written)} - {"approved"}
+    assert not {w for w in planted if len(w) >= 4 or w[0].isupper()} & left, (written, out)
+    words = {mentions.fold(w) for w in mentions._WORD.findall(template)}
+    assert ORDINARY & words <= left, (written, out)
+
+
+def _masked_words(before: str, after: str) -> list[str]:
+    """The words of ``before`` that ``after`` no longer has, in order (labels are one space)."""
+    import difflib
+
+    a, b = mentions._WORD.findall(before), mentions._WORD.findall(after)
+    ops = difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
+    return [w for op, i1, i2, _, _ in ops if op in ("replace", "delete") for w in a[i1:i2]]
+
+
+def test_sample_comments_lose_no_ordinary_word(generated_sample):
+    """With names hidden, the words of the comments' templates all stay.
+
+    The sample's comments are templates around employee names (sometimes with a typo). N = 0:
+    every word of the templates is an everyday word, so any of them hidden is a word eaten
+    ("Huge" read as a typo of Hugo, before the larger vocabulary). The names go.
+    """
+    from collections import Counter
+
+    tables, _ = generated_sample
+    templates = [*sample.PRAISE, *sample.POSITIVE, *sample.NEUTRAL, *sample.NEGATIVE,
+                 *sample.PII_TAILS]
+    ordinary = {mentions.fold(w) for t in templates
+                for w in mentions._WORD.findall(t.replace("{name}", ""))}
+    responses, employees = tables["customer_responses"], tables["employees"]
+    eaten, hidden = Counter(), Counter()
+    for client, rows in responses.groupby("client"):
+        rows = rows.set_index("response_id")
+        roster = employees[employees["client"] == client]
+        masked = mask_names(rows["comment"], roster, {e: " " for e in roster["employee_id"]},
+                            rows["employee_id"])
+        for before, after in zip(rows["comment"].dropna(), masked.dropna(), strict=True):
+            for word in _masked_words(before, after):
+                (eaten if mentions.fold(word) in ordinary else hidden)[word] += 1
+    assert sum(hidden.values()) > 1000  # the planted names (and typos of them) go
+    assert sum(eaten.values()) == 0, eaten.most_common(20)
+
+
+ORDINARY_COMMENTS = [
+    "Huge thanks, great service and they made it easy.",
+    "Make sure the brain behind the app fixes the login.",
+    "The cost was more than I expected and the parcel came late.",
+    "Greeting at the desk was warm; the lens I ordered was broken.",
+    "Singing the praises of the team, honestly the best call this year.",
+    "I had to wait for ages, then the line dropped twice.",
+    "Sorted my refund quickly, no fuss, clear and kind.",
+    "The engineer came on time, checked the router and left.",
+    "Billing is confusing, the invoice showed charges I never made.",
+    "Lovely people in the branch, shame about the queue.",
+    "Mike drop. Just kidding, the mic was fine on the call.",
+    "Thanks again, it was nice to deal with someone who listens.",
+]
+
+
+def test_ordinary_comments_keep_their_words_with_a_large_roster():
+    """A roster of the sample's 1,500 first-name and surname pairs (and a few names close to
+    words) hides no word of ordinary comments, capitalized or not."""
+    names = [f"{f} {s}" for f in sample.FIRST_NAMES for s in sample.SURNAMES]
+    names += ["Hugo Greta", "Mike Brian", "Thanh Costa", "Sean Lens", "Amir Singh", "Mica Drop"]
+    roster = pd.DataFrame({"employee_id": [f"E{i}" for i in range(len(names))],
+                           "display_name": names})
+    texts = pd.Series(ORDINARY_COMMENTS + [t.upper() for t in ORDINARY_COMMENTS[:3]])
+    masked = mask_names(texts, roster, {})
+    eaten = {w for before, after in zip(texts, masked, strict=True)
+             for w in _masked_words(before, after)}
+    assert eaten == {"Mike"}, eaten  # "Mike drop": Mike is on the roster; "drop" stays

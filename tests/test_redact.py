@@ -362,8 +362,9 @@ def _unbounded(items):
 
 
 def _has_lookaround(items) -> bool:
-    return any(op in _LOOKS or any(_has_lookaround(c) for c in _children(op, av))
-               for op, av in items)
+    """Whether ``items`` hold something that can fail without reading: a lookaround, ``\\b``."""
+    return any(op in _LOOKS or op == sre_constants.AT
+               or any(_has_lookaround(c) for c in _children(op, av)) for op, av in items)
 
 
 def _compiled(state, items, flags):
@@ -453,6 +454,7 @@ _SPELLED_DOT = redact_module._SPELLED_DOT
     rf"[ \t]{{1,3}}at[ \t]{{1,3}}{_LABEL}",
     # No lookbehind at all in front of a run that can fail.
     r"\d++(?:[ -]\d++)*+x",
+    r"\b[a-z]{2,}+\b",
 ])
 def test_linearity_check_catches_quadratic_patterns(source):
     assert linear_time_problems(re.compile(source, re.IGNORECASE)) != []
