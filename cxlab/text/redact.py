@@ -105,11 +105,11 @@ IBAN = re.compile(
     rf"(?:[{_SPACE}-]?[A-Z0-9]{{4}}){{2,7}}(?:[{_SPACE}-]?[A-Z0-9]{{1,3}})?(?![A-Za-z0-9])")
 
 #: Digit groups joined by anything a card number may be written with: 1-3 spaces or tabs, or
-#: one mark (``_ * , ; | ~ . : /`` or a dash) with a space or tab around it or not. Only
-#: card-shaped, valid windows of such a run are taken (:func:`_cards`); the rest stays for
-#: the number pass.
+#: one mark (``_ * , ; | ~ . : /`` or a dash) with a space or tab around it or not, read from
+#: a group of four digits (every card shape opens with one). Only card-shaped, valid windows
+#: of such a run are taken (:func:`_cards`); the rest stays for the number pass.
 _CARD_SEPARATOR = rf"(?:[{_SPACE}\t]{{1,3}}|[{_SPACE}\t]?[_*,;|~.:/{_DASH}][{_SPACE}\t]?)"
-CARD = re.compile(rf"(?<!\d)\d++(?:{_CARD_SEPARATOR}\d++)*+")
+CARD = re.compile(rf"(?<!\d)\d{{4}}(?!\d)(?:{_CARD_SEPARATOR}\d++)*+")  # from a group of four
 _DIGIT_GROUP = re.compile(r"\d++")
 #: How cards are printed: fours with a shorter last group (13-19 digits), 4-6-5 and 4-6-4.
 CARD_SHAPES = frozenset({(4, 4, 4, n) for n in range(1, 5)} | {(4, 4, 4, 4, n) for n in range(1, 4)}
@@ -119,7 +119,12 @@ CARD_SHAPES = frozenset({(4, 4, 4, n) for n in range(1, 5)} | {(4, 4, 4, 4, n) f
 #: allowed); a parenthesis; or one or two spaces.
 _SEPARATOR = (rf"(?:[.:/]|[{_SPACE}]?[{_DASH}][{_SPACE}]?|[{_SPACE}]?\(|\)[{_SPACE}]?\(?"
               rf"|[{_SPACE}]{{1,2}})")
-NUMBER = re.compile(rf"(?<!\d)(?:\+[{_SPACE}]?)?\(?\d++(?:{_SEPARATOR}\d++)*+\)?")
+#: A separator's characters: at most three of them come between two digits of a number.
+_GAP = rf"[.:/()\s{_DASH}]"
+#: Only runs that may hold seven digits are read (the lookahead is bounded): most digits in
+#: ordinary text are not looked at twice.
+NUMBER = re.compile(rf"(?<!\d)(?:\+[{_SPACE}]?)?\(?(?=\d(?:{_GAP}{{0,3}}\d){{{MIN_PHONE_DIGITS - 1}}})"
+                    rf"\d++(?:{_SEPARATOR}\d++)*+\)?")
 _NOT_DIGITS = re.compile(r"\D++")
 #: Where a run splits into words: one or two spaces between digits.
 _WORD_GAP = re.compile(rf"(?<=\d)[{_SPACE}]{{1,2}}(?=\d)")
@@ -206,6 +211,9 @@ SPELLED_EMAIL = re.compile(
     rf"{_NOT_IN_A_NAME}(?P<local>{_NAME})[ \t]{{1,3}}at[ \t]{{1,3}}"
     rf"(?P<domain>{_LABEL}(?:{_ANY_DOT}{_LABEL}){{0,4}}{_ANY_DOT}{_TLD})",
     re.IGNORECASE)
+#: Cheap searches that tell whether a pass can find anything at all (most texts hold no "@").
+_AT_HINT = re.compile(rf"[@\uff20\ufe6b]|%40|&#|&commat;|{_OPEN}\s?(?:at|@)\s?{_CLOSE}", re.IGNORECASE)
+_SPELLED_AT_HINT = re.compile(r"[ \t]at[ \t]", re.IGNORECASE)
 _SPELLED_OR_SPACED = re.compile(rf"{_SPELLED_DOT}|{_SPACED_DOT}", re.IGNORECASE)
 _SPLIT_LABELS = re.compile(_ANY_DOT, re.IGNORECASE)
 _LEADING_MARKS = re.compile(r"[^\w\[]*+")
@@ -392,11 +400,16 @@ def redact(text):
     """
     if text is None or (isinstance(text, float) and text != text):
         return text
-    text = IBAN.sub(_iban, str(text))
-    text = CARD.sub(_cards, text)
-    text = NUMBER.sub(_number, text)
-    text = EMAIL.sub(_email, text)
-    return SPELLED_EMAIL.sub(_spelled, text)
+    text = str(text)
+    if _DIGIT_GROUP.search(text):
+        text = IBAN.sub(_iban, text)
+        text = CARD.sub(_cards, text)
+        text = NUMBER.sub(_number, text)
+    if _AT_HINT.search(text):
+        text = EMAIL.sub(_email, text)
+    if _SPELLED_AT_HINT.search(text):
+        text = SPELLED_EMAIL.sub(_spelled, text)
+    return text
 
 
 def redact_series(texts: pd.Series) -> pd.Series:
