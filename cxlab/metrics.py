@@ -15,7 +15,6 @@ denominator actually used.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -35,8 +34,12 @@ class Estimate:
     Attributes:
         metric: What was estimated, e.g. ``"nps"`` or ``"csat_top2"``.
         value: The point estimate from the data as observed (never an adjusted estimate).
-        se: Standard error of ``value`` (plain Wald/analytic form).
-        ci: Confidence interval ``(low, high)`` computed by ``method``.
+        se: The standard error the interval is built from, so the two agree: for the
+            adjusted-Wald NPS that of the adjusted shares, for the plain Wald the Wald one,
+            for the bootstrap the spread of the draws, for a Wilson interval its
+            ``(centre - low) / z`` form, for a mean ``s / sqrt(n)``.
+        ci: Confidence interval ``(low, high)`` computed by ``method``; it always contains
+            ``value`` (see :func:`nps_interval`).
         n: Number of valid responses used (the denominator).
         method: How ``ci`` was computed.
         confidence: Confidence level of ``ci``.
@@ -71,7 +74,8 @@ class Comparison:
     Attributes:
         metric: The metric compared.
         difference: ``a.value - b.value`` in the metric's unit.
-        ci: Confidence interval of the difference (unpooled standard error).
+        ci: Confidence interval of the difference, on the same basis as the test: the
+            test's p-value is below ``1 - confidence`` exactly when 0 is outside it.
         statistic: The z or t statistic of the test.
         p_value: Two-sided p-value.
         test: Name of the test used.
@@ -157,6 +161,14 @@ def normal_inference(effect: float, se: float, confidence: float = 0.95
 def nps_interval(promoters, passives, detractors, method="adjusted-wald", confidence=0.95):
     """NPS value, standard error and interval from counts; vectorized over arrays.
 
+    The standard error is the one the interval is built from: the plain Wald standard error
+    of the observed shares for ``"wald"``, that of the adjusted shares for
+    ``"adjusted-wald"`` (never zero, because every category gets a pseudo-count). The
+    interval is ``centre +- z * se``, clipped to -100..100; where the adjusted interval stops
+    short of the observed NPS (few answers, nearly all promoters or all detractors: one
+    promoter gives -48.5 to 98.5) its end is moved out to the observed value, so every
+    interval contains its estimate. Widening can only raise coverage.
+
     Args:
         promoters: Count of 9-10 answers (array-like).
         passives: Count of 7-8 answers.
@@ -171,27 +183,45 @@ def nps_interval(promoters, passives, detractors, method="adjusted-wald", confid
     n = p_cnt + a_cnt + d_cnt
     z = z_value(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p, d = p_cnt / n, d_cnt / n
-        value = 100 * (p - d)
-        se = 100 * np.sqrt((p + d - (p - d) ** 2) / n)
+        value = 100 * (p_cnt - d_cnt) / n
         if method == "wald":
-            centre, half = value, z * se
+            centre, se = value, _nps_se(p_cnt, d_cnt, n)
         elif method == "adjusted-wald":
-            pa = ADJUSTED_WALD_PSEUDO
-            n_adj = n + sum(pa.values())
-            p_adj = (p_cnt + pa["promoters"]) / n_adj
-            d_adj = (d_cnt + pa["detractors"]) / n_adj
-            centre = 100 * (p_adj - d_adj)
-            half = z * 100 * np.sqrt((p_adj + d_adj - (p_adj - d_adj) ** 2) / n_adj)
+            centre, se = _adjusted_nps(p_cnt, d_cnt, n)
         else:
             raise ValueError(f"NPS interval method {method!r} unknown; expected one of {NPS_METHODS}")
-    low = np.clip(centre - half, -100, 100)
-    high = np.clip(centre + half, -100, 100)
+        low = np.minimum(np.clip(centre - z * se, -100, 100), value)
+        high = np.maximum(np.clip(centre + z * se, -100, 100), value)
     return value, se, low, high
+
+
+def _nps_se(promoters, detractors, n):
+    """Wald standard error of an NPS in points from (possibly fractional) counts."""
+    p, d = promoters / n, detractors / n
+    return 100 * np.sqrt(np.clip(p + d - (p - d) ** 2, 0, None) / n)
+
+
+def _adjusted_nps(promoters, detractors, n):
+    """``(centre, se)`` of the adjusted-Wald NPS: the Wald formula after the pseudo-counts."""
+    pa = ADJUSTED_WALD_PSEUDO
+    return _nps_adjusted_by(promoters, detractors, n, pa["promoters"], sum(pa.values()))
+
+
+def _nps_adjusted_by(promoters, detractors, n, each_end, extra):
+    """``(centre, se)`` after adding ``each_end`` promoters and detractors (``extra`` in all)."""
+    n_adj = n + extra
+    p_adj, d_adj = promoters + each_end, detractors + each_end
+    return 100 * (p_adj - d_adj) / n_adj, _nps_se(p_adj, d_adj, n_adj)
 
 
 def wilson_interval(successes, n, confidence=0.95):
     """Proportion, its standard error and the Wilson score interval; vectorized.
+
+    The Wilson interval is ``centre +- z * se`` with centre ``(k + z^2/2) / (n + z^2)`` and
+    ``se = sqrt(n p (1 - p) + z^2/4) / (n + z^2)``; that ``se`` is the one returned, so the
+    standard error and the interval agree (it is never zero, even at 0 of n or n of n, and it
+    depends a little on the confidence level). For large n it is the familiar
+    ``sqrt(p (1 - p) / n)``.
 
     Returns:
         Tuple of arrays ``(value, se, low, high)`` as proportions.
@@ -200,33 +230,62 @@ def wilson_interval(successes, n, confidence=0.95):
     z = z_value(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = k / n
-        se = np.sqrt(p * (1 - p) / n)
-        denom = 1 + z**2 / n
-        centre = (p + z**2 / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
-    # At k = 0 and k = n the bounds are exactly 0 and 1; rounding must not move them inside.
-    low = np.where(k == 0, 0.0, np.clip(centre - half, 0, 1))
-    high = np.where(k == n, 1.0, np.clip(centre + half, 0, 1))
+        centre = (k + z**2 / 2) / (n + z**2)
+        se = np.sqrt(n * p * (1 - p) + z**2 / 4) / (n + z**2)
+        # At k = 0 and k = n the bounds are exactly 0 and 1; rounding must not move them
+        # inside, and no bound may pass the estimate.
+        low = np.where(k == 0, 0.0, np.minimum(np.clip(centre - z * se, 0, 1), p))
+        high = np.where(k == n, 1.0, np.maximum(np.clip(centre + z * se, 0, 1), p))
     return p, se, low, high
 
 
-def mean_interval(n, total, total_sq, confidence=0.95):
-    """Mean, standard error and Student-t interval from n, sum and sum of squares; vectorized.
+def mean_interval(n, total, total_sq=None, confidence=0.95, *, sum_sq_dev=None, shift=0.0):
+    """Mean, standard error and Student-t interval from per-group sums; vectorized.
 
-    With a single response the standard error is undefined; the interval is then the point
-    itself widened to nothing (``se`` is NaN) and callers should report n=1.
+    The spread can be given in either of two forms:
+
+    * ``total_sq``, the plain sum of squares. Simple, and exact enough for answers on a
+      small scale, but ``sum_sq - n * mean^2`` cancels catastrophically when the values
+      sit far from zero (1e9 plus small numbers).
+    * ``sum_sq_dev``, the sum of squared deviations from the group's own mean (what a
+      two-pass or Welford computation gives, e.g. DuckDB's ``var_samp * (count - 1)``). It
+      is stable at any offset and is preferred.
+
+    ``shift`` says that ``total`` and ``total_sq`` are sums of ``value - shift`` (shifting by
+    any typical value before summing also keeps the plain form stable); the mean returned is
+    in the original units.
+
+    With a single answer the spread is unknown: ``se``, ``low`` and ``high`` are NaN (no
+    interval), and callers should report n=1.
 
     Returns:
         Tuple of arrays ``(value, se, low, high)`` on the answer scale.
     """
-    n, s, ss = (np.asarray(x, dtype=float) for x in (n, total, total_sq))
+    n, s = np.asarray(n, dtype=float), np.asarray(total, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = s / n
-        var = np.clip((ss - n * mean**2) / (n - 1), 0, None)
+        if sum_sq_dev is not None:
+            m2 = np.asarray(sum_sq_dev, dtype=float)
+        elif total_sq is not None:
+            m2 = np.asarray(total_sq, dtype=float) - s * (s / n)
+        else:
+            raise ValueError("mean_interval needs total_sq or sum_sq_dev")
+        mean = shift + s / n
+        var = np.where(n > 1, np.clip(m2, 0, None) / (n - 1), np.nan)
         se = np.sqrt(var / n)
-        tcrit = sps.t.ppf(0.5 + confidence / 2, n - 1)
-        half = tcrit * se
+        half = sps.t.ppf(0.5 + confidence / 2, n - 1) * se
     return mean, se, mean - half, mean + half
+
+
+def _stable_sums(arr: np.ndarray) -> tuple[float, float, float]:
+    """``(shift, sum of (x - shift), sum of squared deviations from the mean)`` of ``arr``.
+
+    A shifted two-pass computation with the usual correction term, accurate whatever the
+    offset of the values (1e9 plus small numbers keeps its variance).
+    """
+    shift = float(arr.mean())
+    dev = arr - shift
+    total = float(dev.sum())
+    return shift, total, max(float((dev**2).sum()) - total**2 / arr.size, 0.0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -292,13 +351,14 @@ def nps_from_counts(
     n = promoters + passives + detractors
     _require_n(n, metric)
     if method == "bootstrap":
-        value, se, _, _ = nps_interval(promoters, passives, detractors, "wald", confidence)
+        z_value(confidence)  # validates the level
+        value = 100 * (promoters - detractors) / n
         rng = np.random.default_rng(seed)
         draws = rng.multinomial(n, np.array([promoters, passives, detractors]) / n, size=n_boot)
         boot = 100 * (draws[:, 0] - draws[:, 2]) / n
-        z_value(confidence)  # validates the level
         alpha = (1 - confidence) / 2
         low, high = np.quantile(boot, [alpha, 1 - alpha])
+        low, high, se = min(low, value), max(high, value), boot.std(ddof=1)
         label = f"bootstrap percentile ({n_boot} draws, seed {seed})"
     else:
         value, se, low, high = nps_interval(promoters, passives, detractors, method, confidence)
@@ -331,17 +391,23 @@ def mean(
     confidence: float = 0.95,
     metric: str = "mean",
 ) -> Estimate:
-    """A mean with a Student-t interval; values outside ``scale`` raise a clear error."""
+    """A mean with a Student-t interval; values outside ``scale`` raise a clear error.
+
+    The mean and the spread are computed in two passes around the mean, so values with a
+    large common offset keep their precision. One answer gives no interval (NaN).
+    """
     arr, n_missing = _as_numeric(values, metric)
     if scale is not None:
         _check_scale(arr, *scale, metric)
     _require_n(arr.size, metric)
-    n, s, ss = arr.size, float(arr.sum()), float((arr**2).sum())
-    value, se, low, high = mean_interval(n, s, ss, confidence)
+    shift, total, m2 = _stable_sums(arr)
+    value, se, low, high = mean_interval(arr.size, total, confidence=confidence,
+                                         sum_sq_dev=m2, shift=shift)
     return Estimate(
-        metric=metric, value=float(value), se=float(se), ci=(float(low), float(high)), n=n,
-        method="t", confidence=confidence, n_missing=n_missing, kind="mean",
-        stats={"sum": s, "sum_sq": ss},
+        metric=metric, value=float(value), se=float(se), ci=(float(low), float(high)),
+        n=arr.size, method="t", confidence=confidence, n_missing=n_missing, kind="mean",
+        stats={"sum": shift * arr.size + total, "sum_sq_dev": m2,
+               **({"scale_low": scale[0], "scale_high": scale[1]} if scale else {})},
     )
 
 
@@ -398,14 +464,32 @@ def _scale_metric(scores, name, scale, top_from, statistic, confidence):
 # Comparison
 
 
+#: Pseudo-answers added to each sample when two NPS or two means on a scale are compared:
+#: at the low end, the middle and the high end of the scale (promoters/passives/detractors
+#: for NPS). Half the single-estimate NPS adjustment, as Agresti and Caffo (2000) halve
+#: Agresti and Coull's for two proportions; chosen and checked by simulation
+#: (benchmarks/validate_intervals.py).
+COMPARE_PSEUDO = {"low": 0.375, "middle": 0.75, "high": 0.375}
+
+
 def compare(a: Estimate, b: Estimate, confidence: float | None = None) -> Comparison:
     """Two-sample test of ``a`` against ``b`` (independent samples).
 
-    * NPS: z test; the test's standard error pools both samples under the null hypothesis
-      (per-response variance p + d - (p - d)^2 of the pooled shares); the interval of the
-      difference uses the unpooled standard errors.
-    * Proportions: the classic pooled two-proportion z test; unpooled interval.
-    * Means: Welch's t test with Welch-Satterthwaite degrees of freedom.
+    The interval of the difference and the test stand on the same basis, so they never
+    disagree: the p-value is below ``1 - confidence`` exactly when 0 is outside the interval
+    (up to rounding, when the two agree to about ten digits).
+
+    * NPS: Welch's t on the answers' scores (+100, 0, -100) after adding
+      ``COMPARE_PSEUDO`` answers to each sample (:func:`nps_difference`).
+    * Proportions: the Miettinen-Nurminen score test and interval
+      (:func:`proportion_difference`).
+    * Means on a known scale (``csat``, ``ces``, ``mean(scale=...)``): Welch's t after the
+      same pseudo-answers at the scale's low end, middle and high end; means without a known
+      scale: plain Welch (:func:`mean_difference`).
+
+    The difference reported is always the observed ``a.value - b.value``; the interval is
+    centred on the adjusted difference, which is never further from it than 1.83 standard
+    errors, so the interval contains the observed difference at any level above 93%.
 
     Args:
         a: Estimate for the first sample (e.g. this quarter).
@@ -415,46 +499,207 @@ def compare(a: Estimate, b: Estimate, confidence: float | None = None) -> Compar
     if a.metric != b.metric or a.kind != b.kind:
         raise ValueError(f"cannot compare {a.metric} ({a.kind}) with {b.metric} ({b.kind})")
     confidence = a.confidence if confidence is None else confidence
-    diff = a.value - b.value
-    se_unpooled = math.hypot(a.se, b.se)
-    if a.kind == "mean":
-        test = "Welch t test"
-        if se_unpooled == 0:  # no spread in either sample: the difference is exact
-            stat = 0.0 if diff == 0 else math.copysign(math.inf, diff)
-            p, crit = (1.0 if diff == 0 else 0.0), 0.0
-        else:
-            dof = _welch_dof(a, b)
-            stat = diff / se_unpooled
-            p = float(2 * sps.t.sf(abs(stat), dof))
-            crit = float(sps.t.ppf(0.5 + confidence / 2, dof))
+    if a.kind == "proportion":
+        test = "Miettinen-Nurminen score test and interval"
+        out = proportion_difference(a.stats["successes"], a.n, b.stats["successes"], b.n,
+                                    confidence)
+    elif a.kind == "nps":
+        test = "Welch t test on adjusted answers (0.375, 0.75, 0.375 added per sample)"
+        out = nps_difference(*(e.stats[k] for e in (a, b)
+                               for k in ("promoters", "passives", "detractors")), confidence)
     else:
-        se_null = _pooled_se(a, b)
-        stat = diff / se_null if se_null > 0 else 0.0
-        p = float(2 * sps.norm.sf(abs(stat))) if se_null > 0 else 1.0
-        crit = z_value(confidence)
-        test = "two-sample z test (pooled under H0)"
-    half = crit * se_unpooled
-    return Comparison(
-        metric=a.metric, difference=diff, ci=(diff - half, diff + half), statistic=float(stat),
-        p_value=p, test=test, a=a, b=b,
-    )
+        scale = _scale(a) if _scale(a) == _scale(b) else None
+        test = ("Welch t test on adjusted answers (1.5 added per sample across the scale)"
+                if scale else "Welch t test")
+        out = mean_difference(*(x for e in (a, b) for x in (e.n, e.value, _sum_sq_dev(e))),
+                              scale=scale, confidence=confidence)
+    _, stat, p, low, high = (float(x) for x in out)
+    return Comparison(metric=a.metric, difference=a.value - b.value, ci=(low, high),
+                      statistic=stat, p_value=p, test=test, a=a, b=b)
 
 
-def _pooled_se(a: Estimate, b: Estimate) -> float:
-    n = a.n + b.n
-    if a.kind == "nps":
-        p = (a.stats["promoters"] + b.stats["promoters"]) / n
-        d = (a.stats["detractors"] + b.stats["detractors"]) / n
-        var = p + d - (p - d) ** 2
-        return 100 * math.sqrt(var * (1 / a.n + 1 / b.n))
-    p = (a.stats["successes"] + b.stats["successes"]) / n
-    return math.sqrt(p * (1 - p) * (1 / a.n + 1 / b.n))
+def nps_difference(promoters_a, passives_a, detractors_a, promoters_b, passives_b,
+                   detractors_b, confidence=0.95):
+    """Test and interval of the difference of two NPS from counts; vectorized.
+
+    ``COMPARE_PSEUDO`` answers (0.375 promoters, 0.75 passives, 0.375 detractors) are
+    added to each sample; the difference of the adjusted NPS is divided by its standard
+    error, the two adjusted-Wald standard errors combined, and referred to Student's t
+    with Welch-Satterthwaite degrees of freedom from each adjusted size minus one. The
+    interval is ``centre +- t * se`` with the same pieces. The standard error is never
+    zero, so unanimous small samples get an honest interval and test.
+
+    Returns:
+        Tuple of arrays ``(difference, statistic, p_value, low, high)``; ``difference`` is
+        the observed one, the interval is centred on the adjusted one (points).
+    """
+    counts = [np.asarray(x, dtype=float) for x in (promoters_a, passives_a, detractors_a,
+                                                   promoters_b, passives_b, detractors_b)]
+    extra, each_end = sum(COMPARE_PSEUDO.values()), COMPARE_PSEUDO["high"]
+    samples, observed = [], []
+    for promoters, passives, detractors in (counts[:3], counts[3:]):
+        n = promoters + passives + detractors
+        centre, se = _nps_adjusted_by(promoters, detractors, n, each_end, extra)
+        samples.append((centre, se**2, n + extra - 1))
+        observed.append(100 * (promoters - detractors) / n)
+    stat, p, low, high = _welch(samples, confidence)
+    # Clipping to the possible differences moves neither 0 nor the estimate out or in.
+    return observed[0] - observed[1], stat, p, np.clip(low, -200, 200), np.clip(high, -200, 200)
 
 
-def _welch_dof(a: Estimate, b: Estimate) -> float:
-    va, vb = a.se**2, b.se**2
-    denom = (va**2 / (a.n - 1) if a.n > 1 else 0) + (vb**2 / (b.n - 1) if b.n > 1 else 0)
-    return (va + vb) ** 2 / denom
+def mean_difference(n_a, mean_a, sum_sq_dev_a, n_b, mean_b, sum_sq_dev_b, scale=None,
+                    confidence=0.95):
+    """Welch test and interval of the difference of two means from sums; vectorized.
+
+    With ``scale = (low, high)`` the answers are known to lie on that scale, and
+    ``COMPARE_PSEUDO`` answers are added to each sample first: 0.375 at ``low``, 0.75 at
+    the middle, 0.375 at ``high``, and the interval is clipped to the differences the scale
+    allows. A small sample at the end of a scale (ten answers of 5,
+    say) otherwise shows no spread at all, and plain Welch then rejects far too often (13%
+    instead of 5% at 20 against 200 answers, in simulation). Without a scale: plain Welch,
+    with NaN where a sample has a single answer, and an exact difference (p 0 or 1, a
+    zero-width interval) where neither sample has any spread.
+
+    Returns:
+        Tuple of arrays ``(difference, statistic, p_value, low, high)``.
+    """
+    n_a, mean_a, m2_a, n_b, mean_b, m2_b = (
+        np.asarray(x, dtype=float)
+        for x in (n_a, mean_a, sum_sq_dev_a, n_b, mean_b, sum_sq_dev_b))
+    samples = []
+    for n, centre, m2 in ((n_a, mean_a, m2_a), (n_b, mean_b, m2_b)):
+        if scale is not None:
+            points = dict(zip(("low", "middle", "high"),
+                              (scale[0], (scale[0] + scale[1]) / 2, scale[1]), strict=True))
+            extra = sum(COMPARE_PSEUDO.values())
+            moved = (n * centre + sum(w * points[k] for k, w in COMPARE_PSEUDO.items())) / (
+                n + extra)
+            # Squared deviations from the new centre: the sample's own, its shift, the
+            # pseudo-answers'.
+            m2 = m2 + n * (centre - moved) ** 2 + sum(
+                w * (points[k] - moved) ** 2 for k, w in COMPARE_PSEUDO.items())
+            n, centre = n + extra, moved
+        with np.errstate(divide="ignore", invalid="ignore"):
+            samples.append((centre, m2 / (n - 1) / n, n - 1))
+    stat, p, low, high = _welch(samples, confidence)
+    if scale is not None:  # no difference beyond the scale's width is possible
+        width = scale[1] - scale[0]
+        low, high = np.clip(low, -width, width), np.clip(high, -width, width)
+    return mean_a - mean_b, stat, p, low, high
+
+
+def proportion_difference(successes_a, n_a, successes_b, n_b, confidence=0.95):
+    """Miettinen-Nurminen score test and interval of ``p_a - p_b``; vectorized.
+
+    The statistic at no difference is the pooled two-proportion z times
+    ``sqrt((n - 1) / n)``, n = ``n_a + n_b`` (0 when both samples are unanimous alike); the
+    interval is :func:`score_difference_interval`, the same statistic inverted.
+
+    Returns:
+        Tuple of arrays ``(difference, statistic, p_value, low, high)``.
+    """
+    k1, n1, k2, n2 = (np.asarray(x, dtype=float) for x in (successes_a, n_a, successes_b, n_b))
+    n = n1 + n2
+    pooled = (k1 + k2) / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = pooled * (1 - pooled) * (1 / n1 + 1 / n2) * np.where(n > 1, n / (n - 1), 1.0)
+        stat = np.where(var > 0, (k1 / n1 - k2 / n2) / np.sqrt(var), 0.0)
+    low, high = score_difference_interval(k1, n1, k2, n2, confidence)
+    return k1 / n1 - k2 / n2, stat, 2 * sps.norm.sf(np.abs(stat)), low, high
+
+
+def _welch(samples, confidence: float):
+    """``(statistic, p, low, high)`` for the difference of two ``(centre, var, dof)``."""
+    z_value(confidence)  # validates the level
+    (ca, va, fa), (cb, vb, fb) = samples
+    centre, var = ca - cb, va + vb
+    defined = (fa > 0) & (fb > 0) & np.isfinite(var)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dof = var**2 / (va**2 / fa + vb**2 / fb)
+        se = np.sqrt(var)
+        stat = np.where(var > 0, centre / se, np.where(centre == 0, 0.0, np.sign(centre) * np.inf))
+        p = np.where(var > 0, 2 * sps.t.sf(np.abs(stat), dof), np.where(centre == 0, 1.0, 0.0))
+        half = np.where(var > 0, sps.t.ppf(0.5 + confidence / 2, dof)
+                        * se, 0.0)
+    nan = np.nan
+    return (np.where(defined, stat, nan), np.where(defined, p, nan),
+            np.where(defined, centre - half, nan), np.where(defined, centre + half, nan))
+
+
+def _scale(e: Estimate) -> tuple[float, float] | None:
+    """The answer scale a mean was measured on, if known."""
+    if "scale_low" not in e.stats:
+        return None
+    return e.stats["scale_low"], e.stats["scale_high"]
+
+
+def _sum_sq_dev(e: Estimate) -> float:
+    """Squared deviations from the mean, from the estimate's stats or its standard error."""
+    if "sum_sq_dev" in e.stats:
+        return e.stats["sum_sq_dev"]
+    return e.se**2 * e.n * (e.n - 1)
+
+
+def _restricted_p1(k1, n1, k2, n2, delta):
+    """Maximum-likelihood ``p1`` of two binomial samples under ``p1 - p2 = delta``.
+
+    The closed-form root of the likelihood equation's cubic (Farrington and Manning 1990;
+    Miettinen and Nurminen 1985); vectorized.
+    """
+    p1, p2 = k1 / n1, k2 / n2
+    theta = n2 / n1
+    a = 1 + theta
+    b = -(1 + theta + p1 + theta * p2 + delta * (theta + 2))
+    c = delta**2 + delta * (2 * p1 + theta + 1) + p1 + theta * p2
+    d = -p1 * delta * (1 + delta)
+    v = b**3 / (3 * a) ** 3 - b * c / (6 * a**2) + d / (2 * a)
+    u = np.where(v >= 0, 1.0, -1.0) * np.sqrt(np.clip(b**2 / (3 * a) ** 2 - c / (3 * a), 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(u == 0, 0.0, v / u**3)
+    w = (np.pi + np.arccos(np.clip(ratio, -1, 1))) / 3
+    return np.clip(2 * u * np.cos(w) - b / (3 * a), np.maximum(0, delta), np.minimum(1, 1 + delta))
+
+
+def score_difference_interval(k1, n1, k2, n2, confidence=0.95, correction=True,
+                              iterations=64):
+    """Score interval of ``p1 - p2`` for two independent binomial samples; vectorized.
+
+    The set of differences ``delta`` that the score test does not reject:
+    ``(p1_hat - p2_hat - delta)^2 <= z^2 V(delta)``, with
+    ``V = (p1~(1 - p1~)/n1 + p2~(1 - p2~)/n2) * n/(n - 1)`` at the restricted
+    maximum-likelihood shares and n = n1 + n2 (Miettinen and Nurminen 1985; without the
+    factor n/(n - 1), ``correction=False``, it is Mee's 1984 interval). At ``delta = 0`` the
+    statistic is the test's, so the interval excludes 0 exactly when that test's p-value is
+    below ``1 - confidence``. The ends are found by bisection (``iterations`` halvings of a
+    width of at most 2) and always contain the observed difference, where the statistic
+    is 0.
+
+    Returns:
+        Tuple of arrays ``(low, high)``.
+    """
+    k1, n1, k2, n2 = (np.asarray(x, dtype=float) for x in (k1, n1, k2, n2))
+    z2 = z_value(confidence) ** 2
+    if correction:
+        with np.errstate(divide="ignore"):
+            z2 = z2 * np.where(n1 + n2 > 1, (n1 + n2) / (n1 + n2 - 1), 1.0)
+    observed = k1 / n1 - k2 / n2
+
+    def inside(delta):
+        p1 = _restricted_p1(k1, n1, k2, n2, delta)
+        p2 = p1 - delta
+        var = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2
+        return (observed - delta) ** 2 <= z2 * var
+
+    bounds = []
+    for end in (-1.0, 1.0):
+        out, inn = np.full(observed.shape, end), observed.copy()  # outside and inside points
+        for _ in range(iterations):
+            mid = (out + inn) / 2
+            ok = inside(mid)
+            inn, out = np.where(ok, mid, inn), np.where(ok, out, mid)
+        # The end itself belongs to the interval when the data sit there (0 of n1, n2 of n2).
+        bounds.append(np.where(inside(np.full(observed.shape, end)), end, inn))
+    return bounds[0], bounds[1]
 
 
 # --------------------------------------------------------------------------------------------
@@ -509,8 +754,12 @@ def grouped(
 
     Returns:
         Columns: the group keys, ``metric``, ``value``, ``se``, ``ci_low``, ``ci_high``, ``n``,
-        ``n_missing``, ``method``. Groups with no valid responses keep ``n = 0``, with NaN for
-        the value and its interval.
+        ``n_missing``, ``method`` and ``sd``, the spread of one answer (in points
+        ``100 sqrt(p + d - (p - d)^2)`` for NPS, ``sqrt(p (1 - p))`` for a share, the sample
+        standard deviation for a mean; :func:`cxlab.stats.flag_groups` tests groups with
+        it). ``se`` is the standard error the interval is built from (see :class:`Estimate`).
+        Groups with no valid responses keep ``n = 0``, with NaN for the value, its interval
+        and its spread.
         For a list of metrics, the rows of each metric in turn.
     """
     by = [by] if isinstance(by, str) else list(by)
@@ -548,7 +797,7 @@ def _suppress(frame: pd.DataFrame, data: pd.DataFrame, by: list[str], column: st
     parent = frame[by[:-1]].astype(str).agg("|".join, axis=1) if len(by) > 1 else None
     hidden = suppressed(counts, min_n, parent).to_numpy()
     frame = frame.copy()
-    frame.loc[hidden, ["value", "se", "ci_low", "ci_high"]] = np.nan
+    frame.loc[hidden, ["value", "se", "ci_low", "ci_high", "sd"]] = np.nan
     frame["suppressed"] = hidden
     return frame
 
@@ -582,8 +831,16 @@ def _intervals(sums: pd.DataFrame, i: int, spec: tuple, method: str, confidence:
         value, se, low, high = wilson_interval(sums[f"{i}_a"], n, confidence)
         label = "wilson"
     else:
-        value, se, low, high = mean_interval(n, sums[f"{i}_a"], sums[f"{i}_b"], confidence)
+        value, se, low, high = mean_interval(n, sums[f"{i}_a"], confidence=confidence,
+                                             sum_sq_dev=sums[f"{i}_b"])
         label = "t"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if kind == "nps":
+            sd = _nps_se(sums[f"{i}_a"].to_numpy(float), sums[f"{i}_c"].to_numpy(float), n) * np.sqrt(n)
+        elif kind == "proportion":
+            sd = np.sqrt(value * (1 - value))
+        else:
+            sd = np.where(n > 1, np.sqrt(sums[f"{i}_b"].to_numpy(float) / (n - 1)), np.nan)
     out = sums.index.to_frame(index=False)
     out["metric"] = metric if metric != "rate" else column
     # A group without a valid answer has no estimate, and so no interval either (the
@@ -594,12 +851,14 @@ def _intervals(sums: pd.DataFrame, i: int, spec: tuple, method: str, confidence:
     out["n"] = n.astype(int)
     out["n_missing"] = (sums["_rows"].to_numpy() - n).astype(int)
     out["method"] = label
+    out["sd"] = np.where(n > 0, np.asarray(sd, dtype=float), np.nan)
     return out
 
 
 def _aggregate_pandas(data: pd.DataFrame, by: list[str], specs: list[tuple]) -> pd.DataFrame:
     """Per group: rows, and per metric the valid answers and the counts or sums it needs."""
     frame = data[by].copy()
+    keys = [data[b] for b in by]
     for i, (_, column, kind, scale, threshold) in enumerate(specs):
         values = pd.to_numeric(data[column].astype("Float64"), errors="raise").astype(float)
         _check_scale(values.dropna().to_numpy(), *scale, column)
@@ -610,9 +869,10 @@ def _aggregate_pandas(data: pd.DataFrame, by: list[str], specs: list[tuple]) -> 
             frame[f"{i}_c"] = values.le(6)
         elif kind == "proportion":
             frame[f"{i}_a"] = values.ge(threshold)
-        else:
+        else:  # the sum, and squared deviations from the group's mean (stable at any offset)
+            centre = values.groupby(keys, observed=True).transform("mean")
             frame[f"{i}_a"] = values.fillna(0)
-            frame[f"{i}_b"] = values.fillna(0) ** 2
+            frame[f"{i}_b"] = ((values - centre) ** 2).fillna(0)
     groups = frame.groupby(by, observed=True, sort=True)
     sums = groups[[c for c in frame if c not in by]].sum()
     sums["_rows"] = groups.size()
@@ -634,7 +894,7 @@ def _aggregate_duckdb(data: pd.DataFrame, by: list[str], specs: list[tuple]) -> 
         parts = {"nps": [f"count_if({v} >= 9)", f"count_if({v} BETWEEN 7 AND 8)",
                          f"count_if({v} <= 6)"],
                  "proportion": [f"count_if({v} >= {threshold})"],
-                 "mean": [f"sum({v}::DOUBLE)", f"sum({v}::DOUBLE * {v})"]}[kind]
+                 "mean": [f"sum({v}::DOUBLE)", f"var_pop({v}::DOUBLE) * count({v})"]}[kind]
         # An aggregate over no values is NULL in SQL; here it is a count or sum of nothing.
         exprs += [f"coalesce({expr}, 0) AS {quote(f'{i}_{name}')}"
                   for expr, name in zip(parts, "abc", strict=False)]

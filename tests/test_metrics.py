@@ -10,6 +10,18 @@ from cxlab import metrics
 
 REF_SCORES = [10] * 291 + [7] * 476 + [0] * 395  # SPEC.md reference: P=291, A=476, D=395
 
+# Published reference values, each beside its source.
+#: Newcombe RG (1998), "Interval estimation for the difference between independent
+#: proportions: comparison of eleven methods", Statistics in Medicine 17:873-890, Table II:
+#: method 5 (Mee) and method 6 (Miettinen-Nurminen), 95%, for examples (a) and (b).
+NEWCOMBE_1998 = {
+    (56, 70, 48, 80): {"mee": (0.0533, 0.3377), "mn": (0.0528, 0.3382)},
+    (9, 10, 3, 10): {"mee": (0.1821, 0.8370), "mn": (0.1700, 0.8406)},
+}
+#: The same Mee interval for 56/70 - 48/80 and its score statistic at no difference, 2.65,
+#: as printed by GSK-Biostatistics/cicalc (tests/testthat/_snaps/prop_ci_diff.md).
+CICALC_MEE_Z_AT_0 = 2.65
+
 
 # ---------------------------------------------------------------- NPS
 
@@ -30,6 +42,42 @@ def test_nps_adjusted_wald_by_hand():
     assert est.method == "adjusted-wald"
     assert est.value == pytest.approx(-8.950, abs=5e-4)  # the point estimate is not adjusted
     assert est.ci == pytest.approx((centre - half, centre + half), abs=1e-9)
+    # The standard error reported is the adjusted one the interval is built from.
+    assert est.se == pytest.approx(half / stats.norm.ppf(0.975), abs=1e-12)
+    assert est.se == pytest.approx(2.235, abs=5e-4)  # the Wald one is 2.239
+
+
+def test_one_promoter_or_one_detractor_interval_contains_the_estimate():
+    """nps([10]) reported 100 with an interval of -48.5 to 98.5, excluding it, and a single
+    detractor's interval gave a trend chart a negative error bar. The adjusted interval's
+    end is moved out to the observed value; the standard error is still the adjusted one."""
+    top, bottom = cxlab.nps([10]), cxlab.nps([0])
+    assert top.value == 100 and top.ci == pytest.approx((-48.4986, 100), abs=1e-4)
+    assert bottom.value == -100 and bottom.ci == pytest.approx((-100, 48.4986), abs=1e-4)
+    assert top.se == pytest.approx(37.5) and bottom.se == pytest.approx(37.5)  # never 0
+    five = cxlab.nps([10] * 5)
+    assert five.se > 0 and five.ci[1] == 100
+
+
+def test_every_nps_interval_contains_its_estimate():
+    from cxlab.metrics import nps_interval
+
+    for method in ("adjusted-wald", "wald"):
+        for n in range(1, 41):
+            p, d = (a.ravel() for a in np.meshgrid(np.arange(n + 1), np.arange(n + 1)))
+            ok = p + d <= n
+            value, se, low, high = nps_interval(p[ok], n - p[ok] - d[ok], d[ok], method,
+                                                confidence=0.8)
+            assert (low <= value).all() and (value <= high).all() and (se >= 0).all()
+            assert (-100 <= low).all() and (high <= 100).all()
+            if method == "adjusted-wald":
+                assert (se > 0).all()
+
+
+def test_bootstrap_standard_error_is_the_spread_of_its_draws():
+    est = cxlab.nps(REF_SCORES, method="bootstrap", seed=3)
+    assert est.se == pytest.approx(2.239, abs=0.15)  # close to the Wald one at this n
+    assert cxlab.nps([10, 10], method="bootstrap").ci == (100, 100)
 
 
 def test_nps_bootstrap_is_seeded_and_close_to_wald():
@@ -78,6 +126,11 @@ def test_nps_unknown_method():
 def test_wilson_reference_values():
     est = cxlab.proportion(81, 263)
     assert est.ci == pytest.approx((0.2553, 0.3662), abs=5e-5)
+    # The interval is centre +- z * se with the standard error reported.
+    z = stats.norm.ppf(0.975)
+    assert est.ci[1] - est.ci[0] == pytest.approx(2 * z * est.se)
+    assert est.se == pytest.approx(math.sqrt(81 / 263 * 182 / 263 / 263), rel=0.02)
+    assert cxlab.proportion(0, 10).se > 0 and cxlab.proportion(10, 10).se > 0
 
 
 def test_wilson_interval_always_contains_the_estimate():
@@ -101,6 +154,41 @@ def test_csat_top2_and_mean():
     half = stats.t.ppf(0.975, 5) * sample.std(ddof=1) / math.sqrt(6)
     assert avg.value == pytest.approx(sample.mean())
     assert avg.ci == pytest.approx((sample.mean() - half, sample.mean() + half))
+    assert avg.se == pytest.approx(sample.std(ddof=1) / math.sqrt(6))
+
+
+def test_mean_keeps_its_precision_far_from_zero():
+    """1e9 plus small values: the sum-of-squares formula lost the variance entirely."""
+    small = np.array([4.0, 7.0, 13.0, 16.0])
+    est = cxlab.mean(1e9 + small)
+    assert est.value == 1e9 + 10
+    assert est.se == pytest.approx(small.std(ddof=1) / 2, rel=1e-12)
+    ref = cxlab.mean(small)
+    # Bounds near 1e9 are only known to a ulp there (1.2e-7).
+    assert est.ci[1] - est.ci[0] == pytest.approx(ref.ci[1] - ref.ci[0], abs=1e-6)
+    assert est.stats["sum_sq_dev"] == pytest.approx(90.0, rel=1e-12)
+
+
+def test_mean_interval_from_grouped_sums_in_each_form():
+    """Report tables pass count, sum and sum of squares per group; a data engine can pass
+    the sum of squared deviations instead, or shifted sums; all agree where the plain form
+    is exact, and the stable forms stay right far from zero."""
+    from cxlab.metrics import mean_interval
+
+    x = np.array([1.0, 2, 2, 3, 5])
+    plain = mean_interval(5, x.sum(), (x**2).sum())
+    centred = mean_interval(5, x.sum(), sum_sq_dev=((x - x.mean()) ** 2).sum())
+    shifted = mean_interval(5, (x - 3).sum(), ((x - 3) ** 2).sum(), shift=3)
+    for other in (centred, shifted):
+        assert np.allclose(plain, other, rtol=1e-12)
+    far = 1e9 + x
+    stable = mean_interval(5, (far - 1e9).sum(), sum_sq_dev=((x - x.mean()) ** 2).sum(),
+                           shift=1e9)
+    assert stable[0] == pytest.approx(far.mean(), rel=1e-15)
+    assert np.allclose(stable[1:], np.array(plain[1:]) + np.array([0, 1e9, 1e9]), rtol=1e-12)
+    one = mean_interval([1, 2], [4.0, 6.0], [16.0, 20.0])
+    assert np.isnan(one[1][0]) and np.isnan(one[2][0])  # one answer: no interval
+    assert one[1][1] == pytest.approx(1.0)  # 2 and 4: sd sqrt(2), se 1
 
 
 def test_ces_mean_and_easy_share():
@@ -127,13 +215,56 @@ def test_confidence_level_is_checked_and_used():
 
 # ---------------------------------------------------------------- compare
 
-def test_compare_proportions_matches_pooled_z_by_hand():
+def test_compare_proportions_is_the_miettinen_nurminen_score_test():
     a, b = cxlab.proportion(60, 100), cxlab.proportion(45, 100)
     pooled = 105 / 200
     z = 0.15 / math.sqrt(pooled * (1 - pooled) * (1 / 100 + 1 / 100))
     res = cxlab.compare(a, b)
-    assert res.statistic == pytest.approx(z)
-    assert res.p_value == pytest.approx(2 * stats.norm.sf(z))
+    assert res.statistic == pytest.approx(z * math.sqrt(199 / 200))  # pooled z, n/(n-1)
+    assert res.p_value == pytest.approx(2 * stats.norm.sf(res.statistic))
+    assert "Miettinen-Nurminen" in res.test
+
+
+@pytest.mark.parametrize("table", sorted(NEWCOMBE_1998))
+def test_score_interval_of_a_difference_matches_newcombe(table):
+    from cxlab.metrics import score_difference_interval
+
+    ref = NEWCOMBE_1998[table]
+    mn = score_difference_interval(*table)
+    mee = score_difference_interval(*table, correction=False)
+    assert [float(x) for x in mn] == pytest.approx(ref["mn"], abs=5e-5)
+    assert [float(x) for x in mee] == pytest.approx(ref["mee"], abs=5e-5)
+    k1, n1, k2, n2 = table
+    res = cxlab.compare(cxlab.proportion(k1, n1), cxlab.proportion(k2, n2))
+    assert res.ci == pytest.approx(ref["mn"], abs=5e-5)
+
+
+def test_mee_statistic_at_no_difference_matches_cicalc():
+    res = cxlab.compare(cxlab.proportion(56, 70), cxlab.proportion(48, 80))
+    assert res.statistic / math.sqrt(149 / 150) == pytest.approx(CICALC_MEE_Z_AT_0, abs=5e-3)
+
+
+def test_restricted_maximum_likelihood_matches_a_numerical_one():
+    from scipy import optimize
+
+    from cxlab.metrics import _restricted_p1
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        n1, n2 = (int(x) for x in rng.integers(1, 40, 2))
+        k1, k2 = int(rng.integers(0, n1 + 1)), int(rng.integers(0, n2 + 1))
+        delta = float(rng.uniform(-0.99, 0.99))
+
+        def loglik(p1, k1=k1, n1=n1, k2=k2, n2=n2, delta=delta):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                terms = [stats.binom.logpmf(k1, n1, p1), stats.binom.logpmf(k2, n2, p1 - delta)]
+            return sum(terms)
+
+        found = float(_restricted_p1(k1, n1, k2, n2, delta))
+        best = optimize.minimize_scalar(lambda p: -loglik(p), method="bounded",
+                                        bounds=(max(0, delta), min(1, 1 + delta)),
+                                        options={"xatol": 1e-12})
+        assert loglik(found) >= -best.fun - 1e-7
 
 
 def test_a_comparison_prints_as_one_readable_line():
@@ -145,13 +276,38 @@ def test_a_comparison_prints_as_one_readable_line():
     assert "0.6 (n=100) against 0.45 (n=100)" in text and res.test in text
 
 
-def test_compare_means_matches_scipy_welch():
+def test_compare_means_without_a_scale_matches_scipy_welch():
     rng = np.random.default_rng(1)
     x, y = rng.integers(1, 8, 40), rng.integers(2, 8, 25)
-    res = cxlab.compare(cxlab.ces(x), cxlab.ces(y))
+    res = cxlab.compare(cxlab.mean(x), cxlab.mean(y))
     ref = stats.ttest_ind(x, y, equal_var=False)
     assert res.p_value == pytest.approx(ref.pvalue, rel=1e-9)
     assert res.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert res.test == "Welch t test"
+
+
+def test_compare_means_on_a_scale_is_welch_with_pseudo_answers():
+    """CES on 1-7: 0.375 answers of 1, 0.75 of 4 and 0.375 of 7 join each sample, then
+    Welch's t on the weighted answers (by hand, from the weights)."""
+    x, y = np.array([7, 7, 7, 6, 7]), np.array([5, 6, 4, 7, 3, 5, 6, 6])
+
+    def adjusted(sample):
+        values = np.concatenate([sample, [1, 4, 7]])
+        weights = np.concatenate([np.ones(len(sample)), [0.375, 0.75, 0.375]])
+        n = weights.sum()
+        centre = np.average(values, weights=weights)
+        var = np.sum(weights * (values - centre) ** 2) / (n - 1) / n
+        return centre, var, n - 1
+
+    (ca, va, fa), (cb, vb, fb) = adjusted(x), adjusted(y)
+    t = (ca - cb) / math.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va**2 / fa + vb**2 / fb)
+    res = cxlab.compare(cxlab.ces(x), cxlab.ces(y))
+    assert res.statistic == pytest.approx(t, rel=1e-12)
+    assert res.p_value == pytest.approx(2 * stats.t.sf(abs(t), dof), rel=1e-12)
+    half = stats.t.ppf(0.975, dof) * math.sqrt(va + vb)
+    assert res.ci == pytest.approx((ca - cb - half, ca - cb + half), rel=1e-12)
+    assert res.difference == pytest.approx(x.mean() - y.mean())
 
 
 def test_compare_nps_detects_a_real_change_and_not_a_null_one():
@@ -164,10 +320,78 @@ def test_compare_nps_detects_a_real_change_and_not_a_null_one():
     assert same.p_value == pytest.approx(1.0)
 
 
+def test_compare_nps_by_hand():
+    """Each sample gains 0.375 promoters, 0.75 passives, 0.375 detractors; Welch's t on
+    the adjusted shares with the adjusted-Wald variance, dof from n + 1.5 - 1."""
+    a, b = cxlab.nps([10] * 8 + [8] * 1 + [3] * 1), cxlab.nps([10] * 4 + [8] * 3 + [3] * 5)
+
+    def adjusted(p, d, n):
+        m = n + 1.5
+        ps, ds = (p + 0.375) / m, (d + 0.375) / m
+        return 100 * (ps - ds), 1e4 * (ps + ds - (ps - ds) ** 2) / m, m - 1
+
+    (ca, va, fa), (cb, vb, fb) = adjusted(8, 1, 10), adjusted(4, 5, 12)
+    t = (ca - cb) / math.sqrt(va + vb)
+    dof = (va + vb) ** 2 / (va**2 / fa + vb**2 / fb)
+    res = cxlab.compare(a, b)
+    assert res.difference == pytest.approx(70 - (-1 / 12) * 100)
+    assert res.statistic == pytest.approx(t, rel=1e-12)
+    assert res.p_value == pytest.approx(2 * stats.t.sf(abs(t), dof), rel=1e-12)
+
+
 def test_compare_degenerate_samples_do_not_crash():
     top = cxlab.nps([10, 10])
     res = cxlab.compare(top, top)
     assert res.p_value == 1.0 and res.difference == 0
+    assert res.ci[0] < 0 < res.ci[1]  # two unanimous pairs: an honest, wide interval
+    rates = cxlab.compare(cxlab.proportion(0, 5), cxlab.proportion(0, 8))
+    assert rates.p_value == 1.0 and rates.ci[0] < 0 < rates.ci[1]
+
+
+def _random_pairs(rng, size):
+    """Counts of two small samples on 0-10 (the second shifted up by 0-4 points)."""
+    sizes = rng.integers(1, 25, (size, 2))
+    answers = [np.minimum(rng.integers(0, 11, (size, 30)) + rng.integers(0, 5, (size, 1)), 10),
+               rng.integers(0, 11, (size, 30))]
+    used = [np.arange(30) < sizes[:, [i]] for i in (0, 1)]
+    return sizes, answers, used
+
+
+@pytest.mark.parametrize("level", [0.8, 0.9, 0.95, 0.99])
+def test_the_test_never_contradicts_the_interval(level):
+    """p < 1 - confidence exactly when 0 is outside the interval, for every kind, on many
+    small random pairs of samples (sizes 1 to 24); and from 95% the interval contains the
+    observed difference (guaranteed above 93.2%: the adjusted centre is within 1.83 standard
+    errors of it; below, rarely, it may not)."""
+    from cxlab.metrics import mean_difference, nps_difference, proportion_difference
+
+    rng = np.random.default_rng(11)
+    sizes, answers, used = _random_pairs(rng, 4000)
+
+    def count(i, low, high):
+        return ((answers[i] >= low) & (answers[i] <= high) & used[i]).sum(1)
+
+    nps = nps_difference(count(0, 9, 10), count(0, 7, 8), count(0, 0, 6),
+                         count(1, 9, 10), count(1, 7, 8), count(1, 0, 6), level)
+    shares = proportion_difference(count(0, 6, 10), sizes[:, 0], count(1, 6, 10), sizes[:, 1],
+                                   level)
+    sums = []
+    for i in (0, 1):
+        values = np.where(used[i], answers[i], np.nan)
+        sums += [sizes[:, i], np.nanmean(values, 1),
+                 np.nansum((values - np.nanmean(values, 1)[:, None]) ** 2, 1)]
+    on_scale = mean_difference(*sums, scale=(0, 10), confidence=level)
+    plain = mean_difference(*sums, confidence=level)
+    for name, (diff, _, p, low, high) in {"nps": nps, "proportion": shares,
+                                          "mean on a scale": on_scale, "mean": plain}.items():
+        ok = ~np.isnan(p)
+        assert ok.mean() > 0.9, name
+        outside = (low > 0) | (high < 0)
+        assert ((p < 1 - level) == outside)[ok].all(), name
+        contains = ((low <= diff) & (diff <= high))[ok]
+        assert contains.all() if level >= 0.95 else contains.mean() > 0.99, name
+    one = cxlab.compare(cxlab.proportion(3, 9), cxlab.proportion(8, 10), confidence=level)
+    assert (one.p_value < 1 - level) == (one.ci[1] < 0)
 
 
 def test_compare_refuses_different_metrics():
@@ -197,9 +421,35 @@ def test_grouped_agrees_with_scalar_functions():
             assert row["value"] == pytest.approx(est.value)
             assert (row["ci_low"], row["ci_high"]) == pytest.approx(est.ci)
             assert row["n"] == est.n and row["n_missing"] == est.n_missing
+            assert row["se"] == pytest.approx(est.se)
     rates = cxlab.grouped(df, "rate", "team", column="flag").set_index("team")
     for team, part in df.groupby("team"):
         assert rates.at[team, "value"] == pytest.approx(cxlab.rate(part["flag"]).value)
+
+
+def test_grouped_spread_of_one_answer():
+    df = pd.DataFrame({"team": list("aaaabbbbbc"), "nps": [10, 10, 8, 0, 9, 9, 9, 9, 9, 4],
+                       "csat": [5, 4, 3, 1, 5, 5, 5, 5, 5, 2]})
+    nps = cxlab.grouped(df, "nps", "team").set_index("team")
+    p, d = 0.5, 0.25
+    assert nps.at["a", "sd"] == pytest.approx(100 * math.sqrt(p + d - (p - d) ** 2))
+    assert nps.at["b", "sd"] == 0 and nps.at["b", "se"] > 0  # unanimous: se is never 0
+    share = cxlab.grouped(df, "csat_top2", "team").set_index("team")
+    assert share.at["a", "sd"] == pytest.approx(0.5)
+    avg = cxlab.grouped(df, "csat_mean", "team").set_index("team")
+    assert avg.at["a", "sd"] == pytest.approx(np.std([5, 4, 3, 1], ddof=1))
+    assert np.isnan(avg.at["c", "sd"]) and np.isnan(avg.at["c", "ci_low"])  # one answer
+    hidden = cxlab.grouped(df, "nps", "team", min_n=2)
+    assert hidden.loc[hidden["suppressed"], ["sd", "se"]].isna().all().all()
+
+
+def test_grouped_intervals_contain_their_values_even_for_one_answer():
+    """A trend chart draws value - low and high - value: neither may be negative."""
+    df = pd.DataFrame({"quarter": ["q1", "q2", "q3", "q4", "q4"], "nps": [10, 0, 8, 9, 9],
+                       "csat": [5, 1, 3, 5, 5]})
+    for metric in ("nps", "csat_top2", "csat_mean"):
+        out = cxlab.grouped(df, metric, "quarter").dropna(subset=["ci_low"])
+        assert (out["ci_low"] <= out["value"]).all() and (out["value"] <= out["ci_high"]).all()
 
 
 def test_grouped_errors_name_the_problem():
@@ -213,10 +463,16 @@ def test_grouped_errors_name_the_problem():
 
 
 def test_compare_means_without_spread():
-    same = cxlab.compare(cxlab.ces([5, 5]), cxlab.ces([5, 5, 5]))
-    assert same.p_value == 1.0
-    apart = cxlab.compare(cxlab.ces([6, 6]), cxlab.ces([5, 5]))
-    assert apart.p_value == 0.0 and apart.difference == 1
+    same = cxlab.compare(cxlab.mean([5, 5]), cxlab.mean([5, 5, 5]))
+    assert same.p_value == 1.0 and same.ci == (0, 0)
+    apart = cxlab.compare(cxlab.mean([6, 6]), cxlab.mean([5, 5]))
+    assert apart.p_value == 0.0 and apart.difference == 1 and apart.ci == (1, 1)
+    # On a known scale, unanimous small samples are not an exact difference.
+    scaled = cxlab.compare(cxlab.ces([6, 6]), cxlab.ces([5, 5]))
+    assert 0.05 < scaled.p_value < 1 and scaled.ci[0] < 0 < 1 < scaled.ci[1] <= 6
+    one = cxlab.compare(cxlab.mean([5]), cxlab.mean([1, 2, 3]))
+    assert np.isnan(one.p_value) and np.isnan(one.ci[0])
+    assert not np.isnan(cxlab.compare(cxlab.ces([5]), cxlab.ces([1, 2, 3])).p_value)
 
 
 @pytest.mark.parametrize("metric, column", [
