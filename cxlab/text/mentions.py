@@ -452,11 +452,15 @@ class Roster:
                             if len(p) >= 3 and p not in PARTICLES and "'" not in p}
         self._near = _NearIndex([*self.long_first, *sorted(self._typo_parts)])
 
-    def close_parts(self, word: str) -> list[str]:
+    def close_name_parts(self, word: str) -> list[str]:
         """Name parts of three letters or more within one edit of ``word`` (not itself)."""
         if len(word) < 3:
             return []
         return [p for p in self._near.near(word) if p in self._typo_parts and p != word]
+
+    def close_parts(self, word: str) -> set[str]:
+        """Employees with a name part of four letters or more within one edit of ``word``."""
+        return {e for p in self.close_name_parts(word) if len(p) >= 4 for e in self.parts[p]}
 
     def close_first_names(self, word: str) -> list[str]:
         """First names within one edit of ``word`` (optimal string alignment distance)."""
@@ -603,7 +607,7 @@ def _judge(text: str, key: str, roster: Roster, opening: bool, next_word: str | 
     if len(key) < 3 or is_everyday(key):
         return None  # "Huge", "Great", "Brain": everyday words stay, even beside a name
     who: set[str] = set()
-    for part in roster.close_parts(key):
+    for part in roster.close_name_parts(key):
         if len(part) == 3:  # "Zoey", "Zeo" for Zoë; not "zoo", nor "Lea" for Leo
             close = capitalized and (len(key) == 4 or sorted(key) == sorted(part)) and (
                 not is_everyday(part))
