@@ -22,13 +22,15 @@ from cxlab import config, metrics, periods, privacy
 from cxlab.markup import escape
 from cxlab.report.availability import needs
 from cxlab.report.tables import fmt_value
-from cxlab.stats import incentives, shrinkage
+from cxlab.stats import hierarchical, incentives, shrinkage
 from cxlab.study import Study
 
 #: Quarters of data behind the incentive audit (plans are usually annual).
 AUDIT_QUARTERS = 4
 #: Team size below which goals anchor on the client's distribution instead of the team's.
 MIN_TEAM_FOR_GOALS = 4
+#: Coverage of the rank intervals shown beside each rank.
+RANK_COVERAGE = 0.8
 
 
 @dataclass(frozen=True)
@@ -169,28 +171,38 @@ def _scorecard_frame(study: Study, min_n: int, rank_by: str) -> pd.DataFrame:
     out = data[["employee_id", "team", "department", "role"]].copy()
     out["label"] = employee_labels(study, data["employee_id"])
     notes = []
+    posteriors = {}
     for m in SCORECARD_METRICS:
         out[f"{m.key}_n"] = data[f"{m.key}_n"]
         out[f"{m.key}_raw"] = data[m.key]
         try:
-            shrunk = (shrinkage.shrink_rates(data[f"{m.key}_k"], data[f"{m.key}_n"])
-                      if m.model == "rate" else
-                      shrinkage.shrink_means(data[m.key], data[f"{m.key}_se"]))
+            posteriors[m.key] = (
+                hierarchical.rates(data[f"{m.key}_k"], data[f"{m.key}_n"]) if m.model == "rate"
+                else hierarchical.means(data[m.key], data[f"{m.key}_se"]))
+            shrunk = posteriors[m.key].summary
         except shrinkage.ShrinkageError as err:
             notes.append(f"{m.label}: not shrunk ({err}).")
             shrunk = pd.DataFrame({"shrunk": data[m.key], "ci_low": np.nan, "ci_high": np.nan})
         has = (data[f"{m.key}_n"] > 0).to_numpy()
         out[m.key] = shrunk["shrunk"].where(has).to_numpy()
-        # A normal approximation can reach past the scale (NPS above 100): clip to it.
+        # The scale bounds every interval (a mean's draws can reach past NPS 100).
         out[f"{m.key}_low"] = shrunk["ci_low"].clip(*m.bounds).where(has).to_numpy()
         out[f"{m.key}_high"] = shrunk["ci_high"].clip(*m.bounds).where(has).to_numpy()
         out[f"{m.key}_goal"] = goals(out, m)
     metric = SCORECARD_METRIC[rank_by]
     eligible = out[f"{rank_by}_n"] >= min_n
-    ranked = out[eligible].groupby("team")[rank_by].rank(ascending=metric.better < 0,
-                                                         method="min")
-    out["rank"] = ranked.reindex(out.index)
     out["ranked_in_team"] = out["team"].map(eligible.groupby(out["team"]).sum()).astype(int)
+    if rank_by in posteriors:
+        ranks = posteriors[rank_by].rank_intervals(out["team"].where(eligible).to_numpy(object),
+                                                   higher_is_better=metric.better > 0,
+                                                   coverage=RANK_COVERAGE)
+        out["rank"], out["rank_low"], out["rank_high"] = (
+            ranks["rank"], ranks["rank_low"], ranks["rank_high"])
+    else:
+        out["rank"] = out["rank_low"] = out["rank_high"] = np.nan
+    # Separated: the rank's interval leaves out at least one position, so the data say
+    # something about where this employee stands among the team's ranked colleagues.
+    out["is_separated"] = (out["rank_high"] - out["rank_low"] + 1) < out["ranked_in_team"]
     out.attrs.update(min_n=min_n, rank_by=rank_by, notes=notes, names_shown=names)
     return out.sort_values(["team", "rank", "label"], na_position="last", ignore_index=True)
 
@@ -226,13 +238,23 @@ def employee_scorecards(study: Study) -> pd.DataFrame:
                 frame[m.key], frame[f"{m.key}_low"], frame[f"{m.key}_high"], frame[f"{m.key}_n"],
                 strict=True)]
     table["Rank in team"] = [
-        f"{int(r)} of {t}" if pd.notna(r) else f"not ranked (n<{frame.attrs['min_n']})"
-        for r, t in zip(frame["rank"], frame["ranked_in_team"], strict=True)]
+        _rank_cell(r, lo, hi, t, sep, frame.attrs["min_n"]) for r, lo, hi, t, sep in zip(
+            frame["rank"], frame["rank_low"], frame["rank_high"], frame["ranked_in_team"],
+            frame["is_separated"], strict=True)]
     table[f"Goal: {rank_metric.label}"] = [
         fmt_value(g, rank_metric.kind) + (" (hold)" if np.isclose(g, v) else "")
         if pd.notna(g) else "-"
         for g, v in zip(frame[f"{rank_by}_goal"], frame[rank_by], strict=True)]
     return table.set_index(["Team", "Employee"])
+
+
+def _rank_cell(rank, low, high, of, separated, min_n) -> str:
+    if pd.isna(rank):
+        return f"not ranked (n<{min_n})"
+    if not separated:
+        return f"not told apart from colleagues (could be {int(low)} to {int(high)} of {of})"
+    span = f"{int(low)}" if low == high else f"{int(low)} to {int(high)}"
+    return f"{int(rank)} of {of} (likely {span})"
 
 
 def _cell(value, low, high, n, kind) -> str:
@@ -250,13 +272,19 @@ def scorecard_note(study: Study) -> Markdown:
     rank_by = SCORECARD_METRIC[frame.attrs["rank_by"]].label
     who = ("Employees are shown by name (the client's settings allow it)."
            if frame.attrs["names_shown"] else
-           "Employees are shown by a stable pseudonym; names are not published for this client.")
+           "Employees are shown by a keyed pseudonym; names are not published for this client.")
+    ranked = frame["rank"].notna()
+    apart = int((ranked & frame["is_separated"]).sum())
     text = (f"{len(frame)} employees had customer answers or contacts in {study.quarter}. "
-            "Each value is the empirical-Bayes estimate (shrunk towards the client's "
-            "distribution in proportion to how little data stands behind it) with its 95% "
-            f"interval and n. Ranks are within the team on {rank_by}, only for employees with "
-            f"at least {frame.attrs['min_n']} answers. The goal closes half the gap to the "
-            f"team's top quartile. {who}")
+            "Each value is a shrunken estimate (pulled towards the client's distribution the "
+            "more, the less data stands behind it, with the uncertainty about that "
+            f"distribution included) with its 95% interval and n. Ranks are within the team on "
+            f"{rank_by}, only for employees with at least {frame.attrs['min_n']} answers, each "
+            f"with the range it likely lies in ({RANK_COVERAGE:.0%} interval); "
+            f"{apart} of {int(ranked.sum())} ranked employees are told apart from their "
+            "colleagues by the data, the others are marked as not told apart rather than given "
+            f"a rank that luck decided. The goal closes half the gap to the team's top quartile. "
+            f"{who}")
     for note in frame.attrs["notes"]:
         text += f" {escape(note)}"
     return Markdown(text)

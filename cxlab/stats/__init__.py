@@ -2,6 +2,9 @@
 
 * :mod:`~cxlab.stats.multiple`: false-discovery control and flagging groups above or below.
 * :mod:`~cxlab.stats.shrinkage`: empirical-Bayes estimates for many small samples.
+* :mod:`~cxlab.stats.hierarchical`: the same with the prior's uncertainty carried through
+  (the scorecards use it), and ranks with their own intervals.
+* :mod:`~cxlab.stats.disclosure`: small-group suppression for employee-survey results.
 * :mod:`~cxlab.stats.drivers`: key drivers (relative weights, LMG, regression).
 * :mod:`~cxlab.stats.linkage`: EX -> CX linkage with a multilevel model.
 * :mod:`~cxlab.stats.incentives`: the incentive alignment audit.
