@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cxlab.stats import shrinkage
+from cxlab.stats import hierarchical
 
 
 @dataclass(frozen=True)
@@ -64,23 +64,32 @@ def draw(entrants: list[str], label: str, seed: int | None = None) -> Drawing:
 
 def collection_leaderboard(reviews: pd.Series, opportunities: pd.Series, teams: pd.Series,
                            min_n: int) -> pd.DataFrame:
-    """Reviews collected per opportunity, shrunk (beta-binomial), ranked within team.
+    """Reviews collected per opportunity, shrunk, ranked within team where the data tell.
 
-    All three Series share the employee index. Employees with fewer than ``min_n``
-    opportunities are shown but not ranked. When the rates vary no more than chance would make
-    them (the fitted prior pools completely), nobody is ranked: ``attrs["pooled"]`` says so.
+    All three Series share the employee index. Rates are the hierarchical beta-binomial
+    estimates of the scorecards (:mod:`cxlab.stats.hierarchical`), with ``rate_raw`` beside
+    them. Employees with fewer than ``min_n`` opportunities are shown but not ranked; ranks
+    are by the estimated rate, with an 80% interval (``rank_low``, ``rank_high``), and an
+    employee whose interval spans the whole team is not ranked. When nobody is told apart,
+    ``attrs["pooled"]`` says so: a ranking would only reward luck.
     """
     frame = pd.DataFrame({"team": teams, "reviews": reviews, "opportunities": opportunities})
     frame = frame[frame["opportunities"] > 0].copy()
     frame["reviews"] = frame["reviews"].clip(upper=frame["opportunities"])
-    prior = shrinkage.fit_beta_prior(frame["reviews"], frame["opportunities"])
-    shrunk = shrinkage.shrink_rates(frame["reviews"], frame["opportunities"], prior)
-    frame["rate_raw"] = shrunk["raw"].to_numpy()
-    for column in ("shrunk", "ci_low", "ci_high"):
-        frame[f"rate_{column}" if column != "shrunk" else "rate"] = shrunk[column].to_numpy()
-    pooled = prior.strength >= shrinkage.MAX_STRENGTH / 2
-    eligible = (frame["opportunities"] >= min_n) & (not pooled)
-    frame["rank"] = frame[eligible].groupby("team")["rate"].rank(ascending=False, method="min")
+    post = hierarchical.rates(frame["reviews"], frame["opportunities"])
+    frame["rate_raw"] = post.summary["raw"].to_numpy()
+    frame["rate"] = post.summary["shrunk"].to_numpy()
+    frame["rate_ci_low"] = post.summary["ci_low"].to_numpy()
+    frame["rate_ci_high"] = post.summary["ci_high"].to_numpy()
+    eligible = (frame["opportunities"] >= min_n).to_numpy()
+    ranks = post.rank_intervals(frame["team"].where(eligible).to_numpy(object), coverage=0.8)
+    size = frame["team"].map(pd.Series(eligible, index=frame.index).groupby(frame["team"]).sum())
+    told_apart = (((ranks["rank_high"] - ranks["rank_low"] + 1).to_numpy() < size.to_numpy())
+                  & (not post.pooled))
+    frame["rank"] = ranks["rank"].where(told_apart).to_numpy()
+    frame["rank_low"] = ranks["rank_low"].where(told_apart).to_numpy()
+    frame["rank_high"] = ranks["rank_high"].where(told_apart).to_numpy()
     frame = frame.sort_values(["team", "rank"], na_position="last")
-    frame.attrs.update(pooled=pooled, prior_mean=prior.mean)
+    frame.attrs.update(pooled=bool(frame["rank"].isna().all()),
+                       prior_mean=float(frame["reviews"].sum() / frame["opportunities"].sum()))
     return frame

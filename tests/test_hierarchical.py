@@ -86,3 +86,22 @@ def test_results_are_reproducible_and_bad_input_is_named():
         hierarchical.rates([6, 1, 1, 1], [5, 5, 5, 5])
     with pytest.raises(shrinkage.ShrinkageError, match="positive"):
         hierarchical.means([1.0, 2.0, 3.0, 4.0], [1.0, 0.0, 1.0, 1.0])
+
+
+def test_the_leaderboard_shows_one_quantity_labelled_and_ranks_only_real_differences():
+    import pandas as pd
+
+    from cxlab.recognition import collection_leaderboard
+
+    rng = np.random.default_rng(11)
+    ids = [f"E{i}" for i in range(12)]
+    n = pd.Series(rng.integers(60, 200, 12), index=ids)
+    true = np.where(np.arange(12) < 6, 0.05, 0.30)
+    board = collection_leaderboard(pd.Series(rng.binomial(n, true), index=ids), n,
+                                   pd.Series("A", index=ids), min_n=20)
+    ranked = board.dropna(subset=["rank"])
+    assert len(ranked) and not board.attrs["pooled"]
+    # The rank follows the estimated rate shown beside it, and the raw rate is the counts'.
+    assert ranked.sort_values("rank")["rate"].is_monotonic_decreasing
+    assert np.allclose(board["rate_raw"], board["reviews"] / board["opportunities"])
+    assert set(ranked.index[ranked["rank"] <= 3]) <= set(ids[6:])  # the true 30% collectors

@@ -202,7 +202,8 @@ def _scorecard_frame(study: Study, min_n: int, rank_by: str) -> pd.DataFrame:
         out["rank"] = out["rank_low"] = out["rank_high"] = np.nan
     # Separated: the rank's interval leaves out at least one position, so the data say
     # something about where this employee stands among the team's ranked colleagues.
-    out["is_separated"] = (out["rank_high"] - out["rank_low"] + 1) < out["ranked_in_team"]
+    out["is_separated"] = (((out["rank_high"] - out["rank_low"] + 1) < out["ranked_in_team"])
+                           & (rank_by in posteriors and not posteriors[rank_by].pooled))
     out.attrs.update(min_n=min_n, rank_by=rank_by, notes=notes, names_shown=names)
     return out.sort_values(["team", "rank", "label"], na_position="last", ignore_index=True)
 

@@ -148,11 +148,15 @@ def review_leaderboard(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
             f"reviews per 100 contacts for everyone), so a ranking would only reward luck.")
     board = board[board["rank"] <= top]
     return pd.DataFrame({
-        "Team": board["team"], "Rank": board["rank"].astype(int),
+        "Team": board["team"], "Rank (by estimate)": [
+            f"{int(r)}" + (f" (likely {int(lo)} to {int(hi)})" if lo != hi else "")
+            for r, lo, hi in zip(board["rank"], board["rank_low"], board["rank_high"],
+                                 strict=True)],
         "Employee": employee_labels(study, board.index.to_series()).to_numpy(),
-        "Reviews per 100 contacts": [f"{100 * r:.1f} ({100 * lo:.1f} to {100 * hi:.1f})" for r, lo, hi
-                                     in zip(board["rate"], board["rate_ci_low"],
-                                            board["rate_ci_high"], strict=True)],
         "Reviews / contacts": [f"{int(a)} / {int(b)}" for a, b in
                                zip(board["reviews"], board["opportunities"], strict=True)],
-    }).set_index(["Team", "Rank"])
+        "Per 100 contacts, as counted": [f"{100 * r:.1f}" for r in board["rate_raw"]],
+        "Per 100 contacts, estimated (95% interval)": [
+            f"{100 * r:.1f} ({100 * lo:.1f} to {100 * hi:.1f})" for r, lo, hi in
+            zip(board["rate"], board["rate_ci_low"], board["rate_ci_high"], strict=True)],
+    }).set_index(["Team", "Rank (by estimate)"])

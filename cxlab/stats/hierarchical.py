@@ -39,6 +39,9 @@ _LOGIT_MU = np.linspace(-7.0, 7.0, 141)
 _LOG_KAPPA = np.linspace(np.log(0.2), np.log(1e5), 90)
 #: Grid points for tau, the spread of true means, from 0 to this many raw spreads.
 _N_TAU = 200
+#: From this average share of the client's level in the estimates, units are not told apart
+#: (for rates: a prior worth four times a unit's average number of answers).
+POOLED = 0.8
 
 
 @dataclass(frozen=True)
@@ -49,13 +52,21 @@ class Posterior:
         summary: One row per unit in input order: ``n`` (rates only), ``raw``, ``shrunk``
             (posterior mean), ``ci_low``, ``ci_high``.
         draws: Array (units x draws) of the units' true values, jointly drawn, for ranks.
-        pooling: Posterior mean of the share each unit's estimate takes from the prior,
-            averaged over units (0: none, 1: everyone at the client-wide level).
+        pooling: Posterior mean of the share a unit's estimate takes from the client's level,
+            for a unit with the average amount of data (0: none, 1: everyone at that level).
     """
 
     summary: pd.DataFrame
     draws: np.ndarray
     pooling: float
+
+    @property
+    def pooled(self) -> bool:
+        """Whether the estimates are mostly the client's level (see ``POOLED``).
+
+        Then the data hardly tell units apart, and no ranking should be published.
+        """
+        return self.pooling >= POOLED
 
     def rank_intervals(self, groups=None, higher_is_better: bool = True,
                        coverage: float = 0.8) -> pd.DataFrame:
