@@ -22,9 +22,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import re
 import secrets
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+
+import pandas as pd
 
 from cxlab import config
 
@@ -106,3 +110,35 @@ def reverse_labels(client: str, labels, employee_ids, key: bytes | None = None) 
         if label in wanted:
             found[label] = emp
     return found
+
+
+#: Candidate ids in text: runs of letters, digits and the punctuation ids are made of.
+_ID_LIKE = re.compile(r"\w[\w.\-/#:]*")
+#: The plain pieces of such a run ("NO00064/NO00070" holds two ids).
+_ID_PIECE = re.compile(r"[^\W_]+")
+
+
+def mask_ids(texts: pd.Series, labels: Mapping[str, str]) -> pd.Series:
+    """``texts`` with every internal employee id (a key of ``labels``) replaced by its label.
+
+    Ids are matched whole and without regard to case, in one pass over each text: each run of
+    id-like characters is looked up as written and without trailing punctuation, and failing
+    that each of its plain pieces ("NO00064/NO00070", "NO00064:NO00070"), so ids joined by a
+    mark are found too. Missing values are returned as they are.
+    """
+    by_folded = {str(e).casefold(): label for e, label in labels.items() if str(e).strip()}
+
+    def piece(match: re.Match) -> str:
+        return by_folded.get(match.group().casefold(), match.group())
+
+    def swap(match: re.Match) -> str:
+        word = match.group()
+        for end in range(len(word), 0, -1):  # "NO00070." and "NO00070:" are the id too
+            label = by_folded.get(word[:end].casefold())
+            if label is not None:
+                return label + word[end:]
+            if word[end - 1].isalnum():
+                break
+        return _ID_PIECE.sub(piece, word)
+
+    return texts.map(lambda t: _ID_LIKE.sub(swap, t) if isinstance(t, str) else t)

@@ -164,7 +164,7 @@ def _names_out_of_groups(client: str, tables: dict[str, pd.DataFrame]) -> dict[s
         return tables
     key = privacy.pseudonym_key()
     labels = {e: privacy.pseudonym(client, e, key) for e in roster["employee_id"]}
-    masked = mask_names(pd.Series(names, dtype=object), roster, labels)
+    masked = mask_names(privacy.mask_ids(pd.Series(names, dtype=object), labels), roster, labels)
     renamed = {a: b for a, b in zip(names, masked, strict=True) if a != b}
     if not renamed:
         return tables

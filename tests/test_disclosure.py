@@ -134,3 +134,16 @@ def test_group_results_of_the_pulse_follow_the_threshold(sample_study):
     assert not set(shown["team"]) & set(people[people < 6].index)
     assert group_frame(sample_study("evergreen", "2026Q3", settings={"min_group_size": 10_000}),
                        "team", "enps").empty
+
+
+def test_pulse_groups_by_department_count_anonymous_answers_like_the_voice_table(sample_study):
+    from cxlab.report import group_frame
+    from cxlab.report.voice import voice_by_group
+
+    study = sample_study("cedar", "2026Q3")
+    shown = group_frame(study, "department", "enps").set_index("department")
+    table = voice_by_group(study, "department")
+    assert len(shown) >= 2
+    for department, row in shown.iterrows():
+        answers = table.loc[department, "Answers"]
+        assert not answers.startswith("hidden") and int(answers) == row["n"] + row["n_missing"]

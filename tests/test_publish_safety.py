@@ -150,7 +150,7 @@ def test_quoted_comments_name_employees_by_the_label_the_tables_use(hidden_outpu
 
 
 def test_ids_names_and_numbers_leave_no_trace_in_topics_or_the_actions_log(sample_study):
-    from cxlab.report.quotes import mask_ids
+    from cxlab.privacy import mask_ids
     from cxlab.report.voice import actions_log, topics_table
 
     study = sample_study("cedar", "2026Q3")  # quotes not allowed, names hidden
@@ -164,12 +164,16 @@ def test_ids_names_and_numbers_leave_no_trace_in_topics_or_the_actions_log(sampl
     log = study.tables["feedback_actions"].copy()
     log["theme"] = f"{first} {last} rudeness ({emp})"
     log["you_said"] = f"{emp.lower()}: {first} was rude"
+    log["status"] = f"done by {first} ({emp})"
     study.tables = {**study.tables, "employee_responses": pulse, "feedback_actions": log}
     shown = topics_table(study).to_html() + actions_log(study).to_html()
     for secret in (first, last, emp, emp.lower(), "07700", "900123"):
         assert secret not in shown
     assert "Employee " in actions_log(study)["Theme"].iloc[0]
     labels = {"NO00070": "Employee AB12CD34"}
-    texts = pd.Series(["agent NO00070.", "no00070: hi", "NO000700 and XNO00070", None])
-    assert mask_ids(texts, labels).tolist()[:3] == [
-        "agent Employee AB12CD34.", "Employee AB12CD34: hi", "NO000700 and XNO00070"]
+    texts = pd.Series(["agent NO00070.", "no00070: hi", "NO000700 and XNO00070",
+                       "NO00070/NO00070", "NO00070:no00070-NO00070", None])
+    assert mask_ids(texts, labels).tolist()[:5] == [
+        "agent Employee AB12CD34.", "Employee AB12CD34: hi", "NO000700 and XNO00070",
+        "Employee AB12CD34/Employee AB12CD34",
+        "Employee AB12CD34:Employee AB12CD34-Employee AB12CD34"]

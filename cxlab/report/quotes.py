@@ -10,11 +10,9 @@ tables use (:func:`cxlab.text.mentions.mask_names`).
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
-from cxlab import config
+from cxlab import config, privacy
 from cxlab.report.employees import employee_labels, show_names
 from cxlab.study import Study
 from cxlab.text.mentions import mask_names
@@ -50,31 +48,5 @@ def cleaned(study: Study, texts: pd.Series, served_by: pd.Series | None = None) 
     roster = study.tables["employees"]
     labels = dict(zip(roster["employee_id"], employee_labels(study, roster["employee_id"]),
                       strict=True))
-    clean = mask_ids(redact_series(texts), labels)
+    clean = privacy.mask_ids(redact_series(texts), labels)
     return clean if show_names(study) else mask_names(clean, roster, labels, served_by)
-
-
-#: Candidate ids in text: runs of letters, digits and the punctuation ids are made of.
-_ID_LIKE = re.compile(r"[\w][\w.\-/#:]*")
-
-
-def mask_ids(texts: pd.Series, labels: dict[str, str]) -> pd.Series:
-    """``texts`` with every internal employee id (a key of ``labels``) replaced by its label.
-
-    Ids are matched whole and without regard to case ("agent no00070"), in one pass over
-    each text: each run of id-like characters is looked up, as written and without trailing
-    punctuation.
-    """
-    by_folded = {str(e).casefold(): label for e, label in labels.items() if str(e).strip()}
-
-    def swap(match: re.Match) -> str:
-        word = match.group()
-        for end in range(len(word), 0, -1):  # "NO00070." and "NO00070:" are the id too
-            label = by_folded.get(word[:end].casefold())
-            if label is not None:
-                return label + word[end:]
-            if word[end - 1].isalnum():
-                break
-        return word
-
-    return texts.map(lambda t: _ID_LIKE.sub(swap, t) if isinstance(t, str) else t)

@@ -34,7 +34,9 @@ def mentions_frame(study: Study) -> pd.DataFrame:
         found = find_mentions(rows["comment"], study.tables["employees"], rows["employee_id"])
         found = found[~found["ambiguous"]].copy()
         comments = rows.loc[found["response_id"], "comment"].to_numpy()
-        found["sentence"] = [redact(sentiment.sentence_with(c, w))
+        # Redacted whole first: cut into sentences first, an address split by its dots
+        # ("jo @ example . com") would leave a part that no longer looks like one.
+        found["sentence"] = [sentiment.sentence_with(redact(c), w)
                              for c, w in zip(comments, found["written"], strict=True)]
         found["sentiment"] = [sentiment.score(s) for s in found["sentence"]]
         found["tone"] = found["sentiment"].map(sentiment.label)

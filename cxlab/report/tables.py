@@ -192,6 +192,12 @@ def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
     """
     m = measure(key)
     rows = study.rows(m.table)
+    if by == "department" and by not in rows and "team" in rows:
+        # Through the team, as the pulse tables do: anonymous answers keep their department
+        # (a join on the employee would drop them, and differ from the other tables by them).
+        department_of = study.tables["employees"].drop_duplicates("team").set_index("team")[
+            "department"]
+        rows = rows.assign(department=rows["team"].map(department_of))
     if by not in rows:
         if by not in study.tables["employees"]:
             raise ValueError(f"cannot group {m.key} by {by!r}: it is a column of neither "

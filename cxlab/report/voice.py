@@ -160,4 +160,4 @@ def actions_log(study: Study) -> pd.DataFrame | Markdown:
     return pd.DataFrame({"Logged": log["logged_on"].dt.strftime("%d %b %Y"),
                          "Theme": cleaned(study, log["theme"]), "You said": cleaned(study, log["you_said"]),
                          "We did": cleaned(study, log["we_did"]),
-                         "Status": log["status"]}).set_index("Logged")
+                         "Status": cleaned(study, log["status"])}).set_index("Logged")
