@@ -123,7 +123,7 @@ def open_study(
     if dataset == "sample":
         ensure_sample(dataset)
     manifest = read_manifest(dataset)
-    clients = manifest.get("clients")
+    clients = manifest.get("clients") if isinstance(manifest, dict) else None
     if not isinstance(clients, list):
         raise ValueError(f"dataset {dataset!r}: its manifest.json lists no clients (expected "
                          "a 'clients' list); re-import the data or regenerate the sample")

@@ -199,3 +199,12 @@ def test_staging_folders_of_killed_builds_are_removed(project):
     live.mkdir()
     build_site(project, use_quarto=False, client="quokka")
     assert not stale.exists() and live.exists()
+
+
+def test_one_clients_site_is_never_built_over_anothers(project, tmp_path):
+    out = build_site(project, use_quarto=False, client="quokka", out=tmp_path / "delivery")
+    with pytest.raises(ValueError, match="holds the site for quokka, and this one is for wombat"):
+        build_site(project, use_quarto=False, client="wombat", out=out)
+    with pytest.raises(ValueError, match="holds the site for quokka, and this one is for all"):
+        build_site(project, use_quarto=False, out=out)
+    assert (out / "reports" / "quokka").is_dir()

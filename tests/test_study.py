@@ -53,6 +53,9 @@ def test_a_manifest_without_clients_is_a_clear_error(tmp_path, monkeypatch):
     (tmp_path / "data" / "acme" / "manifest.json").write_text(json.dumps({"generator": "x"}))
     with pytest.raises(ValueError, match="manifest.json lists no clients"):
         open_study("a", "2026Q3", "acme")
+    (tmp_path / "data" / "acme" / "manifest.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="manifest.json lists no clients"):
+        open_study("a", "2026Q3", "acme")
 
 
 def test_groups_named_after_an_employee_do_not_name_them_when_names_are_hidden(

@@ -147,24 +147,39 @@ def build_site(root: Path | None = None, use_quarto: bool | None = None,
     write_reports_index(root)
     write_maturity_page(root)
     out = out or root / site_config["project"].get("output-dir", "_site")
-    return _render(root, site_config, Path(out), use_quarto)
+    return _render(root, site_config, Path(out), use_quarto, ALL_CLIENTS)
 
 
 #: Written into every site cxlab builds: a folder holding it may be replaced by a new build.
 SITE_MARKER = ".cxlab-site"
 
 
-def check_output_dir(out: Path, allowed: tuple[Path, ...] = ()) -> None:
+#: What the marker says of a site holding every client.
+ALL_CLIENTS = "all clients"
+
+
+def check_output_dir(out: Path, allowed: tuple[Path, ...] = (), site_for: str = ALL_CLIENTS
+                     ) -> None:
     """Refuse to replace a folder that is not a site cxlab built (``--out ~`` must not wipe).
 
-    An absent or empty folder, one holding ``SITE_MARKER``, or one of ``allowed`` (the
-    project's own site folders, which older versions built without the marker) may go.
+    An absent or empty folder, one holding ``SITE_MARKER`` of a site for the same client (or
+    for all clients), or one of ``allowed`` (the project's own site folders, which older
+    versions built without the marker) may go. Another client's site may not: building
+    one client's site over another's would silently lose it.
     """
     if not out.exists():
         return
     if not out.is_dir():
         raise ValueError(f"cannot build the site into {out}: it is a file, not a folder")
-    if (out / SITE_MARKER).is_file() or out.resolve() in {a.resolve() for a in allowed}:
+    marker = out / SITE_MARKER
+    if marker.is_file():
+        built_for = marker.read_text(encoding="utf-8", errors="replace").partition(":")[2].strip()
+        if built_for and built_for != site_for:
+            raise ValueError(f"will not build the site into {out}: it holds the site for "
+                             f"{built_for}, and this one is for {site_for}; choose another "
+                             "folder")
+        return
+    if out.resolve() in {a.resolve() for a in allowed}:
         return
     if any(out.iterdir()):
         raise ValueError(f"will not build the site into {out}: the folder holds files that "
@@ -172,14 +187,14 @@ def check_output_dir(out: Path, allowed: tuple[Path, ...] = ()) -> None:
                          "the whole folder; choose a new or empty folder")
 
 
-def _render(root: Path, site_config: dict, out: Path, use_quarto: bool,
+def _render(root: Path, site_config: dict, out: Path, use_quarto: bool, site_for: str,
             allowed: tuple[Path, ...] = ()) -> Path:
     default_out = root / site_config["project"].get("output-dir", "_site")
-    check_output_dir(out, (*allowed, default_out))
+    check_output_dir(out, (*allowed, default_out), site_for)
     if not use_quarto:
-        return build_preview(root, site_config, out)
+        return build_preview(root, site_config, out, site_for)
     subprocess.run(["quarto", "render"], cwd=root, check=True)
-    (default_out / SITE_MARKER).write_text("built by cxlab\n", encoding="utf-8")
+    (default_out / SITE_MARKER).write_text(f"cxlab site for: {site_for}\n", encoding="utf-8")
     if out.resolve() != default_out.resolve():
         with building_dir(out) as tmp:
             shutil.copytree(default_out, tmp, dirs_exist_ok=True)
@@ -193,7 +208,7 @@ def _build_client_site(root: Path, site_config: dict, client: str, out: Path,
     Nothing of another client is copied into the stage, so nothing of theirs can reach the
     site, whatever the renderer links, indexes or copies along.
     """
-    check_output_dir(out, (root / "_sites" / client,))  # before any work
+    check_output_dir(out, (root / "_sites" / client,), client)  # before any work
     reports = root / "reports"
     if not report_notebooks(reports, client):
         raise FileNotFoundError(f"no reports for client {client!r} under {reports}: run "
@@ -217,7 +232,7 @@ def _build_client_site(root: Path, site_config: dict, client: str, out: Path,
         staged = {**site_config, "project": {**site_config["project"], "output-dir": "_site"}}
         (stage / "_quarto.yml").write_text(yaml.safe_dump(staged, sort_keys=False),
                                            encoding="utf-8")
-        _render(stage, staged, out, use_quarto, allowed=(root / "_sites" / client,))
+        _render(stage, staged, out, use_quarto, client, allowed=(root / "_sites" / client,))
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return out
@@ -244,7 +259,8 @@ def _write_client_record(source: Path, target: Path, client: str) -> None:
     target.write_text(json.dumps({"studies": mine}), encoding="utf-8")
 
 
-def build_preview(root: Path, site_config: dict, out: Path) -> Path:
+def build_preview(root: Path, site_config: dict, out: Path, site_for: str = ALL_CLIENTS
+                  ) -> Path:
     """The static preview: every page as HTML with the navbar, written atomically."""
     from jinja2 import Template
 
@@ -252,7 +268,7 @@ def build_preview(root: Path, site_config: dict, out: Path) -> Path:
     website = site_config.get("website", {})
     nav = website.get("navbar", {}).get("left", [])
     with building_dir(out) as tmp:
-        (tmp / SITE_MARKER).write_text("built by cxlab\n", encoding="utf-8")
+        (tmp / SITE_MARKER).write_text(f"cxlab site for: {site_for}\n", encoding="utf-8")
         shutil.copy(ASSETS / "style.css", tmp / "cxlab.css")
         for source in page_sources(root, site_config):
             rel = source.relative_to(root)
