@@ -555,3 +555,21 @@ def test_ordinary_comments_keep_their_words_with_a_large_roster():
     eaten = {w for before, after in zip(texts, masked, strict=True)
              for w in _masked_words(before, after)}
     assert eaten == {"Mike"}, eaten  # "Mike drop": Mike is on the roster; "drop" stays
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("zoey was great", "[E1] was great"),  # lower-case typo of a three-letter name
+    ("An agent helped.", "An agent helped."),  # an article, not Nguyễn Văn An
+    ("An helped me.", "[E2] helped me."),
+    ("On the eve of launch", "On the eve of launch"),  # a word, not Eve
+    ("Thanks Eve!", "Thanks [E4]!"),
+    ("FelixNovak helped", "[E3] helped"),  # run together
+    ("Fe\u00adlix helped", "[E3] helped"),  # soft hyphen
+    ("Fe\u200blix helped", "[E3] helped"),  # zero-width space
+])
+def test_masking_found_in_a_second_trial(text, expected):
+    roster = pd.DataFrame({"employee_id": ["E1", "E2", "E3", "E4"],
+                           "display_name": ["Zoë Haverkamp", "Nguyễn Văn An", "Felix Novak",
+                                            "Eve Stone"]})
+    labels = {e: f"[{e}]" for e in roster["employee_id"]}
+    assert mask_names(pd.Series([text]), roster, labels).iloc[0] == expected

@@ -217,6 +217,24 @@ _EVERYDAY = ENGLISH_WORDS | COMMON_WORD_NAMES | NAME_WORDS_FOR_MASKING
 _NAMES_IN_WORD_LISTS = frozenset({"mia", "yang"})
 
 
+#: Characters that show nothing and would split a name for the matcher ("Fe\u00adlix").
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u2060-\u2064\ufeff]")
+
+#: Verbs that follow a name opening a sentence ("Will helped me"), unlike a function word's.
+NAME_FOLLOWERS = frozenset("""
+was is has had did does helped sorted fixed solved resolved called rang explained went gave
+answered replied responded took came said told made got knew listened understood showed
+handled dealt stayed checked found arranged organised organized made kept followed
+""".split())
+
+
+@functools.cache
+def _function_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
 @functools.cache
 def everyday_words() -> frozenset[str]:
     """Everyday English words (folded), from our lists and those our dependencies ship.
@@ -441,6 +459,8 @@ class Roster:
                 for first in spellings[0]:
                     for last in spellings[-1]:
                         self.by_full[(first, last)] = emp
+                        # Run together, as in a handle or a hashtag: "FelixNovak".
+                        self.parts.setdefault(_key(first + last), set()).add(emp)
                 self.surname_of[emp] = spellings[-1][0]
                 self.surnames_of[emp] = set(spellings[-1])
         self.full_firsts = {first for first, _ in self.by_full}
@@ -488,8 +508,8 @@ def _mentions_in(text: str, roster: Roster, served: str | None,
             skip.add(i + 1)
             continue
         if key in roster.by_first:
-            if key in COMMON_WORD_NAMES and (not _reads_as_name(tok, nxt, served_first)
-                                             or _shouting(tokens, i)):
+            word_too = key in COMMON_WORD_NAMES or is_everyday(key)  # Will, Eve, Grace
+            if word_too and (not _reads_as_name(tok, nxt, served_first) or _shouting(tokens, i)):
                 continue
             found.append(_first_name_hit(roster, roster.by_first[key], tok, nxt, served,
                                          "first name"))
@@ -602,15 +622,19 @@ def _judge(text: str, key: str, roster: Roster, opening: bool, next_word: str | 
         if text.isupper() and len(text) > 1 and shouting():
             return who, False
         if opening:
-            return who, next_word not in NOT_A_NAME_NEXT  # "Will was great", not "Will you"
+            if len(key) <= 2 and key in _function_words():
+                # "An agent helped": a short function word ("An", "So", "Do"), unless a
+                # name's verb follows ("An helped me")
+                return (who, True) if next_word in NAME_FOLLOWERS else None
+            return who, next_word not in NOT_A_NAME_NEXT  # "Grace was great", not "Grace is"
         return who, True
     if len(key) < 3 or is_everyday(key):
         return None  # "Huge", "Great", "Brain": everyday words stay, even beside a name
     who: set[str] = set()
     for part in roster.close_name_parts(key):
-        if len(part) == 3:  # "Zoey", "Zeo" for Zoë; not "zoo", nor "Lea" for Leo
-            close = capitalized and (len(key) == 4 or sorted(key) == sorted(part)) and (
-                not is_everyday(part))
+        if len(part) == 3:  # "Zoey", "Zeo" for Zoë, and "zoey"; not "zoo", nor "Lea" for Leo
+            close = ((capitalized and (len(key) == 4 or sorted(key) == sorted(part)))
+                     or (len(key) == 4 and key.startswith(part))) and not is_everyday(part)
         elif is_everyday(part):  # a typo of "Grace" or of "grace": only as a name is written
             close = capitalized and not opening
         else:  # "Siobahn", "felx", "novack", "Mohamed"; three letters only capitalized
@@ -748,6 +772,6 @@ def mask_names(texts: pd.Series, employees: pd.DataFrame, labels: Mapping[str, s
             continue
         served = served_by.get(index)
         served = served if isinstance(served, str) else None
-        out.append(_mask(str(text), roster, served, labels, placeholder))
+        out.append(_mask(_INVISIBLE.sub("", str(text)), roster, served, labels, placeholder))
     return pd.Series(out, index=texts.index, name=texts.name,
                      dtype=object if texts.dtype == object else None)
