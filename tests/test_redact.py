@@ -458,3 +458,9 @@ _SPELLED_DOT = redact_module._SPELLED_DOT
 ])
 def test_linearity_check_catches_quadratic_patterns(source):
     assert linear_time_problems(re.compile(source, re.IGNORECASE)) != []
+
+
+@pytest.mark.parametrize("separator", ["    ", "\n", "+", "=", "#", "\u2009", "\u202f", " # "])
+def test_cards_with_the_separators_a_second_trial_found(separator):
+    card = separator.join(["4111", "1111", "1111", "1111"])
+    assert redact(f"my card {card} thanks") == "my card [card] thanks"

@@ -13,8 +13,9 @@ Card numbers, 13-19 digits, any separators     ``4111 1111 1111 1111``, ``4111-1
 (space, dash, dot, slash, mixed): ``[card]``   ``4111.1111.1111.1111``, ``4111/1111/...``
 A valid (Luhn) card number in groups of four   ``4111_1111_1111_1111``, ``4111*1111*...``,
 (the last one shorter) or 4-6-5 / 4-6-4,       ``4111,1111,...``, ``4111;...``, ``4111|...``,
-also with ``_ * , ; | ~``, tabs or 2-3         ``4111~...``, ``4111<tab>1111<tab>...``,
-spaces between groups: ``[card]``              ``4111   1111   1111   1111``
+also with ``_ * , ; | ~ + = #``, tabs, line    ``4111~...``, ``4111<tab>1111<tab>...``,
+breaks, thin spaces or up to 4 spaces          ``4111    1111    1111    1111``,
+between groups: ``[card]``                     ``4111+1111+...``, ``4111<newline>1111...``
 Phone numbers: any other 7 or more digits      ``+44 7700 900123``, ``(555) 123-4567``,
 written as one number: ``[phone]``             ``555.123.4567``, ``+44 (0)20 7946 0958``,
                                                ``01 23 45 67 89``, order numbers of 7+ digits
@@ -57,8 +58,9 @@ not ending in a known top-level domain
 Knowingly not covered:
 
 * Kept although it may be personal: a number of 13-19 digits that fails the Luhn check and is
-  written like a round range (``12345600-12345700``); a card number with ``_ * , ; | ~``, tabs
-  or 3 spaces that fails the Luhn check or is not in card-shaped groups (``4111_111111_111111``);
+  written like a round range (``12345600-12345700``); a card number with ``_ * , ; | ~ + = #``,
+  tabs, line breaks or 2-4 spaces that fails the Luhn check or is not in card-shaped groups
+  (``4111_111111_111111``), or whose groups are 5 or more blanks apart;
   a phone number written with those separators (``0770_090_0123``); an IBAN whose letters
   are in lower case after the country code (its digits still go, as a card or phone number);
   phone numbers written with letters (``0800-FLOWERS``); postal addresses; names (see
@@ -76,8 +78,9 @@ Knowingly not covered:
   (``2019, 2020, 2021, 2022`` would be, one list in ten); a word before ``dot`` next to an
   address (``text dot zoe@example.com`` goes whole).
 
-Every 13-19-digit number that passes the Luhn check, however written, is a card: no date or
-range inside it can save its digits. Redacting twice changes nothing more than redacting once.
+Every 13-19-digit number that passes the Luhn check and is written with the separators above
+is a card: no date or range inside it can save its digits. Redacting twice changes nothing
+more than redacting once.
 
 Linear time: every pattern that searches the text reads a run only from its start (after a
 negative lookbehind that refuses every character the run can hold), every unbounded repeat is
@@ -104,11 +107,15 @@ IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}"
     rf"(?:[{_SPACE}-]?[A-Z0-9]{{4}}){{2,7}}(?:[{_SPACE}-]?[A-Z0-9]{{1,3}})?(?![A-Za-z0-9])")
 
-#: Digit groups joined by anything a card number may be written with: 1-3 spaces or tabs, or
-#: one mark (``_ * , ; | ~ . : /`` or a dash) with a space or tab around it or not, read from
-#: a group of four digits (every card shape opens with one). Only card-shaped, valid windows
-#: of such a run are taken (:func:`_cards`); the rest stays for the number pass.
-_CARD_SEPARATOR = rf"(?:[{_SPACE}\t]{{1,3}}|[{_SPACE}\t]?[_*,;|~.:/{_DASH}][{_SPACE}\t]?)"
+#: Blank characters a card's groups may be spaced with: spaces of every width, tabs, a line
+#: break (a number wrapped in a form's text box).
+_CARD_BLANK = f"{_SPACE}\t\n\r\u2007\u2009\u200a\u202f"
+#: Digit groups joined by anything a card number may be written with: 1-4 blanks, or one mark
+#: (``_ * , ; | ~ . : / + = #`` or a dash) with a blank around it or not, read from a group of
+#: four digits (every card shape opens with one). Only card-shaped, valid windows of such a
+#: run are taken (:func:`_cards`); the rest stays for the number pass.
+_CARD_SEPARATOR = (rf"(?:[{_CARD_BLANK}]{{1,4}}"
+                   rf"|[{_CARD_BLANK}]?[_*,;|~.:/+=#{_DASH}][{_CARD_BLANK}]?)")
 CARD = re.compile(rf"(?<!\d)\d{{4}}(?!\d)(?:{_CARD_SEPARATOR}\d++)*+")  # from a group of four
 _DIGIT_GROUP = re.compile(r"\d++")
 #: How cards are printed: fours with a shorter last group (13-19 digits), 4-6-5 and 4-6-4.
