@@ -67,6 +67,11 @@ def test_a_client_site_holds_nothing_of_another_client(project):
     assert "Quokka Airways" in text and "Felix Novak" in text
     for secret in ["wombat", "Wombat", "Haverkamp", "WO00042", "Ysolde"]:
         assert secret not in text, secret
+    # The shared pages (home, methods, maturity model) name no client either, sample or not.
+    from cxlab.data.sample import CLIENTS
+
+    for client in CLIENTS:
+        assert client.slug not in text.lower() and client.name.split()[0] not in text
     assert "failed" not in (out / "reports" / "index.html").read_text()
     # Nothing was left behind in the project, and the all-clients site is untouched.
     assert not list(project.glob(".cxlab-site-*")) and not (project / "_site").exists()

@@ -126,12 +126,12 @@ PLANTED_EFFECTS = (
     ),
     PlantedEffect(
         "maturity_levels",
-        "Each client is built at one employee-experience maturity level (Bluebird 1, Driftwood "
-        "2, Northwind 3, Evergreen 4, Cedar 5): its incentive plan, employee pulse cadence "
-        "(monthly at 5, quarterly at 4, twice a year at 3, else yearly, without eNPS at 1), "
-        "share of pulse comments and self-assessment answers follow it. Driftwood's answers "
-        "overstate it; a year earlier, clients from level 2 up claimed one level less.",
-        "Driftwood claims level 4; 2025 answers one level lower",
+        "Each client is built at one employee-experience maturity level, one client per level "
+        "from 1 to 5: its incentive plan, employee pulse cadence (monthly at 5, quarterly at 4, "
+        "twice a year at 3, else yearly, without eNPS at 1), share of pulse comments and "
+        "self-assessment answers follow it. The level-2 client's answers overstate it; a year "
+        "earlier, clients from level 2 up claimed one level less.",
+        "the level-2 client claims level 4; 2025 answers one level lower",
     ),
     PlantedEffect(
         "data_quality_faults",
