@@ -43,15 +43,19 @@ def card_numbers(draw):
     return sep.join(digits[i:i + 4] for i in range(0, len(digits), 4))
 
 
-@st.composite
-def luhn_cards(draw):
-    """Valid card numbers as people write them: groups of four (or 4-6-5), any separators."""
+def _luhn_groups(draw) -> list[str]:
+    """A valid card number cut as cards are printed: fours (or 4-6-5)."""
     body = draw(st.text(alphabet=string.digits, min_size=12, max_size=18))
     number = body + next(d for d in string.digits if luhn_ok(body + d))
     if len(number) == 15 and draw(st.booleans()):
-        groups = [number[:4], number[4:10], number[10:]]
-    else:
-        groups = [number[i:i + 4] for i in range(0, len(number), 4)]
+        return [number[:4], number[4:10], number[10:]]
+    return [number[i:i + 4] for i in range(0, len(number), 4)]
+
+
+@st.composite
+def luhn_cards(draw):
+    """Valid card numbers as people write them: groups of four (or 4-6-5), any separators."""
+    groups = _luhn_groups(draw)
     seps = draw(st.lists(CARD_SEPARATOR, min_size=len(groups) - 1, max_size=len(groups) - 1))
     return groups[0] + "".join(s + g for s, g in zip(seps, groups[1:], strict=True))
 
@@ -70,13 +74,7 @@ def phone_numbers(draw):
 @st.composite
 def widely_spaced_cards(draw):
     """Valid card numbers in card-shaped groups, one of the wider separators between them."""
-    body = draw(st.text(alphabet=string.digits, min_size=12, max_size=18))
-    number = body + next(d for d in string.digits if luhn_ok(body + d))
-    if len(number) == 15 and draw(st.booleans()):
-        groups = [number[:4], number[4:10], number[10:]]
-    else:
-        groups = [number[i:i + 4] for i in range(0, len(number), 4)]
-    return draw(WIDE_CARD_SEPARATOR).join(groups)
+    return draw(WIDE_CARD_SEPARATOR).join(_luhn_groups(draw))
 
 
 PII = st.one_of(st.emails(), card_numbers(), phone_numbers())
