@@ -22,6 +22,31 @@ PERIOD_COLUMN = {
 }
 
 
+#: Tables a person may answer several times a quarter (monthly pulses), and the column naming
+#: the person: the statistics of a quarter count each person's latest answer once.
+ONE_ANSWER_PER_PERSON = {"employee_responses": "employee_id"}
+
+
+def latest_per_person(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    """``frame`` with only each person's latest answer in each quarter, where that applies.
+
+    Answers without a person (anonymous) cannot be told apart and are all kept. The rows
+    kept are returned in their original order.
+    """
+    who = ONE_ANSWER_PER_PERSON.get(table)
+    if who is None or frame.empty:
+        return frame
+    dates = frame[PERIOD_COLUMN[table]]
+    quarter = frame["quarter"] if "quarter" in frame else periods.label(dates)
+    named = frame[who].notna()
+    order = pd.DataFrame({"who": frame[who], "quarter": quarter, "date": dates})[named]
+    latest = order.sort_values("date", kind="stable").groupby(
+        ["who", "quarter"], sort=False).tail(1).index
+    keep = ~named
+    keep[latest] = True
+    return frame[keep.to_numpy()]
+
+
 @dataclass
 class Study:
     """Everything a report needs for one client and quarter.
@@ -74,7 +99,7 @@ class Study:
             frame = self.tables[table]
             start, end = periods.bounds(quarter)
             dates = frame[PERIOD_COLUMN[table]]
-            return frame[(dates >= start) & (dates < end)]
+            return latest_per_person(frame[(dates >= start) & (dates < end)], table)
         return self.cached(("rows", table, quarter), select).copy(deep=False)
 
     def window(self, table: str, n_quarters: int) -> pd.DataFrame:
@@ -92,7 +117,7 @@ class Study:
         dates = frame[PERIOD_COLUMN[table]]
         kept = frame[dates < periods.bounds(self.quarter)[1]].copy()
         kept["quarter"] = periods.label(kept[PERIOD_COLUMN[table]])
-        return kept
+        return latest_per_person(kept, table)
 
     @property
     def previous_quarter(self) -> str:

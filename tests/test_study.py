@@ -83,3 +83,20 @@ def test_groups_named_after_an_employee_do_not_name_them_when_names_are_hidden(
     assert len(masked) == 1 and masked <= set(hidden.tables["interactions"]["team"])
     shown = open_study("cedar", "2026Q3", "t", settings={"show_employee_names": True})
     assert team in set(shown.tables["employees"]["team"])
+
+
+def test_a_person_answering_a_monthly_pulse_counts_once_a_quarter(sample_study):
+    study = sample_study("cedar", "2026Q3")  # cedar runs a monthly pulse
+    every = study.tables["employee_responses"]
+    every = every[(every["responded_on"] >= "2026-07-01") & (every["responded_on"] < "2026-10-01")]
+    named = every[every["employee_id"].notna()]
+    assert named["employee_id"].duplicated().any()  # the same people, several times
+    rows = study.rows("employee_responses")
+    assert not rows.loc[rows["employee_id"].notna(), "employee_id"].duplicated().any()
+    assert len(rows) == named["employee_id"].nunique() + every["employee_id"].isna().sum()
+    # It is each person's latest answer that counts.
+    last = named.sort_values("responded_on").groupby("employee_id")["responded_on"].max()
+    kept = rows.dropna(subset=["employee_id"]).set_index("employee_id")["responded_on"]
+    assert (kept.sort_index() == last.sort_index()).all()
+    history = study.history("employee_responses")
+    assert not history.dropna(subset=["employee_id"]).duplicated(["employee_id", "quarter"]).any()
