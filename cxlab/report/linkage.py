@@ -34,10 +34,21 @@ def linkage_frame(study: Study) -> pd.DataFrame:
     """Every link (engagement and eNPS against NPS and CSAT, next and same quarter).
 
     Links that cannot be estimated keep a ``status`` saying why. eNPS effects are scaled to
-    10 eNPS points. P-values are Holm-adjusted over the links estimated.
+    10 eNPS points. P-values are Holm-adjusted over the links estimated. Beside each raw
+    effect: the predictor's ICC(1) over team-quarters, the mean respondents per team-quarter
+    ``k``, the reliability of a team-quarter mean (Spearman-Brown) and the effect corrected
+    for it (raw / reliability).
     """
     def compute():
         team_ex, responses = linkage_inputs(study)
+        employees = study.history("employee_responses")
+        reliability = {}
+        for predictor in PREDICTOR_UNITS:
+            try:
+                reliability[predictor] = linkage.predictor_reliability(
+                    employees, list(EX_ITEMS), predictor)
+            except (KeyError, linkage.LinkageError):
+                reliability[predictor] = (np.nan, np.nan, np.nan)
         # Each outcome's team-quarter sums serve its four links (two predictors, two lags).
         sums = {outcome: linkage.outcome_sums(responses, outcome) for outcome in OUTCOME_LABELS}
         rows = []
@@ -50,10 +61,14 @@ def linkage_frame(study: Study) -> pd.DataFrame:
                 row["status"] = str(err)
             else:
                 scale = 10 if predictor == "enps" else 1
+                icc, k, rel = reliability[predictor]
                 row.update(effect=scale * fit.effect, ci_low=scale * fit.ci[0],
                            ci_high=scale * fit.ci[1], p_value=fit.p_value,
                            n_responses=fit.n_responses, n_teams=fit.n_teams,
-                           n_team_quarters=fit.n_team_quarters)
+                           n_team_quarters=fit.n_team_quarters, team_sd=fit.team_sd,
+                           team_quarter_sd=fit.team_quarter_sd, df=fit.df, icc1=icc,
+                           respondents_per_team_quarter=k, reliability=rel,
+                           effect_corrected=(scale * fit.effect / rel if rel > 0 else np.nan))
             rows.append(row)
         frame = pd.DataFrame(rows)
         frame["p_adj"] = adjust_pvalues(frame.get("p_value", pd.Series(np.nan, frame.index)))
@@ -70,8 +85,11 @@ def linkage_table(study: Study) -> pd.DataFrame:
         if r["status"] != "estimated":
             effect = f"not estimated: {r['status']}"
         else:
-            effect = (f"{r['effect']:+.1f} points ({r['ci_low']:+.1f} to {r['ci_high']:+.1f}); "
-                      f"Holm p={r['p_adj']:.3f}; {int(r['n_teams'])} teams, "
+            corrected = (f"; {r['effect_corrected']:+.1f} corrected for measurement error "
+                         f"(reliability {r['reliability']:.2f})"
+                         if np.isfinite(r["effect_corrected"]) else "")
+            effect = (f"{r['effect']:+.1f} points ({r['ci_low']:+.1f} to {r['ci_high']:+.1f})"
+                      f"{corrected}; Holm p={r['p_adj']:.3f}; {int(r['n_teams'])} teams, "
                       f"{int(r['n_team_quarters'])} team-quarters, {int(r['n_responses']):,} "
                       "answers")
         cells.append({
@@ -96,11 +114,18 @@ def linkage_summary(study: Study) -> Markdown:
     if head["status"] != "estimated":
         return Markdown(f"The engagement → next-quarter NPS link could not be estimated yet: "
                         f"{escape(head['status'])}.")
-    clear = head["ci_low"] > 0 or head["ci_high"] < 0
-    verdict = ("a clear link" if clear else "no clear link at this sample size")
-    return Markdown(
-        f"Teams whose engagement was one point higher (on the 1-5 scale) saw customer NPS "
-        f"**{fmt_value(head['effect'], 'nps')} points** the next quarter "
-        f"(95% CI {head['ci_low']:+.1f} to {head['ci_high']:+.1f}): {verdict}. Team means are "
-        "measured with error, which pulls such estimates towards zero, so the true link is "
-        "likely somewhat stronger.")
+    # The verdict follows the Holm-adjusted p-value of the table beside it.
+    clear = head["p_adj"] < 0.05
+    verdict = ("a clear link (Holm-adjusted p = " if clear else
+               "no clear link at this sample size (Holm-adjusted p = ") + f"{head['p_adj']:.3f})"
+    text = (f"Teams whose engagement was one point higher (on the 1-5 scale) saw customer NPS "
+            f"**{fmt_value(head['effect'], 'nps')} points** the next quarter "
+            f"(95% CI {head['ci_low']:+.1f} to {head['ci_high']:+.1f}): {verdict}.")
+    rel = head.get("reliability", np.nan)
+    if np.isfinite(rel) and rel > 0:
+        text += (f" Team engagement is averaged over about {head['respondents_per_team_quarter']:.0f}"
+                 f" respondents per team and quarter, with ICC(1) {head['icc1']:.2f}, so a team's "
+                 f"mean has reliability {rel:.2f}: measurement error shrinks the estimate by "
+                 f"about {100 * (1 - rel):.0f}%, and corrected for it the effect is "
+                 f"{fmt_value(head['effect_corrected'], 'nps')} points.")
+    return Markdown(text)

@@ -4,20 +4,35 @@ Each customer response served by a team is paired with that team's employee meas
 same quarter (lag 0) or the quarter before (lag 1: engagement now, customers next quarter).
 The customer outcome is coded per response so that its mean is the reported metric:
 NPS as +100 / 0 / -100 for promoters / passives / detractors, CSAT as 100 for a 4-5 and 0
-otherwise. A linear mixed model with a random intercept per team,
+otherwise. The employee measure is one number per team-quarter, so the model is one of
+team-quarters: a linear mixed model with a random intercept per team and one per team-quarter,
 
-    outcome_ij = b0 + b1 * (team measure_j,q - mean) + u_team + e_ij,
+    outcome_ijq = b0 + b1 * (team measure_j,q - mean) + u_j + v_jq + e_ijq,
 
 gives the effect ``b1`` in outcome points per unit of the employee measure, with a Wald
-interval. The random intercept keeps a few large teams from passing for many independent
-observations and separates stable team differences from the effect.
+interval. The team-quarter term ``v`` matters: customers' scores move from quarter to quarter
+for reasons shared by all of a team's customers, and without it the standard error would
+come from the thousands of responses instead of the few dozen team-quarters that carry the
+predictor (in simulation the type-I error was then 0.12-0.26 at a nominal 0.05).
 
-The model is fitted by REML from per-team sums (:func:`random_intercept_reml`), which gives
-the same estimates as statsmodels' MixedLM (the tests compare them) about a hundred times
-faster: the likelihood of a random-intercept model depends on the data only through each
-team's counts, sums, sums of squares and cross-products. Since the team measure is the same
-for every response of a team-quarter, those come from per team-quarter counts and sums of
-the outcome codes (:func:`outcome_sums`), without pairing the responses one by one.
+Because the predictor is constant within a team-quarter, the model reduces exactly to the
+team-quarter means ``ybar_jq`` with known sampling variance ``s2 / n_jq`` (``s2`` the pooled
+within-team-quarter variance of the codes), regressed on the predictor with a team random
+intercept and a residual team-quarter variance, both fitted by REML
+(:func:`team_quarter_reml`). Everything it needs comes from per team-quarter counts, sums and
+sums of squares of the outcome codes (:func:`outcome_sums`), so no response is paired one by
+one. The interval and p-value use Student's t with the smaller of (team-quarters - 2) and
+2 (teams - 1) degrees of freedom, a calibration that holds the type-I error near the nominal
+level from 4 teams on (``benchmarks/validate_linkage.py``).
+
+Team means of the predictor are themselves measured with error (a few respondents each),
+which pulls the slope towards zero by the reliability of those means. :func:`icc1` gives the
+predictor's ICC(1) from a random-intercept model without a predictor, and
+:func:`mean_reliability` the Spearman-Brown reliability of a mean of ``k`` respondents; the
+corrected slope is the raw one divided by that reliability.
+
+:func:`random_intercept_reml` (one random intercept, response-level data, REML from per-group
+sums) is the earlier model; it stays for the published-reference tests and as a building block.
 """
 
 from __future__ import annotations
@@ -28,7 +43,6 @@ import numpy as np
 import pandas as pd
 
 from cxlab import periods
-from cxlab.metrics import normal_inference
 
 #: Fewest teams, and team-quarters, for a team-level effect to be estimated at all.
 MIN_TEAMS = 4
@@ -50,7 +64,10 @@ class Linkage:
         effect: Outcome points per unit of the predictor.
         se, ci, p_value: Its standard error, Wald interval and two-sided p-value.
         n_responses, n_teams, n_team_quarters: Data behind it.
-        team_sd: Standard deviation of the team random intercepts.
+        team_sd: Standard deviation of the team random intercepts (outcome points).
+        team_quarter_sd: Standard deviation of the team-quarter random intercepts.
+        df: Degrees of freedom of the t interval and p-value: the smaller of
+            team-quarters - 2 and 2 (teams - 1).
     """
 
     predictor: str
@@ -64,6 +81,8 @@ class Linkage:
     n_teams: int
     n_team_quarters: int
     team_sd: float
+    team_quarter_sd: float = float("nan")
+    df: int = 0
 
 
 def code_outcome(values: pd.Series, outcome: str) -> pd.Series:
@@ -160,17 +179,162 @@ def fit(cells: pd.DataFrame, predictor: str, outcome: str, lag: int,
         raise LinkageError(f"the team {predictor} is the same ({cells['x'].iloc[0]:g}) for "
                            "every team-quarter, so its effect cannot be estimated")
     n, sy = cells["n"].to_numpy(float), cells["sy"].to_numpy(float)
+    syy = cells["syy"].to_numpy(float)
     x = cells["x"].to_numpy(float)
-    xc = x - (n @ x) / n.sum()  # centred over responses, as the response-level model is
+    xc = x - (n @ x) / n.sum()  # centred over responses
+    big_n = n.sum()
+    if big_n <= n_tq:
+        raise LinkageError("every team-quarter has a single customer answer, so the "
+                           "answer-to-answer variation cannot be told from the team's")
+    # Pooled variance of the codes within team-quarters: each mean's sampling variance.
+    within = float(max((syy - sy**2 / n).sum(), 0.0) / (big_n - n_tq))
+    if within <= 0:
+        within = 1e-6  # identical answers within every team-quarter
     codes, _ = pd.factorize(cells["team"])
-    fitted = _reml_from_sums(codes, n, n * xc, n * xc**2, sy, xc * sy,
-                             cells["syy"].to_numpy(float))
+    fitted = team_quarter_reml(xc, sy / n, within / n, codes)
     effect, se = fitted.slope, fitted.slope_se
-    if not (np.isfinite(effect) and np.isfinite(se)):
+    if not (np.isfinite(effect) and np.isfinite(se)) or se <= 0:
         raise LinkageError("the mixed model did not converge to a usable estimate")
-    low, high, p_value = normal_inference(effect, se, confidence)
-    return Linkage(predictor, outcome, lag, effect, se, (low, high), p_value, int(n.sum()),
-                   n_teams, n_tq, float(np.sqrt(fitted.team_variance)))
+    # Few teams make the REML variances, and so the standard error, too small; t with at
+    # most 2 (teams - 1) degrees of freedom holds the type-I error near 0.05 from 4 teams on
+    # (chosen by simulation: benchmarks/validate_linkage.py).
+    df = int(min(n_tq - 2, 2 * (n_teams - 1)))
+    low, high, p_value = t_inference(effect, se, df, confidence)
+    return Linkage(predictor, outcome, lag, effect, se, (low, high), p_value, int(big_n),
+                   n_teams, n_tq, float(np.sqrt(fitted.team_variance)),
+                   float(np.sqrt(fitted.residual_variance)), df)
+
+
+def t_inference(effect: float, se: float, df: int, confidence: float = 0.95
+                ) -> tuple[float, float, float]:
+    """``(ci_low, ci_high, p_value)`` of an estimate with a t sampling distribution."""
+    from scipy import stats
+
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
+    t = float(stats.t.ppf(0.5 + confidence / 2, df))
+    return effect - t * se, effect + t * se, float(2 * stats.t.sf(abs(effect / se), df))
+
+
+def team_quarter_reml(x: np.ndarray, means: np.ndarray, sampling_var: np.ndarray,
+                      groups: np.ndarray) -> RandomIntercept:
+    """REML fit of cell means with known sampling variances, a group intercept and a residual.
+
+    ``means_c = b0 + b1 x_c + u_group + v_c + error_c`` with ``u ~ N(0, su2)``,
+    ``v ~ N(0, tau2)`` and ``error_c ~ N(0, sampling_var_c)`` known. Per group the covariance is
+    ``D + su2 11'`` with ``D = diag(tau2 + sampling_var)``, whose inverse is
+    ``D^-1 - c w w'`` (``w = 1/diag(D)``, ``c = su2 / (1 + su2 sum w)``), so the criterion
+
+        log det V + log det(X'V^-1 X) + r'V^-1 r
+
+    needs only per-group weighted sums. It is minimized (Nelder-Mead) over the two standard
+    deviations, each of which may reach zero. ``team_variance`` is ``su2`` and
+    ``residual_variance`` is ``tau2``; the slope's standard error is from ``(X'V^-1 X)^-1``.
+    """
+    from scipy import optimize
+
+    x, y, v = (np.asarray(a, float) for a in (x, means, sampling_var))
+    codes, _ = pd.factorize(np.asarray(groups))
+    n_groups = codes.max() + 1
+
+    def parts(su2: float, tau2: float):
+        w = 1.0 / (tau2 + v)
+        wx = w * x
+        gw, gwx, gwy = (np.bincount(codes, a, n_groups) for a in (w, wx, w * y))
+        c = su2 / (1.0 + su2 * gw)
+        # X'V^-1 X = [[p, q], [q, r]] and X'V^-1 y = [f, g], written out (2 x 2).
+        p = w.sum() - (c * gw * gw).sum()
+        q = wx.sum() - (c * gw * gwx).sum()
+        r = (wx * x).sum() - (c * gwx * gwx).sum()
+        f = (w * y).sum() - (c * gw * gwy).sum()
+        g = (wx * y).sum() - (c * gwx * gwy).sum()
+        yvy = (w * y * y).sum() - (c * gwy * gwy).sum()
+        det = p * r - q * q
+        b0, b1 = (r * f - q * g) / det, (p * g - q * f) / det
+        logdet_v = -np.log(w).sum() + np.log1p(su2 * gw).sum()
+        return (b0, b1, p / det), logdet_v + np.log(det) + yvy - b0 * f - b1 * g
+
+    scale = float(np.std(y)) or 1.0
+
+    def criterion(sds: np.ndarray) -> float:
+        # Standard deviations enter squared, so the search is unconstrained and zero is
+        # reachable.
+        return parts(sds[0] ** 2, sds[1] ** 2)[1]
+
+    best = optimize.minimize(criterion, np.array([0.3, 0.3]) * scale, method="Nelder-Mead",
+                             options={"xatol": 1e-4 * scale, "fatol": 1e-9})
+    su2, tau2 = (float(s) ** 2 for s in best.x)
+    (b0, b1, slope_var), _ = parts(su2, tau2)
+    return RandomIntercept(float(b0), float(b1), float(np.sqrt(slope_var)), su2, tau2)
+
+
+def icc1(values: np.ndarray, groups: np.ndarray) -> float:
+    """ICC(1): share of a measure's variance between groups, from a model without a predictor.
+
+    REML fit of ``value = b0 + u_group + e`` (the same profiled criterion as
+    :func:`random_intercept_reml`, with the intercept alone); the result is
+    ``var(u) / (var(u) + var(e))``, zero when the groups differ no more than chance allows.
+    With equal group sizes and a positive estimate it equals the one-way ANOVA estimator
+    ``(MSB - MSW) / (MSB + (k - 1) MSW)``.
+    """
+    from scipy import optimize
+
+    y = np.asarray(values, float)
+    keep = ~np.isnan(y)
+    codes, _ = pd.factorize(np.asarray(groups)[keep])
+    y = y[keep]
+    if codes.size < 3 or codes.max() < 1:
+        return float("nan")
+    gn, gs = np.bincount(codes).astype(float), np.bincount(codes, y)
+    big_n, total, yty = float(len(y)), y.sum(), (y * y).sum()
+
+    def solve(lam: float):
+        c = lam / (1 + gn * lam)
+        xhx = big_n - (c * gn**2).sum()
+        xhy = total - (c * gn * gs).sum()
+        beta = xhy / xhx
+        return beta, yty - (c * gs**2).sum() - beta * xhy, xhx
+
+    def criterion(log_lam: float) -> float:
+        lam = np.exp(log_lam)
+        _, rss, xhx = solve(lam)
+        return (big_n - 1) * np.log(rss / (big_n - 1)) + np.log1p(gn * lam).sum() + np.log(xhx)
+
+    best = optimize.minimize_scalar(criterion, bounds=(-25.0, 12.0), method="bounded",
+                                    options={"xatol": 1e-10})
+    if criterion(-25.0) <= best.fun:
+        return 0.0
+    lam = float(np.exp(best.x))
+    return lam / (1 + lam)
+
+
+def mean_reliability(icc: float, k: float) -> float:
+    """Spearman-Brown reliability of a mean of ``k`` respondents: ICC k / (1 + (k - 1) ICC)."""
+    return float(icc * k / (1 + (k - 1) * icc)) if icc > 0 else 0.0
+
+
+def respondent_scores(employee_responses: pd.DataFrame, items: list[str], predictor: str
+                      ) -> pd.Series:
+    """Each respondent's contribution to a team measure: mean item score, or eNPS code."""
+    if predictor == "engagement":
+        return employee_responses[items].apply(pd.to_numeric, errors="coerce").mean(axis=1)
+    if predictor == "enps":
+        return code_outcome(employee_responses["enps"], "nps")
+    raise LinkageError(f"unknown predictor {predictor!r}; expected 'engagement' or 'enps'")
+
+
+def predictor_reliability(employee_responses: pd.DataFrame, items: list[str], predictor: str
+                          ) -> tuple[float, float, float]:
+    """``(ICC(1), mean respondents per team-quarter, reliability of a team-quarter mean)``.
+
+    The ICC is over team-quarters (the unit the measure is reported for).
+    """
+    scores = respondent_scores(employee_responses, items, predictor)
+    cell = employee_responses["team"].astype(str) + "|" + employee_responses["quarter"].astype(str)
+    kept = scores.notna().to_numpy()
+    icc = icc1(scores.to_numpy(float)[kept], cell.to_numpy()[kept])
+    k = float(pd.Series(cell.to_numpy()[kept]).value_counts().mean()) if kept.any() else np.nan
+    return icc, k, mean_reliability(icc, k) if np.isfinite(icc) else float("nan")
 
 
 @dataclass(frozen=True)
