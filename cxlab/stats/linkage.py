@@ -22,7 +22,7 @@ intercept and a residual team-quarter variance, both fitted by REML
 (:func:`team_quarter_reml`). Everything it needs comes from per team-quarter counts, sums and
 sums of squares of the outcome codes (:func:`outcome_sums`), so no response is paired one by
 one. The interval and p-value use Student's t with the smaller of (team-quarters - 2) and
-2 (teams - 1) degrees of freedom, a calibration that holds the type-I error near the nominal
+(teams + 2) degrees of freedom, a calibration that holds the type-I error near the nominal
 level from 4 teams on (``benchmarks/validate_linkage.py``).
 
 Team means of the predictor are themselves measured with error (a few respondents each),
@@ -67,7 +67,7 @@ class Linkage:
         team_sd: Standard deviation of the team random intercepts (outcome points).
         team_quarter_sd: Standard deviation of the team-quarter random intercepts.
         df: Degrees of freedom of the t interval and p-value: the smaller of
-            team-quarters - 2 and 2 (teams - 1).
+            team-quarters - 2 and teams + 2.
     """
 
     predictor: str
@@ -196,9 +196,9 @@ def fit(cells: pd.DataFrame, predictor: str, outcome: str, lag: int,
     if not (np.isfinite(effect) and np.isfinite(se)) or se <= 0:
         raise LinkageError("the mixed model did not converge to a usable estimate")
     # Few teams make the REML variances, and so the standard error, too small; t with at
-    # most 2 (teams - 1) degrees of freedom holds the type-I error near 0.05 from 4 teams on
+    # most teams + 2 degrees of freedom holds the type-I error near 0.05 from 4 teams on
     # (chosen by simulation: benchmarks/validate_linkage.py).
-    df = int(min(n_tq - 2, 2 * (n_teams - 1)))
+    df = int(min(n_tq - 2, n_teams + 2))
     low, high, p_value = t_inference(effect, se, df, confidence)
     return Linkage(predictor, outcome, lag, effect, se, (low, high), p_value, int(big_n),
                    n_teams, n_tq, float(np.sqrt(fitted.team_variance)),
