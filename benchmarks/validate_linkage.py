@@ -8,7 +8,7 @@ detractor with those shares. Under ``slope = 0`` the share of p-values below 0.0
 type-I error; the model without the team-quarter level (:func:`random_intercept_reml` on the
 responses) is shown beside it for contrast.
 
-Run: ``python benchmarks/validate_linkage.py [--runs 400]``.
+Run: ``python benchmarks/validate_linkage.py [--runs 1000]``.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def run(runs: int, seed: int = 20261126) -> pd.DataFrame:
 def main() -> None:
     """Print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=400)
+    parser.add_argument("--runs", type=int, default=1000)
     args = parser.parse_args()
     table = run(args.runs)
     print(f"{args.runs} simulated data sets per design; nominal level 0.05; "
