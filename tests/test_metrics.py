@@ -151,10 +151,18 @@ def test_csat_top2_and_mean():
     assert top.value == pytest.approx(3 / 6) and top.n == 6 and top.n_missing == 1
     avg = cxlab.csat(scores, statistic="mean")
     sample = np.array([5, 4, 3, 2, 1, 5], dtype=float)
-    half = stats.t.ppf(0.975, 5) * sample.std(ddof=1) / math.sqrt(6)
     assert avg.value == pytest.approx(sample.mean())
-    assert avg.ci == pytest.approx((sample.mean() - half, sample.mean() + half))
-    assert avg.se == pytest.approx(sample.std(ddof=1) / math.sqrt(6))
+    # On a known scale the interval adds 0.75 answers at 1, 1.5 at 3 and 0.75 at 5, by hand:
+    weights, points = np.array([0.75, 1.5, 0.75]), np.array([1.0, 3.0, 5.0])
+    centre = (sample.sum() + weights @ points) / 9  # 29 / 9
+    m2 = ((sample - centre) ** 2).sum() + weights @ (points - centre) ** 2
+    se = math.sqrt(m2 / 8 / 9)
+    half = stats.t.ppf(0.975, 8) * se
+    assert avg.ci == pytest.approx((centre - half, centre + half))
+    assert avg.se == pytest.approx(se) and avg.method == "adjusted t"
+    plain = cxlab.mean(sample)  # no scale: Student's t as it was
+    half = stats.t.ppf(0.975, 5) * sample.std(ddof=1) / math.sqrt(6)
+    assert plain.ci == pytest.approx((sample.mean() - half, sample.mean() + half))
 
 
 def test_mean_keeps_its_precision_far_from_zero():
@@ -438,7 +446,10 @@ def test_grouped_spread_of_one_answer():
     assert share.at["a", "sd"] == pytest.approx(0.5)
     avg = cxlab.grouped(df, "csat_mean", "team").set_index("team")
     assert avg.at["a", "sd"] == pytest.approx(np.std([5, 4, 3, 1], ddof=1))
-    assert np.isnan(avg.at["c", "sd"]) and np.isnan(avg.at["c", "ci_low"])  # one answer
+    # One answer: no spread of its own, but on a known scale an honest, wide interval.
+    assert np.isnan(avg.at["c", "sd"])
+    assert 1 <= avg.at["c", "ci_low"] <= 2 <= avg.at["c", "ci_high"] <= 5
+    assert avg.at["c", "ci_high"] - avg.at["c", "ci_low"] > 2
     hidden = cxlab.grouped(df, "nps", "team", min_n=2)
     assert hidden.loc[hidden["suppressed"], ["sd", "se"]].isna().all().all()
 
@@ -528,3 +539,16 @@ def test_duckdb_aggregation_names_an_off_scale_value_in_a_row_without_a_group():
         cxlab.grouped(frame, "nps", "team", engine="duckdb")
     with pytest.raises(ValueError, match=r"nps: value 10.5 \(position 1 among"):
         cxlab.grouped(frame, "nps", "team", engine="pandas")
+
+
+def test_a_mean_near_the_end_of_its_scale_keeps_an_honest_interval():
+    """Three answers of 5: the plain t interval had zero width and covered nothing."""
+    est = cxlab.csat([5, 5, 5], statistic="mean")
+    assert est.value == 5 and est.ci[1] == 5 and est.ci[0] < 4.5 and est.se > 0
+    rng = np.random.default_rng(3)
+    p = [0.0, 0.01, 0.02, 0.07, 0.90]  # a team that almost always answers 5
+    truth = float(np.dot(p, np.arange(1, 6)))
+    hits = [lo <= truth <= hi for lo, hi in (
+        cxlab.csat(rng.choice(np.arange(1, 6), size=5, p=p), statistic="mean").ci
+        for _ in range(400))]
+    assert np.mean(hits) >= 0.93

@@ -70,9 +70,10 @@ def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
     for item, text in EX_ITEMS.items():
         values = pd.to_numeric(rows[item], errors="coerce")
         g = values.groupby(rows[by])
-        mean, _, low, high = metrics.mean_interval(g.count(), g.sum(), (values**2).groupby(rows[by]).sum())
-        table[text] = [f"{m:.2f} ({max(lo, 1):.2f} to {min(hi, 5):.2f})" if np.isfinite(lo)
-                       else f"{m:.2f}" for m, lo, hi in zip(mean, low, high, strict=True)]
+        squares = (values**2).groupby(rows[by]).sum()
+        mean, _, low, high = metrics.mean_interval(g.count(), g.sum(), squares, scale=(1, 5))
+        table[text] = [f"{m:.2f} ({lo:.2f} to {hi:.2f})" if np.isfinite(lo) else f"{m:.2f}"
+                       for m, lo, hi in zip(mean, low, high, strict=True)]
     small = hidden.reindex(table.index, fill_value=False).to_numpy()
     table.loc[small, :] = f"hidden (confidentiality: groups under {min_group(study)})"
     table.index.name = by.capitalize()
