@@ -118,18 +118,19 @@ def single_share() -> None:
 
 
 def single_mean(reps: int) -> None:
-    """Student t intervals of a 1-5 mean, simulated."""
+    """Intervals of a 1-5 mean, simulated: plain Student t, and with the scale's pseudo-answers."""
     values = np.arange(1, 6)
-    for n in (3, 5, 10, 30, 100):
-        cover = []
-        for probs in LIKERT.values():
-            x = RNG.choice(values, size=(reps, n), p=probs)
-            m2 = ((x - x.mean(1, keepdims=True)) ** 2).sum(1)
-            _, _, low, high = metrics.mean_interval(n, x.sum(1), sum_sq_dev=m2)
-            truth = values @ probs
-            cover.append(np.mean((low <= truth + 1e-12) & (truth - 1e-12 <= high)))
-        row("estimate", f"mean 1-5 n={n}", "t", **summary(np.array(cover)),
-            note="8 distributions, floor to ceiling")
+    for n in (2, 3, 5, 10, 30, 100):
+        for method, scale in (("t", None), ("adjusted t", (1, 5))):
+            cover = []
+            for probs in LIKERT.values():
+                x = RNG.choice(values, size=(reps, n), p=probs)
+                m2 = ((x - x.mean(1, keepdims=True)) ** 2).sum(1)
+                _, _, low, high = metrics.mean_interval(n, x.sum(1), sum_sq_dev=m2, scale=scale)
+                truth = values @ probs
+                cover.append(np.mean((low <= truth + 1e-12) & (truth - 1e-12 <= high)))
+            row("estimate", f"mean 1-5 n={n}", method, **summary(np.array(cover)),
+                note="8 distributions, floor to ceiling")
 
 
 # ------------------------------------------------------------------------------------------
