@@ -164,3 +164,35 @@ def test_the_report_explains_a_missing_analysis_instead_of_failing(sample_study)
     shown = key_drivers_table(study, "nps")
     text = html.unescape(shown.data)  # as the reader sees it: the error text is escaped
     assert "not available" in text and "rating_" in text
+
+
+def _planted(n, seed, rho=0.4):
+    rng = np.random.default_rng(seed)
+    cov = np.array([[1, rho, 0], [rho, 1, 0], [0, 0, 1.0]])
+    x = rng.multivariate_normal(np.zeros(3), cov, n)
+    frame = pd.DataFrame(x, columns=["strong", "weak", "none"])
+    frame["y"] = 0.4 * x[:, 0] + 0.2 * x[:, 1] + rng.standard_normal(n)
+    return frame
+
+
+def test_a_driver_with_no_effect_is_rarely_called_important_and_real_ones_are_found():
+    """Tonidandel, LeBreton and Johnson (2009): each weight against a random variable's."""
+    calls, found = [], []
+    for seed in range(40):
+        table = drivers.key_drivers(_planted(400, seed), "y", ["strong", "weak", "none"],
+                                    n_boot=200, seed=seed).table.set_index("driver")
+        assert table.loc["none", "weight_ci_low"] > 0  # its own interval never holds zero
+        calls.append(table.loc["none", "is_important"])
+        found.append(table.loc["strong", "is_important"] and table.loc["weak", "is_important"])
+    assert np.mean(calls) <= 0.06 and np.mean(found) >= 0.9
+
+
+def test_share_intervals_come_from_the_shares_own_bootstrap():
+    result = drivers.key_drivers(_planted(300, 1), "y", ["strong", "weak", "none"],
+                                 n_boot=300, seed=3)
+    t = result.table
+    assert ((t["share_ci_low"] <= t["share"]) & (t["share"] <= t["share_ci_high"])).all()
+    assert (t["share_ci_high"] <= 1).all() and (t["share_ci_low"] >= 0).all()
+    # Not the weight's interval over the full-sample R^2 (which can pass 100% of it).
+    scaled = t["weight_ci_high"] / result.r2
+    assert not np.allclose(scaled, t["share_ci_high"])

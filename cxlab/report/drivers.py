@@ -47,9 +47,10 @@ def key_drivers_table(study: Study, outcome: str = "nps") -> pd.DataFrame | Mark
     pct = 100 / result.r2
     return pd.DataFrame({
         "Driver": [DRIVER_ITEMS.get(d, d) for d in t["driver"]],
-        "Share of explained variance": [f"{pct * w:.0f}% ({pct * lo:.0f}% to {pct * hi:.0f}%)"
-                                        for w, lo, hi in zip(t["weight"], t["weight_ci_low"],
-                                                             t["weight_ci_high"], strict=True)],
+        "Share of explained variance": [f"{pct * w:.0f}% ({100 * lo:.0f}% to {100 * hi:.0f}%)"
+                                        for w, lo, hi in zip(t["weight"], t["share_ci_low"],
+                                                             t["share_ci_high"], strict=True)],
+        "Beats a random variable": t["is_important"].map({True: "yes", False: "no"}).tolist(),
         "LMG check": [f"{pct * v:.0f}%" for v in t["lmg"]],
         "Regression coefficient": [f"{c:+.2f} ({lo:+.2f} to {hi:+.2f}), p={p:.3f}" for c, lo, hi, p
                                    in zip(t["coef"], t["coef_ci_low"], t["coef_ci_high"],
@@ -67,7 +68,10 @@ def key_drivers_note(study: Study, outcome: str = "nps") -> Markdown:
         return Markdown("")
     text = (f"The ratings together explain **{100 * result.r2:.0f}%** of the variance in the "
             f"{DRIVER_OUTCOMES[outcome]} (n={result.n:,} complete answers). Shares are Johnson's "
-            f"relative weights with {result.n_boot}-resample bootstrap intervals; the LMG "
-            "(Shapley) share is a check computed another way. The regression coefficient is the "
-            "change in the answer per rating point, holding the other ratings fixed.")
+            f"relative weights with {result.n_boot}-resample bootstrap intervals; a driver "
+            "\"beats a random variable\" when its weight exceeds that of pure noise added to the "
+            "model in nearly all resamples (a driver that does not cannot be told from no "
+            "driver at all); the LMG (Shapley) share is a check computed another way. The "
+            "regression coefficient is the change in the answer per rating point, holding the "
+            "other ratings fixed.")
     return Markdown(" ".join([text, *map(escape, result.notes)]))

@@ -12,7 +12,9 @@ summing to R^2:
 
 The regression itself (statsmodels OLS on the raw scales) gives each driver's effect with its
 significance. Bootstrap percentile intervals (resampling respondents) are given for each
-relative weight.
+relative weight and for its share of R^2 (from the shares' own bootstrap distribution), and
+each driver is tested against a random variable added to the resampled models (Tonidandel,
+LeBreton and Johnson, 2009).
 """
 
 from __future__ import annotations
@@ -128,8 +130,11 @@ class KeyDrivers:
 
     Attributes:
         outcome: The outcome column.
-        table: One row per driver: relative weight with bootstrap interval, its share of R^2,
-            the LMG share, the regression coefficient with interval and p-value, and the mean
+        table: One row per driver: relative weight with bootstrap interval, its share of R^2
+            with the interval of the share's own bootstrap distribution, whether it beats a
+            random variable (``is_important``: the lower end of the interval of its weight
+            minus a pure-noise predictor's, ``vs_noise_low``, is above zero), the LMG share,
+            the regression coefficient with interval and p-value, and the mean
             (performance) of the driver; sorted by relative weight.
         r2: R^2 of the regression on all drivers.
         n: Complete rows used; ``n_dropped`` rows lacked the outcome or a driver.
@@ -167,7 +172,17 @@ def key_drivers(
     rxx, rxy = _correlations(x, y)
     weights = relative_weights_from_correlations(rxx, rxy)
     shapley = lmg_from_correlations(rxx, rxy) if len(drivers) <= MAX_LMG_DRIVERS else None
-    boot = _bootstrap_weights(x, y, n_boot, seed)
+    # The bootstrap runs with one more predictor, pure noise (Tonidandel, LeBreton and
+    # Johnson, 2009): a driver is important when its weight beats the noise's in the
+    # resamples, so a driver with no effect is not called important for its small positive
+    # weight (a relative weight is never below zero, so its own interval never holds zero).
+    noise = np.random.default_rng(seed + 1).standard_normal(len(y))
+    noise = (noise - noise.mean()) / noise.std()
+    augmented = _bootstrap_weights(np.column_stack([x, noise]), y, n_boot, seed)
+    boot = augmented[:, :-1]
+    beats_noise = boot - augmented[:, -1:]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        boot_share = boot / boot.sum(axis=1, keepdims=True)
     tail = (1 - confidence) / 2
     model = sm.OLS(data[outcome].to_numpy(float),
                    sm.add_constant(data[drivers].to_numpy(float))).fit()
@@ -179,6 +194,10 @@ def key_drivers(
         "weight_ci_low": np.quantile(boot, tail, axis=0) if n_boot else np.nan,
         "weight_ci_high": np.quantile(boot, 1 - tail, axis=0) if n_boot else np.nan,
         "share": weights / r2,
+        "share_ci_low": np.quantile(boot_share, tail, axis=0) if n_boot else np.nan,
+        "share_ci_high": np.quantile(boot_share, 1 - tail, axis=0) if n_boot else np.nan,
+        "vs_noise_low": np.quantile(beats_noise, tail, axis=0) if n_boot else np.nan,
+        "is_important": (np.quantile(beats_noise, tail, axis=0) > 0) if n_boot else False,
         "lmg": shapley if shapley is not None else np.nan,
         "coef": model.params[1:], "coef_ci_low": ci[:, 0], "coef_ci_high": ci[:, 1],
         "p_value": model.pvalues[1:],
