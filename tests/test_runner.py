@@ -670,3 +670,11 @@ def test_unreadable_inputs_or_papermill_file_errors_fail_in_plain_words(home, fa
     results = _run(home, _specs("acme"))
     assert results[0].error == "notebooks: the disk is full (no space left on the device)"
     assert json.loads((home / "reports" / ".cxlab-keys.json").read_text()) == {}
+
+
+def test_the_skip_path_loads_no_pandas():
+    """An unchanged re-run must stay fast: the runner, the keys and the CLI import no pandas."""
+    code = ("import sys, cxlab.cli, cxlab.run.cache, cxlab.run.executor, cxlab.privacy; "
+            "print('pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
