@@ -98,20 +98,21 @@ def pseudonym(client: str, employee_id: str, key: bytes | None = None) -> str:
     return f"Employee {digest[:LABEL_DIGITS].upper()}"
 
 
+def pseudonyms(client: str, employee_ids, key: bytes | None = None) -> dict[str, str]:
+    """``{employee_id: label}`` for ``employee_ids`` at ``client``, reading the key once."""
+    key = pseudonym_key() if key is None else key
+    return {emp: pseudonym(client, emp, key) for emp in employee_ids}
+
+
 def reverse_labels(client: str, labels, employee_ids, key: bytes | None = None) -> dict:
     """``{label: employee_id}`` for the ``labels`` among ``employee_ids`` (needs the key).
 
     For whoever holds the key: to check a drawing or answer an employee's question about
     their own row. Labels that match no id are left out.
     """
-    key = pseudonym_key() if key is None else key
     wanted = set(labels)
-    found = {}
-    for emp in employee_ids:
-        label = pseudonym(client, emp, key)
-        if label in wanted:
-            found[label] = emp
-    return found
+    return {label: emp for emp, label in pseudonyms(client, employee_ids, key).items()
+            if label in wanted}
 
 
 #: Candidate ids in text: runs of letters, digits and the punctuation ids are made of.

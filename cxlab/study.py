@@ -120,6 +120,11 @@ class Study:
         return latest_per_person(kept, table)
 
     @property
+    def department_of_team(self) -> pd.Series:
+        """Each team's department, from the roster (pulse answers carry only the team)."""
+        return self.tables["employees"].drop_duplicates("team").set_index("team")["department"]
+
+    @property
     def previous_quarter(self) -> str:
         """The quarter before the study's."""
         return periods.shift(self.quarter, -1)
@@ -187,8 +192,7 @@ def _names_out_of_groups(client: str, tables: dict[str, pd.DataFrame]) -> dict[s
                                  for c in GROUP_COLUMNS if c in frame], ignore_index=True))
     if roster.empty or not len(names):
         return tables
-    key = privacy.pseudonym_key()
-    labels = {e: privacy.pseudonym(client, e, key) for e in roster["employee_id"]}
+    labels = privacy.pseudonyms(client, roster["employee_id"])
     masked = mask_names(privacy.mask_ids(pd.Series(names, dtype=object), labels), roster, labels)
     renamed = {a: b for a, b in zip(names, masked, strict=True) if a != b}
     if not renamed:

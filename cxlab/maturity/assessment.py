@@ -270,10 +270,8 @@ def facts(study: Study, indicators: list[Indicator]) -> list[str]:
     pulse = pulse[pulse["enps"].notna()]
     if len(pulse):
         last = pulse[pulse["quarter"] == pulse["quarter"].max()]
-        department_of = study.tables["employees"].drop_duplicates("team").set_index("team")[
-            "department"]
         _, hidden = disclosure.pulse_suppression(
-            last, department_of, config.setting(study.settings, "min_group_size"))
+            last, study.department_of_team, config.setting(study.settings, "min_group_size"))
         teams = metrics.grouped(last, "enps", "team")
         teams = teams[~teams["team"].map(hidden).fillna(False).astype(bool)
                       & (teams["n"] > 0)].nsmallest(2, "value")

@@ -66,8 +66,7 @@ def employee_labels(study: Study, employee_ids: pd.Series) -> pd.Series:
     if show_names(study):
         names = study.tables["employees"].set_index("employee_id")["display_name"]
         return employee_ids.map(names)
-    key = privacy.pseudonym_key()
-    return employee_ids.map(lambda e: privacy.pseudonym(study.client, e, key))
+    return employee_ids.map(privacy.pseudonyms(study.client, employee_ids.dropna().unique()))
 
 
 # ------------------------------------------------------------------------------------------

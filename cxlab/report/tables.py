@@ -133,8 +133,7 @@ def _confidential_estimate(study: Study, m: Measure, quarter: str):
     """
     rows = study.rows(m.table, quarter)
     if m.table == "employee_responses" and len(rows):
-        n = int(disclosure.respondents(rows.assign(all=1), "all").sum())
-        if n < config.setting(study.settings, "min_group_size"):
+        if disclosure.count_respondents(rows) < config.setting(study.settings, "min_group_size"):
             return HIDDEN
     return m.estimate(rows)
 
@@ -195,9 +194,7 @@ def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
     if by == "department" and by not in rows and "team" in rows:
         # Through the team, as the pulse tables do: anonymous answers keep their department
         # (a join on the employee would drop them, and differ from the other tables by them).
-        department_of = study.tables["employees"].drop_duplicates("team").set_index("team")[
-            "department"]
-        rows = rows.assign(department=rows["team"].map(department_of))
+        rows = rows.assign(department=rows["team"].map(study.department_of_team))
     if by not in rows:
         if by not in study.tables["employees"]:
             raise ValueError(f"cannot group {m.key} by {by!r}: it is a column of neither "
@@ -222,9 +219,7 @@ def hidden_pulse_groups(study: Study, rows: pd.DataFrame, by: str) -> pd.Series:
     """
     min_n = config.setting(study.settings, "min_group_size")
     if by in ("team", "department"):
-        department_of = study.tables["employees"].drop_duplicates("team").set_index("team")[
-            "department"]
-        departments, teams = disclosure.pulse_suppression(rows, department_of, min_n)
+        departments, teams = disclosure.pulse_suppression(rows, study.department_of_team, min_n)
         return departments if by == "department" else teams
     return disclosure.suppressed(disclosure.respondents(rows, by), min_n)
 

@@ -54,8 +54,7 @@ def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
     if quarter is None:
         return Markdown("*No employee pulse answers yet.*")
     if by == "department":
-        teams = study.tables["employees"].drop_duplicates("team").set_index("team")["department"]
-        rows = rows.assign(department=rows["team"].map(teams))
+        rows = rows.assign(department=rows["team"].map(study.department_of_team))
     hidden = hidden_pulse_groups(study, pulse_rows(study)[0], by)
     enps = metrics.grouped(rows, "enps", by).set_index(by)
     shown = enps[~hidden.reindex(enps.index, fill_value=False)]
@@ -102,7 +101,7 @@ def _too_few_commenters(study: Study) -> Markdown | None:
     """A note when the comments come from fewer people than the confidentiality threshold."""
     rows = study.window("employee_responses", THEME_QUARTERS)
     rows = rows[rows["comment"].notna()]
-    n = int(disclosure.respondents(rows.assign(all=1), "all").sum()) if len(rows) else 0
+    n = disclosure.count_respondents(rows)
     if 0 < n < min_group(study):
         return Markdown(f"*Hidden for confidentiality: comments from fewer than "
                         f"{min_group(study)} employees in the last {THEME_QUARTERS} quarters.*")

@@ -65,6 +65,11 @@ def respondents(rows: pd.DataFrame, by: str | list[str], who: str = "employee_id
     return named.add(anonymous, fill_value=0).astype(int)
 
 
+def count_respondents(rows: pd.DataFrame, who: str = "employee_id") -> int:
+    """Distinct respondents among ``rows`` (as :func:`respondents`, for all rows at once)."""
+    return int(rows[who].dropna().nunique() + rows[who].isna().sum())
+
+
 def pulse_suppression(rows: pd.DataFrame, department_of: pd.Series, min_n: int
                       ) -> tuple[pd.Series, pd.Series]:
     """``(departments, teams)`` to hide for one pulse's answers, by team and by department.
