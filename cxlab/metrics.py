@@ -17,10 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
+
+from cxlab import measures
 
 NPS_METHODS = ("adjusted-wald", "wald", "bootstrap")
 #: Pseudo-counts added by the adjusted-Wald NPS interval (Rocks 2016).
@@ -45,7 +48,10 @@ class Estimate:
         confidence: Confidence level of ``ci``.
         n_missing: Missing answers excluded before estimation.
         kind: ``"nps"``, ``"proportion"`` or ``"mean"``; decides how two estimates compare.
-        stats: Sufficient statistics behind the estimate (counts or sums).
+        stats: Sufficient statistics behind the estimate (counts or sums); for a weighted
+            estimate the effective counts and sums (see :func:`kish_n`).
+        n_effective: Kish's effective sample size of a weighted estimate, the number of
+            unweighted answers that would give the same precision; ``n`` when unweighted.
     """
 
     metric: str
@@ -58,12 +64,23 @@ class Estimate:
     n_missing: int = 0
     kind: str = "proportion"
     stats: Mapping[str, float] = field(default_factory=dict)
+    n_effective: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.n_effective is None:
+            object.__setattr__(self, "n_effective", float(self.n))
+
+    @property
+    def weighted(self) -> bool:
+        """Whether the estimate came from weighted answers."""
+        return "weighted" in self.method
 
     def __str__(self) -> str:
         low, high = self.ci
+        n = f"n={self.n}, n_eff={self.n_effective:.1f}" if self.weighted else f"n={self.n}"
         return (
             f"{self.metric} = {self.value:.4g} "
-            f"({self.confidence:.0%} CI {low:.4g} to {high:.4g}; n={self.n}, {self.method})"
+            f"({self.confidence:.0%} CI {low:.4g} to {high:.4g}; {n}, {self.method})"
         )
 
 
@@ -108,7 +125,7 @@ class Comparison:
 
 def _as_numeric(values: Iterable, name: str) -> tuple[np.ndarray, int]:
     """Return the non-missing values as floats and the count of missing ones."""
-    series = pd.Series(list(values) if not hasattr(values, "__len__") else values, dtype="object")
+    series = _as_series(values)
     numeric = pd.to_numeric(series, errors="coerce")
     bad = series.notna() & numeric.isna()
     if bad.any():
@@ -119,6 +136,64 @@ def _as_numeric(values: Iterable, name: str) -> tuple[np.ndarray, int]:
     arr = numeric.to_numpy(dtype=float)
     missing = np.isnan(arr)
     return arr[~missing], int(missing.sum())
+
+
+def _answers(values: Iterable, name: str, weights: Iterable | None = None
+             ) -> tuple[np.ndarray, int, np.ndarray | None]:
+    """``(answers, n_missing, weights)``: the non-missing answers as floats, and their weights.
+
+    Without ``weights`` the third item is None. With them, answers weighted 0 are left out
+    (they count in neither ``n`` nor ``n_missing``), and a weight that is missing, negative,
+    infinite or not a number where there is an answer is an error naming its position.
+    """
+    if weights is None:
+        arr, n_missing = _as_numeric(values, name)
+        return arr, n_missing, None
+    series, w = _as_series(values), _as_series(weights)
+    if len(w) != len(series):
+        raise ValueError(f"{name}: {len(w)} weights for {len(series)} answers; give one weight "
+                         "per answer")
+    _as_numeric(series, name)  # a clear error for an answer that is not a number
+    numeric = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    answered = ~np.isnan(numeric)
+    w = check_weights(w, name, answered)
+    keep = answered & (w > 0)
+    if not keep.any():
+        raise ValueError(f"{name}: every answer has weight 0; nothing to estimate from")
+    return numeric[keep], int((~answered).sum()), w[keep]
+
+
+def _as_series(values: Iterable) -> pd.Series:
+    """Any iterable (a generator too) as an object Series, positions kept."""
+    return pd.Series(list(values) if not hasattr(values, "__len__") else values, dtype="object")
+
+
+def check_weights(weights, name: str, answered: np.ndarray | None = None) -> np.ndarray:
+    """Survey weights as floats, or a clear error for the first unusable one.
+
+    A weight must be a finite number of at least 0 wherever ``answered`` is true (every
+    position when it is None); elsewhere a missing weight is allowed and returned as 0.
+    """
+    raw = _as_series(weights)
+    w = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
+    need = np.ones(len(w), bool) if answered is None else np.asarray(answered, bool)
+    bad = need & ~(np.isfinite(w) & (w >= 0))
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name}: weight {raw.iloc[pos]!r} at position {pos} is not usable; "
+                         "expected a finite number of at least 0 for every answer")
+    return np.where(np.isfinite(w), w, 0.0)
+
+
+def kish_n(weights) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` (``n`` when all weights are equal).
+
+    The number of unweighted answers that would estimate a mean as precisely as these
+    weighted ones, counting the precision the weights' spread costs (design effect
+    ``1 + cv^2``); it ignores any relation between the weights and the answers.
+    """
+    w = np.asarray(weights, dtype=float)
+    return float(w.sum() ** 2 / (w**2).sum())
 
 
 def _check_scale(arr: np.ndarray, low: int, high: int, name: str, integer: bool = True) -> None:
@@ -310,16 +385,27 @@ def _scaled_mean_interval(n, mean, m2, scale, confidence):
             np.where(none, np.nan, high))
 
 
-def _stable_sums(arr: np.ndarray) -> tuple[float, float, float]:
+def _stable_sums(arr: np.ndarray, weights: np.ndarray | None = None
+                 ) -> tuple[float, float, float]:
     """``(shift, sum of (x - shift), sum of squared deviations from the mean)`` of ``arr``.
 
     A shifted two-pass computation with the usual correction term, accurate whatever the
-    offset of the values (1e9 plus small numbers keeps its variance).
+    offset of the values (1e9 plus small numbers keeps its variance). With ``weights``
+    the sums are those of Kish's effective sample: the weighted mean, and the weighted
+    variance (``sum w (x - mean)^2 / sum w``) times ``n_eff``.
     """
-    shift = float(arr.mean())
+    if weights is None:
+        shift = float(arr.mean())
+        dev = arr - shift
+        total = float(dev.sum())
+        return shift, total, max(float((dev**2).sum()) - total**2 / arr.size, 0.0)
+    w = weights / weights.sum()
+    shift = float(w @ arr)
     dev = arr - shift
-    total = float(dev.sum())
-    return shift, total, max(float((dev**2).sum()) - total**2 / arr.size, 0.0)
+    total = float(w @ dev)
+    variance = max(float(w @ dev**2) - total**2, 0.0)
+    n_eff = kish_n(weights)
+    return shift, total * n_eff, variance * n_eff
 
 
 # --------------------------------------------------------------------------------------------
@@ -333,6 +419,7 @@ def nps(
     n_boot: int = 4000,
     seed: int | None = 0,
     metric: str = "nps",
+    weights: Iterable | None = None,
 ) -> Estimate:
     """Net Promoter Score in points with a confidence interval.
 
@@ -348,6 +435,8 @@ def nps(
         n_boot: Bootstrap draws (bootstrap only).
         seed: Random seed (bootstrap only).
         metric: Name recorded on the estimate (``"enps"`` for employees).
+        weights: Survey weights, one per answer (see :func:`weighted_counts`); the interval
+            then uses Kish's effective sample size (no bootstrap).
 
     Returns:
         An :class:`Estimate` in points.
@@ -357,17 +446,47 @@ def nps(
         >>> round(est.value, 3), round(est.se, 3)
         (-8.95, 2.239)
     """
-    arr, n_missing = _as_numeric(scores, metric)
+    arr, n_missing, w = _answers(scores, metric, weights)
     _check_scale(arr, 0, 10, metric)
-    counts = {
-        "promoters": int((arr >= 9).sum()),
-        "passives": int(((arr >= 7) & (arr <= 8)).sum()),
-        "detractors": int((arr <= 6).sum()),
-    }
+    bands = measures.nps_bands(arr)
+    if w is not None:
+        if method == "bootstrap":
+            raise ValueError(f"{metric}: the bootstrap interval takes no weights; use "
+                             "method='adjusted-wald' (or 'wald') with weights")
+        n_eff, (promoters, passives, detractors) = weighted_counts(w, bands)
+        value, se, low, high = nps_interval(promoters, passives, detractors, method, confidence)
+        return Estimate(
+            metric=metric, value=float(value), se=float(se), ci=(float(low), float(high)),
+            n=arr.size, method=f"{method}, {WEIGHTED}", confidence=confidence,
+            n_missing=n_missing, kind="nps", n_effective=n_eff,
+            stats={"promoters": promoters, "passives": passives, "detractors": detractors})
+    promoters, passives, detractors = (int(b.sum()) for b in bands)
     return nps_from_counts(
-        **counts, method=method, confidence=confidence, n_boot=n_boot, seed=seed,
-        n_missing=n_missing, metric=metric,
+        promoters, passives, detractors, method=method, confidence=confidence, n_boot=n_boot,
+        seed=seed, n_missing=n_missing, metric=metric,
     )
+
+
+#: How a weighted estimate's method reads.
+WEIGHTED = "weighted (Kish n_eff)"
+
+
+def weighted_counts(weights: np.ndarray, indicators: Sequence[np.ndarray]
+                    ) -> tuple[float, list[float]]:
+    """``(n_eff, counts)``: effective counts of weighted answers, for the usual formulas.
+
+    Each indicator's weighted share ``sum(w * indicator) / sum(w)`` times Kish's effective
+    sample size :func:`kish_n`. The point estimate from effective counts is the weighted
+    one (the Hajek estimator), and the interval that of ``n_eff`` unweighted answers with the
+    weighted shares: the design effect of unequal weights, ``1 + cv^2`` of the weights.
+    Weighting to a population usually follows groups whose answers differ, and then this
+    errs on the wide side (stratification gains are not counted); in simulation of
+    weights unrelated and related to the answers it covered at least as often as nominal
+    (``benchmarks/validate_intervals.py --only weights``).
+    """
+    w = np.asarray(weights, dtype=float)
+    n_eff, total = kish_n(w), float(w.sum())
+    return n_eff, [float(w @ np.asarray(ind, dtype=float)) / total * n_eff for ind in indicators]
 
 
 def nps_from_counts(
@@ -424,41 +543,62 @@ def mean(
     scale: tuple[int, int] | None = None,
     confidence: float = 0.95,
     metric: str = "mean",
+    weights: Iterable | None = None,
 ) -> Estimate:
     """A mean with a Student-t interval; values outside ``scale`` raise a clear error.
 
     The mean and the spread are computed in two passes around the mean, so values with a
-    large common offset keep their precision. One answer gives no interval (NaN).
+    large common offset keep their precision. One answer gives no interval (NaN). With
+    ``weights`` the mean is weighted and the interval that of Kish's effective sample size
+    with the weighted spread (see :func:`weighted_counts`).
     """
-    arr, n_missing = _as_numeric(values, metric)
+    arr, n_missing, w = _answers(values, metric, weights)
     if scale is not None:
         _check_scale(arr, *scale, metric)
     _require_n(arr.size, metric)
-    shift, total, m2 = _stable_sums(arr)
-    value, se, low, high = mean_interval(arr.size, total, confidence=confidence,
+    n_eff = float(arr.size) if w is None else kish_n(w)
+    shift, total, m2 = _stable_sums(arr, w)
+    value, se, low, high = mean_interval(n_eff, total, confidence=confidence,
                                          sum_sq_dev=m2, shift=shift, scale=scale)
+    label = "t" if scale is None else "adjusted t"
     return Estimate(
         metric=metric, value=float(value), se=float(se), ci=(float(low), float(high)),
-        n=arr.size, method="t" if scale is None else "adjusted t", confidence=confidence,
-        n_missing=n_missing, kind="mean",
-        stats={"sum": shift * arr.size + total, "sum_sq_dev": m2,
+        n=arr.size, method=label if w is None else f"{label}, {WEIGHTED}",
+        confidence=confidence, n_missing=n_missing, kind="mean", n_effective=n_eff,
+        stats={"sum": shift * n_eff + total, "sum_sq_dev": m2,
                **({"scale_low": scale[0], "scale_high": scale[1]} if scale else {})},
     )
 
 
-def rate(flags: Iterable, confidence: float = 0.95, metric: str = "rate") -> Estimate:
+def rate(flags: Iterable, confidence: float = 0.95, metric: str = "rate",
+         weights: Iterable | None = None) -> Estimate:
     """Share of true flags (booleans or 0/1) with a Wilson interval.
 
     Use for retention, churn, renewal, referral, first-contact resolution and repeat contact.
+    With ``weights``, the weighted share with the Wilson interval of Kish's effective sample
+    size (see :func:`weighted_counts`).
     """
-    arr, n_missing = _as_numeric(
-        (np.nan if v is None or v is pd.NA else float(v) for v in flags), metric
-    )
+    arr, n_missing, w = _answers(
+        [np.nan if v is None or v is pd.NA else float(v) for v in flags], metric, weights)
     _check_scale(arr, 0, 1, metric)
-    return proportion(int(arr.sum()), arr.size, confidence, n_missing, metric)
+    return _share(arr, 1, n_missing, w, confidence, metric)
 
 
-def csat(scores: Iterable, statistic: str = "top2", confidence: float = 0.95) -> Estimate:
+def _share(arr: np.ndarray, top_from: float, n_missing: int, w: np.ndarray | None,
+           confidence: float, metric: str) -> Estimate:
+    """The share of answers from ``top_from`` up, weighted when ``w`` is given."""
+    if w is None:
+        return proportion(int((arr >= top_from).sum()), arr.size, confidence, n_missing, metric)
+    n_eff, (successes,) = weighted_counts(w, [arr >= top_from])
+    value, se, low, high = wilson_interval(successes, n_eff, confidence)
+    return Estimate(
+        metric=metric, value=float(value), se=float(se), ci=(float(low), float(high)),
+        n=arr.size, method=f"wilson, {WEIGHTED}", confidence=confidence, n_missing=n_missing,
+        kind="proportion", n_effective=n_eff, stats={"successes": successes})
+
+
+def csat(scores: Iterable, statistic: str = "top2", confidence: float = 0.95,
+         weights: Iterable | None = None) -> Estimate:
     """Customer satisfaction on the 1-5 scale.
 
     Args:
@@ -466,33 +606,39 @@ def csat(scores: Iterable, statistic: str = "top2", confidence: float = 0.95) ->
         statistic: ``"top2"`` for the share answering 4 or 5 (Wilson interval, a proportion),
             or ``"mean"`` for the mean score (t interval).
         confidence: Confidence level.
+        weights: Survey weights, one per answer (see :func:`weighted_counts`).
     """
-    return _scale_metric(scores, "csat", (1, 5), 4, statistic, confidence)
+    return _scale_metric(scores, "csat", {"top2": "csat_top2", "mean": "csat_mean"},
+                         statistic, confidence, weights)
 
 
-def ces(scores: Iterable, statistic: str = "mean", confidence: float = 0.95) -> Estimate:
+def ces(scores: Iterable, statistic: str = "mean", confidence: float = 0.95,
+        weights: Iterable | None = None) -> Estimate:
     """Customer effort score on the 1-7 scale (7 = very easy).
 
     Args:
         scores: Answers 1-7; missing values are excluded and counted.
         statistic: ``"mean"`` (t interval) or ``"easy"`` for the share answering 5-7 (Wilson).
         confidence: Confidence level.
+        weights: Survey weights, one per answer (see :func:`weighted_counts`).
     """
-    return _scale_metric(scores, "ces", (1, 7), 5, statistic, confidence)
+    return _scale_metric(scores, "ces", {"mean": "ces_mean", "easy": "ces_easy"}, statistic,
+                         confidence, weights)
 
 
-def _scale_metric(scores, name, scale, top_from, statistic, confidence):
-    if statistic == "mean":
-        return mean(scores, scale, confidence, metric=f"{name}_mean")
-    share_name = {"csat": "top2", "ces": "easy"}[name]
-    if statistic != share_name:
-        raise ValueError(f"{name}: statistic {statistic!r} unknown; expected 'mean' or {share_name!r}")
-    arr, n_missing = _as_numeric(scores, name)
-    _check_scale(arr, *scale, name)
+def _scale_metric(scores, name: str, statistics: dict[str, str], statistic: str,
+                  confidence: float, weights) -> Estimate:
+    """A scale question's mean or top-box share, as the registry defines the measure."""
+    if statistic not in statistics:
+        raise ValueError(f"{name}: statistic {statistic!r} unknown; expected one of "
+                         f"{list(statistics)}")
+    m = measures.get(statistics[statistic])
+    if m.kind == "mean":
+        return mean(scores, m.scale, confidence, metric=m.name, weights=weights)
+    arr, n_missing, w = _answers(scores, name, weights)
+    _check_scale(arr, *m.scale, name)
     _require_n(arr.size, name)
-    return proportion(
-        int((arr >= top_from).sum()), arr.size, confidence, n_missing, f"{name}_{share_name}"
-    )
+    return _share(arr, m.threshold, n_missing, w, confidence, m.name)
 
 
 # --------------------------------------------------------------------------------------------
@@ -529,6 +675,8 @@ def compare(a: Estimate, b: Estimate, confidence: float | None = None) -> Compar
     Args:
         a: Estimate for the first sample (e.g. this quarter).
         b: Estimate for the second sample (e.g. last quarter), of the same metric and kind.
+            Weighted estimates compare on their effective counts and sizes
+            (``n_effective``), so weights give a wider interval and a larger p-value.
         confidence: Level of the difference's interval; defaults to ``a.confidence``.
     """
     if a.metric != b.metric or a.kind != b.kind:
@@ -536,8 +684,8 @@ def compare(a: Estimate, b: Estimate, confidence: float | None = None) -> Compar
     confidence = a.confidence if confidence is None else confidence
     if a.kind == "proportion":
         test = "Miettinen-Nurminen score test and interval"
-        out = proportion_difference(a.stats["successes"], a.n, b.stats["successes"], b.n,
-                                    confidence)
+        out = proportion_difference(a.stats["successes"], a.n_effective, b.stats["successes"],
+                                    b.n_effective, confidence)
     elif a.kind == "nps":
         test = "Welch t test on adjusted answers (0.375, 0.75, 0.375 added per sample)"
         out = nps_difference(*(e.stats[k] for e in (a, b)
@@ -546,7 +694,8 @@ def compare(a: Estimate, b: Estimate, confidence: float | None = None) -> Compar
         scale = _scale(a) if _scale(a) == _scale(b) else None
         test = ("Welch t test on adjusted answers (1.5 added per sample across the scale)"
                 if scale else "Welch t test")
-        out = mean_difference(*(x for e in (a, b) for x in (e.n, e.value, _sum_sq_dev(e))),
+        out = mean_difference(*(x for e in (a, b)
+                                for x in (e.n_effective, e.value, _sum_sq_dev(e))),
                               scale=scale, confidence=confidence)
     _, stat, p, low, high = (float(x) for x in out)
     return Comparison(metric=a.metric, difference=a.value - b.value, ci=(low, high),
@@ -672,7 +821,7 @@ def _sum_sq_dev(e: Estimate) -> float:
     """Squared deviations from the mean, from the estimate's stats or its standard error."""
     if "sum_sq_dev" in e.stats:
         return e.stats["sum_sq_dev"]
-    return e.se**2 * e.n * (e.n - 1)
+    return e.se**2 * e.n_effective * (e.n_effective - 1)
 
 
 def _restricted_p1(k1, n1, k2, n2, delta):
@@ -740,15 +889,16 @@ def score_difference_interval(k1, n1, k2, n2, confidence=0.95, correction=True,
 # --------------------------------------------------------------------------------------------
 # Grouped form
 
-#: metric name -> (source column, kind, scale, threshold for the share)
-METRICS: dict[str, tuple[str, str, tuple[int, int], int | None]] = {
-    "nps": ("nps", "nps", (0, 10), None),
-    "enps": ("enps", "nps", (0, 10), None),
-    "csat_top2": ("csat", "proportion", (1, 5), 4),
-    "csat_mean": ("csat", "mean", (1, 5), None),
-    "ces_mean": ("ces", "mean", (1, 7), None),
-    "ces_easy": ("ces", "proportion", (1, 7), 5),
-}
+class _Spec(NamedTuple):
+    """What ``grouped`` needs to know of one metric (from the registry, or a plain rate)."""
+
+    name: str
+    column: str
+    kind: str  # "nps", "proportion" or "mean"
+    scale: tuple[float, float]
+    threshold: float | None
+    per: float
+    integer: bool  # answers must be whole numbers
 
 
 def grouped(
@@ -761,6 +911,7 @@ def grouped(
     engine: str = "auto",
     min_n: int | None = None,
     respondent: str | None = None,
+    weights: str | Iterable | None = None,
 ) -> pd.DataFrame:
     """One row per group (and metric) with the metric's value, interval and denominators.
 
@@ -771,10 +922,12 @@ def grouped(
 
     Args:
         data: A tidy table, one row per response.
-        metric: One of ``METRICS`` (``nps``, ``enps``, ``csat_top2``, ``csat_mean``,
-            ``ces_mean``, ``ces_easy``), ``"rate"`` for a boolean column, or a list of them.
+        metric: A measure of the registry (:mod:`cxlab.measures`: ``nps``, ``enps``,
+            ``csat_top2``, ``csat_mean``, ``ces_mean``, ``ces_easy``,
+            ``first_contact_resolution``, ...; aliases such as ``fcr`` work too), ``"rate"``
+            for any boolean column, or a list of them.
         by: Column or columns to group by.
-        column: Source column; defaults to the metric's usual column (required for ``rate``).
+        column: Source column; defaults to the measure's column (required for ``rate``).
         method: NPS interval method (``"adjusted-wald"`` or ``"wald"``).
         confidence: Confidence level.
         engine: ``"pandas"``, ``"duckdb"`` or ``"auto"`` (DuckDB from ``DUCKDB_ROWS`` rows).
@@ -782,38 +935,54 @@ def grouped(
             get no value or interval, nor does the smallest other group beside a lone small
             one (within the same outer groups when ``by`` has several columns), so no hidden
             value follows from the total by subtraction (see ``cxlab.stats.disclosure``).
-            A ``suppressed`` column says which. None (the default) hides nothing.
+            A ``suppressed`` column says which. None (the default) hides nothing. Answers
+            are counted unweighted.
         respondent: With ``min_n``, the column naming who answered (e.g. ``employee_id``):
             people are counted once however often they answered, and answers without one
             count one each. Default: every answer counts as a respondent.
+        weights: Survey weights: a column of ``data`` or one value per row. Each group's
+            estimate is then weighted and its interval uses the group's Kish effective
+            sample size (see :func:`weighted_counts`); answers weighted 0 are left out.
 
     Returns:
         Columns: the group keys, ``metric``, ``value``, ``se``, ``ci_low``, ``ci_high``, ``n``,
-        ``n_missing``, ``method`` and ``sd``, the spread of one answer (in points
-        ``100 sqrt(p + d - (p - d)^2)`` for NPS, ``sqrt(p (1 - p))`` for a share, the sample
-        standard deviation for a mean; :func:`cxlab.stats.flag_groups` tests groups with
-        it). ``se`` is the standard error the interval is built from (see :class:`Estimate`).
+        ``n_effective`` (``n`` unless weighted), ``n_missing``, ``method`` and ``sd``, the
+        spread of one answer (in points ``100 sqrt(p + d - (p - d)^2)`` for NPS,
+        ``sqrt(p (1 - p))`` for a share, the sample standard deviation for a mean;
+        :func:`cxlab.stats.flag_groups` tests groups with it). ``se`` is the standard error
+        the interval is built from (see :class:`Estimate`).
         Groups with no valid responses keep ``n = 0``, with NaN for the value, its interval
         and its spread.
         For a list of metrics, the rows of each metric in turn.
     """
     by = [by] if isinstance(by, str) else list(by)
     specs = [_metric_spec(m, column) for m in ([metric] if isinstance(metric, str) else metric)]
-    missing_cols = [c for c in [*by, *(spec[1] for spec in specs)] if c not in data.columns]
+    missing_cols = [c for c in [*by, *(spec.column for spec in specs)] if c not in data.columns]
+    if isinstance(weights, str) and weights not in data.columns:
+        missing_cols.append(weights)
     if missing_cols:
         raise KeyError(f"grouped(): columns {missing_cols} not in the table; it has {list(data.columns)}")
     if engine not in ("auto", "pandas", "duckdb"):
         raise ValueError(f"engine {engine!r} unknown; expected 'auto', 'pandas' or 'duckdb'")
+    w = None
+    if weights is not None:
+        raw = data[weights] if isinstance(weights, str) else _as_series(weights)
+        if len(raw) != len(data):
+            raise ValueError(f"grouped(): {len(raw)} weights for {len(data)} rows; give one "
+                             "weight per row")
+        answered = data[[spec.column for spec in specs]].notna().any(axis=1).to_numpy()
+        w = check_weights(raw.to_numpy(), "grouped(weights)", answered)
     if engine == "duckdb" or (engine == "auto" and len(data) >= DUCKDB_ROWS):
-        sums = _aggregate_duckdb(data, by, specs)
+        sums = _aggregate_duckdb(data, by, specs, w)
     else:
-        sums = _aggregate_pandas(data, by, specs)
-    frames = [_intervals(sums, i, spec, method, confidence) for i, spec in enumerate(specs)]
+        sums = _aggregate_pandas(data, by, specs, w)
+    frames = [_intervals(sums, i, spec, method, confidence, w is not None)
+              for i, spec in enumerate(specs)]
     if min_n is not None:
         if respondent is not None and respondent not in data.columns:
             raise KeyError(f"grouped(respondent={respondent!r}): no such column; the table has "
                            f"{list(data.columns)}")
-        frames = [_suppress(frame, data, by, spec[1], min_n, respondent)
+        frames = [_suppress(frame, data, by, spec.column, min_n, respondent)
                   for frame, spec in zip(frames, specs, strict=True)]
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
@@ -841,106 +1010,174 @@ def _suppress(frame: pd.DataFrame, data: pd.DataFrame, by: list[str], column: st
 DUCKDB_ROWS = 1_000_000
 
 
-def _metric_spec(metric: str, column: str | None) -> tuple:
-    """(metric, column, kind, scale, threshold) for one metric name."""
+def _metric_spec(metric: str, column: str | None) -> _Spec:
+    """What ``grouped`` needs of one metric name: the registry's measure, or a plain rate."""
     if metric == "rate":
         if column is None:
             raise ValueError("grouped(metric='rate') needs column= naming a boolean column")
-        return metric, column, "proportion", (0, 1), 1
-    if metric not in METRICS:
-        raise ValueError(f"metric {metric!r} unknown; expected 'rate' or one of {sorted(METRICS)}")
-    default_col, kind, scale, threshold = METRICS[metric]
-    return metric, column or default_col, kind, scale, threshold
+        return _Spec(column, column, "proportion", (0, 1), 1, 1.0, True)
+    try:
+        m = measures.get(metric)
+    except ValueError as err:
+        raise ValueError(f"{err}; or 'rate' with column= for any boolean column") from None
+    kind = m.estimate_kind
+    threshold = 1 if m.kind == "rate" else m.threshold
+    integer = kind != "mean" or m.bounded_scale is not None
+    return _Spec(m.name, column or m.column, kind, m.scale, threshold, m.per, integer)
 
 
-def _intervals(sums: pd.DataFrame, i: int, spec: tuple, method: str, confidence: float
-               ) -> pd.DataFrame:
-    """One metric's rows from the aggregated counts and sums (columns ``{i}_a`` ...)."""
-    metric, column, kind = spec[:3]
-    n = sums[f"{i}_valid"].to_numpy(dtype=float)
-    if kind == "nps":
-        value, se, low, high = nps_interval(sums[f"{i}_a"], sums[f"{i}_b"], sums[f"{i}_c"],
-                                            method, confidence)
+def _intervals(sums: pd.DataFrame, i: int, spec: _Spec, method: str, confidence: float,
+               weighted: bool) -> pd.DataFrame:
+    """One metric's rows from the aggregated counts and sums (columns ``{i}_a`` ...).
+
+    Weighted sums (``{i}_w`` and ``{i}_w2`` hold each group's sum of weights and of squared
+    weights) become the effective counts and sums of :func:`weighted_counts` first, so the
+    same formulas serve both.
+    """
+    n_answers = sums[f"{i}_valid"].to_numpy(dtype=float)
+    parts = {k: sums[f"{i}_{k}"].to_numpy(dtype=float) for k in "abc" if f"{i}_{k}" in sums}
+    n = n_answers
+    if weighted:
+        total, total_sq = sums[f"{i}_w"].to_numpy(float), sums[f"{i}_w2"].to_numpy(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n = np.where(total > 0, total**2 / total_sq, 0.0)
+            parts = {k: np.where(total > 0, v / total * n, 0.0) for k, v in parts.items()}
+    if spec.kind == "nps":
+        value, se, low, high = nps_interval(parts["a"], parts["b"], parts["c"], method,
+                                            confidence)
         label = method
-    elif kind == "proportion":
-        value, se, low, high = wilson_interval(sums[f"{i}_a"], n, confidence)
+    elif spec.kind == "proportion":
+        value, se, low, high = wilson_interval(parts["a"], n, confidence)
         label = "wilson"
     else:
-        value, se, low, high = mean_interval(n, sums[f"{i}_a"], confidence=confidence,
-                                             sum_sq_dev=sums[f"{i}_b"], scale=spec[3])
-        label = "adjusted t"
+        value, se, low, high = mean_interval(n, parts["a"], confidence=confidence,
+                                             sum_sq_dev=parts["b"],
+                                             scale=_finite(spec.scale))
+        label = "adjusted t" if _finite(spec.scale) else "t"
     with np.errstate(divide="ignore", invalid="ignore"):
-        if kind == "nps":
-            sd = _nps_se(sums[f"{i}_a"].to_numpy(float), sums[f"{i}_c"].to_numpy(float), n) * np.sqrt(n)
-        elif kind == "proportion":
+        if spec.kind == "nps":
+            sd = _nps_se(parts["a"], parts["c"], n) * np.sqrt(n)
+        elif spec.kind == "proportion":
             sd = np.sqrt(value * (1 - value))
         else:
-            sd = np.where(n > 1, np.sqrt(sums[f"{i}_b"].to_numpy(float) / (n - 1)), np.nan)
+            sd = np.where(n > 1, np.sqrt(parts["b"] / (n - 1)), np.nan)
     out = sums.index.to_frame(index=False)
-    out["metric"] = metric if metric != "rate" else column
+    out["metric"] = spec.name
     # A group without a valid answer has no estimate, and so no interval either (the
     # adjusted Wald's pseudo-answers would otherwise give it one).
+    has = n_answers > 0
     out["value"], out["se"], out["ci_low"], out["ci_high"] = (
-        np.where(n > 0, np.asarray(x, dtype=float), np.nan) for x in (value, se, low, high)
+        np.where(has, np.asarray(x, dtype=float), np.nan) for x in (value, se, low, high)
     )
-    out["n"] = n.astype(int)
-    out["n_missing"] = (sums["_rows"].to_numpy() - n).astype(int)
-    out["method"] = label
-    out["sd"] = np.where(n > 0, np.asarray(sd, dtype=float), np.nan)
+    out["n"] = n_answers.astype(int)
+    out["n_effective"] = n
+    out["n_missing"] = (sums["_rows"].to_numpy() - n_answers).astype(int)
+    out["method"] = f"{label}, {WEIGHTED}" if weighted else label
+    out["sd"] = np.where(has, np.asarray(sd, dtype=float), np.nan)
     return out
 
 
-def _aggregate_pandas(data: pd.DataFrame, by: list[str], specs: list[tuple]) -> pd.DataFrame:
-    """Per group: rows, and per metric the valid answers and the counts or sums it needs."""
+def _finite(scale: tuple[float, float]) -> tuple[float, float] | None:
+    """The scale when both ends are finite: a mean's interval may then lean on it."""
+    return scale if np.isfinite(scale).all() else None
+
+
+def _answer_values(data: pd.DataFrame, spec: _Spec) -> pd.Series:
+    """A metric's answers as floats (in the measure's unit), checked against its scale."""
+    values = pd.to_numeric(data[spec.column].astype("Float64"), errors="raise").astype(float)
+    _check_scale(values.dropna().to_numpy(), *spec.scale, spec.column, integer=spec.integer)
+    return values / spec.per
+
+
+def _aggregate_pandas(data: pd.DataFrame, by: list[str], specs: list[_Spec],
+                      weights: np.ndarray | None = None) -> pd.DataFrame:
+    """Per group: rows, and per metric the valid answers and the counts or sums it needs.
+
+    With ``weights``, the counts and sums are weighted, and each metric also gets the sum
+    of its answers' weights (``{i}_w``) and of their squares (``{i}_w2``).
+    """
     frame = data[by].copy()
     keys = [data[b] for b in by]
-    for i, (_, column, kind, scale, threshold) in enumerate(specs):
-        values = pd.to_numeric(data[column].astype("Float64"), errors="raise").astype(float)
-        _check_scale(values.dropna().to_numpy(), *scale, column)
-        frame[f"{i}_valid"] = values.notna()
-        if kind == "nps":
-            frame[f"{i}_a"] = values.ge(9)
-            frame[f"{i}_b"] = values.between(7, 8)
-            frame[f"{i}_c"] = values.le(6)
-        elif kind == "proportion":
-            frame[f"{i}_a"] = values.ge(threshold)
+    w = pd.Series(1.0 if weights is None else weights, index=data.index)
+    for i, spec in enumerate(specs):
+        values = _answer_values(data, spec)
+        valid = values.notna()
+        if weights is not None:  # a weight of 0 leaves the answer out
+            valid &= w > 0
+            values = values.where(valid)
+            frame[f"{i}_w"] = w.where(valid, 0.0)
+            frame[f"{i}_w2"] = (w**2).where(valid, 0.0)
+        frame[f"{i}_valid"] = valid
+        if spec.kind == "nps":
+            for part, band in zip("abc", measures.nps_bands(values), strict=True):
+                frame[f"{i}_{part}"] = w * band
+        elif spec.kind == "proportion":
+            frame[f"{i}_a"] = w * values.ge(spec.threshold)
         else:  # the sum, and squared deviations from the group's mean (stable at any offset)
-            centre = values.groupby(keys, observed=True).transform("mean")
-            frame[f"{i}_a"] = values.fillna(0)
-            frame[f"{i}_b"] = ((values - centre) ** 2).fillna(0)
+            wv = (w * values).where(valid)
+            centre = (wv.groupby(keys, observed=True).transform("sum")
+                      / w.where(valid).groupby(keys, observed=True).transform("sum"))
+            frame[f"{i}_a"] = wv.fillna(0)
+            frame[f"{i}_b"] = (w * (values - centre) ** 2).fillna(0)
     groups = frame.groupby(by, observed=True, sort=True)
     sums = groups[[c for c in frame if c not in by]].sum()
     sums["_rows"] = groups.size()
     return sums
 
 
-def _aggregate_duckdb(data: pd.DataFrame, by: list[str], specs: list[tuple]) -> pd.DataFrame:
+def _aggregate_duckdb(data: pd.DataFrame, by: list[str], specs: list[_Spec],
+                      weights: np.ndarray | None = None) -> pd.DataFrame:
     """The same aggregation as :func:`_aggregate_pandas`, as one DuckDB query."""
     import duckdb
 
     def quote(name: str) -> str:
         return '"' + str(name).replace('"', '""') + '"'
 
-    columns = list(dict.fromkeys(spec[1] for spec in specs))
-    exprs = ["count(*) AS _rows"]
-    for i, (_, column, kind, _, threshold) in enumerate(specs):
-        v = quote(column)
-        exprs.append(f"count({v}) AS {quote(f'{i}_valid')}")
-        parts = {"nps": [f"count_if({v} >= 9)", f"count_if({v} BETWEEN 7 AND 8)",
-                         f"count_if({v} <= 6)"],
-                 "proportion": [f"count_if({v} >= {threshold})"],
-                 "mean": [f"sum({v}::DOUBLE)", f"var_pop({v}::DOUBLE) * count({v})"]}[kind]
-        # An aggregate over no values is NULL in SQL; here it is a count or sum of nothing.
-        exprs += [f"coalesce({expr}, 0) AS {quote(f'{i}_{name}')}"
+    columns = list(dict.fromkeys(spec.column for spec in specs))
+    keys = ", ".join(quote(b) for b in by)
+    weighted = weights is not None
+    w = '"__weight"' if weighted else "1"
+    exprs, centres = ["count(*) AS _rows"], []
+    for i, spec in enumerate(specs):
+        v = f"({quote(spec.column)}::DOUBLE / {spec.per!r})"
+        valid = f"{v} IS NOT NULL" + (f" AND {w} > 0" if weighted else "")
+
+        def total(expr: str, where: str = "TRUE", valid: str = valid) -> str:
+            # An aggregate over no rows is NULL in SQL; here it is a sum of nothing.
+            return f"coalesce(sum(CASE WHEN {valid} AND ({where}) THEN {expr} END), 0)"
+
+        exprs.append(f"count_if({valid}) AS {quote(f'{i}_valid')}")
+        if weighted:
+            exprs += [f"{total(w)} AS {quote(f'{i}_w')}", f"{total(w + '*' + w)} AS "
+                      f"{quote(f'{i}_w2')}"]
+        if spec.kind == "nps":
+            parts = [total(w, cond) for cond in measures.nps_band_sql(v)]
+        elif spec.kind == "proportion":
+            parts = [total(w, f"{v} >= {spec.threshold!r}")]
+        elif weighted:  # squared deviations from the group's weighted mean, in a window
+            centre = quote(f"__centre_{i}")
+            window = f"OVER (PARTITION BY {keys})"
+            centres.append(f"sum(CASE WHEN {valid} THEN {w} * {v} END) {window} / "
+                           f"sum(CASE WHEN {valid} THEN {w} END) {window} AS {centre}")
+            parts = [total(f"{w} * {v}"), total(f"{w} * ({v} - {centre})^2")]
+        else:
+            parts = [total(v), f"coalesce(var_pop(CASE WHEN {valid} THEN {v} END) * "
+                               f"count_if({valid}), 0)"]
+        exprs += [f"{expr} AS {quote(f'{i}_{name}')}"
                   for expr, name in zip(parts, "abc", strict=False)]
     checks = [f"{agg}({quote(c)})" for c in columns for agg in ("min", "max")]
     checks += [f"count_if({quote(c)}::DOUBLE <> round({quote(c)}::DOUBLE))" for c in columns
                if not pd.api.types.is_integer_dtype(data[c])]
-    keys = ", ".join(quote(b) for b in by)
+    frame = data[[*by, *columns]]
+    if weighted:
+        frame = frame.assign(__weight=weights)
+    source = "frame"
+    if centres:
+        source = f"(SELECT *, {', '.join(centres)} FROM frame)"
     con = duckdb.connect()
     try:
-        con.register("frame", data[[*by, *columns]])
-        out = con.execute(f"SELECT {keys}, {', '.join(exprs)} FROM frame "
+        con.register("frame", frame)
+        out = con.execute(f"SELECT {keys}, {', '.join(exprs)} FROM {source} "
                           f"WHERE {' AND '.join(f'{quote(b)} IS NOT NULL' for b in by)} "
                           f"GROUP BY ALL ORDER BY {keys}").df()
         scale_check = con.execute(f"SELECT {', '.join(checks)} FROM frame").fetchone()
@@ -949,10 +1186,10 @@ def _aggregate_duckdb(data: pd.DataFrame, by: list[str], specs: list[tuple]) -> 
     bounds = dict(zip(columns, zip(scale_check[0::2], scale_check[1::2], strict=False),
                       strict=False))
     fractional = sum(scale_check[2 * len(columns):])
-    for _, column, _, scale, _ in specs:
-        low, high = bounds[column]
-        if fractional or (low is not None and (low < scale[0] or high > scale[1])):
+    for spec in specs:
+        low, high = bounds[spec.column]
+        if ((fractional and spec.integer)
+                or (low is not None and (low < spec.scale[0] or high > spec.scale[1]))):
             # Find and name the first offending value, as the pandas path does.
-            _check_scale(pd.to_numeric(data[column].astype("Float64")).dropna().to_numpy(),
-                         *scale, column)
+            _answer_values(data, spec)
     return out.set_index(by)

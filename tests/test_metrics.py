@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 import cxlab
-from cxlab import metrics
+from cxlab import measures, metrics
 
 REF_SCORES = [10] * 291 + [7] * 476 + [0] * 395  # SPEC.md reference: P=291, A=476, D=395
 
@@ -422,7 +422,7 @@ def test_grouped_agrees_with_scalar_functions():
                            ("csat_top2", lambda s: cxlab.csat(s)),
                            ("csat_mean", lambda s: cxlab.csat(s, statistic="mean"))]:
         out = cxlab.grouped(df, metric, "team").set_index("team")
-        col = metrics.METRICS[metric][0]
+        col = measures.get(metric).column
         for team, part in df.groupby("team"):
             est = scalar(part[col])
             row = out.loc[team]

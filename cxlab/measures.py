@@ -1,0 +1,164 @@
+"""The registry of measures: each measure's facts, defined once.
+
+Every part of cxlab that computes, tests, ranks or shows a measure reads it from here: the
+estimates in :mod:`cxlab.metrics`, the report's tables and charts, the employee scorecards,
+the incentive audit and the EX-CX linkage. A measure is
+
+* **where it comes from**: a table and a column (``per`` divides the stored value, e.g.
+  seconds to minutes);
+* **how it is estimated**: ``kind`` is ``"nps"`` (promoters minus detractors, in points),
+  ``"top-box"`` (share of answers from ``threshold`` up), ``"mean"`` or ``"rate"`` (share of
+  true flags), on ``scale``;
+* **how it reads**: ``direction`` (+1 when higher is better for customers or employees,
+  -1 when lower is), ``label``, ``short`` and ``unit``.
+
+The promoter, passive and detractor bands of the 0-10 scale are defined here too
+(:data:`PROMOTER_FROM`, :data:`PASSIVE_FROM`, :func:`nps_bands`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # NumPy loads on first use: the run matrix checks names without it
+    import numpy as np
+
+#: Answers of 9 and 10 are promoters.
+PROMOTER_FROM = 9
+#: Answers of 7 and 8 are passives; 0 to 6 are detractors.
+PASSIVE_FROM = 7
+
+KINDS = ("nps", "top-box", "mean", "rate")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measure: its source, how it is estimated and how it reads."""
+
+    name: str
+    label: str
+    short: str
+    table: str
+    column: str
+    kind: str
+    scale: tuple[float, float]
+    direction: int
+    unit: str
+    threshold: float | None = None
+    per: float = 1.0
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def estimate_kind(self) -> str:
+        """How an estimate of it is tested and shown: ``nps``, ``proportion`` or ``mean``."""
+        return {"nps": "nps", "mean": "mean"}.get(self.kind, "proportion")
+
+    @property
+    def higher_is_better(self) -> bool:
+        """Whether a higher value is the better one."""
+        return self.direction > 0
+
+    @property
+    def bounded_scale(self) -> tuple[float, float] | None:
+        """The answer scale when both ends are finite (a mean's interval may use it)."""
+        return self.scale if all(math.isfinite(x) for x in self.scale) else None
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The range an estimate of it can take, in its unit.
+
+        -100 to 100 points for NPS, 0 to 1 for a share, the scale (divided by ``per``) for
+        a mean: intervals are clipped to it.
+        """
+        if self.kind == "nps":
+            return (-100.0, 100.0)
+        if self.estimate_kind == "proportion":
+            return (0.0, 1.0)
+        return (self.scale[0] / self.per, self.scale[1] / self.per)
+
+
+MEASURES: tuple[Measure, ...] = (
+    Measure("nps", "NPS (points)", "NPS", "customer_responses", "nps", "nps", (0, 10), 1,
+            "points"),
+    Measure("csat_top2", "CSAT, share 4-5", "CSAT top-2", "customer_responses", "csat",
+            "top-box", (1, 5), 1, "share", threshold=4, aliases=("csat",)),
+    Measure("csat_mean", "CSAT, mean of 1-5", "CSAT mean", "customer_responses", "csat",
+            "mean", (1, 5), 1, "scale mean"),
+    Measure("ces_mean", "CES, mean of 1-7", "CES", "customer_responses", "ces", "mean",
+            (1, 7), 1, "scale mean", aliases=("ces",)),
+    Measure("ces_easy", "CES, share 5-7", "CES easy", "customer_responses", "ces", "top-box",
+            (1, 7), 1, "share", threshold=5),
+    Measure("first_contact_resolution", "First-contact resolution", "FCR", "interactions",
+            "is_resolved_first_contact", "rate", (0, 1), 1, "share", aliases=("fcr",)),
+    Measure("repeat_contact_rate", "Repeat contact within 7 days", "repeat contacts",
+            "interactions", "is_repeat_within_7d", "rate", (0, 1), -1, "share",
+            aliases=("repeat_7d",)),
+    Measure("renewal_rate", "Renewal rate (accounts due)", "renewal rate", "accounts",
+            "is_renewed", "rate", (0, 1), 1, "share", aliases=("renewal",)),
+    Measure("wait_minutes", "Wait (minutes)", "wait", "interactions", "wait_seconds", "mean",
+            (0, math.inf), -1, "minutes", per=60.0),
+    Measure("enps", "eNPS (points)", "eNPS", "employee_responses", "enps", "nps", (0, 10), 1,
+            "points"),
+)
+
+_BY_NAME = {m.name: m for m in MEASURES}
+_BY_ALIAS = {alias: m for m in MEASURES for alias in m.aliases}
+
+
+def find(name: str) -> Measure | None:
+    """The measure called ``name`` (or one of its aliases), or None when there is none."""
+    return _BY_NAME.get(name) or _BY_ALIAS.get(name)
+
+
+def get(name: str) -> Measure:
+    """The measure called ``name`` (or one of its aliases), or a clear error."""
+    found = find(name)
+    if found is None:
+        aliases = ", ".join(f"{a} = {m.name}" for a, m in _BY_ALIAS.items())
+        raise ValueError(f"measure {name!r} unknown; expected one of {list(_BY_NAME)} "
+                         f"(or an alias: {aliases})")
+    return found
+
+
+def names() -> list[str]:
+    """Every measure's name, in the registry's order."""
+    return list(_BY_NAME)
+
+
+def nps_bands(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boolean arrays ``(promoter, passive, detractor)`` of 0-10 answers; NaN is none of them."""
+    import numpy as np
+
+    v = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return v >= PROMOTER_FROM, (v >= PASSIVE_FROM) & (v < PROMOTER_FROM), v < PASSIVE_FROM
+
+
+def nps_band_sql(column: str) -> tuple[str, str, str]:
+    """SQL conditions for promoter, passive and detractor on an already quoted column."""
+    return (f"{column} >= {PROMOTER_FROM}",
+            f"{column} >= {PASSIVE_FROM} AND {column} < {PROMOTER_FROM}",
+            f"{column} < {PASSIVE_FROM}")
+
+
+def scores(values, measure: Measure | str) -> np.ndarray:
+    """Per-answer scores whose mean is the measure: +100/0/-100 for NPS, 1/0 for a share.
+
+    Means and rates pass through (divided by ``per``); missing answers stay NaN.
+    """
+    import numpy as np
+
+    m = get(measure) if isinstance(measure, str) else measure
+    v = np.asarray(values, dtype=float)
+    missing = np.isnan(v)
+    if m.kind == "nps":
+        promoter, _, detractor = nps_bands(v)
+        out = 100.0 * (promoter.astype(float) - detractor.astype(float))
+    elif m.kind == "top-box":
+        with np.errstate(invalid="ignore"):
+            out = (v >= m.threshold).astype(float)
+    else:
+        out = v / m.per
+    return np.where(missing, np.nan, out)
