@@ -268,3 +268,35 @@ def test_raked_weights_feed_the_estimates():
     w = rake(data, {"channel": {"phone": 0.7, "chat": 0.3}}).weights
     assert cxlab.nps(data["nps"], weights=w).value == pytest.approx(40.0)
     assert metrics.kish_n(w) < len(data)
+
+
+# --------------------------------------------------------------------------------------------
+# Key drivers
+
+
+def _driver_data(n=300, seed=5):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, 3))
+    y = 1.0 * x[:, 0] + 0.5 * x[:, 1] + rng.normal(size=n)
+    return pd.DataFrame({"y": y, "a": x[:, 0], "b": x[:, 1], "c": x[:, 2]})
+
+
+def test_key_driver_weights_count_like_repeated_rows():
+    from cxlab.stats.drivers import key_drivers
+
+    data = _driver_data()
+    w = np.where(np.arange(len(data)) % 3 == 0, 2.0, 1.0)
+    weighted = key_drivers(data, "y", ["a", "b", "c"], n_boot=50, weights=w).table
+    repeated = key_drivers(data.loc[data.index.repeat(w.astype(int))], "y", ["a", "b", "c"],
+                           n_boot=50).table
+    cols = ["weight", "share", "lmg", "coef", "performance"]
+    assert np.allclose(weighted.set_index("driver")[cols],
+                       repeated.set_index("driver")[cols])
+    even = key_drivers(data, "y", ["a", "b", "c"], n_boot=50, weights=np.full(len(data), 4.0))
+    plain = key_drivers(data, "y", ["a", "b", "c"], n_boot=50)
+    assert np.allclose(even.table[["weight", "weight_ci_low", "share_ci_high", "coef"]],
+                       plain.table[["weight", "weight_ci_low", "share_ci_high", "coef"]])
+    assert even.n_effective == pytest.approx(300)
+    result = key_drivers(data.assign(w=w), "y", ["a", "b", "c"], n_boot=50, weights="w")
+    assert result.n_effective == pytest.approx(metrics.kish_n(w))
+    assert any("Weighted" in note for note in result.notes)

@@ -26,22 +26,33 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cxlab.metrics import check_weights, kish_n
+
 MAX_LMG_DRIVERS = 12
+
+
+#: The column a weighted analysis keeps its weights in while rows are filtered.
+WEIGHT = "__weight"
 
 
 class DriverError(ValueError):
     """Input a key-driver analysis cannot use; the message names the column and the problem."""
 
 
-def _standardized(frame: pd.DataFrame) -> np.ndarray:
-    values = frame.to_numpy(dtype=float)
-    return (values - values.mean(axis=0)) / values.std(axis=0, ddof=0)
+def _standardized(frame: pd.DataFrame | np.ndarray, weights: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """Columns centred and scaled to a (weighted) mean of 0 and variance of 1."""
+    values = np.asarray(frame, dtype=float)
+    share = np.full(len(values), 1 / len(values)) if weights is None else weights / weights.sum()
+    centred = values - share @ values
+    return centred / np.sqrt(share @ centred**2)
 
 
-def _correlations(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _correlations(x: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Predictor correlation matrix and predictor-outcome correlations of standardized data."""
-    n = len(y)
-    return x.T @ x / n, x.T @ y / n
+    share = np.full(len(y), 1 / len(y)) if weights is None else weights / weights.sum()
+    return x.T @ (share[:, None] * x), x.T @ (share * y)
 
 
 def relative_weights_from_correlations(rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
@@ -140,6 +151,7 @@ class KeyDrivers:
         n: Complete rows used; ``n_dropped`` rows lacked the outcome or a driver.
         n_boot: Bootstrap resamples behind the intervals.
         notes: Anything a reader should know (e.g. rows dropped).
+        n_effective: Kish's effective sample size when weighted; ``n`` otherwise.
     """
 
     outcome: str
@@ -149,6 +161,7 @@ class KeyDrivers:
     n_dropped: int
     n_boot: int
     notes: list[str] = field(default_factory=list)
+    n_effective: float | None = None
 
     @property
     def order(self) -> list[str]:
@@ -158,34 +171,52 @@ class KeyDrivers:
 
 def key_drivers(
     frame: pd.DataFrame, outcome: str, drivers: list[str], n_boot: int = 500,
-    confidence: float = 0.95, seed: int = 0,
+    confidence: float = 0.95, seed: int = 0, weights: str | np.ndarray | pd.Series | None = None,
 ) -> KeyDrivers:
     """Relative importance of ``drivers`` for ``outcome``, with intervals and the regression.
 
     Rows missing the outcome or any driver are left out (and counted). Bootstrap intervals
     resample rows with a fixed ``seed`` so the report is reproducible.
+
+    With ``weights`` (a column of ``frame`` or one value per row) the correlations, the
+    means and the regression are weighted (rows weighted 0 are left out), the bootstrap
+    resamples rows and keeps their weights, and the regression's standard errors are the
+    sandwich (HC1) form, which is the linearization a survey package gives for weighted
+    regression without strata or clusters.
     """
     import statsmodels.api as sm
 
+    w = None
+    if weights is not None:
+        w_all = frame[weights] if isinstance(weights, str) else pd.Series(
+            np.asarray(weights), index=frame.index)
+        if len(w_all) != len(frame):
+            raise DriverError(f"{len(w_all)} weights for {len(frame)} rows")
+        frame = frame.assign(**{WEIGHT: check_weights(w_all.to_numpy(), "key_drivers weights")})
+        frame = frame[frame[WEIGHT] > 0]
     data = _complete(frame, outcome, drivers)
-    x, y = _standardized(data[drivers]), _standardized(data[[outcome]])[:, 0]
-    rxx, rxy = _correlations(x, y)
+    if weights is not None:
+        w = frame.loc[data.index, WEIGHT].to_numpy(float)
+    x, y = _standardized(data[drivers], w), _standardized(data[[outcome]], w)[:, 0]
+    rxx, rxy = _correlations(x, y, w)
     weights = relative_weights_from_correlations(rxx, rxy)
     shapley = lmg_from_correlations(rxx, rxy) if len(drivers) <= MAX_LMG_DRIVERS else None
     # The bootstrap runs with one more predictor, pure noise (Tonidandel, LeBreton and
     # Johnson, 2009): a driver is important when its weight beats the noise's in the
     # resamples, so a driver with no effect is not called important for its small positive
     # weight (a relative weight is never below zero, so its own interval never holds zero).
-    noise = np.random.default_rng(seed + 1).standard_normal(len(y))
-    noise = (noise - noise.mean()) / noise.std()
-    augmented = _bootstrap_weights(np.column_stack([x, noise]), y, n_boot, seed)
+    noise = _standardized(np.random.default_rng(seed + 1).standard_normal((len(y), 1)), w)[:, 0]
+    augmented = _bootstrap_weights(np.column_stack([x, noise]), y, n_boot, seed, w)
     boot = augmented[:, :-1]
     beats_noise = boot - augmented[:, -1:]
     with np.errstate(invalid="ignore", divide="ignore"):
         boot_share = boot / boot.sum(axis=1, keepdims=True)
     tail = (1 - confidence) / 2
-    model = sm.OLS(data[outcome].to_numpy(float),
-                   sm.add_constant(data[drivers].to_numpy(float))).fit()
+    design = sm.add_constant(data[drivers].to_numpy(float))
+    if w is None:
+        model = sm.OLS(data[outcome].to_numpy(float), design).fit()
+    else:
+        model = sm.WLS(data[outcome].to_numpy(float), design, weights=w).fit(cov_type="HC1")
     ci = model.conf_int(1 - confidence)[1:]
     r2 = float(weights.sum())
     table = pd.DataFrame({
@@ -201,20 +232,26 @@ def key_drivers(
         "lmg": shapley if shapley is not None else np.nan,
         "coef": model.params[1:], "coef_ci_low": ci[:, 0], "coef_ci_high": ci[:, 1],
         "p_value": model.pvalues[1:],
-        "performance": data[drivers].mean().to_numpy(),
+        "performance": np.average(data[drivers].to_numpy(float), axis=0, weights=w),
     }).sort_values("weight", ascending=False, ignore_index=True)
     n_dropped = int(len(frame) - len(data))
     notes = [f"{n_dropped:,} of {len(frame):,} rows lacked the outcome or a driver and were "
              "left out."] if n_dropped else []
-    return KeyDrivers(outcome, table, r2, len(data), n_dropped, n_boot, notes)
+    n_eff = float(len(data)) if w is None else kish_n(w)
+    if w is not None:
+        notes.append(f"Weighted: {len(data):,} answers count as {n_eff:,.0f} (Kish's "
+                     "effective sample size).")
+    return KeyDrivers(outcome, table, r2, len(data), n_dropped, n_boot, notes, n_eff)
 
 
-def _bootstrap_weights(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int) -> np.ndarray:
+def _bootstrap_weights(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int,
+                       weights: np.ndarray | None = None) -> np.ndarray:
     """Relative weights of ``n_boot`` resamples of the rows (standardized ``x`` and ``y``).
 
     A resample is a count per row, so its correlations follow from weighted sums of the
     columns and of their products: one matrix product for a block of resamples instead of
-    a loop over them. Resamples where a column is constant are left out.
+    a loop over them. Survey ``weights`` multiply the counts. Resamples where a column is
+    constant are left out.
     """
     rng = np.random.default_rng(seed)
     n, p = x.shape
@@ -224,7 +261,10 @@ def _bootstrap_weights(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int) -> 
     out = []
     for start in range(0, n_boot, block):
         draws = rng.integers(0, n, (min(block, n_boot - start), n))
-        counts = np.stack([np.bincount(d, minlength=n) for d in draws]).astype(float) / n
+        counts = np.stack([np.bincount(d, minlength=n) for d in draws]).astype(float)
+        if weights is not None:
+            counts *= weights
+        counts /= counts.sum(axis=1, keepdims=True)
         mean = counts @ data
         cov = (counts @ products).reshape(-1, p + 1, p + 1) - mean[:, :, None] * mean[:, None, :]
         var = np.diagonal(cov, axis1=1, axis2=2)

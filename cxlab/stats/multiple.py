@@ -68,7 +68,8 @@ def flag_groups(estimates: pd.DataFrame, alpha: float = 0.05, adjust: str = "bh"
     Args:
         estimates: One row per group with ``value`` and ``n``, and ``sd`` (the spread of one
             answer, as :func:`cxlab.grouped` gives it) or ``se``; ``method`` (from
-            ``grouped``) tells the kind when ``kind`` is not given.
+            ``grouped``) tells the kind when ``kind`` is not given. With ``n_effective``
+            (weighted estimates) the test uses the effective sizes.
         alpha: False-discovery (or family-wise, with Holm) level.
         adjust: ``"bh"`` or ``"holm"``.
         min_n: Smallest group tested.
@@ -79,7 +80,9 @@ def flag_groups(estimates: pd.DataFrame, alpha: float = 0.05, adjust: str = "bh"
         three groups have answers) or ``TOO_FEW`` per group, on the frame's index.
     """
     value = estimates["value"].to_numpy(float)
-    n = estimates["n"].to_numpy(float)
+    answers = estimates["n"].to_numpy(float)
+    # Weighted groups are tested on their effective sizes; ``min_n`` counts answers.
+    n = estimates["n_effective"].to_numpy(float) if "n_effective" in estimates else answers
     if "sd" in estimates:
         sd = estimates["sd"].to_numpy(float)
     else:
@@ -88,10 +91,10 @@ def flag_groups(estimates: pd.DataFrame, alpha: float = 0.05, adjust: str = "bh"
     flags = np.full(len(value), "", dtype=object)
     has = np.isfinite(value) & (n > 0)
     if kind == "mean":  # a group of one has no sd but its answer is known: no spread
-        sd = np.where(has & (n == 1), 0.0, sd)
+        sd = np.where(has & (answers == 1), 0.0, sd)
     has &= np.isfinite(sd)
-    flags[has & (n < min_n)] = TOO_FEW
-    tested = has & (n >= min_n)
+    flags[has & (answers < min_n)] = TOO_FEW
+    tested = has & (answers >= min_n)
     if has.sum() < 3 or not tested.any():
         return pd.Series(flags, index=estimates.index)
     if kind in ("nps", "proportion"):
@@ -112,8 +115,8 @@ def _kind(estimates: pd.DataFrame) -> str:
     """The kind of estimate a ``grouped`` frame holds, from its ``method`` column."""
     if "method" not in estimates or estimates.empty:
         return "other"
-    method = str(estimates["method"].iloc[0])
-    return {"wilson": "proportion", "t": "mean"}.get(
+    method = str(estimates["method"].iloc[0]).split(",")[0]  # e.g. "wilson, weighted (...)"
+    return {"wilson": "proportion", "t": "mean", "adjusted t": "mean"}.get(
         method, "nps" if "wald" in method or "bootstrap" in method else "other")
 
 
