@@ -13,7 +13,9 @@ It prints one row per design: the lowest and the mean coverage over a grid of tr
 and the share of the grid under 0.93 (for intervals), the largest type-I error over the
 true values (for tests), and for group flags the share of groups flagged when nothing
 differs, by group size, and how often a planted difference is found.
-Nothing here asserts: tests/test_coverage.py holds small, fast versions that do.
+Nothing here asserts: tests/test_coverage.py holds small, fast versions that do. Each
+section function also returns its rows, from which benchmarks/validation_page.py builds the
+site's validation page.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from cxlab.stats import flag_groups
 
 LEVEL = 0.95
 ROWS: list[dict] = []
-RNG = np.random.default_rng(20261126)
+SEED = 20261126
+RNG = np.random.default_rng(SEED)
 
 #: True NPS distributions (promoters, detractors) for comparisons: from -85 to +95 points,
 #: with little and much spread.
@@ -47,11 +50,19 @@ LIKERT = {
 SHARES = np.round(np.arange(0.05, 0.951, 0.05), 2)
 
 
-def row(section: str, design: str, method: str, **values) -> None:
-    """Print one result now and keep it for the final table."""
-    ROWS.append({"section": section, "design": design, "method": method, **values})
+def reseed(seed: int = SEED) -> None:
+    """Start the simulated draws again from ``seed`` (the script itself seeds once)."""
+    global RNG
+    RNG = np.random.default_rng(seed)
+
+
+def row(section: str, design: str, method: str, **values) -> dict:
+    """Print one result now, keep it for the final table, and return it."""
+    result = {"section": section, "design": design, "method": method, **values}
+    ROWS.append(result)
     shown = ", ".join(f"{k} {v}" for k, v in values.items())
     print(f"  {section} | {design} | {method}: {shown}", flush=True)
+    return result
 
 
 def fmt(x: float) -> str:
@@ -93,8 +104,9 @@ def binom_pmf(k, n, p) -> np.ndarray:
 # Single estimates
 
 
-def single_nps() -> None:
+def single_nps() -> list[dict]:
     """Adjusted-Wald (and plain Wald) NPS intervals, exactly, over shares in steps of 0.05."""
+    start = len(ROWS)
     truths = [(p, d) for p in np.arange(0, 1.001, 0.05) for d in np.arange(0, 1.001, 0.05)
               if p + d <= 1 + 1e-9 and 0 < p + d]
     for method in ("adjusted-wald", "wald"):
@@ -105,20 +117,24 @@ def single_nps() -> None:
                               @ ((low <= 100 * (p - d) + 1e-9) & (100 * (p - d) - 1e-9 <= high))
                               for p, d in truths])
             row("estimate", f"NPS n={n}", method, **summary(cover))
+    return ROWS[start:]
 
 
-def single_share() -> None:
+def single_share() -> list[dict]:
     """Wilson intervals, exactly, over shares 0.01 to 0.99."""
+    start = len(ROWS)
     grid = np.arange(0.01, 0.991, 0.01)
     for n in (3, 5, 10, 20, 50, 100, 200):
         k = np.arange(n + 1.0)
         _, _, low, high = metrics.wilson_interval(k, n)
         cover = np.array([binom_pmf(k, n, p) @ ((low <= p) & (p <= high)) for p in grid])
         row("estimate", f"share n={n}", "wilson", **summary(cover))
+    return ROWS[start:]
 
 
-def single_mean(reps: int) -> None:
+def single_mean(reps: int) -> list[dict]:
     """Intervals of a 1-5 mean, simulated: plain Student t, and with the scale's pseudo-answers."""
+    start = len(ROWS)
     values = np.arange(1, 6)
     for n in (2, 3, 5, 10, 30, 100):
         for method, scale in (("t", None), ("adjusted t", (1, 5))):
@@ -131,14 +147,16 @@ def single_mean(reps: int) -> None:
                 cover.append(np.mean((low <= truth + 1e-12) & (truth - 1e-12 <= high)))
             row("estimate", f"mean 1-5 n={n}", method, **summary(np.array(cover)),
                 note="8 distributions, floor to ceiling")
+    return ROWS[start:]
 
 
 # ------------------------------------------------------------------------------------------
 # Comparisons
 
 
-def compare_nps(reps: int) -> None:
+def compare_nps(reps: int) -> list[dict]:
     """Intervals and tests of an NPS difference: exact where the outcomes can be listed."""
+    start = len(ROWS)
     for n1, n2 in ((5, 5), (10, 10), (20, 200), (50, 50), (200, 200)):
         if (n1 + 1) * (n1 + 2) * (n2 + 1) * (n2 + 2) / 4 <= 6e6:
             cover, size, disagree = _nps_exact(n1, n2)
@@ -148,6 +166,7 @@ def compare_nps(reps: int) -> None:
             how = f"{reps} draws per pair"
         row("compare", f"NPS {n1} vs {n2}", "Welch, adjusted answers", **summary(cover),
             type1_max=fmt(size.max()), test_vs_ci_disagreements=str(disagree), how=how)
+    return ROWS[start:]
 
 
 def _nps_exact(n1: int, n2: int):
@@ -188,8 +207,9 @@ def _nps_simulated(n1: int, n2: int, reps: int):
     return np.array(cover), np.array(size), disagree
 
 
-def compare_shares() -> None:
+def compare_shares() -> list[dict]:
     """Miettinen-Nurminen intervals and tests of a difference of shares, exactly."""
+    start = len(ROWS)
     for n1, n2 in ((5, 5), (10, 10), (20, 200), (50, 50), (200, 200)):
         k1, k2 = np.meshgrid(np.arange(n1 + 1.0), np.arange(n2 + 1.0), indexing="ij")
         _, _, pval, low, high = metrics.proportion_difference(k1, n1, k2, n2)
@@ -207,10 +227,12 @@ def compare_shares() -> None:
         row("compare", f"share {n1} vs {n2}", "Miettinen-Nurminen score",
             **summary(np.array(cover)), type1_max=fmt(max(size)),
             test_vs_ci_disagreements=str(disagree), how="exact, shares 0.05 to 0.95")
+    return ROWS[start:]
 
 
-def compare_means(reps: int) -> None:
+def compare_means(reps: int) -> list[dict]:
     """Welch intervals and tests of a difference of 1-5 means, with and without the scale."""
+    start = len(ROWS)
     values = np.arange(1, 6)
     for n1, n2 in ((5, 5), (10, 10), (20, 200), (50, 50)):
         draws = {name: [RNG.choice(values, size=(reps, n), p=p) for n in (n1, n2)]
@@ -233,6 +255,7 @@ def compare_means(reps: int) -> None:
             row("compare", f"mean 1-5 {n1} vs {n2}", label, **summary(np.array(cover)),
                 type1_max=fmt(max(size)), test_vs_ci_disagreements=str(disagree),
                 how=f"{reps} draws per pair")
+    return ROWS[start:]
 
 
 # ------------------------------------------------------------------------------------------
@@ -268,8 +291,9 @@ def _old_flags(frame: pd.DataFrame, alpha: float = 0.05) -> np.ndarray:
     return adjust_pvalues(p, "bh") < alpha
 
 
-def flags(reps: int) -> None:
+def flags(reps: int) -> list[dict]:
     """False flags when no team differs, by team size; and planted differences found."""
+    start = len(ROWS)
     from cxlab.stats.multiple import _exact_or_score
 
     for label, truth in (("eNPS 0 (30/40/30)", (0.3, 0.4, 0.3)),
@@ -306,10 +330,12 @@ def flags(reps: int) -> None:
         row("flags", f"planted: team of {size} at eNPS {100 * (shift[0] - shift[2]):+.0f} "
                      f"among 12 at 0", "flag (BH, min n 5)", found=fmt(found / reps),
             false_flags_per_other_team=fmt(wrong / reps / len(TEAM_SIZES)))
+    return ROWS[start:]
 
 
-def other_kinds(reps: int) -> None:
+def other_kinds(reps: int) -> list[dict]:
     """False flags for shares (exact test) and 1-5 means (pooled normal test), by size."""
+    start = len(ROWS)
     values = np.arange(1, 6)
     for label, probs in (("share 4-5, true 0.8", None), ("mean 1-5, ceiling (90% 5s)",
                                                          LIKERT["very top"]),
@@ -329,16 +355,29 @@ def other_kinds(reps: int) -> None:
         row("flags", f"no difference, {label}", "flag (BH, min n 5)",
             by_size=" ".join(f"{m}:{r:.3f}" for m, r in zip(TEAM_SIZES, rates, strict=True)),
             max=fmt(rates.max()))
+    return ROWS[start:]
 
 
 # ------------------------------------------------------------------------------------------
 
 
+#: Simulated draws per design or data sets per team size, (--quick, full).
+DRAWS = {"mean": (4000, 20000), "compare_nps": (4000, 20000), "compare_means": (2000, 10000),
+         "flags": (200, 2000)}
+
+
+def draws(name: str, quick: bool) -> int:
+    """The number of draws for ``name`` in a quick or a full run."""
+    return DRAWS[name][0 if quick else 1]
+
+
+#: Each section returns its rows (dicts with section, design, method and the results).
 SECTIONS = {
-    "estimates": lambda quick: (single_nps(), single_share(), single_mean(4000 if quick else 20000)),
-    "compare": lambda quick: (compare_nps(4000 if quick else 20000), compare_shares(),
-                              compare_means(2000 if quick else 10000)),
-    "flags": lambda quick: flags(200 if quick else 2000),
+    "estimates": lambda quick: [*single_nps(), *single_share(),
+                                *single_mean(draws("mean", quick))],
+    "compare": lambda quick: [*compare_nps(draws("compare_nps", quick)), *compare_shares(),
+                              *compare_means(draws("compare_means", quick))],
+    "flags": lambda quick: flags(draws("flags", quick)),
 }
 
 
