@@ -65,6 +65,9 @@ CLIENT_SETTINGS = {
                                     "(default: cxlab.text.themes.EMPLOYEE_THEMES)"),
     "three_statements": (list, None, "the three things customers should say: a list of three "
                                      "{label, phrases} (default: DEFAULT_STATEMENTS)"),
+    "weighting": (dict, None, "survey weights for customer answers: {column: a weight column "
+                              "of customer_responses, margins: {variable: {level: share}}} "
+                              "(each quarter raked to the margins); default: unweighted"),
 }
 
 #: What customers should say when a client has not chosen its own three statements.
@@ -99,7 +102,28 @@ def check_settings(settings, where: str) -> dict:
         _check_statements(settings["three_statements"], f"{where}: three_statements")
     if "employee_themes" in settings:
         _check_themes(settings["employee_themes"], f"{where}: employee_themes")
+    if "weighting" in settings:
+        _check_weighting(settings["weighting"], f"{where}: weighting")
     return dict(settings)
+
+
+def _check_weighting(spec: dict, where: str) -> None:
+    unknown = set(spec) - {"column", "margins"}
+    if unknown or not spec:
+        raise ValueError(f"{where}: expected 'column' and/or 'margins', got {sorted(spec)}")
+    if "column" in spec and not (isinstance(spec["column"], str) and spec["column"]):
+        raise ValueError(f"{where}: column must be a column name, got {spec['column']!r}")
+    margins = spec.get("margins", {})
+    if not isinstance(margins, dict) or ("margins" in spec and not margins):
+        raise ValueError(f"{where}: margins must be {{variable: {{level: share}}}}, got "
+                         f"{margins!r}")
+    for variable, levels in margins.items():
+        ok = isinstance(levels, dict) and levels and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
+            for v in levels.values())
+        if not ok:
+            raise ValueError(f"{where}: margins of {variable!r} must be {{level: share}} with "
+                             f"shares (or counts) of at least 0, got {levels!r}")
 
 
 def _check_themes(themes: dict, where: str) -> None:

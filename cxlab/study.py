@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from cxlab import config, periods
@@ -118,6 +119,52 @@ class Study:
         kept = frame[dates < periods.bounds(self.quarter)[1]].copy()
         kept["quarter"] = periods.label(kept[PERIOD_COLUMN[table]])
         return latest_per_person(kept, table)
+
+    def response_weights(self, rows: pd.DataFrame) -> pd.Series | None:
+        """Survey weights of these customer responses, as the client's ``weighting`` says.
+
+        None when the client's answers are not weighted, or when a quarter the rows come
+        from could not be weighted (``weighting_notes`` says why; such rows are then
+        estimated unweighted rather than half weighted). ``margins`` rake each quarter's
+        answers to the population shares given, starting from the ``column`` of weights
+        when one is named (else from 1).
+        """
+        if not self.settings.get("weighting") or rows.empty:
+            return None
+        weights, failed = self.cached(("response_weights",), self._all_response_weights)
+        quarters = set(periods.label(rows[PERIOD_COLUMN["customer_responses"]]))
+        if quarters & set(failed):
+            return None
+        return weights.reindex(rows.index)
+
+    @property
+    def weighting_notes(self) -> dict[str, str]:
+        """Per quarter that could not be weighted, the reason (empty when all could)."""
+        if not self.settings.get("weighting"):
+            return {}
+        return self.cached(("response_weights",), self._all_response_weights)[1]
+
+    def _all_response_weights(self) -> tuple[pd.Series, dict[str, str]]:
+        """Weights for every customer response, quarter by quarter, and the failures."""
+        from cxlab.stats.weighting import RakingError, rake
+
+        spec = self.settings["weighting"]
+        frame = self.tables["customer_responses"]
+        column, margins = spec.get("column"), spec.get("margins")
+        if column is not None and column not in frame:
+            raise ValueError(f"weighting: column {column!r} is not in customer_responses; "
+                             f"it has {list(frame.columns)}")
+        base = frame[column] if column else pd.Series(1.0, index=frame.index)
+        if not margins:
+            return base.astype(float), {}
+        out, failed = pd.Series(np.nan, index=frame.index), {}
+        quarter = periods.label(frame[PERIOD_COLUMN["customer_responses"]])
+        for label, rows in frame.groupby(quarter.to_numpy(), sort=True):
+            try:
+                out.loc[rows.index] = rake(rows, margins, base.loc[rows.index]).weights
+            except RakingError as err:
+                failed[str(label)] = str(err)
+        return out, failed
 
     @property
     def department_of_team(self) -> pd.Series:

@@ -300,3 +300,62 @@ def test_key_driver_weights_count_like_repeated_rows():
     result = key_drivers(data.assign(w=w), "y", ["a", "b", "c"], n_boot=50, weights="w")
     assert result.n_effective == pytest.approx(metrics.kish_n(w))
     assert any("Weighted" in note for note in result.notes)
+
+
+# --------------------------------------------------------------------------------------------
+# A client's weighting setting
+
+
+def _channel_margins(study) -> dict:
+    seen = sorted(study.tables["customer_responses"]["channel"].unique())
+    return {"channel": {c: 1 / len(seen) for c in seen}}
+
+
+def test_a_study_rakes_each_quarter_to_the_clients_margins(sample_study):
+    probe = sample_study("cedar", "2026Q3")
+    margins = _channel_margins(probe)
+    study = sample_study("cedar", "2026Q3", {"weighting": {"margins": margins}})
+    rows = study.rows("customer_responses")
+    w = study.response_weights(rows)
+    assert w is not None and w.index.equals(rows.index)
+    shares = w.groupby(rows["channel"]).sum() / w.sum()
+    assert np.allclose(shares, 1 / len(margins["channel"]), atol=1e-6)
+    assert w.sum() == pytest.approx(len(rows))  # weights average 1 within the quarter
+    previous = study.rows("customer_responses", study.previous_quarter)
+    w_prev = study.response_weights(previous)
+    assert (w_prev.groupby(previous["channel"]).sum() / w_prev.sum()).round(6).nunique() == 1
+    assert study.weighting_notes == {}
+    assert probe.response_weights(rows) is None  # unweighted clients stay unweighted
+
+
+def test_a_quarter_that_cannot_be_raked_is_left_unweighted_with_its_reason(sample_study):
+    probe = sample_study("cedar", "2026Q3")
+    margins = _channel_margins(probe)
+    margins["channel"]["carrier pigeon"] = 0.1
+    study = sample_study("cedar", "2026Q3", {"weighting": {"margins": margins}})
+    assert study.response_weights(study.rows("customer_responses")) is None
+    assert "carrier pigeon" in study.weighting_notes["2026Q3"]
+
+
+def test_a_weight_column_is_used_as_is(sample_study):
+    study = sample_study("cedar", "2026Q3", {"weighting": {"column": "weight"}})
+    frame = study.tables["customer_responses"]
+    study.tables["customer_responses"] = frame.assign(weight=np.linspace(0.5, 1.5, len(frame)))
+    rows = study.rows("customer_responses")
+    assert np.allclose(study.response_weights(rows), rows["weight"])
+    wrong = sample_study("cedar", "2026Q3", {"weighting": {"column": "wt"}})
+    with pytest.raises(ValueError, match="column 'wt' is not in customer_responses"):
+        wrong.response_weights(wrong.rows("customer_responses"))
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({}, "expected 'column' and/or 'margins'"),
+    ({"colum": "weight"}, "expected 'column' and/or 'margins'"),
+    ({"margins": {"channel": {"phone": "most"}}}, "margins of 'channel'"),
+    ({"margins": []}, "margins must be"),
+])
+def test_weighting_settings_are_checked_when_read(spec, message):
+    from cxlab import config
+
+    with pytest.raises(ValueError, match=message):
+        config.check_settings({"weighting": spec}, "studies.yml: acme")

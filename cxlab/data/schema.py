@@ -149,6 +149,8 @@ TABLES: dict[str, Table] = {
             _c("ces", "int", False, low=1, high=7, description="ease, 7 = very easy"),
             *(_c(k, "int", False, low=1, high=5, description=v) for k, v in DRIVER_ITEMS.items()),
             _c("comment", "str", False),
+            _c("weight", "float", False, low=0,
+               description="survey weight, when the survey provides one (see weighting)"),
         )),
         Table("interactions", "one row per service interaction", (
             _c("interaction_id", "str", unique=True), _CLIENT,
