@@ -20,8 +20,9 @@ _EXPORTS = {
     "load": "cxlab.data", "make_sample": "cxlab.data",
     "Assessment": "cxlab.maturity.assessment", "assess": "cxlab.maturity.assessment",
     **{name: "cxlab.metrics" for name in (
-        "Comparison", "Estimate", "ces", "compare", "csat", "grouped", "mean", "nps",
+        "Comparison", "Estimate", "ces", "compare", "csat", "grouped", "kish_n", "mean", "nps",
         "nps_from_counts", "proportion", "rate")},
+    "rake": "cxlab.stats.weighting",
     "Study": "cxlab.study", "open_study": "cxlab.study",
 }
 
