@@ -10,6 +10,8 @@ import os
 import re
 from pathlib import Path
 
+from cxlab import measures
+
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
 
@@ -60,7 +62,8 @@ CLIENT_SETTINGS = {
     "min_group_size": (int, 5, "fewest respondents an employee-survey result may stand on; "
                                "smaller groups are hidden, with complementary suppression"),
     "min_n_rank": (int, 10, "fewest answers for an employee to be ranked in the team"),
-    "rank_by": (str, "csat", "scorecard measure employees are ranked on within their team"),
+    "rank_by": (str, "csat", "scorecard measure employees are ranked on within their team "
+                             "(one of SCORECARD_MEASURES)"),
     "employee_themes": (dict, None, "themes of employee comments: {theme: [phrases]} "
                                     "(default: cxlab.text.themes.EMPLOYEE_THEMES)"),
     "three_statements": (list, None, "the three things customers should say: a list of three "
@@ -69,6 +72,28 @@ CLIENT_SETTINGS = {
                               "of customer_responses, margins: {variable: {level: share}}} "
                               "(each quarter raked to the margins); default: unweighted"),
 }
+
+#: The employee scorecard's measures, by the key of their columns: each a name or an alias in
+#: the registry (:mod:`cxlab.measures`). ``rank_by`` names one of them.
+SCORECARD_MEASURES = ("csat", "nps", "first_contact_resolution", "repeat_contact_rate",
+                      "wait_minutes")
+
+
+def scorecard_key(name: str, where: str = "rank_by") -> str:
+    """The scorecard key of the measure called ``name``: a key, or the registry's name or alias.
+
+    ``csat_top2`` gives ``csat``, ``fcr`` gives ``first_contact_resolution``.
+
+    Raises:
+        ValueError: naming ``where``, the value and the scorecard's measures.
+    """
+    wanted = measures.find(name) if isinstance(name, str) else None
+    for key in SCORECARD_MEASURES:
+        if wanted is not None and measures.get(key) is wanted:
+            return key
+    raise ValueError(f"{where}: {name!r} is not a measure of the employee scorecard; expected "
+                     f"one of {list(SCORECARD_MEASURES)}")
+
 
 #: What customers should say when a client has not chosen its own three statements.
 DEFAULT_STATEMENTS = [
@@ -98,6 +123,8 @@ def check_settings(settings, where: str) -> dict:
             raise ValueError(f"{where}: setting {key!r} must be {kind.__name__}, got {value!r}")
         if kind is int and value < 1:
             raise ValueError(f"{where}: setting {key!r} must be at least 1, got {value!r}")
+    if "rank_by" in settings:
+        scorecard_key(settings["rank_by"], f"{where}: setting 'rank_by'")
     if "three_statements" in settings:
         _check_statements(settings["three_statements"], f"{where}: three_statements")
     if "employee_themes" in settings:

@@ -87,3 +87,28 @@ def test_a_client_name_must_be_text(tmp_path):
 def test_quarters_running_backwards_are_named(tmp_path):
     with pytest.raises(MatrixError, match="2026Q3 to 2026Q1: the first comes after the last"):
         load_matrix(_write(tmp_path, "quarters: {first: 2026Q3, last: 2026Q1}\nclients:\n  a: {}\n"))
+
+
+def test_rank_by_is_checked_when_the_matrix_loads(tmp_path):
+    path = _write(tmp_path, "quarters: [2026Q3]\nclients:\n  a: {}\n"
+                            "  cedar:\n    settings: {rank_by: cast}\n")
+    with pytest.raises(MatrixError) as err:
+        load_matrix(path)
+    message = str(err.value)
+    assert "studies.yml: clients.cedar.settings" in message and "'rank_by'" in message
+    assert "'cast'" in message
+    assert ("['csat', 'nps', 'first_contact_resolution', 'repeat_contact_rate', "
+            "'wait_minutes']") in message
+    # A measure of the registry that is not on the scorecard is refused too.
+    path = _write(tmp_path, "quarters: [2026Q3]\nclients:\n  cedar:\n"
+                            "    settings: {rank_by: renewal_rate}\n")
+    with pytest.raises(MatrixError, match="'renewal_rate' is not a measure of the employee"):
+        load_matrix(path)
+
+
+@pytest.mark.parametrize("rank_by", ["csat", "csat_top2", "nps", "fcr",
+                                     "first_contact_resolution", "repeat_7d", "wait_minutes"])
+def test_rank_by_accepts_scorecard_keys_and_registry_names(tmp_path, rank_by):
+    path = _write(tmp_path, f"quarters: [2026Q3]\nclients:\n  cedar:\n"
+                            f"    settings: {{rank_by: {rank_by}}}\n")
+    assert load_matrix(path).studies[0].settings == {"rank_by": rank_by}

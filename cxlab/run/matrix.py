@@ -11,7 +11,10 @@ Example (``studies.yml``)::
       cedar: {name: Cedar Health, quarters: [2026Q2, 2026Q3], timeout_minutes: 20,
               settings: {show_employee_names: true, min_n_rank: 15}}
 
-Per-client ``settings`` are listed in ``cxlab.config.CLIENT_SETTINGS``.
+Per-client ``settings`` are listed in ``cxlab.config.CLIENT_SETTINGS`` and checked here, when
+the matrix loads, not when a study runs: ``rank_by`` must name a measure of the employee
+scorecard (``cxlab.config.SCORECARD_MEASURES``, or the registry's name or alias for one), and
+the error names the client, the value and the allowed names.
 """
 
 from __future__ import annotations
