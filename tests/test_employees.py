@@ -8,6 +8,7 @@ from cxlab import config
 from cxlab.report import employees
 from cxlab.report.tables import group_frame
 from cxlab.run.matrix import MatrixError, load_matrix
+from cxlab.stats import employees as employee_stats
 from cxlab.stats import flag_groups, incentives
 
 # ------------------------------------------------------------------------------------------
@@ -16,7 +17,7 @@ from cxlab.stats import flag_groups, incentives
 
 @pytest.mark.parametrize("client", ["bluebird", "driftwood"])
 def test_audit_flags_the_planted_misaligned_incentives(sample_study, client):
-    verdicts, tests = employees.incentive_audit_frame(sample_study(client, "2026Q3"))
+    verdicts, tests = employee_stats.incentive_audit_frame(sample_study(client, "2026Q3"))
     verdict = verdicts.set_index("metric")["verdict"]
     assert verdict["calls_per_day"] == incentives.WRONG
     assert verdict["new_accounts"] == incentives.WRONG
@@ -26,7 +27,7 @@ def test_audit_flags_the_planted_misaligned_incentives(sample_study, client):
 
 
 def test_audit_does_not_flag_a_plan_that_also_pays_for_renewals(sample_study):
-    verdicts, _ = employees.incentive_audit_frame(sample_study("northwind", "2026Q3"))
+    verdicts, _ = employee_stats.incentive_audit_frame(sample_study("northwind", "2026Q3"))
     verdict = verdicts.set_index("metric")["verdict"]
     assert verdict["new_accounts"] == incentives.NEUTRAL
     assert verdict["first_contact_resolution"] == incentives.ALIGNED
@@ -147,7 +148,7 @@ def test_names_are_hidden_unless_the_settings_allow_them(sample_study):
 
 def test_ranks_need_the_minimum_n_and_stay_within_the_team(sample_study):
     study = sample_study("northwind", "2026Q3", settings={"min_n_rank": 12})
-    frame = employees.scorecard_frame(study)
+    frame = employee_stats.scorecard_frame(study)
     ranked = frame.dropna(subset=["rank"])
     assert (ranked["csat_n"] >= 12).all()
     assert frame.loc[frame["csat_n"] < 12, "rank"].isna().all()
@@ -158,7 +159,7 @@ def test_ranks_need_the_minimum_n_and_stay_within_the_team(sample_study):
 
 
 def test_a_few_lucky_answers_do_not_top_the_ranking(sample_study):
-    frame = employees.scorecard_frame(sample_study("northwind", "2026Q3"), min_n=1)
+    frame = employee_stats.scorecard_frame(sample_study("northwind", "2026Q3"), min_n=1)
     perfect_but_few = frame[(frame["csat_raw"] == 1) & (frame["csat_n"] <= 3)]
     assert len(perfect_but_few) > 0
     assert (perfect_but_few["csat"] < 0.9).all()
@@ -166,13 +167,13 @@ def test_a_few_lucky_answers_do_not_top_the_ranking(sample_study):
 
 
 def test_goals_lie_between_today_and_the_team_target(sample_study):
-    frame = employees.scorecard_frame(sample_study("northwind", "2026Q3"))
-    for m in employees.SCORECARD_METRICS:
+    frame = employee_stats.scorecard_frame(sample_study("northwind", "2026Q3"))
+    for m in employee_stats.SCORECARD_METRICS:
         have = frame.dropna(subset=[m.key])
-        gain = (have[f"{m.key}_goal"] - have[m.key]) * m.better
+        gain = (have[f"{m.key}_goal"] - have[m.key]) * m.direction
         assert (gain >= -1e-12).all()
-        team_best = have.groupby("team")[m.key].transform("max" if m.better > 0 else "min")
-        assert ((team_best - have[f"{m.key}_goal"]) * m.better >= -1e-12).all()
+        team_best = have.groupby("team")[m.key].transform("max" if m.direction > 0 else "min")
+        assert ((team_best - have[f"{m.key}_goal"]) * m.direction >= -1e-12).all()
 
 
 def test_employee_without_answers_shows_a_dash_not_nan(sample_study):
@@ -180,7 +181,7 @@ def test_employee_without_answers_shows_a_dash_not_nan(sample_study):
     agent = study.rows("interactions")["employee_id"].iloc[0]
     responses = study.tables["customer_responses"]
     study.tables["customer_responses"] = responses[responses["employee_id"] != agent]
-    frame = employees.scorecard_frame(study).set_index("employee_id")
+    frame = employee_stats.scorecard_frame(study).set_index("employee_id")
     assert frame.loc[agent, "csat_n"] == 0 and np.isnan(frame.loc[agent, "csat"])
     assert frame.loc[agent, "first_contact_resolution_n"] > 0
     assert np.isnan(frame.loc[agent, "rank"])
@@ -208,8 +209,8 @@ def test_settings_are_checked_and_reach_the_notebook_parameters(tmp_path):
 
 
 def test_intervals_stay_on_the_scale(sample_study):
-    frame = employees.scorecard_frame(sample_study("cedar", "2026Q3"))
-    for m in employees.SCORECARD_METRICS:
+    frame = employee_stats.scorecard_frame(sample_study("cedar", "2026Q3"))
+    for m in employee_stats.SCORECARD_METRICS:
         low, high = m.bounds
         assert (frame[f"{m.key}_low"].dropna() >= low).all()
         assert (frame[f"{m.key}_high"].dropna() <= high).all()
@@ -236,3 +237,29 @@ def test_within_team_slope_matches_statsmodels_ols_with_team_dummies_and_hc3():
     assert row["p_value"] == pytest.approx(fit.pvalues["x"], rel=1e-8)
     low, high = fit.conf_int().loc["x"] * x.std()
     assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high), rel=1e-8)
+
+
+def test_rank_by_takes_registry_names_and_names_the_choices(sample_study):
+    study = sample_study("northwind", "2026Q3")
+    by_alias = employee_stats.scorecard_frame(study, rank_by="fcr")
+    by_key = employee_stats.scorecard_frame(study, rank_by="first_contact_resolution")
+    assert by_alias.attrs["rank_by"] == "first_contact_resolution"
+    pd.testing.assert_frame_equal(by_alias, by_key)
+    assert employee_stats.scorecard_frame(study, rank_by="csat_top2").attrs["rank_by"] == "csat"
+    with pytest.raises(ValueError, match=r"'renewal_rate' is not a measure .*\['csat', 'nps'"):
+        employee_stats.scorecard_frame(study, rank_by="renewal_rate")
+    table = employees.employee_scorecards(
+        sample_study("northwind", "2026Q3", settings={"rank_by": "repeat_7d"}))
+    assert "Goal: Repeat contact within 7 days" in table.columns
+
+
+def test_report_employees_only_formats():
+    """The per-employee statistics live in cxlab.stats.employees; the report re-uses them."""
+    import cxlab.report
+    from cxlab.report import employees as report_employees
+
+    for name in ("employee_metrics", "_add_rate", "_add_mean", "goals", "_scorecard_frame"):
+        assert not hasattr(report_employees, name), name
+    assert cxlab.report.employee_scorecard_frame is employee_stats.scorecard_frame
+    assert cxlab.report.incentive_audit_frame is employee_stats.incentive_audit_frame
+    assert cxlab.report.employee_metrics is employee_stats.employee_metrics

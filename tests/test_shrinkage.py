@@ -6,8 +6,8 @@ import pytest
 from scipy import special, stats
 
 from cxlab.data.sample import CLIENTS
-from cxlab.report.employees import scorecard_frame
 from cxlab.stats import shrinkage
+from cxlab.stats.employees import scorecard_frame
 
 # Efron and Morris (1975; Scientific American, 1977): 18 batters' hits in their first 45 at
 # bats of 1970, and the published James-Stein estimates (grand mean .265, factor c = .212).

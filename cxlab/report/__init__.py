@@ -1,4 +1,8 @@
-"""Report builders the notebook templates call: tables, charts and text, in one theme."""
+"""Report builders the notebook templates call: tables, charts and text, in one theme.
+
+``employee_metrics``, ``employee_scorecard_frame`` and ``incentive_audit_frame`` are the
+statistics of :mod:`cxlab.stats.employees`, re-exported here for researchers.
+"""
 
 from cxlab.report.charts import (
     group_chart,
@@ -9,14 +13,7 @@ from cxlab.report.charts import (
     trend_chart,
 )
 from cxlab.report.drivers import key_drivers_note, key_drivers_result, key_drivers_table
-from cxlab.report.employees import (
-    employee_metrics,
-    employee_scorecards,
-    incentive_audit,
-    incentive_audit_frame,
-    scorecard_note,
-)
-from cxlab.report.employees import scorecard_frame as employee_scorecard_frame
+from cxlab.report.employees import employee_scorecards, incentive_audit, scorecard_note
 from cxlab.report.linkage import linkage_frame, linkage_summary, linkage_table
 from cxlab.report.maturity import (
     maturity_elements,
@@ -39,6 +36,10 @@ from cxlab.report.tables import (
     trend_frame,
 )
 from cxlab.report.theme import Chart, apply_theme
+
+# The statistics behind the employee tables, for researchers (they live in cxlab.stats).
+from cxlab.stats.employees import employee_metrics, incentive_audit_frame
+from cxlab.stats.employees import scorecard_frame as employee_scorecard_frame
 
 __all__ = [
     "MEASURES", "Chart", "apply_theme", "data_quality", "department_frame",

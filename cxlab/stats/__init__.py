@@ -8,6 +8,8 @@
 * :mod:`~cxlab.stats.drivers`: key drivers (relative weights, LMG, regression).
 * :mod:`~cxlab.stats.linkage`: EX -> CX linkage with a multilevel model.
 * :mod:`~cxlab.stats.incentives`: the incentive alignment audit.
+* :mod:`~cxlab.stats.employees`: per-employee measures, fair scorecards, goals and the audit
+  for one study (imported on its own: ``from cxlab.stats import employees``).
 """
 
 from cxlab.stats.drivers import DriverError, KeyDrivers, key_drivers, lmg, relative_weights

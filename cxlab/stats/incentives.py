@@ -21,16 +21,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxlab import measures
 from cxlab.data.schema import INCENTIVE_METRICS
 from cxlab.metrics import normal_inference
 from cxlab.stats.multiple import adjust_pvalues
 
-#: +1 when a plan pays for more of the metric, -1 when it pays for less (shorter, fewer).
-PAID_DIRECTION = {"average_handle_time": -1, "time_to_hire": -1, "order_error_rate": -1,
-                  "repeat_contact_rate": -1}
-#: CX outcomes at employee level: +1 when higher is better for customers.
-OUTCOME_DIRECTION = {"csat": 1, "nps": 1, "first_contact_resolution": 1,
-                     "repeat_contact_rate": -1, "renewal_rate": 1}
+#: The CX outcomes measured per employee (columns of ``employee_metrics``, each a measure's
+#: name or alias in the registry), in the order they are tested.
+OUTCOMES = ("csat", "nps", "first_contact_resolution", "repeat_contact_rate", "renewal_rate")
+#: +1 when higher is better for customers, -1 when lower is: the registry's direction.
+OUTCOME_DIRECTION = {outcome: measures.get(outcome).direction for outcome in OUTCOMES}
+#: +1 when a plan pays for more of a metric that is not a measure, -1 when it pays for less
+#: (shorter, fewer). A plan pays for a measure in the measure's direction.
+PAID_DIRECTION = {"average_handle_time": -1, "time_to_hire": -1, "order_error_rate": -1}
 #: Fewest employees beyond the number of teams for an association to be estimated.
 MIN_EXTRA_EMPLOYEES = 3
 
@@ -82,7 +85,7 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
             effect, se = _within_team_slope(codes, (x - x.mean()) / sd, y)
             # HC3 inference is asymptotic (normal), as in statsmodels.
             low, high, p_value = normal_inference(effect, se)
-            paid_sign = PAID_DIRECTION.get(metric, 1)
+            paid_sign = paid_direction(metric)
             rows.append({
                 "metric": metric, "outcome": outcome, "effect": effect,
                 "ci_low": low, "ci_high": high, "p_value": p_value, "metric_sd": sd,
@@ -94,6 +97,16 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
     out["p_adj"] = adjust_pvalues(out["p_value"].to_numpy(), adjust) if len(out) else []
     out["adjustment"] = adjust
     return out
+
+
+def paid_direction(metric: str) -> int:
+    """+1 when a plan pays for more of ``metric``, -1 when it pays for less.
+
+    A measure's direction comes from the registry; other metrics from ``PAID_DIRECTION``
+    (default +1).
+    """
+    measure = measures.find(metric)
+    return measure.direction if measure else PAID_DIRECTION.get(metric, 1)
 
 
 def within_team_slope(team: pd.Series, x: pd.Series, y: pd.Series) -> tuple[float, float]:
