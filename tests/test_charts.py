@@ -73,3 +73,16 @@ def test_an_unknown_measure_or_grouping_is_a_clear_error(sample_study):
         charts.group_chart(study, "team", "bogus")
     with pytest.raises(ValueError, match="cannot group nps by 'bogus'.*try 'team'"):
         charts.group_chart(study, "bogus", "nps")
+
+
+def test_charts_take_the_registrys_names_and_aliases(sample_study):
+    from cxlab.report.theme import Chart
+
+    study = sample_study("northwind")
+    by_alias, by_name = charts.trend_chart(study, "csat"), charts.trend_chart(study, "csat_top2")
+    assert isinstance(by_alias, Chart) and isinstance(by_name, Chart)
+    assert by_alias.figure.axes[0].get_title() == by_name.figure.axes[0].get_title() == (
+        "CSAT, share 4-5 by quarter, with 95% intervals")
+    fcr = charts.group_chart(study, "team", "fcr")
+    assert fcr.figure.axes[0].get_title().startswith("First-contact resolution by team")
+    assert fcr.figure.axes[0].get_xlabel() == "percent"

@@ -31,7 +31,11 @@ DRIVER_ITEMS = {
     "rating_courtesy": "I was treated with courtesy",
 }
 
-#: Metrics an incentive plan may reward, and whether each is a CX outcome.
+#: Metrics an incentive plan may reward, and whether each is a CX outcome. Most are activity
+#: or department measures that the registry (:mod:`cxlab.measures`) does not define; those
+#: that it does (``nps``, ``csat``, ``ces``, ``first_contact_resolution``,
+#: ``repeat_contact_rate``, ``renewal_rate``: names or aliases there) are CX outcomes, paid in
+#: the registry's direction (tests/test_measures.py keeps the two in step).
 INCENTIVE_METRICS = {
     "nps": "cx",
     "csat": "cx",

@@ -6,7 +6,7 @@ import numpy as np
 from IPython.display import Markdown
 from matplotlib.figure import Figure
 
-from cxlab import config, metrics, periods
+from cxlab import config, measures, metrics, periods
 from cxlab.data.schema import TABLES
 from cxlab.markup import escape
 from cxlab.report.availability import needs, unavailable
@@ -14,7 +14,7 @@ from cxlab.report.drivers import key_drivers_result
 from cxlab.report.linkage import headline, linkage_inputs
 from cxlab.report.maturity import maturity_result
 from cxlab.report.statements import statements_frame
-from cxlab.report.tables import fmt_value, group_frame, measure, trend_frame
+from cxlab.report.tables import estimate, fmt_value, group_frame, trend_frame
 from cxlab.report.theme import HIGHLIGHT, MUTED, PALETTE, Chart, new_figure, themed
 from cxlab.stats.drivers import DriverError
 from cxlab.study import Study
@@ -32,7 +32,8 @@ def _scaled(values, kind: str) -> np.ndarray:
 @themed
 def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
     """The measure by quarter with 95% intervals; the study's quarter highlighted."""
-    m = measure(key)
+    m = measures.get(key)
+    kind = m.estimate_kind
     if note := unavailable(study, [m.table]):
         return note
     frame = trend_frame(study, key)
@@ -41,15 +42,15 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
                         f"{study.quarter}.*")
     fig, ax = new_figure()
     x = np.arange(len(frame))
-    value = _scaled(frame["value"], m.kind)
-    low, high = _scaled(frame["ci_low"], m.kind), _scaled(frame["ci_high"], m.kind)
+    value = _scaled(frame["value"], kind)
+    low, high = _scaled(frame["ci_low"], kind), _scaled(frame["ci_high"], kind)
     ax.plot(x, value, color=MUTED, linewidth=1.5, zorder=1)
     current = (frame["quarter"] == study.quarter).to_numpy()
     for mask, color in ((~current, MUTED), (current, HIGHLIGHT)):
         ax.errorbar(x[mask], value[mask], yerr=[(value - low)[mask], (high - value)[mask]],
                     fmt="o", color=color, ecolor=color, elinewidth=2, capsize=3, zorder=2)
     ax.set_xticks(x, frame["quarter"])
-    ax.set_ylabel(UNIT[m.kind])
+    ax.set_ylabel(UNIT[kind])
     ax.set_title(f"{m.label} by quarter, with 95% intervals")
     return Chart(fig, f"{m.label} for {study.client_name} by quarter up to {study.quarter}")
 
@@ -57,28 +58,29 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
 @themed
 def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Markdown:
     """The measure per team or department this quarter, with 95% intervals and n."""
-    m = measure(key)
+    m = measures.get(key)
+    kind = m.estimate_kind
     roster = [] if by in TABLES[m.table].column_names else ["employees"]
     if note := unavailable(study, [m.table, *roster]):
         return note
     frame = group_frame(study, by, key)
-    overall = m.estimate(study.rows(m.table))
+    overall = estimate(m, study.rows(m.table))
     fig, ax = new_figure(height=max(2.4, 0.38 * len(frame) + 1.0))
     y = np.arange(len(frame))
-    value = _scaled(frame["value"], m.kind)
-    low, high = _scaled(frame["ci_low"], m.kind), _scaled(frame["ci_high"], m.kind)
+    value = _scaled(frame["value"], kind)
+    low, high = _scaled(frame["ci_low"], kind), _scaled(frame["ci_high"], kind)
     ax.errorbar(value, y, xerr=[value - low, high - value], fmt="none", ecolor=MUTED,
                 elinewidth=2, capsize=3)
     colors = frame["flag"].map(FLAG_COLORS).fillna(HIGHLIGHT)
     ax.scatter(value, y, color=colors, zorder=3)
     if overall is not None:
-        ref = _scaled([overall.value], m.kind)[0]
+        ref = _scaled([overall.value], kind)[0]
         ax.axvline(ref, color="#c0504d", linestyle="--", linewidth=1)
-        ax.text(ref, len(frame) - 0.4, f" all: {fmt_value(overall.value, m.kind)}",
+        ax.text(ref, len(frame) - 0.4, f" all: {fmt_value(overall.value, kind)}",
                 color="#c0504d", fontsize=8, va="bottom")
     ax.set_yticks(y, [f"{g} (n={n:,}){' ' + f if f else ''}"
                       for g, n, f in zip(frame[by], frame["n"], frame["flag"], strict=True)])
-    ax.set_xlabel(UNIT[m.kind])
+    ax.set_xlabel(UNIT[kind])
     ax.set_ylim(-0.7, len(frame) - 0.1)
     ax.set_title(f"{m.label} by {by}, {study.quarter}, with 95% intervals")
     return Chart(fig, f"{m.label} by {by} for {study.client_name} in {study.quarter}")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
+from cxlab import measures
 from cxlab.data.schema import EX_ITEMS
 from cxlab.markup import escape
 from cxlab.report.availability import needs
@@ -13,11 +14,10 @@ from cxlab.report.tables import fmt_value
 from cxlab.stats import adjust_pvalues, linkage
 from cxlab.study import Study
 
-LINKS = [(p, o, lag) for p in ("engagement", "enps") for o in ("nps", "csat_top2")
+LINKS = [(p, o, lag) for p in ("engagement", "enps") for o in linkage.OUTCOMES
          for lag in (1, 0)]
 PREDICTOR_UNITS = {"engagement": "per engagement point (1-5 scale)",
                    "enps": "per 10 eNPS points"}
-OUTCOME_LABELS = {"nps": "NPS", "csat_top2": "CSAT top-2"}
 
 
 def linkage_inputs(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -50,7 +50,8 @@ def linkage_frame(study: Study) -> pd.DataFrame:
             except (KeyError, linkage.LinkageError):
                 reliability[predictor] = (np.nan, np.nan, np.nan)
         # Each outcome's team-quarter sums serve its four links (two predictors, two lags).
-        sums = {outcome: linkage.outcome_sums(responses, outcome) for outcome in OUTCOME_LABELS}
+        sums = {outcome: linkage.outcome_sums(responses, outcome)
+                for outcome in linkage.OUTCOMES}
         rows = []
         for predictor, outcome, lag in LINKS:
             row = {"predictor": predictor, "outcome": outcome, "lag": lag, "status": "estimated"}
@@ -95,7 +96,7 @@ def linkage_table(study: Study) -> pd.DataFrame:
         cells.append({
             "Employee measure": f"{'Engagement' if r['predictor'] == 'engagement' else 'eNPS'}"
                                 f" ({PREDICTOR_UNITS[r['predictor']]})",
-            "Customer outcome": f"{OUTCOME_LABELS[r['outcome']]}, "
+            "Customer outcome": f"{measures.get(r['outcome']).short}, "
                                 f"{'next quarter' if r['lag'] else 'same quarter'}",
             "Effect": effect})
     return pd.DataFrame(cells).set_index(["Employee measure", "Customer outcome"])

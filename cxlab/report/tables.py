@@ -6,16 +6,16 @@ display function returns a small formatted DataFrame for the notebook.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from cxlab import config, metrics, periods
+from cxlab import config, measures, metrics, periods
 from cxlab.data.schema import cx_metrics
 from cxlab.markup import escape, escape_all
+from cxlab.measures import Measure
 from cxlab.report.availability import needs
 from cxlab.stats import adjust_pvalues, disclosure, flag_groups
 from cxlab.study import Study
@@ -23,53 +23,30 @@ from cxlab.study import Study
 SIGNIFICANCE = 0.05
 
 
-@dataclass(frozen=True)
-class Measure:
-    """A headline measure: where it comes from and how it is estimated."""
-
-    key: str
-    label: str
-    table: str
-    column: str
-    metric: str  # a cxlab.metrics.grouped metric name
-
-    def estimate(self, rows: pd.DataFrame) -> metrics.Estimate | None:
-        """The measure on ``rows``, or None when nothing was measured (e.g. no pulse)."""
-        values = rows[self.column]
-        if values.notna().sum() == 0:
-            return None
-        if self.metric in ("nps", "enps"):
-            return metrics.nps(values, metric=self.metric)
-        if self.metric == "csat_top2":
-            return metrics.csat(values)
-        if self.metric == "ces_mean":
-            return metrics.ces(values)
-        return metrics.rate(values, metric=self.key)
-
-    @property
-    def kind(self) -> str:
-        """``nps``, ``proportion`` or ``mean``, which decides the display format."""
-        return {"nps": "nps", "enps": "nps", "ces_mean": "mean"}.get(self.metric, "proportion")
-
-
-MEASURES = (
-    Measure("nps", "NPS (points)", "customer_responses", "nps", "nps"),
-    Measure("csat_top2", "CSAT, share 4-5", "customer_responses", "csat", "csat_top2"),
-    Measure("ces_mean", "CES, mean of 1-7", "customer_responses", "ces", "ces_mean"),
-    Measure("fcr", "First-contact resolution", "interactions", "is_resolved_first_contact", "rate"),
-    Measure("repeat_7d", "Repeat contact within 7 days", "interactions", "is_repeat_within_7d",
-            "rate"),
-    Measure("renewal", "Renewal rate (accounts due)", "accounts", "is_renewed", "rate"),
-    Measure("enps", "eNPS (points)", "employee_responses", "enps", "enps"),
-)
-MEASURE = {m.key: m for m in MEASURES}
+#: The report's headline measures, by their names in the registry (:mod:`cxlab.measures`).
+HEADLINE = ("nps", "csat_top2", "ces_mean", "first_contact_resolution", "repeat_contact_rate",
+            "renewal_rate", "enps")
+MEASURES = tuple(measures.get(name) for name in HEADLINE)
 
 
 def measure(key: str) -> Measure:
-    """The measure called ``key``, or a clear error naming the known ones."""
-    if key not in MEASURE:
-        raise ValueError(f"measure {key!r} unknown; expected one of {list(MEASURE)}")
-    return MEASURE[key]
+    """The registry's measure called ``key`` (a name or an alias such as ``fcr``)."""
+    return measures.get(key)
+
+
+def estimate(m: Measure, rows: pd.DataFrame) -> metrics.Estimate | None:
+    """The measure on ``rows``, or None when nothing was measured (e.g. no pulse)."""
+    values = rows[m.column]
+    if values.notna().sum() == 0:
+        return None
+    if m.kind == "nps":
+        return metrics.nps(values, metric=m.name)
+    if m.kind == "top-box":
+        return metrics.rate(measures.scores(values, m), metric=m.name)
+    if m.kind == "mean":
+        return metrics.mean(values if m.per == 1 else values / m.per, m.bounded_scale,
+                            metric=m.name)
+    return metrics.rate(values, metric=m.name)
 
 
 def fmt_value(value: float, kind: str) -> str:
@@ -103,7 +80,7 @@ def scorecard_frame(study: Study, adjust: str = "holm") -> pd.DataFrame:
     rows = []
     for m in MEASURES:
         current = _confidential_estimate(study, m, study.quarter)
-        row = {"key": m.key, "measure": m.label, "kind": m.kind, "current": current,
+        row = {"key": m.name, "measure": m.label, "kind": m.estimate_kind, "current": current,
                "hidden": current is HIDDEN}
         current = None if current is HIDDEN else current
         for tag, quarter in (("prev", study.previous_quarter), ("yago", study.year_ago_quarter)):
@@ -135,7 +112,7 @@ def _confidential_estimate(study: Study, m: Measure, quarter: str):
     if m.table == "employee_responses" and len(rows):
         if disclosure.count_respondents(rows) < config.setting(study.settings, "min_group_size"):
             return HIDDEN
-    return m.estimate(rows)
+    return estimate(m, rows)
 
 
 def scorecard(study: Study) -> pd.DataFrame:
@@ -177,9 +154,7 @@ def _change_cell(row: pd.Series, tag: str) -> str:
 def trend_frame(study: Study, key: str) -> pd.DataFrame:
     """One row per quarter up to the study's, with the measure and its interval."""
     m = measure(key)
-    history = study.history(m.table)
-    column = m.column if m.metric == "rate" else None
-    out = metrics.grouped(history, m.metric, "quarter", column=column)
+    out = metrics.grouped(study.history(m.table), m.name, "quarter")
     return out[out["n"] > 0].reset_index(drop=True)
 
 
@@ -197,12 +172,11 @@ def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
         rows = rows.assign(department=rows["team"].map(study.department_of_team))
     if by not in rows:
         if by not in study.tables["employees"]:
-            raise ValueError(f"cannot group {m.key} by {by!r}: it is a column of neither "
+            raise ValueError(f"cannot group {m.name} by {by!r}: it is a column of neither "
                              f"{m.table} nor employees (try 'team' or 'department')")
         roster = study.tables["employees"][["employee_id", by]]
         rows = rows.merge(roster, on="employee_id", how="inner")
-    column = m.column if m.metric == "rate" else None
-    out = metrics.grouped(rows, m.metric, by, column=column)
+    out = metrics.grouped(rows, m.name, by)
     if m.table == "employee_responses":  # too few respondents: not shown at all
         out = out[~hidden_pulse_groups(study, rows, by).reindex(out[by], fill_value=False)
                   .to_numpy()]

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cxlab import periods
+from cxlab import measures, periods
 
 #: Fewest teams, and team-quarters, for a team-level effect to be estimated at all.
 MIN_TEAMS = 4
@@ -85,14 +85,29 @@ class Linkage:
     df: int = 0
 
 
+#: Customer outcomes the linkage models (registry names): the share is coded in points.
+OUTCOMES = ("nps", "csat_top2")
+
+
 def code_outcome(values: pd.Series, outcome: str) -> pd.Series:
-    """Per-response codes whose mean is the metric: NPS -100/0/100, CSAT top-2 0/100."""
-    v = pd.to_numeric(values, errors="coerce")
-    if outcome == "nps":
-        return 100.0 * ((v >= 9).astype(float) - (v <= 6).astype(float)).where(v.notna())
-    if outcome == "csat_top2":
-        return 100.0 * (v >= 4).astype(float).where(v.notna())
-    raise LinkageError(f"unknown outcome {outcome!r}; expected 'nps' or 'csat_top2'")
+    """Per-response codes whose mean is the metric, in points: NPS -100/0/100, CSAT top-2 0/100.
+
+    The codes are the registry's scores (:func:`cxlab.measures.scores`), a share's times 100.
+    """
+    return points(values, _outcome(outcome))
+
+
+def points(values: pd.Series, measure: measures.Measure | str) -> pd.Series:
+    """Per-answer scores in points whose mean is the measure: NPS -100/0/100, a share 0/100."""
+    m = measures.get(measure) if isinstance(measure, str) else measure
+    scores = measures.scores(pd.to_numeric(values, errors="coerce").astype(float), m)
+    return pd.Series(scores * (1.0 if m.kind == "nps" else 100.0), index=values.index)
+
+
+def _outcome(outcome: str) -> measures.Measure:
+    if outcome not in OUTCOMES:
+        raise LinkageError(f"unknown outcome {outcome!r}; expected one of {list(OUTCOMES)}")
+    return measures.get(outcome)
 
 
 def lagged_measure(team_ex: pd.DataFrame, predictor: str, lag: int) -> pd.DataFrame:
@@ -123,8 +138,8 @@ def pair(team_ex: pd.DataFrame, responses: pd.DataFrame, predictor: str, outcome
 
 
 def outcome_column(outcome: str) -> str:
-    """The customer_responses column behind an outcome."""
-    return {"nps": "nps", "csat_top2": "csat"}[outcome]
+    """The customer_responses column behind an outcome (the registry's)."""
+    return _outcome(outcome).column
 
 
 def outcome_sums(responses: pd.DataFrame, outcome: str) -> pd.DataFrame:
@@ -319,7 +334,7 @@ def respondent_scores(employee_responses: pd.DataFrame, items: list[str], predic
     if predictor == "engagement":
         return employee_responses[items].apply(pd.to_numeric, errors="coerce").mean(axis=1)
     if predictor == "enps":
-        return code_outcome(employee_responses["enps"], "nps")
+        return points(employee_responses["enps"], "enps")
     raise LinkageError(f"unknown predictor {predictor!r}; expected 'engagement' or 'enps'")
 
 
