@@ -641,6 +641,30 @@ def _scale_metric(scores, name: str, statistics: dict[str, str], statistic: str,
     return _share(arr, m.threshold, n_missing, w, confidence, m.name)
 
 
+def estimate(measure: str | measures.Measure, values: Iterable, weights: Iterable | None = None,
+             confidence: float = 0.95) -> Estimate:
+    """A measure of the registry (:mod:`cxlab.measures`) on its answers, by the measure's kind.
+
+    ``estimate("fcr", interactions["is_resolved_first_contact"])`` is the Wilson interval of
+    the rate, ``estimate("csat_top2", responses["csat"])`` the share of 4s and 5s; answers
+    are checked against the measure's scale, and ``weights`` work as in :func:`nps`.
+    """
+    m = measures.get(measure) if isinstance(measure, str) else measure
+    if m.kind == "nps":
+        return nps(values, confidence=confidence, metric=m.name, weights=weights)
+    if m.kind == "rate":
+        return rate(values, confidence, metric=m.name, weights=weights)
+    if m.kind == "mean":
+        series = _as_series(values)
+        scaled = pd.to_numeric(series, errors="coerce") / m.per if m.per != 1 else series
+        _as_numeric(series, m.name)  # a clear error for an answer that is not a number
+        return mean(scaled, m.bounded_scale, confidence, metric=m.name, weights=weights)
+    arr, n_missing, w = _answers(values, m.name, weights)
+    _check_scale(arr, *m.scale, m.name)
+    _require_n(arr.size, m.name)
+    return _share(arr, m.threshold, n_missing, w, confidence, m.name)
+
+
 # --------------------------------------------------------------------------------------------
 # Comparison
 

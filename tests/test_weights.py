@@ -359,3 +359,53 @@ def test_weighting_settings_are_checked_when_read(spec, message):
 
     with pytest.raises(ValueError, match=message):
         config.check_settings({"weighting": spec}, "studies.yml: acme")
+
+
+def test_the_report_shows_weighted_customer_results_and_says_so(sample_study):
+    from cxlab.report import drivers, tables
+
+    probe = sample_study("cedar", "2026Q3")
+    margins = _channel_margins(probe)
+    study = sample_study("cedar", "2026Q3", {"weighting": {"margins": margins}})
+    rows = study.rows("customer_responses")
+    expected = cxlab.nps(rows["nps"], weights=rake(rows, margins).weights)
+    frame = tables.scorecard_frame(study).set_index("key")
+    current = frame.at["nps", "current"]
+    assert current.value == pytest.approx(expected.value)
+    assert current.weighted and current.n_effective < current.n
+    assert frame.at["first_contact_resolution", "current"].weighted is False  # interactions
+    assert "n_eff" in tables.scorecard(study).loc["NPS (points)", "n"]
+    trend = tables.trend_frame(study, "nps").set_index("quarter")
+    assert trend.at["2026Q3", "value"] == pytest.approx(expected.value)
+    assert trend["method"].str.contains("weighted").all()
+    teams = tables.group_frame(study, "team", "nps")
+    assert teams["method"].str.contains("weighted").all()
+    assert (teams["n_effective"] <= teams["n"] + 1e-9).all()
+    overview = tables.overview(study).data
+    assert "**weighted**" in overview and "effective sample size" in overview
+    plain = tables.scorecard_frame(probe).set_index("key").at["nps", "current"]
+    assert not plain.weighted and "weighted" not in tables.overview(probe).data
+    assert drivers.key_drivers_result(study).n_effective < drivers.key_drivers_result(study).n
+
+
+def test_a_quarter_the_margins_cannot_reach_is_reported_unweighted(sample_study):
+    from cxlab.report import tables
+
+    probe = sample_study("cedar", "2026Q3")
+    margins = _channel_margins(probe)
+    margins["channel"]["<b>kiosk</b>"] = 0.2
+    study = sample_study("cedar", "2026Q3", {"weighting": {"margins": margins}})
+    current = tables.scorecard_frame(study).set_index("key").at["nps", "current"]
+    assert not current.weighted
+    text = tables.overview(study).data
+    assert "**not weighted** in 2026Q3" in text and "<b>" not in text
+
+
+def test_estimate_of_a_measure_follows_its_kind_and_scale():
+    assert cxlab.metrics.estimate("csat_top2", [5, 4, 2, 1]).value == pytest.approx(0.5)
+    assert cxlab.metrics.estimate("fcr", [True, False]).metric == "first_contact_resolution"
+    wait = cxlab.metrics.estimate("wait_minutes", [60, 120, 180])
+    assert wait.value == pytest.approx(2.0) and wait.method == "t"
+    assert cxlab.metrics.estimate("nps", [10, 0], weights=[3, 1]).value == pytest.approx(50)
+    with pytest.raises(ValueError, match="outside the expected scale"):
+        cxlab.metrics.estimate("csat_top2", [6, 4])

@@ -14,7 +14,7 @@ from cxlab.report.drivers import key_drivers_result
 from cxlab.report.linkage import headline, linkage_inputs
 from cxlab.report.maturity import maturity_result
 from cxlab.report.statements import statements_frame
-from cxlab.report.tables import estimate, fmt_value, group_frame, trend_frame
+from cxlab.report.tables import estimate, fmt_value, group_frame, trend_frame, weights_for
 from cxlab.report.theme import HIGHLIGHT, MUTED, PALETTE, Chart, new_figure, themed
 from cxlab.stats.drivers import DriverError
 from cxlab.study import Study
@@ -64,7 +64,8 @@ def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Mar
     if note := unavailable(study, [m.table, *roster]):
         return note
     frame = group_frame(study, by, key)
-    overall = estimate(m, study.rows(m.table))
+    rows = study.rows(m.table)
+    overall = estimate(m, rows, weights_for(study, m, rows))
     fig, ax = new_figure(height=max(2.4, 0.38 * len(frame) + 1.0))
     y = np.arange(len(frame))
     value = _scaled(frame["value"], kind)

@@ -31,7 +31,8 @@ def key_drivers_result(study: Study, outcome: str = "nps") -> drivers.KeyDrivers
         if not columns:
             raise drivers.DriverError("no attribute ratings (rating_* columns) in this "
                                       "quarter's customer responses")
-        return drivers.key_drivers(rows, outcome, columns, n_boot=N_BOOT)
+        return drivers.key_drivers(rows, outcome, columns, n_boot=N_BOOT,
+                                   weights=study.response_weights(rows))
 
     return study.cached(("key_drivers", outcome), compute)
 

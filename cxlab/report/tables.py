@@ -21,6 +21,8 @@ from cxlab.stats import adjust_pvalues, disclosure, flag_groups
 from cxlab.study import Study
 
 SIGNIFICANCE = 0.05
+#: The column a weighted answer carries its survey weight in while rows are joined.
+WEIGHT = "_weight"
 
 
 #: The report's headline measures, by their names in the registry (:mod:`cxlab.measures`).
@@ -34,19 +36,21 @@ def measure(key: str) -> Measure:
     return measures.get(key)
 
 
-def estimate(m: Measure, rows: pd.DataFrame) -> metrics.Estimate | None:
+def estimate(m: Measure, rows: pd.DataFrame, weights: pd.Series | None = None
+             ) -> metrics.Estimate | None:
     """The measure on ``rows``, or None when nothing was measured (e.g. no pulse)."""
     values = rows[m.column]
     if values.notna().sum() == 0:
         return None
-    if m.kind == "nps":
-        return metrics.nps(values, metric=m.name)
-    if m.kind == "top-box":
-        return metrics.rate(measures.scores(values, m), metric=m.name)
-    if m.kind == "mean":
-        return metrics.mean(values if m.per == 1 else values / m.per, m.bounded_scale,
-                            metric=m.name)
-    return metrics.rate(values, metric=m.name)
+    return metrics.estimate(m, values, weights)
+
+
+def weights_for(study: Study, m: Measure, rows: pd.DataFrame) -> pd.Series | None:
+    """Survey weights of ``rows`` for a customer-survey measure of a weighting client, or None.
+
+    A client weights its answers with the ``weighting`` setting (see ``Study.response_weights``).
+    """
+    return study.response_weights(rows) if m.table == "customer_responses" else None
 
 
 def fmt_value(value: float, kind: str) -> str:
@@ -112,7 +116,7 @@ def _confidential_estimate(study: Study, m: Measure, quarter: str):
     if m.table == "employee_responses" and len(rows):
         if disclosure.count_respondents(rows) < config.setting(study.settings, "min_group_size"):
             return HIDDEN
-    return estimate(m, rows)
+    return estimate(m, rows, weights_for(study, m, rows))
 
 
 def scorecard(study: Study) -> pd.DataFrame:
@@ -127,7 +131,8 @@ def scorecard(study: Study) -> pd.DataFrame:
                             "hidden (too few respondents)" if r["hidden"] else "not measured"),
             "95% CI": (f"{fmt_value(est.ci[0], r['kind'])} to {fmt_value(est.ci[1], r['kind'])}"
                        if est else ""),
-            "n": f"{est.n:,}" if est else "0",
+            "n": (f"{est.n:,} (n_eff {est.n_effective:,.0f})" if est and est.weighted
+                  else f"{est.n:,}" if est else "0"),
             f"vs {study.previous_quarter}": _change_cell(r, "prev"),
             f"vs {study.year_ago_quarter}": _change_cell(r, "yago"),
         })
@@ -154,7 +159,8 @@ def _change_cell(row: pd.Series, tag: str) -> str:
 def trend_frame(study: Study, key: str) -> pd.DataFrame:
     """One row per quarter up to the study's, with the measure and its interval."""
     m = measure(key)
-    out = metrics.grouped(study.history(m.table), m.name, "quarter")
+    rows = study.history(m.table)
+    out = metrics.grouped(rows, m.name, "quarter", weights=weights_for(study, m, rows))
     return out[out["n"] > 0].reset_index(drop=True)
 
 
@@ -166,6 +172,9 @@ def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
     """
     m = measure(key)
     rows = study.rows(m.table)
+    weights = weights_for(study, m, rows)
+    if weights is not None:  # kept beside each answer through the join below
+        rows = rows.assign(**{WEIGHT: weights})
     if by == "department" and by not in rows and "team" in rows:
         # Through the team, as the pulse tables do: anonymous answers keep their department
         # (a join on the employee would drop them, and differ from the other tables by them).
@@ -176,7 +185,7 @@ def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
                              f"{m.table} nor employees (try 'team' or 'department')")
         roster = study.tables["employees"][["employee_id", by]]
         rows = rows.merge(roster, on="employee_id", how="inner")
-    out = metrics.grouped(rows, m.name, by)
+    out = metrics.grouped(rows, m.name, by, weights=WEIGHT if weights is not None else None)
     if m.table == "employee_responses":  # too few respondents: not shown at all
         out = out[~hidden_pulse_groups(study, rows, by).reindex(out[by], fill_value=False)
                   .to_numpy()]
@@ -276,7 +285,39 @@ def overview(study: Study) -> Markdown:
     if study.absent:
         text += (f" Not in this dataset: {', '.join(study.absent)}; the sections that need "
                  "them say so.")
-    return Markdown(text)
+    note = weighting_note(study)
+    return Markdown(f"{text} {note}" if note else text)
+
+
+def weighting_note(study: Study) -> str:
+    """How the customer-survey results are weighted, in words; empty when they are not."""
+    spec = study.settings.get("weighting")
+    if not spec:
+        return ""
+    how = []
+    if spec.get("column"):
+        how.append(f"by the survey's own weights (column `{escape(spec['column'])}`)")
+    if spec.get("margins"):
+        how.append("raked each quarter to the population shares of "
+                   f"{escape_all(list(spec['margins']))}")
+    failed = study.weighting_notes
+    rows = study.rows("customer_responses")
+    if study.quarter in failed:
+        return (f"Customer-survey results are **not weighted** in {study.quarter}: "
+                f"{escape(failed[study.quarter])}")
+    text = f"Customer-survey results are **weighted** ({' and '.join(how)})"
+    weights = study.response_weights(rows)
+    if weights is not None and len(rows):
+        w = weights[rows["nps"].notna().to_numpy()] if "nps" in rows else weights
+        text += (f": this quarter's {int((w > 0).sum()):,} NPS answers count as "
+                 f"{metrics.kish_n(w[w > 0]) if (w > 0).any() else 0:,.0f} in the intervals "
+                 "(Kish's effective sample size; see Methods: Survey weights)")
+    text += "."
+    if failed:
+        text += (" Quarters that could not be weighted, and so trends through them, are shown "
+                 "unweighted: " + "; ".join(f"{q}: {escape(reason)}"
+                                             for q, reason in sorted(failed.items())) + ".")
+    return text
 
 
 def _and(items: list[str]) -> str:
