@@ -6,7 +6,7 @@ import pytest
 from scipy import stats
 
 import cxlab
-from cxlab import measures, metrics
+from cxlab import measures
 
 REF_SCORES = [10] * 291 + [7] * 476 + [0] * 395  # SPEC.md reference: P=291, A=476, D=395
 
