@@ -35,7 +35,7 @@ def hostile_site(tmp_path_factory, project_root):
 
     root = tmp_path_factory.mktemp("hostile")
     shutil.copytree(project_root / "notebooks", root / "notebooks")
-    for name in ("_quarto.yml", "index.qmd", "methods.qmd"):
+    for name in ("_quarto.yml", "index.qmd", "methods.qmd", "validation.qmd"):
         shutil.copy(project_root / name, root / name)
     tables, _ = sample.generate()
     mapping: dict[str, str] = {}

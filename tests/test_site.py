@@ -37,7 +37,7 @@ def _report(client: str, quarter: str) -> nbformat.NotebookNode:
 
 @pytest.fixture
 def project(tmp_path):
-    for name in ("_quarto.yml", "index.qmd", "methods.qmd"):
+    for name in ("_quarto.yml", "index.qmd", "methods.qmd", "validation.qmd"):
         shutil.copy(ROOT / name, tmp_path / name)
     for client in CLIENTS:
         for quarter in ("2026Q2", "2026Q3"):
@@ -62,7 +62,7 @@ def test_a_client_site_holds_nothing_of_another_client(project):
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
     assert files == ["index.html", "methods.html", "reports/index.html",
                      "reports/maturity-model.html", "reports/quokka/2026Q2/quarterly_report.html",
-                     "reports/quokka/2026Q3/quarterly_report.html"]
+                     "reports/quokka/2026Q3/quarterly_report.html", "validation.html"]
     text = _site_text(out)
     assert "Quokka Airways" in text and "Felix Novak" in text
     for secret in ["wombat", "Wombat", "Haverkamp", "WO00042", "Ysolde"]:
