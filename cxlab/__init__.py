@@ -26,16 +26,23 @@ _EXPORTS = {
     "Study": "cxlab.study", "open_study": "cxlab.study",
 }
 
+#: Subpackages and modules reachable as ``cxlab.<name>`` after a plain ``import cxlab``.
+_SUBMODULES = ("config", "data", "markup", "maturity", "measures", "metrics", "periods",
+               "privacy", "recognition", "report", "stats", "study", "text")
+
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str):
-    if name not in _EXPORTS:
+    if name in _SUBMODULES:
+        value = import_module(f"cxlab.{name}")
+    elif name in _EXPORTS:
+        value = getattr(import_module(_EXPORTS[name]), name)
+    else:
         raise AttributeError(f"module 'cxlab' has no attribute {name!r}")
-    value = getattr(import_module(_EXPORTS[name]), name)
     globals()[name] = value  # later look-ups skip this function
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+    return sorted([*globals(), *_EXPORTS, *_SUBMODULES])

@@ -144,13 +144,25 @@ def _check_weighting(spec: dict, where: str) -> None:
     if not isinstance(margins, dict) or ("margins" in spec and not margins):
         raise ValueError(f"{where}: margins must be {{variable: {{level: share}}}}, got "
                          f"{margins!r}")
+    from cxlab.data.schema import TABLES
+
+    columns = TABLES["customer_responses"].column_names
     for variable, levels in margins.items():
+        if variable not in columns:
+            raise ValueError(f"{where}: margin variable {variable!r} is not a column of "
+                             f"customer_responses; expected one of {list(columns)}")
         ok = isinstance(levels, dict) and levels and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
             for v in levels.values())
         if not ok:
             raise ValueError(f"{where}: margins of {variable!r} must be {{level: share}} with "
                              f"shares (or counts) of at least 0, got {levels!r}")
+        from cxlab.stats.weighting import check_targets
+
+        try:
+            check_targets(variable, levels)
+        except ValueError as err:
+            raise ValueError(f"{where}: {err}") from None
 
 
 def _check_themes(themes: dict, where: str) -> None:

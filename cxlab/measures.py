@@ -112,8 +112,13 @@ def find(name: str) -> Measure | None:
     return _BY_NAME.get(name) or _BY_ALIAS.get(name)
 
 
-def get(name: str) -> Measure:
-    """The measure called ``name`` (or one of its aliases), or a clear error."""
+def get(name: str | Measure) -> Measure:
+    """The measure called ``name`` (or one of its aliases), or a clear error.
+
+    A :class:`Measure` is returned as it is, so functions may take either.
+    """
+    if isinstance(name, Measure):
+        return name
     found = find(name)
     if found is None:
         aliases = ", ".join(f"{a} = {m.name}" for a, m in _BY_ALIAS.items())

@@ -16,7 +16,7 @@ denominator actually used.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -77,11 +77,15 @@ class Estimate:
 
     def __str__(self) -> str:
         low, high = self.ci
-        n = f"n={self.n}, n_eff={self.n_effective:.1f}" if self.weighted else f"n={self.n}"
         return (
             f"{self.metric} = {self.value:.4g} "
-            f"({self.confidence:.0%} CI {low:.4g} to {high:.4g}; {n}, {self.method})"
+            f"({self.confidence:.0%} CI {low:.4g} to {high:.4g}; {_sizes(self)}, {self.method})"
         )
+
+
+def _sizes(e: Estimate) -> str:
+    """``n=...``, with the effective size beside it when the estimate is weighted."""
+    return f"n={e.n}, n_eff={e.n_effective:.1f}" if e.weighted else f"n={e.n}"
 
 
 @dataclass(frozen=True)
@@ -114,8 +118,8 @@ class Comparison:
         return (
             f"{self.metric}: difference {self.difference:+.4g} "
             f"({self.a.confidence:.0%} CI {low:.4g} to {high:.4g}), p = {self.p_value:.3g}; "
-            f"{self.a.value:.4g} (n={self.a.n}) against {self.b.value:.4g} (n={self.b.n}), "
-            f"{self.test}"
+            f"{self.a.value:.4g} ({_sizes(self.a)}) against {self.b.value:.4g} "
+            f"({_sizes(self.b)}), {self.test}"
         )
 
 
@@ -149,7 +153,8 @@ def _answers(values: Iterable, name: str, weights: Iterable | None = None
     if weights is None:
         arr, n_missing = _as_numeric(values, name)
         return arr, n_missing, None
-    series, w = _as_series(values), _as_series(weights)
+    w = aligned_weights(weights, values, name)
+    series = _as_series(values)
     if len(w) != len(series):
         raise ValueError(f"{name}: {len(w)} weights for {len(series)} answers; give one weight "
                          "per answer")
@@ -161,6 +166,35 @@ def _answers(values: Iterable, name: str, weights: Iterable | None = None
     if not keep.any():
         raise ValueError(f"{name}: every answer has weight 0; nothing to estimate from")
     return numeric[keep], int((~answered).sum()), w[keep]
+
+
+def aligned_weights(weights, values, name: str) -> pd.Series:
+    """One weight per answer, lined up with ``values``.
+
+    Two pandas objects are lined up by their index (as pandas would), so sorted or filtered
+    answers keep their own weights; anything else by position. A column name, a single number
+    or a different length is an error that says what to pass instead.
+    """
+    if isinstance(weights, str):
+        raise ValueError(f"{name}: weights={weights!r} is a name; pass the weights themselves "
+                         "(e.g. data[column]); only grouped() and key_drivers() take a column "
+                         "name")
+    if np.ndim(weights) == 0 and not isinstance(weights, Iterable):
+        raise ValueError(f"{name}: weights must be one number per answer, got a single "
+                         f"{type(weights).__name__}")
+    n = len(values) if hasattr(values, "__len__") else None
+    if isinstance(weights, pd.Series) and isinstance(values, (pd.Series, pd.DataFrame)):
+        if not weights.index.equals(values.index):
+            if weights.index.has_duplicates or not values.index.isin(weights.index).all():
+                raise ValueError(f"{name}: the weights' index does not hold every answer's "
+                                 "index label; pass weights for exactly these answers (or "
+                                 "plain arrays, matched by position)")
+            weights = weights.reindex(values.index)
+        return _as_series(weights.to_numpy())
+    w = _as_series(weights)
+    if n is not None and len(w) != n:
+        raise ValueError(f"{name}: {len(w)} weights for {n} answers; give one weight per answer")
+    return w
 
 
 def _as_series(values: Iterable) -> pd.Series:
@@ -193,6 +227,7 @@ def kish_n(weights) -> float:
     ``1 + cv^2``); it ignores any relation between the weights and the answers.
     """
     w = np.asarray(weights, dtype=float)
+    w = w / w.max()  # scale-free: weights of 1e-300 or 1e200 neither underflow nor overflow
     return float(w.sum() ** 2 / (w**2).sum())
 
 
@@ -482,9 +517,10 @@ def weighted_counts(weights: np.ndarray, indicators: Sequence[np.ndarray]
     Weighting to a population usually follows groups whose answers differ, and then this
     errs on the wide side (stratification gains are not counted); in simulation of
     weights unrelated and related to the answers it covered at least as often as nominal
-    (``benchmarks/validate_intervals.py --only weights``).
+    (``benchmarks/validate_weights.py``).
     """
     w = np.asarray(weights, dtype=float)
+    w = w / w.max()  # weighted shares do not depend on the weights' scale
     n_eff, total = kish_n(w), float(w.sum())
     return n_eff, [float(w @ np.asarray(ind, dtype=float)) / total * n_eff for ind in indicators]
 
@@ -658,7 +694,10 @@ def estimate(measure: str | measures.Measure, values: Iterable, weights: Iterabl
         series = _as_series(values)
         scaled = pd.to_numeric(series, errors="coerce") / m.per if m.per != 1 else series
         _as_numeric(series, m.name)  # a clear error for an answer that is not a number
-        return mean(scaled, m.bounded_scale, confidence, metric=m.name, weights=weights)
+        est = mean(scaled, m.bounded_scale, confidence, metric=m.name, weights=weights)
+        # A scale open at one end (minutes of wait: 0 to no limit) still bounds the interval.
+        low, high = np.clip(est.ci, *m.scale)
+        return replace(est, ci=(float(low), float(high)))
     arr, n_missing, w = _answers(values, m.name, weights)
     _check_scale(arr, *m.scale, m.name)
     _require_n(arr.size, m.name)
@@ -990,10 +1029,8 @@ def grouped(
         raise ValueError(f"engine {engine!r} unknown; expected 'auto', 'pandas' or 'duckdb'")
     w = None
     if weights is not None:
-        raw = data[weights] if isinstance(weights, str) else _as_series(weights)
-        if len(raw) != len(data):
-            raise ValueError(f"grouped(): {len(raw)} weights for {len(data)} rows; give one "
-                             "weight per row")
+        raw = (data[weights] if isinstance(weights, str)
+               else aligned_weights(weights, data, "grouped(weights)"))
         answered = data[[spec.column for spec in specs]].notna().any(axis=1).to_numpy()
         w = check_weights(raw.to_numpy(), "grouped(weights)", answered)
     if engine == "duckdb" or (engine == "auto" and len(data) >= DUCKDB_ROWS):
@@ -1077,6 +1114,7 @@ def _intervals(sums: pd.DataFrame, i: int, spec: _Spec, method: str, confidence:
         value, se, low, high = mean_interval(n, parts["a"], confidence=confidence,
                                              sum_sq_dev=parts["b"],
                                              scale=_finite(spec.scale))
+        low, high = np.clip(low, *spec.scale), np.clip(high, *spec.scale)
         label = "adjusted t" if _finite(spec.scale) else "t"
     with np.errstate(divide="ignore", invalid="ignore"):
         if spec.kind == "nps":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from cxlab import config, periods
@@ -123,17 +122,18 @@ class Study:
     def response_weights(self, rows: pd.DataFrame) -> pd.Series | None:
         """Survey weights of these customer responses, as the client's ``weighting`` says.
 
-        None when the client's answers are not weighted, or when a quarter the rows come
-        from could not be weighted (``weighting_notes`` says why; such rows are then
-        estimated unweighted rather than half weighted). ``margins`` rake each quarter's
-        answers to the population shares given, starting from the ``column`` of weights
-        when one is named (else from 1).
+        None when the client's answers are not weighted, or when no quarter the rows come
+        from could be weighted. ``margins`` rake each quarter's answers to the population
+        shares given, starting from the ``column`` of weights when one is named (else from
+        1). A quarter that cannot be weighted (``weighting_notes`` says why) is estimated
+        unweighted, never half weighted: its rows all weigh 1, which gives exactly the
+        unweighted estimate of that quarter.
         """
         if not self.settings.get("weighting") or rows.empty:
             return None
         weights, failed = self.cached(("response_weights",), self._all_response_weights)
         quarters = set(periods.label(rows[PERIOD_COLUMN["customer_responses"]]))
-        if quarters & set(failed):
+        if quarters <= set(failed):
             return None
         return weights.reindex(rows.index)
 
@@ -154,14 +154,20 @@ class Study:
         if column is not None and column not in frame:
             raise ValueError(f"weighting: column {column!r} is not in customer_responses; "
                              f"it has {list(frame.columns)}")
-        base = frame[column] if column else pd.Series(1.0, index=frame.index)
-        if not margins:
-            return base.astype(float), {}
-        out, failed = pd.Series(np.nan, index=frame.index), {}
+        base = (pd.to_numeric(frame[column], errors="coerce") if column
+                else pd.Series(1.0, index=frame.index))
+        out, failed = pd.Series(1.0, index=frame.index), {}
         quarter = periods.label(frame[PERIOD_COLUMN["customer_responses"]])
         for label, rows in frame.groupby(quarter.to_numpy(), sort=True):
+            start = base.loc[rows.index]
+            unusable = int((start.isna() | (start < 0)).sum())
+            if unusable:
+                failed[str(label)] = (f"{unusable:,} of {len(rows):,} answers have no usable "
+                                      f"value in the weight column {column!r}")
+                continue
             try:
-                out.loc[rows.index] = rake(rows, margins, base.loc[rows.index]).weights
+                out.loc[rows.index] = (rake(rows, margins, start).weights if margins
+                                       else start)
             except RakingError as err:
                 failed[str(label)] = str(err)
         return out, failed

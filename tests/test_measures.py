@@ -185,3 +185,14 @@ def test_the_registry_and_the_settings_check_load_no_numpy():
     code = "import sys, cxlab.measures, cxlab.config; print('numpy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_plain_import_reaches_the_subpackages():
+    import subprocess
+    import sys
+
+    code = ("import cxlab; print(cxlab.measures.get('fcr').name, "
+            "cxlab.stats.weighting.rake.__name__, cxlab.metrics.estimate.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["first_contact_resolution", "rake", "estimate"]

@@ -134,7 +134,7 @@ def test_grouped_weights_as_an_array_and_errors():
     assert out.set_index("g").loc["a", "value"] == pytest.approx(50.0)
     with pytest.raises(KeyError, match="wt"):
         cxlab.grouped(df, "nps", "g", weights="wt")
-    with pytest.raises(ValueError, match="3 weights for 4 rows"):
+    with pytest.raises(ValueError, match="3 weights for 4 answers"):
         cxlab.grouped(df, "nps", "g", weights=[1, 1, 1])
     with pytest.raises(ValueError, match="position 3"):
         cxlab.grouped(df, "nps", "g", weights=[1, 1, 1, np.inf])
@@ -235,7 +235,9 @@ def test_base_weights_are_kept_as_a_start():
 
 
 @pytest.mark.parametrize(("margins", "message"), [
-    ({"region": {"north": 1.0}}, "'region' not in the data"),
+    ({"region": {"north": 1.0}}, r"\['region'\] not in the data"),
+    ({"region": {"north": 0.5}}, r"\['region'\] not in the data"),
+    ({"channel": {"phone": 0.8, "chat": 0.3}}, "sum to 1.1000, not 1"),
     ({"channel": {"phone": 1.0}}, r"level\(s\) \['chat'\] \(50 respondent"),
     ({"channel": {"phone": 0.5, "chat": 0.3, "post": 0.2}}, r"no respondent in level\(s\) \['post'\]"),
     ({"channel": {"phone": 0.5, "chat": 0.4}}, "sum to 0.9000, not 1"),
@@ -254,6 +256,14 @@ def test_impossible_margins_stop_with_a_clear_error():
                          "segment": ["smb"] * 5 + ["ent"] * 3 + ["smb"] * 2})
     with pytest.raises(RakingError, match="cannot all be met"):
         rake(data, {"channel": {"phone": 0.5, "chat": 0.5}, "segment": {"smb": 0.2, "ent": 0.8}})
+
+
+def test_raking_that_is_still_moving_says_so():
+    data = pd.DataFrame({"channel": ["phone"] * 6 + ["chat"] * 4,
+                         "segment": ["smb"] * 5 + ["ent"] * 3 + ["smb"] * 2})
+    with pytest.raises(RakingError, match="did not settle.*allow more rounds"):
+        rake(data, {"channel": {"phone": 0.3, "chat": 0.7}, "segment": {"smb": 0.4, "ent": 0.6}},
+             max_rounds=2, tolerance=1e-12)
 
 
 def test_missing_values_in_a_margin_variable_are_an_error():
@@ -331,6 +341,7 @@ def test_a_study_rakes_each_quarter_to_the_clients_margins(sample_study):
 def test_a_quarter_that_cannot_be_raked_is_left_unweighted_with_its_reason(sample_study):
     probe = sample_study("cedar", "2026Q3")
     margins = _channel_margins(probe)
+    margins["channel"] = {level: share * 0.9 for level, share in margins["channel"].items()}
     margins["channel"]["carrier pigeon"] = 0.1
     study = sample_study("cedar", "2026Q3", {"weighting": {"margins": margins}})
     assert study.response_weights(study.rows("customer_responses")) is None
@@ -393,6 +404,7 @@ def test_a_quarter_the_margins_cannot_reach_is_reported_unweighted(sample_study)
 
     probe = sample_study("cedar", "2026Q3")
     margins = _channel_margins(probe)
+    margins["channel"] = {level: share * 0.8 for level, share in margins["channel"].items()}
     margins["channel"]["<b>kiosk</b>"] = 0.2
     study = sample_study("cedar", "2026Q3", {"weighting": {"margins": margins}})
     current = tables.scorecard_frame(study).set_index("key").at["nps", "current"]
@@ -406,6 +418,88 @@ def test_estimate_of_a_measure_follows_its_kind_and_scale():
     assert cxlab.metrics.estimate("fcr", [True, False]).metric == "first_contact_resolution"
     wait = cxlab.metrics.estimate("wait_minutes", [60, 120, 180])
     assert wait.value == pytest.approx(2.0) and wait.method == "t"
+    skewed = cxlab.metrics.estimate("wait_minutes", [60, 120, 6000])
+    assert skewed.ci[0] == 0.0 and skewed.ci[1] > skewed.value  # not below 0 minutes
+    frame = pd.DataFrame({"g": ["a"] * 3, "wait_seconds": [60.0, 120, 6000]})
+    assert cxlab.grouped(frame, "wait_minutes", "g")["ci_low"].iloc[0] == 0.0
+    assert cxlab.measures.get(cxlab.measures.get("nps")).name == "nps"
     assert cxlab.metrics.estimate("nps", [10, 0], weights=[3, 1]).value == pytest.approx(50)
     with pytest.raises(ValueError, match="outside the expected scale"):
         cxlab.metrics.estimate("csat_top2", [6, 4])
+
+
+def test_a_change_against_an_unweighted_quarter_compares_like_with_like(sample_study):
+    from cxlab.report import tables
+
+    probe = sample_study("cedar", "2026Q3")
+    margins = _channel_margins(probe)
+    study = sample_study("cedar", "2026Q3", {"weighting": {"margins": margins}})
+    frame = study.tables["customer_responses"]
+    previous = periods_label(frame) == study.previous_quarter
+    lost = frame["channel"] == sorted(margins["channel"])[0]
+    study.tables["customer_responses"] = frame[~(previous & lost)]
+    assert study.previous_quarter in study.weighting_notes
+    row = tables.scorecard_frame(study).set_index("key").loc["nps"]
+    assert row["current"].weighted and not row["prev_estimate"].weighted
+    assert row["prev_basis"] == "unweighted"
+    rows_now = study.rows("customer_responses")
+    rows_then = study.rows("customer_responses", study.previous_quarter)
+    plain = cxlab.compare(cxlab.nps(rows_now["nps"]), cxlab.nps(rows_then["nps"]))
+    assert row["prev_change"] == pytest.approx(plain.difference)
+    assert "both quarters unweighted" in tables.scorecard(study).loc["NPS (points)"].iloc[3]
+    trend = tables.trend_frame(study, "nps").set_index("quarter")
+    assert not trend.at[study.previous_quarter, "weighted"] and trend.at["2026Q3", "weighted"]
+    assert trend.at[study.previous_quarter, "value"] == pytest.approx(
+        cxlab.nps(rows_then["nps"]).value)
+    assert trend.at["2026Q3", "value"] == pytest.approx(row["current"].value)
+
+
+def periods_label(frame):
+    from cxlab import periods
+
+    return periods.label(frame["responded_on"])
+
+
+def test_a_weight_column_with_gaps_leaves_its_quarter_unweighted(sample_study):
+    study = sample_study("cedar", "2026Q3", {"weighting": {"column": "weight"}})
+    frame = study.tables["customer_responses"]
+    study.tables["customer_responses"] = frame.assign(weight=np.nan)
+    assert study.response_weights(study.rows("customer_responses")) is None
+    assert "no usable value in the weight column 'weight'" in study.weighting_notes["2026Q3"]
+
+
+def test_weights_line_up_with_answers_by_their_index():
+    answers = pd.Series([10, 0, 9, 3], index=[10, 11, 12, 13])
+    weights = pd.Series([1.0, 4.0, 1.0, 1.0], index=[10, 11, 12, 13])
+    shuffled = answers.sort_values()
+    assert cxlab.nps(shuffled, weights=weights).value == pytest.approx(
+        cxlab.nps(answers, weights=weights).value)
+    frame = pd.DataFrame({"g": ["a"] * 4, "nps": answers}).sort_values("nps")
+    assert cxlab.grouped(frame, "nps", "g", weights=weights)["value"].iloc[0] == pytest.approx(
+        cxlab.nps(answers, weights=weights).value)
+    with pytest.raises(ValueError, match="index does not hold"):
+        cxlab.nps(answers, weights=weights.iloc[:3])
+    with pytest.raises(ValueError, match="is a name"):
+        cxlab.nps(answers, weights="w")
+    with pytest.raises(ValueError, match="one number per answer"):
+        cxlab.nps(answers, weights=2.0)
+    tiny, huge = cxlab.nps(answers, weights=weights * 1e-300), cxlab.nps(answers, weights=weights * 1e200)
+    plain = cxlab.nps(answers, weights=weights)
+    assert tiny.ci == pytest.approx(plain.ci) and huge.ci == pytest.approx(plain.ci)
+
+
+def test_weighting_margins_are_checked_when_the_matrix_loads():
+    from cxlab import config
+
+    with pytest.raises(ValueError, match="'region' is not a column of customer_responses"):
+        config.check_settings({"weighting": {"margins": {"region": {"north": 1.0}}}}, "x")
+    with pytest.raises(ValueError, match="sum to 1.1000"):
+        config.check_settings({"weighting": {"margins": {"channel": {"phone": 0.8,
+                                                                     "chat": 0.3}}}}, "x")
+    counts = {"weighting": {"margins": {"channel": {"phone": 800, "chat": 300}}}}
+    assert config.check_settings(counts, "x") == counts
+
+
+def test_a_weighted_comparison_shows_the_effective_sizes():
+    text = str(cxlab.compare(cxlab.nps([10, 9, 3], weights=[1, 2, 3]), cxlab.nps([10, 3])))
+    assert "n_eff=" in text

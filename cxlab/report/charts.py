@@ -49,7 +49,8 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
     for mask, color in ((~current, MUTED), (current, HIGHLIGHT)):
         ax.errorbar(x[mask], value[mask], yerr=[(value - low)[mask], (high - value)[mask]],
                     fmt="o", color=color, ecolor=color, elinewidth=2, capsize=3, zorder=2)
-    ax.set_xticks(x, frame["quarter"])
+    ax.set_xticks(x, [q if w or not frame["weighted"].any() else f"{q}\nunweighted"
+                      for q, w in zip(frame["quarter"], frame["weighted"], strict=True)])
     ax.set_ylabel(UNIT[kind])
     ax.set_title(f"{m.label} by quarter, with 95% intervals")
     return Chart(fig, f"{m.label} for {study.client_name} by quarter up to {study.quarter}")
@@ -79,8 +80,11 @@ def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Mar
         ax.axvline(ref, color="#c0504d", linestyle="--", linewidth=1)
         ax.text(ref, len(frame) - 0.4, f" all: {fmt_value(overall.value, kind)}",
                 color="#c0504d", fontsize=8, va="bottom")
-    ax.set_yticks(y, [f"{g} (n={n:,}){' ' + f if f else ''}"
-                      for g, n, f in zip(frame[by], frame["n"], frame["flag"], strict=True)])
+    weighted = frame["method"].str.contains("weighted")
+    sizes = [f"n={n:,}, n_eff={e:,.0f}" if w else f"n={n:,}" for n, e, w in zip(
+        frame["n"], frame["n_effective"], weighted, strict=True)]
+    ax.set_yticks(y, [f"{g} ({size}){' ' + f if f else ''}"
+                      for g, size, f in zip(frame[by], sizes, frame["flag"], strict=True)])
     ax.set_xlabel(UNIT[kind])
     ax.set_ylim(-0.7, len(frame) - 0.1)
     ax.set_title(f"{m.label} by {by}, {study.quarter}, with 95% intervals")

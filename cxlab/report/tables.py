@@ -90,7 +90,13 @@ def scorecard_frame(study: Study, adjust: str = "holm") -> pd.DataFrame:
         for tag, quarter in (("prev", study.previous_quarter), ("yago", study.year_ago_quarter)):
             other = _confidential_estimate(study, m, quarter)
             other = None if other is HIDDEN else other
-            test = metrics.compare(current, other) if current and other else None
+            pair, row[f"{tag}_basis"] = (current, other), ""
+            if current and other and current.weighted != other.weighted:
+                # One quarter could not be weighted: the change compares like with like.
+                pair = tuple(_confidential_estimate(study, m, q, weighted=False)
+                             for q in (study.quarter, quarter))
+                row[f"{tag}_basis"] = "unweighted"
+            test = metrics.compare(*pair) if current and other else None
             row[f"{tag}_estimate"] = other
             row[f"{tag}_change"] = test.difference if test else np.nan
             row[f"{tag}_p"] = test.p_value if test else np.nan
@@ -106,17 +112,18 @@ def scorecard_frame(study: Study, adjust: str = "holm") -> pd.DataFrame:
 HIDDEN = "hidden"
 
 
-def _confidential_estimate(study: Study, m: Measure, quarter: str):
+def _confidential_estimate(study: Study, m: Measure, quarter: str, weighted: bool = True):
     """The measure in ``quarter``, or ``HIDDEN`` when it is an employee-survey measure.
 
     An employee-survey measure is hidden when fewer employees answered than the client's
-    ``min_group_size``.
+    ``min_group_size``. Customer-survey measures are weighted when the client weights its
+    answers, unless ``weighted`` is false.
     """
     rows = study.rows(m.table, quarter)
     if m.table == "employee_responses" and len(rows):
         if disclosure.count_respondents(rows) < config.setting(study.settings, "min_group_size"):
             return HIDDEN
-    return estimate(m, rows, weights_for(study, m, rows))
+    return estimate(m, rows, weights_for(study, m, rows) if weighted else None)
 
 
 def scorecard(study: Study) -> pd.DataFrame:
@@ -149,7 +156,8 @@ def _change_cell(row: pd.Series, tag: str) -> str:
         return "no comparison"
     p = row[f"{tag}_p_adj"]
     mark = " *" if p < SIGNIFICANCE else ""
-    return f"{fmt_change(row[f'{tag}_change'], row['kind'])} (p={p:.3f}){mark}"
+    basis = ", both quarters unweighted" if row.get(f"{tag}_basis") else ""
+    return f"{fmt_change(row[f'{tag}_change'], row['kind'])} (p={p:.3f}{basis}){mark}"
 
 
 # ------------------------------------------------------------------------------------------
@@ -160,8 +168,12 @@ def trend_frame(study: Study, key: str) -> pd.DataFrame:
     """One row per quarter up to the study's, with the measure and its interval."""
     m = measure(key)
     rows = study.history(m.table)
-    out = metrics.grouped(rows, m.name, "quarter", weights=weights_for(study, m, rows))
-    return out[out["n"] > 0].reset_index(drop=True)
+    weights = weights_for(study, m, rows)
+    out = metrics.grouped(rows, m.name, "quarter", weights=weights)
+    out = out[out["n"] > 0].reset_index(drop=True)
+    # A quarter that could not be weighted weighs each answer 1: its estimate is unweighted.
+    out["weighted"] = weights is not None and ~out["quarter"].isin(list(study.weighting_notes))
+    return out
 
 
 def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
@@ -229,6 +241,8 @@ def department_frame(study: Study) -> pd.DataFrame:
             "nps_ci_low": nps.at[dept, "ci_low"] if has_nps else np.nan,
             "nps_ci_high": nps.at[dept, "ci_high"] if has_nps else np.nan,
             "n_responses": int(nps.at[dept, "n"]) if has_nps else 0,
+            "n_effective": nps.at[dept, "n_effective"] if has_nps else 0.0,
+            "weighted": has_nps and "weighted" in nps.at[dept, "method"],
             "flag": flags.get(dept, ""),
         })
     return pd.DataFrame(rows)
@@ -249,7 +263,8 @@ def departments(study: Study) -> pd.DataFrame:
             for v, lo, hi, n in zip(frame["nps"], frame["nps_ci_low"], frame["nps_ci_high"],
                                     frame["n_responses"], strict=True)
         ],
-        "n": frame["n_responses"],
+        "n": [f"{n:,} (n_eff {e:,.0f})" if w else f"{n:,}" for n, e, w in zip(
+            frame["n_responses"], frame["n_effective"], frame["weighted"], strict=True)],
         "Against the rest (BH)": frame["flag"].replace("", "-"),
     }).set_index("Department")
 

@@ -8,6 +8,7 @@
 * :mod:`~cxlab.stats.drivers`: key drivers (relative weights, LMG, regression).
 * :mod:`~cxlab.stats.linkage`: EX -> CX linkage with a multilevel model.
 * :mod:`~cxlab.stats.incentives`: the incentive alignment audit.
+* :mod:`~cxlab.stats.weighting`: survey weights raked to population margins (``rake``).
 * :mod:`~cxlab.stats.employees`: per-employee measures, fair scorecards, goals and the audit
   for one study (imported on its own: ``from cxlab.stats import employees``).
 """
@@ -25,10 +26,12 @@ from cxlab.stats.shrinkage import (
     shrink_means,
     shrink_rates,
 )
+from cxlab.stats.weighting import RakingError, margins_from_table, rake
 
 __all__ = [
     "BetaPrior", "DriverError", "KeyDrivers", "Linkage", "LinkageError", "NormalPrior",
-    "ShrinkageError", "adjust_pvalues", "associations", "classify", "ex_cx_linkage",
-    "fit_beta_prior", "fit_normal_prior", "flag_groups", "key_drivers", "lmg",
-    "relative_weights", "shrink_means", "shrink_rates", "team_experience",
+    "RakingError", "ShrinkageError", "adjust_pvalues", "associations", "classify",
+    "ex_cx_linkage", "fit_beta_prior", "fit_normal_prior", "flag_groups", "key_drivers", "lmg",
+    "margins_from_table", "rake", "relative_weights", "shrink_means", "shrink_rates",
+    "team_experience",
 ]

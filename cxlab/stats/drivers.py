@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cxlab.metrics import check_weights, kish_n
+from cxlab.metrics import aligned_weights, check_weights, kish_n
 
 MAX_LMG_DRIVERS = 12
 
@@ -188,10 +188,14 @@ def key_drivers(
 
     w = None
     if weights is not None:
-        w_all = frame[weights] if isinstance(weights, str) else pd.Series(
-            np.asarray(weights), index=frame.index)
-        if len(w_all) != len(frame):
-            raise DriverError(f"{len(w_all)} weights for {len(frame)} rows")
+        if isinstance(weights, str) and weights not in frame:
+            raise DriverError(f"weight column {weights!r} not found; the data has "
+                              f"{list(frame.columns)}")
+        try:
+            w_all = (frame[weights] if isinstance(weights, str)
+                     else aligned_weights(weights, frame, "key_drivers(weights)"))
+        except ValueError as err:
+            raise DriverError(str(err)) from None
         frame = frame.assign(**{WEIGHT: check_weights(w_all.to_numpy(), "key_drivers weights")})
         frame = frame[frame[WEIGHT] > 0]
     data = _complete(frame, outcome, drivers)

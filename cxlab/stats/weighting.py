@@ -114,14 +114,19 @@ def rake(data: pd.DataFrame, margins: Mapping[str, Mapping[str, float]],
     if not margins:
         raise RakingError("no margins given to rake to")
     base = _base_weights(data, base_weights)
-    targets = {str(v): _targets(str(v), levels) for v, levels in margins.items()}
+    absent = [str(v) for v in margins if v not in data]
+    if absent:
+        raise RakingError(f"margin variable(s) {absent} not in the data; it has "
+                          f"{list(data.columns)}")
+    targets = {str(v): check_targets(str(v), levels) for v, levels in margins.items()}
     codes, shares = {}, {}
     for variable, target in targets.items():
         codes[variable], shares[variable] = _level_codes(data, variable, target, base)
     weights = base.copy()
-    gap, rounds = np.inf, 0
+    gap, previous, rounds = np.inf, np.inf, 0
     while rounds < max_rounds:
         rounds += 1
+        previous = gap
         for variable in targets:
             reached = np.bincount(codes[variable], weights=weights,
                                   minlength=len(shares[variable]))
@@ -133,11 +138,16 @@ def rake(data: pd.DataFrame, margins: Mapping[str, Mapping[str, float]],
             break
     else:
         variable, level = worst
+        where = (f"after {max_rounds} rounds the weighted share of {variable} = {level!r} is "
+                 f"still {100 * gap:.3g} percentage points from its target")
+        if gap < (1 - 1e-3) * previous:  # the last round still closed the gap
+            raise RakingError(f"raking did not settle: {where} (tolerance "
+                              f"{100 * tolerance:.2g}). It is still moving; allow more rounds "
+                              "(max_rounds) or a looser tolerance.")
         raise RakingError(
-            f"the margins cannot all be met: after {max_rounds} rounds the weighted share of "
-            f"{variable} = {level!r} is still {gap:.2%} from its target. Usually two margins "
-            "ask for a combination the sample lacks (e.g. a segment only found in one channel);"
-            " merge small levels or drop one margin.")
+            f"the margins cannot all be met: {where}. Usually two margins ask for a "
+            "combination the sample lacks (e.g. a segment only found in one channel); merge "
+            "small levels or drop one margin.")
     weights = weights * (base > 0).sum() / weights.sum()
     n_eff = kish_n(weights[weights > 0])
     return Raking(weights=pd.Series(weights, index=data.index, name="weight"), rounds=rounds,
@@ -163,8 +173,12 @@ def _base_weights(data: pd.DataFrame, base_weights) -> np.ndarray:
     return base
 
 
-def _targets(variable: str, levels: Mapping) -> dict[str, float]:
-    """A variable's targets as shares summing to 1, or a clear error."""
+def check_targets(variable: str, levels: Mapping) -> dict[str, float]:
+    """A variable's targets as shares summing to 1, or a clear error.
+
+    Targets all at most 1 are shares and must sum to 1 (within ``SHARE_SLACK``); any larger
+    target means counts, which are normalized.
+    """
     if not isinstance(levels, Mapping) or not levels:
         raise RakingError(f"margin {variable!r}: expected {{level: share}} with at least one "
                           f"level, got {levels!r}")
@@ -178,7 +192,7 @@ def _targets(variable: str, levels: Mapping) -> dict[str, float]:
     total = sum(target.values())
     if total <= 0:
         raise RakingError(f"margin {variable!r}: the targets sum to 0")
-    if total <= 1 + SHARE_SLACK and abs(total - 1) > SHARE_SLACK:
+    if max(target.values()) <= 1 and abs(total - 1) > SHARE_SLACK:
         raise RakingError(f"margin {variable!r}: the shares sum to {total:.4f}, not 1; give "
                           "shares that add up to 1, or population counts")
     return {level: value / total for level, value in target.items()}
@@ -187,9 +201,6 @@ def _targets(variable: str, levels: Mapping) -> dict[str, float]:
 def _level_codes(data: pd.DataFrame, variable: str, target: dict[str, float],
                  base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's level as a code into the variable's target shares, checked both ways."""
-    if variable not in data:
-        raise RakingError(f"margin variable {variable!r} not in the data; it has "
-                          f"{list(data.columns)}")
     column = data[variable]
     counted = base > 0
     blank = column.isna().to_numpy() & counted
