@@ -103,11 +103,13 @@ DESIGNS = ("unrelated weights (cv 1)", "post-stratified by channel",
            "raked to channel and segment")
 
 
-def coverage_rows(quick: bool = False) -> list[dict]:
+#: Answers per sample in the full run.
+SIZES = (30, 100, 400, 1500)
+
+
+def coverage_rows(reps: int = 1000, sizes: tuple[int, ...] = SIZES) -> list[dict]:
     """One row per design and sample size: coverage and width of both intervals."""
     rng = np.random.default_rng(SEED)
-    reps = 150 if quick else 1000
-    sizes = (50, 400) if quick else (30, 100, 400, 1500)
     #: what each design's weights aim at: weights unrelated to the answers leave the
     #: sampled population's NPS; post-stratifying by channel corrects the channels only.
     truths = {DESIGNS[0]: _truth(channel_bias=True, segment_bias=True),
@@ -154,7 +156,7 @@ def main() -> None:
     start = time.perf_counter()
     print(f"Weighted NPS: coverage of the nominal {LEVEL:.0%} interval (population NPS "
           f"{_truth():.2f}; as sampled {_truth(True, True):.2f})")
-    coverage_rows(args.quick)
+    coverage_rows(150, (50, 400)) if args.quick else coverage_rows()
     print(f"done in {time.perf_counter() - start:.0f} s")
 
 
