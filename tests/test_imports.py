@@ -111,7 +111,7 @@ def test_empty_and_header_only_files(files, content, message):
     ("table: nope\n", "table 'nope' unknown"),
     ("table: customer_responses\ncolumn: {}\n", "unknown key"),
     ("table: customer_responses\ncolumns: {score: Q1}\n", "not columns of customer_responses"),
-    ("table: customer_responses\nvalues: {nps: {scale: 2}}\n", "values.nps must be"),
+    ("table: customer_responses\nvalues: {nps: {scale: 2}}\n", "values.nps.scale: unknown key"),
 ])
 def test_mapping_errors_name_the_problem(files, mapping, message):
     (files / "m.yml").write_text(mapping)

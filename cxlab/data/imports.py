@@ -38,14 +38,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from cxlab.data.mapping import MappingError, parse_mapping
 from cxlab.data.schema import TABLES
 from cxlab.data.validate import ValidationResult, validate
 
-MAPPING_KEYS = {"table", "source", "columns", "constants", "missing", "values", "dates",
-                "row_ids"}
-SOURCE_KEYS = {"header_rows", "sheet", "delimiter"}
 DELIMITERS = ",;\t|"
 
 
@@ -55,7 +52,7 @@ class ImportError_(ValueError):
 
 @dataclass
 class Mapping:
-    """A parsed, checked mapping file."""
+    """A parsed, checked mapping file (its format: :mod:`cxlab.data.mapping`)."""
 
     path: Path
     table: str
@@ -68,52 +65,44 @@ class Mapping:
     sheet: str | int = 0
     delimiter: str | None = None
     row_ids: list[str] = field(default_factory=list)
+    #: Missing codes of single columns, beside ``missing`` (every other column's).
+    missing_by_column: dict[str, list[str]] = field(default_factory=dict)
+    datetimes: dict[str, dict] = field(default_factory=dict)
+    filters: list[dict] = field(default_factory=list)
+
+    def missing_codes(self, column: str) -> set[str]:
+        """The cell values that mean "no answer" in one of our columns (blank always does)."""
+        return {"", *self.missing_by_column.get(column, self.missing)}
+
+    @property
+    def source_columns(self) -> set[str]:
+        """Every column of the file the mapping reads."""
+        return {*self.columns.values(),
+                *(part for spec in self.datetimes.values() for part in (spec["date"],
+                                                                         spec["time"]))}
 
 
 def load_mapping(path: str | Path) -> Mapping:
-    """Read and check a mapping file (unknown keys, tables and columns are errors)."""
+    """Read and check a mapping file (any mistake is an error naming key and value)."""
     path = Path(path)
     if not path.is_file():
         raise ImportError_(f"mapping file {path} not found")
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as err:
-        raise ImportError_(f"{path}: not valid YAML: {err}") from None
-    unknown = set(doc) - MAPPING_KEYS
-    if unknown:
-        raise ImportError_(f"{path}: unknown key(s) {sorted(unknown)}; expected among "
-                           f"{sorted(MAPPING_KEYS)}")
-    table = doc.get("table")
-    if table not in TABLES:
-        raise ImportError_(f"{path}: table {table!r} unknown; expected one of {sorted(TABLES)}")
-    ours = set(TABLES[table].column_names)
-    columns = {str(k): str(v) for k, v in (doc.get("columns") or {}).items()}
-    constants = dict(doc.get("constants") or {})
-    row_ids = [str(c) for c in doc.get("row_ids") or []]
-    for section, names in (("columns", columns), ("constants", constants), ("row_ids", row_ids),
-                           ("values", doc.get("values") or {}), ("dates", doc.get("dates") or {})):
-        bad = sorted(set(names) - ours)
-        if bad:
-            raise ImportError_(f"{path}: {section} name(s) {bad} are not columns of {table}; "
-                               f"its columns are {TABLES[table].column_names}")
-    for col, rule in (doc.get("values") or {}).items():
-        if not isinstance(rule, dict) or not set(rule) <= {"shift", "recode"}:
-            raise ImportError_(f"{path}: values.{col} must be {{shift: n}} and/or "
-                               "{recode: {label: value}}")
-    source = doc.get("source") or {}
-    if not set(source) <= SOURCE_KEYS:
-        raise ImportError_(f"{path}: unknown source key(s) {sorted(set(source) - SOURCE_KEYS)}; "
-                           f"expected among {sorted(SOURCE_KEYS)}")
-    delimiter = source.get("delimiter")
-    if delimiter is not None and delimiter not in DELIMITERS:
-        raise ImportError_(f"{path}: source.delimiter {delimiter!r}: expected one of "
-                           f"{list(DELIMITERS)}")
-    return Mapping(path, table, columns, constants,
-                   missing=[str(v) for v in doc.get("missing") or []],
-                   values=dict(doc.get("values") or {}),
-                   dates={str(k): str(v) for k, v in (doc.get("dates") or {}).items()},
-                   header_rows=int(source.get("header_rows", 0)),
-                   sheet=source.get("sheet", 0), delimiter=delimiter, row_ids=row_ids)
+        doc = parse_mapping(path.read_text(encoding="utf-8"), str(path))
+    except MappingError as err:
+        raise ImportError_(str(err)) from None
+    if isinstance(doc.missing, dict):
+        every = [str(v) for v in doc.missing.get("*", [])]
+        by_column = {c: [str(v) for v in codes] for c, codes in doc.missing.items() if c != "*"}
+    else:
+        every, by_column = [str(v) for v in doc.missing], {}
+    return Mapping(path, doc.table, dict(doc.columns), dict(doc.constants), missing=every,
+                   values={c: rule.model_dump(exclude_none=True) for c, rule in doc.values.items()},
+                   dates=dict(doc.dates), header_rows=doc.source.header_rows,
+                   sheet=doc.source.sheet, delimiter=doc.source.delimiter,
+                   row_ids=list(doc.row_ids), missing_by_column=by_column,
+                   datetimes={c: spec.model_dump() for c, spec in doc.datetimes.items()},
+                   filters=[f.model_dump(exclude_none=True) for f in doc.filters])
 
 
 def read_source(path: str | Path, mapping: Mapping
@@ -217,15 +206,28 @@ def _check_header(frame: pd.DataFrame, mapping: Mapping, path: Path) -> None:
 
 
 def apply_mapping(raw: pd.DataFrame, mapping: Mapping, source: str) -> pd.DataFrame:
-    """The file's rows as our table's columns: renamed, recoded, shifted, dates made ISO."""
-    absent = sorted(set(mapping.columns.values()) - set(raw.columns))
+    """The file's rows as our table's columns: renamed, recoded, shifted, dates made ISO.
+
+    In order: missing codes (per column), recodes, shifts and durations, dates and date-times,
+    then the mapping's row filters. What changed is said in ``attrs["notes"]``: how many
+    cells each column's missing codes blanked, and how many rows each filter left out (they
+    are filtered, not rejected). Cells that cannot be converted stay as written, for
+    validation to reject with the row's number.
+    """
+    absent = sorted(mapping.source_columns - set(raw.columns))
     if absent:
         raise ImportError_(f"{source}: column(s) {absent} named in {mapping.path.name} are not "
                            f"in the file; it has {[c for c in raw.columns if c != '_row']}")
     out = pd.DataFrame({ours: raw[theirs].astype("string").str.strip()
-                        for ours, theirs in mapping.columns.items()})
-    missing = {"", *mapping.missing}
-    out = out.mask(out.isin(missing))
+                        for ours, theirs in mapping.columns.items()}, index=raw.index)
+    notes = []
+    for col in out.columns:
+        codes = mapping.missing_codes(col)
+        hit = out[col].isin(codes - {""}) & out[col].notna()
+        if hit.any():
+            notes.append(f"{col}: {int(hit.sum()):,} cell(s) read as no answer (missing codes "
+                         f"{sorted(codes - {''})})")
+        out[col] = out[col].mask(out[col].isin(codes))
     for col, value in mapping.constants.items():
         out[col] = str(value)
     for col, rule in mapping.values.items():
@@ -235,23 +237,92 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, source: str) -> pd.DataFr
                                     if isinstance(v, str) else v)
         if "shift" in rule:
             numbers = pd.to_numeric(out[col], errors="coerce")
-            shifted = (numbers + float(rule["shift"])).map(
-                lambda x: f"{x:g}" if pd.notna(x) else pd.NA)
+            shifted = (numbers + float(rule["shift"])).map(_exact_text)
             out[col] = shifted.where(numbers.notna(), out[col])  # unparsable: left for validation
+        if "duration" in rule:
+            out[col] = _seconds(out[col], rule["duration"])
+    kinds = {c.name: c.dtype for c in TABLES[mapping.table].columns}
     for col, fmt in mapping.dates.items():
-        parsed = pd.to_datetime(out[col], format=fmt, errors="coerce")
-        # Real date cells (a spreadsheet's) arrive as ISO text; ISO is never ambiguous.
-        parsed = parsed.fillna(pd.to_datetime(out[col].where(parsed.isna()), format="ISO8601",
-                                              errors="coerce"))
-        bad = parsed.isna() & out[col].notna()
-        # Unreadable dates stay as written, marked with the expected format for the message.
-        out[col] = parsed.dt.strftime("%Y-%m-%d").where(
-            ~bad, out[col] + f" (not a date in the mapping format {fmt})")
+        out[col] = _dates(out[col], fmt, with_time=kinds[col] == "datetime")
+    for col, spec in mapping.datetimes.items():
+        joined = (raw[spec["date"]].astype("string").str.strip() + " "
+                  + raw[spec["time"]].astype("string").str.strip())
+        out[col] = _dates(joined.mask(joined.str.strip() == ""), spec.get("format"),
+                          with_time=True)
     stem = Path(source).stem
     for col in mapping.row_ids:
         out[col] = [f"{stem}-{row}" for row in raw["_row"]]
     out["_row"] = raw["_row"].to_numpy()
-    return out
+    for rule in mapping.filters:
+        keep = _kept_by(out[rule["column"]], rule)
+        if (~keep).any():
+            notes.append(f"{int((~keep).sum()):,} row(s) filtered out by the mapping "
+                         f"({_describe_filter(rule)}); they are not rejections")
+        out = out[keep.to_numpy()]
+    out.attrs["notes"] = notes
+    return out.reset_index(drop=True)
+
+
+def _exact_text(x: float) -> object:
+    """A number as text without rounding (``f"{x:g}"`` kept six digits)."""
+    if pd.isna(x):
+        return pd.NA
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def _seconds(cells: pd.Series, form: str) -> pd.Series:
+    """Durations as seconds: ``hh:mm:ss``, ``mm:ss``, plain seconds or minutes.
+
+    A cell that does not fit the form stays as written (validation then rejects its row).
+    """
+    if form in ("seconds", "minutes"):
+        numbers = pd.to_numeric(cells, errors="coerce")
+        factor = 60.0 if form == "minutes" else 1.0
+        return (numbers * factor).map(_exact_text).where(numbers.notna(), cells)
+    parts = 3 if form == "hh:mm:ss" else 2
+    pattern = r"^(\d+):([0-5]?\d):([0-5]?\d(?:\.\d+)?)$" if parts == 3 else \
+        r"^(\d+):([0-5]?\d(?:\.\d+)?)$"
+    found = cells.str.extract(pattern)
+    weights = (3600.0, 60.0, 1.0) if parts == 3 else (60.0, 1.0)
+    seconds = sum(pd.to_numeric(found[i]) * w for i, w in enumerate(weights))
+    return seconds.map(_exact_text).where(seconds.notna(), cells)
+
+
+def _dates(cells: pd.Series, fmt: str | None, with_time: bool) -> pd.Series:
+    """Dates (or date-times, keeping the time of day) as ISO text, by ``fmt`` or ISO 8601."""
+    parsed = (pd.to_datetime(cells, format=fmt, errors="coerce") if fmt
+              else pd.Series(pd.NaT, index=cells.index))
+    # Real date cells (a spreadsheet's) arrive as ISO text; ISO is never ambiguous.
+    parsed = parsed.fillna(pd.to_datetime(cells.where(parsed.isna()), format="ISO8601",
+                                          errors="coerce"))
+    bad = parsed.isna() & cells.notna()
+    expected = f"the mapping format {fmt}" if fmt else "ISO 8601 (YYYY-MM-DD hh:mm:ss)"
+    text = parsed.dt.strftime("%Y-%m-%d %H:%M:%S" if with_time else "%Y-%m-%d")
+    # Unreadable dates stay as written, marked with the expected format for the message.
+    return text.where(~bad, cells + f" (not a date in {expected})")
+
+
+def _kept_by(values: pd.Series, rule: dict) -> pd.Series:
+    """Which rows a mapping filter keeps; a value it cannot judge is kept for validation."""
+    keep = pd.Series(True, index=values.index)
+    if "present" in rule:
+        keep &= values.notna() if rule["present"] else values.isna()
+    if "equals" in rule:
+        keep &= values.isin([str(v) for v in rule["equals"]])
+    if "on_or_after" in rule or "before" in rule:
+        when = pd.to_datetime(values, errors="coerce", format="ISO8601")
+        judged = when.notna()
+        if "on_or_after" in rule:
+            keep &= ~judged | (when >= pd.Timestamp(rule["on_or_after"]))
+        if "before" in rule:
+            keep &= ~judged | (when < pd.Timestamp(rule["before"]))
+    return keep
+
+
+def _describe_filter(rule: dict) -> str:
+    words = {"on_or_after": "on or after", "before": "before", "present": "has a value:",
+             "equals": "is one of"}
+    return f"{rule['column']} " + " and ".join(f"{words[k]} {rule[k]}" for k in words if k in rule)
 
 
 def check_file(path: str | Path, mapping_path: str | Path, as_of=None,
@@ -268,7 +339,7 @@ def validate_file(path: str | Path, mapping: Mapping, as_of=None,
         raise ImportError_(f"{path}: no data rows (only a header)")
     frame = apply_mapping(raw, mapping, str(path))
     result = validate(frame, mapping.table, str(path), as_of=as_of, known_ids=known_ids)
-    result.notes[:0] = notes
+    result.notes[:0] = notes + frame.attrs.get("notes", [])
     if len(malformed):
         result.rejected = (pd.concat([result.rejected, malformed], ignore_index=True)
                            .sort_values("row", kind="stable").reset_index(drop=True))

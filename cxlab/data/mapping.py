@@ -1,0 +1,192 @@
+"""The mapping file's format, declared once as a typed model (pydantic).
+
+A mapping file (YAML) says which table a real export feeds and how its columns become
+cxlab's. This module only defines and checks the format; :mod:`cxlab.data.imports` reads
+files through it. Every mistake gets one message naming the key, the value found and what
+was expected, e.g. ``source.header_rows: 'two' is not allowed; expected a whole number of
+at least 0``.
+
+YAML anchors and aliases are refused: a mapping never needs them, and nested aliases can
+make a tiny file expand to gigabytes (the "billion laughs").
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from cxlab.data.schema import TABLES
+
+#: Cell values a mapping may recode to, or give as a constant.
+Scalar = str | int | float | bool
+#: The duration formats ``values.<column>.duration`` understands.
+DURATIONS = ("hh:mm:ss", "mm:ss", "seconds", "minutes")
+
+
+class MappingError(ValueError):
+    """A mapping file that does not follow the format; the message names key and value."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Source(_Strict):
+    """How to read the file."""
+
+    header_rows: Annotated[int, Field(ge=0)] = 0
+    sheet: str | Annotated[int, Field(ge=0)] = 0
+    delimiter: Literal[",", ";", "\t", "|"] | None = None
+
+
+class ValueRule(_Strict):
+    """How one column's cells are changed on the way in (applied in this order)."""
+
+    recode: dict[Scalar, Scalar] | None = None
+    shift: float | None = None
+    duration: Literal[DURATIONS] | None = None  # type: ignore[valid-type]
+
+
+class DateTime(_Strict):
+    """One of our date-time columns made from a date column and a time column of the file."""
+
+    date: str
+    time: str
+    format: str | None = None  # of "<date> <time>", e.g. "%d/%m/%Y %H:%M:%S"; default ISO
+
+
+class Filter(_Strict):
+    """Rows to keep, by one of our columns (after mapping); the others are counted, not lost.
+
+    ``on_or_after`` / ``before`` compare a date column; ``present: true`` keeps rows with a
+    value; ``equals`` keeps rows whose value is one of those listed.
+    """
+
+    column: str
+    on_or_after: date | None = None
+    before: date | None = None
+    present: bool | None = None
+    equals: list[Scalar] | None = None
+
+    @model_validator(mode="after")
+    def _one_condition(self) -> Filter:
+        given = [k for k in ("on_or_after", "before", "present", "equals")
+                 if getattr(self, k) is not None]
+        if not given:
+            raise ValueError("a filter needs a condition: on_or_after, before, present or "
+                             "equals")
+        return self
+
+
+class MappingFile(_Strict):
+    """The whole mapping file."""
+
+    table: str
+    source: Source = Source()
+    columns: dict[str, str] = {}
+    constants: dict[str, Scalar] = {}
+    #: Codes meaning "no answer": a list for every column, or ``{column: [codes]}`` per
+    #: column (``"*"`` for every column not listed).
+    missing: list[Scalar] | dict[str, list[Scalar]] = []
+    values: dict[str, ValueRule] = {}
+    dates: dict[str, str] = {}
+    datetimes: dict[str, DateTime] = {}
+    row_ids: list[str] = []
+    filters: list[Filter] = []
+
+    @model_validator(mode="after")
+    def _known_names(self) -> MappingFile:
+        if self.table not in TABLES:
+            raise ValueError(f"table {self.table!r} unknown; expected one of {sorted(TABLES)}")
+        ours = TABLES[self.table].column_names
+        named = {"columns": self.columns, "constants": self.constants, "values": self.values,
+                 "dates": self.dates, "datetimes": self.datetimes, "row_ids": self.row_ids,
+                 "filters": [f.column for f in self.filters],
+                 "missing": [c for c in self.missing if c != "*"]
+                 if isinstance(self.missing, dict) else []}
+        for key, names in named.items():
+            bad = sorted(set(names) - set(ours))
+            if bad:
+                raise ValueError(f"{key}: {bad} are not columns of {self.table}; its columns are "
+                                 f"{ours}")
+        twice = sorted(set(self.columns) & set(self.datetimes))
+        if twice:
+            raise ValueError(f"{twice} are given both under columns and under datetimes; "
+                             "give each once")
+        return self
+
+
+def parse_mapping(text: str, where: str) -> MappingFile:
+    """The checked mapping in ``text`` (YAML), or a :class:`MappingError` naming ``where``."""
+    try:
+        aliased = any(isinstance(event, yaml.AliasEvent)
+                      for event in yaml.parse(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError as err:
+        raise MappingError(f"{where}: not valid YAML: {err}") from None
+    if aliased:
+        raise MappingError(f"{where}: YAML aliases (*name) are not allowed in a mapping file; "
+                           "write the values out")
+    try:
+        doc = yaml.safe_load(text)
+    except (yaml.YAMLError, ValueError) as err:  # ValueError: e.g. a date 2012-13-01
+        raise MappingError(f"{where}: not valid YAML: {err}") from None
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise MappingError(f"{where}: expected keys such as table, columns and source at the "
+                           f"top level, found a {type(doc).__name__}")
+    try:
+        return MappingFile.model_validate(doc)
+    except ValidationError as err:
+        raise MappingError(f"{where}: " + "; ".join(_describe(err.errors()))) from None
+
+
+#: Parts of a pydantic error location that name a type tried, not a key of the file.
+_TYPE_TAGS = ("str", "int", "float", "bool", "date", "constrained-int", "list[", "dict[",
+              "function-", "literal[")
+
+
+def _describe(errors: list[dict]) -> list[str]:
+    """Pydantic's errors as 'key: value found is not allowed; expected ...', one per key."""
+    by_key: dict[str, tuple[object, list[str]]] = {}
+    for error in errors:
+        key = ".".join(str(p) for p in error["loc"]
+                       if not (isinstance(p, str) and p.startswith(_TYPE_TAGS)))
+        expected = _expected(error)
+        found, wanted = by_key.setdefault(key, (error.get("input"), []))
+        if expected not in wanted:
+            wanted.append(expected)
+    out = []
+    for key, (found, wanted) in by_key.items():
+        if wanted == ["unknown key"]:
+            out.append(f"{key}: unknown key; the keys a mapping may hold are described in "
+                       "cxlab/data/imports.py")
+        elif wanted == ["required"]:
+            out.append(f"{key}: required and not given")
+        elif all(w.startswith("!") for w in wanted):
+            out.append(f"{key or 'mapping'}: " + "; ".join(w[1:] for w in wanted))
+        else:
+            out.append(f"{key or 'mapping'}: {found!r} is not allowed; expected "
+                       + " or ".join(w.lstrip("!") for w in wanted))
+    return out
+
+
+def _expected(error: dict) -> str:
+    """What an error's key expected, in words (``!`` marks a whole sentence of our own)."""
+    kind, message = error["type"], error["msg"]
+    words = {"extra_forbidden": "unknown key", "missing": "required",
+             "int_type": "a whole number", "int_parsing": "a whole number",
+             "int_from_float": "a whole number", "greater_than_equal": "a whole number of at least 0",
+             "string_type": "text", "dict_type": "a mapping of key: value",
+             "list_type": "a list", "bool_type": "true or false", "bool_parsing": "true or false",
+             "float_type": "a number", "float_parsing": "a number",
+             "date_type": "a date (YYYY-MM-DD)", "date_parsing": "a date (YYYY-MM-DD)",
+             "date_from_datetime_parsing": "a date (YYYY-MM-DD)"}
+    if kind in words:
+        return words[kind]
+    if kind == "literal_error":
+        return "one of " + message.removeprefix("Input should be ")
+    return "!" + message.removeprefix("Value error, ")
