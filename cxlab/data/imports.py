@@ -15,14 +15,24 @@ A mapping file (YAML) says which table a file feeds and how its columns become o
     constants:                # our column: one value for every row
       client: acme
       channel: web
-    missing: [-99, "N/A"]     # values that mean "no answer" (blank cells always do)
+    missing: [-99, "N/A"]     # values that mean "no answer" (blank cells always do), or
+                              # per column: {rating_speed: [0], "*": [-99, "N/A"]}
     values:
       nps: {shift: -1}                                  # exported 1-11, ours 0-10
       csat: {recode: {"Very satisfied": 5, "Satisfied": 4, "Neutral": 3,
                       "Dissatisfied": 2, "Very dissatisfied": 1}}
+      handle_seconds: {duration: "hh:mm:ss"}            # or mm:ss, seconds, minutes
     dates:
-      responded_on: "%d/%m/%Y"
+      responded_on: "%d/%m/%Y"  # a date-time column keeps its time of day
+    datetimes:                # one of our date-times from the file's date and time columns
+      started_at: {date: CallDate, time: CallTime, format: "%d/%m/%Y %H:%M:%S"}
+    filters:                  # rows to keep; the others are counted as filtered, not rejected
+      - {column: responded_on, on_or_after: 2012-01-01}
+      - {column: nps, present: true}                    # also: before, equals: [a, b]
     row_ids: [customer_id]    # our id columns the file lacks: "<file name>-<line number>"
+
+The format is declared and checked in :mod:`cxlab.data.mapping`: a key that is unknown or a
+value of the wrong kind is an error naming both.
 
 CSV files may use any common delimiter (comma, semicolon, tab, pipe) and encoding: UTF-8
 with or without a byte-order mark, UTF-16 with one, else Windows-1252 (noted in the result). Every row keeps
