@@ -157,3 +157,17 @@ def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path):
     (tmp_path / "bomb.yml").write_text("\n".join(lines) + "\ntable: customer_responses\n")
     with pytest.raises(ImportError_, match="aliases"):
         load_mapping(tmp_path / "bomb.yml")
+
+
+def test_a_roster_read_from_a_call_export_keeps_each_agent_once(tmp_path):
+    (tmp_path / "calls.csv").write_text("Agent,Team\nE1,North\nE2,North\nE1,North\nE1,North\n"
+                                        "E2,South\n")
+    (tmp_path / "roster.yml").write_text(
+        "table: employees\ncolumns: {employee_id: Agent, display_name: Agent, team: Team}\n"
+        "constants: {client: acme, department: Support, role: Agent}\n"
+        "one_row_per: [employee_id]\n")
+    result = check_file(tmp_path / "calls.csv", tmp_path / "roster.yml", as_of="2026-09-30")
+    assert sorted(result.accepted["employee_id"]) == ["E1", "E2"]
+    # E2 in two teams is a conflict, named by validation rather than decided silently
+    assert list(result.rejected["row"]) == [6]
+    assert any("2 row(s) repeated an earlier row's employee_id" in n for n in result.notes)

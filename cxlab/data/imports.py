@@ -30,6 +30,7 @@ A mapping file (YAML) says which table a file feeds and how its columns become o
       - {column: responded_on, on_or_after: 2012-01-01}
       - {column: nps, present: true}                    # also: before, equals: [a, b]
     row_ids: [customer_id]    # our id columns the file lacks: "<file name>-<line number>"
+    one_row_per: [employee_id]  # a roster from a call export: each agent once, repeats counted
 
 The format is declared and checked in :mod:`cxlab.data.mapping`: a key that is unknown or a
 value of the wrong kind is an error naming both.
@@ -49,7 +50,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cxlab.data.mapping import MappingError, parse_mapping
+from cxlab.data.mapping import MappingError, collapse_repeats, parse_mapping
 from cxlab.data.schema import TABLES
 from cxlab.data.validate import ValidationResult, validate
 
@@ -79,6 +80,7 @@ class Mapping:
     missing_by_column: dict[str, list[str]] = field(default_factory=dict)
     datetimes: dict[str, dict] = field(default_factory=dict)
     filters: list[dict] = field(default_factory=list)
+    one_row_per: list[str] = field(default_factory=list)
 
     def missing_codes(self, column: str) -> set[str]:
         """The cell values that mean "no answer" in one of our columns (blank always does)."""
@@ -112,7 +114,8 @@ def load_mapping(path: str | Path) -> Mapping:
                    sheet=doc.source.sheet, delimiter=doc.source.delimiter,
                    row_ids=list(doc.row_ids), missing_by_column=by_column,
                    datetimes={c: spec.model_dump() for c, spec in doc.datetimes.items()},
-                   filters=[f.model_dump(exclude_none=True) for f in doc.filters])
+                   filters=[f.model_dump(exclude_none=True) for f in doc.filters],
+                   one_row_per=list(doc.one_row_per))
 
 
 def read_source(path: str | Path, mapping: Mapping
@@ -269,6 +272,12 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, source: str) -> pd.DataFr
             notes.append(f"{int((~keep).sum()):,} row(s) filtered out by the mapping "
                          f"({_describe_filter(rule)}); they are not rejections")
         out = out[keep.to_numpy()]
+    if mapping.one_row_per:
+        out, repeats = collapse_repeats(out, mapping.one_row_per)
+        if repeats:
+            notes.append(f"{repeats:,} row(s) repeated an earlier row's "
+                         f"{'/'.join(mapping.one_row_per)} with the same values and were kept "
+                         "once (one_row_per); they are not rejections")
     out.attrs["notes"] = notes
     return out.reset_index(drop=True)
 

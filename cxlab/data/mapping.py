@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
+import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -96,6 +97,10 @@ class MappingFile(_Strict):
     datetimes: dict[str, DateTime] = {}
     row_ids: list[str] = []
     filters: list[Filter] = []
+    #: Our id columns each kept row is unique by: rows repeating one with the same values
+    #: are one entity seen many times (an agent on every call of a contact-centre export,
+    #: read as a roster) and are kept once, counted, not rejected.
+    one_row_per: list[str] = []
 
     @model_validator(mode="after")
     def _known_names(self) -> MappingFile:
@@ -104,7 +109,7 @@ class MappingFile(_Strict):
         ours = TABLES[self.table].column_names
         named = {"columns": self.columns, "constants": self.constants, "values": self.values,
                  "dates": self.dates, "datetimes": self.datetimes, "row_ids": self.row_ids,
-                 "filters": [f.column for f in self.filters],
+                 "filters": [f.column for f in self.filters], "one_row_per": self.one_row_per,
                  "missing": [c for c in self.missing if c != "*"]
                  if isinstance(self.missing, dict) else []}
         for key, names in named.items():
@@ -117,6 +122,18 @@ class MappingFile(_Strict):
             raise ValueError(f"{twice} are given both under columns and under datetimes; "
                              "give each once")
         return self
+
+
+def collapse_repeats(rows: pd.DataFrame, keys: list[str]) -> tuple[pd.DataFrame, int]:
+    """``rows`` with repeats of the same entity kept once (the first), and how many went.
+
+    A repeat has the same ``keys`` and the same value in every other column (``_row``, the
+    line number, aside); rows sharing keys but differing elsewhere are all kept, so that
+    validation names the conflict instead of a silent choice.
+    """
+    columns = [c for c in rows.columns if c != "_row"]
+    repeat = rows.duplicated(subset=columns, keep="first") & rows[keys].notna().all(axis=1)
+    return rows[~repeat.to_numpy()], int(repeat.sum())
 
 
 def parse_mapping(text: str, where: str) -> MappingFile:
