@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from cxlab.errors import CxlabError
+
 #: What the errors a writer meets most often mean, in the words a user would use.
 PLAIN_ERRORS = {
     errno.ENOSPC: "the disk is full (no space left on the device)",
@@ -116,7 +118,7 @@ def building_dir(dest: Path) -> Iterator[Path]:
     replace_dir(tmp, dest)
 
 
-class LockBusy(RuntimeError):
+class LockBusy(CxlabError, RuntimeError):
     """Another process holds the lock; ``holder`` is what it wrote into the lock file."""
 
     def __init__(self, path: Path, holder: dict):

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cxlab import config
+from cxlab.errors import CxlabError
 
 if TYPE_CHECKING:  # the runner's skip path reads the key's fingerprint: no pandas there
     import pandas as pd
@@ -42,7 +43,7 @@ LABEL_DIGITS = 8
 MIN_KEY_CHARS = 16
 
 
-class PseudonymKeyError(ValueError):
+class PseudonymKeyError(CxlabError, ValueError):
     """The pseudonym key cannot be read or is too weak; the message says where and why."""
 
 

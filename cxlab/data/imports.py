@@ -53,11 +53,12 @@ import pandas as pd
 from cxlab.data.mapping import MappingError, collapse_repeats, parse_mapping
 from cxlab.data.schema import TABLES
 from cxlab.data.validate import ValidationResult, validate
+from cxlab.errors import CxlabError
 
 DELIMITERS = ",;\t|"
 
 
-class ImportError_(ValueError):
+class ImportError_(CxlabError, ValueError):
     """A file or mapping that cannot be read; the message names the file and the problem."""
 
 

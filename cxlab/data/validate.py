@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab.data.schema import NOT_IN_FUTURE, REFERENCES, TABLES, Column, Table
+from cxlab.errors import CxlabError
 
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
@@ -28,7 +29,7 @@ EXAMPLES_PER_REASON = 3
 MAX_TEXT_LENGTH = 32_767
 
 
-class DataValidationError(ValueError):
+class DataValidationError(CxlabError, ValueError):
     """Input that cannot be used, with a message naming file, row, column, value and expectation."""
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from cxlab import config, metrics, periods
 from cxlab.data.schema import INCENTIVE_METRICS, cx_metrics
+from cxlab.errors import CxlabError
 from cxlab.maturity import FOCUS
 from cxlab.maturity.model import LEVELS, focus_level, load_model, questionnaire
 from cxlab.stats import disclosure
@@ -20,7 +21,7 @@ EVIDENCE_QUARTERS = 4
 MIN_TEAM_ANSWERS = 30
 
 
-class AnswersError(ValueError):
+class AnswersError(CxlabError, ValueError):
     """Answers that cannot be scored; the message names the rows, values and expectation."""
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 import yaml
 
 from cxlab import config
+from cxlab.errors import CxlabError
 from cxlab.fsutil import LockBusy, exclusive_lock, plain_os_error, plain_reason, replace_file
 from cxlab.run import clean_stray_kernel_dirs, usable_cores
 from cxlab.run.cache import KeyStore, data_fingerprint, file_fingerprint, study_key
@@ -68,7 +69,7 @@ class RunResults(list):
         self.notes: list[str] = list(notes)
 
 
-class RunLocked(RuntimeError):
+class RunLocked(CxlabError, RuntimeError):
     """Another run holds the reports folder's lock; the message names it."""
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from cxlab import config, periods
+from cxlab.errors import CxlabError
 
 TOP_KEYS = {"dataset", "template", "quarters", "timeout_minutes", "clients"}
 CLIENT_KEYS = {"name", "quarters", "dataset", "timeout_minutes", "settings"}
@@ -35,7 +36,7 @@ CLIENT_KEYS = {"name", "quarters", "dataset", "timeout_minutes", "settings"}
 DEFAULT_TIMEOUT_MINUTES = 10
 
 
-class MatrixError(ValueError):
+class MatrixError(CxlabError, ValueError):
     """A run-matrix file that cannot be used; the message names the file and the key."""
 
 

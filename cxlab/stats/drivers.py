@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from cxlab.errors import CxlabError
 from cxlab.metrics import aligned_weights, check_weights, kish_n
 
 MAX_LMG_DRIVERS = 12
@@ -35,7 +36,7 @@ MAX_LMG_DRIVERS = 12
 WEIGHT = "__weight"
 
 
-class DriverError(ValueError):
+class DriverError(CxlabError, ValueError):
     """Input a key-driver analysis cannot use; the message names the column and the problem."""
 
 

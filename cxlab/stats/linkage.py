@@ -43,13 +43,14 @@ import numpy as np
 import pandas as pd
 
 from cxlab import measures, periods
+from cxlab.errors import CxlabError
 
 #: Fewest teams, and team-quarters, for a team-level effect to be estimated at all.
 MIN_TEAMS = 4
 MIN_TEAM_QUARTERS = 6
 
 
-class LinkageError(ValueError):
+class LinkageError(CxlabError, ValueError):
     """The data cannot support the linkage model; the message says what was found."""
 
 

@@ -22,13 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cxlab.errors import CxlabError
+
 #: Fewest units with data for a prior to be estimated (James-Stein needs k - 3 > 0).
 MIN_UNITS = 4
 #: Above this prior strength (alpha + beta) the rates show no spread beyond chance.
 MAX_STRENGTH = 1e6
 
 
-class ShrinkageError(ValueError):
+class ShrinkageError(CxlabError, ValueError):
     """Too little or unusable data to fit a prior; the message says what was found."""
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cxlab.errors import CxlabError
 from cxlab.metrics import check_weights, kish_n
 
 #: Largest difference between a weighted share and its target that counts as reached.
@@ -30,7 +31,7 @@ MAX_ROUNDS = 200
 SHARE_SLACK = 0.005
 
 
-class RakingError(ValueError):
+class RakingError(CxlabError, ValueError):
     """Margins that cannot be reached, or cannot be used; the message names which and why."""
 
 
