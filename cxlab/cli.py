@@ -117,7 +117,7 @@ def _cmd_run(args) -> int:
 
     from cxlab import config
     from cxlab.fsutil import plain_os_error
-    from cxlab.run.executor import RunLocked, run_lock, run_studies, summary_text
+    from cxlab.run.executor import RunLocked, exit_code, run_lock, run_studies, summary_text
     from cxlab.run.matrix import MatrixError, load_matrix
 
     try:
@@ -153,7 +153,7 @@ def _cmd_run(args) -> int:
               file=sys.stderr)
         return 2
     print(summary_text(results))
-    return 1 if results.problems or any(r.status == "failed" for r in results) else 0
+    return exit_code(results)
 
 
 def _cmd_site(args) -> int:
@@ -214,7 +214,17 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--client", required=True, help="client slug")
     imp.set_defaults(func=_cmd_import)
 
-    run = sub.add_parser("run", help="execute studies from the run matrix with Papermill")
+    run = sub.add_parser(
+        "run", help="execute studies from the run matrix with Papermill",
+        description="Execute studies from the run matrix with Papermill, past failures, and "
+                    "write reports/build-record.json. A report section that cannot be computed "
+                    "shows a box saying why and the rest of the report is published; the "
+                    "summary lists each such section by study.",
+        epilog="exit codes: 0 every study ran and every section was computed; 1 a study "
+               "failed (its previous report stays) or the run could not save its record; 2 "
+               "the command cannot run as given (bad run matrix or selection, another run "
+               "holds the reports folder); 4 every report was published but some sections "
+               "could not be computed")
     run.add_argument("--matrix", default="studies.yml", help="run-matrix file")
     run.add_argument("--client", action="append", help="only this client (repeatable)")
     run.add_argument("--quarter", action="append", help="only this quarter (repeatable)")

@@ -15,10 +15,15 @@ import pandas as pd
 TEMPLATE = Path(__file__).resolve().parent.parent / "notebooks" / "quarterly_report.ipynb"
 
 
-def report_outputs(study) -> list[tuple[str, object]]:
-    """``(cell source, displayed value)`` for every code cell after ``open_study``."""
+def report_outputs(study, keep_failures: bool = False) -> list[tuple[str, object]]:
+    """``(cell source, displayed value)`` for every code cell after ``open_study``.
+
+    A section that fails raises its exception, unless ``keep_failures``: then its box
+    (a :class:`~cxlab.report.sections.FailedSection`) is the cell's value.
+    """
     import cxlab
     from cxlab import report
+    from cxlab.report.sections import FailedSection
 
     nb = nbformat.read(TEMPLATE, as_version=4)
     namespace = {"cxlab": cxlab, "report": report, "study": study}
@@ -33,6 +38,8 @@ def report_outputs(study) -> list[tuple[str, object]]:
         exec(compile(ast.Module(body, []), "<cell>", "exec"), namespace)
         if last is not None:
             value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)
+            if isinstance(value, FailedSection) and not keep_failures:
+                raise value.error  # a section failing here is a failing test, not a box
             outputs.append((cell.source, value))
     return outputs
 

@@ -46,7 +46,7 @@ def fake_papermill(monkeypatch):
 
     from cxlab.run.pool import current_execution
 
-    calls = SimpleNamespace(fail=set(), studies=[])
+    calls = SimpleNamespace(fail=set(), studies=[], broken_sections=set())
 
     def execute_notebook(nb, output_path, parameters=None, **kwargs):
         assert output_path is None  # the runner writes the notebook itself
@@ -57,6 +57,13 @@ def fake_papermill(monkeypatch):
         for cell in nb.cells:
             if cell.cell_type == "code":
                 cell.outputs = [nbformat.v4.new_output("stream", text=parameters["client"])]
+        if parameters["client"] in calls.broken_sections:  # the box a failing section shows
+            data, meta = _failed_box()
+            nb.cells.append(nbformat.v4.new_markdown_cell("## Recognition"))
+            nb.cells.append(nbformat.v4.new_code_cell("report.recognition_summary(study)",
+                                                      outputs=[nbformat.v4.new_output(
+                                                          "display_data", data=data,
+                                                          metadata=meta)]))
         if parameters["client"] in calls.fail:
             raise PapermillExecutionError(1, 1, "", "ValueError",
                                           f"no data for {parameters['client']}", [])
@@ -64,6 +71,16 @@ def fake_papermill(monkeypatch):
 
     monkeypatch.setattr(papermill, "execute_notebook", execute_notebook)
     return calls
+
+
+def _failed_box():
+    """What ``report.recognition_summary`` shows and records when it hits a bug."""
+    from cxlab.report.sections import section
+
+    def recognition_summary(study):
+        raise KeyError("response_id")
+
+    return section(recognition_summary)(None)._repr_mimebundle_()
 
 
 def _specs(*clients, quarter="2026Q3"):
@@ -308,7 +325,8 @@ def test_a_failure_stays_on_record_until_that_study_succeeds(tmp_path):
     record = write(_result("cedar", "ok"))  # a later run of another client
     assert record["n_failed"] == 1 and record["n_studies"] == 3
     assert record["failed"] == ["acme 2026Q3 probe: ValueError: bad"]
-    assert record["last_run"] == {"n_studies": 1, "n_ok": 1, "n_failed": 0, "n_skipped": 0}
+    assert record["last_run"] == {"n_studies": 1, "n_ok": 1, "n_failed": 0, "n_skipped": 0,
+                                  "n_with_failed_sections": 0}
     assert [s["client"] for s in record["studies"]] == ["acme", "bolt", "cedar"]
     assert {s["client"]: s["status"] for s in record["studies"]}["acme"] == "failed"
     record = write(_result("bolt", "failed", "KeyError: x"))
@@ -678,3 +696,72 @@ def test_the_skip_path_loads_no_pandas():
             "print('pandas' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- failed sections -----------------------------------------------------------------------
+
+def test_failed_sections_are_summarized_recorded_and_give_their_own_exit_code(
+        home, fake_papermill, monkeypatch, capsys):
+    from cxlab.cli import main
+    from cxlab.run.executor import EXIT_SECTIONS_FAILED, exit_code, summary_text
+
+    fake_papermill.broken_sections.add("bolt")
+    results = _run(home, _specs("acme", "bolt"))
+    assert _statuses(results) == {"acme": "ok", "bolt": "ok"}  # both published
+    bolt = {r.client: r for r in results}["bolt"]
+    [failure] = bolt.failed_sections
+    assert failure["section"] == "Recognition" and failure["kind"] == "bug"
+    assert failure["call"] == "recognition_summary()"
+    assert failure["error"] == "KeyError: 'response_id'"
+    assert exit_code(results) == EXIT_SECTIONS_FAILED == 4
+    text = summary_text(results)
+    assert "2 of 2 studies succeeded" in text
+    assert "1 of these reports has 1 section that could not be computed" in text
+    assert ("SECTION FAILED bolt 2026Q3 (probe): Recognition, recognition_summary(): bug, "
+            "KeyError: 'response_id'") in text
+    record = json.loads((home / "reports" / "build-record.json").read_text())
+    assert record["n_failed"] == 0 and record["n_failed_sections"] == 1
+    assert record["failed_sections"][0].startswith("bolt 2026Q3 probe: Recognition, ")
+    assert record["last_run"]["n_with_failed_sections"] == 1
+    studies = {s["client"]: s for s in record["studies"]}
+    assert studies["bolt"]["failed_sections"][0]["error"] == "KeyError: 'response_id'"
+    assert studies["acme"]["failed_sections"] == []
+    # An unchanged re-run skips the study, but its report still has the box: still counted.
+    again = _run(home, _specs("acme", "bolt"))
+    assert _statuses(again) == {"acme": "skipped", "bolt": "skipped"}
+    assert exit_code(again) == 4
+    assert "(report unchanged since its last run)" in summary_text(again)
+    record = json.loads((home / "reports" / "build-record.json").read_text())
+    assert record["n_failed_sections"] == 1
+    # The command's exit code: 4 for failed sections, 1 once a study fails, 0 when complete.
+    def run_all():
+        return main(["run", "--matrix", str(home / "studies.yml"), "--no-progress", "--force",
+                     "--cold"])
+
+    assert run_all() == 4
+    assert "SECTION FAILED bolt" in capsys.readouterr().out
+    fake_papermill.fail.add("acme")
+    assert run_all() == 1
+    capsys.readouterr()
+    fake_papermill.fail.clear()
+    fake_papermill.broken_sections.clear()
+    assert run_all() == 0
+    assert "SECTION FAILED" not in capsys.readouterr().out
+
+
+def test_the_report_and_the_record_say_where_the_data_came_from(home, fake_papermill):
+    from cxlab.run.executor import data_origin
+
+    assert data_origin("d", "acme") == {"dataset": "d", "synthetic": None}  # no manifest
+    (home / "data" / "d" / "manifest.json").write_text(json.dumps(
+        {"generator": "cxlab.data.sample", "seed": 7, "scale": 1.0,
+         "client_names": {"acme": "Acme"}, "clients": ["acme", "bolt"]}))
+    assert data_origin("d", "acme") == {"dataset": "d", "synthetic": True, "seed": 7,
+                                        "scale": 1.0}
+    assert data_origin("d", "bolt") == {"dataset": "d", "synthetic": False}  # imported
+    _run(home, _specs("acme", "bolt"))
+    nb = json.loads((home / "reports" / "bolt" / "2026Q3" / "probe.ipynb").read_text())
+    assert nb["metadata"]["cxlab"]["data"] == {"dataset": "d", "synthetic": False}
+    record = json.loads((home / "reports" / "build-record.json").read_text())
+    assert {s["client"]: s["data"]["synthetic"] for s in record["studies"]} == {
+        "acme": True, "bolt": False}

@@ -32,7 +32,9 @@ def mentions_frame(study: Study) -> pd.DataFrame:
     def compute():
         rows = study.rows("customer_responses").set_index("response_id")
         found = find_mentions(rows["comment"], study.tables["employees"], rows["employee_id"])
-        found = found[~found["ambiguous"]].copy()
+        # An empty match table has object columns, and a frame indexed by an object
+        # Series selects columns, not rows: the mask is made boolean first.
+        found = found[~found["ambiguous"].astype(bool)].copy()
         comments = rows.loc[found["response_id"], "comment"].to_numpy()
         # Redacted whole first: cut into sentences first, an address split by its dots
         # ("jo @ example . com") would leave a part that no longer looks like one.

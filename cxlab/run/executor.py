@@ -5,6 +5,10 @@ into place only when every cell succeeded, so an interrupted or failed run never
 half-written report; the previous good report stays until a new one replaces it. A failed
 execution is kept under ``build/failed/`` for inspection. Each study has a time limit.
 
+A report section that fails does not fail its study: the report shows a box in its place (see
+:mod:`cxlab.report.sections`) and is published, and the run reads the failed sections from the
+executed notebook (:func:`failed_sections`) into its summary and the build record.
+
 One run at a time per reports folder: a run holds ``reports/.cxlab-run.lock`` (see
 :func:`run_lock`). The build record keeps the latest outcome of every study ever run, so a
 failure stays on record until that study succeeds again. A file that cannot be written (a
@@ -38,6 +42,9 @@ from cxlab.run.cache import KeyStore, data_fingerprint, file_fingerprint, study_
 from cxlab.run.matrix import StudySpec
 
 REPORT_TITLES = {"quarterly_report": "Quarterly CX report"}
+#: Where a failed section's record sits in its output's metadata (``metadata[KEY][FIELD]``):
+#: written by :mod:`cxlab.report.sections` in the kernel, read here without loading it.
+SECTION_METADATA_KEY, SECTION_METADATA_FIELD = "cxlab", "failed_section"
 #: The lock a run holds on its reports folder, and the build record it writes there.
 LOCK_FILE = ".cxlab-run.lock"
 RECORD_FILE = "build-record.json"
@@ -54,6 +61,11 @@ class StudyResult:
     seconds: float
     output: str
     error: str = ""
+    #: The report's sections that could not be computed (see :func:`failed_sections`); an
+    #: "ok" study with some is published with a box in their place.
+    failed_sections: list[dict] = field(default_factory=list)
+    #: Where the study's data came from (see :func:`data_origin`).
+    data: dict = field(default_factory=dict)
 
 
 class RunResults(list):
@@ -130,7 +142,9 @@ def prepare_notebook(spec: StudySpec, template_path: Path, key: str | None = Non
     """The template with its front matter set for this study and the study in its metadata.
 
     ``key``, the study's content key, goes into ``metadata.cxlab.key``: a report carries the
-    key of the inputs it was made from, which the next run checks before skipping it.
+    key of the inputs it was made from, which the next run checks before skipping it. Where
+    its data came from goes into ``metadata.cxlab.data`` (see :func:`data_origin`), for the
+    site to say.
     """
     import nbformat
 
@@ -146,10 +160,71 @@ def prepare_notebook(spec: StudySpec, template_path: Path, key: str | None = Non
         nb.cells[0].source = header
     else:
         nb.cells.insert(0, nbformat.v4.new_raw_cell(header))
-    nb.metadata["cxlab"] = {**spec.parameters, "template": spec.template}
+    nb.metadata["cxlab"] = {**spec.parameters, "template": spec.template,
+                            "data": data_origin(spec.dataset, spec.client)}
     if key:
         nb.metadata["cxlab"]["key"] = key
     return nb
+
+
+#: The generator that marks a dataset as cxlab's fictional sample (in its manifest.json).
+SAMPLE_GENERATOR = "cxlab.data.sample"
+
+
+def data_origin(dataset: str, client: str) -> dict:
+    """Where a study's data came from, read from its dataset's ``manifest.json``.
+
+    ``{"dataset": <name>, "synthetic": <bool or None>}``: ``synthetic`` is true when the
+    sample generator made the dataset and the client is one of its fictional clients (with
+    the generator's ``seed`` and ``scale``), false for data imported from a client's exports,
+    and None when the manifest cannot be read (nothing is claimed then).
+    """
+    origin: dict = {"dataset": dataset, "synthetic": None}
+    try:
+        manifest = json.loads((config.data_dir() / dataset / "manifest.json")
+                              .read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return origin
+    if not isinstance(manifest, dict):
+        return origin
+    fictional = manifest.get("client_names") or {}
+    if manifest.get("generator") == SAMPLE_GENERATOR and client in fictional:
+        return {**origin, "synthetic": True, "seed": manifest.get("seed"),
+                "scale": manifest.get("scale")}
+    return {**origin, "synthetic": False}
+
+
+def failed_sections(nb) -> list[dict]:
+    """The report sections that could not be computed, from an executed notebook.
+
+    Read from the metadata of the boxes the failing sections showed (written by
+    :mod:`cxlab.report.sections`): each is a dict with ``call`` (the section function and its
+    arguments), ``kind`` ("user error" or "bug"), ``error`` (exception type and message),
+    ``where`` (for a bug, the line of cxlab's code), and ``section``, the heading of the
+    report part above it, and ``cell``, its index among the notebook's cells.
+    """
+    found, heading = [], ""
+    for index, cell in enumerate(nb.get("cells", []) if isinstance(nb, dict) else []):
+        source = cell.get("source", "")
+        if cell.get("cell_type") == "markdown":
+            for line in ("".join(source) if isinstance(source, list) else source).splitlines():
+                if line.startswith("#"):
+                    heading = line.lstrip("#").strip()
+            continue
+        for output in cell.get("outputs") or []:
+            record = (output.get("metadata") or {}).get(SECTION_METADATA_KEY)
+            failure = record.get(SECTION_METADATA_FIELD) if isinstance(record, dict) else None
+            if isinstance(failure, dict):
+                found.append({"section": heading, **failure, "cell": index})
+    return found
+
+
+def describe_section_failure(failure: dict) -> str:
+    """'Trends, trend_chart('nps'): a bug, KeyError: 'x' (at cxlab/...:12 in f)' in a line."""
+    where = f" (at {failure['where']})" if failure.get("where") else ""
+    section = f"{failure['section']}, " if failure.get("section") else ""
+    return (f"{section}{failure.get('call', '?')}: {failure.get('kind', 'failure')}, "
+            f"{failure.get('error', '')}{where}")
 
 
 def time_limit_message(seconds: float) -> str:
@@ -178,8 +253,11 @@ def run_study(spec: StudySpec, reports_root: Path, failed_root: Path,
 
     def result(status: str, output: str = "", error: str = "") -> StudyResult:
         return StudyResult(spec.client, spec.quarter, spec.template, status,
-                           time.perf_counter() - started, output, error)
+                           time.perf_counter() - started, output, error,
+                           failed_sections(executed) if executed is not None else [],
+                           data_origin(spec.dataset, spec.client))
 
+    executed = None
     template = templates_dir() / f"{spec.template}.ipynb"
     if not template.is_file():
         return result("failed", error=f"no template {_relative(template)}: expected the "
@@ -298,8 +376,8 @@ def _run_locked(studies, jobs, reports_root, progress, kernel_name, matrix_sha25
     notes = [run.store.problem] if run.store.problem else []
     problems = []
     previous, record_problem = read_build_record(reports_root)
-    failed_before = {_study_id(s) for s in previous.get("studies", [])
-                     if isinstance(s, dict) and s.get("status") == "failed"}
+    before = {_study_id(s): s for s in previous.get("studies", []) if isinstance(s, dict)}
+    failed_before = {k for k, s in before.items() if s.get("status") == "failed"}
     fingerprints: dict[Path, str] = {}  # each template and client folder hashed once
     pending = []
     for spec in studies:
@@ -308,8 +386,12 @@ def _run_locked(studies, jobs, reports_root, progress, kernel_name, matrix_sha25
         if (not force and run.keys[spec]
                 and (spec.client, spec.quarter, spec.template) not in failed_before
                 and run.store.fresh(target, run.keys[spec])):
-            run.results.append(StudyResult(spec.client, spec.quarter, spec.template, "skipped",
-                                           0.0, _relative(target)))
+            # The report stays as it was, with the sections that failed in it then.
+            last = before.get((spec.client, spec.quarter, spec.template), {})
+            run.results.append(StudyResult(
+                spec.client, spec.quarter, spec.template, "skipped", 0.0, _relative(target),
+                failed_sections=_list_of_dicts(last.get("failed_sections")),
+                data=last.get("data") if isinstance(last.get("data"), dict) else {}))
         else:
             pending.append(spec)
     if pending:
@@ -328,6 +410,10 @@ def _run_locked(studies, jobs, reports_root, progress, kernel_name, matrix_sha25
         problems.append(_cannot_write("the build record", reports_root / RECORD_FILE, err)
                         + "; the previous record is kept")
     return RunResults(results, problems, notes)
+
+
+def _list_of_dicts(value) -> list[dict]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _study_id(entry: dict) -> tuple:
@@ -492,7 +578,11 @@ def write_build_record(reports_root: Path, results: list[StudyResult], started_a
     template: ``studies`` lists them (each with ``run_at``, when that outcome was recorded),
     ``n_studies``, ``n_failed`` and ``n_skipped`` count them, and ``failed`` says for each
     study whose latest run failed "client quarter template: error". A failure thus stays
-    until that study succeeds, however many runs of other studies come between.
+    until that study succeeds, however many runs of other studies come between. Each study
+    lists its report's ``failed_sections`` (see :func:`failed_sections`) and the origin of
+    its ``data`` (:func:`data_origin`); ``n_failed_sections`` counts the sections of
+    published reports that could not be computed, and ``failed_sections`` says for each
+    "client quarter template: section, call: kind, error (where)".
     ``last_run`` counts this run's studies alone; the version, times, jobs and matrix hash
     at the top are this run's.
 
@@ -509,6 +599,9 @@ def write_build_record(reports_root: Path, results: list[StudyResult], started_a
         latest[(r.client, r.quarter, r.template)] = {**asdict(r), "run_at": finished_at}
     studies = [latest[k] for k in sorted(latest)]
     failed = [s for s in studies if s.get("status") == "failed"]
+    sections = [f"{s['client']} {s['quarter']} {s['template']}: {describe_section_failure(f)}"
+                for s in studies if s.get("status") != "failed"
+                for f in _list_of_dicts(s.get("failed_sections"))]
     record = {
         "cxlab_version": __version__,
         "started_at": started_at.isoformat(timespec="seconds"),
@@ -520,10 +613,14 @@ def write_build_record(reports_root: Path, results: list[StudyResult], started_a
         "n_skipped": sum(s.get("status") == "skipped" for s in studies),
         "failed": [f"{s['client']} {s['quarter']} {s['template']}: {s.get('error', '')}"
                    for s in failed],
+        "n_failed_sections": len(sections),
+        "failed_sections": sections,
         "last_run": {"n_studies": len(results),
                      "n_ok": sum(r.status == "ok" for r in results),
                      "n_failed": sum(r.status == "failed" for r in results),
-                     "n_skipped": sum(r.status == "skipped" for r in results)},
+                     "n_skipped": sum(r.status == "skipped" for r in results),
+                     "n_with_failed_sections": sum(r.status != "failed" and bool(r.failed_sections)
+                                                   for r in results)},
         "studies": studies,
     }
     path = reports_root / RECORD_FILE
@@ -531,19 +628,49 @@ def write_build_record(reports_root: Path, results: list[StudyResult], started_a
     return path
 
 
+#: Exit codes of ``cxlab run`` (2 and 3, a user error and a bug, are :mod:`cxlab.errors`').
+EXIT_COMPLETE, EXIT_STUDIES_FAILED, EXIT_SECTIONS_FAILED = 0, 1, 4
+
+
+def exit_code(results: list[StudyResult]) -> int:
+    """The exit code of a run: what kind of run it was.
+
+    0: every study ran (or was unchanged) and every section of its report was computed;
+    1: a study failed, or the run could not save its keys or record; 4: every report was
+    published, but some sections show "could not be computed" instead of their results.
+    """
+    if getattr(results, "problems", ()) or any(r.status == "failed" for r in results):
+        return EXIT_STUDIES_FAILED
+    if any(r.failed_sections for r in results):
+        return EXIT_SECTIONS_FAILED
+    return EXIT_COMPLETE
+
+
 def summary_text(results: list[StudyResult]) -> str:
     """A short human summary: counts, then each failure with its error and kept notebook.
 
-    Then what the run could not save or read (``problems`` and ``notes`` of a
+    Then each report section that could not be computed, by study (``SECTION FAILED``), and
+    what the run could not save or read (``problems`` and ``notes`` of a
     :class:`RunResults`).
     """
     failed = [r for r in results if r.status == "failed"]
     skipped = sum(r.status == "skipped" for r in results)
+    partial = [r for r in results if r.status != "failed" and r.failed_sections]
+    n_sections = sum(len(r.failed_sections) for r in partial)
     total = sum(r.seconds for r in results)
     lines = [f"{len(results) - len(failed)} of {len(results)} studies succeeded "
              f"({total:.0f} s of kernel time)"
              + (f"; {skipped} of them unchanged since their last run and skipped." if skipped
                 else ".")]
+    if partial:
+        lines.append(f"{len(partial)} of these reports {'has' if len(partial) == 1 else 'have'} "
+                     f"{n_sections} section{'' if n_sections == 1 else 's'} that could not be "
+                     "computed (each shows a box saying so; the rest is published):")
+    for r in partial:
+        again = " (report unchanged since its last run)" if r.status == "skipped" else ""
+        for failure in r.failed_sections:
+            lines.append(f"  SECTION FAILED {r.client} {r.quarter} ({r.template}){again}: "
+                         f"{describe_section_failure(failure)}")
     for r in failed:
         where = f"; executed notebook kept at {r.output}" if r.output else ""
         lines.append(f"  FAILED {r.client} {r.quarter} ({r.template}): {r.error}{where}")
