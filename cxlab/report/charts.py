@@ -44,7 +44,17 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
     x = np.arange(len(frame))
     value = _scaled(frame["value"], kind)
     low, high = _scaled(frame["ci_low"], kind), _scaled(frame["ci_high"], kind)
-    ax.plot(x, value, color=MUTED, linewidth=1.5, zorder=1)
+    # The line is not drawn across a break in coverage: there it would show a change that is
+    # a change in who answered.
+    breaks = np.flatnonzero(frame["coverage_break"].to_numpy())
+    for part in np.split(x, breaks):
+        ax.plot(part, value[part], color=MUTED, linewidth=1.5, zorder=1)
+    for i in breaks:
+        ax.axvline(i - 0.5, color="#c0504d", linestyle=":", linewidth=1)
+        ax.annotate(f"coverage {frame['coverage'].iloc[i - 1]:.0%} → "
+                    f"{frame['coverage'].iloc[i]:.0%}", (i - 0.5, 1.0),
+                    xycoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=8,
+                    color="#c0504d")
     current = (frame["quarter"] == study.quarter).to_numpy()
     for mask, color in ((~current, MUTED), (current, HIGHLIGHT)):
         ax.errorbar(x[mask], value[mask], yerr=[(value - low)[mask], (high - value)[mask]],
@@ -52,8 +62,12 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
     ax.set_xticks(x, [q if w or not frame["weighted"].any() else f"{q}\nunweighted"
                       for q, w in zip(frame["quarter"], frame["weighted"], strict=True)])
     ax.set_ylabel(UNIT[kind])
-    ax.set_title(f"{m.label} by quarter, with 95% intervals")
-    return Chart(fig, f"{m.label} for {study.client_name} by quarter up to {study.quarter}")
+    ax.set_title(f"{m.label} by quarter, with 95% intervals", pad=14 if len(breaks) else None)
+    alt = f"{m.label} for {study.client_name} by quarter up to {study.quarter}"
+    if len(breaks):
+        alt += ("; the share of rows carrying it changed sharply before "
+                + ", ".join(frame["quarter"].iloc[breaks]) + ", so the line is broken there")
+    return Chart(fig, alt)
 
 
 @themed

@@ -18,6 +18,7 @@ from cxlab.markup import escape, escape_all
 from cxlab.measures import Measure
 from cxlab.report.availability import needs
 from cxlab.stats import adjust_pvalues, disclosure, flag_groups
+from cxlab.stats.continuity import coverage_breaks
 from cxlab.study import Study
 
 SIGNIFICANCE = 0.05
@@ -165,7 +166,12 @@ def _change_cell(row: pd.Series, tag: str) -> str:
 
 
 def trend_frame(study: Study, key: str) -> pd.DataFrame:
-    """One row per quarter up to the study's, with the measure and its interval."""
+    """One row per quarter up to the study's, with the measure and its interval.
+
+    ``coverage`` is the share of the quarter's rows that carry the measure; ``coverage_break``
+    marks a quarter whose coverage jumped from the quarter before (see
+    :func:`cxlab.stats.continuity.coverage_breaks`): the trend is not a change there.
+    """
     m = measure(key)
     rows = study.history(m.table)
     weights = weights_for(study, m, rows)
@@ -173,6 +179,8 @@ def trend_frame(study: Study, key: str) -> pd.DataFrame:
     out = out[out["n"] > 0].reset_index(drop=True)
     # A quarter that could not be weighted weighs each answer 1: its estimate is unweighted.
     out["weighted"] = weights is not None and ~out["quarter"].isin(list(study.weighting_notes))
+    out["coverage"] = out["n"] / (out["n"] + out["n_missing"])
+    out["coverage_break"] = coverage_breaks(out["coverage"])
     return out
 
 
