@@ -9,6 +9,7 @@
 * :mod:`~cxlab.stats.linkage`: EX -> CX linkage with a multilevel model.
 * :mod:`~cxlab.stats.incentives`: the incentive alignment audit.
 * :mod:`~cxlab.stats.weighting`: survey weights raked to population margins (``rake``).
+* :mod:`~cxlab.stats.continuity`: breaks where the share of rows carrying a measure jumps.
 * :mod:`~cxlab.stats.employees`: per-employee measures, fair scorecards, goals and the audit
   for one study (imported on its own: ``from cxlab.stats import employees``).
 """
