@@ -59,23 +59,45 @@ def _print_result(file: str, result) -> bool:
         for example in summary["examples"][code]:
             shown = example if len(example) <= EXAMPLE_WIDTH else example[:EXAMPLE_WIDTH] + " ..."
             print(f"          e.g. {shown}")
+    stored = summary.get("stored")
+    if stored:
+        print(f"  stored: {stored['added']:,} added, {stored['updated']:,} updated, "
+              f"{stored['unchanged']:,} already there unchanged; {stored['skipped']:,} skipped "
+              "(id already stored with other values; rejected, see above)")
     usable = summary["rows_accepted"] > 0
     print("usable: yes" if usable else "usable: no (no row was accepted)")
     return usable
 
 
 def _file_command(args, name: str, read) -> int:
-    """Run ``read(as_of)`` -> (result, folder or None), print it, exit by usability."""
-    import datetime
+    """Run ``read(as_of)`` -> (result, folder or None), print it, exit by usability.
 
-    from cxlab.data.imports import ImportError_
-    from cxlab.data.validate import DataValidationError
+    Exit codes: 0 usable, 1 no row usable, 2 a user error (a :class:`CxlabError`: the file,
+    mapping or dataset cannot be used as given, or a file cannot be read or written), 3 a bug
+    (any other exception; its traceback is printed, and it is never reported as the user's).
+    """
+    import datetime
+    import traceback
+
+    from cxlab import config
+    from cxlab.errors import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, CxlabError
+    from cxlab.fsutil import plain_os_error
 
     try:
         result, folder = read(args.as_of or datetime.date.today().isoformat())
-    except (ImportError_, DataValidationError) as err:
+    except CxlabError as err:
         print(f"cxlab data {name}: {err}", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
+    except OSError as err:  # a file that cannot be opened, a folder that cannot be written
+        print(f"cxlab data {name}: {plain_os_error(err, config.project_root())}",
+              file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Exception:  # noqa: BLE001 - a bug: say so, show where, never blame the input
+        traceback.print_exc()
+        print(f"cxlab data {name}: internal error (a bug in cxlab or a library it uses, not a "
+              "problem with your file); please report it with the traceback above",
+              file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
     usable = _print_result(args.file, result)
     if folder is not None:
         print(f"written to {folder} (rejected rows in {folder / 'rejected'})")
@@ -93,7 +115,8 @@ def _cmd_check(args) -> int:
     def read(as_of):
         known = (known_ids(args.dataset, args.client, load_mapping(args.mapping).table)
                  if args.dataset else None)
-        return check_file(args.file, args.mapping, as_of=as_of, known_ids=known), None
+        return check_file(args.file, args.mapping, as_of=as_of, known_ids=known,
+                          keep_accepted=False), None
 
     return _file_command(args, "check", read)
 
@@ -102,7 +125,8 @@ def _cmd_import(args) -> int:
     from cxlab.data.imports import import_file
 
     return _file_command(args, "import", lambda as_of: import_file(
-        args.file, args.mapping, args.dataset, args.client, as_of=as_of))
+        args.file, args.mapping, args.dataset, args.client, as_of=as_of,
+        on_conflict=args.on_conflict))
 
 
 def _file_arguments(parser: argparse.ArgumentParser) -> None:
@@ -200,7 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     sample.set_defaults(func=_cmd_sample)
     check = data_sub.add_parser(
         "check", help="read a file through a mapping and report what would be imported; "
-                      "writes nothing (exit 0: usable, 1: nothing usable, 2: cannot read)")
+                      "writes nothing (exit 0: usable, 1: nothing usable, 2: the file or "
+                      "mapping cannot be used, 3: a bug in cxlab)")
     _file_arguments(check)
     check.add_argument("--dataset", help="with --client: check employee ids against the "
                                          "roster in this dataset")
@@ -208,10 +233,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=_cmd_check)
     imp = data_sub.add_parser(
         "import", help="check a file and merge its accepted rows into a client's dataset; "
-                       "rejected rows are kept beside it, and re-importing adds nothing twice")
+                       "rejected rows are kept beside it, and re-importing adds nothing twice "
+                       "(exit codes as for check)")
     _file_arguments(imp)
     imp.add_argument("--dataset", required=True, help="dataset name under data/")
     imp.add_argument("--client", required=True, help="client slug")
+    imp.add_argument("--on-conflict", choices=("error", "skip", "update"), default="error",
+                     help="rows whose id is already stored with other values: 'error' writes "
+                          "nothing and counts them (default), 'skip' keeps the stored rows and "
+                          "sets the new ones aside as rejected, 'update' replaces the stored "
+                          "rows. Rows identical to stored ones are never a conflict")
     imp.set_defaults(func=_cmd_import)
 
     run = sub.add_parser(

@@ -44,10 +44,14 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
+import itertools
+import re
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cxlab.data.mapping import MappingError, collapse_repeats, parse_mapping
@@ -119,45 +123,158 @@ def load_mapping(path: str | Path) -> Mapping:
                    one_row_per=list(doc.one_row_per))
 
 
+#: Data rows read, mapped and validated at a time, so a large file never sits whole in memory.
+CHUNK_ROWS = 20_000
+#: Columns of the rows rejected while reading a file, before any mapping.
+READ_REJECT_COLUMNS = ["row", "reason", "reason_code", "reason_public"]
+
+
 def read_source(path: str | Path, mapping: Mapping
                 ) -> tuple[pd.DataFrame, list[str], pd.DataFrame]:
-    """Read a file's cells as text.
+    """Read a file's cells as text, whole (see :func:`read_chunks` for the rules).
 
     Returns the rows (with ``_row``, each row's line number in the file), reading notes, and
-    the CSV rows that could not be split into the header's columns, as rejections.
+    the rows rejected while reading, each with its reason and, where the cells could be
+    aligned with the header, its cells as they came in.
+    """
+    notes: list[str] = []
+    frames, rejected = [], []
+    for frame, bad in read_chunks(path, mapping, notes):
+        frames.append(frame)
+        rejected.append(bad)
+    return (pd.concat(frames, ignore_index=True), notes,
+            pd.concat(rejected, ignore_index=True).sort_values("row", kind="stable")
+            .reset_index(drop=True))
+
+
+def read_chunks(path: str | Path, mapping: Mapping, notes: list[str],
+                chunk_rows: int = CHUNK_ROWS
+                ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    r"""Read a file's cells as text, ``chunk_rows`` data rows at a time.
+
+    Yields (rows, rows rejected while reading) per chunk; at least one chunk, the first after
+    the header is checked. Reading notes are appended to ``notes``.
+
+    Nothing is changed silently while reading:
+
+    * CSV encodings: UTF-8 (with or without a byte-order mark), UTF-16 (with a byte-order
+      mark, or without one when the zero bytes show it), else Windows-1252, noted. A UTF-8
+      file with some rows in another encoding keeps its UTF-8 rows untouched and rejects the
+      others, naming their line (the cells keep the bytes shown as ``\xNN``); it is never
+      re-decoded whole. Encodings are decided by rule: charset-normalizer's guesses on short
+      exports (big5, johab, cp1250 for Windows-1252 text) would change values.
+    * A CSV cell of any length is read (the csv module stops at 131,072 characters); the
+      validation rejects cells longer than a spreadsheet cell, saying so.
+    * Excel: a cell holding a formula with no saved value, or covered by merged cells, reads
+      as blank; a row with one in a column the mapping reads is rejected naming the cell.
+    * A file that is not what its name says (a garbage ``.xlsx``) is an error naming it.
     """
     path = Path(path)
     if not path.is_file():
         raise ImportError_(f"file {path} not found")
     suffix = path.suffix.lower()
-    notes: list[str] = []
-    malformed = pd.DataFrame(columns=["row", "reason", "reason_code", "reason_public"])
-    if suffix == ".parquet":
-        frame = pd.read_parquet(path).astype("string")
-        frame["_row"] = range(1, len(frame) + 1)
-    elif suffix in (".xlsx", ".xlsm", ".xls"):
-        frame = pd.read_excel(path, sheet_name=mapping.sheet, dtype=str)
-        frame["_row"] = range(2, len(frame) + 2)  # spreadsheet rows; row 1 is the header
-    else:
-        text, encoding = _decode(path.read_bytes())
-        if encoding != "utf-8":
-            notes.append(f"{path.name}: not UTF-8; decoded as {encoding}")
-        if not text.strip():
-            raise ImportError_(f"{path}: the file is empty")
-        frame, malformed, csv_notes = _read_csv(text, path, mapping.delimiter or _delimiter(text))
-        notes += csv_notes
-    _check_header(frame, mapping, path)
-    frame = frame.iloc[mapping.header_rows:].reset_index(drop=True)
-    return frame, notes, malformed
+    if suffix in (".parquet", ".xlsx", ".xlsm", ".xls"):
+        if suffix == ".parquet":
+            frame, bad = _read_parquet(path), _no_rejects()
+        else:
+            frame, bad = _read_excel(path, mapping)
+        _check_header(frame, mapping, path)
+        frame = frame.iloc[mapping.header_rows:].reset_index(drop=True)
+        if len(bad):
+            frame = frame[~frame["_row"].isin(bad["row"])].reset_index(drop=True)
+        for start in range(0, max(len(frame), 1), chunk_rows):
+            yield (frame.iloc[start:start + chunk_rows].reset_index(drop=True),
+                   bad if start == 0 else _no_rejects())
+        return
+    encoding, bad_lines = _sniff_encoding(path)
+    if encoding not in ("utf-8", "utf-8-sig"):
+        notes.append(f"{path.name}: not UTF-8; decoded as {_ENCODING_NAMES[encoding]}")
+    if bad_lines:
+        shown = ", ".join(map(str, sorted(bad_lines)[:10])) + (" ..." if len(bad_lines) > 10
+                                                                else "")
+        notes.append(f"{path.name}: {len(bad_lines):,} line(s) hold bytes that are not "
+                     f"{_ENCODING_NAMES[encoding]} (line {shown}); their rows are rejected, "
+                     "the other rows are read unchanged")
+    lines = _lines(path, encoding, bad_lines)
+    head = list(itertools.islice(lines, 20))
+    if not "".join(head).strip():
+        raise ImportError_(f"{path}: the file is empty")
+    delimiter = mapping.delimiter or _delimiter("".join(head))
+    yield from _read_csv(itertools.chain(head, lines), path, delimiter, mapping, notes,
+                         bad_lines, encoding, chunk_rows)
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16"), "UTF-16"  # spreadsheets' "Unicode text" exports
-    try:
-        return data.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace"), "Windows-1252"
+_ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "utf-16": "UTF-16",
+                   "utf-16-le": "UTF-16 (little-endian, no byte-order mark)",
+                   "utf-16-be": "UTF-16 (big-endian, no byte-order mark)",
+                   "cp1252": "Windows-1252"}
+
+
+def _no_rejects() -> pd.DataFrame:
+    return pd.DataFrame(columns=READ_REJECT_COLUMNS)
+
+
+def _sniff_encoding(path: Path) -> tuple[str, set[int]]:
+    """The file's encoding, and the lines (numbered from 1) whose bytes it cannot decode.
+
+    Read line by line, so memory stays flat. UTF-16 is recognized by its byte-order mark or,
+    without one, by zero bytes in every other position (text that is mostly ASCII). A file
+    that is not UTF-8 anywhere it has non-ASCII bytes is Windows-1252 (an older Windows
+    export); one that is UTF-8 in some such lines and not in others is UTF-8, and the others
+    are the lines returned.
+    """
+    with path.open("rb") as f:
+        sample = f.read(65_536)
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", set()
+    if not sample.startswith(codecs.BOM_UTF8) and len(sample) >= 4:
+        even, odd = sample[0::2], sample[1::2]
+        zeros_even, zeros_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+        if zeros_odd > 0.3 and zeros_even < 0.05:
+            return "utf-16-le", set()
+        if zeros_even > 0.3 and zeros_odd < 0.05:
+            return "utf-16-be", set()
+    utf8_bad: set[int] = set()
+    utf8_good = False
+    with path.open("rb") as f:
+        for number, line in enumerate(f, 1):
+            if line.isascii():
+                continue
+            try:
+                line.decode("utf-8")
+                utf8_good = True
+            except UnicodeDecodeError:
+                utf8_bad.add(number)
+    if not utf8_bad:
+        return ("utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"), set()
+    if utf8_good or sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", utf8_bad
+    bad = set()
+    with path.open("rb") as f:
+        for number, line in enumerate(f, 1):
+            if number in utf8_bad:
+                try:
+                    line.decode("cp1252")
+                except UnicodeDecodeError:  # the five bytes Windows-1252 leaves undefined
+                    bad.add(number)
+    return "cp1252", bad
+
+
+def _lines(path: Path, encoding: str, bad_lines: set[int]) -> Iterator[str]:
+    r"""The file's lines as text; the bad lines keep their undecodable bytes as ``\xNN``."""
+    if encoding.startswith("utf-16"):
+        try:
+            with path.open(encoding=encoding, newline="") as f:
+                yield from f
+        except UnicodeDecodeError as err:
+            raise ImportError_(f"{path}: not valid UTF-16 at byte {err.start:,} ({err.reason}); "
+                               "nothing was read") from None
+        return
+    with path.open("rb") as f:
+        for number, line in enumerate(f, 1):
+            codec = "utf-8-sig" if number == 1 and encoding == "utf-8-sig" else encoding
+            yield line.decode(codec, errors="backslashreplace" if number in bad_lines
+                              else "strict")
 
 
 def _delimiter(text: str) -> str:
@@ -168,21 +285,28 @@ def _delimiter(text: str) -> str:
         return ","
 
 
-def _read_csv(text: str, path: Path, delimiter: str
-              ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Split CSV text into records, numbering each by the line it starts on.
+def _read_csv(lines: Iterator[str], path: Path, delimiter: str, mapping: Mapping,
+              notes: list[str], bad_lines: set[int] = frozenset(), encoding: str = "utf-8",
+              chunk_rows: int = CHUNK_ROWS
+              ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Split CSV lines into records, numbering each by the line it starts on, in chunks.
 
     A record with more or fewer cells than the header (a stray delimiter or quote) is not
     guessed at: it becomes a rejection quoting all its cells. Extra cells that are all empty
-    (trailing delimiters) are dropped. A quote left open makes the file unreadable.
+    (trailing delimiters) are dropped. A record on a line with undecodable bytes is rejected,
+    its cells kept as they came in. A quote left open makes the file unreadable.
     """
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    reader = csv.reader(lines, delimiter=delimiter, strict=True)
     header: list[str] | None = None
-    records, lines, bad = [], [], []
-    blank = 0
+    records, numbers, bad = [], [], []
+    blank = skip = 0
     start = 1
+    first = True
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, path.stat().st_size + 1))  # any cell the file can hold
     try:
         for cells in reader:
+            end = reader.line_num
             if header is None:
                 header = [c.strip() for c in cells]
             elif not any(c.strip() for c in cells):
@@ -190,24 +314,148 @@ def _read_csv(text: str, path: Path, delimiter: str
             else:
                 if len(cells) > len(header) and not any(c.strip() for c in cells[len(header):]):
                     cells = cells[:len(header)]
-                if len(cells) == len(header):
-                    records.append(cells)
-                    lines.append(start)
-                else:
+                undecodable = bad_lines and any(n in bad_lines for n in range(start, end + 1))
+                if len(cells) != len(header):
                     bad.append({"row": start, "reason_code": "file: wrong number of cells",
                                 "reason": f"{path}, row {start}: {len(cells)} cells where the "
                                           f"header has {len(header)} (a stray delimiter or "
                                           f"quote?): {cells!r}",
                                 "reason_public": f"a row of {len(cells)} cells; expected "
                                                  f"{len(header)}, as in the header"})
-            start = reader.line_num + 1
+                elif skip < mapping.header_rows:
+                    skip += 1  # a survey tool's extra header row
+                elif undecodable:
+                    name = _ENCODING_NAMES[encoding]
+                    shown = [c for c in cells if "\\x" in c]
+                    bad.append({**dict(zip(header, cells, strict=True)), "row": start,
+                                "reason_code": "file: undecodable bytes",
+                                "reason": f"{path}, row {start}: bytes that are not {name} "
+                                          f"(kept as \\xNN): {shown!r}"
+                                          "; the row is set aside rather than read in another "
+                                          "encoding, which would change its text",
+                                "reason_public": f"a row with bytes that are not {name}, "
+                                                 "the file's encoding"})
+                else:
+                    records.append(cells)
+                    numbers.append(start)
+            start = end + 1
+            if header is not None and first:
+                frame = pd.DataFrame(columns=header)
+                _check_header(frame, mapping, path)
+                first = False
+            if len(records) >= chunk_rows:
+                yield _chunk(records, numbers, header), _rejects(bad)
+                records, numbers, bad = [], [], []
     except csv.Error as err:
         raise ImportError_(f"{path}, row {start}: {err}; a quoted cell that is never closed "
                            "would swallow the rest of the file, so nothing was read") from None
+    finally:
+        csv.field_size_limit(limit)
+    if header is None:
+        raise ImportError_(f"{path}: the file is empty")
+    if blank:
+        notes.append(f"{blank:,} blank row(s) skipped")
+    yield _chunk(records, numbers, header), _rejects(bad)
+
+
+def _chunk(records: list[list[str]], numbers: list[int], header: list[str]) -> pd.DataFrame:
     frame = pd.DataFrame(records, columns=header, dtype="string")
-    frame["_row"] = lines
-    notes = [f"{blank:,} blank row(s) skipped"] if blank else []
-    return frame, pd.DataFrame(bad, columns=["row", "reason", "reason_code", "reason_public"]), notes
+    frame["_row"] = numbers
+    return frame
+
+
+def _rejects(bad: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(bad).reindex(columns=list(dict.fromkeys(
+        [*READ_REJECT_COLUMNS, *(k for b in bad for k in b)]))) if bad else _no_rejects()
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(path).astype("string")
+    except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+        raise ImportError_(f"{path}: not a readable Parquet file ({err})") from None
+    frame["_row"] = range(1, len(frame) + 1)
+    return frame
+
+
+def _read_excel(path: Path, mapping: Mapping) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A sheet's cells as text (row 1 the header), and the rows to reject.
+
+    Rejected: rows whose cells read as blank only because they hold a formula never
+    calculated or are covered by merged cells.
+    """
+    import zipfile
+
+    try:
+        frame = pd.read_excel(path, sheet_name=mapping.sheet, dtype=str)
+    except (zipfile.BadZipFile, ValueError, KeyError, OSError) as err:
+        raise ImportError_(f"{path}: not a readable Excel workbook, or no sheet "
+                           f"{mapping.sheet!r} in it ({type(err).__name__}: {err})") from None
+    frame["_row"] = range(2, len(frame) + 2)  # spreadsheet rows; row 1 is the header
+    if path.suffix.lower() == ".xls":
+        return frame, _no_rejects()
+    problems = _excel_blank_cells(path, mapping, frame)
+    if not problems:
+        return frame, _no_rejects()
+    rows = frame.set_index("_row")
+    bad = []
+    for row, cells in sorted(problems.items()):
+        if row not in rows.index:
+            continue
+        described = "; ".join(cells)
+        bad.append({**rows.loc[row].to_dict(), "row": row,
+                    "reason_code": "file: cell without its value",
+                    "reason": f"{path}, row {row}: {described}: it reads as blank, so the row "
+                              "is set aside (unmerge the cells, or open and save the workbook "
+                              "in Excel so formulas keep their values)",
+                    "reason_public": "a spreadsheet cell that reads as blank (a formula "
+                                     "without a saved value, or merged cells)"})
+    return frame, _rejects(bad)
+
+
+def _excel_blank_cells(path: Path, mapping: Mapping, frame: pd.DataFrame
+                       ) -> dict[int, list[str]]:
+    """Cells in mapped columns that read as blank but are not, as {row: descriptions}.
+
+    They are formulas with no saved value, and cells under merged cells other than the first.
+    """
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    header = [c for c in frame.columns if c != "_row"]
+    wanted = {i + 1 for i, name in enumerate(header) if name in set(mapping.columns.values())}
+    problems: dict[int, list[str]] = {}
+    try:
+        formulas = openpyxl.load_workbook(path, data_only=False)
+        values = openpyxl.load_workbook(path, data_only=True, read_only=True)
+    except Exception:  # noqa: BLE001 - pandas read it; without openpyxl's view, no cell checks
+        return problems
+    try:
+        sheet = mapping.sheet
+        ws = formulas[sheet] if isinstance(sheet, str) else formulas.worksheets[sheet]
+        wv = values[sheet] if isinstance(sheet, str) else values.worksheets[sheet]
+        for merged in ws.merged_cells.ranges:
+            for row in range(max(merged.min_row, 2), merged.max_row + 1):
+                for col in range(merged.min_col, merged.max_col + 1):
+                    if (row, col) != (merged.min_row, merged.min_col) and col in wanted:
+                        problems.setdefault(row, []).append(
+                            f"cell {get_column_letter(col)}{row} is covered by merged cells "
+                            f"{merged.coord}, whose value is only in their first cell")
+        cached = {}
+        for row in wv.iter_rows(min_row=2):
+            for cell in row:
+                if getattr(cell, "column", None) in wanted:
+                    cached[(cell.row, cell.column)] = cell.value
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if (cell.column in wanted and cell.data_type == "f"
+                        and cached.get((cell.row, cell.column)) is None):
+                    problems.setdefault(cell.row, []).append(
+                        f"cell {cell.coordinate} holds a formula ({cell.value}) with no saved "
+                        "value")
+    finally:
+        values.close()
+    return problems
 
 
 def _check_header(frame: pd.DataFrame, mapping: Mapping, path: Path) -> None:
@@ -346,24 +594,119 @@ def _describe_filter(rule: dict) -> str:
 
 
 def check_file(path: str | Path, mapping_path: str | Path, as_of=None,
-               known_ids: dict | None = None) -> ValidationResult:
-    """Read, map and validate a file without writing anything."""
-    return validate_file(path, load_mapping(mapping_path), as_of, known_ids)
+               known_ids: dict | None = None, keep_accepted: bool = True) -> ValidationResult:
+    """Read, map and validate a file without writing anything.
+
+    With ``keep_accepted=False`` the accepted rows are counted, not kept (``accepted`` is
+    empty): memory then holds one chunk of the file at a time and the rejected rows.
+    """
+    return validate_file(path, load_mapping(mapping_path), as_of, known_ids,
+                         sink=None if keep_accepted else _discard)
+
+
+def _discard(frame: pd.DataFrame) -> None:
+    """A sink that keeps nothing."""
 
 
 def validate_file(path: str | Path, mapping: Mapping, as_of=None,
-                  known_ids: dict | None = None) -> ValidationResult:
-    """Read a file through a loaded mapping and validate it; reading notes come first."""
-    raw, notes, malformed = read_source(path, mapping)
-    if raw.empty and malformed.empty:
+                  known_ids: dict | None = None, chunk_rows: int = CHUNK_ROWS,
+                  sink: Callable[[pd.DataFrame], None] | None = None) -> ValidationResult:
+    """Read a file through a loaded mapping and validate it; reading notes come first.
+
+    The file is read, mapped and validated ``chunk_rows`` rows at a time (ids are checked
+    for repeats across chunks), so memory holds one chunk of text and the accepted rows,
+    typed; with ``sink``, each chunk's accepted rows are passed to it instead of kept (the
+    result's ``accepted`` is then empty and ``accepted_count`` counts them). Rejected rows
+    keep the file's cells as they came in (before missing codes, recodes, shifts or date
+    formats), beside the reason, which quotes the value checked. A mapping with
+    ``one_row_per`` is read whole, since its repeats are collapsed across the file.
+    """
+    reading: list[str] = []
+    mapping_notes: list[str] = []
+    accepted, rejected, checks, rows = [], [], [], []
+    seen: dict[str, np.ndarray] = {}
+    rows_in_file = n_accepted = 0
+    if getattr(mapping, "one_row_per", None):
+        # Repeats of one entity are collapsed within what apply_mapping sees: the whole file.
+        chunk_rows = sys.maxsize
+    for raw, bad in read_chunks(path, mapping, reading, chunk_rows):
+        rows_in_file += len(raw) + len(bad)
+        frame = apply_mapping(raw, mapping, str(path))
+        mapping_notes += frame.attrs.get("notes", [])
+        part = validate(frame, mapping.table, str(path), as_of=as_of, known_ids=known_ids,
+                        seen_ids=seen)
+        if sink is None:
+            accepted.append(part.accepted)
+        else:
+            sink(part.accepted)
+            n_accepted += len(part.accepted)
+            accepted = [part.accepted.iloc[0:0]]
+        rows.append(part.accepted_rows)
+        rejected.append(_as_they_came(part.rejected, raw, mapping))
+        if len(bad):
+            rejected.append(_as_they_came(bad, None, mapping))
+        checks += part.notes
+        del raw, frame
+    if not rows_in_file:
         raise ImportError_(f"{path}: no data rows (only a header)")
-    frame = apply_mapping(raw, mapping, str(path))
-    result = validate(frame, mapping.table, str(path), as_of=as_of, known_ids=known_ids)
-    result.notes[:0] = notes + frame.attrs.get("notes", [])
-    if len(malformed):
-        result.rejected = (pd.concat([result.rejected, malformed], ignore_index=True)
-                           .sort_values("row", kind="stable").reset_index(drop=True))
+    rejected = [r for r in rejected if len(r)] or rejected[:1]
+    result = ValidationResult(
+        mapping.table, str(path), pd.concat(accepted, ignore_index=True),
+        pd.concat(rejected, ignore_index=True).sort_values("row", kind="stable")
+        .reset_index(drop=True),
+        _merge_notes(reading + mapping_notes + checks),
+        accepted_rows=np.concatenate(rows), accepted_count=None if sink is None else n_accepted)
     return result
+
+
+def _as_they_came(rejected: pd.DataFrame, raw: pd.DataFrame | None, mapping: Mapping
+                  ) -> pd.DataFrame:
+    """Rejected rows with our columns holding the file's cells as they came in.
+
+    ``raw`` is the chunk read from the file (None: ``rejected`` holds the file's columns,
+    rows rejected while reading). Columns the file does not give (constants, made-up ids,
+    date-times joined from two cells) keep the value checked.
+    """
+    if not len(rejected):
+        return rejected
+    out = rejected.copy()
+    if raw is None:
+        source = rejected
+        out = out[[c for c in READ_REJECT_COLUMNS if c in out]]
+        for col, value in mapping.constants.items():
+            out[col] = str(value)
+    else:
+        source = raw.set_index("_row").loc[rejected["row"]].reset_index(drop=True)
+    for ours, theirs in mapping.columns.items():
+        if theirs in source:
+            out[ours] = source[theirs].to_numpy()
+    return out
+
+
+_COUNT = re.compile(r"(?<![\w.'])(\d[\d,]*)(?= )")
+_FIRST = re.compile(r" \(first: [^)]*\)")
+
+
+def _merge_notes(notes: list[str]) -> list[str]:
+    """One note per kind across chunks.
+
+    The same note from several chunks gets its counts added (the first's example kept);
+    identical notes appear once.
+    """
+    merged: dict[str, list] = {}
+    for note in notes:
+        found = _COUNT.search(note)
+        key = _FIRST.sub("", _COUNT.sub("#", note, count=1)) if found else note
+        if key not in merged:
+            merged[key] = [note, int(found.group(1).replace(",", "")) if found else None]
+        elif found:
+            merged[key][1] += int(found.group(1).replace(",", ""))
+    out = []
+    for note, total in merged.values():
+        found = _COUNT.search(note)
+        out.append(note if not found else
+                   note[:found.start()] + f"{total:,}" + note[found.end():])
+    return out
 
 
 #: First characters that make a spreadsheet read a cell as a formula.
@@ -398,47 +741,140 @@ def known_ids(dataset: str, client: str, table: str, root: Path | None = None) -
     return known or None
 
 
+class _ParquetSink:
+    """Writes frames of one schema to a Parquet file as they come (the first sets it)."""
+
+    def __init__(self, path: Path):
+        self.path, self.writer, self.rows = path, None, 0
+
+    def __call__(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        else:
+            table = table.cast(self.writer.schema)
+        self.writer.write_table(table)
+        self.rows += len(frame)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+def _merge_stored(result: ValidationResult, target: Path, incoming: Path, table: str,
+                  on_conflict: str, path) -> None:
+    """Merge the accepted rows (in ``incoming``) into the stored table ``target``.
+
+    Rows whose id is stored with other values follow ``on_conflict`` (see
+    :func:`import_file`); skipped ones move to ``result.rejected``, saying why.
+    """
+    from cxlab.data.store import merge_rows
+    from cxlab.fsutil import replace_file
+
+    existing, new = pd.read_parquet(target), pd.read_parquet(incoming)
+    merged, counts, conflicts = merge_rows(existing, new, table, on_conflict)
+    if counts["conflicts"] and on_conflict == "error":
+        ids = ", ".join(repr(str(i)) for i in conflicts["id"].head(5))
+        raise ImportError_(
+            f"{path}: {counts['conflicts']:,} of {len(new):,} accepted row(s) have an id "
+            f"already stored in {target.name} with other values (e.g. {ids}; first one's "
+            f"{conflicts['columns'].iloc[0]} differ); nothing was written. The others: "
+            f"{counts['added']:,} new, {counts['unchanged']:,} already stored unchanged. "
+            "Import again with --on-conflict skip to keep the stored rows (the new ones are "
+            "then rejected) or --on-conflict update to replace them")
+    if counts["skipped"]:
+        keep = ~np.isin(np.arange(len(new)), conflicts["position"])
+        rows = result.accepted_rows[~keep]
+        skipped = new.loc[~keep].astype("string")
+        id_col = conflicts["id_column"].iloc[0]
+        skipped.insert(0, "row", rows)
+        skipped["reason"] = [f"{path}, row {r}, column '{id_col}': value {i!r} is already "
+                             f"stored in {target.name} with other values ({cols} differ); "
+                             "skipped (--on-conflict skip keeps the stored row)"
+                             for r, i, cols in zip(rows, conflicts["id"], conflicts["columns"],
+                                                   strict=True)]
+        skipped["reason_code"] = f"{id_col}: already stored with other values"
+        skipped["reason_public"] = (f"column '{id_col}': an id already stored with other "
+                                    "values; the stored row was kept")
+        result.accepted_rows = result.accepted_rows[keep]
+        result.rejected = pd.concat([result.rejected, skipped], ignore_index=True)
+    result.accepted_count = len(new) - counts["skipped"]
+    result.stored = {k: counts[k] for k in ("added", "updated", "unchanged", "skipped")}
+    if counts["unchanged"]:
+        result.notes.append(f"{counts['unchanged']:,} accepted row(s) were already in "
+                            f"{target.name}, unchanged, and were not added again")
+    if counts["updated"]:
+        result.notes.append(f"{counts['updated']:,} row(s) stored in {target.name} with other "
+                            "values were replaced (--on-conflict update)")
+    replace_file(target, lambda tmp: merged.to_parquet(tmp, index=False))
+
+
 def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client: str,
-                as_of=None, root: Path | None = None) -> tuple[ValidationResult, Path]:
+                as_of=None, root: Path | None = None, on_conflict: str = "error"
+                ) -> tuple[ValidationResult, Path]:
     """Check a file and merge its accepted rows into one client's table of a dataset.
 
-    Rows whose id is already in the table are not added again, so importing the same file
-    twice changes nothing. The rejected rows are kept beside the table (Parquet, and a CSV
-    safe to open in a spreadsheet) with the name of the file they came from, and the client's
-    data-quality record gets one entry per table and file name: re-importing a file (say a
-    corrected export) replaces its own rejections and record, and keeps other files'.
+    A row whose id is already stored with the same values changes nothing, so importing the
+    same file twice changes nothing. A row whose id is stored with other values (a corrected
+    export) is a conflict, handled by ``on_conflict``: ``"error"`` (default) raises
+    :class:`ImportError_` with the counts and writes nothing; ``"skip"`` keeps the stored row
+    and rejects the new one, saying why; ``"update"`` replaces the stored row. Only rows that
+    end up stored are counted as accepted; ``result.stored`` counts them as added, updated
+    and unchanged (and the skipped ones). The accepted rows are written to disk as they are
+    validated, so ``result.accepted`` holds none of them (``result.rows_accepted`` counts
+    them): read the table for them.
+
+    The rejected rows are kept beside the table (Parquet, and a CSV safe to open in a
+    spreadsheet) with the name of the file they came from, and the client's data-quality
+    record gets one entry per table and file name: re-importing a file (say a corrected
+    export) replaces its own rejections and record, and keeps other files'.
     Returns the validation result and the client's folder.
     """
     import json
 
     from cxlab import config
-    from cxlab.data.store import dataset_dir
+    from cxlab.data.store import ON_CONFLICT, dataset_dir
     from cxlab.fsutil import replace_file
 
-    config.check_slug(dataset, "dataset")
-    config.check_slug(client, "client")
+    if on_conflict not in ON_CONFLICT:
+        raise ImportError_(f"on_conflict {on_conflict!r}: expected one of {list(ON_CONFLICT)}")
+    try:
+        config.check_slug(dataset, "dataset")
+        config.check_slug(client, "client")
+    except ValueError as err:
+        raise ImportError_(str(err)) from None
     mapping = load_mapping(mapping_path)
     if mapping.constants.get("client", client) != client:
         raise ImportError_(f"{mapping.path}: sets client {mapping.constants['client']!r}, but "
                            f"the import is for {client!r}")
     mapping.constants["client"] = client
     folder = dataset_dir(dataset, root) / client
-    result = validate_file(path, mapping, as_of, known_ids(dataset, client, mapping.table, root))
-
-    table = TABLES[mapping.table]
+    made = [d for d in (folder.parent, folder, folder / "rejected") if not d.exists()]
+    folder.joinpath("rejected").mkdir(parents=True, exist_ok=True)
     target = folder / f"{mapping.table}.parquet"
-    merged = result.accepted
-    if target.is_file():
-        existing = pd.read_parquet(target)
-        ids = [c.name for c in table.columns if c.unique]
-        new = (merged[~merged[ids[0]].isin(existing[ids[0]].unique())] if ids
-               else merged.merge(existing, how="left", indicator=True)
-               .query("_merge == 'left_only'").drop(columns="_merge"))
-        result.notes.append(f"{len(merged) - len(new):,} accepted row(s) were already in "
-                            f"{target.name} and were not added again")
-        merged = pd.concat([existing, new], ignore_index=True)
-    (folder / "rejected").mkdir(parents=True, exist_ok=True)
-    replace_file(target, lambda tmp: merged.to_parquet(tmp, index=False))
+    incoming = folder / f".{mapping.table}.incoming.parquet"
+    sink = _ParquetSink(incoming)
+    try:
+        # Accepted rows go to disk chunk by chunk: memory never holds the whole file.
+        result = validate_file(path, mapping, as_of,
+                               known_ids(dataset, client, mapping.table, root), sink=sink)
+        sink.close()
+        if target.is_file():
+            _merge_stored(result, target, incoming, mapping.table, on_conflict, path)
+        else:
+            result.stored = {"added": sink.rows, "updated": 0, "unchanged": 0, "skipped": 0}
+            incoming.replace(target)
+    except BaseException:
+        sink.close()
+        incoming.unlink(missing_ok=True)
+        for d in reversed(made):
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+        raise
     # Rejected rows of other files stay; this file's replace its earlier ones.
     stem = folder / "rejected" / mapping.table
     name = Path(path).name
@@ -461,4 +897,3 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
     manifest["clients"] = sorted({*manifest.get("clients", []), client})
     replace_file(manifest_path, lambda tmp: tmp.write_text(json.dumps(manifest, indent=2)))
     return result, folder
-

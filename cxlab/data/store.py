@@ -13,12 +13,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cxlab import config
 from cxlab.data.schema import OPTIONAL_TABLES, TABLES
 from cxlab.data.validate import ValidationResult, empty_column, validate
 from cxlab.fsutil import building_dir
+
+#: What an import does with a row whose id is already stored with other values.
+ON_CONFLICT = ("error", "skip", "update")
 
 #: Tables validated first because others refer to their ids.
 ORDER = ("employees", *[t for t in TABLES if t != "employees"])
@@ -73,6 +77,72 @@ def write_dataset(
         (tmp / "manifest.json").write_text(
             json.dumps({**manifest, "clients": clients}, indent=2, default=str))
     return dest
+
+
+def merge_rows(existing: pd.DataFrame | None, new: pd.DataFrame, table: str,
+               on_conflict: str = "error") -> tuple[pd.DataFrame, dict, pd.DataFrame]:
+    """Merge newly accepted rows into a stored table, by the table's id.
+
+    A new row whose id is not stored is added; one stored with the same values is unchanged
+    (so re-importing a file changes nothing); one stored with other values is a conflict:
+    with ``on_conflict="update"`` it replaces the stored row, in its place; with ``"skip"``
+    the stored row stays; with ``"error"`` nothing is merged (the caller refuses). A table
+    without an id column adds the rows not already stored as they are.
+
+    Returns the merged table (``existing`` unchanged when a conflict is an error), counts
+    (``added``, ``updated``, ``unchanged``, ``skipped``, ``conflicts``) and the conflicts,
+    one row each in the order of ``new``: ``position`` in ``new``, ``id``, ``id_column`` and
+    ``columns`` (the columns that differ, as text).
+    """
+    if on_conflict not in ON_CONFLICT:
+        raise ValueError(f"on_conflict {on_conflict!r}: expected one of {list(ON_CONFLICT)}")
+    counts = dict.fromkeys(("added", "updated", "unchanged", "skipped", "conflicts"), 0)
+    none = pd.DataFrame({"position": pd.Series(dtype="int64"), "id": pd.Series(dtype=object),
+                         "id_column": pd.Series(dtype=object),
+                         "columns": pd.Series(dtype=object)})
+    if existing is None or not len(existing):
+        counts["added"] = len(new)
+        merged = new if existing is None else pd.concat([existing, new], ignore_index=True)
+        return merged, counts, none
+    ids = [c.name for c in TABLES[table].columns if c.unique]
+    if not ids:
+        fresh = (new.merge(existing.drop_duplicates(), how="left", indicator=True)
+                 ["_merge"].eq("left_only").to_numpy())
+        counts["added"], counts["unchanged"] = int(fresh.sum()), int((~fresh).sum())
+        return pd.concat([existing, new[fresh]], ignore_index=True), counts, none
+    key = ids[0]
+    stored = existing.set_index(key)
+    present = new[key].isin(stored.index).to_numpy(dtype=bool)
+    old = stored.loc[new.loc[present, key]].reset_index()
+    now = new.loc[present].reset_index(drop=True)
+    differs = pd.DataFrame(index=now.index)
+    for col in (c for c in new.columns if c != key and c in old.columns):
+        a, b = now[col], old[col]
+        same = (a.astype(object) == b.astype(object)).to_numpy(dtype=bool) \
+            | (a.isna().to_numpy() & b.isna().to_numpy())
+        differs[col] = ~same
+    changed = differs.any(axis=1).to_numpy(dtype=bool)
+    positions = np.flatnonzero(present)[changed]
+    conflicts = pd.DataFrame({
+        "position": positions, "id": new[key].to_numpy()[positions], "id_column": key,
+        "columns": [", ".join(differs.columns[row]) for row in differs.to_numpy()[changed]],
+    }) if changed.any() else none
+    counts["conflicts"] = int(changed.sum())
+    counts["unchanged"] = int(present.sum() - changed.sum())
+    counts["added"] = int((~present).sum())
+    if counts["conflicts"] and on_conflict == "error":
+        return existing, counts, conflicts
+    merged = existing
+    if counts["conflicts"] and on_conflict == "update":
+        counts["updated"] = counts["conflicts"]
+        replace = new.iloc[positions].set_index(key)
+        merged = existing.copy()
+        where = merged[key].isin(replace.index).to_numpy(dtype=bool)
+        for col in replace.columns:
+            merged.loc[where, col] = replace.loc[merged.loc[where, key], col].to_numpy()
+    elif counts["conflicts"]:
+        counts["skipped"] = counts["conflicts"]
+    return pd.concat([merged, new.loc[~present]], ignore_index=True), counts, conflicts
 
 
 def table_path(dataset: str, client: str, table: str, root: Path | None = None) -> Path:

@@ -6,6 +6,11 @@ schema) or in ``rejected`` (as it came in, plus ``row``, ``reason``, ``reason_co
 ``reason_public`` is what a report may publish: the column, the kind of value and what was
 expected, never the value itself or a path.
 A missing required column is not a row problem, so it raises :class:`DataValidationError`.
+
+No value changes silently: numbers that are not finite (``inf``, ``Infinity``, ``1e400``),
+cells holding a NUL character and cells longer than a spreadsheet cell are rejected, each with
+its own reason; times with a UTC offset are converted to UTC (dates keep the day as written)
+and a note says how many.
 """
 
 from __future__ import annotations
@@ -42,11 +47,23 @@ class ValidationResult:
     accepted: pd.DataFrame
     rejected: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    #: After an import: how the accepted rows were stored (added, updated, unchanged, skipped).
+    stored: dict | None = None
+    #: The file's row number of each accepted row, when known.
+    accepted_rows: np.ndarray | None = field(default=None, repr=False)
+    #: Rows accepted, when they were written away as they were validated (an import) and
+    #: ``accepted`` holds none of them; None: ``len(accepted)``.
+    accepted_count: int | None = None
+
+    @property
+    def rows_accepted(self) -> int:
+        """Rows accepted (held in ``accepted``, or written away: ``accepted_count``)."""
+        return len(self.accepted) if self.accepted_count is None else self.accepted_count
 
     @property
     def rows_read(self) -> int:
         """Rows in the input: always accepted + rejected."""
-        return len(self.accepted) + len(self.rejected)
+        return self.rows_accepted + len(self.rejected)
 
     def summary(self) -> dict:
         """A JSON-ready record: counts, counts by reason and a few examples of each."""
@@ -64,12 +81,13 @@ class ValidationResult:
             "table": self.table,
             "source": self.source,
             "rows_read": self.rows_read,
-            "rows_accepted": len(self.accepted),
+            "rows_accepted": self.rows_accepted,
             "rows_rejected": len(self.rejected),
             "reasons": dict(codes.most_common()),
             "examples": examples,
             "published_examples": published,
             "notes": list(self.notes),
+            **({"stored": dict(self.stored)} if self.stored is not None else {}),
         }
 
 
@@ -80,6 +98,7 @@ def validate(
     as_of: pd.Timestamp | str | None = None,
     known_ids: dict[tuple[str, str], set] | None = None,
     on_error: str = "reject",
+    seen_ids: dict[str, np.ndarray] | None = None,
 ) -> ValidationResult:
     """Check ``data`` against the schema of ``table``.
 
@@ -92,6 +111,11 @@ def validate(
         known_ids: ``{(table, column): ids}`` for reference checks, e.g. the roster's
             employee ids under ``("employees", "employee_id")``.
         on_error: ``"reject"`` keeps bad rows aside; ``"raise"`` raises on the first ones.
+        seen_ids: For a file validated in chunks, the ids of its unique columns in earlier
+            chunks: a repeat of one is a duplicate. Start with ``{}``; it is updated in place
+            with each chunk's ids, kept as sorted 64-bit hashes (8 bytes an id, where a set
+            of strings takes about 70; two different ids share a hash with a chance of about
+            1 in 10^7 for a file of a million rows, and the row is then rejected, not lost).
 
     Returns:
         A :class:`ValidationResult`.
@@ -122,25 +146,42 @@ def validate(
         if col.name not in raw:
             typed[col.name] = empty_column(col, len(raw))
             continue
-        values, unparsable = _coerce(raw[col.name], col)
+        text = _as_text(raw[col.name])
+        # Cells no check below may quote: too long to show, or holding a NUL character.
+        long = (text.str.len() > MAX_TEXT_LENGTH).fillna(False).to_numpy(dtype=bool)
+        flag(long, col.name, "text too long",
+             lambda v: f"text of {len(str(v)):,} characters: expected at most "
+                       f"{MAX_TEXT_LENGTH:,} (an unbalanced quote in a CSV can join many "
+                       "rows into one cell)", f"at most {MAX_TEXT_LENGTH:,} characters")
+        nul = text.str.contains("\x00", regex=False).fillna(False).to_numpy(dtype=bool) & ~long
+        flag(nul, col.name, "NUL character",
+             lambda v: f"value {str(v).replace(chr(0), '<NUL>')[:200]!r} holds a NUL character "
+                       "(byte 0, shown as <NUL>): expected text without it (a truncated or "
+                       "binary export?)", "text without NUL characters")
+        odd = long | nul
+        values, unparsable, note = _coerce(raw[col.name].mask(odd), col, rows)
+        if note:
+            notes.append(note)
         expect = col.expectation()
         flag(unparsable, col.name, "wrong type", lambda v, e=expect: f"value {v!r}: expected {e}",
              expect)
         present = values.notna().to_numpy()
         if col.required:
-            flag(~present & ~unparsable, col.name, "missing value",
+            flag(~present & ~unparsable & ~odd, col.name, "missing value",
                  lambda v, e=expect: f"value is missing: expected {e}", expect)
         out = _out_of_range(values, col) & present
         flag(out, col.name, "out of range", lambda v, e=expect: f"value {v!r}: expected {e}",
              expect)
-        if col.dtype == "str":
-            long = (values.str.len() > MAX_TEXT_LENGTH).fillna(False).to_numpy(dtype=bool)
-            flag(long, col.name, "text too long",
-                 lambda v: f"text of {len(v):,} characters: expected at most "
-                           f"{MAX_TEXT_LENGTH:,} (an unbalanced quote in a CSV can join many "
-                           "rows into one cell)", f"at most {MAX_TEXT_LENGTH:,} characters")
         if col.unique:
             dup = values.duplicated(keep="first").to_numpy() & present
+            if seen_ids is not None:
+                hashes = pd.util.hash_pandas_object(values, index=False).to_numpy()
+                earlier = seen_ids.get(col.name, np.empty(0, dtype=np.uint64))
+                at = np.searchsorted(earlier, hashes).clip(max=max(len(earlier) - 1, 0))
+                dup |= (earlier[at] == hashes if len(earlier) else False) & present
+                merged = np.concatenate([earlier, hashes[present]])
+                merged.sort(kind="stable")  # a radix sort for integers: linear
+                seen_ids[col.name] = merged
             flag(dup, col.name, "duplicate id",
                  lambda v: f"value {v!r} repeats an earlier row's id: expected unique ids",
                  "an id no earlier row has")
@@ -176,7 +217,8 @@ def validate(
         raise DataValidationError(
             f"{source}: {len(rejected)} of {len(raw)} rows failed validation:\n  {shown}"
         )
-    return ValidationResult(schema.name, source, accepted, rejected, notes)
+    return ValidationResult(schema.name, source, accepted, rejected, notes,
+                            accepted_rows=np.asarray(rows)[~bad])
 
 
 _WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")
@@ -239,41 +281,79 @@ _DTYPES = {
 }
 
 
-def _coerce(series: pd.Series, col: Column) -> tuple[pd.Series, np.ndarray]:
-    """Convert to the column's type; return the values and a mask of unparsable entries."""
+def _as_text(series: pd.Series) -> pd.Series:
+    """The cells of a raw column as text (missing stays missing), for checks on any type."""
+    if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
+        return series
+    return series.map(lambda v: v if isinstance(v, str) else None).astype("string")
+
+
+#: A time zone at the end of an ISO 8601 time: ``Z``, ``+02:00``, ``-0500``, ``+01``.
+_OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$",
+                     re.IGNORECASE)
+
+
+def _coerce(series: pd.Series, col: Column, rows=None) -> tuple[pd.Series, np.ndarray, str]:
+    """Convert to the column's type.
+
+    Returns the values, a mask of unparsable entries and a note ("" if none) on what was
+    normalized: times with a UTC offset.
+    """
     was_present = series.notna().to_numpy()
     if col.dtype == "str":
         values = series.astype("string").str.strip().replace("", pd.NA)
-        return values, np.zeros(len(series), dtype=bool)
+        return values, np.zeros(len(series), dtype=bool), ""
     if col.dtype in ("int", "float"):
         if pd.api.types.is_bool_dtype(series):
             series = series.astype("Int64")
         numbers = pd.to_numeric(series, errors="coerce").astype("Float64")
+        # inf, Infinity and 1e400 (which overflows to inf) are no measurement: wrong type.
+        numbers = numbers.mask(~np.isfinite(numbers.astype("float64").fillna(0.0)))
         bad = was_present & numbers.isna().to_numpy()
         if col.dtype == "int":
             fractional = (numbers.notna() & (numbers != numbers.round())).fillna(False)
             bad |= fractional.to_numpy(dtype=bool)
             numbers = numbers.mask(fractional).round().astype("Int64")
-        return numbers, bad
+        return numbers, bad, ""
     if col.dtype == "bool":
         if pd.api.types.is_bool_dtype(series):
-            return series.astype("boolean"), np.zeros(len(series), dtype=bool)
+            return series.astype("boolean"), np.zeros(len(series), dtype=bool), ""
         text = series.astype("string").str.strip().str.lower()
         values = pd.Series(pd.NA, index=series.index, dtype="boolean")
         values[text.isin(_TRUE).fillna(False)] = True
         values[text.isin(_FALSE).fillna(False)] = False
-        return values, was_present & values.isna().to_numpy()
+        return values, was_present & values.isna().to_numpy(), ""
     # dates and timestamps
+    note = ""
     if pd.api.types.is_datetime64_any_dtype(series):
         values = series
+        if getattr(values.dt, "tz", None) is not None:
+            values = (values.dt.tz_convert("UTC") if col.dtype == "datetime"
+                      else values).dt.tz_localize(None)
     else:
-        values = pd.to_datetime(series, errors="coerce", format="ISO8601")
-    if getattr(values.dt, "tz", None) is not None:
-        values = values.dt.tz_localize(None)
+        text = series.astype("string").str.strip()
+        zoned = text.str.contains(_OFFSET).fillna(False).to_numpy(dtype=bool)
+        values = pd.to_datetime(text.mask(zoned), errors="coerce", format="ISO8601")
+        if zoned.any():
+            # Each time with an offset on its own: one file may mix offsets (summer and
+            # winter time) and times without one, which pandas refuses to parse together.
+            at = pd.Series([pd.to_datetime(v, errors="coerce", format="ISO8601")
+                            for v in text[zoned]], dtype=object)
+            kept = [(v.tz_convert("UTC") if col.dtype == "datetime" else v).tz_localize(None)
+                    if isinstance(v, pd.Timestamp) and v.tzinfo is not None else v for v in at]
+            values = values.astype("datetime64[us]")
+            values[zoned] = pd.to_datetime(pd.Series(kept, dtype=object), errors="coerce") \
+                .astype("datetime64[us]").to_numpy()
+            where = rows[np.flatnonzero(zoned)[0]] if rows is not None else None
+            first = f" (first: row {where}, {text[zoned].iloc[0]!r})" if where is not None else ""
+            note = (f"column '{col.name}': {int(zoned.sum()):,} time(s) with a UTC offset{first} "
+                    + ("converted to UTC; times without an offset are kept as written"
+                       if col.dtype == "datetime" else
+                       "read as the local date written; the offset is not kept"))
     values = values.astype("datetime64[us]")
     if col.dtype == "date":
         values = values.dt.normalize()
-    return values, was_present & values.isna().to_numpy()
+    return values, was_present & values.isna().to_numpy(), note
 
 
 def _out_of_range(values: pd.Series, col: Column) -> np.ndarray:
