@@ -1,5 +1,6 @@
 """A study through the real runner (Papermill, a real kernel) into the site."""
 
+import html
 import json
 import os
 import re
@@ -351,3 +352,106 @@ print("done", client)""")
     record = json.loads((tmp_path / "reports" / "build-record.json").read_text())
     assert record["n_failed"] == 2 and "stopped after" in record["failed"][0]
     assert not list(Path(tempfile.gettempdir()).glob(f"cxlab-kernel-{os.getpid()}-*"))
+
+
+# ------------------------------------------------------------------------------------------
+# A section that fails (issue 17): a box in its place, the rest published, counted everywhere
+
+
+@pytest.fixture(scope="module")
+def broken_section(sandbox, tmp_path_factory, project_root):
+    """Cedar's 2026Q3 run for real with an incentive plan lacking its 'metric' column.
+
+    The plan is read by the department table, the incentive audit and the maturity
+    evidence, whose sections fail with a KeyError (a bug, as far as the report can tell);
+    every other section must still be computed and published.
+    """
+    import contextlib
+    import io
+    import shutil
+
+    import pandas as pd
+
+    from cxlab.cli import main
+    from cxlab.site import build_site
+
+    root = tmp_path_factory.mktemp("broken-section")
+    shutil.copytree(project_root / "notebooks", root / "notebooks")
+    for name in ("_quarto.yml", "index.qmd", "methods.qmd", "validation.qmd"):
+        shutil.copy(project_root / name, root / name)
+    shutil.copytree(sandbox / "data" / "sample", root / "data" / "sample")
+    plan = root / "data" / "sample" / "cedar" / "incentive_plan.parquet"
+    pd.read_parquet(plan).rename(columns={"metric": "measure"}).to_parquet(plan)
+    (root / "studies.yml").write_text("dataset: sample\nquarters: [2026Q3]\nclients:\n"
+                                      "  cedar: {name: Cedar Health}\n")
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
+        patch.setenv("CXLAB_HOME", str(root))
+        code = main(["run", "--matrix", str(root / "studies.yml"), "--no-progress", "--jobs", "1"])
+        site = build_site(root, use_quarto=False)
+    return {"root": root, "site": site, "code": code, "out": out.getvalue()}
+
+
+FAILING = ["department_summary", "departments", "incentive_audit", "maturity_summary",
+           "maturity_evidence", "maturity_next_steps", "maturity_radar", "maturity_elements"]
+
+
+def test_a_failing_section_shows_a_box_and_the_rest_of_the_report_is_published(
+        broken_section, n_template_charts):
+    root = broken_section["root"]
+    assert broken_section["code"] == 4, broken_section["out"]  # published, sections failed
+    assert "1 of 1 studies succeeded" in broken_section["out"]
+    assert broken_section["out"].count("SECTION FAILED cedar 2026Q3 (quarterly_report): "
+                                       "Departments and teams, ") == 2
+    for call in FAILING:
+        assert f"{call}(): bug, KeyError: 'metric' (at cxlab/" in broken_section["out"], call
+    nb = json.loads((root / "reports" / "cedar" / "2026Q3" / "quarterly_report.ipynb")
+                    .read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    assert not [o for o in outputs if o["output_type"] == "stream" and o["name"] == "stderr"
+                and "Traceback" in "".join(o["text"])]
+    record = json.loads((root / "reports" / "build-record.json").read_text())
+    assert record["n_failed"] == 0 and record["n_failed_sections"] == len(FAILING)
+    [study] = record["studies"]
+    assert [f["call"] for f in study["failed_sections"]] == [f"{c}()" for c in FAILING]
+    assert {f["error"] for f in study["failed_sections"]} == {"KeyError: 'metric'"}
+    assert study["failed_sections"][0]["section"] == "Departments and teams"
+    assert study["data"]["dataset"] == "sample" and study["data"]["synthetic"] is True
+
+    page = (broken_section["site"] / "reports" / "cedar" / "2026Q3" / "quarterly_report.html"
+            ).read_text()
+    assert page.count('<div class="cxlab-failed-section"') == len(FAILING)
+    assert page.count("This section could not be computed:") == len(FAILING)
+    assert "KeyError" not in page and "Traceback" not in page and "metric&#39;" not in page
+    # Everything else is there: the scorecard, the other charts, recognition, voice, quality.
+    assert page.count("data:image/png;base64,") == n_template_charts - 1  # the radar failed
+    for heading in ("Scorecard", "Recognition", "Voice of the employee", "Data quality"):
+        assert heading in page
+    for name in ("index.html", "reports/index.html"):
+        text = " ".join(html.unescape((broken_section["site"] / name).read_text()).split())
+        assert f"{len(FAILING)} report sections could not be computed" in text, name
+        assert ("Cedar Health 2026Q3: Departments and teams (department_summary, departments), "
+                "Incentive alignment audit (incentive_audit), Employee-experience maturity "
+                "(maturity_summary, ") in text, name
+        assert "fictional" in text or name != "index.html"
+
+
+def test_the_failure_box_is_visible_in_a_browser(broken_section, chromium):
+    page_path = (broken_section["site"] / "reports" / "cedar" / "2026Q3"
+                 / "quarterly_report.html")
+    page = chromium.new_page()
+    page.goto(page_path.as_uri())
+    boxes = page.locator(".cxlab-failed-section")
+    assert boxes.count() == len(FAILING)
+    first = boxes.first
+    first.scroll_into_view_if_needed()
+    assert first.is_visible()
+    assert first.inner_text().startswith("This section could not be computed:")
+    style = first.evaluate("e => { const s = getComputedStyle(e); return [s.borderTopStyle, "
+                           "s.borderTopWidth, s.backgroundColor]; }")
+    assert style[0] == "solid" and style[1] == "2px" and style[2] != "rgba(0, 0, 0, 0)"
+    box = first.bounding_box()
+    assert box["width"] > 200 and box["height"] > 20
+    page.screenshot(path=str(broken_section["root"] / "failed-section.png"), full_page=False)
+    page.close()

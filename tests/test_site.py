@@ -213,3 +213,60 @@ def test_one_clients_site_is_never_built_over_anothers(project, tmp_path):
     with pytest.raises(ValueError, match="holds the site for quokka, and this one is for all"):
         build_site(project, use_quarto=False, out=out)
     assert (out / "reports" / "quokka").is_dir()
+
+
+def _set_report(project, client, quarter, data=None, failure=None):
+    """Give a report the data origin the runner records and, if any, a failed section."""
+    path = project / "reports" / client / quarter / "quarterly_report.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    if data is not None:
+        nb.metadata["cxlab"]["data"] = data
+    if failure is not None:
+        nb.cells.append(nbformat.v4.new_markdown_cell("## Recognition"))
+        nb.cells.append(nbformat.v4.new_code_cell("report.recognition_summary(study)", outputs=[
+            nbformat.v4.new_output("display_data", data={"text/markdown": "box"},
+                                   metadata={"cxlab": {"failed_section": failure}})]))
+    nbformat.write(nb, path)
+
+
+SAMPLE = {"dataset": "sample", "synthetic": True, "seed": 20261122, "scale": 1.0}
+IMPORTED = {"dataset": "exports-2026", "synthetic": False}
+BUG = {"call": "recognition_summary()", "kind": "bug", "error": "KeyError: 'response_id'",
+       "where": "cxlab/report/recognition.py:36 in compute"}
+
+
+def test_the_home_page_says_fictional_only_for_sample_data_and_names_each_dataset(project):
+    for client in CLIENTS:
+        for quarter in ("2026Q2", "2026Q3"):
+            _set_report(project, client, quarter, SAMPLE)
+    home = (build_site(project, use_quarto=False) / "index.html").read_text()
+    assert "All 4 reports are built from cxlab" in home and "fictional" in home
+    assert "20261122" in home and "could not be computed" not in home
+    _set_report(project, "quokka", "2026Q3", IMPORTED)
+    _set_report(project, "wombat", "2026Q3", {"dataset": "legacyq", "synthetic": None})
+    out = build_site(project, use_quarto=False)
+    home = (out / "index.html").read_text()
+    assert "All 4 reports" not in home
+    assert "exports-2026" in home and "imported from the client" in home and "1 report for" \
+        in home and "Quokka Airways" in home
+    assert "origin not recorded" in home  # a report that does not say is not called fictional
+    # One client's site: only its own data is described.
+    quokka = (build_site(project, use_quarto=False, client="quokka") / "index.html").read_text()
+    assert "exports-2026" in quokka and "Wombat" not in quokka and "legacyq" not in quokka
+    assert "{{&lt;" not in quokka and "include" not in quokka  # the shortcode was expanded
+
+
+def test_the_home_page_and_the_reports_index_name_failed_studies_and_sections(project):
+    _set_report(project, "quokka", "2026Q3", SAMPLE, failure={**BUG, "section": "Recognition"})
+    out = build_site(project, use_quarto=False)
+    for page in (out / "index.html", out / "reports" / "index.html"):
+        text = page.read_text()
+        assert "1 study failed when last run" in text and "wombat 2026Q1" in text, page
+        assert "1 report section could not be computed" in text, page
+        assert "Quokka Airways 2026Q3: Recognition (recognition_summary)" in text, page
+        assert "KeyError" not in text and "response_id" not in text  # details stay in the record
+    index = (out / "reports" / "index.html").read_text()
+    assert "Sections not computed" in index
+    quokka = build_site(project, use_quarto=False, client="quokka")
+    text = (quokka / "index.html").read_text()
+    assert "Recognition (recognition_summary)" in text and "wombat" not in text.lower()

@@ -37,8 +37,17 @@ def load_site_config(root: Path) -> dict:
     return doc
 
 
+#: The generated part of the home page (``index.qmd`` includes it): the data behind the
+#: reports and what failed. Quarto renders no file whose name starts with ``_``.
+DATA_SOURCES = "_data-sources.md"
+
+
 def write_reports_index(root: Path, client: str | None = None) -> Path:
     """Generate ``reports/index.qmd``: every executed report (of ``client`` only, if given).
+
+    It also writes ``reports/_data-sources.md``, which the home page includes: which data
+    the reports were built from, and which studies failed and which sections could not be
+    computed (see :func:`site_facts`), the same lines that open the index.
 
     Client names come from the reports' metadata, that is from ``studies.yml``: they are
     escaped like any other data (see :mod:`cxlab.markup`).
@@ -46,39 +55,150 @@ def write_reports_index(root: Path, client: str | None = None) -> Path:
     from cxlab.markup import escape
 
     reports = root / "reports"
-    entries: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for nb_path in report_notebooks(reports, client):
+    found = read_reports(root, client)
+    entries: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {}
+    for r in found:
+        label = r["path"].stem.replace("_", " ").capitalize()
+        not_computed = _section_names(r["failed_sections"])
+        entries.setdefault((r["name"], r["client"]), []).append(
+            (r["quarter"], f"[{label}]({r['path'].relative_to(reports).as_posix()})",
+             _data_words(r["data"]), not_computed or "-"))
+    lines = ["---", 'title: "Reports"', "---", ""]
+    if not entries:
+        lines.append("No reports yet: run `cxlab run` to execute the studies.")
+    else:
+        n = sum(len(v) for v in entries.values())
+        lines.append(f"{n} report{'s' if n != 1 else ''} for {len(entries)} "
+                     f"client{'s' if len(entries) != 1 else ''}, newest quarter first.")
+    facts = site_facts(root, client, found)
+    lines += ["", *facts]
+    for (name, _client), items in sorted(entries.items()):
+        lines += ["", f"## {escape(name)}", "",
+                  "| Quarter | Report | Data | Sections not computed |", "|---|---|---|---|"]
+        lines += [f"| {q} | {link} | {data} | {sections} |"
+                  for q, link, data, sections in sorted(items, reverse=True)]
+    path = reports / "index.qmd"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (reports / DATA_SOURCES).write_text("\n".join(facts) + "\n", encoding="utf-8")
+    return path
+
+
+def read_reports(root: Path, client: str | None = None) -> list[dict]:
+    """What the site says of each executed report, from the notebook itself.
+
+    Each: ``path``, ``client``, ``quarter``, ``name`` (the client's display name), ``data``
+    (where its data came from, as the runner recorded it; see
+    :func:`cxlab.run.executor.data_origin`) and ``failed_sections`` (the sections that show
+    "could not be computed"; see :func:`cxlab.run.executor.failed_sections`).
+    """
+    from cxlab.run.executor import failed_sections
+
+    found = []
+    for nb_path in report_notebooks(root / "reports", client):
         try:
-            meta = json.loads(nb_path.read_text(encoding="utf-8"))["metadata"].get("cxlab", {})
+            nb = json.loads(nb_path.read_text(encoding="utf-8"))
+            meta = nb["metadata"].get("cxlab", {})
+            if not isinstance(meta, dict):
+                raise TypeError(meta)
         except (ValueError, KeyError, TypeError, AttributeError):
             raise ValueError(f"{nb_path.relative_to(root)}: not a readable executed notebook "
                              "(damaged or cut "
                              "short?); run its study again with `cxlab run --force` or remove "
                              "it") from None
         slug, quarter = nb_path.parent.parent.name, nb_path.parent.name
-        name = meta.get("client_name") or slug
-        label = nb_path.stem.replace("_", " ").capitalize()
-        entries.setdefault((name, slug), []).append(
-            (quarter, f"[{label}]({nb_path.relative_to(reports).as_posix()})"))
-    lines = ["---", 'title: "Reports"', "---", ""]
-    if not entries:
-        lines.append("No reports yet: run `cxlab run` to execute the studies.")
+        data = meta.get("data") if isinstance(meta.get("data"), dict) else {}
+        if not data and isinstance(meta.get("dataset"), str):
+            data = {"dataset": meta["dataset"], "synthetic": None}
+        found.append({"path": nb_path, "client": slug, "quarter": quarter,
+                      "name": meta.get("client_name") or slug, "data": data,
+                      "failed_sections": failed_sections(nb)})
+    return found
+
+
+def site_facts(root: Path, client: str | None = None, found: list[dict] | None = None
+               ) -> list[str]:
+    """Markdown lines saying what the reports are built from and what failed.
+
+    Which datasets lie behind the reports (cxlab's fictional sample, data imported from a
+    client's exports, or not recorded) and for which clients; each study whose latest run
+    failed (from the build record: its previous report, if any, is shown); each report
+    section that could not be computed (from the reports). Only ``client``'s, if given.
+    """
+    from cxlab.markup import escape, escape_all
+
+    found = read_reports(root, client) if found is None else found
+    if not found:
+        return ["No reports have been built yet, so no data is shown here."]
+    by_dataset: dict[tuple, list[dict]] = {}
+    for r in found:
+        origin = r["data"]
+        by_dataset.setdefault((origin.get("synthetic"), origin.get("dataset") or ""), []
+                              ).append(r)
+    lines = []
+    if len(by_dataset) == 1 and next(iter(by_dataset))[0] is True:
+        [(_, dataset)], reports = list(by_dataset), next(iter(by_dataset.values()))
+        lines.append(f"{_all_reports(len(reports))} built from cxlab's sample data (dataset "
+                     f"*{escape(dataset)}*): fictional client organizations, generated with a "
+                     f"fixed seed ({escape(reports[0]['data'].get('seed'))}). No number in them "
+                     "describes a real organization.")
     else:
-        n = sum(len(v) for v in entries.values())
-        lines.append(f"{n} reports for {len(entries)} client{'s' if len(entries) != 1 else ''}, "
-                     "newest quarter first.")
-    failed = failed_studies(reports, client)
+        lines.append("The reports are built from these data:")
+        lines.append("")
+        order = sorted(by_dataset, key=lambda k: (k[0] is not False, k[0] is None, k[1]))
+        for synthetic, dataset in order:
+            reports = by_dataset[(synthetic, dataset)]
+            names = sorted({r["name"] for r in reports})
+            what = ("data imported from the client's own exports" if synthetic is False else
+                    "cxlab's fictional sample data, generated with a fixed seed" if synthetic
+                    else "origin not recorded (reports made by an earlier cxlab; run the "
+                         "studies again to record it)")
+            label = f"dataset *{escape(dataset)}*" if dataset else "an unnamed dataset"
+            lines.append(f"- {label}, {what}: {len(reports)} report"
+                         f"{'' if len(reports) == 1 else 's'} for {escape_all(names)}.")
+    failed = failed_studies(root / "reports", client)
     if failed:
-        lines.append(f"\n**{len(failed)} stud{'y' if len(failed) == 1 else 'ies'} failed when "
-                     "last run** and show their previous report, if any: "
-                     + ", ".join(escape(f) for f in failed) + ".")
-    for (name, _client), items in sorted(entries.items()):
-        lines += ["", f"## {escape(name)}", "", "| Quarter | Report |", "|---|---|"]
-        lines += [f"| {q} | {link} |" for q, link in sorted(items, reverse=True)]
-    path = reports / "index.qmd"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+        one = len(failed) == 1
+        lines += ["", f"**{len(failed)} stud{'y' if one else 'ies'} failed when last run** "
+                      f"and show{'s its' if one else ' their'} previous report, if any: "
+                      + ", ".join(escape(f) for f in failed) + "."]
+    partial = [r for r in found if r["failed_sections"]]
+    if partial:
+        n = sum(len(r["failed_sections"]) for r in partial)
+        lines += ["", f"**{n} report section{'' if n == 1 else 's'} could not be computed** "
+                      "and show a note saying why in their place:", ""]
+        lines += [f"- {escape(r['name'])} {escape(r['quarter'])}: "
+                  + _section_names(r["failed_sections"]) for r in partial]
+    return lines
+
+
+def _section_names(failures: list[dict]) -> str:
+    """A report's failed sections for readers, by the part of the report, escaped.
+
+    For example 'Recognition (recognition_summary, shoutout_feed), Data quality (data_quality)'.
+    """
+    from cxlab.markup import escape
+
+    parts: dict[str, list[str]] = {}
+    for failure in failures:
+        call = str(failure.get("call", "")).split("(", 1)[0]
+        parts.setdefault(str(failure.get("section") or "another part"), []).append(call)
+    return ", ".join(f"{escape(heading)} ({escape(', '.join(c for c in calls if c))})"
+                     for heading, calls in parts.items())
+
+
+def _all_reports(n: int) -> str:
+    """'The report is' or 'All 12 reports are'."""
+    return "The report is" if n == 1 else f"All {n} reports are"
+
+
+def _data_words(origin: dict) -> str:
+    """A report's data in a table cell: 'sample (fictional)', 'acme (imported)'."""
+    from cxlab.markup import escape
+
+    dataset = escape(origin.get("dataset") or "not recorded")
+    kind = {True: " (fictional)", False: " (imported)"}.get(origin.get("synthetic"), "")
+    return dataset + kind
 
 
 def report_notebooks(reports: Path, client: str | None = None) -> list[Path]:
@@ -310,7 +430,21 @@ def render_page(source: Path) -> tuple[dict, str]:
     import pypandoc
 
     meta, body = front_matter(source.read_text(encoding="utf-8"))
+    body = _INCLUDE.sub(lambda m: _included(source, m.group(1)), body)
     return meta, pypandoc.convert_text(body, "html5", format="markdown", extra_args=["--mathml"])
+
+
+#: Quarto's include shortcode, ``{{< include reports/_data-sources.md >}}``: the preview
+#: expands it as Quarto does (data never makes one: :mod:`cxlab.markup` escapes braces).
+_INCLUDE = re.compile(r"\{\{<\s*include\s+([^\s>]+)\s*>\}\}")
+
+
+def _included(page: Path, name: str) -> str:
+    """The text of the file a page includes (relative to the page, as in Quarto)."""
+    path = page.parent / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{page.name} includes {name}, which does not exist")
+    return path.read_text(encoding="utf-8")
 
 
 def _render_notebook(source: Path) -> tuple[dict, str]:
