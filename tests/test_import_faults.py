@@ -81,7 +81,8 @@ def test_non_finite_numbers_are_rejected(value):
     result = validate(frame, "interactions", "x.csv")
     assert result.accepted["interaction_id"].tolist() == ["i1"]
     assert np.isfinite(result.accepted["wait_seconds"].astype(float)).all()
-    assert f"column 'wait_seconds': value '{value}'" in result.rejected["reason"].iloc[0]
+    assert f"column 'wait_seconds': value '{value}': expected a number of at least 0 (not a " \
+        "finite number)" in result.rejected["reason"].iloc[0]
 
 
 def test_nul_bytes_are_rejected_in_ids_and_text(flat):
@@ -286,3 +287,28 @@ def test_on_conflict_on_the_command_line(tmp_path, capsys, monkeypatch):
     assert "stored: 0 added, 0 updated, 2 already there unchanged; 1 skipped" in out
     assert main([*args, "--on-conflict", "update"]) == 0
     assert "3 rows read, 3 accepted, 0 rejected" in capsys.readouterr().out
+
+
+def test_lines_ended_by_a_lone_carriage_return_are_read(flat):
+    result = _check(flat, (HEAD + 'R1,2026-07-01,9,ok,E1\nR2,2026-07-01,8,"two\rlines",E1\n')
+                    .replace("\n", "\r").encode())
+    assert result.accepted["comment"].tolist() == ["ok", "two\rlines"]
+
+
+def test_excel_date_time_cells_keep_their_time(tmp_path):
+    import datetime
+
+    openpyxl = pytest.importorskip("openpyxl")
+    book = openpyxl.Workbook()
+    book.active.append(["id", "at", "wait", "handle"])
+    book.active.append(["I1", datetime.datetime(2026, 7, 1, 14, 5, 30), 1, 2])
+    book.active.append(["I2", "2026-07-02 09:15", 3, 4])
+    book.save(tmp_path / "t.xlsx")
+    (tmp_path / "m.yml").write_text(
+        "table: interactions\ncolumns: {interaction_id: id, started_at: at, "
+        "wait_seconds: wait, handle_seconds: handle}\n"
+        "constants: {client: acme, customer_id: c, employee_id: e, team: t, channel: web, "
+        "is_resolved_first_contact: 'yes', is_repeat_within_7d: 'no'}\n")
+    result = check_file(tmp_path / "t.xlsx", tmp_path / "m.yml", as_of="2026-11-26")
+    assert result.accepted["started_at"].astype(str).tolist() == ["2026-07-01 14:05:30",
+                                                                  "2026-07-02 09:15:00"]

@@ -36,7 +36,8 @@ The format is declared and checked in :mod:`cxlab.data.mapping`: a key that is u
 value of the wrong kind is an error naming both.
 
 CSV files may use any common delimiter (comma, semicolon, tab, pipe) and encoding: UTF-8
-with or without a byte-order mark, UTF-16 with one, else Windows-1252 (noted in the result). Every row keeps
+with or without a byte-order mark, UTF-16 with or without one, else Windows-1252 (noted in
+the result); :func:`read_chunks` lists what reading never changes silently. Every row keeps
 its line number in the file (``_row``), so each rejection names it.
 """
 
@@ -180,7 +181,8 @@ def read_chunks(path: str | Path, mapping: Mapping, notes: list[str],
             frame, bad = _read_excel(path, mapping)
         _check_header(frame, mapping, path)
         frame = frame.iloc[mapping.header_rows:].reset_index(drop=True)
-        if len(bad):
+        if len(bad):  # rows under the header that a survey tool adds are skipped, not rejected
+            bad = bad[bad["row"].isin(frame["_row"])].reset_index(drop=True)
             frame = frame[~frame["_row"].isin(bad["row"])].reset_index(drop=True)
         for start in range(0, max(len(frame), 1), chunk_rows):
             yield (frame.iloc[start:start + chunk_rows].reset_index(drop=True),
@@ -237,7 +239,7 @@ def _sniff_encoding(path: Path) -> tuple[str, set[int]]:
     utf8_bad: set[int] = set()
     utf8_good = False
     with path.open("rb") as f:
-        for number, line in enumerate(f, 1):
+        for number, line in enumerate(_physical_lines(f), 1):
             if line.isascii():
                 continue
             try:
@@ -251,13 +253,22 @@ def _sniff_encoding(path: Path) -> tuple[str, set[int]]:
         return "utf-8-sig", utf8_bad
     bad = set()
     with path.open("rb") as f:
-        for number, line in enumerate(f, 1):
+        for number, line in enumerate(_physical_lines(f), 1):
             if number in utf8_bad:
                 try:
                     line.decode("cp1252")
                 except UnicodeDecodeError:  # the five bytes Windows-1252 leaves undefined
                     bad.add(number)
     return "cp1252", bad
+
+
+def _physical_lines(f) -> Iterator[bytes]:
+    """A binary file's lines, ended by LF, CR LF or a lone CR (as the csv module counts them)."""
+    for line in f:
+        if b"\r" in line[:-2]:
+            yield from line.splitlines(keepends=True)
+        else:
+            yield line
 
 
 def _lines(path: Path, encoding: str, bad_lines: set[int]) -> Iterator[str]:
@@ -271,7 +282,7 @@ def _lines(path: Path, encoding: str, bad_lines: set[int]) -> Iterator[str]:
                                "nothing was read") from None
         return
     with path.open("rb") as f:
-        for number, line in enumerate(f, 1):
+        for number, line in enumerate(_physical_lines(f), 1):
             codec = "utf-8-sig" if number == 1 and encoding == "utf-8-sig" else encoding
             yield line.decode(codec, errors="backslashreplace" if number in bad_lines
                               else "strict")

@@ -163,8 +163,8 @@ def validate(
         if note:
             notes.append(note)
         expect = col.expectation()
-        flag(unparsable, col.name, "wrong type", lambda v, e=expect: f"value {v!r}: expected {e}",
-             expect)
+        flag(unparsable, col.name, "wrong type",
+             lambda v, e=expect: f"value {v!r}: expected {e}{_not_finite(v)}", expect)
         present = values.notna().to_numpy()
         if col.required:
             flag(~present & ~unparsable & ~odd, col.name, "missing value",
@@ -279,6 +279,15 @@ _DTYPES = {
     "str": "string", "int": "Int64", "float": "Float64", "bool": "boolean",
     "date": "datetime64[us]", "datetime": "datetime64[us]",
 }
+
+
+def _not_finite(value) -> str:
+    """' (not a finite number)' for inf, Infinity, 1e400 or NaN written as text, else ''."""
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return ""
+    return "" if np.isfinite(number) else " (not a finite number)"
 
 
 def _as_text(series: pd.Series) -> pd.Series:
