@@ -138,8 +138,10 @@ def _file_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_run(args) -> int:
     import dataclasses
+    import traceback
 
     from cxlab import config
+    from cxlab.errors import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, CxlabError
     from cxlab.fsutil import plain_os_error
     from cxlab.run.executor import RunLocked, exit_code, run_lock, run_studies, summary_text
     from cxlab.run.matrix import MatrixError, load_matrix
@@ -176,6 +178,14 @@ def _cmd_run(args) -> int:
         print(f"cxlab run: {plain_os_error(err, config.project_root())}; nothing was run",
               file=sys.stderr)
         return 2
+    except CxlabError as err:  # e.g. the sample data could not be made
+        print(f"cxlab run: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except Exception:  # noqa: BLE001 - a bug in the runner: not "a study failed" (1)
+        traceback.print_exc()
+        print("cxlab run: internal error (a bug in cxlab or a library it uses, not in your "
+              "studies); please report it with the traceback above", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
     print(summary_text(results))
     return exit_code(results)
 
@@ -254,8 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 every study ran and every section was computed; 1 a study "
                "failed (its previous report stays) or the run could not save its record; 2 "
                "the command cannot run as given (bad run matrix or selection, another run "
-               "holds the reports folder); 4 every report was published but some sections "
-               "could not be computed")
+               "holds the reports folder); 3 a bug in cxlab stopped the run (traceback "
+               "printed); 4 every report was published but some sections could not be "
+               "computed")
     run.add_argument("--matrix", default="studies.yml", help="run-matrix file")
     run.add_argument("--client", action="append", help="only this client (repeatable)")
     run.add_argument("--quarter", action="append", help="only this quarter (repeatable)")

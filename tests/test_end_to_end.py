@@ -364,7 +364,8 @@ def broken_section(sandbox, tmp_path_factory, project_root):
 
     The plan is read by the department table, the incentive audit and the maturity
     evidence, whose sections fail with a KeyError (a bug, as far as the report can tell);
-    every other section must still be computed and published.
+    every other section must still be computed and published. Beside it, Evergreen's 2026Q3
+    with a single customer answer in the quarter (issue 17: a single review lost the report).
     """
     import contextlib
     import io
@@ -382,8 +383,15 @@ def broken_section(sandbox, tmp_path_factory, project_root):
     shutil.copytree(sandbox / "data" / "sample", root / "data" / "sample")
     plan = root / "data" / "sample" / "cedar" / "incentive_plan.parquet"
     pd.read_parquet(plan).rename(columns={"metric": "measure"}).to_parquet(plan)
+    answers = root / "data" / "sample" / "evergreen" / "customer_responses.parquet"
+    rows = pd.read_parquet(answers)
+    in_quarter = (pd.to_datetime(rows["responded_on"]).dt.to_period("Q") == "2026Q3").to_numpy()
+    keep = ~in_quarter
+    keep[in_quarter.nonzero()[0][0]] = True
+    rows[keep].to_parquet(answers)
     (root / "studies.yml").write_text("dataset: sample\nquarters: [2026Q3]\nclients:\n"
-                                      "  cedar: {name: Cedar Health}\n")
+                                      "  cedar: {name: Cedar Health}\n"
+                                      "  evergreen: {name: Evergreen Energy}\n")
     out = io.StringIO()
     with pytest.MonkeyPatch.context() as patch, contextlib.redirect_stdout(out):
         patch.setenv("CXLAB_HOME", str(root))
@@ -400,7 +408,7 @@ def test_a_failing_section_shows_a_box_and_the_rest_of_the_report_is_published(
         broken_section, n_template_charts):
     root = broken_section["root"]
     assert broken_section["code"] == 4, broken_section["out"]  # published, sections failed
-    assert "1 of 1 studies succeeded" in broken_section["out"]
+    assert "2 of 2 studies succeeded" in broken_section["out"]
     assert broken_section["out"].count("SECTION FAILED cedar 2026Q3 (quarterly_report): "
                                        "Departments and teams, ") == 2
     for call in FAILING:
@@ -413,7 +421,8 @@ def test_a_failing_section_shows_a_box_and_the_rest_of_the_report_is_published(
                 and "Traceback" in "".join(o["text"])]
     record = json.loads((root / "reports" / "build-record.json").read_text())
     assert record["n_failed"] == 0 and record["n_failed_sections"] == len(FAILING)
-    [study] = record["studies"]
+    study, single = record["studies"]
+    assert single["client"] == "evergreen" and single["failed_sections"] == []
     assert [f["call"] for f in study["failed_sections"]] == [f"{c}()" for c in FAILING]
     assert {f["error"] for f in study["failed_sections"]} == {"KeyError: 'metric'"}
     assert study["failed_sections"][0]["section"] == "Departments and teams"
@@ -455,3 +464,20 @@ def test_the_failure_box_is_visible_in_a_browser(broken_section, chromium):
     assert box["width"] > 200 and box["height"] > 20
     page.screenshot(path=str(broken_section["root"] / "failed-section.png"), full_page=False)
     page.close()
+
+
+def test_a_quarter_with_a_single_customer_answer_is_published_whole(broken_section,
+                                                                    n_template_charts):
+    root = broken_section["root"]
+    nb = json.loads((root / "reports" / "evergreen" / "2026Q3" / "quarterly_report.ipynb")
+                    .read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    assert "SECTION FAILED evergreen" not in broken_section["out"]
+    page = (broken_section["site"] / "reports" / "evergreen" / "2026Q3"
+            / "quarterly_report.html").read_text()
+    assert "cxlab-failed-section" not in page
+    # Every chart is drawn, the NPS trend with this quarter's single answer among them, but
+    # the key drivers', which says why it is left out (too few answers for a regression).
+    assert page.count("data:image/png;base64,") == n_template_charts - 1
+    assert "No importance chart" in page and "Scorecard" in page

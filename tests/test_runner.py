@@ -765,3 +765,24 @@ def test_the_report_and_the_record_say_where_the_data_came_from(home, fake_paper
     record = json.loads((home / "reports" / "build-record.json").read_text())
     assert {s["client"]: s["data"]["synthetic"] for s in record["studies"]} == {
         "acme": True, "bolt": False}
+
+
+def test_a_bug_stopping_the_run_exits_3_and_a_user_error_2(home, monkeypatch, capsys):
+    from cxlab.cli import main
+    from cxlab.errors import CxlabError
+    from cxlab.run import executor
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the runner itself broke")
+
+    monkeypatch.setattr(executor, "run_studies", broken)
+    assert main(["run", "--matrix", str(home / "studies.yml"), "--no-progress"]) == 3
+    err = capsys.readouterr().err
+    assert "RuntimeError: the runner itself broke" in err and "internal error" in err
+
+    def refused(*args, **kwargs):
+        raise CxlabError("the sample data could not be made")
+
+    monkeypatch.setattr(executor, "run_studies", refused)
+    assert main(["run", "--matrix", str(home / "studies.yml"), "--no-progress"]) == 2
+    assert "cxlab run: the sample data could not be made" in capsys.readouterr().err
