@@ -122,8 +122,9 @@ def _complete(frame: pd.DataFrame, outcome: str, drivers: list[str]) -> pd.DataF
         raise DriverError(f"drivers must be distinct and exclude the outcome, got {drivers}")
     data = frame[[outcome, *drivers]].apply(pd.to_numeric, errors="coerce").dropna()
     if len(data) < len(drivers) + 3:
-        raise DriverError(f"only {len(data)} complete rows for {len(drivers)} drivers; need at "
-                          f"least {len(drivers) + 3}")
+        rows = "1 complete row" if len(data) == 1 else f"{len(data)} complete rows"
+        raise DriverError(f"only {rows} for {len(drivers)} drivers; need at least "
+                          f"{len(drivers) + 3}")
     constant = [c for c in [outcome, *drivers] if data[c].nunique() < 2]
     if constant:
         raise DriverError(f"column(s) {constant} take a single value in all {len(data)} "
