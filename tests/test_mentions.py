@@ -573,3 +573,14 @@ def test_masking_found_in_a_second_trial(text, expected):
                                             "Eve Stone"]})
     labels = {e: f"[{e}]" for e in roster["employee_id"]}
     assert mask_names(pd.Series([text]), roster, labels).iloc[0] == expected
+
+
+def test_no_mention_found_still_gives_a_bool_ambiguous_column():
+    import pandas as pd
+
+    from cxlab.text.mentions import find_mentions
+
+    roster = pd.DataFrame({"employee_id": ["E1"], "display_name": ["Maria Lopez"]})
+    found = find_mentions(pd.Series(["nothing to see"], index=["R1"]), roster)
+    assert found.empty and found["ambiguous"].dtype == bool
+    assert found[~found["ambiguous"]].columns.tolist() == found.columns.tolist()

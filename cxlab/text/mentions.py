@@ -581,8 +581,10 @@ def find_mentions(comments: pd.Series, employees: pd.DataFrame,
             if key not in seen:
                 seen.add(key)
                 rows.append({"response_id": response_id, **hit})
-    return pd.DataFrame(rows, columns=["response_id", "employee_id", "written", "match",
-                                       "ambiguous", "candidates"])
+    found = pd.DataFrame(rows, columns=["response_id", "employee_id", "written", "match",
+                                        "ambiguous", "candidates"])
+    # A bool column even when nothing was found: filtering by it then selects rows.
+    return found.astype({"ambiguous": bool})
 
 
 # ------------------------------------------------------------------------------------------
