@@ -254,8 +254,9 @@ def test_ids_already_stored_with_other_values_follow_on_conflict(tmp_path):
     assert stored.loc["R2", "nps"] == 8 and "R4" in stored.index
     assert skipped.rows_accepted == 3 and skipped.stored == {
         "added": 1, "updated": 0, "unchanged": 2, "skipped": 1}
-    row = skipped.rejected.iloc[0]
-    assert row["row"] == 3 and row["response_id"] == "R2"
+    rejected = pd.read_parquet(folder / "rejected" / "customer_responses.parquet")
+    row = rejected.iloc[0]
+    assert row["row"] == "3" and row["response_id"] == "R2" and row["file"] == "f.csv"
     assert row["reason_code"] == "response_id: already stored with other values"
     assert skipped.rows_read == 4
 
@@ -264,7 +265,7 @@ def test_ids_already_stored_with_other_values_follow_on_conflict(tmp_path):
     assert stored["response_id"].tolist() == ["R1", "R2", "R3", "R4"]  # replaced in place
     assert stored.set_index("response_id").loc["R2", "nps"] == 2
     assert updated.stored == {"added": 0, "updated": 1, "unchanged": 3, "skipped": 0}
-    assert updated.rows_accepted == 4 and not len(updated.rejected)
+    assert updated.rows_accepted == 4 and updated.rows_rejected == 0
     quality = json.loads((folder / "quality.json").read_text())
     assert quality[-1]["stored"]["updated"] == 1
 

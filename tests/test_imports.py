@@ -456,7 +456,7 @@ def test_data_quality_section_publishes_counts_and_descriptions_never_rows_or_pa
     (files / "export.csv").write_text(export, encoding="utf-8")
     result, _ = import_file(files / "export.csv", files / "map.yml", "acme-exports", "acme",
                             as_of="2026-09-30", root=files / "data")
-    assert len(result.rejected) >= 6
+    assert result.rows_rejected >= 6
     quality = read_quality("acme-exports", "acme", files / "data")
     study = Study("acme", "2026Q3", "acme-exports", "Acme", {}, quality)
     shown = data_quality(study).to_html() + rejected_examples(study).to_html()

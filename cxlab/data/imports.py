@@ -57,7 +57,7 @@ import pandas as pd
 
 from cxlab.data.mapping import MappingError, collapse_repeats, parse_mapping
 from cxlab.data.schema import TABLES
-from cxlab.data.validate import ValidationResult, validate
+from cxlab.data.validate import RejectTally, ValidationResult, validate
 from cxlab.errors import CxlabError
 
 DELIMITERS = ",;\t|"
@@ -621,13 +621,17 @@ def _discard(frame: pd.DataFrame) -> None:
 
 def validate_file(path: str | Path, mapping: Mapping, as_of=None,
                   known_ids: dict | None = None, chunk_rows: int = CHUNK_ROWS,
-                  sink: Callable[[pd.DataFrame], None] | None = None) -> ValidationResult:
+                  sink: Callable[[pd.DataFrame], None] | None = None,
+                  reject_sink: Callable[[pd.DataFrame], None] | None = None
+                  ) -> ValidationResult:
     """Read a file through a loaded mapping and validate it; reading notes come first.
 
     The file is read, mapped and validated ``chunk_rows`` rows at a time (ids are checked
     for repeats across chunks), so memory holds one chunk of text and the accepted rows,
     typed; with ``sink``, each chunk's accepted rows are passed to it instead of kept (the
-    result's ``accepted`` is then empty and ``accepted_count`` counts them). Rejected rows
+    result's ``accepted`` is then empty and ``accepted_count`` counts them); with
+    ``reject_sink``, the same for the rejected rows (``rejected_tally`` counts them by
+    reason, with examples). Rejected rows
     keep the file's cells as they came in (before missing codes, recodes, shifts or date
     formats), beside the reason, which quotes the value checked. A mapping with
     ``one_row_per`` is read whole, since its repeats are collapsed across the file.
@@ -637,6 +641,7 @@ def validate_file(path: str | Path, mapping: Mapping, as_of=None,
     accepted, rejected, checks, rows = [], [], [], []
     seen: dict[str, np.ndarray] = {}
     rows_in_file = n_accepted = 0
+    tally = RejectTally()
     if getattr(mapping, "one_row_per", None):
         # Repeats of one entity are collapsed within what apply_mapping sees: the whole file.
         chunk_rows = sys.maxsize
@@ -653,21 +658,38 @@ def validate_file(path: str | Path, mapping: Mapping, as_of=None,
             n_accepted += len(part.accepted)
             accepted = [part.accepted.iloc[0:0]]
         rows.append(part.accepted_rows)
-        rejected.append(_as_they_came(part.rejected, raw, mapping))
+        # Sorted by row within each chunk; chunks follow the file, so the whole is sorted.
+        here = _as_they_came(part.rejected, raw, mapping)
         if len(bad):
-            rejected.append(_as_they_came(bad, None, mapping))
+            here = pd.concat([here, _as_they_came(bad, None, mapping)], ignore_index=True) \
+                .sort_values("row", kind="stable")
+        if reject_sink is None:
+            rejected.append(_compact(here))
+        else:
+            reject_sink(here)
+            tally.add(here)
         checks += part.notes
         del raw, frame
     if not rows_in_file:
         raise ImportError_(f"{path}: no data rows (only a header)")
-    rejected = [r for r in rejected if len(r)] or rejected[:1]
+    rejected = [r for r in rejected if len(r)] or rejected[:1] or [pd.DataFrame(
+        {"row": pd.Series(dtype="int64")}).reindex(columns=READ_REJECT_COLUMNS)]
     result = ValidationResult(
         mapping.table, str(path), pd.concat(accepted, ignore_index=True),
-        pd.concat(rejected, ignore_index=True).sort_values("row", kind="stable")
-        .reset_index(drop=True),
+        pd.concat(rejected, ignore_index=True),
         _merge_notes(reading + mapping_notes + checks),
-        accepted_rows=np.concatenate(rows), accepted_count=None if sink is None else n_accepted)
+        accepted_rows=np.concatenate(rows), accepted_count=None if sink is None else n_accepted,
+        rejected_tally=None if reject_sink is None else tally)
     return result
+
+
+def _compact(rejected: pd.DataFrame) -> pd.DataFrame:
+    """Rejected rows with their text columns held as Arrow strings.
+
+    They take a fraction of Python objects' memory, which matters when most of a large file
+    is rejected.
+    """
+    return rejected.astype({c: "string" for c in rejected.columns if c != "row"})
 
 
 def _as_they_came(rejected: pd.DataFrame, raw: pd.DataFrame | None, mapping: Mapping
@@ -737,6 +759,28 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _write_rejected(kept: pd.DataFrame, incoming: Path, out: Path, form: str) -> None:
+    """Write the rejected rows kept from other files, then this file's (``incoming``).
+
+    To one Parquet file or one spreadsheet-safe CSV, a row group at a time to bound memory.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(incoming)
+    parts = itertools.chain([kept.astype("string")], (
+        batch.to_pandas() for batch in source.iter_batches(batch_size=CHUNK_ROWS)))
+    if form == "parquet":
+        with pq.ParquetWriter(out, source.schema_arrow) as writer:
+            for part in parts:
+                writer.write_table(pa.Table.from_pandas(part, preserve_index=False)
+                                   .cast(source.schema_arrow))
+        return
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        for i, part in enumerate(parts):
+            spreadsheet_safe(part.astype(object)).to_csv(f, index=False, header=i == 0)
+
+
 def known_ids(dataset: str, client: str, table: str, root: Path | None = None) -> dict | None:
     """The ids ``table`` must refer to, from the client's roster already in the dataset.
 
@@ -777,11 +821,11 @@ class _ParquetSink:
 
 
 def _merge_stored(result: ValidationResult, target: Path, incoming: Path, table: str,
-                  on_conflict: str, path) -> None:
+                  on_conflict: str, path, reject: Callable[[pd.DataFrame], None]) -> None:
     """Merge the accepted rows (in ``incoming``) into the stored table ``target``.
 
     Rows whose id is stored with other values follow ``on_conflict`` (see
-    :func:`import_file`); skipped ones move to ``result.rejected``, saying why.
+    :func:`import_file`); skipped ones are passed to ``reject``, saying why.
     """
     from cxlab.data.store import merge_rows
     from cxlab.fsutil import replace_file
@@ -812,7 +856,7 @@ def _merge_stored(result: ValidationResult, target: Path, incoming: Path, table:
         skipped["reason_public"] = (f"column '{id_col}': an id already stored with other "
                                     "values; the stored row was kept")
         result.accepted_rows = result.accepted_rows[keep]
-        result.rejected = pd.concat([result.rejected, skipped], ignore_index=True)
+        reject(skipped)
     result.accepted_count = len(new) - counts["skipped"]
     result.stored = {k: counts[k] for k in ("added", "updated", "unchanged", "skipped")}
     if counts["unchanged"]:
@@ -837,7 +881,9 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
     end up stored are counted as accepted; ``result.stored`` counts them as added, updated
     and unchanged (and the skipped ones). The accepted rows are written to disk as they are
     validated, so ``result.accepted`` holds none of them (``result.rows_accepted`` counts
-    them): read the table for them.
+    them): read the table for them. The same holds for the rejected rows
+    (``result.rows_rejected`` and ``result.summary()`` count them; they are in
+    ``rejected/<table>.parquet``).
 
     The rejected rows are kept beside the table (Parquet, and a CSV safe to open in a
     spreadsheet) with the name of the file they came from, and the client's data-quality
@@ -868,36 +914,51 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
     folder.joinpath("rejected").mkdir(parents=True, exist_ok=True)
     target = folder / f"{mapping.table}.parquet"
     incoming = folder / f".{mapping.table}.incoming.parquet"
-    sink = _ParquetSink(incoming)
+    stem = folder / "rejected" / mapping.table
+    name = Path(path).name
+    # Rejected rows of other files stay; this file's replace its earlier ones.
+    kept = pd.read_parquet(stem.with_suffix(".parquet")) \
+        if stem.with_suffix(".parquet").is_file() else pd.DataFrame()
+    if "file" in kept:
+        kept = kept[kept["file"] != name]
+    columns = list(dict.fromkeys(["row", *TABLES[mapping.table].column_names, "reason",
+                                  "reason_code", "reason_public", *kept.columns, "file"]))
+    incoming_rejected = folder / f".{mapping.table}.incoming-rejected.parquet"
+    sink, reject_sink = _ParquetSink(incoming), _ParquetSink(incoming_rejected)
+
+    def reject(frame: pd.DataFrame) -> None:
+        reject_sink(frame.assign(file=name).reindex(columns=columns).astype("string"))
+
     try:
-        # Accepted rows go to disk chunk by chunk: memory never holds the whole file.
+        # Accepted and rejected rows go to disk chunk by chunk: memory never holds the file.
         result = validate_file(path, mapping, as_of,
-                               known_ids(dataset, client, mapping.table, root), sink=sink)
+                               known_ids(dataset, client, mapping.table, root), sink=sink,
+                               reject_sink=reject)
         sink.close()
         if target.is_file():
-            _merge_stored(result, target, incoming, mapping.table, on_conflict, path)
+            tally = result.rejected_tally
+            _merge_stored(result, target, incoming, mapping.table, on_conflict, path,
+                          lambda skipped: (reject(skipped), tally.add(skipped)))
         else:
             result.stored = {"added": sink.rows, "updated": 0, "unchanged": 0, "skipped": 0}
             incoming.replace(target)
+        reject(pd.DataFrame(columns=columns))  # the file exists even with no rejection
+        reject_sink.close()
+        replace_file(stem.with_suffix(".parquet"),
+                     lambda tmp: _write_rejected(kept.reindex(columns=columns),
+                                                 incoming_rejected, tmp, "parquet"))
+        replace_file(stem.with_suffix(".csv"),
+                     lambda tmp: _write_rejected(kept.reindex(columns=columns),
+                                                 incoming_rejected, tmp, "csv"))
     except BaseException:
-        sink.close()
-        incoming.unlink(missing_ok=True)
+        for partial in (sink, reject_sink):
+            partial.close()
+            partial.path.unlink(missing_ok=True)
         for d in reversed(made):
             if d.is_dir() and not any(d.iterdir()):
                 d.rmdir()
         raise
-    # Rejected rows of other files stay; this file's replace its earlier ones.
-    stem = folder / "rejected" / mapping.table
-    name = Path(path).name
-    rejected = result.rejected.assign(file=name).astype("string")
-    if stem.with_suffix(".parquet").is_file():
-        kept = pd.read_parquet(stem.with_suffix(".parquet"))
-        if "file" in kept:
-            kept = kept[kept["file"] != name]
-        rejected = pd.concat([kept, rejected], ignore_index=True).astype("string")
-    replace_file(stem.with_suffix(".parquet"), lambda tmp: rejected.to_parquet(tmp, index=False))
-    replace_file(stem.with_suffix(".csv"),
-             lambda tmp: spreadsheet_safe(rejected.astype(object)).to_csv(tmp, index=False))
+    incoming_rejected.unlink(missing_ok=True)
     quality_path = folder / "quality.json"
     quality = json.loads(quality_path.read_text()) if quality_path.is_file() else []
     quality = [q for q in quality if (q["table"], Path(q["source"]).name) != (mapping.table, name)]

@@ -39,6 +39,29 @@ class DataValidationError(CxlabError, ValueError):
 
 
 @dataclass
+class RejectTally:
+    """Rejected rows counted by reason, with a few examples of each, as they are found."""
+
+    count: int = 0
+    reasons: Counter = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+    published: dict[str, str] = field(default_factory=dict)
+
+    def add(self, rejected: pd.DataFrame) -> RejectTally:
+        """Count the rows of ``rejected`` (with ``reason_code``, ``reason``, ``reason_public``)."""
+        self.count += len(rejected)
+        for code, reason, public in zip(rejected.get("reason_code", []),
+                                        rejected.get("reason", []),
+                                        rejected.get("reason_public", []), strict=True):
+            self.reasons[code] += 1
+            bucket = self.examples.setdefault(code, [])
+            if len(bucket) < EXAMPLES_PER_REASON:
+                bucket.append(reason)
+            self.published.setdefault(code, public)
+        return self
+
+
+@dataclass
 class ValidationResult:
     """Outcome of validating one table from one source."""
 
@@ -54,6 +77,9 @@ class ValidationResult:
     #: Rows accepted, when they were written away as they were validated (an import) and
     #: ``accepted`` holds none of them; None: ``len(accepted)``.
     accepted_count: int | None = None
+    #: Rejected rows, when they were written away as they were found (an import) and
+    #: ``rejected`` holds none of them; None: ``rejected`` holds them all.
+    rejected_tally: RejectTally | None = None
 
     @property
     def rows_accepted(self) -> int:
@@ -61,31 +87,27 @@ class ValidationResult:
         return len(self.accepted) if self.accepted_count is None else self.accepted_count
 
     @property
+    def rows_rejected(self) -> int:
+        """Rows rejected (held in ``rejected``, or written away: ``rejected_tally``)."""
+        return len(self.rejected) if self.rejected_tally is None else self.rejected_tally.count
+
+    @property
     def rows_read(self) -> int:
         """Rows in the input: always accepted + rejected."""
-        return self.rows_accepted + len(self.rejected)
+        return self.rows_accepted + self.rows_rejected
 
     def summary(self) -> dict:
         """A JSON-ready record: counts, counts by reason and a few examples of each."""
-        codes = Counter(self.rejected["reason_code"]) if len(self.rejected) else Counter()
-        examples: dict[str, list[str]] = {}
-        published: dict[str, str] = {}
-        for code, reason, public in zip(self.rejected.get("reason_code", []),
-                                        self.rejected.get("reason", []),
-                                        self.rejected.get("reason_public", []), strict=True):
-            bucket = examples.setdefault(code, [])
-            if len(bucket) < EXAMPLES_PER_REASON:
-                bucket.append(reason)
-            published.setdefault(code, public)
+        tally = self.rejected_tally or RejectTally().add(self.rejected)
         return {
             "table": self.table,
             "source": self.source,
             "rows_read": self.rows_read,
             "rows_accepted": self.rows_accepted,
-            "rows_rejected": len(self.rejected),
-            "reasons": dict(codes.most_common()),
-            "examples": examples,
-            "published_examples": published,
+            "rows_rejected": tally.count,
+            "reasons": dict(tally.reasons.most_common()),
+            "examples": {code: list(found) for code, found in tally.examples.items()},
+            "published_examples": dict(tally.published),
             "notes": list(self.notes),
             **({"stored": dict(self.stored)} if self.stored is not None else {}),
         }
