@@ -116,7 +116,7 @@ def _cmd_check(args) -> int:
         known = (known_ids(args.dataset, args.client, load_mapping(args.mapping).table)
                  if args.dataset else None)
         return check_file(args.file, args.mapping, as_of=as_of, known_ids=known,
-                          keep_accepted=False), None
+                          keep_rows=False), None
 
     return _file_command(args, "check", read)
 

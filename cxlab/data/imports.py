@@ -605,14 +605,16 @@ def _describe_filter(rule: dict) -> str:
 
 
 def check_file(path: str | Path, mapping_path: str | Path, as_of=None,
-               known_ids: dict | None = None, keep_accepted: bool = True) -> ValidationResult:
+               known_ids: dict | None = None, keep_rows: bool = True) -> ValidationResult:
     """Read, map and validate a file without writing anything.
 
-    With ``keep_accepted=False`` the accepted rows are counted, not kept (``accepted`` is
-    empty): memory then holds one chunk of the file at a time and the rejected rows.
+    With ``keep_rows=False`` the rows are counted, not kept (``accepted`` and ``rejected``
+    are empty; ``summary()`` has the counts, reasons and examples): memory then holds one
+    chunk of the file at a time.
     """
     return validate_file(path, load_mapping(mapping_path), as_of, known_ids,
-                         sink=None if keep_accepted else _discard)
+                         sink=None if keep_rows else _discard,
+                         reject_sink=None if keep_rows else _discard)
 
 
 def _discard(frame: pd.DataFrame) -> None:
