@@ -171,3 +171,22 @@ def test_a_roster_read_from_a_call_export_keeps_each_agent_once(tmp_path):
     # E2 in two teams is a conflict, named by validation rather than decided silently
     assert list(result.rejected["row"]) == [6]
     assert any("2 row(s) repeated an earlier row's employee_id" in n for n in result.notes)
+
+
+def test_dates_mixing_utc_offsets_are_read_each_on_its_own(tmp_path):
+    (tmp_path / "w.csv").write_text(
+        "CallId,When,Caller,Agent,Team,Talk,Wait,R,P\n"
+        "C1,03/07/2026 09:15 +0200,K1,E1,North,10,0,true,false\n"
+        "C2,03/01/2026 09:15 +0100,K1,E1,North,10,0,true,false\n"
+        "C3,04/07/2026 09:15 +0000,K1,E1,North,10,0,true,false\n")
+    (tmp_path / "w.yml").write_text(
+        "table: interactions\ncolumns: {interaction_id: CallId, started_at: When, customer_id: "
+        "Caller, employee_id: Agent, team: Team, handle_seconds: Talk, wait_seconds: Wait, "
+        "is_resolved_first_contact: R, is_repeat_within_7d: P}\nconstants: {client: acme, "
+        "channel: phone}\ndates: {started_at: '%d/%m/%Y %H:%M %z'}\n")
+    result = check_file(tmp_path / "w.csv", tmp_path / "w.yml", as_of="2026-09-30")
+    times = result.accepted.set_index("interaction_id")["started_at"]
+    assert times["C1"] == pd.Timestamp("2026-07-03 07:15")  # in UTC
+    assert times["C2"] == pd.Timestamp("2026-01-03 08:15")
+    assert times["C3"] == pd.Timestamp("2026-07-04 09:15")
+    assert any("UTC offset" in n for n in result.notes)

@@ -567,18 +567,46 @@ def _seconds(cells: pd.Series, form: str) -> pd.Series:
     return seconds.map(_exact_text).where(seconds.notna(), cells)
 
 
+#: A time written with its UTC offset (``+02:00``, ``-0500``, ``Z``) at the end.
+_OFFSET = r"(?:[+-]\d{2}:?\d{2}|Z)$"
+
+
 def _dates(cells: pd.Series, fmt: str | None, with_time: bool) -> pd.Series:
-    """Dates (or date-times, keeping the time of day) as ISO text, by ``fmt`` or ISO 8601."""
-    parsed = (pd.to_datetime(cells, format=fmt, errors="coerce") if fmt
+    """Dates (or date-times, keeping the time of day) as ISO text, by ``fmt`` or ISO 8601.
+
+    A time with a UTC offset is kept with its offset, as UTC (``...+00:00``), for validation to
+    read and note; a date keeps the day written. One file may mix offsets (summer and winter
+    time), so those cells are read one by one.
+    """
+    zoned = cells.str.contains(_OFFSET, na=False, regex=True)
+    plain = cells.where(~zoned)
+    parsed = (pd.to_datetime(plain, format=fmt, errors="coerce") if fmt
               else pd.Series(pd.NaT, index=cells.index))
     # Real date cells (a spreadsheet's) arrive as ISO text; ISO is never ambiguous.
-    parsed = parsed.fillna(pd.to_datetime(cells.where(parsed.isna()), format="ISO8601",
+    parsed = parsed.fillna(pd.to_datetime(plain.where(parsed.isna()), format="ISO8601",
                                           errors="coerce"))
-    bad = parsed.isna() & cells.notna()
-    expected = f"the mapping format {fmt}" if fmt else "ISO 8601 (YYYY-MM-DD hh:mm:ss)"
     text = parsed.dt.strftime("%Y-%m-%d %H:%M:%S" if with_time else "%Y-%m-%d")
+    if zoned.any():
+        text = text.astype(object)
+        text[zoned] = [_zoned_text(c, fmt, with_time) for c in cells[zoned]]
+    bad = text.isna() & cells.notna()
+    expected = f"the mapping format {fmt}" if fmt else "ISO 8601 (YYYY-MM-DD hh:mm:ss)"
     # Unreadable dates stay as written, marked with the expected format for the message.
-    return text.where(~bad, cells + f" (not a date in {expected})")
+    return text.where(~bad, cells + f" (not a date in {expected})").astype("string")
+
+
+def _zoned_text(cell: str, fmt: str | None, with_time: bool) -> object:
+    """One time with a UTC offset as ISO text in UTC (or the date written), or NA."""
+    from datetime import UTC, datetime
+
+    try:
+        when = (datetime.strptime(cell, fmt) if fmt
+                else datetime.fromisoformat(cell.replace("Z", "+00:00")))
+    except ValueError:
+        return pd.NA
+    if not with_time or when.tzinfo is None:
+        return when.strftime("%Y-%m-%d %H:%M:%S" if with_time else "%Y-%m-%d")
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S+00:00")
 
 
 def _kept_by(values: pd.Series, rule: dict) -> pd.Series:
