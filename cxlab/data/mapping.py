@@ -20,6 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from cxlab.data.schema import TABLES
+from cxlab.errors import CxlabError
 
 #: Cell values a mapping may recode to, or give as a constant.
 Scalar = str | int | float | bool
@@ -27,7 +28,7 @@ Scalar = str | int | float | bool
 DURATIONS = ("hh:mm:ss", "mm:ss", "seconds", "minutes")
 
 
-class MappingError(ValueError):
+class MappingError(CxlabError, ValueError):
     """A mapping file that does not follow the format; the message names key and value."""
 
 
