@@ -190,3 +190,11 @@ def test_dates_mixing_utc_offsets_are_read_each_on_its_own(tmp_path):
     assert times["C2"] == pd.Timestamp("2026-01-03 08:15")
     assert times["C3"] == pd.Timestamp("2026-07-04 09:15")
     assert any("UTC offset" in n for n in result.notes)
+
+
+def test_header_rows_say_what_they_skipped_and_stop_when_too_many(survey):
+    mapping = SURVEY + "source: {header_rows: 1}\nmissing: [N/A]\n"
+    result = _check(survey, mapping.replace("rating_speed: Speed", "rating_speed: Speed"))
+    assert "1 row(s) under the header skipped as source.header_rows" in " ".join(result.notes)
+    with pytest.raises(ImportError_, match="source.header_rows is 9, but the file has 4"):
+        _check(survey, SURVEY + "source: {header_rows: 9}\n")

@@ -180,6 +180,7 @@ def read_chunks(path: str | Path, mapping: Mapping, notes: list[str],
         else:
             frame, bad = _read_excel(path, mapping)
         _check_header(frame, mapping, path)
+        _note_header_rows(min(len(frame), mapping.header_rows), mapping, path, notes)
         frame = frame.iloc[mapping.header_rows:].reset_index(drop=True)
         if len(bad):  # rows under the header that a survey tool adds are skipped, not rejected
             bad = bad[bad["row"].isin(frame["_row"])].reset_index(drop=True)
@@ -366,7 +367,18 @@ def _read_csv(lines: Iterator[str], path: Path, delimiter: str, mapping: Mapping
         raise ImportError_(f"{path}: the file is empty")
     if blank:
         notes.append(f"{blank:,} blank row(s) skipped")
+    _note_header_rows(skip, mapping, path, notes)
     yield _chunk(records, numbers, header), _rejects(bad)
+
+
+def _note_header_rows(skipped: int, mapping: Mapping, path: Path, notes: list[str]) -> None:
+    """Say how many rows ``source.header_rows`` skipped, or stop if the file has too few."""
+    if skipped < mapping.header_rows:
+        raise ImportError_(f"{path}: source.header_rows is {mapping.header_rows}, but the file "
+                           f"has {skipped} row(s) under its header; lower header_rows to the "
+                           "rows of question text or ids the export adds")
+    if skipped:
+        notes.append(f"{skipped} row(s) under the header skipped as source.header_rows")
 
 
 def _chunk(records: list[list[str]], numbers: list[int], header: list[str]) -> pd.DataFrame:
