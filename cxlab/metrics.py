@@ -199,6 +199,9 @@ def aligned_weights(weights, values, name: str) -> pd.Series:
 
 def _as_series(values: Iterable) -> pd.Series:
     """Any iterable (a generator too) as an object Series, positions kept."""
+    if isinstance(values, pd.DataFrame):
+        raise ValueError(f"expected one column of answers, got a table with columns "
+                         f"{list(values.columns)}; pass one, e.g. data[{values.columns[0]!r}]")
     return pd.Series(list(values) if not hasattr(values, "__len__") else values, dtype="object")
 
 
@@ -299,7 +302,9 @@ def nps_interval(promoters, passives, detractors, method="adjusted-wald", confid
         elif method == "adjusted-wald":
             centre, se = _adjusted_nps(p_cnt, d_cnt, n)
         else:
-            raise ValueError(f"NPS interval method {method!r} unknown; expected one of {NPS_METHODS}")
+            raise ValueError(f"NPS interval method {method!r} not available here; expected "
+                             "'adjusted-wald' or 'wald' (the bootstrap is for a single "
+                             "estimate: cxlab.nps(..., method='bootstrap'))")
         low = np.minimum(np.clip(centre - z * se, -100, 100), value)
         high = np.maximum(np.clip(centre + z * se, -100, 100), value)
     return value, se, low, high
@@ -481,6 +486,9 @@ def nps(
         >>> round(est.value, 3), round(est.se, 3)
         (-8.95, 2.239)
     """
+    if method not in NPS_METHODS:
+        raise ValueError(f"NPS interval method {method!r} unknown; expected one of "
+                         f"{NPS_METHODS}")
     arr, n_missing, w = _answers(scores, metric, weights)
     _check_scale(arr, 0, 10, metric)
     bands = measures.nps_bands(arr)
@@ -615,7 +623,7 @@ def rate(flags: Iterable, confidence: float = 0.95, metric: str = "rate",
     size (see :func:`weighted_counts`).
     """
     arr, n_missing, w = _answers(
-        [np.nan if v is None or v is pd.NA else float(v) for v in flags], metric, weights)
+        [np.nan if v is None or v is pd.NA else v for v in _as_series(flags)], metric, weights)
     _check_scale(arr, 0, 1, metric)
     return _share(arr, 1, n_missing, w, confidence, metric)
 
@@ -1146,7 +1154,10 @@ def _finite(scale: tuple[float, float]) -> tuple[float, float] | None:
 
 def _answer_values(data: pd.DataFrame, spec: _Spec) -> pd.Series:
     """A metric's answers as floats (in the measure's unit), checked against its scale."""
-    values = pd.to_numeric(data[spec.column].astype("Float64"), errors="raise").astype(float)
+    column = data[spec.column]
+    if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
+        _as_numeric(column, f"{spec.name} (column {spec.column!r})")  # names a non-number
+    values = pd.to_numeric(column.astype("Float64"), errors="raise").astype(float)
     _check_scale(values.dropna().to_numpy(), *spec.scale, spec.column, integer=spec.integer)
     return values / spec.per
 
@@ -1196,6 +1207,10 @@ def _aggregate_duckdb(data: pd.DataFrame, by: list[str], specs: list[_Spec],
         return '"' + str(name).replace('"', '""') + '"'
 
     columns = list(dict.fromkeys(spec.column for spec in specs))
+    for spec in specs:  # a column of text gets the same error as on the pandas path
+        if not (pd.api.types.is_numeric_dtype(data[spec.column])
+                or pd.api.types.is_bool_dtype(data[spec.column])):
+            _answer_values(data, spec)
     keys = ", ".join(quote(b) for b in by)
     weighted = weights is not None
     w = '"__weight"' if weighted else "1"

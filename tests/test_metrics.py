@@ -552,3 +552,16 @@ def test_a_mean_near_the_end_of_its_scale_keeps_an_honest_interval():
         cxlab.csat(rng.choice(np.arange(1, 6), size=5, p=p), statistic="mean").ci
         for _ in range(400))]
     assert np.mean(hits) >= 0.93
+
+
+def test_input_errors_name_the_metric_and_what_to_pass():
+    frame = pd.DataFrame({"g": ["a", "b"], "nps": [1, 2], "channel": ["x", "y"]})
+    with pytest.raises(ValueError, match="not available here; expected 'adjusted-wald' or"):
+        cxlab.grouped(frame, "nps", "g", method="bootstrap")
+    for engine in ("pandas", "duckdb"):
+        with pytest.raises(ValueError, match=r"nps \(column 'channel'\): value 'x'"):
+            cxlab.grouped(frame, "nps", "g", column="channel", engine=engine)
+    with pytest.raises(ValueError, match="expected one column of answers"):
+        cxlab.nps(frame)
+    with pytest.raises(ValueError, match="rate: value 'yes' at position 0 is not a number"):
+        cxlab.rate(["yes", "no"])
