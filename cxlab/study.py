@@ -9,7 +9,7 @@ import pandas as pd
 from cxlab import config, periods
 from cxlab.data import ensure_sample, read_manifest, read_quality, read_table
 from cxlab.data.schema import TABLES
-from cxlab.data.store import table_path
+from cxlab.data.store import not_collected, table_path
 
 #: The date that places each table's rows in a quarter.
 PERIOD_COLUMN = {
@@ -61,6 +61,9 @@ class Study:
         settings: Per-client settings from the run matrix.
         absent: Tables the client's dataset does not have (read as empty); report sections
             that need one say so instead of showing numbers.
+
+    Columns an export did not collect (its mapping's ``not_collected``) are stored empty and
+    named in ``quality``; :attr:`not_collected` lists them and :meth:`collected` asks.
     """
 
     client: str
@@ -171,6 +174,15 @@ class Study:
             except RakingError as err:
                 failed[str(label)] = str(err)
         return out, failed
+
+    @property
+    def not_collected(self) -> dict[str, tuple[str, ...]]:
+        """Per table, the columns the client's exports did not collect (stored empty)."""
+        return not_collected(self.quality)
+
+    def collected(self, table: str, column: str) -> bool:
+        """Whether the client's exports hold ``column`` of ``table`` (False: not collected)."""
+        return column not in self.not_collected.get(table, ())
 
     @property
     def department_of_team(self) -> pd.Series:

@@ -31,6 +31,9 @@ A mapping file (YAML) says which table a file feeds and how its columns become o
       - {column: nps, present: true}                    # also: before, equals: [a, b]
     row_ids: [customer_id]    # our id columns the file lacks: "<file name>-<line number>"
     one_row_per: [employee_id]  # a roster from a call export: each agent once, repeats counted
+    not_collected: [is_repeat_within_7d]  # columns the export does not have, required ones
+                              # too: stored empty and recorded as not collected, so the report
+                              # says "not collected in this export" (never invent a constant)
 
 The format is declared and checked in :mod:`cxlab.data.mapping`: a key that is unknown or a
 value of the wrong kind is an error naming both.
@@ -87,6 +90,8 @@ class Mapping:
     datetimes: dict[str, dict] = field(default_factory=dict)
     filters: list[dict] = field(default_factory=list)
     one_row_per: list[str] = field(default_factory=list)
+    #: Our columns the export does not have: stored empty, recorded as not collected.
+    not_collected: list[str] = field(default_factory=list)
 
     def missing_codes(self, column: str) -> set[str]:
         """The cell values that mean "no answer" in one of our columns (blank always does)."""
@@ -121,7 +126,7 @@ def load_mapping(path: str | Path) -> Mapping:
                    row_ids=list(doc.row_ids), missing_by_column=by_column,
                    datetimes={c: spec.model_dump() for c, spec in doc.datetimes.items()},
                    filters=[f.model_dump(exclude_none=True) for f in doc.filters],
-                   one_row_per=list(doc.one_row_per))
+                   one_row_per=list(doc.one_row_per), not_collected=list(doc.not_collected))
 
 
 #: Data rows read, mapped and validated at a time, so a large file never sits whole in memory.
@@ -515,6 +520,8 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, source: str) -> pd.DataFr
         out[col] = out[col].mask(out[col].isin(codes))
     for col, value in mapping.constants.items():
         out[col] = str(value)
+    for col in mapping.not_collected:
+        out[col] = pd.Series(pd.NA, index=out.index, dtype="string")
     for col, rule in mapping.values.items():
         if "recode" in rule:
             table = {str(k).strip().casefold(): str(v) for k, v in rule["recode"].items()}
@@ -692,7 +699,7 @@ def validate_file(path: str | Path, mapping: Mapping, as_of=None,
         frame = apply_mapping(raw, mapping, str(path))
         mapping_notes += frame.attrs.get("notes", [])
         part = validate(frame, mapping.table, str(path), as_of=as_of, known_ids=known_ids,
-                        seen_ids=seen)
+                        seen_ids=seen, not_collected=getattr(mapping, "not_collected", ()))
         if sink is None:
             accepted.append(part.accepted)
         else:
@@ -721,7 +728,8 @@ def validate_file(path: str | Path, mapping: Mapping, as_of=None,
         pd.concat(rejected, ignore_index=True),
         _merge_notes(reading + mapping_notes + checks),
         accepted_rows=np.concatenate(rows), accepted_count=None if sink is None else n_accepted,
-        rejected_tally=None if reject_sink is None else tally)
+        rejected_tally=None if reject_sink is None else tally,
+        not_collected=list(getattr(mapping, "not_collected", ())))
     return result
 
 

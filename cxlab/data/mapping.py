@@ -102,6 +102,10 @@ class MappingFile(_Strict):
     #: are one entity seen many times (an agent on every call of a contact-centre export,
     #: read as a roster) and are kept once, counted, not rejected.
     one_row_per: list[str] = []
+    #: Our columns the export does not have (required ones too): stored empty and recorded
+    #: as not collected, so each report section needing one says "not collected in this
+    #: export" instead of a number. Never invent a value with ``constants`` instead.
+    not_collected: list[str] = []
 
     @model_validator(mode="after")
     def _known_names(self) -> MappingFile:
@@ -111,6 +115,7 @@ class MappingFile(_Strict):
         named = {"columns": self.columns, "constants": self.constants, "values": self.values,
                  "dates": self.dates, "datetimes": self.datetimes, "row_ids": self.row_ids,
                  "filters": [f.column for f in self.filters], "one_row_per": self.one_row_per,
+                 "not_collected": self.not_collected,
                  "missing": [c for c in self.missing if c != "*"]
                  if isinstance(self.missing, dict) else []}
         for key, names in named.items():
@@ -122,6 +127,19 @@ class MappingFile(_Strict):
         if twice:
             raise ValueError(f"{twice} are given both under columns and under datetimes; "
                              "give each once")
+        given = {"columns": self.columns, "constants": self.constants,
+                 "datetimes": self.datetimes, "row_ids": self.row_ids}
+        for key, names in given.items():
+            both = sorted(set(names) & set(self.not_collected))
+            if both:
+                raise ValueError(f"not_collected: {both} are also given under {key}; a column "
+                                 "the export does not have gets no value: remove it from one")
+        keys = sorted({"client", *(c.name for c in TABLES[self.table].columns if c.unique)}
+                      & set(self.not_collected))
+        if keys:
+            raise ValueError(f"not_collected: {keys} identify the rows of {self.table} and "
+                             "cannot be left empty; map them, or use row_ids for an id the "
+                             "export lacks")
         return self
 
 

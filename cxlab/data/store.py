@@ -180,6 +180,23 @@ def read_quality(dataset: str, client: str, root: Path | None = None) -> list[di
     return json.loads(path.read_text()) if path.is_file() else []
 
 
+def not_collected(quality: list[dict]) -> dict[str, tuple[str, ...]]:
+    """Per table, the columns its exports did not collect (a mapping's ``not_collected``).
+
+    Read from the data-quality record, one entry per table and file (so a re-import keeps
+    it): a column is not collected when every file that fed the table declared so; one file
+    that has it makes it collected (partly: the trend's coverage shows how much).
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for table in dict.fromkeys(rec["table"] for rec in quality):
+        declared = [set(rec.get("not_collected", ())) for rec in quality
+                    if rec["table"] == table]
+        common = set.intersection(*declared)
+        if common:
+            out[table] = tuple(sorted(common))
+    return out
+
+
 def read_manifest(dataset: str, root: Path | None = None) -> dict:
     """How a dataset was made (generator, seed, scale, clients)."""
     return json.loads((dataset_dir(dataset, root) / "manifest.json").read_text())

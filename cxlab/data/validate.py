@@ -80,6 +80,8 @@ class ValidationResult:
     #: Rejected rows, when they were written away as they were found (an import) and
     #: ``rejected`` holds none of them; None: ``rejected`` holds them all.
     rejected_tally: RejectTally | None = None
+    #: Columns the source did not collect (a mapping's ``not_collected``): stored empty.
+    not_collected: list[str] = field(default_factory=list)
 
     @property
     def rows_accepted(self) -> int:
@@ -110,6 +112,7 @@ class ValidationResult:
             "published_examples": dict(tally.published),
             "notes": list(self.notes),
             **({"stored": dict(self.stored)} if self.stored is not None else {}),
+            **({"not_collected": list(self.not_collected)} if self.not_collected else {}),
         }
 
 
@@ -121,6 +124,7 @@ def validate(
     known_ids: dict[tuple[str, str], set] | None = None,
     on_error: str = "reject",
     seen_ids: dict[str, np.ndarray] | None = None,
+    not_collected: tuple[str, ...] | list[str] = (),
 ) -> ValidationResult:
     """Check ``data`` against the schema of ``table``.
 
@@ -138,6 +142,8 @@ def validate(
             with each chunk's ids, kept as sorted 64-bit hashes (8 bytes an id, where a set
             of strings takes about 70; two different ids share a hash with a chance of about
             1 in 10^7 for a file of a million rows, and the row is then rejected, not lost).
+        not_collected: Columns the source did not collect: a required one among them may be
+            absent or empty (every value missing) without rejecting rows.
 
     Returns:
         A :class:`ValidationResult`.
@@ -149,7 +155,8 @@ def validate(
     schema = TABLES[table] if isinstance(table, str) else table
     rows = data["_row"].to_numpy() if "_row" in data else np.arange(1, len(data) + 1)
     raw = data.drop(columns=["_row"], errors="ignore").reset_index(drop=True)
-    notes = _check_columns(raw, schema, source)
+    not_collected = set(not_collected)
+    notes = _check_columns(raw, schema, source, not_collected)
 
     reasons: list[list[str]] = [[] for _ in range(len(raw))]
     codes: list[list[str]] = [[] for _ in range(len(raw))]
@@ -188,7 +195,7 @@ def validate(
         flag(unparsable, col.name, "wrong type",
              lambda v, e=expect: f"value {v!r}: expected {e}{_not_finite(v)}", expect)
         present = values.notna().to_numpy()
-        if col.required:
+        if col.required and col.name not in not_collected:
             flag(~present & ~unparsable & ~odd, col.name, "missing value",
                  lambda v, e=expect: f"value is missing: expected {e}", expect)
         out = _out_of_range(values, col) & present
@@ -240,7 +247,8 @@ def validate(
             f"{source}: {len(rejected)} of {len(raw)} rows failed validation:\n  {shown}"
         )
     return ValidationResult(schema.name, source, accepted, rejected, notes,
-                            accepted_rows=np.asarray(rows)[~bad])
+                            accepted_rows=np.asarray(rows)[~bad],
+                            not_collected=sorted(not_collected))
 
 
 _WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")
@@ -274,8 +282,10 @@ def kind_of(value) -> str:
     return f"text of {len(text):,} character{'s' if len(text) != 1 else ''}"
 
 
-def _check_columns(raw: pd.DataFrame, schema: Table, source: str) -> list[str]:
-    missing = [c.name for c in schema.columns if c.required and c.name not in raw]
+def _check_columns(raw: pd.DataFrame, schema: Table, source: str,
+                   not_collected: set[str] = frozenset()) -> list[str]:
+    missing = [c.name for c in schema.columns
+               if c.required and c.name not in raw and c.name not in not_collected]
     if missing:
         raise DataValidationError(
             f"{source}: table '{schema.name}' is missing required column(s) "
@@ -283,7 +293,7 @@ def _check_columns(raw: pd.DataFrame, schema: Table, source: str) -> list[str]:
             f"found {list(raw.columns)}"
         )
     notes = []
-    absent = [c.name for c in schema.columns if c.name not in raw]
+    absent = [c.name for c in schema.columns if c.name not in raw and c.name not in not_collected]
     if absent:
         notes.append(f"optional column(s) absent, left empty: {', '.join(absent)}")
     extra = [c for c in raw.columns if c not in schema.column_names]

@@ -34,7 +34,7 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
     """The measure by quarter with 95% intervals; the study's quarter highlighted."""
     m = measures.get(key)
     kind = m.estimate_kind
-    if note := unavailable(study, [m.table]):
+    if note := unavailable(study, [m.table], [m]):
         return note
     frame = trend_frame(study, key)
     if frame.empty:
@@ -76,7 +76,7 @@ def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Mar
     m = measures.get(key)
     kind = m.estimate_kind
     roster = [] if by in TABLES[m.table].column_names else ["employees"]
-    if note := unavailable(study, [m.table, *roster]):
+    if note := unavailable(study, [m.table, *roster], [m]):
         return note
     frame = group_frame(study, by, key)
     rows = study.rows(m.table)

@@ -14,7 +14,7 @@ from IPython.display import Markdown
 
 from cxlab import measures
 from cxlab.markup import escape
-from cxlab.report.availability import needs
+from cxlab.report.availability import NOT_COLLECTED, collected, needs
 from cxlab.report.tables import fmt_value
 from cxlab.stats.employees import (
     RANK_COVERAGE,
@@ -25,6 +25,7 @@ from cxlab.stats.employees import (
     scorecard_frame,
     show_names,
 )
+from cxlab.stats.incentives import OUTCOMES
 from cxlab.study import Study
 
 __all__ = ["employee_labels", "employee_scorecards", "incentive_audit", "scorecard_note",
@@ -39,12 +40,17 @@ def employee_scorecards(study: Study) -> pd.DataFrame:
     rank_metric = SCORECARD_METRIC[rank_by]
     table = pd.DataFrame({"Team": frame["team"], "Employee": frame["label"]})
     for m in SCORECARD_METRICS:
+        if m.key in frame.attrs.get("not_collected", ()):
+            table[m.label] = NOT_COLLECTED
+            continue
         table[m.label] = [
             _cell(v, lo, hi, n, m.kind) for v, lo, hi, n in zip(
                 frame[m.key], frame[f"{m.key}_low"], frame[f"{m.key}_high"], frame[f"{m.key}_n"],
                 strict=True)]
     table["Rank in team"] = [
-        _rank_cell(r, lo, hi, t, sep, frame.attrs["min_n"]) for r, lo, hi, t, sep in zip(
+        _rank_cell(r, lo, hi, t, sep, frame.attrs["min_n"],
+                   rank_metric.label if rank_by in frame.attrs.get("not_collected", ()) else "")
+        for r, lo, hi, t, sep in zip(
             frame["rank"], frame["rank_low"], frame["rank_high"], frame["ranked_in_team"],
             frame["is_separated"], strict=True)]
     table[f"Goal: {rank_metric.label}"] = [
@@ -54,7 +60,9 @@ def employee_scorecards(study: Study) -> pd.DataFrame:
     return table.set_index(["Team", "Employee"])
 
 
-def _rank_cell(rank, low, high, of, separated, min_n) -> str:
+def _rank_cell(rank, low, high, of, separated, min_n, uncollected: str = "") -> str:
+    if uncollected:
+        return f"not ranked: {uncollected} {NOT_COLLECTED}"
     if pd.isna(rank):
         return f"not ranked (n<{min_n})"
     if not separated:
@@ -104,13 +112,19 @@ def scorecard_note(study: Study) -> Markdown:
 def incentive_audit(study: Study) -> pd.DataFrame:
     """The formatted audit: each rewarded metric, its verdict and the strongest evidence."""
     verdicts, tests = incentive_audit_frame(study)
+    untested = [measures.get(o).short for o in OUTCOMES if not collected(study, o)]
     rows = []
     for _, v in verdicts.iterrows():
         mine = tests[tests["metric"] == v["metric"]].sort_values("p_adj")
+        m = measures.find(v["metric"])
+        evidence = (NOT_COLLECTED if m is not None and not collected(study, m)
+                    else _evidence(v, mine))
+        if untested and evidence != NOT_COLLECTED:
+            evidence += f" ({', '.join(untested)}: {NOT_COLLECTED}, not tested)"
         rows.append({"Rewarded metric": v["metric"].replace("_", " "),
                      "Paid in": ", ".join(v["departments"]),
                      "Kind": "CX outcome" if v["kind"] == "cx" else "activity",
-                     "Verdict": v["verdict"], "Evidence": _evidence(v, mine)})
+                     "Verdict": v["verdict"], "Evidence": evidence})
     return pd.DataFrame(rows).set_index("Rewarded metric")
 
 

@@ -16,7 +16,7 @@ from cxlab import config, measures, metrics, periods
 from cxlab.data.schema import cx_metrics
 from cxlab.markup import escape, escape_all
 from cxlab.measures import Measure
-from cxlab.report.availability import needs
+from cxlab.report.availability import NOT_COLLECTED, collected, needs
 from cxlab.stats import adjust_pvalues, disclosure, flag_groups
 from cxlab.stats.continuity import coverage_breaks
 from cxlab.study import Study
@@ -86,11 +86,11 @@ def scorecard_frame(study: Study, adjust: str = "holm") -> pd.DataFrame:
     for m in MEASURES:
         current = _confidential_estimate(study, m, study.quarter)
         row = {"key": m.name, "measure": m.label, "kind": m.estimate_kind, "current": current,
-               "hidden": current is HIDDEN}
-        current = None if current is HIDDEN else current
+               "hidden": current is HIDDEN, "not_collected": current is UNCOLLECTED}
+        current = None if current in (HIDDEN, UNCOLLECTED) else current
         for tag, quarter in (("prev", study.previous_quarter), ("yago", study.year_ago_quarter)):
             other = _confidential_estimate(study, m, quarter)
-            other = None if other is HIDDEN else other
+            other = None if other in (HIDDEN, UNCOLLECTED) else other
             pair, row[f"{tag}_basis"] = (current, other), ""
             if current and other and current.weighted != other.weighted:
                 # One quarter could not be weighted: the change compares like with like.
@@ -111,15 +111,20 @@ def scorecard_frame(study: Study, adjust: str = "holm") -> pd.DataFrame:
 
 #: Stands for an estimate withheld because too few employees stand behind it.
 HIDDEN = "hidden"
+#: Stands for a measure whose column the client's exports did not collect.
+UNCOLLECTED = "not collected"
 
 
 def _confidential_estimate(study: Study, m: Measure, quarter: str, weighted: bool = True):
-    """The measure in ``quarter``, or ``HIDDEN`` when it is an employee-survey measure.
+    """The measure in ``quarter``, ``HIDDEN``, or ``UNCOLLECTED``.
 
     An employee-survey measure is hidden when fewer employees answered than the client's
-    ``min_group_size``. Customer-survey measures are weighted when the client weights its
+    ``min_group_size``; a measure whose column the export did not collect is
+    ``UNCOLLECTED``. Customer-survey measures are weighted when the client weights its
     answers, unless ``weighted`` is false.
     """
+    if not collected(study, m):
+        return UNCOLLECTED
     rows = study.rows(m.table, quarter)
     if m.table == "employee_responses" and len(rows):
         if disclosure.count_respondents(rows) < config.setting(study.settings, "min_group_size"):
@@ -136,7 +141,8 @@ def scorecard(study: Study) -> pd.DataFrame:
         out.append({
             "Measure": r["measure"],
             study.quarter: (fmt_value(est.value, r["kind"]) if est else
-                            "hidden (too few respondents)" if r["hidden"] else "not measured"),
+                            "hidden (too few respondents)" if r["hidden"] else
+                            NOT_COLLECTED if r["not_collected"] else "not measured"),
             "95% CI": (f"{fmt_value(est.ci[0], r['kind'])} to {fmt_value(est.ci[1], r['kind'])}"
                        if est else ""),
             "n": (f"{est.n:,} (n_eff {est.n_effective:,.0f})" if est and est.weighted

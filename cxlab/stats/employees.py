@@ -185,8 +185,9 @@ def scorecard_frame(study: Study, min_n: int | None = None,
 
     Columns per measure ``m``: ``m_n``, ``m_raw``, ``m``, ``m_low``, ``m_high``, ``m_goal``;
     plus ``rank``, ``ranked_in_team`` and ``label`` (name or pseudonym). ``attrs`` keep
-    ``min_n``, ``rank_by`` (the scorecard key), ``names_shown`` and ``notes`` (measures that
-    could not be shrunk).
+    ``min_n``, ``rank_by`` (the scorecard key), ``names_shown``, ``notes`` (measures that
+    could not be shrunk) and ``not_collected`` (the keys of measures whose column the
+    client's exports did not collect: all NaN, never ranked on).
     """
     min_n = config.setting(study.settings, "min_n_rank") if min_n is None else int(min_n)
     rank_by = config.scorecard_key(rank_by or config.setting(study.settings, "rank_by"))
@@ -205,9 +206,15 @@ def _scorecard_frame(study: Study, min_n: int, rank_by: str) -> pd.DataFrame:
     out["label"] = employee_labels(study, data["employee_id"])
     notes = []
     posteriors = {}
+    uncollected = [m.key for m in SCORECARD_METRICS
+                   if not study.collected(m.measure.table, m.measure.column)]
     for m in SCORECARD_METRICS:
         out[f"{m.key}_n"] = data[f"{m.key}_n"]
         out[f"{m.key}_raw"] = data[m.key]
+        if m.key in uncollected:  # the export has no column for it: nothing to shrink
+            for suffix in ("", "_low", "_high", "_goal"):
+                out[f"{m.key}{suffix}"] = np.nan
+            continue
         try:
             posteriors[m.key] = (
                 hierarchical.rates(data[f"{m.key}_k"], data[f"{m.key}_n"]) if m.model == "rate"
@@ -237,7 +244,8 @@ def _scorecard_frame(study: Study, min_n: int, rank_by: str) -> pd.DataFrame:
     # something about where this employee stands among the team's ranked colleagues.
     out["is_separated"] = (((out["rank_high"] - out["rank_low"] + 1) < out["ranked_in_team"])
                            & (rank_by in posteriors and not posteriors[rank_by].pooled))
-    out.attrs.update(min_n=min_n, rank_by=rank_by, notes=notes, names_shown=names)
+    out.attrs.update(min_n=min_n, rank_by=rank_by, notes=notes, names_shown=names,
+                     not_collected=uncollected)
     return out.sort_values(["team", "rank", "label"], na_position="last", ignore_index=True)
 
 

@@ -1,0 +1,102 @@
+"""Mapping keys for real exports (issue 17, part 2): columns not collected, contact outcomes,
+attribute ratings and segments. Hand-made small files; the dev test on the real exports of
+/work/shared/realdata skips when they are absent."""
+
+import pytest
+
+from cxlab.data.imports import ImportError_, check_file, import_file
+
+CALLS = ("CallId,When,Caller,Agent,Team,Talk,Wait,Resolved\n"
+         "C1,2026-07-03 09:15,K1,E1,North,120,30,true\n"
+         "C2,2026-07-04 10:15,K2,E1,North,300,60,false\n"
+         "C3,2026-08-05 11:00,K3,E2,South,200,10,true\n")
+CALLS_MAP = ("table: interactions\ncolumns: {interaction_id: CallId, started_at: When, "
+             "customer_id: Caller, employee_id: Agent, team: Team, handle_seconds: Talk, "
+             "wait_seconds: Wait, is_resolved_first_contact: Resolved}\n"
+             "constants: {channel: phone, client: acme}\n")
+
+
+def test_a_required_column_declared_not_collected_is_stored_empty(tmp_path):
+    (tmp_path / "calls.csv").write_text(CALLS)
+    (tmp_path / "calls.yml").write_text(CALLS_MAP + "not_collected: [is_repeat_within_7d]\n")
+    result = check_file(tmp_path / "calls.csv", tmp_path / "calls.yml", as_of="2026-09-30")
+    assert result.rows_rejected == 0 and result.rows_accepted == 3
+    assert result.accepted["is_repeat_within_7d"].isna().all()
+    assert result.summary()["not_collected"] == ["is_repeat_within_7d"]
+    # without the declaration the export lacks a required column: an error, as before
+    (tmp_path / "bare.yml").write_text(CALLS_MAP)
+    with pytest.raises(ValueError, match="is_repeat_within_7d"):
+        check_file(tmp_path / "calls.csv", tmp_path / "bare.yml", as_of="2026-09-30")
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("not_collected: [repeat]\n", r"not_collected: \['repeat'\] are not columns of interactions"),
+    ("not_collected: [team]\n", r"not_collected: \['team'\] are also given under columns"),
+    ("not_collected: [interaction_id]\n", "identify the rows"),
+])
+def test_not_collected_mistakes_are_named(tmp_path, extra, message):
+    (tmp_path / "calls.csv").write_text(CALLS)
+    (tmp_path / "m.yml").write_text(CALLS_MAP.replace("interaction_id: CallId, ", "") + extra)
+    with pytest.raises(ImportError_, match=message):
+        check_file(tmp_path / "calls.csv", tmp_path / "m.yml")
+
+
+def test_a_required_column_is_still_required_elsewhere(tmp_path):
+    """Declaring one column not collected excuses no other: a blank FCR is still rejected."""
+    (tmp_path / "calls.csv").write_text(CALLS.replace("120,30,true", "120,30,"))
+    (tmp_path / "calls.yml").write_text(CALLS_MAP + "not_collected: [is_repeat_within_7d]\n")
+    result = check_file(tmp_path / "calls.csv", tmp_path / "calls.yml", as_of="2026-09-30")
+    assert list(result.rejected["row"]) == [2]
+
+
+@pytest.fixture
+def contact_centre(tmp_path, monkeypatch):
+    """A client with a contact-centre export lacking a repeat-contact column, imported."""
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    (tmp_path / "roster.csv").write_text("id,name,team,dept\nE1,Ana,North,Support\n"
+                                         "E2,Bo,South,Support\n")
+    (tmp_path / "roster.yml").write_text(
+        "table: employees\ncolumns: {employee_id: id, display_name: name, team: team, "
+        "department: dept}\nconstants: {role: agent}\n")
+    (tmp_path / "plan.csv").write_text("dept,metric,weight\nSupport,repeat_contact_rate,0.5\n"
+                                       "Support,calls_per_day,0.5\n")
+    (tmp_path / "plan.yml").write_text(
+        "table: incentive_plan\ncolumns: {department: dept, metric: metric, weight: weight}\n")
+    for name in ("roster", "plan"):
+        import_file(tmp_path / f"{name}.csv", tmp_path / f"{name}.yml", "cc", "acme")
+    (tmp_path / "calls.csv").write_text(CALLS)
+    (tmp_path / "calls.yml").write_text(CALLS_MAP + "not_collected: [is_repeat_within_7d]\n")
+    for _ in range(2):  # a re-import keeps the record
+        import_file(tmp_path / "calls.csv", tmp_path / "calls.yml", "cc", "acme",
+                    as_of="2026-09-30")
+    from cxlab.study import open_study
+    return open_study("acme", "2026Q3", dataset="cc")
+
+
+def test_the_report_says_not_collected_never_zero(contact_centre):
+    from cxlab import report
+
+    study = contact_centre
+    assert study.not_collected == {"interactions": ("is_repeat_within_7d",)}
+    assert not study.collected("interactions", "is_repeat_within_7d")
+    card = report.scorecard(study)
+    row = card.loc["Repeat contact within 7 days"]
+    assert row[study.quarter] == "not collected in this export"
+    assert "0.0%" not in row.to_string()
+    assert card.loc["First-contact resolution", study.quarter] == "66.7%"
+    note = report.trend_chart(study, "repeat_contact_rate")
+    assert "not collected in this export" in note.data
+    assert "not collected in this export" in report.group_chart(study, "team",
+                                                                "repeat_contact_rate").data
+
+
+def test_employee_scorecards_and_the_audit_say_not_collected(contact_centre):
+    from cxlab import report
+
+    study = contact_centre
+    cards = report.employee_scorecards(study)
+    assert set(cards["Repeat contact within 7 days"]) == {"not collected in this export"}
+    audit = report.incentive_audit(study)
+    assert audit.loc["repeat contact rate", "Evidence"] == "not collected in this export"
+    assert "repeat contacts: not collected in this export, not tested" in \
+        audit.loc["calls per day", "Evidence"]
