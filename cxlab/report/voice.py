@@ -19,7 +19,7 @@ from cxlab.report.tables import fmt_value, hidden_pulse_groups
 from cxlab.stats import disclosure, flag_groups
 from cxlab.study import Study
 from cxlab.text import sentiment
-from cxlab.text.themes import EMPLOYEE_THEMES, discover_topics, theme_flags
+from cxlab.text.themes import EMPLOYEE_THEMES, discover_topics, theme_summary
 
 #: Quarters of employee comments the themes and topics read.
 THEME_QUARTERS = 4
@@ -116,17 +116,26 @@ def themes_table(study: Study) -> pd.DataFrame | Markdown:
         return Markdown("*No employee comments in the last four quarters.*")
     if (note := _too_few_commenters(study)) is not None:
         return note
-    themes = study.settings.get("employee_themes") or EMPLOYEE_THEMES
-    flags = theme_flags(comments, themes)
-    tone = sentiment.scores(comments)
-    rows = []
-    for theme in flags.columns:
-        hit = flags[theme]
-        share, _, low, high = metrics.wilson_interval(int(hit.sum()), len(hit))
-        rows.append({"Theme": theme, "Comments": f"{int(hit.sum())} of {len(hit)}",
-                     "Share": f"{100 * share:.0f}% ({100 * low:.0f}% to {100 * high:.0f}%)",
-                     "Mean sentiment": f"{tone[hit].mean():+.2f}" if hit.any() else "-"})
-    return pd.DataFrame(rows).set_index("Theme")
+    themes = config.setting(study.settings, "employee_themes") or EMPLOYEE_THEMES
+    summary = theme_summary(comments, themes)
+    return pd.DataFrame({
+        "Theme": summary["theme"],
+        "Comments": [f"{k} of {n}" for k, n in zip(summary["k"], summary["n"], strict=True)],
+        "Share": [f"{100 * v:.0f}% ({100 * lo:.0f}% to {100 * hi:.0f}%)" for v, lo, hi in
+                  zip(summary["share"], summary["ci_low"], summary["ci_high"], strict=True)],
+        "Mean sentiment": [mean_tone(m, k, u) for m, k, u in zip(
+            summary["mean_sentiment"], summary["k"], summary["n_not_scored"], strict=True)],
+    }).set_index("Theme")
+
+
+def mean_tone(mean: float, k: int, n_not_scored: int) -> str:
+    """A theme's mean sentiment for a table, saying how many comments were not scored."""
+    if not k:
+        return "-"
+    text = f"{mean:+.2f}" if mean == mean else sentiment.NOT_SCORED
+    if n_not_scored and mean == mean:
+        text += f" ({n_not_scored} not scored: language)"
+    return text
 
 
 @needs("employee_responses")
@@ -145,8 +154,9 @@ def topics_table(study: Study) -> pd.DataFrame | Markdown:
     examples = publishable(study, firsts).fillna("-").tolist()
     return pd.DataFrame({
         "Topic (top words)": topics["top_words"], "Comments": topics["n"],
-        "Mean sentiment": [f"{tone[assignment == t].mean():+.2f}" if (assignment == t).any()
-                           else "-" for t in topics["topic"]],
+        "Mean sentiment": [mean_tone(tone[assignment == t].mean(), int((assignment == t).sum()),
+                                     int(tone[assignment == t].isna().sum()))
+                           for t in topics["topic"]],
         "Example": examples,
     }).set_index("Topic (top words)")
 

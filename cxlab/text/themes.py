@@ -2,6 +2,10 @@
 
 * **Themes**: a theme is a name and a list of phrases; a comment is about the theme when it
   contains one of them (whole words, case and accents ignored; see ``statements.phrase_flags``).
+  Employee and customer comments have their own default lists (a client can set its own:
+  ``employee_themes``, ``customer_themes``) and share :func:`theme_summary`: how often each
+  theme comes up, with a Wilson interval, and in what tone (sentiment of the comments the
+  model can score, :func:`cxlab.text.sentiment.assess`; the others are counted apart).
 * **Topics**: non-negative matrix factorization (scikit-learn NMF, seeded) of the TF-IDF
   matrix of the comments' words (letters only; English stop words removed). Each comment goes
   to its strongest topic; a topic is named by its top words.
@@ -11,6 +15,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cxlab import metrics
+from cxlab.text import sentiment
 from cxlab.text.statements import phrase_flags
 
 #: Default themes for employee "why" comments (a client can set its own: employee_themes).
@@ -24,9 +30,61 @@ EMPLOYEE_THEMES = {
 }
 
 
+#: Default themes for customer comments (a client can set its own: customer_themes). English
+#: phrases: a theme is found in the words of the comment, so comments in other languages are
+#: only found by phrases in their language (a client can add them).
+CUSTOMER_THEMES = {
+    "wait and speed": ["wait", "waited", "waiting", "on hold", "slow", "quick", "quickly",
+                       "fast", "took a while", "took ages", "delay", "delayed", "late"],
+    "resolution": ["fixed", "solved", "resolved", "sorted", "first time", "one call",
+                   "still not fixed", "not fixed", "explain my problem", "called me back",
+                   "call back"],
+    "staff courtesy and knowledge": ["friendly", "helpful", "rude", "polite", "rushed",
+                                     "knowledgeable", "knew", "know me", "staff", "agent",
+                                     "brilliant", "patient"],
+    "price and billing": ["price", "prices", "bill", "billing", "billed", "charge", "charged",
+                          "fee", "fees", "refund", "invoice", "expensive", "cost"],
+    "product quality": ["quality", "broken", "faulty", "defect", "damaged", "works well",
+                        "stopped working", "product"],
+    "ease and digital": ["easy", "easy to deal with", "smooth", "app", "website", "online",
+                         "login", "log in", "portal", "clearer", "confusing"],
+}
+
+
 def theme_flags(texts: pd.Series, themes: dict[str, list[str]]) -> pd.DataFrame:
     """One boolean column per theme, same index as ``texts``."""
     return phrase_flags(texts, themes)
+
+
+def theme_summary(texts: pd.Series, themes: dict[str, list[str]],
+                  assessed: pd.DataFrame | None = None) -> pd.DataFrame:
+    """How often each theme comes up in ``texts``, and in what tone; one row per theme.
+
+    Columns: ``k`` comments on the theme of ``n``, their ``share`` with its Wilson 95%
+    ``ci_low`` and ``ci_high``; ``n_scored`` of the ``k`` that the sentiment model scored,
+    ``n_positive`` and ``n_negative`` among them and their ``mean_sentiment`` (NaN when none
+    was scored); ``n_not_scored`` the others (their language is not covered). ``assessed`` is
+    :func:`cxlab.text.sentiment.assess` of ``texts`` when the caller has it already.
+    """
+    texts = texts.dropna()
+    assessed = sentiment.assess(texts) if assessed is None else assessed.loc[texts.index]
+    flags = theme_flags(texts, themes)
+    score, tone = assessed["score"], assessed["tone"]
+    rows = []
+    for theme in flags.columns:
+        hit = flags[theme].to_numpy()
+        k, n = int(hit.sum()), len(hit)
+        share, _, low, high = metrics.wilson_interval(k, n) if n else (float("nan"),) * 4
+        scored = score[hit].dropna()
+        rows.append({"theme": theme, "k": k, "n": n, "share": float(share),
+                     "ci_low": float(low), "ci_high": float(high), "n_scored": len(scored),
+                     "n_positive": int((tone[hit] == "positive").sum()),
+                     "n_negative": int((tone[hit] == "negative").sum()),
+                     "mean_sentiment": float(scored.mean()) if len(scored) else float("nan"),
+                     "n_not_scored": k - len(scored)})
+    return pd.DataFrame(rows, columns=["theme", "k", "n", "share", "ci_low", "ci_high",
+                                       "n_scored", "n_positive", "n_negative", "mean_sentiment",
+                                       "n_not_scored"])
 
 
 def discover_topics(texts: pd.Series, n_topics: int = 4, n_words: int = 5, seed: int = 0
