@@ -66,6 +66,8 @@ CLIENT_SETTINGS = {
                              "(one of SCORECARD_MEASURES)"),
     "employee_themes": (dict, None, "themes of employee comments: {theme: [phrases]} "
                                     "(default: cxlab.text.themes.EMPLOYEE_THEMES)"),
+    "customer_themes": (dict, None, "themes of customer comments: {theme: [phrases]} "
+                                    "(default: cxlab.text.themes.CUSTOMER_THEMES)"),
     "three_statements": (list, None, "the three things customers should say: a list of three "
                                      "{label, phrases} (default: DEFAULT_STATEMENTS)"),
     "weighting": (dict, None, "survey weights for customer answers: {column: a weight column "
@@ -129,6 +131,8 @@ def check_settings(settings, where: str) -> dict:
         _check_statements(settings["three_statements"], f"{where}: three_statements")
     if "employee_themes" in settings:
         _check_themes(settings["employee_themes"], f"{where}: employee_themes")
+    if "customer_themes" in settings:
+        _check_themes(settings["customer_themes"], f"{where}: customer_themes")
     if "weighting" in settings:
         _check_weighting(settings["weighting"], f"{where}: weighting")
     return dict(settings)

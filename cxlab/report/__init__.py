@@ -12,6 +12,7 @@ statistics of :mod:`cxlab.stats.employees`, re-exported here for researchers.
 
 from cxlab.report import (
     charts,
+    comments,
     drivers,
     employees,
     linkage,
@@ -67,6 +68,9 @@ voice_by_group = section(voice.voice_by_group)
 themes_table = section(voice.themes_table)
 topics_table = section(voice.topics_table)
 actions_log = section(voice.actions_log)
+customer_comments_note = section(comments.customer_comments_note)
+customer_themes_table = section(comments.customer_themes_table)
+customer_sentiment_table = section(comments.customer_sentiment_table)
 maturity_summary = section(maturity.maturity_summary)
 maturity_evidence = section(maturity.maturity_evidence)
 maturity_next_steps = section(maturity.maturity_next_steps)
@@ -76,7 +80,8 @@ data_quality = section(tables.data_quality)
 rejected_examples = section(tables.rejected_examples)
 
 __all__ = [
-    "MEASURES", "Chart", "actions_log", "apply_theme", "data_quality", "department_frame",
+    "MEASURES", "Chart", "actions_log", "apply_theme", "customer_comments_note",
+    "customer_sentiment_table", "customer_themes_table", "data_quality", "department_frame",
     "department_summary", "departments", "employee_metrics", "employee_scorecard_frame",
     "employee_scorecards", "group_chart", "group_frame", "importance_chart", "incentive_audit",
     "incentive_audit_frame", "key_drivers_note", "key_drivers_result", "key_drivers_table",

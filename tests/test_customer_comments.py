@@ -1,0 +1,167 @@
+"""Customer comments: language detection, sentiment that never calls a foreign text neutral,
+and the report section on what customers' comments say."""
+
+import math
+
+import pandas as pd
+import pytest
+from report_harness import visible_text
+
+from cxlab import config, report
+from cxlab.report.quotes import NOT_QUOTED
+from cxlab.text import language, sentiment
+from cxlab.text.themes import CUSTOMER_THEMES, theme_summary
+
+#: Planted comments, as customers write them: sentences and one- or two-word answers.
+PLANTED = {
+    "en": ["The agent fixed my problem in one call, great service.",
+           "Waited forty minutes on hold and nobody answered.",
+           "Very friendly staff at the branch, thank you!",
+           "My bill was wrong again this month.",
+           "Delivery arrived late and the box was damaged.",
+           "Terrible experience, I will cancel my account.",
+           "Nobody called me back after I reported the fault."],
+    "es": ["El agente resolvió mi problema en una sola llamada, excelente servicio.",
+           "Esperé cuarenta minutos y nadie me atendió.",
+           "El personal de la sucursal fue muy amable, ¡gracias!",
+           "Mi factura estaba mal otra vez este mes.",
+           "La entrega llegó tarde y la caja estaba dañada.",
+           "Pésima experiencia, voy a cancelar mi cuenta.",
+           "Nadie me devolvió la llamada después de reportar la avería."],
+    "fr": ["L'agent a réglé mon problème en un seul appel, excellent service.",
+           "J'ai attendu quarante minutes et personne n'a répondu.",
+           "Le personnel de l'agence était très aimable, merci !",
+           "Ma facture était encore fausse ce mois-ci.",
+           "La livraison est arrivée en retard et le carton était abîmé.",
+           "Expérience horrible, je vais résilier mon compte.",
+           "Personne ne m'a rappelé après mon signalement de la panne."],
+    "de": ["Der Mitarbeiter hat mein Problem mit einem Anruf gelöst, toller Service.",
+           "Ich habe vierzig Minuten gewartet und niemand hat geantwortet.",
+           "Das Personal in der Filiale war sehr freundlich, danke!",
+           "Meine Rechnung war diesen Monat schon wieder falsch.",
+           "Die Lieferung kam zu spät und der Karton war beschädigt.",
+           "Schreckliche Erfahrung, ich kündige mein Konto.",
+           "Niemand hat mich nach meiner Störungsmeldung zurückgerufen."],
+}
+SHORT_FOREIGN = ["Muy bueno", "Gracias Ana", "Très bien", "Merci Anne", "Sehr gut", "Danke Anna"]
+SHORT_ENGLISH = ["Great", "Excellent support", "Thanks Anna"]
+
+
+def _planted() -> tuple[pd.Series, list[str]]:
+    texts = [t for ts in PLANTED.values() for t in ts]
+    return pd.Series(texts), [code for code, ts in PLANTED.items() for _ in ts]
+
+
+def test_the_language_of_every_planted_sentence_is_found():
+    texts, truth = _planted()
+    assert language.detect_all(texts).tolist() == truth
+
+
+def test_a_text_too_short_to_judge_is_undetermined_not_guessed():
+    for text in SHORT_FOREIGN + SHORT_ENGLISH + ["12345 67", "ok"]:
+        assert language.detect(text) == language.UNDETERMINED, text
+    assert language.detect(None) is None and language.detect("  ") is None
+    assert language.name("es") == "Spanish" and language.name("xx") == "xx"
+
+
+def test_sentiment_never_scores_a_foreign_comment_as_neutral():
+    texts, truth = _planted()
+    texts = pd.concat([texts, pd.Series(SHORT_FOREIGN + SHORT_ENGLISH + [None])],
+                      ignore_index=True)
+    assessed = sentiment.assess(texts)
+    foreign = [c not in ("en", None) for c in truth] + [True] * len(SHORT_FOREIGN) + [
+        False] * (len(SHORT_ENGLISH) + 1)
+    assert assessed["score"][foreign].isna().all()
+    assert (assessed["tone"][foreign] == sentiment.NOT_SCORED).all()
+    english = [c == "en" for c in truth] + [False] * len(SHORT_FOREIGN) + [True] * len(
+        SHORT_ENGLISH) + [False]
+    assert assessed["score"][english].notna().all()
+    assert assessed["tone"][english].isin(["positive", "negative", "neutral"]).all()
+    # English tone is VADER's: the planted praise is positive, the complaints negative.
+    assert assessed["tone"][2] == "positive" and assessed["tone"][5] == "negative"
+    assert assessed["tone"].iloc[-1] is None and math.isnan(assessed["score"].iloc[-1])
+    assert sentiment.scores(pd.Series(["Muy amable, excelente servicio de verdad"])).isna().all()
+    assert sentiment.label(float("nan")) == sentiment.NOT_SCORED
+
+
+def test_theme_summary_counts_foreign_comments_in_themes_but_not_in_tone():
+    texts = pd.Series(["Waited far too long on hold.", "Esperé mucho, wait wait wait por favor.",
+                       "Quick and friendly."])
+    summary = theme_summary(texts, {"wait": ["wait", "waited"]}).set_index("theme")
+    row = summary.loc["wait"]
+    assert (row["k"], row["n"], row["n_scored"], row["n_not_scored"]) == (2, 3, 1, 1)
+    assert row["n_negative"] == 0 or row["mean_sentiment"] < 0
+
+
+def test_customer_themes_is_a_checked_setting():
+    assert config.check_settings({"customer_themes": {"parking": ["parking", "car park"]}},
+                                 "x")
+    with pytest.raises(ValueError, match="customer_themes"):
+        config.check_settings({"customer_themes": {"parking": []}}, "x")
+
+
+def _comments(study, texts):
+    """``study`` with this quarter's customer comments replaced by ``texts`` in turn."""
+    frame = study.tables["customer_responses"].copy()
+    rows = frame.index[frame["responded_on"] >= pd.Timestamp("2026-07-01")]
+    frame["comment"] = frame["comment"].astype(object)
+    frame.loc[rows, "comment"] = [texts[i % len(texts)] if texts else None
+                                  for i in range(len(rows))]
+    study.tables = {**study.tables, "customer_responses": frame}
+    return study
+
+
+def test_the_section_on_the_sample_shows_themes_sentiment_and_examples(sample_study):
+    study = sample_study("northwind", settings={"quote_comments": True})
+    note = report.customer_comments_note(study).data
+    assert "customer comments in 2026Q3" in note and "not quoted" not in note
+    themes = report.customer_themes_table(study)
+    assert list(themes.index) == list(CUSTOMER_THEMES)
+    assert {"Comments", "Share", "Positive (of scored)", "Negative (of scored)",
+            "Example"} <= set(themes.columns)
+    assert themes.loc["wait and speed", "Example"] not in ("-", NOT_QUOTED)
+    for by, n in (("quarter", 4), ("channel", 6), ("department", 5)):
+        table = report.customer_sentiment_table(study, by)
+        assert len(table) == n, by
+        assert table["Positive (of scored)"].str.contains(r"% to .*n=").all()
+
+
+def test_without_leave_to_quote_the_section_shows_counts_only(sample_study):
+    study = sample_study("northwind")
+    note = report.customer_comments_note(study).data
+    assert "not quoted" in note and "quote_comments" in note
+    themes = report.customer_themes_table(study)
+    assert "Example" not in themes.columns
+    shown = visible_text(themes) + note
+    comments = study.rows("customer_responses")["comment"].dropna().unique()
+    assert not [c for c in comments if len(c) > 20 and c[:20] in shown]
+
+
+def test_a_client_without_comments_gets_a_clear_line(sample_study):
+    study = _comments(sample_study("cedar"), [])
+    assert "No customer comments in 2026Q3" in report.customer_comments_note(study).data
+    assert "No customer comments" in report.customer_themes_table(study).data
+    assert "No customer comments" in report.customer_sentiment_table(study, "channel").data
+    assert isinstance(report.customer_sentiment_table(study, "quarter"), pd.DataFrame)
+
+
+def test_a_client_whose_comments_are_all_foreign_gets_no_neutral(sample_study):
+    study = _comments(sample_study("cedar"), PLANTED["es"] + PLANTED["fr"])
+    note = report.customer_comments_note(study).data
+    assert "scored 0" in note and "Spanish" in note and "French" in note
+    assert "No comment this quarter is in a language the model covers" in note
+    table = report.customer_sentiment_table(study, "department")
+    assert (table["Positive (of scored)"] == "- (none scored)").all()
+    assert table["Not scored (language)"].str.contains("Spanish").all()
+    themes = report.customer_themes_table(study)
+    assert not themes["Mean sentiment"].str.contains(r"[+-]0\.00").any()
+
+
+def test_a_hostile_comment_is_escaped(sample_study):
+    hostile = ('<script>alert(1)</script> Waited ages [x](javascript:alert(2)) $x$ '
+               '<img src=x onerror=alert(3)>')
+    study = _comments(sample_study("cedar", settings={"quote_comments": True}), [hostile])
+    html = visible_text(report.customer_themes_table(study))
+    assert "<script" not in html and "<img" not in html
+    assert "Waited ages" in html
+    assert "<" not in report.customer_comments_note(study).data
