@@ -10,7 +10,12 @@ the incentive audit and the EX-CX linkage. A measure is
   ``"top-box"`` (share of answers from ``threshold`` up), ``"mean"`` or ``"rate"`` (share of
   true flags), on ``scale``;
 * **how it reads**: ``direction`` (+1 when higher is better for customers or employees,
-  -1 when lower is), ``label``, ``short`` and ``unit``.
+  -1 when lower is), ``label``, ``short`` and ``unit``;
+* **which contacts it covers** (interactions only): ``contacts="answered"`` leaves out the
+  contacts no employee answered (``outcome`` abandoned or missed), ``contacts="all"`` keeps
+  them, an unanswered contact counting as ``unanswered`` where that is given (not resolved:
+  0). Where no outcome is recorded every contact counts as answered and both agree.
+  :func:`values` gives a measure's values on rows; every estimate reads them from there.
 
 The promoter, passive and detractor bands of the 0-10 scale are defined here too
 (:data:`PROMOTER_FROM`, :data:`PASSIVE_FROM`, :func:`nps_bands`).
@@ -49,6 +54,8 @@ class Measure:
     threshold: float | None = None
     per: float = 1.0
     aliases: tuple[str, ...] = ()
+    contacts: str = ""
+    unanswered: float | None = None
 
     @property
     def estimate_kind(self) -> str:
@@ -90,15 +97,22 @@ MEASURES: tuple[Measure, ...] = (
             (1, 7), 1, "scale mean", aliases=("ces",)),
     Measure("ces_easy", "CES, share 5-7", "CES easy", "customer_responses", "ces", "top-box",
             (1, 7), 1, "share", threshold=5),
-    Measure("first_contact_resolution", "First-contact resolution", "FCR", "interactions",
-            "is_resolved_first_contact", "rate", (0, 1), 1, "share", aliases=("fcr",)),
+    Measure("first_contact_resolution", "First-contact resolution (answered contacts)", "FCR",
+            "interactions", "is_resolved_first_contact", "rate", (0, 1), 1, "share",
+            aliases=("fcr",), contacts="answered"),
+    Measure("first_contact_resolution_all", "First-contact resolution (all contacts)",
+            "FCR (all contacts)", "interactions", "is_resolved_first_contact", "rate", (0, 1), 1,
+            "share", aliases=("fcr_all",), contacts="all", unanswered=0.0),
     Measure("repeat_contact_rate", "Repeat contact within 7 days", "repeat contacts",
             "interactions", "is_repeat_within_7d", "rate", (0, 1), -1, "share",
             aliases=("repeat_7d",)),
     Measure("renewal_rate", "Renewal rate (accounts due)", "renewal rate", "accounts",
             "is_renewed", "rate", (0, 1), 1, "share", aliases=("renewal",)),
-    Measure("wait_minutes", "Wait (minutes)", "wait", "interactions", "wait_seconds", "mean",
-            (0, math.inf), -1, "minutes", per=60.0),
+    Measure("wait_minutes", "Wait (minutes, answered contacts)", "wait", "interactions",
+            "wait_seconds", "mean", (0, math.inf), -1, "minutes", per=60.0, contacts="answered"),
+    Measure("wait_minutes_all", "Wait (minutes, all contacts)", "wait (all contacts)",
+            "interactions", "wait_seconds", "mean", (0, math.inf), -1, "minutes", per=60.0,
+            aliases=("wait_all",), contacts="all"),
     Measure("enps", "eNPS (points)", "eNPS", "employee_responses", "enps", "nps", (0, 10), 1,
             "points"),
 )
@@ -130,6 +144,40 @@ def get(name: str | Measure) -> Measure:
 def names() -> list[str]:
     """Every measure's name, in the registry's order."""
     return list(_BY_NAME)
+
+
+def unanswered(rows) -> np.ndarray | None:
+    """Which of these interactions no employee answered (by ``outcome``), or None if unknown."""
+    from cxlab.data.schema import UNANSWERED
+
+    if "outcome" not in rows:
+        return None
+    return rows["outcome"].isin(UNANSWERED).fillna(False).to_numpy(dtype=bool)
+
+
+def values(measure: Measure | str, rows):
+    """The measure's values on ``rows`` (a Series on their index), as its contacts say.
+
+    ``contacts="answered"`` blanks unanswered contacts; ``contacts="all"`` gives each
+    unanswered contact the measure's ``unanswered`` value, when it has one.
+    """
+    m = get(measure)
+    out = rows[m.column]
+    gone = unanswered(rows) if m.contacts else None
+    if gone is None or not gone.any():
+        return out
+    if m.contacts == "answered":
+        return out.mask(gone)
+    if m.unanswered is not None:  # e.g. an unanswered contact was not resolved
+        return out.astype("Float64").mask(gone, m.unanswered)
+    return out
+
+
+def with_values(measure: Measure | str, rows):
+    """``rows`` with the measure's column holding :func:`values` (a copy when they differ)."""
+    m = get(measure)
+    v = values(m, rows)
+    return rows if v is rows[m.column] else rows.assign(**{m.column: v})
 
 
 def nps_bands(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -83,7 +83,7 @@ def test_the_report_says_not_collected_never_zero(contact_centre):
     row = card.loc["Repeat contact within 7 days"]
     assert row[study.quarter] == "not collected in this export"
     assert "0.0%" not in row.to_string()
-    assert card.loc["First-contact resolution", study.quarter] == "66.7%"
+    assert card.loc["First-contact resolution (answered contacts)", study.quarter] == "66.7%"
     note = report.trend_chart(study, "repeat_contact_rate")
     assert "not collected in this export" in note.data
     assert "not collected in this export" in report.group_chart(study, "team",
@@ -100,3 +100,58 @@ def test_employee_scorecards_and_the_audit_say_not_collected(contact_centre):
     assert audit.loc["repeat contact rate", "Evidence"] == "not collected in this export"
     assert "repeat contacts: not collected in this export, not tested" in \
         audit.loc["calls per day", "Evidence"]
+
+
+OUTCOMES = ("CallId,When,Caller,Agent,Team,Talk,Wait,Resolved,Repeat,Status\n"
+            "C1,2026-07-03 09:15,K1,E1,North,120,30,true,false,Answered\n"
+            "C2,2026-07-04 10:15,K2,E1,North,300,90,false,true,Answered\n"
+            "C3,2026-08-05 11:00,K3,E2,South,200,60,true,false,Answered\n"
+            "C4,2026-08-06 11:00,K4,,North,,240,,true,Abandoned\n"
+            "C5,2026-08-07 12:00,K5,,South,,,,false,Missed\n"
+            "C6,2026-08-07 12:30,K6,E2,South,,,,false,Answered\n")
+OUTCOMES_MAP = ("table: interactions\ncolumns: {interaction_id: CallId, started_at: When, "
+                "customer_id: Caller, employee_id: Agent, team: Team, handle_seconds: Talk, "
+                "wait_seconds: Wait, is_resolved_first_contact: Resolved, "
+                "is_repeat_within_7d: Repeat, outcome: Status}\n"
+                "constants: {channel: phone}\n"
+                "values: {outcome: {recode: {Answered: answered, Abandoned: abandoned, "
+                "Missed: missed}}}\n")
+
+
+def test_unanswered_contacts_may_lack_what_only_an_answer_gives(tmp_path):
+    (tmp_path / "calls.csv").write_text(OUTCOMES)
+    (tmp_path / "calls.yml").write_text(OUTCOMES_MAP.replace("phone}", "phone, client: acme}"))
+    result = check_file(tmp_path / "calls.csv", tmp_path / "calls.yml", as_of="2026-09-30")
+    # C4 and C5 were not answered: no agent, handle time or resolution needed (C5 has no
+    # wait either, which is not required to be missing); C6 was answered, so it needs them
+    assert list(result.accepted["interaction_id"]) == ["C1", "C2", "C3", "C4", "C5"]
+    assert list(result.rejected["row"]) == [7]
+    assert "handle_seconds: missing value" in result.rejected["reason_code"].iloc[0] or \
+        "is_resolved_first_contact" in result.rejected["reason"].iloc[0]
+
+
+def test_resolution_and_wait_over_answered_and_over_all_contacts(tmp_path, monkeypatch):
+    from cxlab import measures, report
+    from cxlab.study import open_study
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    (tmp_path / "calls.csv").write_text(OUTCOMES)
+    (tmp_path / "calls.yml").write_text(OUTCOMES_MAP)
+    import_file(tmp_path / "calls.csv", tmp_path / "calls.yml", "cc", "acme", as_of="2026-09-30")
+    study = open_study("acme", "2026Q3", dataset="cc")
+    rows = study.rows("interactions")
+    assert measures.values("fcr", rows).mean() == pytest.approx(2 / 3)  # answered
+    assert measures.values("fcr_all", rows).astype(float).mean() == pytest.approx(2 / 5)
+    wait = report.tables.estimate(measures.get("wait_minutes"), rows)
+    wait_all = report.tables.estimate(measures.get("wait_minutes_all"), rows)
+    assert wait.value == pytest.approx(1.0) and wait.n == 3  # 30, 90, 60 s
+    assert wait_all.value == pytest.approx(420 / 60 / 4) and wait_all.n == 4  # C5: no wait
+    card = report.scorecard(study)
+    assert card.loc["First-contact resolution (answered contacts)", "2026Q3"] == "66.7%"
+    assert card.loc["First-contact resolution (all contacts)", "2026Q3"] == "40.0%"
+
+
+def test_without_outcomes_the_all_contacts_row_is_not_shown(contact_centre):
+    from cxlab import report
+
+    assert "First-contact resolution (all contacts)" not in report.scorecard(contact_centre).index

@@ -35,6 +35,11 @@ A mapping file (YAML) says which table a file feeds and how its columns become o
                               # too: stored empty and recorded as not collected, so the report
                               # says "not collected in this export" (never invent a constant)
 
+Interactions may map ``outcome`` (answered, abandoned, missed: ``cxlab.data.schema.
+CONTACT_OUTCOMES``; recode the export's words under ``values``): an unanswered contact may
+then lack an employee, a handle time and a resolution (a missed one its wait), and the report
+gives resolution and wait over answered contacts and over all contacts.
+
 The format is declared and checked in :mod:`cxlab.data.mapping`: a key that is unknown or a
 value of the wrong kind is an error naming both.
 

@@ -13,6 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 CHANNELS = ("phone", "chat", "email", "store", "web", "app")
+#: How a contact ended (interactions.outcome): ``answered`` by an employee; ``abandoned``,
+#: the customer hung up or left while waiting; ``missed``, never offered to an employee
+#: (out of hours, queue full, no agent free). An empty outcome means answered.
+CONTACT_OUTCOMES = ("answered", "abandoned", "missed")
+ANSWERED = "answered"
+#: The outcomes of contacts no employee answered: they may lack what only an answer gives.
+UNANSWERED = tuple(o for o in CONTACT_OUTCOMES if o != ANSWERED)
 JOURNEY_STAGES = ("awareness", "purchase", "onboarding", "usage", "support", "renewal")
 SEGMENTS = ("smb", "mid-market", "enterprise")
 EX_ITEMS = {
@@ -82,6 +89,8 @@ class Column:
         allowed: The allowed values (text only).
         unique: Whether values must not repeat (identifiers).
         description: What the column holds.
+        unless: ``(column, values)``: a required value may be missing in a row whose
+            ``column`` holds one of ``values`` (an unanswered contact has no handle time).
     """
 
     name: str
@@ -92,6 +101,7 @@ class Column:
     allowed: tuple[str, ...] | None = None
     unique: bool = False
     description: str = ""
+    unless: tuple[str, tuple[str, ...]] | None = None
 
     def expectation(self) -> str:
         """Describe what a valid value looks like, for error messages."""
@@ -135,6 +145,7 @@ def _c(name, dtype, required=True, **kw) -> Column:
 
 
 _CLIENT = _c("client", "str", description="client slug")
+_IF_UNANSWERED = ("outcome", UNANSWERED)
 
 TABLES: dict[str, Table] = {
     t.name: t
@@ -160,13 +171,16 @@ TABLES: dict[str, Table] = {
             _c("interaction_id", "str", unique=True), _CLIENT,
             _c("started_at", "datetime"),
             _c("customer_id", "str"),
-            _c("employee_id", "str"),
+            _c("employee_id", "str", unless=_IF_UNANSWERED),
             _c("team", "str"),
             _c("channel", "str", allowed=CHANNELS),
-            _c("wait_seconds", "float", low=0),
-            _c("handle_seconds", "float", low=0),
-            _c("is_resolved_first_contact", "bool"),
+            _c("wait_seconds", "float", low=0, unless=("outcome", ("missed",)),
+               description="until answered, or until the customer gave up (abandoned)"),
+            _c("handle_seconds", "float", low=0, unless=_IF_UNANSWERED),
+            _c("is_resolved_first_contact", "bool", unless=_IF_UNANSWERED),
             _c("is_repeat_within_7d", "bool"),
+            _c("outcome", "str", False, allowed=CONTACT_OUTCOMES,
+               description="how the contact ended (empty: answered); see CONTACT_OUTCOMES"),
         )),
         Table("accounts", "one row per customer account", (
             _c("account_id", "str", unique=True), _CLIENT,

@@ -196,7 +196,11 @@ def validate(
              lambda v, e=expect: f"value {v!r}: expected {e}{_not_finite(v)}", expect)
         present = values.notna().to_numpy()
         if col.required and col.name not in not_collected:
-            flag(~present & ~unparsable & ~odd, col.name, "missing value",
+            excused = np.zeros(len(raw), dtype=bool)
+            if col.unless and col.unless[0] in raw:
+                excused = (_as_text(raw[col.unless[0]]).str.strip().str.casefold()
+                           .isin(col.unless[1]).fillna(False).to_numpy(dtype=bool))
+            flag(~present & ~unparsable & ~odd & ~excused, col.name, "missing value",
                  lambda v, e=expect: f"value is missing: expected {e}", expect)
         out = _out_of_range(values, col) & present
         flag(out, col.name, "out of range", lambda v, e=expect: f"value {v!r}: expected {e}",

@@ -27,9 +27,21 @@ WEIGHT = "_weight"
 
 
 #: The report's headline measures, by their names in the registry (:mod:`cxlab.measures`).
-HEADLINE = ("nps", "csat_top2", "ces_mean", "first_contact_resolution", "repeat_contact_rate",
-            "renewal_rate", "enps")
+HEADLINE = ("nps", "csat_top2", "ces_mean", "first_contact_resolution",
+            "first_contact_resolution_all", "repeat_contact_rate", "renewal_rate", "enps")
 MEASURES = tuple(measures.get(name) for name in HEADLINE)
+
+
+def headline(study: Study) -> tuple[Measure, ...]:
+    """The headline measures for ``study``: one over all contacts only where it can differ.
+
+    A measure over all contacts (``contacts="all"``) equals its answered-contacts twin unless
+    some contact's outcome is recorded as unanswered; it is shown only then.
+    """
+    frame = study.tables["interactions"]
+    gone = measures.unanswered(frame)
+    recorded = gone is not None and bool(gone.any())
+    return tuple(m for m in MEASURES if m.contacts != "all" or recorded)
 
 
 def measure(key: str) -> Measure:
@@ -40,7 +52,7 @@ def measure(key: str) -> Measure:
 def estimate(m: Measure, rows: pd.DataFrame, weights: pd.Series | None = None
              ) -> metrics.Estimate | None:
     """The measure on ``rows``, or None when nothing was measured (e.g. no pulse)."""
-    values = rows[m.column]
+    values = measures.values(m, rows)
     if values.notna().sum() == 0:
         return None
     return metrics.estimate(m, values, weights)
@@ -83,7 +95,7 @@ def scorecard_frame(study: Study, adjust: str = "holm") -> pd.DataFrame:
     (Holm by default) so the chance of any false 'significant change' stays at 5%.
     """
     rows = []
-    for m in MEASURES:
+    for m in headline(study):
         current = _confidential_estimate(study, m, study.quarter)
         row = {"key": m.name, "measure": m.label, "kind": m.estimate_kind, "current": current,
                "hidden": current is HIDDEN, "not_collected": current is UNCOLLECTED}
@@ -179,7 +191,7 @@ def trend_frame(study: Study, key: str) -> pd.DataFrame:
     :func:`cxlab.stats.continuity.coverage_breaks`): the trend is not a change there.
     """
     m = measure(key)
-    rows = study.history(m.table)
+    rows = measures.with_values(m, study.history(m.table))
     weights = weights_for(study, m, rows)
     out = metrics.grouped(rows, m.name, "quarter", weights=weights)
     out = out[out["n"] > 0].reset_index(drop=True)
@@ -197,7 +209,7 @@ def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
     a Benjamini-Hochberg adjustment over all the groups compared (see ``flag_groups``).
     """
     m = measure(key)
-    rows = study.rows(m.table)
+    rows = measures.with_values(m, study.rows(m.table))
     weights = weights_for(study, m, rows)
     if weights is not None:  # kept beside each answer through the join below
         rows = rows.assign(**{WEIGHT: weights})

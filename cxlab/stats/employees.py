@@ -136,6 +136,7 @@ def employee_metrics(study: Study, n_quarters: int = 1) -> pd.DataFrame:
 def _add_measure(out: pd.DataFrame, key: str, rows: pd.DataFrame, who: str) -> None:
     """Add the registry measure ``key`` per employee (named in ``rows[who]``) to ``out``."""
     m = measures.get(key)
+    rows = measures.with_values(m, rows)
     if m.kind == "nps":
         _add_nps(out, key, rows[m.column], rows[who])
         return
