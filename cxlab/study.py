@@ -9,7 +9,7 @@ import pandas as pd
 from cxlab import config, periods
 from cxlab.data import ensure_sample, read_manifest, read_quality, read_table
 from cxlab.data.schema import TABLES
-from cxlab.data.store import not_collected, table_path
+from cxlab.data.store import declared_ratings, not_collected, table_path
 
 #: The date that places each table's rows in a quarter.
 PERIOD_COLUMN = {
@@ -179,6 +179,11 @@ class Study:
     def not_collected(self) -> dict[str, tuple[str, ...]]:
         """Per table, the columns the client's exports did not collect (stored empty)."""
         return not_collected(self.quality)
+
+    @property
+    def ratings(self) -> dict[str, dict]:
+        """Attribute ratings declared by the client's survey mappings: name to label, scale."""
+        return declared_ratings(self.quality)
 
     def collected(self, table: str, column: str) -> bool:
         """Whether the client's exports hold ``column`` of ``table`` (False: not collected)."""

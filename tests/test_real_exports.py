@@ -2,6 +2,7 @@
 attribute ratings and segments. Hand-made small files; the dev test on the real exports of
 /work/shared/realdata skips when they are absent."""
 
+import pandas as pd
 import pytest
 
 from cxlab.data.imports import ImportError_, check_file, import_file
@@ -155,3 +156,66 @@ def test_without_outcomes_the_all_contacts_row_is_not_shown(contact_centre):
     from cxlab import report
 
     assert "First-contact resolution (all contacts)" not in report.scorecard(contact_centre).index
+
+
+RATED = {"Online boarding": "rating_online_boarding", "Seat comfort": "rating_seat_comfort",
+         "Inflight wifi": "rating_wifi", "Baggage handling": "rating_baggage",
+         "Cleanliness": "rating_cleanliness", "Food and drink": "rating_food"}
+
+
+def _airline(tmp_path, n=240, seed=7):
+    """A survey export with six 0-5 ratings (0 = not rated), one of which drives NPS."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"id": [f"A{i}" for i in range(n)],
+                          "date": pd.date_range("2026-07-01", periods=n, freq="6h")
+                          .strftime("%Y-%m-%d"),
+                          "Class": rng.choice(["Business", "Eco", "Eco Plus"], n),
+                          **{col: rng.integers(1, 6, n) for col in RATED}})
+    frame.loc[:9, "Inflight wifi"] = 0
+    latent = 1.6 * frame["Online boarding"] + 0.4 * frame["Seat comfort"] + rng.normal(0, 1, n)
+    frame["Recommend"] = np.clip(np.round(latent - 1), 0, 10).astype(int)
+    frame.to_csv(tmp_path / "airline.csv", index=False)
+    ratings = "".join(f"  {ours}: {{column: {col!r}, label: {col!r}, scale: [0, 5]}}\n"
+                      for col, ours in RATED.items())
+    (tmp_path / "airline.yml").write_text(
+        "table: customer_responses\ncolumns: {response_id: id, responded_on: date, nps: "
+        "Recommend}\nconstants: {channel: web, customer_id: anonymous}\nratings:\n" + ratings
+        + "missing: {rating_wifi: [0]}\nnot_collected: [journey_stage, department]\n")
+
+
+def test_any_number_of_ratings_are_key_drivers_with_their_own_labels(tmp_path, monkeypatch):
+    from cxlab import report
+    from cxlab.study import open_study
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    _airline(tmp_path)
+    result, _ = import_file(tmp_path / "airline.csv", tmp_path / "airline.yml", "air", "jet",
+                            as_of="2026-12-31")
+    assert result.rows_rejected == 0
+    assert any("rating_wifi: 10 cell(s) read as no answer" in n for n in result.notes)
+    study = open_study("jet", "2026Q3", dataset="air")
+    assert study.ratings["rating_online_boarding"] == {"label": "Online boarding",
+                                                       "scale": [0, 5]}
+    table = report.key_drivers_table(study)
+    assert set(table.index) == set(RATED)
+    assert table.index[0] == "Online boarding"  # the top driver, under its own wording
+    assert table["Mean rating"].str.endswith("(of 0-5)").all()
+    chart = report.importance_chart(study)
+    texts = {t.get_text() for t in chart.figure.axes[0].texts}
+    assert "Online boarding" in texts
+
+
+@pytest.mark.parametrize("ratings, message", [
+    ("{Boarding: {column: B, label: B}}", "expected rating_ followed by lower-case"),
+    ("{rating_b: {column: B, label: B, scale: [5, 1]}}", "the lowest first"),
+    ("{rating_b: {column: B}}", "ratings.rating_b.label: required and not given"),
+])
+def test_rating_mistakes_are_named(tmp_path, ratings, message):
+    (tmp_path / "f.csv").write_text("id,date,B\nR1,2026-07-01,3\n")
+    (tmp_path / "m.yml").write_text(
+        "table: customer_responses\ncolumns: {response_id: id, responded_on: date}\n"
+        f"constants: {{client: acme, channel: web, customer_id: x}}\nratings: {ratings}\n")
+    with pytest.raises(ImportError_, match=message):
+        check_file(tmp_path / "f.csv", tmp_path / "m.yml")

@@ -35,6 +35,13 @@ A mapping file (YAML) says which table a file feeds and how its columns become o
                               # too: stored empty and recorded as not collected, so the report
                               # says "not collected in this export" (never invent a constant)
 
+Customer responses may declare any number of attribute ratings, each a key-driver item under
+its own wording (stored as a column of its own; missing codes and ``values`` apply to it)::
+
+    ratings:
+      rating_online_boarding: {column: "Online boarding", label: "Online boarding",
+                               scale: [0, 5]}      # default scale [1, 5]
+
 Interactions may map ``outcome`` (answered, abandoned, missed: ``cxlab.data.schema.
 CONTACT_OUTCOMES``; recode the export's words under ``values``): an unanswered contact may
 then lack an employee, a handle time and a resolution (a missed one its wait), and the report
@@ -64,7 +71,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab.data.mapping import MappingError, collapse_repeats, parse_mapping
-from cxlab.data.schema import TABLES
+from cxlab.data.schema import with_ratings
 from cxlab.data.validate import RejectTally, ValidationResult, validate
 from cxlab.errors import CxlabError
 
@@ -97,6 +104,13 @@ class Mapping:
     one_row_per: list[str] = field(default_factory=list)
     #: Our columns the export does not have: stored empty, recorded as not collected.
     not_collected: list[str] = field(default_factory=list)
+    #: Attribute ratings: ``{name: {"column", "label", "scale"}}`` (also under ``columns``).
+    ratings: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def schema(self):
+        """The table's schema, with this mapping's attribute ratings as columns of their own."""
+        return with_ratings(self.table, self.ratings)
 
     def missing_codes(self, column: str) -> set[str]:
         """The cell values that mean "no answer" in one of our columns (blank always does)."""
@@ -124,14 +138,17 @@ def load_mapping(path: str | Path) -> Mapping:
         by_column = {c: [str(v) for v in codes] for c, codes in doc.missing.items() if c != "*"}
     else:
         every, by_column = [str(v) for v in doc.missing], {}
-    return Mapping(path, doc.table, dict(doc.columns), dict(doc.constants), missing=every,
+    ratings = {name: r.model_dump() for name, r in doc.ratings.items()}
+    columns = {**doc.columns, **{name: r["column"] for name, r in ratings.items()}}
+    return Mapping(path, doc.table, columns, dict(doc.constants), missing=every,
                    values={c: rule.model_dump(exclude_none=True) for c, rule in doc.values.items()},
                    dates=dict(doc.dates), header_rows=doc.source.header_rows,
                    sheet=doc.source.sheet, delimiter=doc.source.delimiter,
                    row_ids=list(doc.row_ids), missing_by_column=by_column,
                    datetimes={c: spec.model_dump() for c, spec in doc.datetimes.items()},
                    filters=[f.model_dump(exclude_none=True) for f in doc.filters],
-                   one_row_per=list(doc.one_row_per), not_collected=list(doc.not_collected))
+                   one_row_per=list(doc.one_row_per), not_collected=list(doc.not_collected),
+                   ratings=ratings)
 
 
 #: Data rows read, mapped and validated at a time, so a large file never sits whole in memory.
@@ -538,7 +555,7 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, source: str) -> pd.DataFr
             out[col] = shifted.where(numbers.notna(), out[col])  # unparsable: left for validation
         if "duration" in rule:
             out[col] = _seconds(out[col], rule["duration"])
-    kinds = {c.name: c.dtype for c in TABLES[mapping.table].columns}
+    kinds = {c.name: c.dtype for c in mapping.schema.columns}
     for col, fmt in mapping.dates.items():
         out[col] = _dates(out[col], fmt, with_time=kinds[col] == "datetime")
     for col, spec in mapping.datetimes.items():
@@ -703,7 +720,7 @@ def validate_file(path: str | Path, mapping: Mapping, as_of=None,
         rows_in_file += len(raw) + len(bad)
         frame = apply_mapping(raw, mapping, str(path))
         mapping_notes += frame.attrs.get("notes", [])
-        part = validate(frame, mapping.table, str(path), as_of=as_of, known_ids=known_ids,
+        part = validate(frame, mapping.schema, str(path), as_of=as_of, known_ids=known_ids,
                         seen_ids=seen, not_collected=getattr(mapping, "not_collected", ()))
         if sink is None:
             accepted.append(part.accepted)
@@ -734,7 +751,9 @@ def validate_file(path: str | Path, mapping: Mapping, as_of=None,
         _merge_notes(reading + mapping_notes + checks),
         accepted_rows=np.concatenate(rows), accepted_count=None if sink is None else n_accepted,
         rejected_tally=None if reject_sink is None else tally,
-        not_collected=list(getattr(mapping, "not_collected", ())))
+        not_collected=list(getattr(mapping, "not_collected", ())),
+        ratings={n: {"label": r["label"], "scale": list(r["scale"])}
+                 for n, r in getattr(mapping, "ratings", {}).items()})
     return result
 
 
@@ -976,7 +995,7 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
         if stem.with_suffix(".parquet").is_file() else pd.DataFrame()
     if "file" in kept:
         kept = kept[kept["file"] != name]
-    columns = list(dict.fromkeys(["row", *TABLES[mapping.table].column_names, "reason",
+    columns = list(dict.fromkeys(["row", *mapping.schema.column_names, "reason",
                                   "reason_code", "reason_public", *kept.columns, "file"]))
     incoming_rejected = folder / f".{mapping.table}.incoming-rejected.parquet"
     sink, reject_sink = _ParquetSink(incoming), _ParquetSink(incoming_rejected)

@@ -12,6 +12,7 @@ make a tiny file expand to gigabytes (the "billion laughs").
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -83,6 +84,25 @@ class Filter(_Strict):
         return self
 
 
+class Rating(_Strict):
+    """An attribute rating of a survey, kept as a key-driver item with its own wording."""
+
+    column: str
+    label: Annotated[str, Field(min_length=1)]
+    scale: tuple[float, float] = (1, 5)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Rating:
+        if not self.scale[0] < self.scale[1]:
+            raise ValueError(f"scale {list(self.scale)}: expected [lowest, highest] with the "
+                             "lowest first")
+        return self
+
+
+#: A rating's name in our table: ``rating_`` and lower-case letters, digits or underscores.
+RATING_NAME = re.compile(r"rating_[a-z0-9_]+")
+
+
 class MappingFile(_Strict):
     """The whole mapping file."""
 
@@ -106,12 +126,26 @@ class MappingFile(_Strict):
     #: as not collected, so each report section needing one says "not collected in this
     #: export" instead of a number. Never invent a value with ``constants`` instead.
     not_collected: list[str] = []
+    #: Attribute ratings (customer_responses only), any number: ``{rating_<name>: {column:
+    #: <the file's column>, label: <its wording>, scale: [low, high]}}``; each is stored as a
+    #: column of its own and is a key-driver item under its label.
+    ratings: dict[str, Rating] = {}
 
     @model_validator(mode="after")
     def _known_names(self) -> MappingFile:
         if self.table not in TABLES:
             raise ValueError(f"table {self.table!r} unknown; expected one of {sorted(TABLES)}")
-        ours = TABLES[self.table].column_names
+        if self.ratings and self.table != "customer_responses":
+            raise ValueError(f"ratings: given for {self.table}; expected only for "
+                             "customer_responses")
+        bad = sorted(n for n in self.ratings if not RATING_NAME.fullmatch(n))
+        if bad:
+            raise ValueError(f"ratings: {bad} are not allowed names; expected rating_ followed "
+                             "by lower-case letters, digits or underscores (rating_online_boarding)")
+        both = sorted(set(self.ratings) & set(self.columns))
+        if both:
+            raise ValueError(f"ratings: {both} are also given under columns; give each once")
+        ours = TABLES[self.table].column_names + list(self.ratings)
         named = {"columns": self.columns, "constants": self.constants, "values": self.values,
                  "dates": self.dates, "datetimes": self.datetimes, "row_ids": self.row_ids,
                  "filters": [f.column for f in self.filters], "one_row_per": self.one_row_per,

@@ -140,6 +140,22 @@ class Table:
         raise KeyError(f"table {self.name!r} has no column {name!r}")
 
 
+def with_ratings(table: str, ratings: dict[str, dict]) -> Table:
+    """``table``'s schema with a mapping's attribute ratings as optional number columns.
+
+    ``ratings`` is ``{name: {"label": ..., "scale": (low, high)}}``; a rating of the standard
+    set (:data:`DRIVER_ITEMS`) takes the mapping's label and scale.
+    """
+    base = TABLES[table]
+    if not ratings:
+        return base
+    extra = {name: Column(name, "float", False, low=float(spec["scale"][0]),
+                          high=float(spec["scale"][1]), description=spec["label"])
+             for name, spec in ratings.items()}
+    columns = tuple(extra.pop(c.name, c) for c in base.columns) + tuple(extra.values())
+    return Table(base.name, base.description, columns)
+
+
 def _c(name, dtype, required=True, **kw) -> Column:
     return Column(name, dtype, required, **kw)
 

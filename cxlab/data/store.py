@@ -197,6 +197,18 @@ def not_collected(quality: list[dict]) -> dict[str, tuple[str, ...]]:
     return out
 
 
+def declared_ratings(quality: list[dict]) -> dict[str, dict]:
+    """The attribute ratings the client's survey exports declared: ``{name: {label, scale}}``.
+
+    Read from the data-quality record (a mapping's ``ratings``); a later import's wording
+    of the same rating wins.
+    """
+    out: dict[str, dict] = {}
+    for rec in quality:
+        out.update(rec.get("ratings", {}))
+    return out
+
+
 def read_manifest(dataset: str, root: Path | None = None) -> dict:
     """How a dataset was made (generator, seed, scale, clients)."""
     return json.loads((dataset_dir(dataset, root) / "manifest.json").read_text())

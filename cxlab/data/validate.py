@@ -82,6 +82,8 @@ class ValidationResult:
     rejected_tally: RejectTally | None = None
     #: Columns the source did not collect (a mapping's ``not_collected``): stored empty.
     not_collected: list[str] = field(default_factory=list)
+    #: Attribute ratings the source declared: ``{name: {"label", "scale"}}``.
+    ratings: dict[str, dict] = field(default_factory=dict)
 
     @property
     def rows_accepted(self) -> int:
@@ -113,6 +115,7 @@ class ValidationResult:
             "notes": list(self.notes),
             **({"stored": dict(self.stored)} if self.stored is not None else {}),
             **({"not_collected": list(self.not_collected)} if self.not_collected else {}),
+            **({"ratings": dict(self.ratings)} if self.ratings else {}),
         }
 
 

@@ -10,7 +10,7 @@ from cxlab import config, measures, metrics, periods
 from cxlab.data.schema import TABLES
 from cxlab.markup import escape
 from cxlab.report.availability import needs, unavailable
-from cxlab.report.drivers import key_drivers_result
+from cxlab.report.drivers import driver_label, driver_scale, key_drivers_result
 from cxlab.report.linkage import headline, linkage_inputs
 from cxlab.report.maturity import maturity_result
 from cxlab.report.statements import statements_frame
@@ -116,16 +116,28 @@ def importance_chart(study: Study, outcome: str = "nps") -> Chart | Markdown:
         result = key_drivers_result(study, outcome)
     except DriverError as err:
         return Markdown(f"*No importance chart: {escape(err)}.*")
-    t = result.table
+    t = result.table.copy()
     share = 100 * t["weight"] / result.r2
+    # Ratings on different scales are compared as a share of their scale.
+    scales = [driver_scale(study, d) for d in t["driver"]]
+    if len(set(scales)) == 1:
+        xlabel = f"performance: mean rating ({scales[0][0]:g}-{scales[0][1]:g})"
+    else:
+        t["performance"] = [100 * (v - lo) / (hi - lo)
+                            for v, (lo, hi) in zip(t["performance"], scales, strict=True)]
+        xlabel = "performance: mean rating, % of its scale"
     fig, ax = new_figure(height=4.2)
     ax.scatter(t["performance"], share, s=80, color=HIGHLIGHT, zorder=3)
     low = 100 * t["weight_ci_low"] / result.r2
     high = 100 * t["weight_ci_high"] / result.r2
-    ax.errorbar(t["performance"], share, yerr=[share - low, high - share], fmt="none",
+    # A percentile interval of a weight near zero may not contain the estimate itself.
+    ax.errorbar(t["performance"], share,
+                yerr=[(share - low).clip(lower=0), (high - share).clip(lower=0)], fmt="none",
                 ecolor=MUTED, elinewidth=2, zorder=2)
     for x, y, d in zip(t["performance"], share, t["driver"], strict=True):
-        ax.annotate(d.removeprefix("rating_"), (x, y), textcoords="offset points",
+        label = driver_label(study, d)
+        ax.annotate(label if len(label) <= 30 else label[:29] + "…", (x, y),
+                    textcoords="offset points",
                     xytext=(6, 4), fontsize=9)
     ax.axvline(t["performance"].mean(), color=MUTED, linestyle="--", linewidth=1)
     ax.axhline(share.mean(), color=MUTED, linestyle="--", linewidth=1)
@@ -133,7 +145,7 @@ def importance_chart(study: Study, outcome: str = "nps") -> Chart | Markdown:
             va="top", fontsize=8, color="#c0504d")
     ax.text(0.99, 0.98, "keep up: important, rated high", transform=ax.transAxes, va="top",
             ha="right", fontsize=8, color="#4f9d69")
-    ax.set_xlabel("performance: mean rating (1-5)")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("importance: % of explained variance")
     ax.set_title(f"Key drivers of {outcome.upper()}, {study.quarter}")
     return Chart(fig, f"Importance against performance of the drivers of {outcome.upper()} for "

@@ -16,8 +16,24 @@ N_BOOT = 500
 
 
 def driver_columns(frame: pd.DataFrame) -> list[str]:
-    """The attribute-rating columns present with at least one answer."""
-    return [c for c in DRIVER_ITEMS if c in frame and frame[c].notna().any()]
+    """The attribute-rating columns (``rating_*``) present with at least one answer.
+
+    The standard four (:data:`DRIVER_ITEMS`) first, then any a mapping declared, in order.
+    """
+    ratings = [*DRIVER_ITEMS, *(c for c in frame.columns
+                                if str(c).startswith("rating_") and c not in DRIVER_ITEMS)]
+    return [c for c in ratings if c in frame and frame[c].notna().any()]
+
+
+def driver_label(study: Study, column: str) -> str:
+    """A rating's wording: the client's mapping's label, else the standard item's."""
+    return study.ratings.get(column, {}).get("label") or DRIVER_ITEMS.get(column, column)
+
+
+def driver_scale(study: Study, column: str) -> tuple[float, float]:
+    """A rating's scale: the client's mapping's, else the standard 1-5."""
+    low, high = study.ratings.get(column, {}).get("scale", (1, 5))
+    return low, high
 
 
 def key_drivers_result(study: Study, outcome: str = "nps") -> drivers.KeyDrivers:
@@ -47,17 +63,23 @@ def key_drivers_table(study: Study, outcome: str = "nps") -> pd.DataFrame | Mark
     t = result.table
     pct = 100 / result.r2
     return pd.DataFrame({
-        "Driver": [DRIVER_ITEMS.get(d, d) for d in t["driver"]],
+        "Driver": [driver_label(study, d) for d in t["driver"]],
         "Share of explained variance": [f"{pct * w:.0f}% ({100 * lo:.0f}% to {100 * hi:.0f}%)"
                                         for w, lo, hi in zip(t["weight"], t["share_ci_low"],
                                                              t["share_ci_high"], strict=True)],
         "Beats a random variable": t["is_important"].map({True: "yes", False: "no"}).tolist(),
-        "LMG check": [f"{pct * v:.0f}%" for v in t["lmg"]],
+        "LMG check": [f"{pct * v:.0f}%" if pd.notna(v) else
+                      f"not computed (over {drivers.MAX_LMG_DRIVERS} ratings)" for v in t["lmg"]],
         "Regression coefficient": [f"{c:+.2f} ({lo:+.2f} to {hi:+.2f}), p={p:.3f}" for c, lo, hi, p
                                    in zip(t["coef"], t["coef_ci_low"], t["coef_ci_high"],
                                           t["p_value"], strict=True)],
-        "Mean rating (1-5)": [f"{v:.2f}" for v in t["performance"]],
+        "Mean rating": [f"{v:.2f} (of {_span(driver_scale(study, d))})"
+                        for v, d in zip(t["performance"], t["driver"], strict=True)],
     }).set_index("Driver")
+
+
+def _span(scale: tuple[float, float]) -> str:
+    return f"{scale[0]:g}-{scale[1]:g}"
 
 
 @needs("customer_responses")
