@@ -194,3 +194,19 @@ def test_a_survey_without_comments_says_so(sample_study):
     from cxlab.report import statements_chart
 
     assert "No comments yet" in statements_chart(study).data
+
+
+def test_praise_in_a_language_the_model_does_not_cover_is_not_scored(sample_study):
+    study = sample_study("cedar", "2026Q3")
+    frame = study.tables["customer_responses"].copy()
+    name = study.tables["employees"]["display_name"].iloc[0]
+    rows = study.rows("customer_responses")
+    target = rows.index[0]
+    frame.loc[target, "comment"] = (f"Muchas gracias a {name}, nos ayudó muchísimo con la "
+                                    "factura y fue muy amable por teléfono.")
+    study.tables["customer_responses"] = frame
+    found = recognition.mentions_frame(study)
+    mine = found[found["response_id"] == frame.loc[target, "response_id"]]
+    assert len(mine) == 1 and np.isnan(mine["sentiment"].iloc[0])
+    assert mine["tone"].iloc[0] != "neutral"
+    assert "not scored" in recognition.recognition_summary(study).data

@@ -7,6 +7,7 @@ the client's settings allow it (otherwise by their keyed pseudonym).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
@@ -17,7 +18,7 @@ from cxlab.report.availability import needs
 from cxlab.report.employees import employee_labels, show_names
 from cxlab.report.quotes import may_quote, publishable
 from cxlab.study import Study
-from cxlab.text import redact, sentiment
+from cxlab.text import language, redact, sentiment
 from cxlab.text.mentions import find_mentions
 
 MIN_OPPORTUNITIES = 20
@@ -40,7 +41,11 @@ def mentions_frame(study: Study) -> pd.DataFrame:
         # ("jo @ example . com") would leave a part that no longer looks like one.
         found["sentence"] = [sentiment.sentence_with(redact(c), w)
                              for c, w in zip(comments, found["written"], strict=True)]
-        found["sentiment"] = [sentiment.score(s) for s in found["sentence"]]
+        # The language is told from the whole comment (a sentence can be too short to tell);
+        # a sentence the model does not cover gets no score, never a neutral one.
+        codes = language.detect_all(pd.Series(comments, dtype=object))
+        found["sentiment"] = [sentiment.score(s) if sentiment.covered(s, code) else np.nan
+                              for s, code in zip(found["sentence"], codes, strict=True)]
         found["tone"] = found["sentiment"].map(sentiment.label)
         dates = pd.to_datetime(rows.loc[found["response_id"], "responded_on"].to_numpy())
         found["week"] = (dates - pd.to_timedelta(dates.day_of_week, unit="D")).normalize()
@@ -77,7 +82,12 @@ def recognition_summary(study: Study) -> Markdown:
         f"**{len(found):,} customer comments named {found['employee_id'].nunique()} employees** "
         f"this quarter: {tones.get('positive', 0):,} positive, {tones.get('neutral', 0):,} "
         f"neutral and {tones.get('negative', 0):,} negative (VADER sentiment of the sentence "
-        f"naming them). {how}")
+        f"naming them){_not_scored(tones)}. {how}")
+
+
+def _not_scored(tones: pd.Series) -> str:
+    n = int(tones.get(sentiment.NOT_SCORED, 0))
+    return f"; {n:,} in a language the sentiment model does not cover, not scored" if n else ""
 
 
 @needs("customer_responses", "employees")
