@@ -9,7 +9,7 @@ import pandas as pd
 from cxlab import config, periods
 from cxlab.data import ensure_sample, read_manifest, read_quality, read_table
 from cxlab.data.schema import TABLES
-from cxlab.data.store import declared_ratings, not_collected, table_path
+from cxlab.data.store import declared, not_collected, table_path
 
 #: The date that places each table's rows in a quarter.
 PERIOD_COLUMN = {
@@ -183,7 +183,12 @@ class Study:
     @property
     def ratings(self) -> dict[str, dict]:
         """Attribute ratings declared by the client's survey mappings: name to label, scale."""
-        return declared_ratings(self.quality)
+        return declared(self.quality, "ratings")
+
+    @property
+    def segments(self) -> dict[str, dict]:
+        """Survey columns declared segments by the client's mappings: name to label."""
+        return declared(self.quality, "segments")
 
     def collected(self, table: str, column: str) -> bool:
         """Whether the client's exports hold ``column`` of ``table`` (False: not collected)."""

@@ -182,7 +182,8 @@ def _airline(tmp_path, n=240, seed=7):
     (tmp_path / "airline.yml").write_text(
         "table: customer_responses\ncolumns: {response_id: id, responded_on: date, nps: "
         "Recommend}\nconstants: {channel: web, customer_id: anonymous}\nratings:\n" + ratings
-        + "missing: {rating_wifi: [0]}\nnot_collected: [journey_stage, department]\n")
+        + "missing: {rating_wifi: [0]}\nnot_collected: [journey_stage, department]\n"
+        "segments:\n  segment_travel_class: {column: Class, label: Class of travel}\n")
 
 
 def test_any_number_of_ratings_are_key_drivers_with_their_own_labels(tmp_path, monkeypatch):
@@ -219,3 +220,34 @@ def test_rating_mistakes_are_named(tmp_path, ratings, message):
         f"constants: {{client: acme, channel: web, customer_id: x}}\nratings: {ratings}\n")
     with pytest.raises(ImportError_, match=message):
         check_file(tmp_path / "f.csv", tmp_path / "m.yml")
+
+
+def test_a_survey_column_declared_a_segment_groups_the_headline(tmp_path, monkeypatch):
+    """No roster, no incentive plan: results by class of travel, with intervals, n, flags."""
+    from cxlab import report
+    from cxlab.report.segments import segments_frame
+    from cxlab.study import open_study
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    _airline(tmp_path)
+    import_file(tmp_path / "airline.csv", tmp_path / "airline.yml", "air", "jet",
+                as_of="2026-12-31")
+    study = open_study("jet", "2026Q3", dataset="air")
+    assert study.absent and "employees" in study.absent
+    assert study.segments == {"segment_travel_class": {"label": "Class of travel"}}
+    frame = segments_frame(study)
+    nps = frame[frame["measure"] == "nps"].set_index("group")
+    assert set(nps.index) == {"Business", "Eco", "Eco Plus"}
+    assert nps["n"].sum() == 240
+    assert (nps["ci_low"] <= nps["value"]).all() and (nps["value"] <= nps["ci_high"]).all()
+    table = report.segment_table(study)
+    assert table.index.names == ["Segment", "Group"]
+    assert set(table.index.get_level_values("Group")) == {"Business", "Eco", "Eco Plus"}
+    assert table.loc[("Class of travel", "Eco"), "NPS (points)"].count("n=") == 1
+    assert "NPS (points)" in table.columns
+
+
+def test_without_segments_the_section_says_how_to_declare_one(sample_study):
+    from cxlab import report
+
+    assert "`segments` names the columns" in report.segment_table(sample_study("northwind")).data

@@ -42,6 +42,12 @@ its own wording (stored as a column of its own; missing codes and ``values`` app
       rating_online_boarding: {column: "Online boarding", label: "Online boarding",
                                scale: [0, 5]}      # default scale [1, 5]
 
+Customer responses may name survey columns to group results by (class of travel, type of
+traveller), each stored as a text column and shown as a segment table in the report::
+
+    segments:
+      segment_travel_class: {column: Class, label: "Class of travel"}
+
 Interactions may map ``outcome`` (answered, abandoned, missed: ``cxlab.data.schema.
 CONTACT_OUTCOMES``; recode the export's words under ``values``): an unanswered contact may
 then lack an employee, a handle time and a resolution (a missed one its wait), and the report
@@ -71,7 +77,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab.data.mapping import MappingError, collapse_repeats, parse_mapping
-from cxlab.data.schema import with_ratings
+from cxlab.data.schema import extended
 from cxlab.data.validate import RejectTally, ValidationResult, validate
 from cxlab.errors import CxlabError
 
@@ -106,11 +112,13 @@ class Mapping:
     not_collected: list[str] = field(default_factory=list)
     #: Attribute ratings: ``{name: {"column", "label", "scale"}}`` (also under ``columns``).
     ratings: dict[str, dict] = field(default_factory=dict)
+    #: Segments: ``{name: {"column", "label"}}`` (also under ``columns``).
+    segments: dict[str, dict] = field(default_factory=dict)
 
     @property
     def schema(self):
-        """The table's schema, with this mapping's attribute ratings as columns of their own."""
-        return with_ratings(self.table, self.ratings)
+        """The table's schema, with this mapping's ratings and segments as columns."""
+        return extended(self.table, self.ratings, self.segments)
 
     def missing_codes(self, column: str) -> set[str]:
         """The cell values that mean "no answer" in one of our columns (blank always does)."""
@@ -139,7 +147,9 @@ def load_mapping(path: str | Path) -> Mapping:
     else:
         every, by_column = [str(v) for v in doc.missing], {}
     ratings = {name: r.model_dump() for name, r in doc.ratings.items()}
-    columns = {**doc.columns, **{name: r["column"] for name, r in ratings.items()}}
+    segments = {name: g.model_dump() for name, g in doc.segments.items()}
+    columns = {**doc.columns, **{name: r["column"] for name, r in ratings.items()},
+               **{name: g["column"] for name, g in segments.items()}}
     return Mapping(path, doc.table, columns, dict(doc.constants), missing=every,
                    values={c: rule.model_dump(exclude_none=True) for c, rule in doc.values.items()},
                    dates=dict(doc.dates), header_rows=doc.source.header_rows,
@@ -148,7 +158,7 @@ def load_mapping(path: str | Path) -> Mapping:
                    datetimes={c: spec.model_dump() for c, spec in doc.datetimes.items()},
                    filters=[f.model_dump(exclude_none=True) for f in doc.filters],
                    one_row_per=list(doc.one_row_per), not_collected=list(doc.not_collected),
-                   ratings=ratings)
+                   ratings=ratings, segments=segments)
 
 
 #: Data rows read, mapped and validated at a time, so a large file never sits whole in memory.
@@ -753,7 +763,8 @@ def validate_file(path: str | Path, mapping: Mapping, as_of=None,
         rejected_tally=None if reject_sink is None else tally,
         not_collected=list(getattr(mapping, "not_collected", ())),
         ratings={n: {"label": r["label"], "scale": list(r["scale"])}
-                 for n, r in getattr(mapping, "ratings", {}).items()})
+                 for n, r in getattr(mapping, "ratings", {}).items()},
+        segments={n: {"label": g["label"]} for n, g in getattr(mapping, "segments", {}).items()})
     return result
 
 

@@ -99,8 +99,17 @@ class Rating(_Strict):
         return self
 
 
+class Segment(_Strict):
+    """A survey column customers are grouped by in the report (class of travel, say)."""
+
+    column: str
+    label: Annotated[str, Field(min_length=1)]
+
+
 #: A rating's name in our table: ``rating_`` and lower-case letters, digits or underscores.
 RATING_NAME = re.compile(r"rating_[a-z0-9_]+")
+#: A segment's name in our table: ``segment_`` and the same.
+SEGMENT_NAME = re.compile(r"segment_[a-z0-9_]+")
 
 
 class MappingFile(_Strict):
@@ -130,22 +139,29 @@ class MappingFile(_Strict):
     #: <the file's column>, label: <its wording>, scale: [low, high]}}``; each is stored as a
     #: column of its own and is a key-driver item under its label.
     ratings: dict[str, Rating] = {}
+    #: Survey columns to group customers by (customer_responses only): ``{segment_<name>:
+    #: {column: <the file's column>, label: <its name in the report>}}``; stored as text.
+    segments: dict[str, Segment] = {}
 
     @model_validator(mode="after")
     def _known_names(self) -> MappingFile:
         if self.table not in TABLES:
             raise ValueError(f"table {self.table!r} unknown; expected one of {sorted(TABLES)}")
-        if self.ratings and self.table != "customer_responses":
-            raise ValueError(f"ratings: given for {self.table}; expected only for "
-                             "customer_responses")
-        bad = sorted(n for n in self.ratings if not RATING_NAME.fullmatch(n))
-        if bad:
-            raise ValueError(f"ratings: {bad} are not allowed names; expected rating_ followed "
-                             "by lower-case letters, digits or underscores (rating_online_boarding)")
-        both = sorted(set(self.ratings) & set(self.columns))
-        if both:
-            raise ValueError(f"ratings: {both} are also given under columns; give each once")
-        ours = TABLES[self.table].column_names + list(self.ratings)
+        for key, names, pattern, example in (
+                ("ratings", self.ratings, RATING_NAME, "rating_online_boarding"),
+                ("segments", self.segments, SEGMENT_NAME, "segment_travel_class")):
+            if names and self.table != "customer_responses":
+                raise ValueError(f"{key}: given for {self.table}; expected only for "
+                                 "customer_responses")
+            bad = sorted(n for n in names if not pattern.fullmatch(n))
+            if bad:
+                raise ValueError(f"{key}: {bad} are not allowed names; expected "
+                                 f"{example.split('_')[0]}_ followed by lower-case letters, "
+                                 f"digits or underscores ({example})")
+            both = sorted(set(names) & set(self.columns))
+            if both:
+                raise ValueError(f"{key}: {both} are also given under columns; give each once")
+        ours = TABLES[self.table].column_names + list(self.ratings) + list(self.segments)
         named = {"columns": self.columns, "constants": self.constants, "values": self.values,
                  "dates": self.dates, "datetimes": self.datetimes, "row_ids": self.row_ids,
                  "filters": [f.column for f in self.filters], "one_row_per": self.one_row_per,

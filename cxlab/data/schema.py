@@ -140,18 +140,22 @@ class Table:
         raise KeyError(f"table {self.name!r} has no column {name!r}")
 
 
-def with_ratings(table: str, ratings: dict[str, dict]) -> Table:
-    """``table``'s schema with a mapping's attribute ratings as optional number columns.
+def extended(table: str, ratings: dict[str, dict] | None = None,
+             segments: dict[str, dict] | None = None) -> Table:
+    """``table``'s schema with a mapping's attribute ratings and segments as columns.
 
-    ``ratings`` is ``{name: {"label": ..., "scale": (low, high)}}``; a rating of the standard
-    set (:data:`DRIVER_ITEMS`) takes the mapping's label and scale.
+    ``ratings`` is ``{name: {"label": ..., "scale": (low, high)}}``, optional numbers on their
+    scale (a rating of the standard set, :data:`DRIVER_ITEMS`, takes the mapping's label and
+    scale); ``segments`` is ``{name: {"label": ...}}``, optional text.
     """
     base = TABLES[table]
-    if not ratings:
+    if not ratings and not segments:
         return base
     extra = {name: Column(name, "float", False, low=float(spec["scale"][0]),
                           high=float(spec["scale"][1]), description=spec["label"])
-             for name, spec in ratings.items()}
+             for name, spec in (ratings or {}).items()}
+    extra |= {name: Column(name, "str", False, description=spec["label"])
+              for name, spec in (segments or {}).items()}
     columns = tuple(extra.pop(c.name, c) for c in base.columns) + tuple(extra.values())
     return Table(base.name, base.description, columns)
 

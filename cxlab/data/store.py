@@ -197,15 +197,15 @@ def not_collected(quality: list[dict]) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def declared_ratings(quality: list[dict]) -> dict[str, dict]:
-    """The attribute ratings the client's survey exports declared: ``{name: {label, scale}}``.
+def declared(quality: list[dict], key: str) -> dict[str, dict]:
+    """What the client's survey mappings declared under ``key`` (``ratings``, ``segments``).
 
-    Read from the data-quality record (a mapping's ``ratings``); a later import's wording
-    of the same rating wins.
+    ``{name: {"label": ..., ...}}``, read from the data-quality record; a later import's
+    wording of the same name wins.
     """
     out: dict[str, dict] = {}
     for rec in quality:
-        out.update(rec.get("ratings", {}))
+        out.update(rec.get(key, {}))
     return out
 
 

@@ -84,6 +84,8 @@ class ValidationResult:
     not_collected: list[str] = field(default_factory=list)
     #: Attribute ratings the source declared: ``{name: {"label", "scale"}}``.
     ratings: dict[str, dict] = field(default_factory=dict)
+    #: Segments the source declared: ``{name: {"label"}}``.
+    segments: dict[str, dict] = field(default_factory=dict)
 
     @property
     def rows_accepted(self) -> int:
@@ -116,6 +118,7 @@ class ValidationResult:
             **({"stored": dict(self.stored)} if self.stored is not None else {}),
             **({"not_collected": list(self.not_collected)} if self.not_collected else {}),
             **({"ratings": dict(self.ratings)} if self.ratings else {}),
+            **({"segments": dict(self.segments)} if self.segments else {}),
         }
 
 
