@@ -2,6 +2,8 @@
 attribute ratings and segments. Hand-made small files; the dev test on the real exports of
 /work/shared/realdata skips when they are absent."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -251,3 +253,29 @@ def test_without_segments_the_section_says_how_to_declare_one(sample_study):
     from cxlab import report
 
     assert "`segments` names the columns" in report.segment_table(sample_study("northwind")).data
+
+
+REALDATA = Path(__file__).resolve().parents[2] / "shared" / "realdata"
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "mappings"
+
+
+@pytest.mark.skipif(not (REALDATA / "oddjob_airlinesat.csv").is_file(),
+                    reason="../shared/realdata is not beside the project")
+def test_the_real_airline_survey_by_class_of_travel(tmp_path, monkeypatch):
+    """Dev check on the real export: NPS by class of travel, no roster needed."""
+    from cxlab import report
+    from cxlab.report.segments import segments_frame
+    from cxlab.study import open_study
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    raw = pd.read_csv(REALDATA / "oddjob_airlinesat.csv")
+    import_file(REALDATA / "oddjob_airlinesat.csv", DOCS / "oddjob_airlinesat.yml", "real",
+                "oddjob", as_of="2026-11-22")
+    study = open_study("oddjob", "2009Q2", dataset="real")
+    frame = segments_frame(study)
+    by_class = frame[(frame["segment"] == "segment_flight_class") & (frame["measure"] == "nps")]
+    counts = raw.dropna(subset=["nps"]).groupby("flight_class").size()
+    assert by_class.set_index("group")["n"].to_dict() == counts.to_dict()
+    table = report.segment_table(study)
+    assert {"Class of travel", "Purpose of travel", "Type of flight", "Loyalty status"} == \
+        set(table.index.get_level_values("Segment"))
