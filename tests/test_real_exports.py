@@ -87,6 +87,8 @@ def test_the_report_says_not_collected_never_zero(contact_centre):
     assert row[study.quarter] == "not collected in this export"
     assert "0.0%" not in row.to_string()
     assert card.loc["First-contact resolution (answered contacts)", study.quarter] == "66.7%"
+    assert "Not collected in this client's exports: `interactions.is_repeat_within_7d`" in \
+        report.overview(study).data
     note = report.trend_chart(study, "repeat_contact_rate")
     assert "not collected in this export" in note.data
     assert "not collected in this export" in report.group_chart(study, "team",

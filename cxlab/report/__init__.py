@@ -53,7 +53,6 @@ incentive_audit = section(employees.incentive_audit)
 key_drivers_note = section(drivers.key_drivers_note)
 key_drivers_table = section(drivers.key_drivers_table)
 importance_chart = section(charts.importance_chart)
-segment_note = section(segments.segment_note)
 segment_table = section(segments.segment_table)
 linkage_summary = section(linkage.linkage_summary)
 linkage_table = section(linkage.linkage_table)
@@ -92,7 +91,7 @@ __all__ = [
     "maturity_evidence", "maturity_next_steps", "maturity_radar", "maturity_result",
     "maturity_summary", "monthly_drawings", "overview", "recognition_summary",
     "rejected_examples", "review_leaderboard", "scorecard", "scorecard_frame", "scorecard_note",
-    "section", "segment_note", "segment_table", "shoutout_feed", "statement_sources",
-    "statements_chart", "statements_table", "stories_of_the_week", "themes_table",
-    "topics_table", "trend_chart", "trend_frame", "voice_by_group", "voice_note",
+    "section", "segment_table", "shoutout_feed", "statement_sources", "statements_chart",
+    "statements_table", "stories_of_the_week", "themes_table", "topics_table", "trend_chart",
+    "trend_frame", "voice_by_group", "voice_note",
 ]

@@ -72,14 +72,3 @@ def segment_table(study: Study) -> pd.DataFrame | Markdown:
     table.index.names = ["Segment", "Group"]
     table.columns.name = None
     return table
-
-
-def segment_note(study: Study) -> Markdown:
-    """How to read the segment table (nothing when the client declared no segment)."""
-    if not segment_columns(study):
-        return Markdown("")
-    return Markdown(
-        "Each cell is the measure among the segment's customers this quarter, with its 95% "
-        "interval and n; *above* or *below* marks a group that differs from the rest of the "
-        "client's customers after a Benjamini-Hochberg adjustment over the groups compared. "
-        "Segments are the survey's own columns, declared in the client's mapping.")

@@ -326,6 +326,12 @@ def overview(study: Study) -> Markdown:
     if study.absent:
         text += (f" Not in this dataset: {', '.join(study.absent)}; the sections that need "
                  "them say so.")
+    # Names of the schema's columns (a mapping may name no other), shown as code.
+    uncollected = [f"`{table}.{column}`" for table, columns in study.not_collected.items()
+                   for column in columns]
+    if uncollected:
+        text += (f" Not collected in this client's exports: {', '.join(uncollected)}; the "
+                 "measures that need them say so.")
     note = weighting_note(study)
     return Markdown(f"{text} {note}" if note else text)
 
