@@ -206,6 +206,8 @@ def test_any_number_of_ratings_are_key_drivers_with_their_own_labels(tmp_path, m
     table = report.key_drivers_table(study)
     assert set(table.index) == set(RATED)
     assert table.index[0] == "Online boarding"  # the top driver, under its own wording
+    assert "`customer_responses.department` not collected in this export" in \
+        report.group_chart(study, "department", "nps").data
     assert table["Mean rating"].str.endswith("(of 0-5)").all()
     chart = report.importance_chart(study)
     texts = {t.get_text() for t in chart.figure.axes[0].texts}

@@ -31,15 +31,21 @@ def collected(study: Study, m: Measure | str) -> bool:
 
 
 def unavailable(study: Study, tables: tuple[str, ...] | list[str],
-                needed: tuple[Measure | str, ...] | list[Measure | str] = ()
+                needed: tuple[Measure | str, ...] | list[Measure | str] = (),
+                columns: tuple[tuple[str, str], ...] | list[tuple[str, str]] = ()
                 ) -> Markdown | None:
     """A note naming the tables ``study`` lacks among ``tables``, or None if it has them all.
 
     With ``needed`` measures, one whose column the client's exports did not collect gets a
-    note too (the tables first: a table absent explains more).
+    note too, and so do ``columns`` (``(table, column)`` pairs, say the column grouped by);
+    the tables first: a table absent explains more.
     """
     lacking = [t for t in tables if t in study.absent]
     if not lacking:
+        missing = [f"`{t}.{c}`" for t, c in columns if not study.collected(t, c)]
+        if missing:
+            return Markdown(f"*Not available for {escape(study.client_name)}: "
+                            f"{', '.join(missing)} {NOT_COLLECTED}.*")
         uncollected = [measures.get(m) for m in needed if not collected(study, m)]
         if uncollected:
             named = " and ".join(", ".join(m.label for m in uncollected).rsplit(", ", 1))

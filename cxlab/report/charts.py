@@ -75,8 +75,9 @@ def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Mar
     """The measure per team or department this quarter, with 95% intervals and n."""
     m = measures.get(key)
     kind = m.estimate_kind
-    roster = [] if by in TABLES[m.table].column_names else ["employees"]
-    if note := unavailable(study, [m.table, *roster], [m]):
+    own = by in TABLES[m.table].column_names
+    roster = [] if own else ["employees"]
+    if note := unavailable(study, [m.table, *roster], [m], [(m.table, by)] if own else []):
         return note
     frame = group_frame(study, by, key)
     rows = study.rows(m.table)
