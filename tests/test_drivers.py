@@ -196,3 +196,14 @@ def test_share_intervals_come_from_the_shares_own_bootstrap():
     # Not the weight's interval over the full-sample R^2 (which can pass 100% of it).
     scaled = t["weight_ci_high"] / result.r2
     assert not np.allclose(scaled, t["share_ci_high"])
+
+
+def test_driver_intervals_contain_their_estimates():
+    rng = np.random.default_rng(7)
+    for seed in range(5):
+        x = rng.normal(size=(40, 4))
+        y = 0.3 * x[:, 0] + rng.normal(size=40)
+        frame = pd.DataFrame(np.column_stack([y, x]), columns=["y", "a", "b", "c", "d"])
+        t = drivers.key_drivers(frame, "y", ["a", "b", "c", "d"], n_boot=60, seed=seed).table
+        assert ((t["weight_ci_low"] <= t["weight"]) & (t["weight"] <= t["weight_ci_high"])).all()
+        assert ((t["share_ci_low"] <= t["share"]) & (t["share"] <= t["share_ci_high"])).all()

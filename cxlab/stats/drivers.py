@@ -228,11 +228,17 @@ def key_drivers(
     table = pd.DataFrame({
         "driver": drivers,
         "weight": weights,
-        "weight_ci_low": np.quantile(boot, tail, axis=0) if n_boot else np.nan,
-        "weight_ci_high": np.quantile(boot, 1 - tail, axis=0) if n_boot else np.nan,
+        # A percentile interval can miss its own estimate (the bootstrap's bias); as every
+        # interval cxlab shows, it is widened to reach it.
+        "weight_ci_low": np.minimum(np.quantile(boot, tail, axis=0), weights)
+        if n_boot else np.nan,
+        "weight_ci_high": np.maximum(np.quantile(boot, 1 - tail, axis=0), weights)
+        if n_boot else np.nan,
         "share": weights / r2,
-        "share_ci_low": np.quantile(boot_share, tail, axis=0) if n_boot else np.nan,
-        "share_ci_high": np.quantile(boot_share, 1 - tail, axis=0) if n_boot else np.nan,
+        "share_ci_low": np.minimum(np.quantile(boot_share, tail, axis=0), weights / r2)
+        if n_boot else np.nan,
+        "share_ci_high": np.maximum(np.quantile(boot_share, 1 - tail, axis=0), weights / r2)
+        if n_boot else np.nan,
         "vs_noise_low": np.quantile(beats_noise, tail, axis=0) if n_boot else np.nan,
         "is_important": (np.quantile(beats_noise, tail, axis=0) > 0) if n_boot else False,
         "lmg": shapley if shapley is not None else np.nan,
