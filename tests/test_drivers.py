@@ -199,11 +199,14 @@ def test_share_intervals_come_from_the_shares_own_bootstrap():
 
 
 def test_driver_intervals_contain_their_estimates():
-    rng = np.random.default_rng(7)
-    for seed in range(5):
-        x = rng.normal(size=(40, 4))
-        y = 0.3 * x[:, 0] + rng.normal(size=40)
-        frame = pd.DataFrame(np.column_stack([y, x]), columns=["y", "a", "b", "c", "d"])
-        t = drivers.key_drivers(frame, "y", ["a", "b", "c", "d"], n_boot=60, seed=seed).table
+    # Few answers and many weak drivers: the resampled weights of a driver near zero lie
+    # mostly above its estimate, so the plain percentile interval would leave it out.
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        x = rng.normal(size=(20, 6))
+        y = 0.3 * x[:, 0] + rng.normal(size=20)
+        names = [f"x{i}" for i in range(6)]
+        frame = pd.DataFrame(np.column_stack([y, x]), columns=["y", *names])
+        t = drivers.key_drivers(frame, "y", names, n_boot=60, seed=seed).table
         assert ((t["weight_ci_low"] <= t["weight"]) & (t["weight"] <= t["weight_ci_high"])).all()
         assert ((t["share_ci_low"] <= t["share"]) & (t["share"] <= t["share_ci_high"])).all()
