@@ -198,3 +198,15 @@ def test_header_rows_say_what_they_skipped_and_stop_when_too_many(survey):
     assert "1 row(s) under the header skipped as source.header_rows" in " ".join(result.notes)
     with pytest.raises(ImportError_, match="source.header_rows is 9, but the file has 4"):
         _check(survey, SURVEY + "source: {header_rows: 9}\n")
+
+
+def test_every_mapping_in_the_how_to_is_valid(tmp_path):
+    import re
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "real-exports.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", guide, flags=re.S)
+    assert len(blocks) >= 4
+    for i, block in enumerate(blocks):
+        (tmp_path / f"m{i}.yml").write_text(block)
+        load_mapping(tmp_path / f"m{i}.yml")
