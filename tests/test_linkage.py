@@ -94,6 +94,15 @@ def test_first_quarter_report_says_why_there_is_no_link_yet(sample_study):
     assert "could not be estimated yet" in linkage_summary(study).data
 
 
+def teams_with_variance(seed: int) -> pd.DataFrame:
+    """12 teams of 20 to 120 with a clear team variance: y = 5 + 2.5 x + team + noise."""
+    rng = np.random.default_rng(seed)
+    teams = np.repeat(np.arange(12), rng.integers(20, 120, 12))
+    x = rng.normal(0, 1, len(teams)) + rng.normal(0, 1, 12)[teams]
+    y = 5 + 2.5 * x + rng.normal(0, 3, 12)[teams] + rng.normal(0, 10, len(teams))
+    return pd.DataFrame({"x": x, "y": y, "team": teams})
+
+
 def test_fast_reml_matches_statsmodels_mixedlm():
     """On simulated teams with a clear team variance, the sufficient-statistics REML fit
     gives statsmodels' MixedLM estimates (the reference implementation)."""
@@ -103,11 +112,8 @@ def test_fast_reml_matches_statsmodels_mixedlm():
 
     from cxlab.stats.linkage import random_intercept_reml
 
-    rng = np.random.default_rng(7)
-    teams = np.repeat(np.arange(12), rng.integers(20, 120, 12))
-    x = rng.normal(0, 1, len(teams)) + rng.normal(0, 1, 12)[teams]
-    y = 5 + 2.5 * x + rng.normal(0, 3, 12)[teams] + rng.normal(0, 10, len(teams))
-    data = pd.DataFrame({"x": x, "y": y, "team": teams})
+    data = teams_with_variance(7)
+    x, y, teams = data["x"].to_numpy(), data["y"].to_numpy(), data["team"].to_numpy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         reference = smf.mixedlm("y ~ x", data, groups=data["team"]).fit(reml=True)

@@ -111,14 +111,17 @@ def test_filters_leave_rows_out_and_count_them(survey):
     assert "1 row(s) filtered out by the mapping (nps has a value: True)" in notes
 
 
+#: Calls with one column for the time they started (the header CallId,When,Caller,...).
+WHEN_CALLS = ("table: interactions\ncolumns: {interaction_id: CallId, started_at: When, "
+              "customer_id: Caller, employee_id: Agent, team: Team, handle_seconds: Talk, "
+              "wait_seconds: Wait, is_resolved_first_contact: R, is_repeat_within_7d: P}\n"
+              "constants: {client: acme, channel: phone}\n")
+
+
 def test_a_shift_keeps_every_digit(tmp_path):
     (tmp_path / "w.csv").write_text("CallId,When,Caller,Agent,Team,Talk,Wait,R,P\n"
                                     "C1,2026-07-03,K1,E1,North,1234567.25,0,true,false\n")
-    (tmp_path / "w.yml").write_text(
-        "table: interactions\ncolumns: {interaction_id: CallId, started_at: When, customer_id: "
-        "Caller, employee_id: Agent, team: Team, handle_seconds: Talk, wait_seconds: Wait, "
-        "is_resolved_first_contact: R, is_repeat_within_7d: P}\nconstants: {client: acme, "
-        "channel: phone}\nvalues: {handle_seconds: {shift: 1}}\n")
+    (tmp_path / "w.yml").write_text(WHEN_CALLS + "values: {handle_seconds: {shift: 1}}\n")
     result = check_file(tmp_path / "w.csv", tmp_path / "w.yml", as_of="2026-09-30")
     assert result.accepted["handle_seconds"].iloc[0] == 1234568.25
 
@@ -179,11 +182,7 @@ def test_dates_mixing_utc_offsets_are_read_each_on_its_own(tmp_path):
         "C1,03/07/2026 09:15 +0200,K1,E1,North,10,0,true,false\n"
         "C2,03/01/2026 09:15 +0100,K1,E1,North,10,0,true,false\n"
         "C3,04/07/2026 09:15 +0000,K1,E1,North,10,0,true,false\n")
-    (tmp_path / "w.yml").write_text(
-        "table: interactions\ncolumns: {interaction_id: CallId, started_at: When, customer_id: "
-        "Caller, employee_id: Agent, team: Team, handle_seconds: Talk, wait_seconds: Wait, "
-        "is_resolved_first_contact: R, is_repeat_within_7d: P}\nconstants: {client: acme, "
-        "channel: phone}\ndates: {started_at: '%d/%m/%Y %H:%M %z'}\n")
+    (tmp_path / "w.yml").write_text(WHEN_CALLS + "dates: {started_at: '%d/%m/%Y %H:%M %z'}\n")
     result = check_file(tmp_path / "w.csv", tmp_path / "w.yml", as_of="2026-09-30")
     times = result.accepted.set_index("interaction_id")["started_at"]
     assert times["C1"] == pd.Timestamp("2026-07-03 07:15")  # in UTC
