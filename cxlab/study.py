@@ -8,19 +8,8 @@ import pandas as pd
 
 from cxlab import config, periods
 from cxlab.data import ensure_sample, read_manifest, read_quality, read_table
-from cxlab.data.schema import TABLES
+from cxlab.data.schema import PERIOD_COLUMN, TABLES
 from cxlab.data.store import declared, not_collected, table_path
-
-#: The date that places each table's rows in a quarter.
-PERIOD_COLUMN = {
-    "customer_responses": "responded_on",
-    "interactions": "started_at",
-    "employee_responses": "responded_on",
-    "accounts": "renewal_due_on",
-    "maturity_answers": "answered_on",
-    "feedback_actions": "logged_on",
-}
-
 
 #: Tables a person may answer several times a quarter (monthly pulses), and the column naming
 #: the person: the statistics of a quarter count each person's latest answer once.

@@ -209,3 +209,19 @@ def test_every_mapping_in_the_how_to_is_valid(tmp_path):
     for i, block in enumerate(blocks):
         (tmp_path / f"m{i}.yml").write_text(block)
         load_mapping(tmp_path / f"m{i}.yml")
+
+
+def test_a_missing_code_matches_the_same_number_however_written(survey):
+    (survey / "s.csv").write_text("Id,Date,Recommend,Speed\nR1,2013-05-01,9,0.0\n"
+                                  "R2,2013-05-02,7,0\nR3,2013-05-03,8,4.0\n")
+    result = _check(survey, SURVEY + "missing: {rating_speed: [0]}\n")
+    ok = result.accepted.set_index("response_id")
+    assert pd.isna(ok.loc["R1", "rating_speed"]) and pd.isna(ok.loc["R2", "rating_speed"])
+    assert ok.loc["R3", "rating_speed"] == 4
+    assert "rating_speed: 2 cell(s) read as no answer" in " ".join(result.notes)
+
+
+def test_the_date_that_places_rows_in_a_quarter_cannot_be_not_collected(tmp_path):
+    (tmp_path / "m.yml").write_text("table: customer_responses\nnot_collected: [responded_on]\n")
+    with pytest.raises(ImportError_, match="places each row of customer_responses in a quarter"):
+        load_mapping(tmp_path / "m.yml")

@@ -545,11 +545,11 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, source: str) -> pd.DataFr
     notes = []
     for col in out.columns:
         codes = mapping.missing_codes(col)
-        hit = out[col].isin(codes - {""}) & out[col].notna()
+        hit = _is_missing_code(out[col], codes - {""})
         if hit.any():
             notes.append(f"{col}: {int(hit.sum()):,} cell(s) read as no answer (missing codes "
                          f"{sorted(codes - {''})})")
-        out[col] = out[col].mask(out[col].isin(codes))
+        out[col] = out[col].mask(hit | (out[col] == ""))
     for col, value in mapping.constants.items():
         out[col] = str(value)
     for col in mapping.not_collected:
@@ -591,6 +591,16 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, source: str) -> pd.DataFr
                          "once (one_row_per); they are not rejections")
     out.attrs["notes"] = notes
     return out.reset_index(drop=True)
+
+
+def _is_missing_code(cells: pd.Series, codes: set[str]) -> pd.Series:
+    """Which cells are missing codes: as written, or as the same number (``0`` and ``0.0``)."""
+    hit = cells.isin(codes) & cells.notna()
+    numbers = pd.to_numeric(pd.Series(sorted(codes), dtype="string"), errors="coerce").dropna()
+    if len(numbers):
+        values = pd.to_numeric(cells, errors="coerce")
+        hit |= values.isin(numbers.to_numpy()) & values.notna()
+    return hit.fillna(False).astype(bool)
 
 
 def _exact_text(x: float) -> object:

@@ -20,7 +20,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from cxlab.data.schema import TABLES
+from cxlab.data.schema import PERIOD_COLUMN, TABLES
 from cxlab.errors import CxlabError
 
 #: Cell values a mapping may recode to, or give as a constant.
@@ -190,6 +190,11 @@ class MappingFile(_Strict):
             raise ValueError(f"not_collected: {keys} identify the rows of {self.table} and "
                              "cannot be left empty; map them, or use row_ids for an id the "
                              "export lacks")
+        dated_by = PERIOD_COLUMN.get(self.table)
+        if dated_by in self.not_collected:
+            raise ValueError(f"not_collected: {dated_by!r} places each row of {self.table} in a "
+                             "quarter; rows without it would be in no report. Give the date "
+                             "(or a constant: the fieldwork date) instead")
         return self
 
 

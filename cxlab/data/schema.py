@@ -267,6 +267,16 @@ REFERENCES = {
     ("accounts", "sales_owner_id"): ("employees", "employee_id"),
 }
 
+#: The date that places each row of a table in a quarter (reports select rows by it).
+PERIOD_COLUMN = {
+    "customer_responses": "responded_on",
+    "interactions": "started_at",
+    "employee_responses": "responded_on",
+    "accounts": "renewal_due_on",
+    "maturity_answers": "answered_on",
+    "feedback_actions": "logged_on",
+}
+
 #: Columns whose dates may not lie after the data's as-of date.
 NOT_IN_FUTURE = {
     "customer_responses": "responded_on",

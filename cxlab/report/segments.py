@@ -58,7 +58,11 @@ def segment_table(study: Study) -> pd.DataFrame | Markdown:
                         "travel, type of traveller, say).*")
     frame = segments_frame(study)
     if frame.empty:
-        return Markdown(f"*No customer answers in {study.quarter} to group by segment.*")
+        answers = len(study.rows("customer_responses"))
+        if not answers:
+            return Markdown(f"*No customer answers in {study.quarter} to group by segment.*")
+        return Markdown(f"*None of the {answers:,} customer answers in {study.quarter} carries "
+                        "an NPS, CSAT or CES answer, the measures shown by segment.*")
     frame["cell"] = [
         f"{fmt_value(v, k)} ({fmt_value(lo, k)} to {fmt_value(hi, k)}; "
         + (f"n={n:,}, n_eff={e:,.0f}" if w else f"n={n:,}") + ")" + (f" {f}" if f else "")
