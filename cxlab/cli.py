@@ -50,8 +50,10 @@ def _cmd_sample(args) -> int:
 def _print_result(file: str, result) -> bool:
     """Print what a file gave (counts, reasons, examples); return whether it is usable."""
     summary = result.summary()
+    filtered = summary.get("rows_filtered", 0)
     print(f"{file} -> {summary['table']}: {summary['rows_read']:,} rows read, "
-          f"{summary['rows_accepted']:,} accepted, {summary['rows_rejected']:,} rejected")
+          f"{summary['rows_accepted']:,} accepted, {summary['rows_rejected']:,} rejected"
+          + (f", {filtered:,} filtered by the mapping" if filtered else ""))
     for note in summary["notes"]:
         print(f"  note: {note}")
     for code, count in summary["reasons"].items():

@@ -225,3 +225,10 @@ def test_the_date_that_places_rows_in_a_quarter_cannot_be_not_collected(tmp_path
     (tmp_path / "m.yml").write_text("table: customer_responses\nnot_collected: [responded_on]\n")
     with pytest.raises(ImportError_, match="places each row of customer_responses in a quarter"):
         load_mapping(tmp_path / "m.yml")
+
+
+def test_filtered_rows_count_as_read(survey):
+    result = _check(survey, SURVEY + "filters:\n  - {column: responded_on, on_or_after: "
+                                     '2012-01-01}\nmissing: {"*": [N/A], rating_speed: [0]}\n')
+    assert result.rows_filtered == 1 and result.rows_read == 4
+    assert result.summary()["rows_filtered"] == 1

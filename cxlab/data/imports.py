@@ -577,6 +577,7 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, source: str) -> pd.DataFr
     for col in mapping.row_ids:
         out[col] = [f"{stem}-{row}" for row in raw["_row"]]
     out["_row"] = raw["_row"].to_numpy()
+    mapped = len(out)
     for rule in mapping.filters:
         keep = _kept_by(out[rule["column"]], rule)
         if (~keep).any():
@@ -589,8 +590,10 @@ def apply_mapping(raw: pd.DataFrame, mapping: Mapping, source: str) -> pd.DataFr
             notes.append(f"{repeats:,} row(s) repeated an earlier row's "
                          f"{'/'.join(mapping.one_row_per)} with the same values and were kept "
                          "once (one_row_per); they are not rejections")
+    out = out.reset_index(drop=True)
     out.attrs["notes"] = notes
-    return out.reset_index(drop=True)
+    out.attrs["filtered"] = mapped - len(out)  # counted as read, neither accepted nor rejected
+    return out
 
 
 def _is_missing_code(cells: pd.Series, codes: set[str]) -> pd.Series:
@@ -736,10 +739,12 @@ def validate_file(path: str | Path, mapping: Mapping, as_of=None,
     if getattr(mapping, "one_row_per", None):
         # Repeats of one entity are collapsed within what apply_mapping sees: the whole file.
         chunk_rows = sys.maxsize
+    n_filtered = 0
     for raw, bad in read_chunks(path, mapping, reading, chunk_rows):
         rows_in_file += len(raw) + len(bad)
         frame = apply_mapping(raw, mapping, str(path))
         mapping_notes += frame.attrs.get("notes", [])
+        n_filtered += frame.attrs.get("filtered", 0)
         part = validate(frame, mapping.schema, str(path), as_of=as_of, known_ids=known_ids,
                         seen_ids=seen, not_collected=getattr(mapping, "not_collected", ()))
         if sink is None:
@@ -771,7 +776,7 @@ def validate_file(path: str | Path, mapping: Mapping, as_of=None,
         _merge_notes(reading + mapping_notes + checks),
         accepted_rows=np.concatenate(rows), accepted_count=None if sink is None else n_accepted,
         rejected_tally=None if reject_sink is None else tally,
-        not_collected=list(getattr(mapping, "not_collected", ())),
+        not_collected=list(getattr(mapping, "not_collected", ())), rows_filtered=n_filtered,
         ratings={n: {"label": r["label"], "scale": list(r["scale"])}
                  for n, r in getattr(mapping, "ratings", {}).items()},
         segments={n: {"label": g["label"]} for n, g in getattr(mapping, "segments", {}).items()})

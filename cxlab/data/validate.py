@@ -86,6 +86,8 @@ class ValidationResult:
     ratings: dict[str, dict] = field(default_factory=dict)
     #: Segments the source declared: ``{name: {"label"}}``.
     segments: dict[str, dict] = field(default_factory=dict)
+    #: Rows a mapping's filters or ``one_row_per`` left out on purpose (not rejections).
+    rows_filtered: int = 0
 
     @property
     def rows_accepted(self) -> int:
@@ -99,8 +101,8 @@ class ValidationResult:
 
     @property
     def rows_read(self) -> int:
-        """Rows in the input: always accepted + rejected."""
-        return self.rows_accepted + self.rows_rejected
+        """Rows in the input: always accepted + rejected + filtered."""
+        return self.rows_accepted + self.rows_rejected + self.rows_filtered
 
     def summary(self) -> dict:
         """A JSON-ready record: counts, counts by reason and a few examples of each."""
@@ -111,6 +113,7 @@ class ValidationResult:
             "rows_read": self.rows_read,
             "rows_accepted": self.rows_accepted,
             "rows_rejected": tally.count,
+            "rows_filtered": self.rows_filtered,
             "reasons": dict(tally.reasons.most_common()),
             "examples": {code: list(found) for code, found in tally.examples.items()},
             "published_examples": dict(tally.published),

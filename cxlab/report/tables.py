@@ -382,6 +382,7 @@ def data_quality(study: Study) -> pd.DataFrame | Markdown:
         out.append({
             "Table": rec["table"], "Source": Path(rec["source"]).name, "Rows read": rec["rows_read"],
             "Accepted": rec["rows_accepted"], "Rejected": rec["rows_rejected"],
+            "Filtered by the mapping": rec.get("rows_filtered", 0),
             "Reasons": reasons or "-",
         })
     return pd.DataFrame(out).set_index("Table")
