@@ -323,12 +323,11 @@ def reference_linkage(mode: Mode) -> Section:
     import statsmodels.formula.api as smf
 
     from cxlab.stats import linkage
+    from tests.test_linkage import team_quarter_answers, teams_with_variance
 
     rng = np.random.default_rng(20261126)
-    teams = np.repeat(np.arange(12), rng.integers(20, 120, 12))
-    x = rng.normal(0, 1, len(teams)) + rng.normal(0, 1, 12)[teams]
-    y = 5 + 2.5 * x + rng.normal(0, 3, 12)[teams] + rng.normal(0, 10, len(teams))
-    data = pd.DataFrame({"x": x, "y": y, "team": teams})
+    data = teams_with_variance(rng)
+    x, y, teams = (data[c].to_numpy() for c in ("x", "y", "team"))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = smf.mixedlm("y ~ x", data, groups=data["team"]).fit(reml=True)
@@ -342,14 +341,7 @@ def reference_linkage(mode: Mode) -> Section:
                     "slope; its SE; team variance; residual variance", published, ours, 3,
                     rel=0.01)]
     # The report's model: team and team-quarter random intercepts, fitted from cell sums.
-    quarters = 4
-    team = np.repeat(np.arange(10), quarters)
-    xq = rng.normal(0, 0.4, 10)[team] + rng.normal(0, 0.3, len(team))
-    cell_mean = 2.0 * xq + rng.normal(0, 1.0, 10)[team] + rng.normal(0, 0.8, len(xq))
-    n = rng.integers(15, 40, len(xq))
-    cell = np.repeat(np.arange(len(xq)), n)
-    yq = cell_mean[cell] + rng.normal(0, 2.0, len(cell))
-    answers = pd.DataFrame({"y": yq, "x": xq[cell], "team": team[cell], "tq": cell})
+    answers = team_quarter_answers(rng)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         nested = smf.mixedlm("y ~ x", answers, groups="team", re_formula="1",
@@ -362,7 +354,7 @@ def reference_linkage(mode: Mode) -> Section:
     rows.append(ref_row("EX → CX linkage: team and team-quarter model (what reports use)",
                         "cxlab.stats.linkage.fit",
                         "statsmodels MixedLM with a team-quarter variance component (REML), "
-                        f"on the same answers: 10 teams x 4 quarters, {len(yq)} answers",
+                        f"on the same answers: 10 teams x 4 quarters, {len(answers)} answers",
                         "effect; team variance; team-quarter variance", published, ours, 3,
                         rel=0.02))
     notes = ["Mixed models have no closed form, so the reference is the established "

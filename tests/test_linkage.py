@@ -94,9 +94,8 @@ def test_first_quarter_report_says_why_there_is_no_link_yet(sample_study):
     assert "could not be estimated yet" in linkage_summary(study).data
 
 
-def teams_with_variance(seed: int) -> pd.DataFrame:
+def teams_with_variance(rng: np.random.Generator) -> pd.DataFrame:
     """12 teams of 20 to 120 with a clear team variance: y = 5 + 2.5 x + team + noise."""
-    rng = np.random.default_rng(seed)
     teams = np.repeat(np.arange(12), rng.integers(20, 120, 12))
     x = rng.normal(0, 1, len(teams)) + rng.normal(0, 1, 12)[teams]
     y = 5 + 2.5 * x + rng.normal(0, 3, 12)[teams] + rng.normal(0, 10, len(teams))
@@ -112,7 +111,7 @@ def test_fast_reml_matches_statsmodels_mixedlm():
 
     from cxlab.stats.linkage import random_intercept_reml
 
-    data = teams_with_variance(7)
+    data = teams_with_variance(np.random.default_rng(7))
     x, y, teams = data["x"].to_numpy(), data["y"].to_numpy(), data["team"].to_numpy()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -207,6 +206,18 @@ def test_spearman_brown_reliability_by_hand():
     assert linkage.mean_reliability(0.1, 1) == pytest.approx(0.1)
 
 
+def team_quarter_answers(rng: np.random.Generator, teams: int = 10, quarters: int = 4
+                         ) -> pd.DataFrame:
+    """Answers of teams x quarters with team and team-quarter intercepts: y = 2 x + ... ."""
+    team = np.repeat(np.arange(teams), quarters)
+    x = rng.normal(0, 0.4, teams)[team] + rng.normal(0, 0.3, teams * quarters)
+    cell_mean = 2.0 * x + rng.normal(0, 1.0, teams)[team] + rng.normal(0, 0.8, len(x))
+    n = rng.integers(15, 40, len(x))
+    cell = np.repeat(np.arange(len(x)), n)
+    y = cell_mean[cell] + rng.normal(0, 2.0, len(cell))
+    return pd.DataFrame({"y": y, "x": x[cell], "team": team[cell], "tq": cell})
+
+
 def test_team_quarter_model_matches_statsmodels_nested_mixedlm():
     """The precision-weighted team-quarter fit equals the response-level model with team and
     team-quarter random intercepts (statsmodels MixedLM with a variance component)."""
@@ -214,15 +225,7 @@ def test_team_quarter_model_matches_statsmodels_nested_mixedlm():
 
     import statsmodels.formula.api as smf
 
-    rng = np.random.default_rng(11)
-    teams, quarters = 10, 4
-    team = np.repeat(np.arange(teams), quarters)
-    x = rng.normal(0, 0.4, teams)[team] + rng.normal(0, 0.3, teams * quarters)
-    cell_mean = 2.0 * x + rng.normal(0, 1.0, teams)[team] + rng.normal(0, 0.8, len(x))
-    n = rng.integers(15, 40, len(x))
-    cell = np.repeat(np.arange(len(x)), n)
-    y = cell_mean[cell] + rng.normal(0, 2.0, len(cell))
-    data = pd.DataFrame({"y": y, "x": x[cell], "team": team[cell], "tq": cell})
+    data = team_quarter_answers(np.random.default_rng(11))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ref = smf.mixedlm("y ~ x", data, groups="team", re_formula="1",

@@ -338,12 +338,16 @@ def test_a_study_rakes_each_quarter_to_the_clients_margins(sample_study):
     assert probe.response_weights(rows) is None  # unweighted clients stay unweighted
 
 
+def _unreachable(sample_study, channel: str, share: float):
+    """Cedar 2026Q3 weighted to every channel it has plus ``channel``, which it lacks."""
+    margins = _channel_margins(sample_study("cedar", "2026Q3"))
+    margins["channel"] = {c: s * (1 - share) for c, s in margins["channel"].items()}
+    margins["channel"][channel] = share
+    return sample_study("cedar", "2026Q3", {"weighting": {"margins": margins}})
+
+
 def test_a_quarter_that_cannot_be_raked_is_left_unweighted_with_its_reason(sample_study):
-    probe = sample_study("cedar", "2026Q3")
-    margins = _channel_margins(probe)
-    margins["channel"] = {level: share * 0.9 for level, share in margins["channel"].items()}
-    margins["channel"]["carrier pigeon"] = 0.1
-    study = sample_study("cedar", "2026Q3", {"weighting": {"margins": margins}})
+    study = _unreachable(sample_study, "carrier pigeon", 0.1)
     assert study.response_weights(study.rows("customer_responses")) is None
     assert "carrier pigeon" in study.weighting_notes["2026Q3"]
 
@@ -402,11 +406,7 @@ def test_the_report_shows_weighted_customer_results_and_says_so(sample_study):
 def test_a_quarter_the_margins_cannot_reach_is_reported_unweighted(sample_study):
     from cxlab.report import tables
 
-    probe = sample_study("cedar", "2026Q3")
-    margins = _channel_margins(probe)
-    margins["channel"] = {level: share * 0.8 for level, share in margins["channel"].items()}
-    margins["channel"]["<b>kiosk</b>"] = 0.2
-    study = sample_study("cedar", "2026Q3", {"weighting": {"margins": margins}})
+    study = _unreachable(sample_study, "<b>kiosk</b>", 0.2)
     current = tables.scorecard_frame(study).set_index("key").at["nps", "current"]
     assert not current.weighted
     text = tables.overview(study).data
