@@ -129,7 +129,13 @@ class Comparison:
 
 def _as_numeric(values: Iterable, name: str) -> tuple[np.ndarray, int]:
     """Return the non-missing values as floats and the count of missing ones."""
-    series = _as_series(values)
+    arr = _floats(_as_series(values), name)
+    missing = np.isnan(arr)
+    return arr[~missing], int(missing.sum())
+
+
+def _floats(series: pd.Series, name: str) -> np.ndarray:
+    """Every value as a float, NaN where missing; a clear error naming a non-number."""
     numeric = pd.to_numeric(series, errors="coerce")
     bad = series.notna() & numeric.isna()
     if bad.any():
@@ -137,9 +143,7 @@ def _as_numeric(values: Iterable, name: str) -> tuple[np.ndarray, int]:
         raise ValueError(
             f"{name}: value {series.iloc[pos]!r} at position {pos} is not a number"
         )
-    arr = numeric.to_numpy(dtype=float)
-    missing = np.isnan(arr)
-    return arr[~missing], int(missing.sum())
+    return numeric.to_numpy(dtype=float)
 
 
 def _answers(values: Iterable, name: str, weights: Iterable | None = None
@@ -158,8 +162,7 @@ def _answers(values: Iterable, name: str, weights: Iterable | None = None
     if len(w) != len(series):
         raise ValueError(f"{name}: {len(w)} weights for {len(series)} answers; give one weight "
                          "per answer")
-    _as_numeric(series, name)  # a clear error for an answer that is not a number
-    numeric = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    numeric = _floats(series, name)
     answered = ~np.isnan(numeric)
     w = check_weights(w, name, answered)
     keep = answered & (w > 0)
@@ -699,9 +702,8 @@ def estimate(measure: str | measures.Measure, values: Iterable, weights: Iterabl
     if m.kind == "rate":
         return rate(values, confidence, metric=m.name, weights=weights)
     if m.kind == "mean":
-        series = _as_series(values)
-        scaled = pd.to_numeric(series, errors="coerce") / m.per if m.per != 1 else series
-        _as_numeric(series, m.name)  # a clear error for an answer that is not a number
+        series = _as_series(values)  # keeps a Series' index, which weights line up with
+        scaled = pd.Series(_floats(series, m.name) / m.per, index=series.index)
         est = mean(scaled, m.bounded_scale, confidence, metric=m.name, weights=weights)
         # A scale open at one end (minutes of wait: 0 to no limit) still bounds the interval.
         low, high = np.clip(est.ci, *m.scale)
