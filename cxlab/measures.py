@@ -56,6 +56,8 @@ class Measure:
     aliases: tuple[str, ...] = ()
     contacts: str = ""
     unanswered: float | None = None
+    #: Whether answers are whole points of the scale (a mapping's rating may have decimals).
+    whole: bool = True
 
     @property
     def estimate_kind(self) -> str:
@@ -153,6 +155,16 @@ def unanswered(rows) -> np.ndarray | None:
     if "outcome" not in rows:
         return None
     return rows["outcome"].isin(UNANSWERED).fillna(False).to_numpy(dtype=bool)
+
+
+def rating(name: str, label: str, scale: tuple[float, float]) -> Measure:
+    """A rating a client's survey mapping declares (``rating_<name>``), as a mean measure.
+
+    On its own scale: the overall score of a review survey that asks no NPS question, say.
+    """
+    low, high = scale
+    return Measure(name, f"{label}, mean of {low:g}-{high:g}", label, "customer_responses", name,
+                   "mean", (low, high), 1, "scale mean", whole=False)
 
 
 def values(measure: Measure | str, rows):

@@ -591,8 +591,12 @@ def mean(
     confidence: float = 0.95,
     metric: str = "mean",
     weights: Iterable | None = None,
+    whole: bool = True,
 ) -> Estimate:
     """A mean with a Student-t interval; values outside ``scale`` raise a clear error.
+
+    Answers on a ``scale`` must be whole points of it unless ``whole`` is false (a rating an
+    export gives with decimals, such as 0-100 scores).
 
     The mean and the spread are computed in two passes around the mean, so values with a
     large common offset keep their precision. One answer gives no interval (NaN). With
@@ -601,7 +605,7 @@ def mean(
     """
     arr, n_missing, w = _answers(values, metric, weights)
     if scale is not None:
-        _check_scale(arr, *scale, metric)
+        _check_scale(arr, *scale, metric, integer=whole)
     _require_n(arr.size, metric)
     n_eff = float(arr.size) if w is None else kish_n(w)
     shift, total, m2 = _stable_sums(arr, w)
@@ -704,7 +708,8 @@ def estimate(measure: str | measures.Measure, values: Iterable, weights: Iterabl
     if m.kind == "mean":
         series = _as_series(values)  # keeps a Series' index, which weights line up with
         scaled = pd.Series(_floats(series, m.name) / m.per, index=series.index)
-        est = mean(scaled, m.bounded_scale, confidence, metric=m.name, weights=weights)
+        est = mean(scaled, m.bounded_scale, confidence, metric=m.name, weights=weights,
+                   whole=m.whole)
         # A scale open at one end (minutes of wait: 0 to no limit) still bounds the interval.
         low, high = np.clip(est.ci, *m.scale)
         return replace(est, ci=(float(low), float(high)))
@@ -997,8 +1002,9 @@ def grouped(
         data: A tidy table, one row per response.
         metric: A measure of the registry (:mod:`cxlab.measures`: ``nps``, ``enps``,
             ``csat_top2``, ``csat_mean``, ``ces_mean``, ``ces_easy``,
-            ``first_contact_resolution``, ...; aliases such as ``fcr`` work too), ``"rate"``
-            for any boolean column, or a list of them.
+            ``first_contact_resolution``, ...; aliases such as ``fcr`` work too; or a
+            :class:`~cxlab.measures.Measure`), ``"rate"`` for any boolean column, or a list
+            of them.
         by: Column or columns to group by.
         column: Source column; defaults to the measure's column (required for ``rate``).
         method: NPS interval method (``"adjusted-wald"`` or ``"wald"``).
@@ -1029,7 +1035,8 @@ def grouped(
         For a list of metrics, the rows of each metric in turn.
     """
     by = [by] if isinstance(by, str) else list(by)
-    specs = [_metric_spec(m, column) for m in ([metric] if isinstance(metric, str) else metric)]
+    one = isinstance(metric, (str, measures.Measure))
+    specs = [_metric_spec(m, column) for m in ([metric] if one else metric)]
     missing_cols = [c for c in [*by, *(spec.column for spec in specs)] if c not in data.columns]
     if isinstance(weights, str) and weights not in data.columns:
         missing_cols.append(weights)
@@ -1081,19 +1088,25 @@ def _suppress(frame: pd.DataFrame, data: pd.DataFrame, by: list[str], column: st
 DUCKDB_ROWS = 1_000_000
 
 
-def _metric_spec(metric: str, column: str | None) -> _Spec:
-    """What ``grouped`` needs of one metric name: the registry's measure, or a plain rate."""
-    if metric == "rate":
+def _metric_spec(metric: str | measures.Measure, column: str | None) -> _Spec:
+    """What ``grouped`` needs of one metric: a measure, or a plain rate.
+
+    A measure of the registry by name, or one made for a study (:func:`cxlab.measures.rating`).
+    """
+    if isinstance(metric, measures.Measure):
+        m = metric
+    elif metric == "rate":
         if column is None:
             raise ValueError("grouped(metric='rate') needs column= naming a boolean column")
         return _Spec(column, column, "proportion", (0, 1), 1, 1.0, True)
-    try:
-        m = measures.get(metric)
-    except ValueError as err:
-        raise ValueError(f"{err}; or 'rate' with column= for any boolean column") from None
+    else:
+        try:
+            m = measures.get(metric)
+        except ValueError as err:
+            raise ValueError(f"{err}; or 'rate' with column= for any boolean column") from None
     kind = m.estimate_kind
     threshold = 1 if m.kind == "rate" else m.threshold
-    integer = kind != "mean" or m.bounded_scale is not None
+    integer = (kind != "mean" or m.bounded_scale is not None) and m.whole
     return _Spec(m.name, column or m.column, kind, m.scale, threshold, m.per, integer)
 
 

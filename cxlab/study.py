@@ -175,6 +175,14 @@ class Study:
         return declared(self.quality, "ratings")
 
     @property
+    def overall_rating(self) -> str | None:
+        """The rating the client's survey mappings mark overall (``overall: true``), if any.
+
+        It is the survey's own headline score, which the attribute ratings explain.
+        """
+        return next((name for name, r in self.ratings.items() if r.get("overall")), None)
+
+    @property
     def segments(self) -> dict[str, dict]:
         """Survey columns declared segments by the client's mappings: name to label."""
         return declared(self.quality, "segments")

@@ -283,3 +283,202 @@ def test_the_real_airline_survey_by_class_of_travel(tmp_path, monkeypatch):
     table = report.segment_table(study)
     assert {"Class of travel", "Purpose of travel", "Type of flight", "Loyalty status"} == \
         set(table.index.get_level_values("Segment"))
+
+
+def _reviews(tmp_path, n=300, seed=11, with_nps=False):
+    """A review export: an overall 1-10 score driven by food (strongly) and service, on a
+    1-5 scale, and by noise; optionally an NPS question too."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    food, service = rng.integers(1, 6, n), rng.integers(1, 6, n)
+    overall = np.clip(np.round(1.5 * food + 0.5 * service + rng.normal(0, 1, n) - 1), 1, 10)
+    frame = pd.DataFrame({"id": [f"R{i}" for i in range(n)],
+                          "date": pd.date_range("2026-07-01", periods=n, freq="7h")
+                          .strftime("%Y-%m-%d"),
+                          "Overall": overall.astype(int), "Food": food, "Service": service,
+                          "Visit": rng.choice(["Lunch", "Dinner"], n)})
+    nps = ""
+    if with_nps:
+        frame["Recommend"] = np.clip(overall.astype(int), 0, 10)
+        nps = ", nps: Recommend"
+    frame.to_csv(tmp_path / "reviews.csv", index=False)
+    (tmp_path / "reviews.yml").write_text(
+        "table: customer_responses\ncolumns: {response_id: id, responded_on: date" + nps + "}\n"
+        "constants: {channel: store, customer_id: anonymous, journey_stage: usage, "
+        "department: Dining}\nratings:\n"
+        "  rating_overall: {column: Overall, label: Overall score, scale: [1, 10], overall: true}\n"
+        "  rating_food: {column: Food, label: Food}\n"
+        "  rating_service: {column: Service, label: Service}\n"
+        "segments:\n  segment_visit: {column: Visit, label: Visit}\n")
+    return frame
+
+
+def _reviews_study(tmp_path, monkeypatch, **kw):
+    from cxlab.study import open_study
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    frame = _reviews(tmp_path, **kw)
+    import_file(tmp_path / "reviews.csv", tmp_path / "reviews.yml", "rev", "diner",
+                as_of="2026-12-31")
+    return frame, open_study("diner", "2026Q3", dataset="rev")
+
+
+def test_an_overall_rating_is_the_headline_and_its_attributes_its_drivers(tmp_path, monkeypatch):
+    """A review survey without an NPS question: its overall score leads the scorecard, is what
+    the attribute ratings explain, and is shown by segment; it is never a driver of itself."""
+    from cxlab import report
+    from cxlab.report.drivers import headline_outcome
+    from cxlab.report.segments import segments_frame
+
+    frame, study = _reviews_study(tmp_path, monkeypatch)
+    assert study.overall_rating == "rating_overall"
+    assert headline_outcome(study) == "overall"
+    card = report.scorecard(study)
+    in_quarter = frame[frame["date"] < "2026-10-01"]
+    assert card.index[0] == "Overall score, mean of 1-10"
+    assert card.loc["Overall score, mean of 1-10", "2026Q3"] == f"{in_quarter['Overall'].mean():.2f}"
+    assert card.loc["NPS (points)", "2026Q3"] == "not measured"
+    table = report.key_drivers_table(study)
+    assert list(table.index) == ["Food", "Service"]  # the planted order; overall is no driver
+    note = report.key_drivers_note(study).data
+    assert "variance in the Overall score (1-10)" in note
+    assert f"n={len(in_quarter):,} complete answers" in note
+    chart = report.importance_chart(study)
+    assert chart.figure.axes[0].get_title() == "Key drivers of Overall score, 2026Q3"
+    by_visit = segments_frame(study)
+    overall = by_visit[by_visit["measure"] == "rating_overall"].set_index("group")
+    assert overall["value"].to_dict() == pytest.approx(
+        in_quarter.groupby("Visit")["Overall"].mean().to_dict())
+    assert "Key drivers of CSAT not available: no CSAT answers" in \
+        report.key_drivers_table(study, "csat").data
+
+
+def test_with_an_nps_question_nps_stays_the_headline_of_the_drivers(tmp_path, monkeypatch):
+    from cxlab import report
+    from cxlab.report.drivers import headline_outcome
+
+    _, study = _reviews_study(tmp_path, monkeypatch, with_nps=True)
+    assert headline_outcome(study) == "nps"
+    assert list(report.key_drivers_table(study).index) == ["Food", "Service"]
+    assert "NPS answer (0-10)" in report.key_drivers_note(study).data
+    # the overall rating is still the survey's own score, in the scorecard
+    assert "Overall score, mean of 1-10" in report.scorecard(study).index
+
+
+def test_without_an_overall_rating_its_drivers_say_why(sample_study):
+    from cxlab import report
+
+    text = report.key_drivers_table(sample_study("northwind"), "overall").data
+    assert text.startswith("*Key drivers of the overall rating not available: no rating is "
+                           "marked overall")
+
+
+def test_two_overall_ratings_are_a_named_mistake(tmp_path):
+    (tmp_path / "f.csv").write_text("id,date,A,B\nR1,2026-07-01,3,4\n")
+    (tmp_path / "m.yml").write_text(
+        "table: customer_responses\ncolumns: {response_id: id, responded_on: date}\n"
+        "constants: {client: acme, channel: web, customer_id: x, journey_stage: usage, "
+        "department: D}\nratings: {rating_a: {column: A, label: A, overall: true}, "
+        "rating_b: {column: B, label: B, overall: true}}\n")
+    with pytest.raises(ImportError_, match=r"\['rating_a', 'rating_b'\] are each marked overall"):
+        check_file(tmp_path / "f.csv", tmp_path / "m.yml")
+
+
+def test_a_rating_with_decimals_has_a_mean_on_its_scale():
+    """0-100 scores as an ECSI export gives them: a mean, not 'whole numbers expected'."""
+    from cxlab import measures, metrics
+
+    m = measures.rating("rating_sat", "Satisfaction", (0, 100))
+    values = pd.Series([66.67, 100.0, 55.56, 88.89])
+    est = metrics.estimate(m, values)
+    assert est.value == pytest.approx(values.mean())
+    assert 0 <= est.ci[0] < est.value < est.ci[1] <= 100
+    with pytest.raises(ValueError, match="whole numbers"):
+        metrics.mean(values, (0, 100))  # a registry mean still wants whole points
+    groups = metrics.grouped(pd.DataFrame({"rating_sat": values, "g": list("aabb")}), m, "g")
+    assert groups["value"].tolist() == pytest.approx([(66.67 + 100) / 2, (55.56 + 88.89) / 2])
+
+
+def test_accounts_without_a_renewal_date_are_named_not_passed_over(tmp_path, monkeypatch):
+    """A churn snapshot has no dates: its accounts fall in no quarter, and both the import
+    and the report's opening lines say so."""
+    from cxlab import report
+    from cxlab.study import open_study
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    (tmp_path / "accounts.csv").write_text("id,Churn\nA1,Yes\nA2,No\nA3,No\n")
+    (tmp_path / "accounts.yml").write_text(
+        "table: accounts\ncolumns: {account_id: id, is_churned: Churn}\n"
+        "values: {is_churned: {recode: {'Yes': true, 'No': false}}}\n"
+        "not_collected: [segment, acquired_on, n_referrals]\n")
+    result, _ = import_file(tmp_path / "accounts.csv", tmp_path / "accounts.yml", "snap", "tel")
+    assert "renewal_due_on absent: it places each row in a quarter, so these rows fall in no " \
+        "quarter's report" in result.notes
+    text = report.overview(open_study("tel", "2026Q3", dataset="snap")).data
+    assert "This quarter: 0 customer accounts due for renewal" in text
+    assert "3 of the 3 stored rows of `accounts` have no `renewal_due_on`, so they fall in no " \
+        "quarter" in text
+
+
+def _report_text(path: Path) -> tuple[str, str]:
+    """The markdown and the HTML a report notebook's outputs hold."""
+    import json
+
+    outputs = [o for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"
+               for o in c["outputs"]]
+    text = "\n".join("".join(o.get("data", {}).get(kind, ""))
+                     for o in outputs for kind in ("text/markdown",))
+    html = "\n".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
+    return text, html
+
+
+WORKED = [  # the worked examples of docs/mappings, each through a full quarterly report
+    ("uci_restaurant_rating_final.csv", "uci_restaurant_ratings.yml", "restaurants", "2011Q4"),
+    ("plspm_mobile_ecsi.csv", "plspm_mobile_ecsi.yml", "mobile", "2012Q4"),
+    ("ibm_telco_customer_churn.csv", "ibm_telco_accounts.yml", "telco", "2026Q3"),
+]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (REALDATA / "plspm_mobile_ecsi.csv").is_file(),
+                    reason="../shared/realdata is not beside the project")
+def test_worked_mappings_run_through_a_full_report(tmp_path, monkeypatch):
+    """Dev check: each worked mapping imports its real file and the quarterly report runs on
+    it with no failed section, showing what the file can give and saying what it cannot."""
+    import shutil
+
+    from cxlab.run.executor import run_study
+    from cxlab.run.matrix import StudySpec
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "notebooks", tmp_path / "notebooks")
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    texts = {}
+    for data, mapping, client, quarter in WORKED:
+        result, _ = import_file(REALDATA / data, DOCS / mapping, "worked", client,
+                                as_of="2026-11-26")
+        assert result.rows_rejected == 0 and result.rows_accepted == len(pd.read_csv(
+            REALDATA / data))
+        spec = StudySpec(client, quarter, "quarterly_report", "worked", client)
+        run = run_study(spec, tmp_path / "reports", tmp_path / "failed")
+        assert run.status == "ok" and run.failed_sections == [], (run.error, run.failed_sections)
+        texts[client] = _report_text(spec.output_path(tmp_path / "reports"))
+
+    restaurant = pd.read_csv(REALDATA / "uci_restaurant_rating_final.csv")
+    text, html = texts["restaurants"]
+    assert f"<td>{restaurant['rating'].mean():.2f}</td>" in html  # the scorecard's headline
+    assert "<th>Food</th>" in html and "<th>Service</th>" in html  # its key drivers
+    assert f"variance in the Overall rating (0-2) (n={len(restaurant):,} complete" in text
+
+    mobile = pd.read_csv(REALDATA / "plspm_mobile_ecsi.csv")
+    text, html = texts["mobile"]
+    assert f"<td>{mobile['sat1'].mean():.2f}</td>" in html
+    for label in ("Network quality", "Customer service and advice", "Fees for the quality "
+                  "received"):
+        assert f"<th>{label}</th>" in html
+    assert "variance in the Overall satisfaction (0-100) (n=250 complete answers)" in text
+
+    text, _ = texts["telco"]
+    assert "7,043 of the 7,043 stored rows of `accounts` have no `renewal_due_on`" in text
+    assert "Not collected in this client's exports: `accounts.acquired_on`" in text

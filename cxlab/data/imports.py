@@ -41,6 +41,8 @@ its own wording (stored as a column of its own; missing codes and ``values`` app
     ratings:
       rating_online_boarding: {column: "Online boarding", label: "Online boarding",
                                scale: [0, 5]}      # default scale [1, 5]
+      rating_overall: {column: "Overall", label: "Overall rating", scale: [1, 10],
+                       overall: true}  # at most one: what the others explain as key drivers
 
 Customer responses may name survey columns to group results by (class of travel, type of
 traveller), each stored as a text column and shown as a segment table in the report::
@@ -777,7 +779,8 @@ def validate_file(path: str | Path, mapping: Mapping, as_of=None,
         accepted_rows=np.concatenate(rows), accepted_count=None if sink is None else n_accepted,
         rejected_tally=None if reject_sink is None else tally,
         not_collected=list(getattr(mapping, "not_collected", ())), rows_filtered=n_filtered,
-        ratings={n: {"label": r["label"], "scale": list(r["scale"])}
+        ratings={n: {"label": r["label"], "scale": list(r["scale"]),
+                     **({"overall": True} if r.get("overall") else {})}
                  for n, r in getattr(mapping, "ratings", {}).items()},
         segments={n: {"label": g["label"]} for n, g in getattr(mapping, "segments", {}).items()})
     return result

@@ -85,11 +85,16 @@ class Filter(_Strict):
 
 
 class Rating(_Strict):
-    """An attribute rating of a survey, kept as a key-driver item with its own wording."""
+    """A rating of a survey, kept with its own wording and scale.
+
+    An attribute rating (seat comfort, say) is a key-driver item; the one rating marked
+    ``overall`` (the overall score of a review, say) is what the attributes explain instead.
+    """
 
     column: str
     label: Annotated[str, Field(min_length=1)]
     scale: tuple[float, float] = (1, 5)
+    overall: bool = False
 
     @model_validator(mode="after")
     def _ordered(self) -> Rating:
@@ -161,6 +166,10 @@ class MappingFile(_Strict):
             both = sorted(set(names) & set(self.columns))
             if both:
                 raise ValueError(f"{key}: {both} are also given under columns; give each once")
+        overall = sorted(n for n, r in self.ratings.items() if r.overall)
+        if len(overall) > 1:
+            raise ValueError(f"ratings: {overall} are each marked overall; expected at most one "
+                             "overall rating (the score the other ratings explain)")
         ours = TABLES[self.table].column_names + list(self.ratings) + list(self.segments)
         named = {"columns": self.columns, "constants": self.constants, "values": self.values,
                  "dates": self.dates, "datetimes": self.datetimes, "row_ids": self.row_ids,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from cxlab.data.schema import NOT_IN_FUTURE, REFERENCES, TABLES, Column, Table
+from cxlab.data.schema import NOT_IN_FUTURE, PERIOD_COLUMN, REFERENCES, TABLES, Column, Table
 from cxlab.errors import CxlabError
 
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
@@ -309,6 +309,10 @@ def _check_columns(raw: pd.DataFrame, schema: Table, source: str,
     absent = [c.name for c in schema.columns if c.name not in raw and c.name not in not_collected]
     if absent:
         notes.append(f"optional column(s) absent, left empty: {', '.join(absent)}")
+    dated_by = PERIOD_COLUMN.get(schema.name)
+    if dated_by in absent:
+        notes.append(f"{dated_by} absent: it places each row in a quarter, so these rows fall "
+                     "in no quarter's report")
     extra = [c for c in raw.columns if c not in schema.column_names]
     if extra:
         notes.append(f"column(s) not in the schema, ignored: {', '.join(map(str, extra))}")

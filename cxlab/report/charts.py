@@ -10,7 +10,13 @@ from cxlab import config, measures, metrics, periods
 from cxlab.data.schema import TABLES
 from cxlab.markup import escape
 from cxlab.report.availability import needs, unavailable
-from cxlab.report.drivers import driver_label, driver_scale, key_drivers_result
+from cxlab.report.drivers import (
+    driver_label,
+    driver_scale,
+    headline_outcome,
+    key_drivers_result,
+    outcome_name,
+)
 from cxlab.report.linkage import headline, linkage_inputs
 from cxlab.report.maturity import maturity_result
 from cxlab.report.statements import statements_frame
@@ -108,11 +114,13 @@ def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Mar
 
 @needs("customer_responses")
 @themed
-def importance_chart(study: Study, outcome: str = "nps") -> Chart | Markdown:
+def importance_chart(study: Study, outcome: str | None = None) -> Chart | Markdown:
     """Importance (share of explained variance) against performance (mean rating) per driver.
 
-    Drivers top-left (important, rated low) are where improvement pays most.
+    Drivers top-left (important, rated low) are where improvement pays most. ``outcome`` as
+    in :func:`cxlab.report.drivers.key_drivers_result`.
     """
+    outcome = outcome or headline_outcome(study)
     try:
         result = key_drivers_result(study, outcome)
     except DriverError as err:
@@ -148,8 +156,9 @@ def importance_chart(study: Study, outcome: str = "nps") -> Chart | Markdown:
             ha="right", fontsize=8, color="#4f9d69")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("importance: % of explained variance")
-    ax.set_title(f"Key drivers of {outcome.upper()}, {study.quarter}")
-    return Chart(fig, f"Importance against performance of the drivers of {outcome.upper()} for "
+    name = outcome_name(study, outcome)
+    ax.set_title(f"Key drivers of {name}, {study.quarter}")
+    return Chart(fig, f"Importance against performance of the drivers of {name} for "
                       f"{study.client_name} in {study.quarter}")
 
 

@@ -12,17 +12,61 @@ from cxlab.stats import drivers
 from cxlab.study import Study
 
 DRIVER_OUTCOMES = {"nps": "NPS answer (0-10)", "csat": "CSAT answer (1-5)"}
+#: The outcome named by the rating a client's survey mapping marks ``overall: true``
+#: (``Study.overall_rating``).
+OVERALL = "overall"
 N_BOOT = 500
 
 
-def driver_columns(frame: pd.DataFrame) -> list[str]:
+def headline_outcome(study: Study) -> str:
+    """What the report's key drivers explain by default.
+
+    NPS when this quarter has NPS answers, else the survey's overall rating when a mapping
+    declares one, else NPS (whose section then says why not).
+    """
+    rows = study.rows("customer_responses")
+    has_nps = "nps" in rows and rows["nps"].notna().any()
+    return "nps" if has_nps or study.overall_rating is None else OVERALL
+
+
+def outcome_name(study: Study, outcome: str) -> str:
+    """The outcome as a heading names it: NPS, CSAT or the overall rating's wording."""
+    if outcome != OVERALL:
+        return outcome.upper()
+    name = study.overall_rating
+    return driver_label(study, name) if name else "the overall rating"
+
+
+def _outcome_column(study: Study, outcome: str) -> str:
+    if outcome not in (*DRIVER_OUTCOMES, OVERALL):
+        raise ValueError(f"outcome {outcome!r} unknown; expected one of "
+                         f"{[*DRIVER_OUTCOMES, OVERALL]}")
+    if outcome != OVERALL:
+        return outcome
+    name = study.overall_rating
+    if name is None:
+        raise drivers.DriverError("no rating is marked overall (overall: true) in the client's "
+                                  "survey mappings")
+    return name
+
+
+def _outcome_wording(study: Study, outcome: str) -> str:
+    """The outcome with its scale, as the key-driver note reads it (markdown, escaped)."""
+    if outcome != OVERALL:
+        return DRIVER_OUTCOMES[outcome]
+    column = _outcome_column(study, outcome)
+    return f"{escape(driver_label(study, column))} ({_span(driver_scale(study, column))})"
+
+
+def driver_columns(frame: pd.DataFrame, exclude: tuple[str, ...] = ()) -> list[str]:
     """The attribute-rating columns (``rating_*``) present with at least one answer.
 
-    The standard four (:data:`DRIVER_ITEMS`) first, then any a mapping declared, in order.
+    The standard four (:data:`DRIVER_ITEMS`) first, then any a mapping declared, in order;
+    ``exclude`` leaves out the outcome (an overall rating explains nothing of itself).
     """
     ratings = [*DRIVER_ITEMS, *(c for c in frame.columns
                                 if str(c).startswith("rating_") and c not in DRIVER_ITEMS)]
-    return [c for c in ratings if c in frame and frame[c].notna().any()]
+    return [c for c in ratings if c in frame and c not in exclude and frame[c].notna().any()]
 
 
 def driver_label(study: Study, column: str) -> str:
@@ -36,30 +80,38 @@ def driver_scale(study: Study, column: str) -> tuple[float, float]:
     return low, high
 
 
-def key_drivers_result(study: Study, outcome: str = "nps") -> drivers.KeyDrivers:
-    """Key drivers of ``outcome`` among this quarter's responses (raises DriverError)."""
-    if outcome not in DRIVER_OUTCOMES:
-        raise ValueError(f"outcome {outcome!r} unknown; expected one of {list(DRIVER_OUTCOMES)}")
+def key_drivers_result(study: Study, outcome: str | None = None) -> drivers.KeyDrivers:
+    """Key drivers of ``outcome`` among this quarter's responses (raises DriverError).
+
+    ``outcome`` is ``nps``, ``csat`` or ``overall`` (default: :func:`headline_outcome`).
+    """
+    outcome = outcome or headline_outcome(study)
+    column = _outcome_column(study, outcome)
 
     def compute():
         rows = study.rows("customer_responses")
-        columns = driver_columns(rows)
+        if column not in rows or rows[column].isna().all():
+            raise drivers.DriverError(f"no {outcome_name(study, outcome)} answers in this "
+                                      "quarter's customer responses")
+        columns = driver_columns(rows, exclude=(study.overall_rating or "",))
         if not columns:
             raise drivers.DriverError("no attribute ratings (rating_* columns) in this "
                                       "quarter's customer responses")
-        return drivers.key_drivers(rows, outcome, columns, n_boot=N_BOOT,
+        return drivers.key_drivers(rows, column, columns, n_boot=N_BOOT,
                                    weights=study.response_weights(rows))
 
     return study.cached(("key_drivers", outcome), compute)
 
 
 @needs("customer_responses")
-def key_drivers_table(study: Study, outcome: str = "nps") -> pd.DataFrame | Markdown:
+def key_drivers_table(study: Study, outcome: str | None = None) -> pd.DataFrame | Markdown:
     """Formatted key drivers: importance with intervals, the LMG check and the regression."""
+    outcome = outcome or headline_outcome(study)
     try:
         result = key_drivers_result(study, outcome)
     except drivers.DriverError as err:
-        return Markdown(f"*Key drivers of {outcome.upper()} not available: {escape(err)}.*")
+        return Markdown(f"*Key drivers of {escape(outcome_name(study, outcome))} not available: "
+                        f"{escape(err)}.*")
     t = result.table
     pct = 100 / result.r2
     return pd.DataFrame({
@@ -83,14 +135,15 @@ def _span(scale: tuple[float, float]) -> str:
 
 
 @needs("customer_responses")
-def key_drivers_note(study: Study, outcome: str = "nps") -> Markdown:
+def key_drivers_note(study: Study, outcome: str | None = None) -> Markdown:
     """R^2, n and how to read the key-driver table."""
+    outcome = outcome or headline_outcome(study)
     try:
         result = key_drivers_result(study, outcome)
     except drivers.DriverError:
         return Markdown("")
     text = (f"The ratings together explain **{100 * result.r2:.0f}%** of the variance in the "
-            f"{DRIVER_OUTCOMES[outcome]} (n={result.n:,} complete answers). Shares are Johnson's "
+            f"{_outcome_wording(study, outcome)} (n={result.n:,} complete answers). Shares are Johnson's "
             f"relative weights with {result.n_boot}-resample bootstrap intervals; a driver "
             "\"beats a random variable\" when its weight exceeds that of pure noise added to the "
             "model in nearly all resamples (a driver that does not cannot be told from no "

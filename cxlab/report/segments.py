@@ -37,7 +37,7 @@ def segments_frame(study: Study) -> pd.DataFrame:
                 if m.table == "customer_responses" and collected(study, m)]
     for column, label in segment_columns(study).items():
         for m in measured:
-            frame = group_frame(study, column, m.name)
+            frame = group_frame(study, column, m)
             for _, r in frame.iterrows():
                 out.append({"segment": column, "segment_label": label, "group": r[column],
                             "measure": m.name, "label": m.label, "kind": m.estimate_kind,

@@ -13,7 +13,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab import config, measures, metrics, periods
-from cxlab.data.schema import cx_metrics
+from cxlab.data.schema import PERIOD_COLUMN, cx_metrics
 from cxlab.markup import escape, escape_all
 from cxlab.measures import Measure
 from cxlab.report.availability import NOT_COLLECTED, collected, needs
@@ -33,18 +33,24 @@ MEASURES = tuple(measures.get(name) for name in HEADLINE)
 
 
 def headline(study: Study) -> tuple[Measure, ...]:
-    """The headline measures for ``study``: one over all contacts only where it can differ.
+    """The headline measures for ``study``, with the survey's overall rating if declared.
 
+    The overall rating (``Study.overall_rating``) comes first, as its mean on its scale.
     A measure over all contacts (``contacts="all"``) equals its answered-contacts twin unless
     some contact's outcome is recorded as unanswered; it is shown only then.
     """
     frame = study.tables["interactions"]
     gone = measures.unanswered(frame)
     recorded = gone is not None and bool(gone.any())
-    return tuple(m for m in MEASURES if m.contacts != "all" or recorded)
+    shown = tuple(m for m in MEASURES if m.contacts != "all" or recorded)
+    overall = study.overall_rating
+    if overall is None:
+        return shown
+    declared = study.ratings[overall]
+    return (measures.rating(overall, declared["label"], tuple(declared["scale"])), *shown)
 
 
-def measure(key: str) -> Measure:
+def measure(key: str | Measure) -> Measure:
     """The registry's measure called ``key`` (a name or an alias such as ``fcr``)."""
     return measures.get(key)
 
@@ -202,7 +208,7 @@ def trend_frame(study: Study, key: str) -> pd.DataFrame:
     return out
 
 
-def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
+def group_frame(study: Study, by: str, key: str | Measure = "nps") -> pd.DataFrame:
     """The measure per department or team in the study's quarter, with intervals.
 
     ``flag`` is ``above`` or ``below`` where a group differs from the rest of the client after
@@ -223,7 +229,7 @@ def group_frame(study: Study, by: str, key: str = "nps") -> pd.DataFrame:
                              f"{m.table} nor employees (try 'team' or 'department')")
         roster = study.tables["employees"][["employee_id", by]]
         rows = rows.merge(roster, on="employee_id", how="inner")
-    out = metrics.grouped(rows, m.name, by, weights=WEIGHT if weights is not None else None)
+    out = metrics.grouped(rows, m, by, weights=WEIGHT if weights is not None else None)
     if m.table == "employee_responses":  # too few respondents: not shown at all
         out = out[~hidden_pulse_groups(study, rows, by).reindex(out[by], fill_value=False)
                   .to_numpy()]
@@ -316,6 +322,7 @@ def overview(study: Study) -> Markdown:
     start, end = periods.bounds(study.quarter)
     counted = {"customer_responses": "customer survey responses",
                "interactions": "service interactions",
+               "accounts": "customer accounts due for renewal",
                "employee_responses": "employee survey responses"}
     counts = [f"{len(study.rows(t)):,} {label}" for t, label in counted.items()
               if t not in study.absent]
@@ -332,8 +339,28 @@ def overview(study: Study) -> Markdown:
     if uncollected:
         text += (f" Not collected in this client's exports: {', '.join(uncollected)}; the "
                  "measures that need them say so.")
+    text += undated_note(study)
     note = weighting_note(study)
     return Markdown(f"{text} {note}" if note else text)
+
+
+def undated_note(study: Study) -> str:
+    """Stored rows without the date that places them in a quarter, which no quarter shows.
+
+    Only a table whose date is optional can have them (accounts without a renewal date);
+    a report must not pass over thousands of stored rows without a word.
+    """
+    notes = []
+    for table, column in PERIOD_COLUMN.items():
+        if table in study.absent or table not in study.tables:
+            continue
+        frame = study.tables[table]
+        undated = int(frame[column].isna().sum())
+        if undated:
+            notes.append(f"{undated:,} of the {len(frame):,} stored rows of `{table}` have no "
+                         f"`{column}`, so they fall in no quarter and no quarter's measures "
+                         "count them")
+    return "".join(f" {n[0].upper()}{n[1:]}." for n in notes)
 
 
 def weighting_note(study: Study) -> str:
