@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from pathlib import Path
 
 from cxlab.run import usable_cores
@@ -79,7 +80,6 @@ def _file_command(args, name: str, read) -> int:
     (any other exception; its traceback is printed, and it is never reported as the user's).
     """
     import datetime
-    import traceback
 
     from cxlab import config
     from cxlab.errors import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, CxlabError
@@ -140,7 +140,6 @@ def _file_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_run(args) -> int:
     import dataclasses
-    import traceback
 
     from cxlab import config
     from cxlab.errors import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, CxlabError
@@ -310,12 +309,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``cxlab`` console command."""
+    from cxlab.errors import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, CxlabError
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, FileNotFoundError) as err:
+    except (CxlabError, FileNotFoundError) as err:  # the user's input: say what, not where
         print(f"cxlab {args.command}: {err}", file=sys.stderr)
-        return 2
+        return EXIT_USER_ERROR
+    except Exception:  # noqa: BLE001 - a bug (in cxlab or a library): never the user's fault
+        traceback.print_exc()
+        print(f"cxlab {args.command}: stopped by an internal error (the traceback above); "
+              "please report it", file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
 
 
 if __name__ == "__main__":

@@ -11,6 +11,12 @@ import re
 from pathlib import Path
 
 from cxlab import measures
+from cxlab.errors import CxlabError
+
+
+class SettingsError(CxlabError, ValueError):
+    """A setting (studies.yml, a client's settings, a name) that cxlab cannot use."""
+
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 
@@ -43,10 +49,10 @@ def check_slug(value: str, what: str) -> str:
     """Return ``value`` if it is a safe name (lower-case letters, digits, ``-``, ``_``).
 
     Raises:
-        ValueError: naming ``what`` and the value when it could escape a directory or is empty.
+        SettingsError: naming ``what`` and the value when it could escape a directory or is empty.
     """
     if not isinstance(value, str) or not SLUG.fullmatch(value):
-        raise ValueError(
+        raise SettingsError(
             f"{what} {value!r} is not a valid name: expected 1-63 lower-case letters, digits, "
             "'-' or '_', starting with a letter or digit"
         )
@@ -93,7 +99,7 @@ def scorecard_key(name: str, where: str = "rank_by") -> str:
     for key in SCORECARD_MEASURES:
         if wanted is not None and measures.get(key) is wanted:
             return key
-    raise ValueError(f"{where}: {name!r} is not a measure of the employee scorecard; expected "
+    raise SettingsError(f"{where}: {name!r} is not a measure of the employee scorecard; expected "
                      f"one of {list(SCORECARD_MEASURES)}")
 
 
@@ -116,15 +122,15 @@ def check_settings(settings, where: str) -> dict:
     if settings is None:
         return {}
     if not isinstance(settings, dict):
-        raise ValueError(f"{where}: settings must be a mapping, got {type(settings).__name__}")
+        raise SettingsError(f"{where}: settings must be a mapping, got {type(settings).__name__}")
     for key, value in settings.items():
         if key not in CLIENT_SETTINGS:
-            raise ValueError(f"{where}: unknown setting {key!r}; known: {sorted(CLIENT_SETTINGS)}")
+            raise SettingsError(f"{where}: unknown setting {key!r}; known: {sorted(CLIENT_SETTINGS)}")
         kind = CLIENT_SETTINGS[key][0]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise ValueError(f"{where}: setting {key!r} must be {kind.__name__}, got {value!r}")
+            raise SettingsError(f"{where}: setting {key!r} must be {kind.__name__}, got {value!r}")
         if kind is int and value < 1:
-            raise ValueError(f"{where}: setting {key!r} must be at least 1, got {value!r}")
+            raise SettingsError(f"{where}: setting {key!r} must be at least 1, got {value!r}")
     if "rank_by" in settings:
         scorecard_key(settings["rank_by"], f"{where}: setting 'rank_by'")
     if "three_statements" in settings:
@@ -141,32 +147,32 @@ def check_settings(settings, where: str) -> dict:
 def _check_weighting(spec: dict, where: str) -> None:
     unknown = set(spec) - {"column", "margins"}
     if unknown or not spec:
-        raise ValueError(f"{where}: expected 'column' and/or 'margins', got {sorted(spec)}")
+        raise SettingsError(f"{where}: expected 'column' and/or 'margins', got {sorted(spec)}")
     if "column" in spec and not (isinstance(spec["column"], str) and spec["column"]):
-        raise ValueError(f"{where}: column must be a column name, got {spec['column']!r}")
+        raise SettingsError(f"{where}: column must be a column name, got {spec['column']!r}")
     margins = spec.get("margins", {})
     if not isinstance(margins, dict) or ("margins" in spec and not margins):
-        raise ValueError(f"{where}: margins must be {{variable: {{level: share}}}}, got "
+        raise SettingsError(f"{where}: margins must be {{variable: {{level: share}}}}, got "
                          f"{margins!r}")
     from cxlab.data.schema import TABLES
 
     columns = TABLES["customer_responses"].column_names
     for variable, levels in margins.items():
         if variable not in columns:
-            raise ValueError(f"{where}: margin variable {variable!r} is not a column of "
+            raise SettingsError(f"{where}: margin variable {variable!r} is not a column of "
                              f"customer_responses; expected one of {list(columns)}")
         ok = isinstance(levels, dict) and levels and all(
             isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0
             for v in levels.values())
         if not ok:
-            raise ValueError(f"{where}: margins of {variable!r} must be {{level: share}} with "
+            raise SettingsError(f"{where}: margins of {variable!r} must be {{level: share}} with "
                              f"shares (or counts) of at least 0, got {levels!r}")
         from cxlab.stats.weighting import check_targets
 
         try:
             check_targets(variable, levels)
         except ValueError as err:
-            raise ValueError(f"{where}: {err}") from None
+            raise SettingsError(f"{where}: {err}") from None
 
 
 def _check_themes(themes: dict, where: str) -> None:
@@ -174,19 +180,19 @@ def _check_themes(themes: dict, where: str) -> None:
         ok = (isinstance(theme, str) and theme.strip() and isinstance(phrases, list) and phrases
               and all(isinstance(x, str) and x.strip() for x in phrases))
         if not ok:
-            raise ValueError(f"{where}: expected {{theme: [phrase, ...]}} with text only, got "
+            raise SettingsError(f"{where}: expected {{theme: [phrase, ...]}} with text only, got "
                              f"{theme!r}: {phrases!r}")
 
 
 def _check_statements(statements: list, where: str) -> None:
     if len(statements) != 3:
-        raise ValueError(f"{where}: expected exactly three statements, got {len(statements)}")
+        raise SettingsError(f"{where}: expected exactly three statements, got {len(statements)}")
     for i, item in enumerate(statements, 1):
         ok = (isinstance(item, dict) and isinstance(item.get("label"), str)
               and isinstance(item.get("phrases"), list) and item["phrases"]
               and all(isinstance(x, str) and x.strip() for x in item["phrases"]))
         if not ok:
-            raise ValueError(f"{where}: statement {i} must be {{label: text, phrases: [text, "
+            raise SettingsError(f"{where}: statement {i} must be {{label: text, phrases: [text, "
                              f"...]}} with at least one phrase, got {item!r}")
 
 

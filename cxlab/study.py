@@ -10,6 +10,12 @@ from cxlab import config, periods
 from cxlab.data import ensure_sample, read_manifest, read_quality, read_table
 from cxlab.data.schema import PERIOD_COLUMN, TABLES
 from cxlab.data.store import declared, not_collected, table_path
+from cxlab.errors import CxlabError
+
+
+class StudyError(CxlabError, ValueError):
+    """A study that cannot be opened as asked: an unknown client, a dataset without clients."""
+
 
 #: Tables a person may answer several times a quarter (monthly pulses), and the column naming
 #: the person: the statistics of a quarter count each person's latest answer once.
@@ -144,7 +150,7 @@ class Study:
         frame = self.tables["customer_responses"]
         column, margins = spec.get("column"), spec.get("margins")
         if column is not None and column not in frame:
-            raise ValueError(f"weighting: column {column!r} is not in customer_responses; "
+            raise StudyError(f"weighting: column {column!r} is not in customer_responses; "
                              f"it has {list(frame.columns)}")
         base = (pd.to_numeric(frame[column], errors="coerce") if column
                 else pd.Series(1.0, index=frame.index))
@@ -227,16 +233,16 @@ def open_study(
     manifest = read_manifest(dataset)
     clients = manifest.get("clients") if isinstance(manifest, dict) else None
     if not isinstance(clients, list):
-        raise ValueError(f"dataset {dataset!r}: its manifest.json lists no clients (expected "
+        raise StudyError(f"dataset {dataset!r}: its manifest.json lists no clients (expected "
                          "a 'clients' list); re-import the data or regenerate the sample")
     if client not in clients:
-        raise ValueError(f"client {client!r} is not in dataset {dataset!r}; it has {clients}")
+        raise StudyError(f"client {client!r} is not in dataset {dataset!r}; it has {clients}")
     tables = {name: read_table(dataset, client, name, missing_ok=True) for name in TABLES}
     absent = tuple(name for name in TABLES if not table_path(dataset, client, name).is_file())
     if quarter is None:
         dates = tables["customer_responses"][PERIOD_COLUMN["customer_responses"]]
         if dates.empty:
-            raise ValueError(f"client {client!r} has no customer responses; give a quarter")
+            raise StudyError(f"client {client!r} has no customer responses; give a quarter")
         quarter = str(periods.label(dates).max())
     if not config.setting(settings, "show_employee_names"):
         tables = _names_out_of_groups(client, tables)

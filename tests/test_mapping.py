@@ -232,3 +232,20 @@ def test_filtered_rows_count_as_read(survey):
                                      '2012-01-01}\nmissing: {"*": [N/A], rating_speed: [0]}\n')
     assert result.rows_filtered == 1 and result.rows_read == 4
     assert result.summary()["rows_filtered"] == 1
+
+
+def test_every_mistake_of_a_mapping_is_named_in_one_run(tmp_path):
+    """Three unrelated mistakes: all three in one message, not one per attempt."""
+    from cxlab.data.imports import ImportError_, check_file
+
+    (tmp_path / "f.csv").write_text("id,date\nR1,2026-07-01\n")
+    (tmp_path / "m.yml").write_text(
+        "table: customer_responses\ncolumns: {response_id: id, responded_on: date}\n"
+        "constants: {client: acme, channel: web}\nrow_ids: [customer_ref]\n"
+        "not_collected: [channel]\nsegments: {Class: {column: C, label: Class}}\n")
+    with pytest.raises(ImportError_) as err:
+        check_file(tmp_path / "f.csv", tmp_path / "m.yml")
+    message = str(err.value)
+    assert "segments: ['Class'] are not allowed names" in message
+    assert "row_ids: ['customer_ref'] are not columns of customer_responses" in message
+    assert "not_collected: ['channel'] are also given under constants" in message

@@ -83,3 +83,22 @@ def test_quarto_config_matches_quartos_schema(project_root):
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**config["website"], "navbarr": {}},
                             {"$defs": defs["$defs"], "$ref": "#/$defs/BaseWebsite"})
+
+
+def test_a_bug_in_a_command_is_never_reported_as_the_users_mistake(monkeypatch, capsys):
+    """A plain ValueError from inside cxlab or a library is a bug: traceback and exit 3,
+    while a user error (a CxlabError: an unknown client) exits 2 without a traceback."""
+    from cxlab import cli
+    from cxlab.errors import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR
+
+    def broken(*args, **kwargs):
+        raise ValueError("a library's internal complaint")
+
+    monkeypatch.setattr("cxlab.maturity.assessment.assess", broken)
+    assert cli.main(["assess", "northwind"]) == EXIT_INTERNAL_ERROR
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "internal error" in err
+    monkeypatch.undo()
+    assert cli.main(["assess", "no-such-client"]) == EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert "client 'no-such-client' is not in dataset 'sample'" in err and "Traceback" not in err

@@ -152,24 +152,25 @@ class MappingFile(_Strict):
     def _known_names(self) -> MappingFile:
         if self.table not in TABLES:
             raise ValueError(f"table {self.table!r} unknown; expected one of {sorted(TABLES)}")
+        problems: list[str] = []  # every mistake at once, not one per run
         for key, names, pattern, example in (
                 ("ratings", self.ratings, RATING_NAME, "rating_online_boarding"),
                 ("segments", self.segments, SEGMENT_NAME, "segment_travel_class")):
             if names and self.table != "customer_responses":
-                raise ValueError(f"{key}: given for {self.table}; expected only for "
-                                 "customer_responses")
+                problems.append(f"{key}: given for {self.table}; expected only for "
+                                "customer_responses")
             bad = sorted(n for n in names if not pattern.fullmatch(n))
             if bad:
-                raise ValueError(f"{key}: {bad} are not allowed names; expected "
-                                 f"{example.split('_')[0]}_ followed by lower-case letters, "
-                                 f"digits or underscores ({example})")
+                problems.append(f"{key}: {bad} are not allowed names; expected "
+                                f"{example.split('_')[0]}_ followed by lower-case letters, "
+                                f"digits or underscores ({example})")
             both = sorted(set(names) & set(self.columns))
             if both:
-                raise ValueError(f"{key}: {both} are also given under columns; give each once")
+                problems.append(f"{key}: {both} are also given under columns; give each once")
         overall = sorted(n for n, r in self.ratings.items() if r.overall)
         if len(overall) > 1:
-            raise ValueError(f"ratings: {overall} are each marked overall; expected at most one "
-                             "overall rating (the score the other ratings explain)")
+            problems.append(f"ratings: {overall} are each marked overall; expected at most one "
+                            "overall rating (the score the other ratings explain)")
         ours = TABLES[self.table].column_names + list(self.ratings) + list(self.segments)
         named = {"columns": self.columns, "constants": self.constants, "values": self.values,
                  "dates": self.dates, "datetimes": self.datetimes, "row_ids": self.row_ids,
@@ -180,30 +181,32 @@ class MappingFile(_Strict):
         for key, names in named.items():
             bad = sorted(set(names) - set(ours))
             if bad:
-                raise ValueError(f"{key}: {bad} are not columns of {self.table}; its columns are "
-                                 f"{ours}")
+                problems.append(f"{key}: {bad} are not columns of {self.table}; its columns are "
+                                f"{ours}")
         twice = sorted(set(self.columns) & set(self.datetimes))
         if twice:
-            raise ValueError(f"{twice} are given both under columns and under datetimes; "
-                             "give each once")
+            problems.append(f"{twice} are given both under columns and under datetimes; "
+                            "give each once")
         given = {"columns": self.columns, "constants": self.constants,
                  "datetimes": self.datetimes, "row_ids": self.row_ids}
         for key, names in given.items():
             both = sorted(set(names) & set(self.not_collected))
             if both:
-                raise ValueError(f"not_collected: {both} are also given under {key}; a column "
-                                 "the export does not have gets no value: remove it from one")
+                problems.append(f"not_collected: {both} are also given under {key}; a column "
+                                "the export does not have gets no value: remove it from one")
         keys = sorted({"client", *(c.name for c in TABLES[self.table].columns if c.unique)}
                       & set(self.not_collected))
         if keys:
-            raise ValueError(f"not_collected: {keys} identify the rows of {self.table} and "
-                             "cannot be left empty; map them, or use row_ids for an id the "
-                             "export lacks")
+            problems.append(f"not_collected: {keys} identify the rows of {self.table} and "
+                            "cannot be left empty; map them, or use row_ids for an id the "
+                            "export lacks")
         dated_by = PERIOD_COLUMN.get(self.table)
         if dated_by in self.not_collected:
-            raise ValueError(f"not_collected: {dated_by!r} places each row of {self.table} in a "
-                             "quarter; rows without it would be in no report. Give the date "
-                             "(or a constant: the fieldwork date) instead")
+            problems.append(f"not_collected: {dated_by!r} places each row of {self.table} in a "
+                            "quarter; rows without it would be in no report. Give the date "
+                            "(or a constant: the fieldwork date) instead")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
 

@@ -384,7 +384,7 @@ def assess_study(study: Study, answers: pd.DataFrame | None = None) -> Assessmen
     """
     lacking = [t for t in EVIDENCE_TABLES if t in study.absent]
     if lacking:
-        raise ValueError(f"cannot assess {study.client!r}: dataset {study.dataset!r} lacks the "
+        raise AnswersError(f"cannot assess {study.client!r}: dataset {study.dataset!r} lacks the "
                          f"table(s) {lacking} that the evidence indicators are computed from")
     answers = study.tables["maturity_answers"] if answers is None else check_answers(answers)
     as_of = periods.bounds(study.quarter)[1] - pd.Timedelta(days=1)

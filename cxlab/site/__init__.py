@@ -19,7 +19,13 @@ from pathlib import Path
 import yaml
 
 from cxlab import config
+from cxlab.errors import CxlabError
 from cxlab.fsutil import building_dir
+
+
+class SiteError(CxlabError, ValueError):
+    """A site that cannot be built as asked: its configuration, a report or the output folder."""
+
 
 PAGE_SUFFIXES = (".qmd", ".md", ".ipynb")
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*(?:\n|\Z)", re.S)
@@ -33,7 +39,7 @@ def load_site_config(root: Path) -> dict:
     doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     project = doc.get("project", {})
     if project.get("type") != "website" or not project.get("render"):
-        raise ValueError(f"{path}: expected project.type 'website' and a project.render list")
+        raise SiteError(f"{path}: expected project.type 'website' and a project.render list")
     return doc
 
 
@@ -102,7 +108,7 @@ def read_reports(root: Path, client: str | None = None) -> list[dict]:
             if not isinstance(meta, dict):
                 raise TypeError(meta)
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise ValueError(f"{nb_path.relative_to(root)}: not a readable executed notebook "
+            raise SiteError(f"{nb_path.relative_to(root)}: not a readable executed notebook "
                              "(damaged or cut "
                              "short?); run its study again with `cxlab run --force` or remove "
                              "it") from None
@@ -234,7 +240,7 @@ def page_sources(root: Path, site_config: dict) -> list[Path]:
         matches = sorted(root.glob(pattern)) if any(c in pattern for c in "*?[") else [root / pattern]
         for page in matches:
             if page.suffix not in PAGE_SUFFIXES:
-                raise ValueError(f"_quarto.yml: cannot render {page} (expected {PAGE_SUFFIXES})")
+                raise SiteError(f"_quarto.yml: cannot render {page} (expected {PAGE_SUFFIXES})")
             if not page.is_file():
                 raise FileNotFoundError(f"_quarto.yml lists {pattern!r} but {page} does not exist")
             if page not in pages:
@@ -290,19 +296,19 @@ def check_output_dir(out: Path, allowed: tuple[Path, ...] = (), site_for: str = 
     if not out.exists():
         return
     if not out.is_dir():
-        raise ValueError(f"cannot build the site into {out}: it is a file, not a folder")
+        raise SiteError(f"cannot build the site into {out}: it is a file, not a folder")
     marker = out / SITE_MARKER
     if marker.is_file():
         built_for = marker.read_text(encoding="utf-8", errors="replace").partition(":")[2].strip()
         if built_for and built_for != site_for:
-            raise ValueError(f"will not build the site into {out}: it holds the site for "
+            raise SiteError(f"will not build the site into {out}: it holds the site for "
                              f"{built_for}, and this one is for {site_for}; choose another "
                              "folder")
         return
     if out.resolve() in {a.resolve() for a in allowed}:
         return
     if any(out.iterdir()):
-        raise ValueError(f"will not build the site into {out}: the folder holds files that "
+        raise SiteError(f"will not build the site into {out}: the folder holds files that "
                          f"cxlab did not make (no {SITE_MARKER} in it), and building replaces "
                          "the whole folder; choose a new or empty folder")
 
