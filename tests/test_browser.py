@@ -47,9 +47,9 @@ def _check(page, url):
 
 def test_index_and_report_render_with_charts(served, page, n_template_charts):
     _check(page, served + "/index.html")
-    assert page.locator("nav a", has_text="Reports").count() == 1
+    assert page.locator("#site-nav a", has_text="Reports").count() == 1
     _check(page, served + "/reports/index.html")
-    page.click("text=Quarterly report >> nth=0")
+    page.click("main >> text=Cedar Health, 2026Q3 >> nth=0")
     page.wait_for_load_state()
     assert "/reports/cedar/2026Q3/quarterly_report.html" in page.url
     _check(page, page.url)
@@ -66,3 +66,70 @@ def served_screenshot_path():
     out = Path(__file__).resolve().parent.parent / "build"
     out.mkdir(exist_ok=True)
     return out / "report-screenshot.png"
+
+
+SCREENS = ("index.html", "reports/index.html", "reports/cedar/index.html",
+           "reports/cedar/2026Q3/quarterly_report.html")
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_every_page_reads_on_a_laptop_and_a_phone(served, chromium, built_site, width):
+    """No page scrolls sideways, axe-core finds nothing, and screenshots are kept for people
+    to look at (build/screens/)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    site = built_site["site"]
+    shots = served_screenshot_path().parent / "screens"
+    shots.mkdir(exist_ok=True)
+    page = chromium.new_page(viewport={"width": width, "height": 900})
+    axe, problems = Axe(), []
+    for path in sorted(site.rglob("*.html")):
+        rel = path.relative_to(site).as_posix()
+        page.goto(f"{served}/{rel}")
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        if wide > width:
+            problems.append(f"{rel}: the page scrolls sideways ({wide} px wide)")
+        for v in axe.run(page).response["violations"]:
+            problems.append(f"{rel}: axe {v['id']} on {len(v['nodes'])} element(s), e.g. "
+                            f"{v['nodes'][0]['html'][:100]}")
+        page.screenshot(path=str(shots / f"{rel.replace('/', '_')[:-5]}-{width}.png"),
+                        full_page=rel in SCREENS)
+    page.close()
+    assert not problems, "\n".join(problems)
+
+
+def test_a_report_on_a_phone_folds_its_menu_and_contents(served, chromium):
+    page = chromium.new_page(viewport={"width": 390, "height": 800})
+    page.goto(f"{served}/reports/cedar/2026Q3/quarterly_report.html")
+    assert not page.is_visible("#site-nav")
+    assert page.evaluate("document.querySelector('details.toc-box').open") is False
+    page.click(".nav-toggle")
+    assert page.is_visible("#site-nav")
+    page.click(".toc-box summary")
+    page.click(".toc a >> text=Key drivers")
+    assert page.url.endswith("#Key-drivers")
+    page.click("a[rel=prev] >> nth=0")
+    page.wait_for_load_state()
+    assert page.url.endswith("/reports/cedar/2026Q2/quarterly_report.html")
+    page.close()
+    wide = chromium.new_page(viewport={"width": 1366, "height": 900})
+    wide.goto(f"{served}/reports/cedar/2026Q3/quarterly_report.html")
+    assert wide.is_visible("#site-nav a >> text=Methods")
+    assert wide.evaluate("document.querySelector('details.toc-box').open") is True
+    wide.close()
+
+
+def test_search_works_from_disk_without_a_server(built_site, chromium):
+    """Opened as files (file://), as a reader given the folder would: the index loads."""
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    page.goto((built_site["site"] / "index.html").as_uri())
+    page.fill("#cx-search", "cedar key drivers")
+    results = page.locator("#cx-search-results a")
+    assert results.count() == 2  # the two quarters' reports, at their key-driver section
+    assert results.nth(0).inner_text() == "Cedar Health: 2026Q3 › Key drivers"
+    results.nth(0).click()
+    page.wait_for_load_state()
+    assert page.url.endswith("reports/cedar/2026Q3/quarterly_report.html#Key-drivers")
+    page.fill("#cx-search", "zzzz-nothing")
+    assert page.inner_text("#cx-search-results") == "No page matches."
+    page.close()

@@ -25,12 +25,14 @@ def _report(client: str, quarter: str) -> nbformat.NotebookNode:
     nb.metadata["cxlab"] = {"client": client, "quarter": quarter, "client_name": info["name"]}
     nb.cells = [
         nbformat.v4.new_raw_cell(f'---\ntitle: "{client}: {quarter}"\n---'),
+        nbformat.v4.new_markdown_cell("## Scorecard\n\nHow customers rated the quarter."),
         nbformat.v4.new_code_cell("report.overview(study)", outputs=[nbformat.v4.new_output(
             "display_data", data={"text/markdown": f"**{client}** served by "
                                                    f"{info['employees'][0]}"})]),
         nbformat.v4.new_code_cell("report.table(study)", outputs=[nbformat.v4.new_output(
             "execute_result", data={"text/html": f"<table><tr><td>{info['employees'][1]}</td>"
                                                  "</tr></table>"}, execution_count=1)]),
+        nbformat.v4.new_markdown_cell("## Data quality"),
     ]
     return nb
 
@@ -62,7 +64,8 @@ def test_a_client_site_holds_nothing_of_another_client(project):
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
     assert files == ["index.html", "methods.html", "reports/index.html",
                      "reports/maturity-model.html", "reports/quokka/2026Q2/quarterly_report.html",
-                     "reports/quokka/2026Q3/quarterly_report.html", "validation.html"]
+                     "reports/quokka/2026Q3/quarterly_report.html", "reports/quokka/index.html",
+                     "validation.html"]
     text = _site_text(out)
     assert "Quokka Airways" in text and "Felix Novak" in text
     for secret in ["wombat", "Wombat", "Haverkamp", "WO00042", "Ysolde"]:
@@ -270,3 +273,62 @@ def test_the_home_page_and_the_reports_index_name_failed_studies_and_sections(pr
     quokka = build_site(project, use_quarto=False, client="quokka")
     text = (quokka / "index.html").read_text()
     assert "Recognition (recognition_summary)" in text and "wombat" not in text.lower()
+
+
+def _served_text(out: Path, page: str) -> str:
+    """A built page with its white space collapsed (Pandoc wraps long lines)."""
+    return " ".join((out / page).read_text(encoding="utf-8").split())
+
+
+def test_the_home_page_lists_each_client_and_each_has_a_landing_page(project):
+    out = build_site(project, use_quarto=False)
+    home = _served_text(out, "index.html")
+    assert 'href="reports/quokka/index.html"' in home and "Quokka Airways" in home
+    assert 'href="reports/wombat/index.html"' in home
+    assert "<img src=x" not in home  # the client's name is data: escaped
+    landing = _served_text(out, "reports/quokka/index.html")
+    assert "<h1 class=\"title\">Quokka Airways</h1>" in landing
+    assert landing.index("2026Q3/quarterly_report.html") < landing.index(
+        "2026Q2/quarterly_report.html")  # newest first
+    wombat = _served_text(out, "reports/wombat/index.html")
+    assert "<img src=x" not in wombat and "Wombat &lt;img" in wombat
+    index = _served_text(out, "reports/index.html")
+    assert ">Quokka Airways, 2026Q3</a>" in index  # named by client and quarter
+    assert "Quarterly report</a>" not in index
+
+
+def test_a_report_page_has_contents_a_breadcrumb_and_its_neighbouring_quarters(project):
+    out = build_site(project, use_quarto=False)
+    late = _served_text(out, "reports/quokka/2026Q3/quarterly_report.html")
+    early = _served_text(out, "reports/quokka/2026Q2/quarterly_report.html")
+    assert 'rel="prev" href="../2026Q2/quarterly_report.html"' in late
+    assert 'rel="next"' not in late
+    assert 'rel="next" href="../2026Q3/quarterly_report.html"' in early
+    assert 'rel="prev"' not in early
+    assert '<a href="../index.html">Quokka Airways</a>' in late
+    assert '<nav class="toc" aria-label="On this page">' in late
+    assert '<a href="#Scorecard">Scorecard</a>' in late and ">Data quality</a>" in late
+
+
+def test_contents_list_the_sections_as_plain_text():
+    from cxlab.site import page_toc
+
+    body = ('<h2 id="Key-drivers">Key <em>drivers</em><a class="anchor-link" href="#Key-drivers">'
+            '¶</a></h2><p>x</p><h3 id="a&amp;b">Tom &amp; Jerry</h3><h4 id="deep">Deep</h4>'
+            '<h2>No id</h2>')
+    assert page_toc(body) == [{"level": 2, "id": "Key-drivers", "text": "Key drivers"},
+                              {"level": 3, "id": "a&b", "text": "Tom & Jerry"}]
+
+
+def test_search_covers_every_page_and_a_client_site_holds_only_its_own(project):
+    out = build_site(project, use_quarto=False, client="quokka")
+    script = _served_text(out, "search-index.js")
+    assert script.startswith("window.CXLAB_SEARCH = ") and script.rstrip().endswith(";")
+    index = json.loads(script[len("window.CXLAB_SEARCH = "):].rstrip().rstrip(";"))
+    pages = {entry["href"] for entry in index}
+    assert pages == {p.relative_to(out).as_posix() for p in out.rglob("*.html")}
+    report = next(e for e in index if e["href"] == "reports/quokka/2026Q3/quarterly_report.html")
+    assert {"id": "Scorecard", "text": "Scorecard"} in report["sections"]
+    assert "How customers rated the quarter" in report["text"] and report["quarter"] == "2026Q3"
+    assert "wombat" not in script.lower() and "Ysolde" not in script
+    assert (out / "cxlab.js").is_file()

@@ -64,10 +64,9 @@ def write_reports_index(root: Path, client: str | None = None) -> Path:
     found = read_reports(root, client)
     entries: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {}
     for r in found:
-        label = r["path"].stem.replace("_", " ").capitalize()
         not_computed = _section_names(r["failed_sections"])
         entries.setdefault((r["name"], r["client"]), []).append(
-            (r["quarter"], f"[{label}]({r['path'].relative_to(reports).as_posix()})",
+            (r["quarter"], f"[{_report_label(r)}]({r['path'].relative_to(reports).as_posix()})",
              _data_words(r["data"]), not_computed or "-"))
     lines = ["---", 'title: "Reports"', "---", ""]
     if not entries:
@@ -78,16 +77,82 @@ def write_reports_index(root: Path, client: str | None = None) -> Path:
                      f"client{'s' if len(entries) != 1 else ''}, newest quarter first.")
     facts = site_facts(root, client, found)
     lines += ["", *facts]
-    for (name, _client), items in sorted(entries.items()):
-        lines += ["", f"## {escape(name)}", "",
-                  "| Quarter | Report | Data | Sections not computed |", "|---|---|---|---|"]
+    for (name, slug), items in sorted(entries.items()):
+        lines += ["", f"## {escape(name)}", "", f"[All of {escape(name)}'s quarters]({slug}/index.qmd)",
+                  "", "| Quarter | Report | Data | Sections not computed |", "|---|---|---|---|"]
         lines += [f"| {q} | {link} | {data} | {sections} |"
                   for q, link, data, sections in sorted(items, reverse=True)]
     path = reports / "index.qmd"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (reports / DATA_SOURCES).write_text("\n".join(facts) + "\n", encoding="utf-8")
+    write_client_pages(root, found)
     return path
+
+
+def _report_label(report: dict) -> str:
+    """A report's link text, escaped: 'Northwind Telecom, 2026Q3'.
+
+    The kind of report is added when it is not the quarterly one.
+    """
+    from cxlab.markup import escape
+
+    kind = report["path"].stem
+    extra = "" if kind == "quarterly_report" else f" ({kind.replace('_', ' ')})"
+    return f"{escape(report['name'])}, {escape(report['quarter'])}{extra}"
+
+
+#: The generated list of clients on the home page (``index.qmd`` includes it).
+CLIENT_LIST = "_clients.md"
+
+
+def write_client_pages(root: Path, found: list[dict]) -> list[Path]:
+    """Generate a landing page per client and the home page's list of clients.
+
+    The pages are ``reports/<client>/index.qmd``, the list ``reports/_clients.md`` (its links
+    are written as seen from the home page, which includes it), from the reports ``found``.
+
+    A landing page lists the client's reports, newest quarter first, with the data behind each
+    and any section that could not be computed; the home page links every landing page.
+    """
+    from cxlab.markup import escape
+
+    reports = root / "reports"
+    by_client: dict[str, list[dict]] = {}
+    for r in found:
+        by_client.setdefault(r["client"], []).append(r)
+    written, listing = [], []
+    for slug, items in sorted(by_client.items(), key=lambda kv: kv[1][0]["name"].lower()):
+        items = sorted(items, key=lambda r: (r["quarter"], r["path"].stem), reverse=True)
+        name = escape(items[0]["name"])
+        quarters = sorted({r["quarter"] for r in items})
+        span = quarters[0] if len(quarters) == 1 else f"{quarters[0]} to {quarters[-1]}"
+        lines = ["---", f'title: "{name}"',  # escaped: no quote or backslash is left
+                 f'subtitle: "Quarterly reports, {span}"', "---", "",
+                 f"{len(items)} report{'s' if len(items) != 1 else ''}, newest first. "
+                 f"[The latest]({_link_from(slug, items[0])}) opens with a summary of what "
+                 "needs action.", "",
+                 "| Quarter | Report | Data | Sections not computed |", "|---|---|---|---|"]
+        lines += [f"| {r['quarter']} | [{_report_label(r)}]({_link_from(slug, r)}) | "
+                  f"{_data_words(r['data'])} | {_section_names(r['failed_sections']) or '-'} |"
+                  for r in items]
+        page = reports / slug / "index.qmd"
+        page.parent.mkdir(parents=True, exist_ok=True)
+        page.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        written.append(page)
+        # Links as seen from the home page, which includes this list.
+        listing.append(f"- **[{name}](reports/{slug}/index.qmd)**: {len(items)} report"
+                       f"{'s' if len(items) != 1 else ''}, {span}; latest: "
+                       f"[{quarters[-1]}](reports/{_link_from('', items[0])})")
+    text = "\n".join(listing) if listing else "No client has a report yet."
+    (reports / CLIENT_LIST).write_text(text + "\n", encoding="utf-8")
+    return written
+
+
+def _link_from(folder: str, report: dict) -> str:
+    """A report's path relative to ``reports/<folder>`` (``reports/`` when empty)."""
+    rel = report["path"].relative_to(report["path"].parents[2])
+    return rel.relative_to(folder).as_posix() if folder else rel.as_posix()
 
 
 def read_reports(root: Path, client: str | None = None) -> list[dict]:
@@ -387,37 +452,127 @@ def _write_client_record(source: Path, target: Path, client: str) -> None:
 
 def build_preview(root: Path, site_config: dict, out: Path, site_for: str = ALL_CLIENTS
                   ) -> Path:
-    """The static preview: every page as HTML with the navbar, written atomically."""
+    """The static preview: every page as HTML with the navbar, written atomically.
+
+    Besides the pages: a table of contents on each page with sections, a breadcrumb and
+    links to the previous and next quarter on each report, and an offline search over every
+    page (``search-index.js``, read by ``cxlab.js``; no server needed).
+    """
     from jinja2 import Template
 
     template = Template((ASSETS / "page.html").read_text(encoding="utf-8"))
     website = site_config.get("website", {})
     nav = website.get("navbar", {}).get("left", [])
+    sources = page_sources(root, site_config)
+    reports = {r["path"]: r for r in read_reports(root)} if (root / "reports").is_dir() else {}
+    neighbours = _quarter_neighbours([s for s in sources if s in reports], reports)
+    index = []
     with building_dir(out) as tmp:
         (tmp / SITE_MARKER).write_text(f"cxlab site for: {site_for}\n", encoding="utf-8")
         shutil.copy(ASSETS / "style.css", tmp / "cxlab.css")
-        for source in page_sources(root, site_config):
+        shutil.copy(ASSETS / "cxlab.js", tmp / "cxlab.js")
+        for source in sources:
             rel = source.relative_to(root)
             meta, body = render_page(source)
-            depth = len(rel.parts) - 1
-            prefix = "../" * depth
+            body = scrolling_tables(_fix_links(body))
+            prefix = "../" * (len(rel.parts) - 1)
+            title = html.unescape(str(meta.get("title", rel.stem)))
+            toc = page_toc(body)
+            report = reports.get(source)
             page_html = template.render(
                 site_title=website.get("title", "cxlab"),
                 # Front matter is Markdown (Quarto renders it so): data in it is escaped as
                 # character references, which the template escapes again for HTML.
-                title=html.unescape(str(meta.get("title", rel.stem))),
-                subtitle=html.unescape(str(meta.get("subtitle", ""))),
-                body=_fix_links(body),
+                title=title, subtitle=html.unescape(str(meta.get("subtitle", ""))), body=body,
                 nav=[{"text": item.get("text", item["href"]),
                       "href": prefix + _html_name(item["href"]),
                       "active": _html_name(item["href"]) == _html_name(rel.as_posix())}
                      for item in nav],
-                css=prefix + "cxlab.css", home=prefix + "index.html",
-                footer=website.get("page-footer", ""),
+                root=prefix, footer=website.get("page-footer", ""),
+                toc=toc if len(toc) > 1 else [],
+                crumbs=_crumbs(report) if report else [],
+                pager=neighbours.get(source),
             )
             target = tmp / rel.with_suffix(".html")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(page_html, encoding="utf-8")
+            index.append({"title": title, "href": rel.with_suffix(".html").as_posix(),
+                          "quarter": report["quarter"] if report else "",
+                          "sections": [{"id": t["id"], "text": t["text"]} for t in toc],
+                          "text": page_text(body)[:SEARCH_TEXT_CHARS]})
+        # A script, not JSON: a page opened from disk (file://) may not fetch a JSON file.
+        (tmp / "search-index.js").write_text(
+            "window.CXLAB_SEARCH = " + json.dumps(index, ensure_ascii=True) + ";\n",
+            encoding="utf-8")
+    return out
+
+
+#: Characters of each page's text kept in the search index (a report has about 20,000).
+SEARCH_TEXT_CHARS = 40_000
+
+_HEADING = re.compile(r'<h([23])\s[^>]*?id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
+_TAG = re.compile(r"<[^>]+>")
+_HIDDEN = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
+
+
+_TABLE = re.compile(r"<table\b.*?</table>", re.S)
+
+
+def scrolling_tables(body: str) -> str:
+    """Each table in a box that scrolls sideways by itself, so no table widens the page.
+
+    The box takes the keyboard focus (``tabindex="0"``): a region that scrolls must be
+    reachable without a mouse.
+    """
+    return _TABLE.sub(lambda m: f'<div class="table-scroll" tabindex="0">{m.group(0)}</div>',
+                      body)
+
+
+def page_toc(body: str) -> list[dict]:
+    """The page's sections (``h2``) and subsections (``h3``) that carry an id, in order.
+
+    Each as ``{"level", "id", "text"}``, the heading as plain text.
+    """
+    toc = []
+    for level, anchor, inner in _HEADING.findall(body):
+        text = html.unescape(_TAG.sub("", inner)).replace("¶", "").strip()
+        if text:
+            toc.append({"level": int(level), "id": html.unescape(anchor), "text": text})
+    return toc
+
+
+def page_text(body: str) -> str:
+    """A page's readable text, for the search index: no tags, scripts, styles or images."""
+    text = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", body)))
+    return " ".join(text.replace("¶", " ").split())
+
+
+def _crumbs(report: dict) -> list[dict]:
+    """Reports › the client › the quarter, as seen from the report's own folder."""
+    return [{"text": "Reports", "href": "../../index.html"},
+            {"text": report["name"], "href": "../index.html"},
+            {"text": report["quarter"], "href": ""}]
+
+
+def _quarter_neighbours(pages: list[Path], reports: dict[Path, dict]) -> dict[Path, dict]:
+    """Links to the report a quarter before and after each report page, relative to it.
+
+    Among the site's reports of the same client and kind; None for a client's only report.
+    """
+    series: dict[tuple[str, str], list[Path]] = {}
+    for page in pages:
+        series.setdefault((reports[page]["client"], page.stem), []).append(page)
+    out = {}
+    for kind_pages in series.values():
+        kind_pages.sort(key=lambda p: reports[p]["quarter"])
+        for i, page in enumerate(kind_pages):
+            links = {}
+            for key, j in (("prev", i - 1), ("next", i + 1)):
+                if 0 <= j < len(kind_pages):
+                    other = kind_pages[j]
+                    links[key] = {"text": reports[other]["quarter"],
+                                  "href": f"../{other.parent.name}/{other.stem}.html"}
+            out[page] = links or None
     return out
 
 
