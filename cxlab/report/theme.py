@@ -10,9 +10,12 @@ import io
 import matplotlib
 import pandas as pd
 import seaborn as sns
+from IPython import get_ipython
 from matplotlib import cycler
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from cxlab.report.html_tables import table_html
 
 PALETTE = ["#1f4e79", "#c0504d", "#4f9d69", "#e0a526", "#7f6aa8", "#5b9bd5", "#8c8c8c"]
 HIGHLIGHT, MUTED = PALETTE[0], "#9db3c8"
@@ -49,12 +52,28 @@ def apply_theme() -> None:
 
     The report notebooks call it once. Tables are shown whole: pandas would otherwise cut
     long cells (evidence, intervals) and hide the middle rows of long tables (an employee
-    per row) behind an ellipsis. cxlab's own charts do not need it: they are drawn in the
+    per row) behind an ellipsis. In an IPython session (a notebook, the report's kernel)
+    DataFrames are shown as cxlab's HTML tables (:mod:`cxlab.report.html_tables`); their
+    plain-text form is pandas' own. cxlab's own charts do not need it: they are drawn in the
     theme whatever the session's settings.
     """
     pd.set_option("display.max_colwidth", None)
     pd.set_option("display.max_rows", None)
     matplotlib.rcParams.update(theme_rc())
+    register_table_html()
+
+
+def register_table_html() -> bool:
+    """Show DataFrames as cxlab's HTML tables in this IPython session (idempotent).
+
+    Returns whether there is a session to register in: outside IPython (a script, the test
+    harness) nothing changes.
+    """
+    shell = get_ipython()
+    if shell is None:
+        return False
+    shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, table_html)
+    return True
 
 
 def themed(build):

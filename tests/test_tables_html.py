@@ -1,0 +1,228 @@
+"""Report tables as HTML: one header row, scopes, captions, alignment, escaping, the formatter."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+from test_markup import PAYLOADS
+from test_publish_safety import LIVE_TAG, planted_outputs  # noqa: F401 (a fixture)
+
+from cxlab.report.html_tables import table_html
+
+
+class _Table(HTMLParser):
+    """The parts of a rendered table the tests look at: header rows, cells, caption, text."""
+
+    def __init__(self, markup: str):
+        super().__init__()
+        self.head_rows: list[list[dict]] = []
+        self.body_rows: list[list[dict]] = []
+        self.caption = None
+        self.tags: list[str] = []
+        self._section = self._cell = None
+        self._in_caption = False
+        self.feed(markup)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        attrs = dict(attrs)
+        if tag in ("thead", "tbody"):
+            self._section = tag
+        elif tag == "tr":
+            (self.head_rows if self._section == "thead" else self.body_rows).append([])
+        elif tag in ("th", "td"):
+            self._cell = {"tag": tag, "text": "", **attrs}
+            (self.head_rows if self._section == "thead" else self.body_rows)[-1].append(
+                self._cell)
+        elif tag == "caption":
+            self._in_caption, self.caption = True, ""
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td"):
+            self._cell = None
+        elif tag == "caption":
+            self._in_caption = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell["text"] += data
+        elif self._in_caption:
+            self.caption += data
+
+
+def _segments() -> pd.DataFrame:
+    """Shaped like the segment table: a two-level index, interval cells, a placeholder."""
+    index = pd.MultiIndex.from_tuples(
+        [("Class", "Business"), ("Class", "Economy"), ("Traveller", "Solo")],
+        names=["Segment", "Group"])
+    return pd.DataFrame({"NPS (points)": ["+31.2 (+25.0 to +37.4; n=1,234) above",
+                                          "-4.0 (-9.1 to +1.2; n=880)", "no answers"],
+                         "CSAT, share 4-5": ["82.4% (80.1% to 84.6%; n=1,200)",
+                                             "61.0% (58.0% to 64.0%; n=850)",
+                                             "70.0% (60.0% to 79.0%; n=60)"]}, index=index)
+
+
+def _scorecard() -> pd.DataFrame:
+    frame = pd.DataFrame({"Measure": ["NPS (points)", "CSAT, share 4-5"],
+                          "2026Q3": ["+3.6", "61.3%"], "n": ["2,425", "2,249"],
+                          "vs 2026Q2": ["+4.9 (p=0.348)", "+4.2 pp (p=0.003) *"]})
+    return frame.set_index("Measure")
+
+
+def _quality() -> pd.DataFrame:
+    return pd.DataFrame({"Table": ["customer survey responses", "service interactions"],
+                         "Rows read": [19672, 31472], "Share kept": [0.99558, 0.9978],
+                         "Reasons": ["nps: out of range (61)", "-"]})
+
+
+@pytest.mark.parametrize("frame", [_segments(), _scorecard(), _quality()],
+                         ids=["multiindex", "named index", "range index"])
+def test_one_header_row_with_a_scoped_non_empty_cell_per_column(frame):
+    table = _Table(table_html(frame))
+    assert len(table.head_rows) == 1
+    header = table.head_rows[0]
+    assert [c["text"] for c in header] == [n for n in frame.index.names if n] + list(frame.columns)
+    assert all(c["tag"] == "th" and c.get("scope") == "col" and c["text"].strip()
+               for c in header)
+    assert len(table.body_rows) == len(frame)
+
+
+def test_a_default_row_number_index_is_not_shown():
+    table = _Table(table_html(_quality()))
+    assert [row[0]["text"] for row in table.body_rows] == ["customer survey responses",
+                                                             "service interactions"]
+    assert all(row[0]["tag"] == "th" and row[0]["scope"] == "row" for row in table.body_rows)
+    assert not any(c["text"] in ("0", "1") for row in table.body_rows for c in row)
+
+
+def test_a_named_index_starts_each_row_as_its_header():
+    table = _Table(table_html(_scorecard()))
+    assert [(r[0]["tag"], r[0]["scope"], r[0]["text"]) for r in table.body_rows] == [
+        ("th", "row", "NPS (points)"), ("th", "row", "CSAT, share 4-5")]
+    assert all(c["tag"] == "td" for row in table.body_rows for c in row[1:])
+
+
+def test_an_outer_index_level_spans_its_rows_as_a_row_group():
+    table = _Table(table_html(_segments()))
+    first, second, third = table.body_rows
+    assert (first[0]["text"], first[0]["scope"], first[0]["rowspan"]) == ("Class", "rowgroup", "2")
+    assert (first[1]["text"], first[1]["scope"]) == ("Business", "row")
+    assert (second[0]["text"], second[0]["scope"]) == ("Economy", "row")  # spanned over
+    assert third[0]["text"] == "Traveller" and "rowspan" not in third[0]
+
+
+def test_numbers_are_right_aligned_text_left_and_headers_follow_their_column():
+    table = _Table(table_html(_scorecard()))
+    aligned = [[("cx-num" in c.get("class", "")) for c in row] for row in table.body_rows]
+    assert aligned == [[False, True, True, True]] * 2
+    assert ["cx-num" in c.get("class", "") for c in table.head_rows[0]] == [False, True, True,
+                                                                            True]
+    segments = _Table(table_html(_segments()))
+    placeholder = segments.body_rows[2][2]
+    assert placeholder["text"] == "no answers" and "cx-num" not in placeholder.get("class", "")
+
+
+@pytest.mark.parametrize("text, numeric", [
+    ("+3.6", True), ("61.3%", True), ("19,672", True), ("+4.2 pp (p=0.003) *", True),
+    ("12 of 1,127", True), ("10 / - / 6", True), ("+31.2 (+25.0 to +37.4; n=1,234) above", True),
+    ("-", False), ("no answers", False), ("1 SD more csat goes with +2.0 pts", False),
+    ("29 Jun", False), ("2026Q3", False), ("not ranked (n<5)", False), ("- (none scored)", False),
+])
+def test_which_texts_read_as_numbers(text, numeric):
+    cell = _Table(table_html(pd.DataFrame({"x": [text]}))).body_rows[0][0]
+    assert ("cx-num" in cell.get("class", "")) is numeric
+    assert cell["text"] == text
+
+
+def test_an_interval_is_set_apart_from_its_value():
+    markup = table_html(_scorecard())
+    assert ('<span class="cx-value">+4.2 pp</span><span class="cx-note"> (p=0.003)</span> *'
+            in markup)
+
+
+def test_numeric_columns_get_thousands_separators_and_one_number_of_decimals():
+    table = _Table(table_html(_quality()))
+    assert [row[1]["text"] for row in table.body_rows] == ["19,672", "31,472"]
+    assert [row[2]["text"] for row in table.body_rows] == ["0.996", "0.998"]
+    frame = pd.DataFrame({"Level": [2.0, np.nan], "Done": [True, False]})
+    cells = _Table(table_html(frame)).body_rows
+    assert [[c["text"] for c in row] for row in cells] == [["2", "yes"], ["-", "no"]]
+
+
+def test_the_caption_is_shown_when_set_and_names_the_scrolling_region():
+    frame = _scorecard()
+    assert _Table(table_html(frame)).caption is None
+    frame.attrs["caption"] = "Headline measures, 2026Q3 <against> 2026Q2"
+    markup = table_html(frame)
+    assert _Table(markup).caption == "Headline measures, 2026Q3 <against> 2026Q2"
+    assert 'aria-label="Headline measures, 2026Q3 &lt;against&gt; 2026Q2"' in markup
+
+
+def test_the_table_scrolls_in_its_own_box_with_the_first_column_fixed():
+    markup = table_html(_segments())
+    assert markup.startswith('<div class="cx-table"')
+    style = re.search(r"<style>(.*?)</style>", markup, re.S).group(1)
+    assert re.search(r"\.cx-table\{[^}]*overflow-x:auto", style)
+    assert re.search(r"\.cx-table \.cx-stub\{[^}]*position:sticky;left:0", style)
+    assert all(rule.startswith(".cx-table") for rule in style.splitlines())
+    table = _Table(markup)
+    assert all("cx-stub" in row[0]["class"] for row in table.body_rows if row[0]["scope"] ==
+               "rowgroup" or row[0]["text"] == "Traveller")
+    assert "cx-stub" in table.head_rows[0][0]["class"]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS + ["<script>alert(1)</script>", "<b>bold</b>",
+                                                "Tom & Jerry &amp; co"])
+def test_data_cannot_put_markup_in_a_table_and_text_is_escaped_once(payload):
+    frame = pd.DataFrame({f"col {payload}": [f"cell {payload}"]},
+                         index=pd.Index([f"row {payload}"], name=f"name {payload}"))
+    frame.attrs["caption"] = f"caption {payload}"
+    markup = table_html(frame)
+    table = _Table(markup)
+    assert set(table.tags) <= {"div", "style", "table", "caption", "thead", "tbody", "tr", "th",
+                               "td", "span"}
+    assert [c["text"] for c in table.head_rows[0]] == [f"name {payload}", f"col {payload}"]
+    assert [c["text"] for c in table.body_rows[0]] == [f"row {payload}", f"cell {payload}"]
+    assert table.caption == f"caption {payload}"
+
+
+def test_apply_theme_registers_the_formatter_once_and_keeps_the_plain_text():
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from cxlab.report import theme
+
+    shell = InteractiveShell.instance()
+    try:
+        formatter = shell.display_formatter.formatters["text/html"]
+        frame = _scorecard()
+        assert "cx-table" not in (formatter(frame) or "")
+        theme.apply_theme()
+        theme.apply_theme()
+        assert formatter(frame) == table_html(frame)
+        assert sum(t is pd.DataFrame for t in formatter.type_printers) == 1
+        data, _ = shell.display_formatter.format(frame)
+        assert data["text/plain"] == repr(frame)
+        assert data["text/html"].count("<table") == 1
+    finally:
+        InteractiveShell.clear_instance()
+
+
+def test_outside_ipython_nothing_is_registered():
+    from cxlab.report import theme
+
+    assert theme.register_table_html() is False
+
+
+def test_planted_markup_in_the_data_stays_text_in_every_report_table(planted_outputs):  # noqa: F811
+    """The report's own tables, from data carrying markup, as the notebook displays them."""
+    tables = [(source, value) for source, value in planted_outputs
+              if isinstance(value, pd.DataFrame)]
+    assert len(tables) >= 15
+    for source, frame in tables:
+        markup = table_html(frame)
+        live = LIVE_TAG.search(markup)
+        assert not live, (source, markup[max(0, live.start() - 100):live.end() + 100])
