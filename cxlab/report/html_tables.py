@@ -9,13 +9,14 @@ registers :func:`table_html` for every DataFrame):
 * ``<th scope="col">`` headers, a ``<th scope="row">`` first cell in every row (an outer level
   of a MultiIndex spans its rows as ``<th scope="rowgroup">``), a ``<caption>`` from
   ``frame.attrs["caption"]``;
-* a cell whose text is a number (``+3.6``, ``61.3%``, ``1,234``, ``12 of 30``, with a unit, an
-  interval or n in parentheses and a significance mark or flag after it) is right-aligned,
-  its parenthesis set smaller; other text is left-aligned; a header is aligned as most of its
-  column;
-* the table scrolls sideways inside its own box, its first column fixed, so a wide table never
-  widens the page on a phone. The few CSS rules it needs travel with it (scoped by the
-  ``cx-table`` class): the static preview and Quarto show the same table.
+* a cell whose text is a number (``+3.6``, ``61.3%``, ``1,234``, ``12 of 30``, ``+0.3 to
+  +6.8``, with a unit, an interval or n in parentheses and a significance mark or flag after
+  it) is right-aligned, its parenthesis set smaller; other text is left-aligned; a header is
+  aligned as most of its column;
+* the table scrolls sideways inside its own box (which takes the keyboard focus), its first
+  column fixed, so a wide table never widens the page on a phone. The few CSS rules it needs
+  travel with it (scoped by the ``cx-table`` class): the static preview and Quarto show the
+  same table.
 
 The HTML is written by a Jinja2 template with autoescaping, so every header, cell and caption
 is escaped exactly once, whatever the data holds. Quarto's own table processing is turned off
@@ -40,7 +41,7 @@ MISSING = "-"
 _NUMBER = r"[+\-\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?"
 #: A number as a report writes it: value (or a sequence of them), unit, note and mark.
 _NUMERIC = re.compile(
-    rf"(?P<value>(?:{_NUMBER}|-)(?:\s(?:of|/)\s(?:{_NUMBER}|-))*(?:\s(?:pp|pts|points))?)"
+    rf"(?P<value>(?:{_NUMBER}|-)(?:\s(?:of|to|/)\s(?:{_NUMBER}|-))*(?:\s(?:pp|pts|points))?)"
     r"(?P<note>\s\([^()]*\))?"
     r"(?P<mark>\s(?:\*|above|below))?")
 
@@ -52,13 +53,15 @@ font-variant-numeric:tabular-nums;display:table}
 .cx-table th,.cx-table td{padding:.35rem .7rem;border-bottom:1px solid #dde3ea;\
 text-align:left;vertical-align:top}
 .cx-table thead th{border-bottom:2px solid #1d2733;vertical-align:bottom}
+.cx-table tbody :is(td,th):not(.cx-num,.cx-stub){min-width:9rem}
 .cx-table .cx-num{text-align:right}
-.cx-table .cx-num .cx-value{white-space:nowrap}
-.cx-table .cx-note{font-size:.85em;color:#5f6b7a}
-.cx-table .cx-stub{position:sticky;left:0;z-index:1;background:var(--bs-body-bg,#fff)}"""
+.cx-table .cx-value,.cx-table .cx-note{white-space:nowrap}
+.cx-table .cx-note{display:inline-block;font-size:.85em;color:#5f6b7a}
+.cx-table .cx-stub{position:sticky;left:0;z-index:1;min-width:7rem;\
+background:var(--bs-body-bg,#fff)}"""
 
 _TEMPLATE = """\
-<div class="cx-table" role="region" tabindex="0" aria-label="{{ label }}">
+<div class="cx-table" tabindex="0">
 <style>{{ css }}</style>
 <table data-quarto-disable-processing="true">
 {% if caption %}<caption>{{ caption }}</caption>
@@ -112,7 +115,7 @@ def table_html(frame: pd.DataFrame) -> str:
     _row_headers(grid, len(levels))
     caption = str(frame.attrs.get("caption") or "")
     return _template().render(
-        css=CSS, caption=caption, label=caption or "table",
+        css=CSS, caption=caption,
         headers=[{"text": text, "css": _classes(j == 0, numeric[j])}
                  for j, text in enumerate(headers)],
         rows=[[cell for cell in row if cell.span] for row in grid])
