@@ -168,7 +168,10 @@ def scorecard(study: Study) -> pd.DataFrame:
             f"vs {study.previous_quarter}": _change_cell(r, "prev"),
             f"vs {study.year_ago_quarter}": _change_cell(r, "yago"),
         })
-    return pd.DataFrame(out).set_index("Measure")
+    table = pd.DataFrame(out).set_index("Measure")
+    table.attrs["caption"] = (f"Headline measures in {study.quarter}: value, 95% interval, n and "
+                              "change against the two quarters compared")
+    return table
 
 
 def _estimate(cell) -> metrics.Estimate | None:
@@ -284,10 +287,11 @@ def department_frame(study: Study) -> pd.DataFrame:
 def departments(study: Study) -> pd.DataFrame:
     """Formatted department table: CX measure in the incentive plan and customer NPS."""
     frame = department_frame(study)
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "Department": frame["department"],
         "Employees": frame["n_employees"],
-        "Rewarded metrics": frame["rewarded_metrics"].map(lambda m: ", ".join(m) or "none"),
+        "Rewarded metrics": frame["rewarded_metrics"].map(
+            lambda m: ", ".join(map(metric_words, m)) or "none"),
         "CX measure in plan": frame["has_cx_kpi"].map({True: "yes", False: "no"}),
         "NPS of its touchpoints": [
             f"{fmt_value(v, 'nps')} ({fmt_value(lo, 'nps')} to {fmt_value(hi, 'nps')})"
@@ -299,6 +303,15 @@ def departments(study: Study) -> pd.DataFrame:
             frame["n_responses"], frame["n_effective"], frame["weighted"], strict=True)],
         "Against the rest (BH)": frame["flag"].replace("", "-"),
     }).set_index("Department")
+    table.attrs["caption"] = (f"Departments in {study.quarter}: the metrics their incentive plan "
+                              "rewards, and customer NPS (points, 95% interval) of their "
+                              "touchpoints")
+    return table
+
+
+def metric_words(metric: str) -> str:
+    """An incentive plan's metric as words (``time_to_hire``: time to hire), for the page."""
+    return metric.replace("_", " ")
 
 
 @needs("employees", "incentive_plan")
@@ -398,6 +411,25 @@ def _and(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
 
 
+#: Each table as the report names it (the data-quality tables show these, not the names
+#: stored in the dataset); a table not listed shows its name in words.
+TABLE_LABELS = {
+    "customer_responses": "customer survey responses",
+    "interactions": "service interactions",
+    "accounts": "customer accounts",
+    "employees": "employees (the roster)",
+    "employee_responses": "employee survey responses",
+    "incentive_plan": "incentive plan",
+    "feedback_actions": "actions on employee feedback",
+    "maturity_answers": "maturity self-assessment answers",
+}
+
+
+def table_label(table: str) -> str:
+    """The table as the report names it (see :data:`TABLE_LABELS`)."""
+    return TABLE_LABELS.get(table, table.replace("_", " "))
+
+
 def data_quality(study: Study) -> pd.DataFrame | Markdown:
     """Rows read, accepted and rejected per table, with the reasons for rejection."""
     if not study.quality:
@@ -407,12 +439,15 @@ def data_quality(study: Study) -> pd.DataFrame | Markdown:
     for rec in study.quality:
         reasons = "; ".join(f"{code} ({n:,})" for code, n in rec["reasons"].items())
         out.append({
-            "Table": rec["table"], "Source": Path(rec["source"]).name, "Rows read": rec["rows_read"],
+            "Table": table_label(rec["table"]), "Source": Path(rec["source"]).name,
+            "Rows read": rec["rows_read"],
             "Accepted": rec["rows_accepted"], "Rejected": rec["rows_rejected"],
             "Filtered by the mapping": rec.get("rows_filtered", 0),
             "Reasons": reasons or "-",
         })
-    return pd.DataFrame(out).set_index("Table")
+    table = pd.DataFrame(out).set_index("Table")
+    table.attrs["caption"] = "Rows per table, all quarters, as read, accepted and rejected at import"
+    return table
 
 
 def rejected_examples(study: Study) -> pd.DataFrame | Markdown:
@@ -422,13 +457,15 @@ def rejected_examples(study: Study) -> pd.DataFrame | Markdown:
     value, the row's other cells or a path on the analyst's machine (those stay in the
     rejected rows kept beside the dataset, for the analyst).
     """
-    rows = [{"Table": rec["table"], "Reason": code,
+    rows = [{"Table": table_label(rec["table"]), "Reason": code,
              "Example": rec.get("published_examples", {}).get(code, UNDESCRIBED)}
             for rec in study.quality for code in rec["reasons"]]
     if not rows:
         return Markdown("*No row was rejected.*" if study.quality else
                         "*No rejected rows to describe: there is no import record.*")
-    return pd.DataFrame(rows, columns=["Table", "Reason", "Example"])
+    table = pd.DataFrame(rows, columns=["Table", "Reason", "Example"])
+    table.attrs["caption"] = "One example per table and reason for rejection, without the row's values"
+    return table
 
 
 #: The example shown for a rejection recorded before examples were described for publication.
