@@ -45,6 +45,11 @@ def reports_dir() -> Path:
     return project_root() / "reports"
 
 
+#: The environment variable naming where the kernels of a ``cxlab run`` write each report's
+#: exports (workbook, deck); the run moves them beside the report once it is written.
+EXPORT_ROOT_ENV = "CXLAB_EXPORT_ROOT"
+
+
 def check_slug(value: str, what: str) -> str:
     """Return ``value`` if it is a safe name (lower-case letters, digits, ``-``, ``_``).
 

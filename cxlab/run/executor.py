@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import shutil
 import socket
 import sys
 import threading
@@ -265,33 +266,40 @@ def run_study(spec: StudySpec, reports_root: Path, failed_root: Path,
     target = spec.output_path(reports_root)
     execution = Execution()
     limit = TimeLimit(spec.timeout_seconds, execution)
-    try:
-        nb = prepare_notebook(spec, template, key)
-        with execution.watched(), limit:
-            executed = pm.execute_notebook(
-                nb, None, parameters=spec.parameters, kernel_name=kernel_name,
-                progress_bar=False, cwd=str(templates_dir()), language="python",
-                engine_name=engine or "cxlab-cold",
-            )
-    except Exception as err:  # a failing study must not stop the others
-        executed = execution.notebook
-        message = time_limit_message(spec.timeout_seconds) if limit.fired else _short_error(err)
-    else:
+    with export_root(reports_root) as root:
+        exports = root / spec.client / spec.quarter
+        shutil.rmtree(exports, ignore_errors=True)  # a killed run's leftovers
         try:
-            _write_notebook(executed, target, reports_root / ".partial", template)
-            return result("ok", _relative(target))
-        except OSError as err:
-            message = (_cannot_write("the report", target, err)
-                       + "; the previous report, if any, is kept")
-    kept = ""
-    if executed is not None:
-        kept_path = failed_root / f"{spec.client}-{spec.quarter}-{spec.template}.ipynb"
-        try:
-            _write_notebook(executed, kept_path, None, template)
-            kept = _relative(kept_path)
-        except OSError as err:
-            message += f" (and {_cannot_write('the executed notebook', kept_path, err)})"
-    return result("failed", kept, message)
+            try:
+                nb = prepare_notebook(spec, template, key)
+                with execution.watched(), limit:
+                    executed = pm.execute_notebook(
+                        nb, None, parameters=spec.parameters, kernel_name=kernel_name,
+                        progress_bar=False, cwd=str(templates_dir()), language="python",
+                        engine_name=engine or "cxlab-cold",
+                    )
+            except Exception as err:  # a failing study must not stop the others
+                executed = execution.notebook
+                message = time_limit_message(spec.timeout_seconds) if limit.fired else _short_error(err)
+            else:
+                try:
+                    _write_notebook(executed, target, reports_root / ".partial", template)
+                    _publish_exports(spec, exports, target)
+                    return result("ok", _relative(target))
+                except OSError as err:
+                    message = (_cannot_write("the report", target, err)
+                               + "; the previous report, if any, is kept")
+            kept = ""
+            if executed is not None:
+                kept_path = failed_root / f"{spec.client}-{spec.quarter}-{spec.template}.ipynb"
+                try:
+                    _write_notebook(executed, kept_path, None, template)
+                    kept = _relative(kept_path)
+                except OSError as err:
+                    message += f" (and {_cannot_write('the executed notebook', kept_path, err)})"
+            return result("failed", kept, message)
+        finally:
+            shutil.rmtree(exports, ignore_errors=True)
 
 
 def _write_notebook(nb, path: Path, partial: Path | None, template: Path) -> None:
@@ -362,9 +370,38 @@ def run_studies(
         jobs = usable_cores()
     elif jobs < 1:
         raise ValueError(f"run_studies(jobs={jobs!r}): expected at least 1 kernel")
-    with run_lock(reports_root, wait=wait):
+    with run_lock(reports_root, wait=wait), export_root(reports_root):
         return _run_locked(studies, jobs, reports_root, progress, kernel_name, matrix_sha256,
                            warm, force)
+
+
+@contextmanager
+def export_root(reports_root: Path) -> Iterator[Path]:
+    """Where the kernels of this run write each report's exports (workbook, deck) first.
+
+    Given to the kernels in their environment (:data:`cxlab.config.EXPORT_ROOT_ENV`), so
+    the notebook's parameters, and so the report, are the same whoever runs it. A report's
+    exports are moved beside it once its notebook is written (:func:`_publish_exports`), so
+    a failed run leaves the previous report's exports in place. Nested calls share one root.
+    """
+    name = config.EXPORT_ROOT_ENV
+    if os.environ.get(name):
+        yield Path(os.environ[name])
+        return
+    root = reports_root / ".partial" / "exports"
+    os.environ[name] = str(root)
+    try:
+        yield root
+    finally:
+        os.environ.pop(name, None)
+
+
+def _publish_exports(spec: StudySpec, exports: Path, target: Path) -> None:
+    """Move the exports this study's kernel wrote beside its report (replacing older ones)."""
+    if not exports.is_dir():
+        return
+    for made in sorted(exports.glob(f"{spec.template}.*")):
+        os.replace(made, target.parent / made.name)
 
 
 def _run_locked(studies, jobs, reports_root, progress, kernel_name, matrix_sha256, warm,

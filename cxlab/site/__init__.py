@@ -496,6 +496,8 @@ def build_preview(root: Path, site_config: dict, out: Path, site_for: str = ALL_
             target = tmp / rel.with_suffix(".html")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(page_html, encoding="utf-8")
+            for export in report_exports(source):
+                shutil.copy2(export, target.parent / export.name)
             index.append({"title": title, "href": rel.with_suffix(".html").as_posix(),
                           "quarter": report["quarter"] if report else "",
                           "sections": [{"id": t["id"], "text": t["text"]} for t in toc],
@@ -513,6 +515,17 @@ SEARCH_TEXT_CHARS = 40_000
 _HEADING = re.compile(r'<h([23])\s[^>]*?id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 _TAG = re.compile(r"<[^>]+>")
 _HIDDEN = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
+
+
+#: The files a run writes beside a report for readers to take away (see cxlab.report.exports).
+EXPORT_SUFFIXES = (".xlsx", ".pptx", ".pdf")
+
+
+def report_exports(page: Path) -> list[Path]:
+    """The exports beside a report notebook (``<stem>.xlsx``, ...), published with its page."""
+    if page.suffix != ".ipynb":
+        return []
+    return [p for p in (page.with_suffix(s) for s in EXPORT_SUFFIXES) if p.is_file()]
 
 
 _TABLE = re.compile(r"<table\b.*?</table>", re.S)
