@@ -99,6 +99,9 @@ def customer_themes_table(study: Study) -> pd.DataFrame | Markdown:
     }).set_index("Theme")
     if may_quote(study):
         table["Example"] = _examples(study, frame, list(summary["theme"])).fillna("-").tolist()
+    table.attrs["caption"] = (f"Themes of customers' comments in {study.quarter}: how often "
+                              "(share, 95% interval) and in what tone (shares of the comments "
+                              "scored, 95% intervals)")
     return table
 
 
@@ -148,4 +151,7 @@ def customer_sentiment_table(study: Study, by: str = "quarter") -> pd.DataFrame 
                      "Positive (of scored)": _of(int((scored == "positive").sum()), len(scored)),
                      "Negative (of scored)": _of(int((scored == "negative").sum()), len(scored)),
                      "Not scored (language)": _not_scored(part) or "-"})
-    return pd.DataFrame(rows).set_index(_BY[by])
+    table = pd.DataFrame(rows).set_index(_BY[by])
+    table.attrs["caption"] = (f"Tone of customers' comments by {by}: shares of the comments "
+                              "scored, with 95% intervals and n")
+    return table

@@ -15,7 +15,7 @@ from IPython.display import Markdown
 from cxlab import measures
 from cxlab.markup import escape
 from cxlab.report.availability import NOT_COLLECTED, collected, needs
-from cxlab.report.tables import fmt_value
+from cxlab.report.tables import fmt_value, metric_words
 from cxlab.stats.employees import (
     RANK_COVERAGE,
     SCORECARD_METRIC,
@@ -57,7 +57,10 @@ def employee_scorecards(study: Study) -> pd.DataFrame:
         fmt_value(g, rank_metric.kind) + (" (hold)" if np.isclose(g, v) else "")
         if pd.notna(g) else "-"
         for g, v in zip(frame[f"{rank_by}_goal"], frame[rank_by], strict=True)]
-    return table.set_index(["Team", "Employee"])
+    table = table.set_index(["Team", "Employee"])
+    table.attrs["caption"] = (f"Employees with customer answers or contacts in {study.quarter}: "
+                              "shrunken estimates (95% interval; n), rank in team and goal")
+    return table
 
 
 def _rank_cell(rank, low, high, of, separated, min_n, uncollected: str = "") -> str:
@@ -121,11 +124,14 @@ def incentive_audit(study: Study) -> pd.DataFrame:
                     else _evidence(v, mine))
         if untested and evidence != NOT_COLLECTED:
             evidence += f" ({', '.join(untested)}: {NOT_COLLECTED}, not tested)"
-        rows.append({"Rewarded metric": v["metric"].replace("_", " "),
+        rows.append({"Rewarded metric": metric_words(v["metric"]),
                      "Paid in": ", ".join(v["departments"]),
                      "Kind": "CX outcome" if v["kind"] == "cx" else "activity",
                      "Verdict": v["verdict"], "Evidence": evidence})
-    return pd.DataFrame(rows).set_index("Rewarded metric")
+    table = pd.DataFrame(rows).set_index("Rewarded metric")
+    table.attrs["caption"] = ("Each metric the incentive plan pays for: does more of it go with "
+                              "better customer outcomes?")
+    return table
 
 
 def _evidence(verdict: pd.Series, tests: pd.DataFrame) -> str:
@@ -136,7 +142,7 @@ def _evidence(verdict: pd.Series, tests: pd.DataFrame) -> str:
     outcome = measures.get(best["outcome"])
     # NPS in points; shares in percentage points.
     unit, scale = ("pts", 1) if outcome.kind == "nps" else ("pp", 100)
-    return (f"1 SD more {verdict['metric'].replace('_', ' ')} ({best['metric_sd']:.3g}) goes with "
+    return (f"1 SD more {metric_words(verdict['metric'])} ({best['metric_sd']:.3g}) goes with "
             f"{scale * best['effect']:+.1f} {unit} {outcome.short} "
             f"(95% CI {scale * best['ci_low']:+.1f} to {scale * best['ci_high']:+.1f}; "
             f"BH-adjusted p={best['p_adj']:.3f}; {best['n']} employees in {best['n_teams']} "

@@ -99,7 +99,10 @@ def linkage_table(study: Study) -> pd.DataFrame:
             "Customer outcome": f"{measures.get(r['outcome']).short}, "
                                 f"{'next quarter' if r['lag'] else 'same quarter'}",
             "Effect": effect})
-    return pd.DataFrame(cells).set_index(["Employee measure", "Customer outcome"])
+    table = pd.DataFrame(cells).set_index(["Employee measure", "Customer outcome"])
+    table.attrs["caption"] = ("Change in a team's customer outcome (points, 95% interval) with "
+                              "its employees' engagement or eNPS")
+    return table
 
 
 def headline(study: Study) -> pd.Series:

@@ -47,12 +47,14 @@ def maturity_evidence(study: Study) -> pd.DataFrame:
     """The evidence table: each indicator, its level, whether it holds and the numbers."""
     a = maturity_result(study)
     shown = {True: "yes", False: "no", None: "not measurable yet"}
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "Level": [i.level for i in a.indicators],
         "Indicator": [i.statement for i in a.indicators],
         "In place": [shown[i.met] for i in a.indicators],
         "The numbers": [i.numbers for i in a.indicators],
     }).set_index(["Level", "Indicator"])
+    table.attrs["caption"] = "The indicators of each maturity level in the client's own data"
+    return table
 
 
 @needs("maturity_answers")
@@ -73,7 +75,9 @@ def maturity_elements(study: Study) -> pd.DataFrame | Markdown:
         before = previous["level"].reindex(latest.index).to_numpy()
         table["Previous level"] = before
         table["Change"] = [f"{d:+d}" if d else "=" for d in latest["level"].to_numpy() - before]
-    return table.set_index("Element")
+    table = table.set_index("Element")
+    table.attrs["caption"] = "The nine elements of the maturity model, as self-assessed"
+    return table
 
 
 @needs(*EVIDENCE_TABLES)

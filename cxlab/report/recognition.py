@@ -98,10 +98,13 @@ def shoutout_feed(study: Study, per_week: int = 3) -> pd.DataFrame | Markdown:
         return Markdown("*No positive mentions this quarter.*")
     top = (positive.sort_values(["week", "sentiment"], ascending=[True, False])
            .groupby("week").head(per_week))
-    return pd.DataFrame({"Week of": top["week"].dt.strftime("%d %b"), "Employee": top["label"],
-                         "What the customer said": publishable(study, top["sentence"],
-                                                               top["served_by"])}
-                        ).set_index("Week of")
+    table = pd.DataFrame({"Week of": top["week"].dt.strftime("%d %b"), "Employee": top["label"],
+                          "What the customer said": publishable(study, top["sentence"],
+                                                                top["served_by"])}
+                         ).set_index("Week of")
+    table.attrs["caption"] = (f"Shout-outs: up to {per_week} employees a week named in the most "
+                              "positive customer comments")
+    return table
 
 
 @needs("customer_responses", "employees")
@@ -116,12 +119,14 @@ def stories_of_the_week(study: Study) -> pd.DataFrame | Markdown:
     def score(v):
         return "-" if pd.isna(v) else f"{int(v)}"
 
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "Week of": best["week"].dt.strftime("%d %b"), "Employee": best["label"],
         "Story": publishable(study, best["sentence"], best["served_by"]),
         "NPS / CSAT / CES": [f"{score(a)} / {score(b)} / {score(c)}" for a, b, c in
                              zip(best["nps"], best["csat"], best["ces"], strict=True)],
     }).set_index("Week of")
+    table.attrs["caption"] = "The customer story of each week, with the customer's scores"
+    return table
 
 
 @needs("customer_responses", "employees")
@@ -137,7 +142,10 @@ def monthly_drawings(study: Study) -> pd.DataFrame | Markdown:
         rows.append({"Month": month, "Entrants": len(result.entrants),
                      "Seed": str(result.seed), "Winner": labels[result.winner],
                      "Entrants (by label)": ", ".join(sorted(labels[e] for e in result.entrants))})
-    return pd.DataFrame(rows).set_index("Month")
+    table = pd.DataFrame(rows).set_index("Month")
+    table.attrs["caption"] = ("Monthly drawings among the employees named positively, with the "
+                              "seed that lets anyone redo the draw")
+    return table
 
 
 @needs("customer_responses", "interactions", "employees")
@@ -161,7 +169,7 @@ def review_leaderboard(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
             f"more than chance would make them (about {100 * board.attrs['prior_mean']:.1f} "
             f"reviews per 100 contacts for everyone), so a ranking would only reward luck.")
     board = board[board["rank"] <= top]
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "Team": board["team"], "Rank (by estimate)": [
             f"{int(r)}" + (f" (likely {int(lo)} to {int(hi)})" if lo != hi else "")
             for r, lo, hi in zip(board["rank"], board["rank_low"], board["rank_high"],
@@ -174,3 +182,6 @@ def review_leaderboard(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
             f"{100 * r:.1f} ({100 * lo:.1f} to {100 * hi:.1f})" for r, lo, hi in
             zip(board["rate"], board["rate_ci_low"], board["rate_ci_high"], strict=True)],
     }).set_index(["Team", "Rank (by estimate)"])
+    table.attrs["caption"] = (f"Reviews collected per 100 contacts handled: the top {top} of each "
+                              "team, ranked by the shrunken estimate")
+    return table

@@ -75,4 +75,6 @@ def segment_table(study: Study) -> pd.DataFrame | Markdown:
     table = table.reindex(columns=order).fillna("no answers")
     table.index.names = ["Segment", "Group"]
     table.columns.name = None
+    table.attrs["caption"] = (f"Headline customer measures by segment in {study.quarter}: value "
+                              "(95% interval; n) and a flag where a group differs from the rest")
     return table

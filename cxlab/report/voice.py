@@ -77,6 +77,8 @@ def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
     table.loc[small, :] = f"hidden (confidentiality: groups under {min_group(study)})"
     table.index.name = by.capitalize()
     table.attrs["quarter"] = quarter
+    table.attrs["caption"] = (f"eNPS (points) and the engagement items (mean agreement, 1-5) by "
+                              f"{by} in the {quarter} pulse, with 95% intervals")
     return table
 
 
@@ -118,7 +120,7 @@ def themes_table(study: Study) -> pd.DataFrame | Markdown:
         return note
     themes = config.setting(study.settings, "employee_themes") or EMPLOYEE_THEMES
     summary = theme_summary(comments, themes)
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "Theme": summary["theme"],
         "Comments": [f"{k} of {n}" for k, n in zip(summary["k"], summary["n"], strict=True)],
         "Share": [f"{100 * v:.0f}% ({100 * lo:.0f}% to {100 * hi:.0f}%)" for v, lo, hi in
@@ -126,6 +128,9 @@ def themes_table(study: Study) -> pd.DataFrame | Markdown:
         "Mean sentiment": [mean_tone(m, k, u) for m, k, u in zip(
             summary["mean_sentiment"], summary["k"], summary["n_not_scored"], strict=True)],
     }).set_index("Theme")
+    table.attrs["caption"] = (f"Themes of employees' comments in the last {THEME_QUARTERS} "
+                              "quarters: how often (share, 95% interval) and in what tone")
+    return table
 
 
 def mean_tone(mean: float, k: int, n_not_scored: int) -> str:
@@ -152,13 +157,15 @@ def topics_table(study: Study) -> pd.DataFrame | Markdown:
     firsts = pd.Series([comments[assignment == t].iloc[0] if (assignment == t).any() else None
                         for t in topics["topic"]], dtype=object)
     examples = publishable(study, firsts).fillna("-").tolist()
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "Topic (top words)": topics["top_words"], "Comments": topics["n"],
         "Mean sentiment": [mean_tone(tone[assignment == t].mean(), int((assignment == t).sum()),
                                      int(tone[assignment == t].isna().sum()))
                            for t in topics["topic"]],
         "Example": examples,
     }).set_index("Topic (top words)")
+    table.attrs["caption"] = "Topics found in employees' comments: size, tone and an example"
+    return table
 
 
 def actions_log(study: Study) -> pd.DataFrame | Markdown:
@@ -167,7 +174,9 @@ def actions_log(study: Study) -> pd.DataFrame | Markdown:
     if log.empty:
         return Markdown("*No actions on employee feedback have been logged.*")
     log = log.sort_values("logged_on", ascending=False)
-    return pd.DataFrame({"Logged": log["logged_on"].dt.strftime("%d %b %Y"),
+    table = pd.DataFrame({"Logged": log["logged_on"].dt.strftime("%d %b %Y"),
                          "Theme": cleaned(study, log["theme"]), "You said": cleaned(study, log["you_said"]),
                          "We did": cleaned(study, log["we_did"]),
                          "Status": cleaned(study, log["status"])}).set_index("Logged")
+    table.attrs["caption"] = "Actions taken on employee feedback, latest first"
+    return table
