@@ -198,7 +198,7 @@ def _cmd_site(args) -> int:
 
     try:
         out = build_site(use_quarto=False if args.preview else None, client=args.client,
-                         out=args.out)
+                         out=args.out, pdf=args.pdf)
     except FileNotFoundError as err:  # no reports yet, a page _quarto.yml lists is missing
         print(f"cxlab site: {err}", file=sys.stderr)
         return 2
@@ -301,6 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
     site.add_argument("--client", help="a site for this client alone, to deliver to them: "
                                        "the shared pages and its own reports, nothing of "
                                        "other clients (default: every client, for your own use)")
+    site.add_argument("--pdf", action="store_true",
+                      help="also print each report to PDF beside its page (needs Chromium)")
     site.add_argument("--out", type=Path, help="output folder (default: _site, or "
                                                "_sites/CLIENT with --client)")
     site.set_defaults(func=_cmd_site)

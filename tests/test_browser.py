@@ -133,3 +133,16 @@ def test_search_works_from_disk_without_a_server(built_site, chromium):
     page.fill("#cx-search", "zzzz-nothing")
     assert page.inner_text("#cx-search-results") == "No page matches."
     page.close()
+
+
+def test_reports_print_to_pdf_with_the_print_stylesheet(built_site, tmp_path, chromium):
+    from cxlab.site import build_site
+
+    out = build_site(built_site["root"], use_quarto=False, out=tmp_path / "site", pdf=True)
+    pdf = (out / "reports/cedar/2026Q3/quarterly_report.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert pages >= 5, f"a whole report should fill several pages, got {pages}"
+    page = (out / "reports/cedar/2026Q3/quarterly_report.html").read_text(encoding="utf-8")
+    assert 'href="quarterly_report.pdf"' in page
+    assert not (out / "index.pdf").exists()  # reports only

@@ -332,3 +332,14 @@ def test_search_covers_every_page_and_a_client_site_holds_only_its_own(project):
     assert "How customers rated the quarter" in report["text"] and report["quarter"] == "2026Q3"
     assert "wombat" not in script.lower() and "Ysolde" not in script
     assert (out / "cxlab.js").is_file()
+
+
+def test_pdf_without_chromium_is_a_clear_error(project, monkeypatch, capsys):
+    from cxlab import cli
+
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setenv("CXLAB_HOME", str(project))
+    assert cli.main(["site", "--preview", "--pdf"]) == 2
+    err = capsys.readouterr().err
+    assert "prints the reports with Chromium, which is not installed" in err
+    assert not (project / "_site").exists()  # nothing half built

@@ -314,7 +314,7 @@ def page_sources(root: Path, site_config: dict) -> list[Path]:
 
 
 def build_site(root: Path | None = None, use_quarto: bool | None = None,
-               client: str | None = None, out: Path | None = None) -> Path:
+               client: str | None = None, out: Path | None = None, pdf: bool = False) -> Path:
     """Render the site and return its directory.
 
     Args:
@@ -326,9 +326,13 @@ def build_site(root: Path | None = None, use_quarto: bool | None = None,
             file of any other client. None builds the consultancy's site of all clients.
         out: Where to write it. Default: ``project.output-dir`` (``_site``) for all clients,
             ``_sites/<client>`` for one.
+        pdf: Also print each report to PDF beside its page, with headless Chromium and the
+            site's print stylesheet (the preview links it from the page).
     """
     root = root or config.project_root()
     site_config = load_site_config(root)
+    if pdf:
+        site_config = {**site_config, PDF_KEY: chromium_path()}
     if use_quarto is None:
         use_quarto = shutil.which("quarto") is not None
     if client is not None:
@@ -385,6 +389,10 @@ def _render(root: Path, site_config: dict, out: Path, use_quarto: bool, site_for
     if not use_quarto:
         return build_preview(root, site_config, out, site_for)
     subprocess.run(["quarto", "render"], cwd=root, check=True)
+    if site_config.get(PDF_KEY):
+        print_reports(site_config[PDF_KEY], [default_out / p.relative_to(root).with_suffix(".html")
+                                             for p in page_sources(root, site_config)
+                                             if p.suffix == ".ipynb"])
     (default_out / SITE_MARKER).write_text(f"cxlab site for: {site_for}\n", encoding="utf-8")
     if out.resolve() != default_out.resolve():
         with building_dir(out) as tmp:
@@ -421,7 +429,8 @@ def _build_client_site(root: Path, site_config: dict, client: str, out: Path,
         write_reports_index(stage, client)
         write_maturity_page(stage)
         staged = {**site_config, "project": {**site_config["project"], "output-dir": "_site"}}
-        (stage / "_quarto.yml").write_text(yaml.safe_dump(staged, sort_keys=False),
+        quarto = {k: v for k, v in staged.items() if k != PDF_KEY}  # ours, not Quarto's
+        (stage / "_quarto.yml").write_text(yaml.safe_dump(quarto, sort_keys=False),
                                            encoding="utf-8")
         _render(stage, staged, out, use_quarto, client, allowed=(root / "_sites" / client,))
     finally:
@@ -492,6 +501,7 @@ def build_preview(root: Path, site_config: dict, out: Path, site_for: str = ALL_
                 toc=toc if len(toc) > 1 else [],
                 crumbs=_crumbs(report) if report else [],
                 pager=neighbours.get(source),
+                pdf=f"{source.stem}.pdf" if report and site_config.get(PDF_KEY) else "",
             )
             target = tmp / rel.with_suffix(".html")
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -502,6 +512,9 @@ def build_preview(root: Path, site_config: dict, out: Path, site_for: str = ALL_
                           "quarter": report["quarter"] if report else "",
                           "sections": [{"id": t["id"], "text": t["text"]} for t in toc],
                           "text": page_text(body)[:SEARCH_TEXT_CHARS]})
+        if site_config.get(PDF_KEY):
+            print_reports(site_config[PDF_KEY], [tmp / p.relative_to(root).with_suffix(".html")
+                                                 for p in sources if p in reports])
         # A script, not JSON: a page opened from disk (file://) may not fetch a JSON file.
         (tmp / "search-index.js").write_text(
             "window.CXLAB_SEARCH = " + json.dumps(index, ensure_ascii=True) + ";\n",
@@ -515,6 +528,42 @@ SEARCH_TEXT_CHARS = 40_000
 _HEADING = re.compile(r'<h([23])\s[^>]*?id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 _TAG = re.compile(r"<[^>]+>")
 _HIDDEN = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
+
+
+#: Set in the site configuration (by ``build_site(pdf=True)``) to the Chromium that prints.
+PDF_KEY = "cxlab-pdf-with"
+
+
+def chromium_path() -> str:
+    """The headless Chromium that prints reports to PDF, or a clear error naming the fix."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        raise SiteError("--pdf prints the reports with Chromium, which is not installed "
+                        "(Debian: apt-get install chromium)")
+    return found
+
+
+def print_reports(chromium: str, pages: list[Path], jobs: int = 2) -> list[Path]:
+    """Print each built report page to ``<page>.pdf`` beside it, with the print stylesheet.
+
+    Chromium loads the page from disk with no network; two pages print at a time.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(page: Path) -> Path:
+        target = page.with_suffix(".pdf")
+        done = subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+             "--disable-background-networking", "--no-first-run",
+             f"--print-to-pdf={target}", page.resolve().as_uri()],
+            capture_output=True, text=True, timeout=300)
+        if done.returncode != 0 or not target.is_file():
+            raise SiteError(f"Chromium could not print {page.name} to PDF: "
+                            f"{done.stderr.strip()[-300:] or 'no file written'}")
+        return target
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(one, pages))
 
 
 #: The files a run writes beside a report for readers to take away (see cxlab.report.exports).
