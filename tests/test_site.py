@@ -343,3 +343,31 @@ def test_pdf_without_chromium_is_a_clear_error(project, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "prints the reports with Chromium, which is not installed" in err
     assert not (project / "_site").exists()  # nothing half built
+
+
+def test_a_clients_page_shows_its_headline_by_quarter_and_exports_are_published(project):
+    """The page reads each report's workbook (its scorecard as numbers); the workbook and
+    the deck are published beside the report's page."""
+    import pandas as pd
+
+    from cxlab.report import exports
+
+    folder = project / "reports" / "quokka" / "2026Q3"
+    card = pd.DataFrame({"Measure": ["NPS (points)", "CSAT, share 4-5", "CES, mean of 1-7"],
+                         "Status": ["measured", "measured", "not measured"],
+                         "Value": [12.34, 0.613, None], "95% CI low": [1.0, 0.593, None],
+                         "95% CI high": [20.0, 0.633, None]})
+    sheet = exports.Sheet("Scorecard", card, kind_by="Measure",
+                          kinds={"NPS (points)": "nps", "CSAT, share 4-5": "proportion",
+                                 "CES, mean of 1-7": "mean"})
+    exports.save_workbook(exports.Workbook([sheet], {}), ["Quokka"],
+                          folder / "quarterly_report.xlsx")
+    (folder / "quarterly_report.pptx").write_bytes(b"deck")
+    out = build_site(project, use_quarto=False)
+    page = _served_text(out, "reports/quokka/index.html")
+    assert "Headline measures by quarter" in page
+    assert "<td>+12.3 (+1.0 to +20.0)</td>" in page and "<td>61.3% (59.3% to 63.3%)</td>" in page
+    assert "CES" not in page  # not measured in any quarter: no column
+    published = out / "reports" / "quokka" / "2026Q3"
+    assert (published / "quarterly_report.xlsx").is_file()
+    assert (published / "quarterly_report.pptx").read_bytes() == b"deck"

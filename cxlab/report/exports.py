@@ -428,3 +428,45 @@ def downloads(study: Study, stem: str = "quarterly_report") -> Markdown:
     return Markdown(f"**Take this report away:** [Excel workbook]({stem}.xlsx) (every table as "
                     f"numbers) · [PowerPoint deck]({stem}.pptx) (headline measures, what needs "
                     f"action and the charts) of {escape(study.client_name)}, {study.quarter}.")
+
+
+def headline_from_workbook(path: Path) -> dict[str, str]:
+    """A report's headline measures as its workbook records them: label to 'value (interval)'.
+
+    The site's client pages read them to show each quarter's headline without opening the
+    data again. Only measures measured that quarter; each formatted by its cell's format.
+    """
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        rows = book["Scorecard"].iter_rows(values_only=False)
+        header = [c.value for c in next(rows)]
+        at = {name: header.index(name) for name in ("Measure", "Status", "Value", "95% CI low",
+                                                     "95% CI high")}
+        out = {}
+        for row in rows:
+            if row[at["Status"]].value != "measured":
+                continue
+            value, low, high = (row[at[k]] for k in ("Value", "95% CI low", "95% CI high"))
+            shown = _formatted(value)
+            if low.value is not None and high.value is not None:
+                shown += f" ({_formatted(low)} to {_formatted(high)})"
+            out[str(row[at["Measure"]].value)] = shown
+        return out
+    finally:
+        book.close()
+
+
+def _formatted(cell) -> str:
+    """A workbook cell's number as the workbook shows it (percent, signed points, decimals)."""
+    value, number_format = cell.value, cell.number_format or ""
+    if value is None:
+        return "-"
+    if number_format.endswith("%"):
+        return f"{100 * value:.{1 if '.0' in number_format else 0}f}%"
+    if number_format.startswith("+"):
+        return f"{value:+.{len(number_format.split(';')[0].split('.')[-1])}f}"
+    if "." in number_format:
+        return f"{value:.{len(number_format.split('.')[-1])}f}"
+    return f"{value:g}"

@@ -136,6 +136,7 @@ def write_client_pages(root: Path, found: list[dict]) -> list[Path]:
         lines += [f"| {r['quarter']} | [{_report_label(r)}]({_link_from(slug, r)}) | "
                   f"{_data_words(r['data'])} | {_section_names(r['failed_sections']) or '-'} |"
                   for r in items]
+        lines += _headline_trend(items)
         page = reports / slug / "index.qmd"
         page.parent.mkdir(parents=True, exist_ok=True)
         page.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -147,6 +148,37 @@ def write_client_pages(root: Path, found: list[dict]) -> list[Path]:
     text = "\n".join(listing) if listing else "No client has a report yet."
     (reports / CLIENT_LIST).write_text(text + "\n", encoding="utf-8")
     return written
+
+
+#: Headline measures shown quarter by quarter on a client's page (the first the reports hold).
+TREND_MEASURES = 4
+
+
+def _headline_trend(reports: list[dict]) -> list[str]:
+    """Markdown lines: the headline measures of each quarter, from the reports' workbooks.
+
+    Each report's Excel export records its scorecard as numbers (see
+    :func:`cxlab.report.exports.headline_from_workbook`); reports without one are left out.
+    """
+    from cxlab.markup import escape
+    from cxlab.report.exports import headline_from_workbook
+
+    by_quarter = {}
+    for r in reports:
+        workbook = r["path"].with_suffix(".xlsx")
+        if r["path"].stem == "quarterly_report" and workbook.is_file():
+            by_quarter[r["quarter"]] = headline_from_workbook(workbook)
+    if not by_quarter:
+        return []
+    measures = list(dict.fromkeys(m for values in by_quarter.values() for m in values))
+    measures = measures[:TREND_MEASURES]
+    lines = ["", "## Headline measures by quarter", "",
+             "Each with its 95% interval, as the quarter's report gives it.", "",
+             "| Quarter | " + " | ".join(escape(m) for m in measures) + " |",
+             "|---" * (len(measures) + 1) + "|"]
+    lines += [f"| {q} | " + " | ".join(escape(values.get(m, "-")) for m in measures) + " |"
+              for q, values in sorted(by_quarter.items(), reverse=True)]
+    return lines
 
 
 def _link_from(folder: str, report: dict) -> str:
