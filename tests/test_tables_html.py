@@ -129,6 +129,7 @@ def test_numbers_are_right_aligned_text_left_and_headers_follow_their_column():
 @pytest.mark.parametrize("text, numeric", [
     ("+3.6", True), ("61.3%", True), ("19,672", True), ("+4.2 pp (p=0.003) *", True),
     ("12 of 1,127", True), ("+0.3 to +6.8", True), ("10 / - / 6", True),
+    ("42% (30% to 54%), n=60", True),
     ("+31.2 (+25.0 to +37.4; n=1,234) above", True),
     ("-", False), ("no answers", False), ("1 SD more csat goes with +2.0 pts", False),
     ("29 Jun", False), ("2026Q3", False), ("not ranked (n<5)", False), ("- (none scored)", False),
@@ -143,6 +144,21 @@ def test_an_interval_is_set_apart_from_its_value():
     markup = table_html(_scorecard())
     assert ('<span class="cx-value">+4.2 pp</span><span class="cx-note"> (p=0.003)</span> *'
             in markup)
+
+
+def test_small_n_estimates_are_marked_where_the_table_asks():
+    frame = _segments()
+    assert "†" not in table_html(frame)
+    frame.attrs["small_n"] = 60  # n=60 is not below it
+    markup = table_html(frame)
+    assert "†" not in markup and "<p " not in markup
+    frame.attrs["small_n"] = 900
+    table = _Table(table_html(frame))
+    assert [c["text"] for c in table.body_rows[1]] == [
+        "Economy", "-4.0† (-9.1 to +1.2; n=880)", "61.0%† (58.0% to 64.0%; n=850)"]
+    assert table.body_rows[2][3]["text"] == "70.0%† (60.0% to 79.0%; n=60)"
+    assert "<p class=\"cx-footnote\">† Fewer than 900 answers" in table_html(frame)
+    assert "†" not in table.body_rows[0][2]["text"]  # n=1,234
 
 
 def test_numeric_columns_get_thousands_separators_and_one_number_of_decimals():
@@ -183,7 +199,7 @@ def test_data_cannot_put_markup_in_a_table_and_text_is_escaped_once(payload):
     markup = table_html(frame)
     table = _Table(markup)
     assert set(table.tags) <= {"div", "style", "table", "caption", "thead", "tbody", "tr", "th",
-                               "td", "span"}
+                               "td", "span", "sup", "p"}
     assert [c["text"] for c in table.head_rows[0]] == [f"name {payload}", f"col {payload}"]
     assert [c["text"] for c in table.body_rows[0]] == [f"row {payload}", f"cell {payload}"]
     assert table.caption == f"caption {payload}"

@@ -17,6 +17,7 @@ from IPython.display import Markdown
 from cxlab import config, metrics, periods
 from cxlab.markup import escape
 from cxlab.report.availability import needs
+from cxlab.report.html_tables import SMALL_N
 from cxlab.report.quotes import may_quote, publishable
 from cxlab.report.voice import mean_tone
 from cxlab.study import Study
@@ -102,6 +103,7 @@ def customer_themes_table(study: Study) -> pd.DataFrame | Markdown:
     table.attrs["caption"] = (f"Themes of customers' comments in {study.quarter}: how often "
                               "(share, 95% interval) and in what tone (shares of the comments "
                               "scored, 95% intervals)")
+    table.attrs["small_n"] = SMALL_N
     return table
 
 
@@ -154,4 +156,5 @@ def customer_sentiment_table(study: Study, by: str = "quarter") -> pd.DataFrame 
     table = pd.DataFrame(rows).set_index(_BY[by])
     table.attrs["caption"] = (f"Tone of customers' comments by {by}: shares of the comments "
                               "scored, with 95% intervals and n")
+    table.attrs["small_n"] = SMALL_N
     return table

@@ -13,6 +13,8 @@ registers :func:`table_html` for every DataFrame):
   +6.8``, with a unit, an interval or n in parentheses and a significance mark or flag after
   it) is right-aligned, its parenthesis set smaller; other text is left-aligned; a header is
   aligned as most of its column;
+* where the frame sets ``frame.attrs["small_n"]``, an estimate whose ``n=`` is below it is
+  marked with a dagger, explained under the table;
 * the table scrolls sideways inside its own box (which takes the keyboard focus), its first
   column fixed, so a wide table never widens the page on a phone. The few CSS rules it needs
   travel with it (scoped by the ``cx-table`` class): the static preview and Quarto show the
@@ -37,13 +39,19 @@ import pandas as pd
 
 #: Shown for a missing value, as the report's own tables write it.
 MISSING = "-"
+#: Fewest answers behind an estimate a table shows unmarked, for the tables that ask for it
+#: (``frame.attrs["small_n"] = SMALL_N``): with fewer, a share's 95% interval is wider than
+#: +/-18 points.
+SMALL_N = 30
 
 _NUMBER = r"[+\-\u2212]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?"
 #: A number as a report writes it: value (or a sequence of them), unit, note and mark.
 _NUMERIC = re.compile(
     rf"(?P<value>(?:{_NUMBER}|-)(?:\s(?:of|to|/)\s(?:{_NUMBER}|-))*(?:\s(?:pp|pts|points))?)"
-    r"(?P<note>\s\([^()]*\))?"
+    rf"(?P<note>(?:\s\([^()]*\))?(?:,\sn={_NUMBER})?)"
     r"(?P<mark>\s(?:\*|above|below))?")
+#: The n an estimate's note gives (``n=1,234``).
+_N = re.compile(r"\bn=(\d[\d,]*)")
 
 CSS = """\
 .cx-table{overflow-x:auto;max-width:100%;margin:1rem 0}
@@ -58,7 +66,8 @@ text-align:left;vertical-align:top}
 .cx-table .cx-value,.cx-table .cx-note{white-space:nowrap}
 .cx-table .cx-note{display:inline-block;font-size:.85em;color:#5f6b7a}
 .cx-table .cx-stub{position:sticky;left:0;z-index:1;min-width:7rem;\
-background:var(--bs-body-bg,#fff)}"""
+background:var(--bs-body-bg,#fff)}
+.cx-table .cx-footnote{font-size:.85em;color:#5f6b7a;margin:.3rem 0 0}"""
 
 _TEMPLATE = """\
 <div class="cx-table" tabindex="0">
@@ -73,12 +82,15 @@ _TEMPLATE = """\
 {% for row in rows %}<tr>{% for c in row %}\
 <{{ c.tag }}{% if c.scope %} scope="{{ c.scope }}"{% endif %}\
 {% if c.span > 1 %} rowspan="{{ c.span }}"{% endif %}{% if c.css %} class="{{ c.css }}"{% endif %}>\
-{% if c.note or c.mark %}<span class="cx-value">{{ c.text }}</span>\
+{% if c.note or c.mark %}<span class="cx-value">{{ c.text }}\
+{% if c.small %}<sup>†</sup>{% endif %}</span>\
 {% if c.note %}<span class="cx-note">{{ c.note }}</span>{% endif %}{{ c.mark }}\
 {% else %}{{ c.text }}{% endif %}</{{ c.tag }}>{% endfor %}</tr>
 {% endfor %}</tbody>
 </table>
-</div>"""
+{% if small_n %}<p class="cx-footnote">† Fewer than {{ small_n }} answers: the estimate can \
+move a lot by chance.</p>
+{% endif %}</div>"""
 
 
 @functools.cache
@@ -98,6 +110,7 @@ class _Cell:
     scope: str = ""
     span: int = 1
     css: str = ""
+    small: bool = False
 
 
 def table_html(frame: pd.DataFrame) -> str:
@@ -108,14 +121,18 @@ def table_html(frame: pd.DataFrame) -> str:
     columns += [_column_texts(frame.iloc[:, j]) for j in range(frame.shape[1])]
     grid = [[_Cell(*_split(text)) for text in row] for row in zip(*columns, strict=True)]
     numeric = [_mostly_numeric([row[j] for row in grid]) for j in range(len(headers))]
+    small_n = frame.attrs.get("small_n")
     for row in grid:
         for j, cell in enumerate(row):
             if cell.numeric or (cell.text == MISSING and numeric[j]):
                 cell.css = "cx-num"
+            n = _N.search(cell.note) if small_n and cell.numeric else None
+            cell.small = n is not None and int(n[1].replace(",", "")) < small_n
     _row_headers(grid, len(levels))
     caption = str(frame.attrs.get("caption") or "")
+    marked = any(cell.small for row in grid for cell in row)
     return _template().render(
-        css=CSS, caption=caption,
+        css=CSS, caption=caption, small_n=small_n if marked else None,
         headers=[{"text": text, "css": _classes(j == 0, numeric[j])}
                  for j, text in enumerate(headers)],
         rows=[[cell for cell in row if cell.span] for row in grid])

@@ -15,6 +15,7 @@ from IPython.display import Markdown
 
 from cxlab.markup import escape
 from cxlab.report.availability import collected, needs
+from cxlab.report.html_tables import SMALL_N
 from cxlab.report.tables import fmt_value, group_frame, headline
 from cxlab.study import Study
 
@@ -77,4 +78,5 @@ def segment_table(study: Study) -> pd.DataFrame | Markdown:
     table.columns.name = None
     table.attrs["caption"] = (f"Headline customer measures by segment in {study.quarter}: value "
                               "(95% interval; n) and a flag where a group differs from the rest")
+    table.attrs["small_n"] = SMALL_N
     return table
