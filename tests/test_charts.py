@@ -87,3 +87,22 @@ def test_charts_take_the_registrys_names_and_aliases(sample_study):
     assert fcr.figure.axes[0].get_title().startswith(
         "First-contact resolution (answered contacts) by team")
     assert fcr.figure.axes[0].get_xlabel() == "percent"
+
+
+def test_driver_labels_never_overlap_and_stay_inside_the_chart():
+    """Fourteen drivers bunched together (an airline survey): labels on one side are at
+    least the gap apart, and points in the right half are labelled on their left."""
+    import numpy as np
+
+    from cxlab.report.charts import _label_places
+
+    rng = np.random.default_rng(3)
+    xs, ys = rng.uniform(2.5, 3.5, 14), rng.uniform(5, 9, 14)
+    places = _label_places(xs, ys, gap=0.06)
+    step = 0.06 * (ys.max() - ys.min())
+    for side in (True, False):
+        heights = sorted(h for h, right in places if right is side)
+        assert all(b - a >= step - 1e-12 for a, b in zip(heights, heights[1:], strict=False))
+    middle = (xs.min() + xs.max()) / 2
+    assert [right for _, right in places] == [x <= middle for x in xs]
+    assert all(h >= y for (h, _), y in zip(places, ys, strict=True))  # only ever pushed up

@@ -143,11 +143,15 @@ def importance_chart(study: Study, outcome: str | None = None) -> Chart | Markdo
     ax.errorbar(t["performance"], share,
                 yerr=[(share - low).clip(lower=0), (high - share).clip(lower=0)], fmt="none",
                 ecolor=MUTED, elinewidth=2, zorder=2)
-    for x, y, d in zip(t["performance"], share, t["driver"], strict=True):
+    nudge = 0.025 * ((t["performance"].max() - t["performance"].min()) or 1.0)
+    places = _label_places(t["performance"], share)
+    for x, y, d, (ly, right) in zip(t["performance"], share, t["driver"], places, strict=True):
         label = driver_label(study, d)
         ax.annotate(label if len(label) <= 30 else label[:29] + "…", (x, y),
-                    textcoords="offset points",
-                    xytext=(6, 4), fontsize=9)
+                    xytext=(x + nudge if right else x - nudge, ly),
+                    textcoords="data", ha="left" if right else "right", va="center",
+                    fontsize=9, arrowprops={"arrowstyle": "-", "color": MUTED, "lw": 0.6,
+                                            "shrinkA": 0, "shrinkB": 5})
     ax.axvline(t["performance"].mean(), color=MUTED, linestyle="--", linewidth=1)
     ax.axhline(share.mean(), color=MUTED, linestyle="--", linewidth=1)
     ax.text(0.01, 0.98, "fix first: important, rated low", transform=ax.transAxes,
@@ -160,6 +164,28 @@ def importance_chart(study: Study, outcome: str | None = None) -> Chart | Markdo
     ax.set_title(f"Key drivers of {name}, {study.quarter}")
     return Chart(fig, f"Importance against performance of the drivers of {name} for "
                       f"{study.client_name} in {study.quarter}")
+
+
+def _label_places(xs, ys, gap: float = 0.06) -> list[tuple[float, bool]]:
+    """Where to write each point's label: its height, and whether it goes right of the point.
+
+    Points in the right half are labelled on their left, so no label runs off the chart;
+    labels on the same side are moved apart to at least ``gap`` of the height range (in
+    order of height, each pushed up from the one below), so none overlaps another.
+    """
+    xs, ys = list(map(float, xs)), list(map(float, ys))
+    middle = (min(xs) + max(xs)) / 2
+    step = gap * ((max(ys) - min(ys)) or 1.0)
+    places = [(y, x <= middle) for x, y in zip(xs, ys, strict=True)]
+    for side in (True, False):
+        order = sorted((i for i, (_, right) in enumerate(places) if right is side),
+                       key=lambda i: ys[i])
+        floor = -float("inf")
+        for i in order:
+            height = max(ys[i], floor + step)
+            places[i] = (height, side)
+            floor = height
+    return places
 
 
 @needs("customer_responses", "employees", "employee_responses")
@@ -249,6 +275,8 @@ def statements_chart(study: Study) -> Chart | Markdown:
     ax.set_xticks(x, quarters)
     ax.set_ylabel("percent of comments")
     ax.set_title("How often customers say the three statements")
-    ax.legend(fontsize=8)
+    # Below the plot, not over the lines: the last quarter's points stay visible.
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12),
+              ncol=len(ax.get_legend_handles_labels()[1]) or 1, frameon=False)
     return Chart(fig, f"Share of {study.client_name}'s customer comments saying each of the "
                       "three statements, by quarter")
