@@ -142,7 +142,7 @@ def test_which_texts_read_as_numbers(text, numeric):
 
 def test_an_interval_is_set_apart_from_its_value():
     markup = table_html(_scorecard())
-    assert ('<span class="cx-value">+4.2 pp</span><span class="cx-note"> (p=0.003)</span> *'
+    assert ('<span class="cx-value">+4.2 pp</span> <span class="cx-note">(p=0.003)</span> *'
             in markup)
 
 

@@ -54,10 +54,11 @@ _NUMERIC = re.compile(
 _N = re.compile(r"\bn=(\d[\d,]*)")
 
 CSS = """\
-.cx-table{overflow-x:auto;max-width:100%;margin:1rem 0}
+.cx-table{overflow-x:auto;max-width:100%;margin:1rem 0;container-type:inline-size}
 .cx-table table{border-collapse:separate;border-spacing:0;margin:0;font-size:.9rem;\
 font-variant-numeric:tabular-nums;display:table}
-.cx-table caption{caption-side:top;text-align:left;font-weight:600;padding:0 0 .4rem}
+.cx-table caption{caption-side:top;text-align:left;font-weight:600;padding:0 0 .4rem;\
+position:sticky;left:0;max-width:100cqi}
 .cx-table th,.cx-table td{padding:.35rem .7rem;border-bottom:1px solid #dde3ea;\
 text-align:left;vertical-align:top}
 .cx-table thead th{border-bottom:2px solid #1d2733;vertical-align:bottom}
@@ -65,7 +66,7 @@ text-align:left;vertical-align:top}
 .cx-table .cx-num{text-align:right}
 .cx-table .cx-value,.cx-table .cx-note{white-space:nowrap}
 .cx-table .cx-note{display:inline-block;font-size:.85em;color:#5f6b7a}
-.cx-table .cx-stub{position:sticky;left:0;z-index:1;min-width:7rem;\
+.cx-table .cx-stub{position:sticky;left:0;z-index:1;min-width:8rem;\
 background:var(--bs-body-bg,#fff)}
 .cx-table .cx-footnote{font-size:.85em;color:#5f6b7a;margin:.3rem 0 0}"""
 
@@ -84,7 +85,7 @@ _TEMPLATE = """\
 {% if c.span > 1 %} rowspan="{{ c.span }}"{% endif %}{% if c.css %} class="{{ c.css }}"{% endif %}>\
 {% if c.note or c.mark %}<span class="cx-value">{{ c.text }}\
 {% if c.small %}<sup>†</sup>{% endif %}</span>\
-{% if c.note %}<span class="cx-note">{{ c.note }}</span>{% endif %}{{ c.mark }}\
+{% if c.note %} <span class="cx-note">{{ c.note }}</span>{% endif %}{{ c.mark }}\
 {% else %}{{ c.text }}{% endif %}</{{ c.tag }}>{% endfor %}</tr>
 {% endfor %}</tbody>
 </table>
@@ -196,7 +197,7 @@ def _split(text: str) -> tuple[str, str, str, bool]:
     match = _NUMERIC.fullmatch(text)
     if match is None or not re.search(r"\d", match["value"]):
         return text, "", "", False
-    return match["value"], match["note"] or "", match["mark"] or "", True
+    return match["value"], (match["note"] or "").strip(), match["mark"] or "", True
 
 
 def _mostly_numeric(cells: list[_Cell]) -> bool:
