@@ -90,6 +90,22 @@ def fmt_change(value: float, kind: str) -> str:
     return f"{value:+.1f}" if kind == "nps" else f"{value:+.2f}"
 
 
+def fmt_p(p: float, adjusted: bool = True) -> str:
+    """A p-value as a reader needs it: ``p < 0.001``, ``p = 0.012`` or ``not significant``.
+
+    Significance is at :data:`SIGNIFICANCE`. ``adjusted`` says in the text that the value is
+    adjusted for multiple comparisons, so nobody reads it as the raw one.
+    """
+    if p is None or not np.isfinite(p):
+        return "no test possible"
+    tag = "adjusted " if adjusted else ""
+    if p >= SIGNIFICANCE:
+        return f"not significant, {tag}p = {p:.2f}"
+    shown = ("p < 0.001" if p < 0.001 else f"p = {p:.3f}" if round(p, 3) < SIGNIFICANCE
+             else f"p < {SIGNIFICANCE:g}")  # 0.0499 would round to the threshold itself
+    return f"{shown}, adjusted" if adjusted else shown
+
+
 # ------------------------------------------------------------------------------------------
 # Scorecard
 
@@ -180,12 +196,13 @@ def _estimate(cell) -> metrics.Estimate | None:
 
 
 def _change_cell(row: pd.Series, tag: str) -> str:
+    """The change against an earlier quarter, its adjusted p in words, * when significant."""
     if _estimate(row[f"{tag}_estimate"]) is None or _estimate(row["current"]) is None:
         return "no comparison"
     p = row[f"{tag}_p_adj"]
     mark = " *" if p < SIGNIFICANCE else ""
     basis = ", both quarters unweighted" if row.get(f"{tag}_basis") else ""
-    return f"{fmt_change(row[f'{tag}_change'], row['kind'])} (p={p:.3f}{basis}){mark}"
+    return f"{fmt_change(row[f'{tag}_change'], row['kind'])} ({fmt_p(p)}{basis}){mark}"
 
 
 # ------------------------------------------------------------------------------------------
