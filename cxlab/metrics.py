@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from cxlab import measures
+from cxlab.errors import CxlabError
 
 NPS_METHODS = ("adjusted-wald", "wald", "bootstrap")
 #: Pseudo-counts added by the adjusted-Wald NPS interval (Rocks 2016).
@@ -251,6 +252,43 @@ def _check_scale(arr: np.ndarray, low: int, high: int, name: str, integer: bool 
         )
 
 
+#: Answer scales narrower than a measure's, which a wrong column usually holds: a 1-5
+#: satisfaction or a 1-7 effort question given to NPS (0-10), or a 1-5 one given to CES (1-7).
+NARROWER_SCALES = ((1, 5), (1, 7))
+#: From this many answers, a column that fits a narrower scale is taken for the wrong column:
+#: a real 0-10 question answered this often has a 0 or an 8-10 somewhere.
+SCALE_GUARD_MIN_N = 30
+
+
+class ScaleError(CxlabError, ValueError):
+    """Answers that fit a narrower scale than their measure's: most likely the wrong column."""
+
+
+def guard_scale(arr: np.ndarray, low: float, high: float, metric: str, values=None,
+                check: bool = True) -> None:
+    """Refuse answers that all fit a narrower scale than the measure's (see NARROWER_SCALES).
+
+    ``cxlab.nps(responses["csat"])`` would otherwise report an NPS of -100 with a tight
+    interval. Skipped with ``check=False``, for fewer than ``SCALE_GUARD_MIN_N`` answers, and
+    for the measure's own column of a cxlab table (``values`` named like it), whose scale was
+    checked when it was imported.
+    """
+    column = getattr(values, "name", None)
+    own = measures.find(metric)
+    if not check or arr.size < SCALE_GUARD_MIN_N or (own is not None and column == own.column):
+        return
+    seen_low, seen_high = float(arr.min()), float(arr.max())
+    for a, b in NARROWER_SCALES:
+        if low <= a and b < high and a <= seen_low and seen_high <= b:
+            seen = ", ".join(f"{v:g}" for v in np.unique(arr)[:12])
+            where = f" in column {column!r}" if isinstance(column, str) else ""
+            raise ScaleError(
+                f"{metric}: all {arr.size:,} answers{where} lie within {a}-{b} (values "
+                f"seen: {seen}), but {metric} is measured on {low:g}-{high:g}; this looks like "
+                f"a {a}-{b} question (satisfaction or effort), not {metric}. If the answers "
+                f"really are on {low:g}-{high:g}, pass check_scale=False")
+
+
 def _require_n(n: int, name: str) -> None:
     if n == 0:
         raise ValueError(f"{name}: no valid (non-missing) responses to estimate from")
@@ -463,6 +501,7 @@ def nps(
     seed: int | None = 0,
     metric: str = "nps",
     weights: Iterable | None = None,
+    check_scale: bool = True,
 ) -> Estimate:
     """Net Promoter Score in points with a confidence interval.
 
@@ -480,6 +519,8 @@ def nps(
         metric: Name recorded on the estimate (``"enps"`` for employees).
         weights: Survey weights, one per answer (see :func:`weighted_counts`); the interval
             then uses Kish's effective sample size (no bootstrap).
+        check_scale: Refuse answers that all fit a 1-5 or 1-7 scale (see
+            :func:`guard_scale`): most likely a satisfaction column, not the 0-10 question.
 
     Returns:
         An :class:`Estimate` in points.
@@ -494,6 +535,7 @@ def nps(
                          f"{NPS_METHODS}")
     arr, n_missing, w = _answers(scores, metric, weights)
     _check_scale(arr, 0, 10, metric)
+    guard_scale(arr, 0, 10, metric, scores, check_scale)
     bands = measures.nps_bands(arr)
     if w is not None:
         if method == "bootstrap":
@@ -592,11 +634,13 @@ def mean(
     metric: str = "mean",
     weights: Iterable | None = None,
     whole: bool = True,
+    check_scale: bool = True,
 ) -> Estimate:
     """A mean with a Student-t interval; values outside ``scale`` raise a clear error.
 
     Answers on a ``scale`` must be whole points of it unless ``whole`` is false (a rating an
-    export gives with decimals, such as 0-100 scores).
+    export gives with decimals, such as 0-100 scores); with ``check_scale`` answers that all
+    fit a narrower scale are refused (see :func:`guard_scale`).
 
     The mean and the spread are computed in two passes around the mean, so values with a
     large common offset keep their precision. One answer gives no interval (NaN). With
@@ -606,6 +650,7 @@ def mean(
     arr, n_missing, w = _answers(values, metric, weights)
     if scale is not None:
         _check_scale(arr, *scale, metric, integer=whole)
+        guard_scale(arr, *scale, metric, values, check_scale)
     _require_n(arr.size, metric)
     n_eff = float(arr.size) if w is None else kish_n(w)
     shift, total, m2 = _stable_sums(arr, w)
@@ -664,7 +709,7 @@ def csat(scores: Iterable, statistic: str = "top2", confidence: float = 0.95,
 
 
 def ces(scores: Iterable, statistic: str = "mean", confidence: float = 0.95,
-        weights: Iterable | None = None) -> Estimate:
+        weights: Iterable | None = None, check_scale: bool = True) -> Estimate:
     """Customer effort score on the 1-7 scale (7 = very easy).
 
     Args:
@@ -672,49 +717,57 @@ def ces(scores: Iterable, statistic: str = "mean", confidence: float = 0.95,
         statistic: ``"mean"`` (t interval) or ``"easy"`` for the share answering 5-7 (Wilson).
         confidence: Confidence level.
         weights: Survey weights, one per answer (see :func:`weighted_counts`).
+        check_scale: Refuse answers that all fit 1-5 (see :func:`guard_scale`): most likely
+            a satisfaction column, not the 1-7 effort question.
     """
     return _scale_metric(scores, "ces", {"mean": "ces_mean", "easy": "ces_easy"}, statistic,
-                         confidence, weights)
+                         confidence, weights, check_scale)
 
 
 def _scale_metric(scores, name: str, statistics: dict[str, str], statistic: str,
-                  confidence: float, weights) -> Estimate:
+                  confidence: float, weights, check_scale: bool = True) -> Estimate:
     """A scale question's mean or top-box share, as the registry defines the measure."""
     if statistic not in statistics:
         raise ValueError(f"{name}: statistic {statistic!r} unknown; expected one of "
                          f"{list(statistics)}")
     m = measures.get(statistics[statistic])
     if m.kind == "mean":
-        return mean(scores, m.scale, confidence, metric=m.name, weights=weights)
+        return mean(scores, m.scale, confidence, metric=m.name, weights=weights,
+                    check_scale=check_scale)
     arr, n_missing, w = _answers(scores, name, weights)
     _check_scale(arr, *m.scale, name)
+    guard_scale(arr, *m.scale, m.name, scores, check_scale)
     _require_n(arr.size, name)
     return _share(arr, m.threshold, n_missing, w, confidence, m.name)
 
 
 def estimate(measure: str | measures.Measure, values: Iterable, weights: Iterable | None = None,
-             confidence: float = 0.95) -> Estimate:
+             confidence: float = 0.95, check_scale: bool = True) -> Estimate:
     """A measure of the registry (:mod:`cxlab.measures`) on its answers, by the measure's kind.
 
     ``estimate("fcr", interactions["is_resolved_first_contact"])`` is the Wilson interval of
     the rate, ``estimate("csat_top2", responses["csat"])`` the share of 4s and 5s; answers
-    are checked against the measure's scale, and ``weights`` work as in :func:`nps`.
+    are checked against the measure's scale (and, with ``check_scale``, refused when they
+    all fit a narrower one: see :func:`guard_scale`), and ``weights`` work as in :func:`nps`.
     """
     m = measures.get(measure) if isinstance(measure, str) else measure
     if m.kind == "nps":
-        return nps(values, confidence=confidence, metric=m.name, weights=weights)
+        return nps(values, confidence=confidence, metric=m.name, weights=weights,
+                   check_scale=check_scale)
     if m.kind == "rate":
         return rate(values, confidence, metric=m.name, weights=weights)
     if m.kind == "mean":
         series = _as_series(values)  # keeps a Series' index, which weights line up with
         scaled = pd.Series(_floats(series, m.name) / m.per, index=series.index)
+        scaled.name = getattr(values, "name", None)
         est = mean(scaled, m.bounded_scale, confidence, metric=m.name, weights=weights,
-                   whole=m.whole)
+                   whole=m.whole, check_scale=check_scale)
         # A scale open at one end (minutes of wait: 0 to no limit) still bounds the interval.
         low, high = np.clip(est.ci, *m.scale)
         return replace(est, ci=(float(low), float(high)))
     arr, n_missing, w = _answers(values, m.name, weights)
     _check_scale(arr, *m.scale, m.name)
+    guard_scale(arr, *m.scale, m.name, values, check_scale)
     _require_n(arr.size, m.name)
     return _share(arr, m.threshold, n_missing, w, confidence, m.name)
 
@@ -977,6 +1030,7 @@ class _Spec(NamedTuple):
     threshold: float | None
     per: float
     integer: bool  # answers must be whole numbers
+    check_scale: bool = True  # refuse answers that all fit a narrower scale (guard_scale)
 
 
 def grouped(
@@ -990,6 +1044,7 @@ def grouped(
     min_n: int | None = None,
     respondent: str | None = None,
     weights: str | Iterable | None = None,
+    check_scale: bool = True,
 ) -> pd.DataFrame:
     """One row per group (and metric) with the metric's value, interval and denominators.
 
@@ -1022,6 +1077,8 @@ def grouped(
         weights: Survey weights: a column of ``data`` or one value per row. Each group's
             estimate is then weighted and its interval uses the group's Kish effective
             sample size (see :func:`weighted_counts`); answers weighted 0 are left out.
+        check_scale: Refuse a ``column`` whose answers all fit a narrower scale than the
+            metric's, over all groups (see :func:`guard_scale`).
 
     Returns:
         Columns: the group keys, ``metric``, ``value``, ``se``, ``ci_low``, ``ci_high``, ``n``,
@@ -1036,7 +1093,8 @@ def grouped(
     """
     by = [by] if isinstance(by, str) else list(by)
     one = isinstance(metric, (str, measures.Measure))
-    specs = [_metric_spec(m, column) for m in ([metric] if one else metric)]
+    specs = [_metric_spec(m, column)._replace(check_scale=check_scale)
+             for m in ([metric] if one else metric)]
     missing_cols = [c for c in [*by, *(spec.column for spec in specs)] if c not in data.columns]
     if isinstance(weights, str) and weights not in data.columns:
         missing_cols.append(weights)
@@ -1173,7 +1231,9 @@ def _answer_values(data: pd.DataFrame, spec: _Spec) -> pd.Series:
     if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
         _as_numeric(column, f"{spec.name} (column {spec.column!r})")  # names a non-number
     values = pd.to_numeric(column.astype("Float64"), errors="raise").astype(float)
-    _check_scale(values.dropna().to_numpy(), *spec.scale, spec.column, integer=spec.integer)
+    answers = values.dropna().to_numpy()
+    _check_scale(answers, *spec.scale, spec.column, integer=spec.integer)
+    guard_scale(answers, *spec.scale, spec.name, column, spec.check_scale)
     return values / spec.per
 
 

@@ -565,3 +565,27 @@ def test_input_errors_name_the_metric_and_what_to_pass():
         cxlab.nps(frame)
     with pytest.raises(ValueError, match="rate: value 'yes' at position 0 is not a number"):
         cxlab.rate(["yes", "no"])
+
+
+def test_a_column_on_a_narrower_scale_is_refused_not_scored(sample_study):
+    """nps() of a 1-5 satisfaction column would read -100 with a tight interval (issue 21)."""
+    from cxlab.metrics import ScaleError, ces, estimate, grouped, mean, nps
+
+    rows = sample_study("northwind").rows("customer_responses")
+    with pytest.raises(ScaleError, match=r"nps: all [\d,]+ answers in column 'csat' lie within "
+                                         r"1-5 \(values seen: 1, 2, 3, 4, 5\).*check_scale=False"):
+        nps(rows["csat"])
+    with pytest.raises(ScaleError, match="column 'csat' lie within 1-5"):
+        grouped(rows, "nps", "channel", column="csat")
+    with pytest.raises(ScaleError, match="ces_mean: .* lie within 1-5"):
+        ces(rows["csat"])
+    with pytest.raises(ScaleError, match="lie within 1-7"):
+        estimate("nps", pd.Series([1, 2, 3, 6, 7] * 10, name="q1"))
+    with pytest.raises(ScaleError):
+        mean([1, 2, 3, 4, 5] * 10, (0, 10))
+    # what really is 0-10 passes: the NPS column itself, a few answers, or the override
+    assert nps(rows["nps"]).n > 1000
+    assert nps([1, 2, 3, 4, 5] * 5).value == -100  # 25 answers: too few to tell
+    assert nps(rows["csat"], check_scale=False).value == -100
+    assert grouped(rows, "nps", "channel", column="csat", check_scale=False)["value"].eq(-100).all()
+    assert nps(pd.Series([0, 3, 5] * 20)).value == -100  # a 0: not a 1-5 or 1-7 scale
