@@ -61,7 +61,8 @@ def estimate(m: Measure, rows: pd.DataFrame, weights: pd.Series | None = None
     values = measures.values(m, rows)
     if values.notna().sum() == 0:
         return None
-    return metrics.estimate(m, values, weights)
+    # A study's columns were checked against their declared scales when imported.
+    return metrics.estimate(m, values, weights, check_scale=False)
 
 
 def weights_for(study: Study, m: Measure, rows: pd.DataFrame) -> pd.Series | None:
@@ -219,7 +220,7 @@ def trend_frame(study: Study, key: str) -> pd.DataFrame:
     m = measure(key)
     rows = measures.with_values(m, study.history(m.table))
     weights = weights_for(study, m, rows)
-    out = metrics.grouped(rows, m.name, "quarter", weights=weights)
+    out = metrics.grouped(rows, m.name, "quarter", weights=weights, check_scale=False)
     out = out[out["n"] > 0].reset_index(drop=True)
     # A quarter that could not be weighted weighs each answer 1: its estimate is unweighted.
     out["weighted"] = weights is not None and ~out["quarter"].isin(list(study.weighting_notes))
@@ -249,7 +250,8 @@ def group_frame(study: Study, by: str, key: str | Measure = "nps") -> pd.DataFra
                              f"{m.table} nor employees (try 'team' or 'department')")
         roster = study.tables["employees"][["employee_id", by]]
         rows = rows.merge(roster, on="employee_id", how="inner")
-    out = metrics.grouped(rows, m, by, weights=WEIGHT if weights is not None else None)
+    out = metrics.grouped(rows, m, by, weights=WEIGHT if weights is not None else None,
+                          check_scale=False)
     if m.table == "employee_responses":  # too few respondents: not shown at all
         out = out[~hidden_pulse_groups(study, rows, by).reindex(out[by], fill_value=False)
                   .to_numpy()]
