@@ -241,3 +241,13 @@ def test_planted_markup_in_the_data_stays_text_in_every_report_table(planted_out
         markup = table_html(frame)
         live = LIVE_TAG.search(markup)
         assert not live, (source, markup[max(0, live.start() - 100):live.end() + 100])
+
+
+def test_internal_names_read_as_words():
+    from cxlab.report.tables import metric_words, table_label
+
+    assert [metric_words(m) for m in ("mentoring_hours", "csat", "first_contact_resolution",
+                                      "enps")] == ["mentoring hours", "CSAT",
+                                                   "first contact resolution", "eNPS"]
+    assert table_label("customer_responses") == "customer survey responses"
+    assert table_label("some_new_table") == "some new table"

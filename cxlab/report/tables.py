@@ -328,9 +328,13 @@ def departments(study: Study) -> pd.DataFrame:
     return table
 
 
+#: Metric names that are acronyms, written as such on the page.
+ACRONYMS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "enps": "eNPS"}
+
+
 def metric_words(metric: str) -> str:
-    """An incentive plan's metric as words (``time_to_hire``: time to hire), for the page."""
-    return metric.replace("_", " ")
+    """An incentive plan's metric as words (``time_to_hire``: time to hire, ``csat``: CSAT)."""
+    return " ".join(ACRONYMS.get(word, word) for word in metric.split("_"))
 
 
 @needs("employees", "incentive_plan")
