@@ -83,6 +83,27 @@ class Estimate:
             f"({self.confidence:.0%} CI {low:.4g} to {high:.4g}; {_sizes(self)}, {self.method})"
         )
 
+    def __repr__(self) -> str:
+        return f"<Estimate {self}>"
+
+    def to_dict(self) -> dict:
+        """The estimate as plain values, the interval as two numbers (for a table or JSON)."""
+        return {"metric": self.metric, "value": self.value, "ci_low": self.ci[0],
+                "ci_high": self.ci[1], "se": self.se, "n": self.n,
+                "n_effective": self.n_effective, "n_missing": self.n_missing,
+                "confidence": self.confidence, "method": self.method, "kind": self.kind}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The estimate as a one-row table (``pd.concat`` several into one)."""
+        return pd.DataFrame([self.to_dict()])
+
+    def _repr_html_(self) -> str:
+        low, high = self.ci
+        return _result_html(f"{self.metric} = {self.value:.4g}", [
+            (f"{self.confidence:.0%} interval", f"{low:.4g} to {high:.4g}"),
+            ("answers", _sizes(self).replace("n=", "n = ").replace(", n_eff=", ", n_eff = ")),
+            ("method", self.method)])
+
 
 def _sizes(e: Estimate) -> str:
     """``n=...``, with the effective size beside it when the estimate is weighted."""
@@ -122,6 +143,39 @@ class Comparison:
             f"{self.a.value:.4g} ({_sizes(self.a)}) against {self.b.value:.4g} "
             f"({_sizes(self.b)}), {self.test}"
         )
+
+    def __repr__(self) -> str:
+        return f"<Comparison {self}>"
+
+    def to_dict(self) -> dict:
+        """The comparison as plain values, with both estimates' values and sizes."""
+        return {"metric": self.metric, "difference": self.difference, "ci_low": self.ci[0],
+                "ci_high": self.ci[1], "statistic": self.statistic, "p_value": self.p_value,
+                "test": self.test, "value_a": self.a.value, "n_a": self.a.n,
+                "value_b": self.b.value, "n_b": self.b.n}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The comparison as a one-row table."""
+        return pd.DataFrame([self.to_dict()])
+
+    def _repr_html_(self) -> str:
+        low, high = self.ci
+        return _result_html(f"{self.metric}: difference {self.difference:+.4g}", [
+            (f"{self.a.confidence:.0%} interval", f"{low:+.4g} to {high:+.4g}"),
+            ("p-value", f"{self.p_value:.3g}"),
+            ("compared", f"{self.a.value:.4g} ({_sizes(self.a)}) against {self.b.value:.4g} "
+                         f"({_sizes(self.b)})"),
+            ("test", self.test)])
+
+
+def _result_html(title: str, rows: list[tuple[str, str]]) -> str:
+    """A result as a small table for a notebook: its headline, then one row per part."""
+    from html import escape
+
+    body = "".join(f"<tr><th scope='row' style='text-align:left'>{escape(k)}</th>"
+                   f"<td style='text-align:left'>{escape(v)}</td></tr>" for k, v in rows)
+    return (f"<table><caption style='text-align:left;font-weight:bold'>{escape(title)}"
+            f"</caption>{body}</table>")
 
 
 # --------------------------------------------------------------------------------------------

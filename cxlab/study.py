@@ -71,6 +71,43 @@ class Study:
     absent: tuple[str, ...] = ()
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
+    def summary_frame(self) -> pd.DataFrame:
+        """One row per table: rows in the quarter and in all quarters, and what is missing."""
+        rows = []
+        for name in TABLES:
+            frame = self.tables.get(name)
+            every = 0 if frame is None else len(frame)
+            if name in self.absent:
+                quarter, note = 0, "not in this dataset"
+            else:
+                quarter = len(self.rows(name)) if name in PERIOD_COLUMN else every
+                columns = self.not_collected.get(name, ())
+                note = f"not collected: {', '.join(columns)}" if columns else ""
+            rows.append({"table": name, self.quarter: quarter, "all quarters": every,
+                         "note": note})
+        return pd.DataFrame(rows).set_index("table")
+
+    def summary(self) -> str:
+        """The study in a few lines: who, when, which tables hold how many rows, data quality."""
+        read = sum(r.get("rows_read", 0) for r in self.quality)
+        rejected = sum(r.get("rows_rejected", 0) for r in self.quality)
+        quality = (f"imported: {read:,} rows read, {rejected:,} rejected" if self.quality
+                   else "no import record")
+        lines = [f"Study {self.client_name} ({self.client}), {self.quarter}, dataset "
+                 f"{self.dataset!r}; {quality}",
+                 self.summary_frame().to_string()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Study {self.client} {self.quarter} (dataset {self.dataset!r})>"
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        head, _, _ = self.summary().partition("\n")
+        return (f"<p><strong>{escape(head)}</strong></p>"
+                + self.summary_frame().to_html(escape=True))
+
     def cached(self, key: tuple, compute):
         """``compute()`` once per study and key: a table and a chart share one analysis.
 

@@ -589,3 +589,22 @@ def test_a_column_on_a_narrower_scale_is_refused_not_scored(sample_study):
     assert nps(rows["csat"], check_scale=False).value == -100
     assert grouped(rows, "nps", "channel", column="csat", check_scale=False)["value"].eq(-100).all()
     assert nps(pd.Series([0, 3, 5] * 20)).value == -100  # a 0: not a 1-5 or 1-7 scale
+
+
+def test_results_display_as_results_and_export_as_tables():
+    """A notebook shows an estimate or a comparison in one line or a small table (issue 21)."""
+    from cxlab.metrics import compare, nps
+
+    a, b = nps([10] * 30 + [3] * 20), nps([10] * 10 + [3] * 20)
+    assert repr(a) == "<Estimate nps = 20 (95% CI -7.18 to 44.92; n=50, adjusted-wald)>"
+    html = a._repr_html_()
+    assert "<caption" in html and "-7.18 to 44.92" in html and "n = 50" in html
+    row = a.to_dict()
+    assert (row["value"], row["n"], row["ci_low"]) == (20.0, 50, a.ci[0])
+    both = pd.concat([a.to_frame(), b.to_frame()], ignore_index=True)
+    assert both["n"].tolist() == [50, 30]
+    c = compare(a, b)
+    assert repr(c).startswith("<Comparison nps: difference +53.33")
+    assert c.to_dict()["p_value"] == c.p_value and c.to_frame()["n_b"].item() == 30
+    assert "p-value" in c._repr_html_()
+    assert "&lt;b&gt;" in nps([10] * 5, metric="<b>")._repr_html_()  # a name is escaped

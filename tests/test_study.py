@@ -100,3 +100,15 @@ def test_a_person_answering_a_monthly_pulse_counts_once_a_quarter(sample_study):
     assert (kept.sort_index() == last.sort_index()).all()
     history = study.history("employee_responses")
     assert not history.dropna(subset=["employee_id"]).duplicated(["employee_id", "quarter"]).any()
+
+
+def test_a_study_displays_as_a_summary_not_as_its_tables(sample_study):
+    study = sample_study("northwind")
+    assert repr(study) == "<Study northwind 2026Q3 (dataset 'sample')>"
+    frame = study.summary_frame()
+    assert frame.loc["customer_responses", "2026Q3"] == len(study.rows("customer_responses"))
+    assert frame.loc["customer_responses", "all quarters"] == len(
+        study.tables["customer_responses"])
+    text = study.summary()
+    assert text.startswith("Study Northwind (northwind), 2026Q3") and "no import record" in text
+    assert len(text.splitlines()) < 15 and len(study._repr_html_()) < 3000
