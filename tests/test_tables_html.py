@@ -99,6 +99,13 @@ def test_a_default_row_number_index_is_not_shown():
     assert not any(c["text"] in ("0", "1") for row in table.body_rows for c in row)
 
 
+def test_an_unnamed_index_has_an_empty_corner_cell_not_an_empty_header():
+    frame = pd.DataFrame({"Share": ["12%", "30%"]}, index=["north", "south"])
+    table = _Table(table_html(frame))
+    assert [(c["tag"], c["text"]) for c in table.head_rows[0]] == [("td", ""), ("th", "Share")]
+    assert [row[0]["text"] for row in table.body_rows] == ["north", "south"]
+
+
 def test_a_named_index_starts_each_row_as_its_header():
     table = _Table(table_html(_scorecard()))
     assert [(r[0]["tag"], r[0]["scope"], r[0]["text"]) for r in table.body_rows] == [

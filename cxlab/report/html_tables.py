@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 import re
 from dataclasses import dataclass
 
 import jinja2
+import numpy as np
 import pandas as pd
 
 #: Shown for a missing value, as the report's own tables write it.
@@ -76,8 +76,9 @@ _TEMPLATE = """\
 <table data-quarto-disable-processing="true">
 {% if caption %}<caption>{{ caption }}</caption>
 {% endif %}<thead>
-<tr>{% for h in headers %}<th scope="col"{% if h.css %} class="{{ h.css }}"{% endif %}>\
-{{ h.text }}</th>{% endfor %}</tr>
+<tr>{% for h in headers %}{% set tag = "th" if h.text else "td" %}\
+<{{ tag }}{% if h.text %} scope="col"{% endif %}{% if h.css %} class="{{ h.css }}"{% endif %}>\
+{{ h.text }}</{{ tag }}>{% endfor %}</tr>
 </thead>
 <tbody>
 {% for row in rows %}<tr>{% for c in row %}\
@@ -172,8 +173,7 @@ def _column_texts(values: pd.Series) -> list[str]:
     if pd.api.types.is_numeric_dtype(values):
         finite = [float(v) for v in values if _present(v) and math.isfinite(v)]
         decimals = max((_decimals(v) for v in finite), default=0)
-        return [f"{v:,.{decimals}f}" if _present(v) and math.isfinite(v) else MISSING
-                for v in values]
+        return [f"{v:,.{decimals}f}" if _present(v) else MISSING for v in values]
     return [_text(v) for v in values]
 
 
@@ -183,13 +183,14 @@ def _decimals(value: float, most: int = 3) -> int:
 
 
 def _text(value) -> str:
-    if isinstance(value, bool):
+    """One value of a text or mixed column: yes or no, a date, or as Python writes it."""
+    if not _present(value):
+        return MISSING
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
-    if isinstance(value, numbers.Number) and not isinstance(value, bool):
-        return MISSING if not _present(value) else str(value)
     if isinstance(value, pd.Timestamp):
         return value.strftime("%d %b %Y") if value == value.normalize() else value.isoformat()
-    return MISSING if not _present(value) else str(value)
+    return str(value)
 
 
 def _split(text: str) -> tuple[str, str, str, bool]:
