@@ -20,6 +20,7 @@ from cxlab.report import (
     recognition,
     segments,
     statements,
+    summary,
     tables,
     voice,
 )
@@ -42,6 +43,9 @@ from cxlab.stats.employees import scorecard_frame as employee_scorecard_frame
 
 # The sections, in the order of the report.
 overview = section(tables.overview)
+kpi_tiles = section(summary.kpi_tiles)
+key_findings = section(summary.key_findings)
+maturity_headline = section(summary.maturity_headline)
 scorecard = section(tables.scorecard)
 trend_chart = section(charts.trend_chart)
 department_summary = section(tables.department_summary)
@@ -87,11 +91,12 @@ __all__ = [
     "department_summary", "departments", "employee_metrics", "employee_scorecard_frame",
     "employee_scorecards", "group_chart", "group_frame", "importance_chart", "incentive_audit",
     "incentive_audit_frame", "key_drivers_note", "key_drivers_result", "key_drivers_table",
-    "linkage_chart", "linkage_frame", "linkage_summary", "linkage_table", "maturity_elements",
-    "maturity_evidence", "maturity_next_steps", "maturity_radar", "maturity_result",
-    "maturity_summary", "monthly_drawings", "overview", "recognition_summary",
-    "rejected_examples", "review_leaderboard", "scorecard", "scorecard_frame", "scorecard_note",
-    "section", "segment_table", "shoutout_feed", "statement_sources", "statements_chart",
+    "key_findings", "kpi_tiles", "linkage_chart", "linkage_frame", "linkage_summary",
+    "linkage_table", "maturity_elements", "maturity_evidence", "maturity_headline",
+    "maturity_next_steps", "maturity_radar", "maturity_result", "maturity_summary",
+    "monthly_drawings", "overview", "recognition_summary", "rejected_examples",
+    "review_leaderboard", "scorecard", "scorecard_frame", "scorecard_note", "section",
+    "segment_table", "shoutout_feed", "statement_sources", "statements_chart",
     "statements_table", "stories_of_the_week", "themes_table", "topics_table", "trend_chart",
     "trend_frame", "voice_by_group", "voice_note",
 ]

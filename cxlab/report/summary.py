@@ -1,0 +1,376 @@
+"""The executive summary at the top of a report: headline tiles, what needs action, maturity.
+
+A client executive reads a report in five minutes, on a laptop or a phone. The summary puts
+first what the sections below establish, and computes nothing of its own: the tiles read the
+scorecard (:func:`cxlab.report.tables.scorecard_frame`), the findings read the scorecard, the
+department and team results, the incentive audit, the key drivers and the maturity
+assessment, so the summary and the sections cannot disagree.
+
+* :func:`kpi_tiles`: a tile per headline measure measured this quarter, with its interval, n
+  and the change against last quarter and a year earlier: an arrow by the sign of the change,
+  green when better for that measure (fewer repeat contacts are better), red when worse, grey
+  and "no clear change" when the change is not significant after the scorecard's Holm
+  adjustment. The words say it too: colour is never the only signal.
+* :func:`key_findings`: up to :data:`MAX_FINDINGS` findings that most need action, each
+  linking to its section, ranked by this rule:
+
+  1. each headline measure that got significantly worse, against last quarter or a year
+     earlier (smallest adjusted p first); when none did, a finding says so;
+  2. the departments and teams whose NPS is below the rest of the client (flagged after a
+     Benjamini-Hochberg adjustment, as in their section);
+  3. the rewarded metrics the incentive audit finds rewarding the wrong behaviour;
+  4. the key driver to fix first: the most important driver that beats a random variable,
+     of above-average importance and rated below the drivers' average (the top-left of the
+     importance chart);
+  5. the maturity evidence not yet in place for the next level.
+
+  A finding the data cannot support (a table or a column the client lacks) is never
+  invented: a closing line names what could not be assessed, and why.
+* :func:`maturity_headline`: the evidenced maturity level and its next step.
+
+Sections are linked by explicit anchors, ``<div id="cx-...">`` before their headings in the
+template (:data:`SECTIONS`): heading ids differ between Quarto (``key-drivers``) and the
+static preview's nbconvert (``Key-drivers``), and Pandoc's ``{#id}`` attributes are not read
+by nbconvert. An empty ``div`` with an id is kept by both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from IPython.display import HTML, Markdown
+
+from cxlab import measures, metrics
+from cxlab.markup import escape
+from cxlab.maturity.assessment import EVIDENCE_TABLES
+from cxlab.maturity.model import load_model
+from cxlab.measures import Measure
+from cxlab.report.availability import NOT_COLLECTED, needs, unavailable
+from cxlab.report.drivers import (
+    driver_label,
+    driver_scale,
+    headline_outcome,
+    key_drivers_result,
+    outcome_name,
+)
+from cxlab.report.html_tables import SMALL_N
+from cxlab.report.maturity import maturity_result
+from cxlab.report.tables import (
+    SIGNIFICANCE,
+    fmt_change,
+    fmt_p,
+    fmt_value,
+    group_frame,
+    headline,
+    metric_words,
+    scorecard_frame,
+)
+from cxlab.stats.drivers import DriverError
+from cxlab.stats.employees import incentive_audit_frame
+from cxlab.stats.incentives import WRONG
+from cxlab.study import Study
+
+#: Most findings the summary lists.
+MAX_FINDINGS = 5
+
+
+@dataclass(frozen=True)
+class Section:
+    """A report section a finding links to: its anchor and its heading in the template."""
+
+    anchor: str
+    heading: str
+
+    @property
+    def link(self) -> str:
+        """A Markdown link to the section, named by its heading (see :meth:`target`)."""
+        return f"[{self.heading}]"
+
+    @property
+    def target(self) -> str:
+        """Where :attr:`link` points: a reference definition, written under the text.
+
+        A reference link keeps every link target of a section's output in lines of their
+        own, made here: data never writes one (:func:`cxlab.markup.escape` escapes brackets).
+        """
+        return f"[{self.heading}]: #{self.anchor}"
+
+
+#: The sections findings link to; the template has ``<div id="{anchor}"></div>`` before each.
+SECTIONS = {
+    "scorecard": Section("cx-scorecard", "Scorecard"),
+    "groups": Section("cx-departments-and-teams", "Departments and teams"),
+    "audit": Section("cx-incentive-audit", "Incentive alignment audit"),
+    "drivers": Section("cx-key-drivers", "Key drivers"),
+    "maturity": Section("cx-maturity", "Employee-experience maturity"),
+}
+
+# ------------------------------------------------------------------------------------------
+# KPI tiles
+
+#: Scoped by the ``cx-kpi`` class, so the tiles look the same in the preview and in Quarto.
+#: Text colours have at least 4.5:1 contrast on white.
+CSS = """\
+.cx-kpi{margin:1rem 0}
+.cx-kpi-grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(10rem,1fr));\
+gap:.75rem;list-style:none;margin:0;padding:0}
+.cx-kpi-tile{border:1px solid #dde3ea;border-radius:.5rem;padding:.7rem .8rem;margin:0;\
+font-variant-numeric:tabular-nums;break-inside:avoid;min-width:0}
+.cx-kpi-tile p{margin:0 0 .25rem}
+.cx-kpi-label{font-size:.85rem;font-weight:600;color:#3b4654}
+.cx-kpi-value{font-size:1.6rem;font-weight:700;line-height:1.2}
+.cx-kpi-ci,.cx-kpi-n{font-size:.8rem;color:#5f6b7a}
+.cx-kpi-change{font-size:.85rem}
+.cx-kpi-change small{color:#5f6b7a}
+.cx-kpi .cx-better{color:#1a7f37}
+.cx-kpi .cx-worse{color:#b42318}
+.cx-kpi .cx-flat{color:#5f6b7a}
+.cx-kpi-few{font-size:.8rem;font-weight:600;color:#8a4b00}
+.cx-kpi-note{font-size:.85rem;color:#5f6b7a;margin:.5rem 0 0}"""
+
+#: How a change is said in words, by the kind of estimate.
+_UNITS = {"nps": " points", "proportion": " percentage points", "mean": ""}
+
+
+def _estimate(cell) -> metrics.Estimate | None:
+    """The estimate in a scorecard cell (None for not measured, hidden or not collected)."""
+    return cell if isinstance(cell, metrics.Estimate) else None
+
+
+def _change(m: Measure, row: pd.Series, tag: str, against: str) -> str:
+    """One comparison of a tile: arrow, change, and better, worse or no clear change in words.
+
+    The arrow is hidden from screen readers; the words carry the same meaning.
+    """
+    if _estimate(row[f"{tag}_estimate"]) is None:
+        return f'<p class="cx-kpi-change cx-flat">vs {against}: no comparison</p>'
+    change, p = row[f"{tag}_change"], row[f"{tag}_p_adj"]
+    clear = bool(p < SIGNIFICANCE) and change != 0
+    better = change * m.direction > 0
+    verdict, css = (("better", "cx-better") if better else ("worse", "cx-worse")) if clear \
+        else ("no clear change", "cx-flat")
+    arrow = ("▲" if change > 0 else "▼") if clear else ("△" if change > 0 else "▽")
+    kind = m.estimate_kind
+    size = fmt_change(abs(change), kind).lstrip("+")
+    said = f"{'up' if change > 0 else 'down'} {size.removesuffix(' pp')}{_UNITS[kind]}"
+    unweighted = ", both quarters unweighted" if row.get(f"{tag}_basis") else ""
+    return (f'<p class="cx-kpi-change {css}" title="{escape(said)} against {against}: '
+            f'{verdict} ({escape(fmt_p(p))}{unweighted})">'
+            f'<span aria-hidden="true">{arrow}</span> {escape(fmt_change(change, kind))} '
+            f"vs {against}: <strong>{verdict}</strong>"
+            + (f" <small>({escape(fmt_p(p))})</small>" if clear else "") + "</p>")
+
+
+def _tile(m: Measure, row: pd.Series, study: Study) -> str:
+    """One measure's tile: label, value, interval, n and the two comparisons."""
+    est = _estimate(row["current"])
+    kind = m.estimate_kind
+    low, high = (fmt_value(v, kind) for v in est.ci)
+    n = f"n = {est.n:,}" + (f" (effective {est.n_effective:,.0f}, weighted)" if est.weighted
+                            else "")
+    few = (est.n_effective if est.weighted else est.n) < SMALL_N
+    return "".join([
+        '<li class="cx-kpi-tile">',
+        f'<p class="cx-kpi-label">{escape(m.label)}</p>',
+        f'<p class="cx-kpi-value">{escape(fmt_value(est.value, kind))}</p>',
+        f'<p class="cx-kpi-ci">95% interval {escape(low)} to {escape(high)}</p>',
+        f'<p class="cx-kpi-n">{n}</p>',
+        '<p class="cx-kpi-few">Few answers: read with care</p>' if few else "",
+        _change(m, row, "prev", study.previous_quarter),
+        _change(m, row, "yago", study.year_ago_quarter),
+        "</li>",
+    ])
+
+
+def kpi_tiles(study: Study) -> HTML:
+    """The headline measures measured this quarter as tiles; one line names those not shown.
+
+    A tile from fewer than :data:`~cxlab.report.html_tables.SMALL_N` answers (effective
+    answers when weighted) says to read it with care.
+    """
+    shown = {m.name: m for m in headline(study)}
+    frame = scorecard_frame(study)
+    tiles, missing = [], {"not measured this quarter": [], NOT_COLLECTED: [],
+                          "hidden (too few respondents)": []}
+    for _, row in frame.iterrows():
+        m = shown[row["key"]]
+        if _estimate(row["current"]) is not None:
+            tiles.append(_tile(m, row, study))
+        else:
+            why = ("hidden (too few respondents)" if row["hidden"] else
+                   NOT_COLLECTED if row["not_collected"] else "not measured this quarter")
+            missing[why].append(escape(m.short))
+    lines = [f"{why[0].upper()}{why[1:]}: {', '.join(names)}."
+             for why, names in missing.items() if names]
+    note = f'<p class="cx-kpi-note">{" ".join(lines)}</p>' if lines else ""
+    grid = (f'<ul class="cx-kpi-grid">{"".join(tiles)}</ul>' if tiles else
+            '<p class="cx-kpi-note">No headline measure was measured this quarter.</p>')
+    return HTML(f'<div class="cx-kpi" role="region" aria-label="Headline measures, '
+                f'{study.quarter}"><style>{CSS}</style>{grid}{note}</div>')
+
+
+# ------------------------------------------------------------------------------------------
+# Findings
+
+
+class NotAssessed(Exception):
+    """A finding the client's data cannot support; the message says what it lacks."""
+
+
+def _worse(study: Study) -> list[str]:
+    """Headline measures that got significantly worse, smallest adjusted p first.
+
+    When none did, one finding says so (and names the measures that clearly improved).
+    """
+    shown = {m.name: m for m in headline(study)}
+    frame = scorecard_frame(study)
+    quarters = {"prev": study.previous_quarter, "yago": study.year_ago_quarter}
+    worse, better = [], []
+    for _, row in frame.iterrows():
+        m = shown[row["key"]]
+        clear = {tag: row[f"{tag}_change"] for tag in quarters
+                 if row[f"{tag}_p_adj"] < SIGNIFICANCE and row[f"{tag}_change"] != 0}
+        bad = [tag for tag, change in clear.items() if change * m.direction < 0]
+        if bad:
+            now = fmt_value(_estimate(row["current"]).value, m.estimate_kind)
+            changes = " and ".join(
+                f"{fmt_change(row[f'{tag}_change'], m.estimate_kind)} against {quarters[tag]} "
+                f"({fmt_p(row[f'{tag}_p_adj'])})" for tag in bad)
+            worse.append((min(row[f"{tag}_p_adj"] for tag in bad),
+                          f"**{escape(m.label)} got worse**: {escape(now)} in {study.quarter}, "
+                          f"{escape(changes)}"))
+        elif clear:
+            better.append(escape(m.label))
+    if worse:
+        return [text for _, text in sorted(worse, key=lambda item: item[0])]
+    text = (f"**No headline measure got clearly worse** against {quarters['prev']} or "
+            f"{quarters['yago']} (adjusted p below {SIGNIFICANCE:g})")
+    if better:
+        text += f"; clearly better: {', '.join(better)}"
+    return [text]
+
+
+def _groups_below(study: Study) -> list[str]:
+    """Departments and teams whose NPS is below the rest of the client, as flagged."""
+    m = measures.get("nps")
+    parts, lacking = [], []
+    for by, plural in (("department", "departments"), ("team", "teams")):
+        own = by in study.tables[m.table]
+        note = unavailable(study, [m.table, *([] if own else ["employees"])], [m],
+                           [(m.table, by)] if own else [])
+        if note is not None or study.rows(m.table)[m.column].notna().sum() == 0:
+            lacking.append(plural)
+            continue
+        frame = group_frame(study, by, m)
+        below = frame[frame["flag"] == "below"]
+        if len(below):
+            parts.append(", ".join(
+                f"{escape(g)} ({escape(fmt_value(v, m.estimate_kind))}, n={n:,})"
+                for g, v, n in zip(below[by], below["value"], below["n"], strict=True))
+                + f" among {plural}")
+    if len(lacking) == 2:
+        raise NotAssessed("departments and teams against the rest (no NPS by department or "
+                          "team in this quarter's data)")
+    if not parts:
+        return []
+    return [f"**Below the rest of {escape(study.client_name)} on NPS**: {'; '.join(parts)}"]
+
+
+def _wrong_incentives(study: Study) -> list[str]:
+    """Rewarded metrics that go with worse customer outcomes, by the incentive audit."""
+    if any(t in study.absent for t in ("employees", "incentive_plan")):
+        raise NotAssessed("the incentive audit (it needs the employees and the incentive plan)")
+    verdicts, _ = incentive_audit_frame(study)
+    wrong = verdicts[verdicts["verdict"] == WRONG]
+    if wrong.empty:
+        return []
+    paid = ", ".join(f"{escape(metric_words(metric))} ({escape(', '.join(depts))})"
+                     for metric, depts in zip(wrong["metric"], wrong["departments"], strict=True))
+    return [f"**The incentive plan rewards the wrong behaviour**: {paid} go with worse "
+            "customer outcomes"]
+
+
+def _driver_to_fix(study: Study) -> list[str]:
+    """The most important driver rated below the others: where improvement pays most."""
+    try:
+        result = key_drivers_result(study)
+    except DriverError as err:
+        raise NotAssessed(f"key drivers ({err})") from err
+    t = result.table
+    scales = [driver_scale(study, d) for d in t["driver"]]
+    # Ratings on different scales compare as a share of their scale, as in the chart.
+    rated = pd.Series([(v - lo) / (hi - lo) for v, (lo, hi) in
+                       zip(t["performance"], scales, strict=True)], index=t.index)
+    fix = t[t["is_important"] & (t["weight"] >= t["weight"].mean()) & (rated < rated.mean())]
+    if fix.empty:
+        return []
+    top = fix.sort_values("weight", ascending=False).iloc[0]
+    low, high = driver_scale(study, top["driver"])
+    return [f"**Fix first: “{escape(driver_label(study, top['driver']))}”**, the strongest "
+            f"driver of {escape(outcome_name(study, headline_outcome(study)))} among those "
+            f"rated below the others ({100 * top['weight'] / result.r2:.0f}% of the explained "
+            f"variance; mean rating {top['performance']:.2f} on {low:g}-{high:g})"]
+
+
+def _maturity_gaps(study: Study) -> list[str]:
+    """The evidence for the next maturity level that is not yet in place."""
+    lacking = [t for t in EVIDENCE_TABLES if t in study.absent]
+    if lacking:
+        raise NotAssessed(f"the maturity evidence (it needs the tables {', '.join(lacking)})")
+    a = maturity_result(study)
+    gaps = [i for i in a.indicators if i.level == a.next_level and i.met is False]
+    if not gaps:
+        return []
+    return [f"**Not yet in place for maturity level {a.next_level}**: "
+            + "; ".join(f"{escape(_lower_first(i.statement.rstrip('.')))} "
+                        f"({escape(i.numbers.rstrip('.'))})" for i in gaps)]
+
+
+def _lower_first(text: str) -> str:
+    """A sentence made a clause: its first letter lower-cased, unless it starts an acronym."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+#: The finders in the order of the ranking rule, with the section each links to.
+FINDERS = ((_worse, "scorecard"), (_groups_below, "groups"), (_wrong_incentives, "audit"),
+           (_driver_to_fix, "drivers"), (_maturity_gaps, "maturity"))
+
+
+def key_findings(study: Study) -> Markdown:
+    """The findings that most need action, ranked by the rule of this module, with links.
+
+    Each finding is a bullet ending with a link to its section; a closing line names what
+    the client's data could not support.
+    """
+    found, lacking = [], []
+    for finder, where in FINDERS:
+        try:
+            found += [(f"- {text}. See {SECTIONS[where].link}.", SECTIONS[where])
+                      for text in finder(study)]
+        except NotAssessed as why:
+            lacking.append(str(why))
+    shown = found[:MAX_FINDINGS]
+    lines = ["**What needs action**", "", *(line for line, _ in shown)]
+    if lacking:
+        lines += ["", f"*Not assessed for lack of data: {'; '.join(lacking)}.*"]
+    targets = dict.fromkeys(where.target for _, where in shown)
+    return Markdown("\n".join([*lines, "", *targets]))
+
+
+# ------------------------------------------------------------------------------------------
+# Maturity
+
+
+@needs(*EVIDENCE_TABLES)
+def maturity_headline(study: Study) -> Markdown:
+    """The evidenced maturity level with its name, and the first action towards the next."""
+    a = maturity_result(study)
+    names = load_model()["levels"]
+    text = (f"**Employee-experience maturity: level {a.evidence_level} of 5, "
+            f"{escape(names[a.evidence_level])}**, from indicators in "
+            f"{escape(study.client_name)}'s own data ({escape(a.verdict)}). ")
+    goal = f"towards level {a.next_level}" if a.next_level else "to stay at level 5"
+    step = escape(a.actions[0].rstrip(".")) if a.actions else "see the priorities"
+    where = SECTIONS["maturity"]
+    return Markdown(f"{text}**Next step** {goal}: {step}. See {where.link}.\n\n{where.target}")

@@ -1,0 +1,250 @@
+"""The executive summary at the top of each report (issue 18, part 1): tiles, findings,
+maturity; and the scorecard's p-values in words."""
+
+import html
+import json
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from report_harness import TEMPLATE
+
+from cxlab import periods
+from cxlab.report import summary, tables
+from cxlab.report.tables import fmt_p
+
+
+def _tiles(study) -> dict[str, str]:
+    """Each tile's HTML by its measure's label (unescaped)."""
+    page = html.unescape(summary.kpi_tiles(study).data)
+    found = re.findall(r'<li class="cx-kpi-tile"><p class="cx-kpi-label">(.*?)</p>(.*?)</li>',
+                       page, re.S)
+    return {label: body for label, body in found}
+
+
+def _changes(tile: str) -> list[tuple[str, str, str]]:
+    """``(colour class, arrow, words)`` of a tile's two comparisons."""
+    return re.findall(r'<p class="cx-kpi-change (cx-\w+)"[^>]*>(?:<span aria-hidden="true">'
+                      r"(.)</span> )?(.*?)</p>", tile)
+
+
+def _bullets(study) -> list[str]:
+    return [line for line in html.unescape(summary.key_findings(study).data).splitlines()
+            if line.startswith("- ")]
+
+
+def _plant_repeat_contacts(study, share: float = 0.4):
+    """Make this quarter's repeat contacts far more frequent: a clear change for the worse."""
+    rows = study.tables["interactions"]
+    now = (periods.label(pd.to_datetime(rows["started_at"])) == study.quarter).to_numpy()
+    hit = now & (np.random.default_rng(3).random(len(rows)) < share)
+    study.tables["interactions"] = rows.assign(
+        is_repeat_within_7d=rows["is_repeat_within_7d"].mask(hit, True))
+    return study
+
+
+# ------------------------------------------------------------------------------------------
+# Tiles
+
+
+def test_a_measure_clearly_worse_is_red_with_its_arrow_and_leads_the_findings(sample_study):
+    study = _plant_repeat_contacts(sample_study("cedar"))
+    row = tables.scorecard_frame(study).set_index("key").loc["repeat_contact_rate"]
+    assert row["prev_change"] > 0.2 and row["prev_p_adj"] < 0.001
+    (css, arrow, words), _ = _changes(_tiles(study)["Repeat contact within 7 days"])
+    # More repeat contacts: the arrow goes up, and that is worse.
+    assert (css, arrow) == ("cx-worse", "▲") and words.endswith("<strong>worse</strong> "
+                                                               "<small>(p < 0.001, adjusted)</small>")
+    first = _bullets(study)[0]
+    assert first.startswith("- **Repeat contact within 7 days got worse**")
+    assert "(p < 0.001, adjusted)" in first and first.endswith("See [Scorecard].")
+
+
+def test_fewer_repeat_contacts_are_better_and_a_change_not_significant_is_no_clear_change(
+        sample_study):
+    """Hand-checked on the sample: Northwind's repeat contacts fell 3.1 points against 2026Q2
+    (adjusted p = 0.006); its CES moved +0.05 (adjusted p = 1.00)."""
+    study = sample_study("northwind")
+    tiles = _tiles(study)
+    (css, arrow, words), _ = _changes(tiles["Repeat contact within 7 days"])
+    assert (css, arrow) == ("cx-better", "▼") and "-3.1 pp vs 2026Q2: <strong>better" in words
+    (css, arrow, words), _ = _changes(tiles["CES, mean of 1-7"])
+    assert (css, arrow) == ("cx-flat", "△") and words == "+0.05 vs 2026Q2: <strong>no clear change</strong>"
+    assert 'title="up 0.05 against 2026Q2: no clear change (not significant, adjusted p = 1.00)"' \
+        in tiles["CES, mean of 1-7"]
+    # eNPS was not asked this quarter: no tile, one line says so.
+    assert "eNPS (points)" not in tiles
+    assert "Not measured this quarter: eNPS." in html.unescape(summary.kpi_tiles(study).data)
+    assert "Few answers" not in "".join(tiles.values())
+
+
+def test_findings_rank_worse_changes_by_adjusted_p_then_the_groups_below(sample_study):
+    study = sample_study("driftwood")
+    frame = tables.scorecard_frame(study)
+    worse = frame[((frame["prev_p_adj"] < 0.05) & (frame["prev_change"] < 0))
+                  | ((frame["yago_p_adj"] < 0.05) & (frame["yago_change"] < 0))]
+    order = worse.assign(p=worse[["prev_p_adj", "yago_p_adj"]].min(axis=1)).sort_values("p")
+    assert len(order) >= 2  # NPS, CSAT and CES fell clearly on the sample
+    bullets = _bullets(study)
+    assert len(bullets) == summary.MAX_FINDINGS
+    assert [b.split(" got worse")[0].removeprefix("- **") for b in bullets[:len(order)]] == \
+        order["measure"].tolist()
+    assert bullets[len(order)].startswith("- **Below the rest of Driftwood on NPS**")
+    assert "Support (-49.4, n=896) among departments" in bullets[len(order)]
+
+
+def test_a_small_sample_is_marked_read_with_care(sample_study):
+    study = sample_study("cedar")
+    rows = study.tables["accounts"]
+    now = periods.label(pd.to_datetime(rows["renewal_due_on"])) == study.quarter
+    study.tables["accounts"] = pd.concat([rows[~now], rows[now].head(8)])
+    tile = _tiles(study)["Renewal rate (accounts due)"]
+    assert "n = 8" in tile and "Few answers: read with care" in tile
+    assert "Few answers" not in _tiles(study)["NPS (points)"]
+
+
+def test_tiles_wrap_on_a_phone_and_carry_their_own_scoped_style(sample_study):
+    page = summary.kpi_tiles(sample_study("northwind")).data
+    assert "grid-template-columns:repeat(auto-fit,minmax(10rem,1fr))" in page
+    css = re.search(r"<style>(.*?)</style>", page, re.S)[1]
+    assert all(rule.startswith(".cx-kpi") for rule in css.splitlines())
+
+
+# ------------------------------------------------------------------------------------------
+# Findings and maturity
+
+
+def test_every_finding_links_to_an_anchor_before_its_heading_in_the_template():
+    cells = [("".join(c["source"])) for c in json.loads(TEMPLATE.read_text())["cells"]
+             if c["cell_type"] == "markdown"]
+    for where in summary.SECTIONS.values():
+        [cell] = [c for c in cells if f'<div id="{where.anchor}"></div>' in c]
+        assert cell.startswith(f'<div id="{where.anchor}"></div>\n\n## {where.heading}\n')
+
+
+def test_the_links_work_in_the_preview_and_in_pandoc(sample_study):
+    """The preview renders outputs with nbconvert (mistune), Quarto with Pandoc."""
+    import nbformat
+    import pypandoc
+    from nbconvert import HTMLExporter
+
+    findings = summary.key_findings(sample_study("northwind")).data
+    cell = nbformat.v4.new_code_cell("report.key_findings(study)")
+    cell.outputs = [nbformat.v4.new_output("execute_result", execution_count=1, data={
+        "text/markdown": findings, "text/plain": ""})]
+    preview, _ = HTMLExporter(template_name="basic", exclude_input=True,
+                              exclude_output_prompt=True).from_notebook_node(
+        nbformat.v4.new_notebook(cells=[cell]))
+    quarto = pypandoc.convert_text(findings, "html5", format="markdown", extra_args=["--wrap=none"])
+    for where in ("scorecard", "groups", "drivers", "maturity"):
+        link = f'<a href="#{summary.SECTIONS[where].anchor}">{summary.SECTIONS[where].heading}</a>'
+        assert link in preview and link in quarto
+    assert "]:" not in re.sub(r"<[^>]+>", "", preview + quarto)  # no definition left as text
+
+
+def test_no_clear_worsening_is_said_not_invented(sample_study):
+    bullets = _bullets(sample_study("northwind"))
+    assert bullets[0].startswith("- **No headline measure got clearly worse** against 2026Q2 "
+                                 "or 2025Q3")
+    assert "clearly better: NPS (points), Repeat contact within 7 days" in bullets[0]
+    assert 3 <= len(bullets) <= summary.MAX_FINDINGS
+
+
+def test_the_maturity_headline_names_the_level_and_its_next_step(sample_study):
+    text = html.unescape(summary.maturity_headline(sample_study("northwind")).data)
+    assert text.startswith("**Employee-experience maturity: level 3 of 5, Leaders accountable**")
+    assert ("**Next step** towards level 4: Publish fair employee scorecards" in text
+            and text.endswith("See [Employee-experience maturity].\n\n"
+                              "[Employee-experience maturity]: #cx-maturity"))
+
+
+def test_client_names_and_labels_are_escaped(sample_study):
+    study = sample_study("northwind")
+    study.client_name = '<img src=x onerror="alert(1)"> & Co'
+    study.quality = [{"table": "customer_responses", "ratings": {
+        "rating_resolution": {"label": "<b>Fixed</b> [x](javascript:alert(1))", "scale": [1, 5]},
+        "rating_courtesy": {"label": "<script>alert(2)</script>", "scale": [1, 5],
+                            "overall": True}}}]
+    shown = "\n".join(f(study).data for f in (summary.kpi_tiles, summary.key_findings,
+                                                summary.maturity_headline))
+    for raw in ("<img", "<b>", "<script", "](javascript", "]("):
+        assert raw not in shown
+    # The only links are the package's own, to the report's sections.
+    anchors = {f"#{where.anchor}" for where in summary.SECTIONS.values()}
+    assert set(re.findall(r"^\[[^\]]+\]: (.*)$", shown, re.M)) <= anchors
+    text = html.unescape(shown)
+    assert '<img src=x onerror="alert(1)"> & Co' in text  # shown, as written
+    assert "<script>alert(2)</script>, mean of 1-5" in text  # the overall rating's tile
+    assert "Fix first: “<b>Fixed</b> [x](javascript:alert(1))”" in text
+
+
+@pytest.fixture
+def survey_only(tmp_path, monkeypatch):
+    """An imported client with customer survey answers only: no interactions, accounts,
+    employees, incentive plan or pulse. NPS falls from 2026Q2 to 2026Q3."""
+    from cxlab.data.imports import import_file
+    from cxlab.study import open_study
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    rng = np.random.default_rng(5)
+    q2 = rng.choice([10, 9, 8, 5], 200, p=[0.4, 0.2, 0.2, 0.2])
+    q3 = rng.choice([10, 9, 8, 5], 200, p=[0.2, 0.1, 0.3, 0.4])
+    frame = pd.DataFrame({"id": [f"R{i}" for i in range(400)],
+                          "date": ["2026-05-15"] * 200 + ["2026-08-15"] * 200,
+                          "nps": np.concatenate([q2, q3]), "csat": rng.integers(1, 6, 400)})
+    frame.to_csv(tmp_path / "survey.csv", index=False)
+    (tmp_path / "survey.yml").write_text(
+        "table: customer_responses\ncolumns: {response_id: id, responded_on: date, nps: nps, "
+        "csat: csat}\nconstants: {customer_id: c, channel: web, journey_stage: usage, "
+        "department: Support}\n")
+    import_file(tmp_path / "survey.csv", tmp_path / "survey.yml", "exports", "acme",
+                as_of="2026-09-30")
+    return open_study("acme", "2026Q3", dataset="exports", client_name="Acme")
+
+
+def test_a_client_with_only_survey_answers_gets_tiles_and_honest_findings(survey_only):
+    from cxlab import report
+
+    study = survey_only
+    assert {"interactions", "employees", "incentive_plan"} <= set(study.absent)
+    tiles = _tiles(study)
+    assert set(tiles) == {"NPS (points)", "CSAT, share 4-5"}
+    (css, arrow, _), (_, _, versus_year) = _changes(tiles["NPS (points)"])
+    assert (css, arrow) == ("cx-worse", "▼") and versus_year == "vs 2025Q3: no comparison"
+    note = html.unescape(report.kpi_tiles(study).data)
+    assert re.search(r"Not measured this quarter: CES, FCR, repeat contacts, renewal rate, "
+                     r"eNPS\.", note)
+    findings = html.unescape(report.key_findings(study).data)
+    assert findings.splitlines()[2].startswith("- **NPS (points) got worse**")
+    assert "*Not assessed for lack of data: " in findings
+    for lacking in ("incentive audit", "key drivers", "maturity evidence"):
+        assert lacking in findings
+    assert "Not available for Acme" in report.maturity_headline(study).data
+
+
+# ------------------------------------------------------------------------------------------
+# p-values in words
+
+
+@pytest.mark.parametrize("p, adjusted, shown", [
+    (0.0004, True, "p < 0.001, adjusted"),
+    (0.012, True, "p = 0.012, adjusted"),
+    (0.0499, True, "p < 0.05, adjusted"),  # 0.050 would read as not significant
+    (0.05, True, "not significant, adjusted p = 0.05"),
+    (0.3, True, "not significant, adjusted p = 0.30"),
+    (0.3, False, "not significant, p = 0.30"),
+    (0.0004, False, "p < 0.001"),
+    (float("nan"), True, "no test possible"),
+])
+def test_p_values_read_in_words(p, adjusted, shown):
+    assert fmt_p(p, adjusted) == shown
+
+
+def test_the_scorecard_says_its_p_values_are_adjusted(sample_study):
+    card = tables.scorecard(sample_study("northwind"))
+    assert card.loc["Repeat contact within 7 days", "vs 2026Q2"] == \
+        "-3.1 pp (p = 0.006, adjusted) *"
+    assert card.loc["CES, mean of 1-7", "vs 2026Q2"] == \
+        "+0.05 (not significant, adjusted p = 1.00)"
+    assert "p=" not in card.to_string()
