@@ -281,11 +281,33 @@ def open_study(
         if dates.empty:
             raise StudyError(f"client {client!r} has no customer responses; give a quarter")
         quarter = str(periods.label(dates).max())
+    _check_quarter_has_data(client, quarter, tables)
     if not config.setting(settings, "show_employee_names"):
         tables = _names_out_of_groups(client, tables)
     name = client_name or manifest.get("client_names", {}).get(client, client)
     return Study(client, quarter, dataset, name, tables, read_quality(dataset, client), settings,
                  absent)
+
+
+def _check_quarter_has_data(client: str, quarter: str, tables: dict[str, pd.DataFrame]) -> None:
+    """Refuse a quarter before the client's first data or after its last.
+
+    2030Q1 for 2026Q1 is a mistake, not a report of 'not measured' everywhere: the error names
+    the quarters held. A quarter inside the span may be empty (a pause in the survey) and is
+    reported as such; a client without any dated row is left to the report, which says so.
+    Accounts are dated by when their renewal falls due, often in a later quarter: they do
+    not count here.
+    """
+    parts = [tables[t][column].dropna() for t, column in PERIOD_COLUMN.items()
+             if t != "accounts" and t in tables and len(tables[t])]
+    dates = pd.concat(parts, ignore_index=True) if parts else pd.Series(dtype=object)
+    if dates.empty:
+        return
+    held = periods.label(pd.to_datetime(dates))
+    first, last = str(held.min()), str(held.max())
+    if not first <= quarter <= last:
+        raise StudyError(f"client {client!r} has no data in {quarter}: its data cover {first} "
+                         f"to {last}")
 
 
 #: Columns naming groups of employees, shown in every report table and chart.

@@ -319,12 +319,12 @@ def test_report_runs_on_a_client_with_only_an_imported_survey(sandbox, tmp_path,
     html = "\n".join("".join(o.get("data", {}).get("text/html", "")) for o in outputs)
     answers = in_quarter["nps"].dropna()
     nps = 100 * ((answers >= 9).mean() - (answers <= 6).mean())  # by hand
-    assert f"<td>{nps:+.1f}</td>" in html  # the scorecard's NPS, through the 1-11 export
+    assert f'<td class="cx-num">{nps:+.1f}</td>' in html  # the scorecard's NPS, via 1-11
     # The data-quality section counts every row of the file, the rejected one included.
-    assert (f"<td>acme.csv</td>\n      <td>{len(export)}</td>\n      <td>{len(export) - 1}"
-            "</td>\n      <td>1</td>") in html
+    assert (f'<td>acme.csv</td><td class="cx-num">{len(export):,}</td><td class="cx-num">'
+            f'{len(export) - 1:,}</td><td class="cx-num">1</td>') in html
     # Described, not quoted: the column, the kind of value and what was expected.
-    assert "column 'nps': a whole number; expected a whole number from 0 to 10" in html
+    assert "column &#39;nps&#39;: a whole number; expected a whole number from 0 to 10" in html
     assert "'12'" not in html and str(tmp_path) not in html
     # The maturity evidence would read absent tables as practices not in place: refused.
     capsys.readouterr()

@@ -467,16 +467,17 @@ def test_worked_mappings_run_through_a_full_report(tmp_path, monkeypatch):
 
     restaurant = pd.read_csv(REALDATA / "uci_restaurant_rating_final.csv")
     text, html = texts["restaurants"]
-    assert f"<td>{restaurant['rating'].mean():.2f}</td>" in html  # the scorecard's headline
-    assert "<th>Food</th>" in html and "<th>Service</th>" in html  # its key drivers
+    assert f'<td class="cx-num">{restaurant["rating"].mean():.2f}</td>' in html  # headline
+    assert '<th scope="row" class="cx-stub">Food</th>' in html  # its key drivers
+    assert '<th scope="row" class="cx-stub">Service</th>' in html
     assert f"variance in the Overall rating (0-2) (n={len(restaurant):,} complete" in text
 
     mobile = pd.read_csv(REALDATA / "plspm_mobile_ecsi.csv")
     text, html = texts["mobile"]
-    assert f"<td>{mobile['sat1'].mean():.2f}</td>" in html
+    assert f'<td class="cx-num">{mobile["sat1"].mean():.2f}</td>' in html
     for label in ("Network quality", "Customer service and advice", "Fees for the quality "
                   "received"):
-        assert f"<th>{label}</th>" in html
+        assert f'<th scope="row" class="cx-stub">{label}</th>' in html
     assert "variance in the Overall satisfaction (0-100) (n=250 complete answers)" in text
 
     text, _ = texts["telco"]

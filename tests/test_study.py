@@ -1,6 +1,7 @@
 """The Study object: the quarter's rows, selected once and safe to change."""
 
 import pandas as pd
+import pytest
 
 from cxlab import periods
 
@@ -112,3 +113,12 @@ def test_a_study_displays_as_a_summary_not_as_its_tables(sample_study):
     text = study.summary()
     assert text.startswith("Study Northwind (northwind), 2026Q3") and "no import record" in text
     assert len(text.splitlines()) < 15 and len(study._repr_html_()) < 3000
+
+
+def test_a_quarter_outside_the_clients_data_is_an_error_naming_the_span():
+    from cxlab.study import StudyError, open_study
+
+    with pytest.raises(StudyError, match=r"client 'northwind' has no data in 2030Q1: its data "
+                                         r"cover 20\d\dQ\d to 2026Q3"):
+        open_study("northwind", "2030Q1", "sample")
+    assert open_study("northwind", "2026Q3", "sample").quarter == "2026Q3"
