@@ -371,3 +371,15 @@ def test_a_clients_page_shows_its_headline_by_quarter_and_exports_are_published(
     published = out / "reports" / "quokka" / "2026Q3"
     assert (published / "quarterly_report.xlsx").is_file()
     assert (published / "quarterly_report.pptx").read_bytes() == b"deck"
+
+
+def test_tables_scroll_in_one_box_each():
+    import pandas as pd
+
+    from cxlab.report.html_tables import table_html
+    from cxlab.site import scrolling_tables
+
+    report_table = table_html(pd.DataFrame({"a": [1]}))
+    body = scrolling_tables("<p>x</p><table><tr><td>1</td></tr></table>" + report_table)
+    assert body.count('class="table-scroll"') == 1  # the plain table; the report's has a box
+    assert body.count('tabindex="0"') == 2

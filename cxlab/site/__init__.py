@@ -618,8 +618,17 @@ def scrolling_tables(body: str) -> str:
     The box takes the keyboard focus (``tabindex="0"``): a region that scrolls must be
     reachable without a mouse.
     """
-    return _TABLE.sub(lambda m: f'<div class="table-scroll" tabindex="0">{m.group(0)}</div>',
-                      body)
+    def wrap(match: re.Match) -> str:
+        table = match.group(0)
+        if table.startswith(_OWN_BOX):  # a report table: it scrolls in its own box already
+            return table
+        return f'<div class="table-scroll" tabindex="0">{table}</div>'
+
+    return _TABLE.sub(wrap, body)
+
+
+#: How a report table (cxlab.report.html_tables) opens: inside a box that scrolls by itself.
+_OWN_BOX = '<table data-quarto-disable-processing="true"'
 
 
 def page_toc(body: str) -> list[dict]:
