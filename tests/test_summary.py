@@ -218,9 +218,21 @@ def test_a_client_with_only_survey_answers_gets_tiles_and_honest_findings(survey
     findings = html.unescape(report.key_findings(study).data)
     assert findings.splitlines()[2].startswith("- **NPS (points) got worse**")
     assert "*Not assessed for lack of data: " in findings
-    for lacking in ("incentive audit", "key drivers", "maturity evidence"):
+    for lacking in ("teams against the rest", "incentive audit", "key drivers: no attribute "
+                    "ratings", "maturity evidence"):
         assert lacking in findings
     assert "Not available for Acme" in report.maturity_headline(study).data
+
+
+def test_a_first_quarter_of_data_claims_no_change(survey_only):
+    study = survey_only
+    study.quarter = "2026Q2"  # nothing before it to compare with
+    findings = html.unescape(summary.key_findings(study).data)
+    assert "- " not in findings and "Nothing this report's data can show needs action." in findings
+    assert ("Not assessed for lack of data: changes (no headline measure was measured in both "
+            "2026Q2 and 2026Q1 or 2025Q2)") in findings
+    assert all(changes == [("cx-flat", "", f"vs {q}: no comparison") for q in ("2026Q1", "2025Q2")]
+               for changes in map(_changes, _tiles(study).values()))
 
 
 # ------------------------------------------------------------------------------------------

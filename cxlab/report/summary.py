@@ -214,21 +214,24 @@ def kpi_tiles(study: Study) -> HTML:
 # Findings
 
 
-class NotAssessed(Exception):
-    """A finding the client's data cannot support; the message says what it lacks."""
+# Each finder returns its findings (Markdown, escaped) and adds to ``lacking`` what the
+# client's data could not support, in words.
 
 
-def _worse(study: Study) -> list[str]:
+def _worse(study: Study, lacking: list[str]) -> list[str]:
     """Headline measures that got significantly worse, smallest adjusted p first.
 
-    When none did, one finding says so (and names the measures that clearly improved).
+    When none did, one finding says so, against the quarters there was data to compare
+    with, and names the measures that clearly improved.
     """
     shown = {m.name: m for m in headline(study)}
     frame = scorecard_frame(study)
     quarters = {"prev": study.previous_quarter, "yago": study.year_ago_quarter}
-    worse, better = [], []
+    worse, better, compared = [], [], set()
     for _, row in frame.iterrows():
         m = shown[row["key"]]
+        if _estimate(row["current"]) is not None:
+            compared |= {tag for tag in quarters if _estimate(row[f"{tag}_estimate"])}
         clear = {tag: row[f"{tag}_change"] for tag in quarters
                  if row[f"{tag}_p_adj"] < SIGNIFICANCE and row[f"{tag}_change"] != 0}
         bad = [tag for tag, change in clear.items() if change * m.direction < 0]
@@ -244,23 +247,28 @@ def _worse(study: Study) -> list[str]:
             better.append(escape(m.label))
     if worse:
         return [text for _, text in sorted(worse, key=lambda item: item[0])]
-    text = (f"**No headline measure got clearly worse** against {quarters['prev']} or "
-            f"{quarters['yago']} (adjusted p below {SIGNIFICANCE:g})")
+    if not compared:
+        lacking.append(f"changes (no headline measure was measured in both {study.quarter} "
+                       f"and {quarters['prev']} or {quarters['yago']})")
+        return []
+    against = " or ".join(quarters[tag] for tag in quarters if tag in compared)
+    text = (f"**No headline measure got clearly worse** against {against} (adjusted p below "
+            f"{SIGNIFICANCE:g})")
     if better:
         text += f"; clearly better: {', '.join(better)}"
     return [text]
 
 
-def _groups_below(study: Study) -> list[str]:
+def _groups_below(study: Study, lacking: list[str]) -> list[str]:
     """Departments and teams whose NPS is below the rest of the client, as flagged."""
     m = measures.get("nps")
-    parts, lacking = [], []
+    parts = []
     for by, plural in (("department", "departments"), ("team", "teams")):
         own = by in study.tables[m.table]
         note = unavailable(study, [m.table, *([] if own else ["employees"])], [m],
                            [(m.table, by)] if own else [])
         if note is not None or study.rows(m.table)[m.column].notna().sum() == 0:
-            lacking.append(plural)
+            lacking.append(f"{plural} against the rest (no NPS by {by} this quarter)")
             continue
         frame = group_frame(study, by, m)
         below = frame[frame["flag"] == "below"]
@@ -269,18 +277,16 @@ def _groups_below(study: Study) -> list[str]:
                 f"{escape(g)} ({escape(fmt_value(v, m.estimate_kind))}, n={n:,})"
                 for g, v, n in zip(below[by], below["value"], below["n"], strict=True))
                 + f" among {plural}")
-    if len(lacking) == 2:
-        raise NotAssessed("departments and teams against the rest (no NPS by department or "
-                          "team in this quarter's data)")
     if not parts:
         return []
     return [f"**Below the rest of {escape(study.client_name)} on NPS**: {'; '.join(parts)}"]
 
 
-def _wrong_incentives(study: Study) -> list[str]:
+def _wrong_incentives(study: Study, lacking: list[str]) -> list[str]:
     """Rewarded metrics that go with worse customer outcomes, by the incentive audit."""
     if any(t in study.absent for t in ("employees", "incentive_plan")):
-        raise NotAssessed("the incentive audit (it needs the employees and the incentive plan)")
+        lacking.append("the incentive audit (it needs the roster and the incentive plan)")
+        return []
     verdicts, _ = incentive_audit_frame(study)
     wrong = verdicts[verdicts["verdict"] == WRONG]
     if wrong.empty:
@@ -291,12 +297,13 @@ def _wrong_incentives(study: Study) -> list[str]:
             "customer outcomes"]
 
 
-def _driver_to_fix(study: Study) -> list[str]:
+def _driver_to_fix(study: Study, lacking: list[str]) -> list[str]:
     """The most important driver rated below the others: where improvement pays most."""
     try:
         result = key_drivers_result(study)
     except DriverError as err:
-        raise NotAssessed(f"key drivers ({err})") from err
+        lacking.append(f"key drivers: {err}")
+        return []
     t = result.table
     scales = [driver_scale(study, d) for d in t["driver"]]
     # Ratings on different scales compare as a share of their scale, as in the chart.
@@ -310,14 +317,15 @@ def _driver_to_fix(study: Study) -> list[str]:
     return [f"**Fix first: “{escape(driver_label(study, top['driver']))}”**, the strongest "
             f"driver of {escape(outcome_name(study, headline_outcome(study)))} among those "
             f"rated below the others ({100 * top['weight'] / result.r2:.0f}% of the explained "
-            f"variance; mean rating {top['performance']:.2f} on {low:g}-{high:g})"]
+            f"variance; mean rating {top['performance']:.2f} on a {low:g} to {high:g} scale)"]
 
 
-def _maturity_gaps(study: Study) -> list[str]:
+def _maturity_gaps(study: Study, lacking: list[str]) -> list[str]:
     """The evidence for the next maturity level that is not yet in place."""
-    lacking = [t for t in EVIDENCE_TABLES if t in study.absent]
-    if lacking:
-        raise NotAssessed(f"the maturity evidence (it needs the tables {', '.join(lacking)})")
+    absent = [t for t in EVIDENCE_TABLES if t in study.absent]
+    if absent:
+        lacking.append(f"the maturity evidence (it needs the tables {', '.join(absent)})")
+        return []
     a = maturity_result(study)
     gaps = [i for i in a.indicators if i.level == a.next_level and i.met is False]
     if not gaps:
@@ -345,15 +353,14 @@ def key_findings(study: Study) -> Markdown:
     """
     found, lacking = [], []
     for finder, where in FINDERS:
-        try:
-            found += [(f"- {text}. See {SECTIONS[where].link}.", SECTIONS[where])
-                      for text in finder(study)]
-        except NotAssessed as why:
-            lacking.append(str(why))
+        found += [(f"- {text}. See {SECTIONS[where].link}.", SECTIONS[where])
+                  for text in finder(study, lacking)]
     shown = found[:MAX_FINDINGS]
     lines = ["**What needs action**", "", *(line for line, _ in shown)]
+    if not shown:
+        lines.append("Nothing this report's data can show needs action.")
     if lacking:
-        lines += ["", f"*Not assessed for lack of data: {'; '.join(lacking)}.*"]
+        lines += ["", f"*Not assessed for lack of data: {'; '.join(map(escape, lacking))}.*"]
     targets = dict.fromkeys(where.target for _, where in shown)
     return Markdown("\n".join([*lines, "", *targets]))
 
