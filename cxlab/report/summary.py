@@ -15,7 +15,8 @@ assessment, so the summary and the sections cannot disagree.
   linking to its section, ranked by this rule:
 
   1. each headline measure that got significantly worse, against last quarter or a year
-     earlier (smallest adjusted p first); when none did, a finding says so;
+     earlier (smallest adjusted p first); when none did, a finding says so, naming the
+     quarters there was data to compare with;
   2. the departments and teams whose NPS is below the rest of the client (flagged after a
      Benjamini-Hochberg adjustment, as in their section);
   3. the rewarded metrics the incentive audit finds rewarding the wrong behaviour;
@@ -31,7 +32,9 @@ assessment, so the summary and the sections cannot disagree.
 Sections are linked by explicit anchors, ``<div id="cx-...">`` before their headings in the
 template (:data:`SECTIONS`): heading ids differ between Quarto (``key-drivers``) and the
 static preview's nbconvert (``Key-drivers``), and Pandoc's ``{#id}`` attributes are not read
-by nbconvert. An empty ``div`` with an id is kept by both.
+by nbconvert. An empty ``div`` with an id is kept by both. The links are reference links
+(``[Scorecard]``, its target on a line of its own under the text), so every link target in
+the summary is one of the package's own anchors.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from dataclasses import dataclass
 import pandas as pd
 from IPython.display import HTML, Markdown
 
-from cxlab import measures, metrics
+from cxlab import measures
 from cxlab.markup import escape
 from cxlab.maturity.assessment import EVIDENCE_TABLES
 from cxlab.maturity.model import load_model
@@ -58,6 +61,7 @@ from cxlab.report.html_tables import SMALL_N
 from cxlab.report.maturity import maturity_result
 from cxlab.report.tables import (
     SIGNIFICANCE,
+    _estimate,
     fmt_change,
     fmt_p,
     fmt_value,
@@ -133,11 +137,6 @@ font-variant-numeric:tabular-nums;break-inside:avoid;min-width:0}
 _UNITS = {"nps": " points", "proportion": " percentage points", "mean": ""}
 
 
-def _estimate(cell) -> metrics.Estimate | None:
-    """The estimate in a scorecard cell (None for not measured, hidden or not collected)."""
-    return cell if isinstance(cell, metrics.Estimate) else None
-
-
 def _change(m: Measure, row: pd.Series, tag: str, against: str) -> str:
     """One comparison of a tile: arrow, change, and better, worse or no clear change in words.
 
@@ -191,8 +190,7 @@ def kpi_tiles(study: Study) -> HTML:
     """
     shown = {m.name: m for m in headline(study)}
     frame = scorecard_frame(study)
-    tiles, missing = [], {"not measured this quarter": [], NOT_COLLECTED: [],
-                          "hidden (too few respondents)": []}
+    tiles, missing = [], {}
     for _, row in frame.iterrows():
         m = shown[row["key"]]
         if _estimate(row["current"]) is not None:
@@ -200,9 +198,9 @@ def kpi_tiles(study: Study) -> HTML:
         else:
             why = ("hidden (too few respondents)" if row["hidden"] else
                    NOT_COLLECTED if row["not_collected"] else "not measured this quarter")
-            missing[why].append(escape(m.short))
+            missing.setdefault(why, []).append(escape(m.short))
     lines = [f"{why[0].upper()}{why[1:]}: {', '.join(names)}."
-             for why, names in missing.items() if names]
+             for why, names in missing.items()]
     note = f'<p class="cx-kpi-note">{" ".join(lines)}</p>' if lines else ""
     grid = (f'<ul class="cx-kpi-grid">{"".join(tiles)}</ul>' if tiles else
             '<p class="cx-kpi-note">No headline measure was measured this quarter.</p>')
@@ -378,6 +376,6 @@ def maturity_headline(study: Study) -> Markdown:
             f"{escape(names[a.evidence_level])}**, from indicators in "
             f"{escape(study.client_name)}'s own data ({escape(a.verdict)}). ")
     goal = f"towards level {a.next_level}" if a.next_level else "to stay at level 5"
-    step = escape(a.actions[0].rstrip(".")) if a.actions else "see the priorities"
     where = SECTIONS["maturity"]
-    return Markdown(f"{text}**Next step** {goal}: {step}. See {where.link}.\n\n{where.target}")
+    return Markdown(f"{text}**Next step** {goal}: {escape(a.actions[0].rstrip('.'))}. "
+                    f"See {where.link}.\n\n{where.target}")
