@@ -106,3 +106,29 @@ def test_driver_labels_never_overlap_and_stay_inside_the_chart():
     middle = (xs.min() + xs.max()) / 2
     assert [right for _, right in places] == [x <= middle for x in xs]
     assert all(h >= y for (h, _), y in zip(places, ys, strict=True))  # only ever pushed up
+
+
+def test_a_phone_gets_the_chart_laid_out_at_its_width(sample_study):
+    """The narrow chart is drawn at phone width with the same font sizes (not the wide one
+    scaled down to a few pixels of text); the wide one is left as it was."""
+    import base64
+    import io
+    import re
+    import warnings
+
+    from PIL import Image
+
+    from cxlab import report
+    from cxlab.report.theme import NARROW_SCREEN
+
+    chart = report.statements_chart(sample_study("northwind"))
+    size, ncols = chart.figure.get_size_inches().copy(), chart.figure.axes[0].get_legend()._ncols
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a collapsed layout warns: it must not
+        html = chart._repr_mimebundle_()["text/html"]
+    narrow, wide = (Image.open(io.BytesIO(base64.b64decode(b))) for b in
+                    re.findall(r"base64,([A-Za-z0-9+/=]+)", html))
+    assert f'<source media="(max-width: {NARROW_SCREEN}px)"' in html and 'alt="' in html
+    assert narrow.width < 0.6 * wide.width and narrow.width >= 400
+    assert (chart.figure.get_size_inches() == size).all()
+    assert chart.figure.axes[0].get_legend()._ncols == ncols

@@ -6,6 +6,8 @@ import base64
 import functools
 import html
 import io
+import pickle
+import textwrap
 
 import matplotlib
 import pandas as pd
@@ -100,8 +102,14 @@ class Chart:
         self.figure = figure
         self.alt = alt
 
-    def png(self) -> bytes:
-        """The chart as PNG bytes (deterministic: no timestamps in the file)."""
+    def png(self, width: float | None = None) -> bytes:
+        """The chart as PNG bytes (deterministic: no timestamps in the file).
+
+        ``width`` (inches) lays the chart out again at that width first, with the same font
+        sizes, then puts the figure back as it was: the narrow version for a phone.
+        """
+        if width is not None:
+            return Chart(_narrow(self.figure, width), self.alt).png()
         buffer = io.BytesIO()
         # Straight to the Agg canvas rather than through savefig, which runs the constrained
         # layout once more in a dry-run draw before the real one (10-15% of a chart's time;
@@ -114,13 +122,55 @@ class Chart:
         return buffer.getvalue()
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        data = base64.b64encode(self.png()).decode("ascii")
-        img = (f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}" '
-               'class="cxlab-chart">')
-        return {"text/html": img, "text/plain": repr(self)}
+        wide, narrow = (base64.b64encode(png).decode("ascii")
+                        for png in (self.png(), self.png(width=NARROW_WIDTH)))
+        # A phone gets the chart laid out at its width, so its text stays the size it was
+        # drawn at; scaling the wide chart down would shrink it to a few pixels.
+        picture = (f'<picture class="cxlab-chart"><source media="(max-width: {NARROW_SCREEN}px)" '
+                   f'srcset="data:image/png;base64,{narrow}">'
+                   f'<img src="data:image/png;base64,{wide}" alt="{html.escape(self.alt)}" '
+                   'class="cxlab-chart"></picture>')
+        return {"text/html": picture, "text/plain": repr(self)}
 
     def __repr__(self) -> str:
         return f"<Chart: {self.alt}>"
+
+
+def _narrow(figure: Figure, width: float) -> Figure:
+    """A copy of the figure laid out for a phone; the figure itself is left as it was.
+
+    ``width`` inches wide and a little taller, titles folded onto lines, legends in one
+    column, many category labels turned.
+    """
+    narrow = pickle.loads(pickle.dumps(figure))
+    for ax in narrow.axes:
+        title = ax.title.get_text()
+        if len(title) > NARROW_TITLE_CHARS:
+            ax.title.set_text(textwrap.fill(title, NARROW_TITLE_CHARS))
+        legend = ax.get_legend()
+        if legend is not None and legend._ncols > 1:
+            # Below the chart, one entry a line, with room made for it by the layout.
+            handles, labels = ax.get_legend_handles_labels()
+            fontsize = legend.get_texts()[0].get_fontsize()
+            legend.remove()
+            narrow.legend(handles, labels, loc="outside lower center", ncols=1, frameon=False,
+                          fontsize=fontsize)
+        labels = [t.get_text() for t in ax.get_xticklabels()]
+        if len(labels) > 4 and max(map(len, labels), default=0) > 3:
+            ax.tick_params(axis="x", labelrotation=45)
+    size = narrow.get_size_inches()
+    narrow.set_size_inches(width, size[1] * NARROW_HEIGHT_FACTOR)
+    return narrow
+
+
+#: Screens up to this many CSS pixels wide are shown the narrow layout of each chart.
+NARROW_SCREEN = 600
+#: The narrow layout's width in inches (a phone's text column at the charts' DPI), and how
+#: much taller it is than the wide one, so that labels folded by the narrow width still fit.
+NARROW_WIDTH = 4.0
+NARROW_HEIGHT_FACTOR = 1.25
+#: Longer chart titles are folded onto lines in the narrow layout.
+NARROW_TITLE_CHARS = 40
 
 
 def new_figure(width: float = 7.5, height: float = 3.6) -> tuple[Figure, object]:
