@@ -260,3 +260,13 @@ def test_the_scorecard_says_its_p_values_are_adjusted(sample_study):
     assert card.loc["CES, mean of 1-7", "vs 2026Q2"] == \
         "+0.05 (not significant, adjusted p = 1.00)"
     assert "p=" not in card.to_string()
+
+
+def test_a_weighted_tile_gives_n_and_the_effective_n(sample_study):
+    seen = sorted(sample_study("cedar").tables["customer_responses"]["channel"].unique())
+    study = sample_study("cedar", "2026Q3", {"weighting": {"margins": {
+        "channel": {c: 1 / len(seen) for c in seen}}}})
+    est = tables.scorecard_frame(study).set_index("key").at["nps", "current"]
+    assert est.weighted
+    assert f"n = {est.n:,} (effective {est.n_effective:,.0f}, weighted)" in \
+        _tiles(study)["NPS (points)"]
