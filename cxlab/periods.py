@@ -18,10 +18,15 @@ def check_quarter(value: str) -> str:
     return value
 
 
+def quarter_index(quarter: str) -> int:
+    """The quarter's number counted from year 0 (consecutive quarters differ by 1)."""
+    year, q = (int(x) for x in QUARTER.fullmatch(check_quarter(quarter)).groups())
+    return year * 4 + (q - 1)
+
+
 def shift(quarter: str, by: int) -> str:
     """The quarter ``by`` quarters after ``quarter`` (negative: before)."""
-    year, q = (int(x) for x in QUARTER.fullmatch(check_quarter(quarter)).groups())
-    index = year * 4 + (q - 1) + by
+    index = quarter_index(quarter) + by
     return f"{index // 4}Q{index % 4 + 1}"
 
 

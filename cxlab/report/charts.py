@@ -20,7 +20,15 @@ from cxlab.report.drivers import (
 from cxlab.report.linkage import headline, linkage_inputs
 from cxlab.report.maturity import maturity_result
 from cxlab.report.statements import statements_frame
-from cxlab.report.tables import estimate, fmt_value, group_frame, trend_frame, weights_for
+from cxlab.report.tables import (
+    estimate,
+    fmt_value,
+    group_frame,
+    quarter_trend,
+    trend_frame,
+    trend_words,
+    weights_for,
+)
 from cxlab.report.theme import HIGHLIGHT, MUTED, PALETTE, Chart, new_figure, themed
 from cxlab.stats.drivers import DriverError
 from cxlab.study import Study
@@ -69,7 +77,9 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
                       for q, w in zip(frame["quarter"], frame["weighted"], strict=True)])
     ax.set_ylabel(UNIT[kind])
     ax.set_title(f"{m.label} by quarter, with 95% intervals", pad=14 if len(breaks) else None)
-    alt = f"{m.label} for {study.client_name} by quarter up to {study.quarter}"
+    trend = trend_words(quarter_trend(study, key, frame), kind)
+    ax.set_xlabel(trend, fontsize=9, color=HIGHLIGHT if "clear trend" not in trend else MUTED)
+    alt = f"{m.label} for {study.client_name} by quarter up to {study.quarter}. {trend}"
     if len(breaks):
         alt += ("; the share of rows carrying it changed sharply before "
                 + ", ".join(frame["quarter"].iloc[breaks]) + ", so the line is broken there")

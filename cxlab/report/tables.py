@@ -229,6 +229,43 @@ def trend_frame(study: Study, key: str) -> pd.DataFrame:
     return out
 
 
+def quarter_trend(study: Study, key: str, frame: pd.DataFrame | None = None):
+    """The measure's trend across the quarters up to the study's, or why there is none.
+
+    A :class:`cxlab.stats.trend.Trend` (change per quarter, with its interval and test) over
+    the quarters since the last coverage break (before it, other people answered), or a
+    sentence saying why not (too few quarters, a quarter with one answer).
+    """
+    from cxlab.stats.trend import MIN_PERIODS, TrendError, linear_trend
+
+    frame = trend_frame(study, key) if frame is None else frame
+    breaks = frame.index[frame["coverage_break"].to_numpy()]
+    since = frame.loc[breaks[-1]:] if len(breaks) else frame
+    if len(since) < MIN_PERIODS:
+        return (f"{len(since)} comparable quarter{'s' if len(since) != 1 else ''}: a trend "
+                f"needs at least {MIN_PERIODS}")
+    positions = [periods.quarter_index(q) for q in since["quarter"]]
+    try:
+        return linear_trend(since["value"], since["se"],
+                            [p - positions[0] for p in positions])
+    except TrendError as err:
+        return str(err).removeprefix("trend: ")
+
+
+def trend_words(trend, kind: str) -> str:
+    """A trend in words for a chart or a reader: its slope per quarter, or 'no clear trend'."""
+    if isinstance(trend, str):
+        return f"No trend test: {trend}."
+    low, high = trend.ci
+    unit = " points" if kind == "nps" else ""
+    span = (f"{fmt_change(trend.slope, kind)}{unit} a quarter (95% CI {fmt_change(low, kind)} "
+            f"to {fmt_change(high, kind)}), over {trend.k} quarters")
+    test = fmt_p(trend.p_value, adjusted=False)
+    if trend.is_clear:
+        return f"{'Rising' if trend.slope > 0 else 'Falling'}: {span}, {test}."
+    return f"No clear trend: {span}, {test}."
+
+
 def group_frame(study: Study, by: str, key: str | Measure = "nps") -> pd.DataFrame:
     """The measure per department or team in the study's quarter, with intervals.
 

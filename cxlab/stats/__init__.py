@@ -10,6 +10,7 @@
 * :mod:`~cxlab.stats.incentives`: the incentive alignment audit.
 * :mod:`~cxlab.stats.weighting`: survey weights raked to population margins (``rake``).
 * :mod:`~cxlab.stats.continuity`: breaks where the share of rows carrying a measure jumps.
+* :mod:`~cxlab.stats.trend`: whether a measure rises or falls across periods (``linear_trend``).
 * :mod:`~cxlab.stats.employees`: per-employee measures, fair scorecards, goals and the audit
   for one study (imported on its own: ``from cxlab.stats import employees``).
 """
@@ -27,12 +28,13 @@ from cxlab.stats.shrinkage import (
     shrink_means,
     shrink_rates,
 )
+from cxlab.stats.trend import Trend, TrendError, linear_trend
 from cxlab.stats.weighting import RakingError, margins_from_table, rake
 
 __all__ = [
     "BetaPrior", "DriverError", "KeyDrivers", "Linkage", "LinkageError", "NormalPrior",
-    "RakingError", "ShrinkageError", "adjust_pvalues", "associations", "classify",
-    "ex_cx_linkage", "fit_beta_prior", "fit_normal_prior", "flag_groups", "key_drivers", "lmg",
-    "margins_from_table", "rake", "relative_weights", "shrink_means", "shrink_rates",
-    "team_experience",
+    "RakingError", "ShrinkageError", "Trend", "TrendError", "adjust_pvalues", "associations",
+    "classify", "ex_cx_linkage", "fit_beta_prior", "fit_normal_prior", "flag_groups",
+    "key_drivers", "linear_trend", "lmg", "margins_from_table", "rake", "relative_weights",
+    "shrink_means", "shrink_rates", "team_experience",
 ]
