@@ -17,6 +17,18 @@ the incentive audit and the EX-CX linkage. A measure is
   0). Where no outcome is recorded every contact counts as answered and both agree.
   :func:`values` gives a measure's values on rows; every estimate reads them from there.
 
+**One name per measure**: every function that takes a measure finds it with :func:`get`,
+which takes
+
+* the registry's name (``first_contact_resolution``), the one name used across the API, the
+  report builders, the settings and the site;
+* a column's name, which stands for its headline measure: the first measure in
+  :data:`MEASURES` read from that column (``csat`` is ``csat_top2``, the share of 4s and 5s;
+  ``ces`` is ``ces_mean``; ``is_resolved_first_contact`` is ``first_contact_resolution``), as
+  ``cxlab.csat()`` and ``cxlab.ces()`` default to them;
+* an old short name (``fcr``, ``repeat_7d``, ...: a measure's ``aliases``), still accepted
+  for one release with a :class:`DeprecationWarning` naming the registry's name to use.
+
 The promoter, passive and detractor bands of the 0-10 scale are defined here too
 (:data:`PROMOTER_FROM`, :data:`PASSIVE_FROM`, :func:`nps_bands`).
 """
@@ -24,8 +36,13 @@ The promoter, passive and detractor bands of the 0-10 scale are defined here too
 from __future__ import annotations
 
 import math
+import sys
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from cxlab.errors import CxlabError
 
 if TYPE_CHECKING:  # NumPy loads on first use: the run matrix checks names without it
     import numpy as np
@@ -36,6 +53,10 @@ PROMOTER_FROM = 9
 PASSIVE_FROM = 7
 
 KINDS = ("nps", "top-box", "mean", "rate")
+
+
+class MeasureError(CxlabError, ValueError):
+    """A name that is no measure of the registry; the message lists the names it takes."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +74,7 @@ class Measure:
     unit: str
     threshold: float | None = None
     per: float = 1.0
+    #: Old names, accepted until the next release with a DeprecationWarning.
     aliases: tuple[str, ...] = ()
     contacts: str = ""
     unanswered: float | None = None
@@ -92,11 +114,11 @@ MEASURES: tuple[Measure, ...] = (
     Measure("nps", "NPS (points)", "NPS", "customer_responses", "nps", "nps", (0, 10), 1,
             "points"),
     Measure("csat_top2", "CSAT, share 4-5", "CSAT top-2", "customer_responses", "csat",
-            "top-box", (1, 5), 1, "share", threshold=4, aliases=("csat",)),
+            "top-box", (1, 5), 1, "share", threshold=4),
     Measure("csat_mean", "CSAT, mean of 1-5", "CSAT mean", "customer_responses", "csat",
             "mean", (1, 5), 1, "scale mean"),
     Measure("ces_mean", "CES, mean of 1-7", "CES", "customer_responses", "ces", "mean",
-            (1, 7), 1, "scale mean", aliases=("ces",)),
+            (1, 7), 1, "scale mean"),
     Measure("ces_easy", "CES, share 5-7", "CES easy", "customer_responses", "ces", "top-box",
             (1, 7), 1, "share", threshold=5),
     Measure("first_contact_resolution", "First-contact resolution (answered contacts)", "FCR",
@@ -120,32 +142,79 @@ MEASURES: tuple[Measure, ...] = (
 )
 
 _BY_NAME = {m.name: m for m in MEASURES}
+#: A column's headline measure: the first in MEASURES read from it (csat: csat_top2).
+_BY_COLUMN: dict[str, Measure] = {}
+for _m in MEASURES:
+    _BY_COLUMN.setdefault(_m.column, _m)
 _BY_ALIAS = {alias: m for m in MEASURES for alias in m.aliases}
+_PACKAGE = str(Path(__file__).resolve().parent)
 
 
 def find(name: str) -> Measure | None:
-    """The measure called ``name`` (or one of its aliases), or None when there is none."""
-    return _BY_NAME.get(name) or _BY_ALIAS.get(name)
+    """The measure called ``name`` (a name, a column or an old name), or None when none is.
+
+    An old name (one of a measure's ``aliases``) gives a :class:`DeprecationWarning`.
+    """
+    if not isinstance(name, str):
+        return None
+    found = _BY_NAME.get(name) or _BY_COLUMN.get(name)
+    if found is None and name in _BY_ALIAS:
+        found = _BY_ALIAS[name]
+        _deprecated(name, found)
+    return found
+
+
+def _deprecated(old: str, m: Measure) -> None:
+    """Warn that ``old`` is an old name, at the first caller outside cxlab (the user's code).
+
+    Python 3.12's ``skip_file_prefixes`` does this; counting cxlab's own frames does it on
+    3.11 too, so a notebook shows the warning against the cell that used the old name.
+    """
+    frame, level = sys._getframe(0), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(f"measure name {old!r} is deprecated and will be removed in the next "
+                  f"release; use {m.name!r} ({m.label})", DeprecationWarning, stacklevel=level)
 
 
 def get(name: str | Measure) -> Measure:
-    """The measure called ``name`` (or one of its aliases), or a clear error.
+    """The measure called ``name`` (a name, a column or an old name), or a clear error.
 
     A :class:`Measure` is returned as it is, so functions may take either.
+
+    Raises:
+        MeasureError: listing the names, columns and old names it takes.
     """
     if isinstance(name, Measure):
         return name
     found = find(name)
     if found is None:
-        aliases = ", ".join(f"{a} = {m.name}" for a, m in _BY_ALIAS.items())
-        raise ValueError(f"measure {name!r} unknown; expected one of {list(_BY_NAME)} "
-                         f"(or an alias: {aliases})")
+        what = (f"measure {name!r} unknown" if isinstance(name, str)
+                else f"a {type(name).__name__} is not a measure's name")
+        columns = ", ".join(f"{c} = {m.name}" for c, m in _BY_COLUMN.items() if c != m.name)
+        old = ", ".join(f"{a} = {m.name}" for a, m in _BY_ALIAS.items())
+        raise MeasureError(f"{what}; expected one of {list(_BY_NAME)} (or a "
+                           f"column for its headline measure: {columns}; old names, "
+                           f"deprecated: {old})")
     return found
 
 
 def names() -> list[str]:
     """Every measure's name, in the registry's order."""
     return list(_BY_NAME)
+
+
+#: Words of a name that are acronyms, written as such when the name is put in words.
+ACRONYMS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "enps": "eNPS"}
+
+
+def words(name: str) -> str:
+    """A measure's or a metric's name as a reader sees it: ``time_to_hire`` time to hire.
+
+    For text a client reads (an incentive plan's metrics, the evidence of maturity, a
+    model's predictor): ``csat`` reads CSAT, ``retention_rate`` retention rate.
+    """
+    return " ".join(ACRONYMS.get(word, word) for word in name.split("_"))
 
 
 def unanswered(rows) -> np.ndarray | None:

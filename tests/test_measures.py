@@ -3,6 +3,7 @@
 import math
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -14,28 +15,72 @@ from cxlab import config, measures
 # Look-ups
 
 
-@pytest.mark.parametrize("alias, name", [
-    ("fcr", "first_contact_resolution"), ("repeat_7d", "repeat_contact_rate"),
-    ("renewal", "renewal_rate"), ("csat", "csat_top2"), ("ces", "ces_mean")])
-def test_aliases_resolve_to_the_measure(alias, name):
-    assert measures.get(alias) is measures.get(name)
-    assert measures.get(name).name == name
-    assert measures.find(alias) is measures.get(name)
+@pytest.mark.parametrize("column, name", [
+    ("csat", "csat_top2"), ("ces", "ces_mean"), ("is_resolved_first_contact",
+                                                 "first_contact_resolution"),
+    ("is_repeat_within_7d", "repeat_contact_rate"), ("is_renewed", "renewal_rate"),
+    ("wait_seconds", "wait_minutes"), ("nps", "nps"), ("enps", "enps")])
+def test_a_column_stands_for_its_headline_measure_without_a_warning(column, name):
+    """``trend_chart(study, "csat")`` means CSAT top-2, as ``cxlab.csat()`` does (issue 21)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert measures.get(column) is measures.get(name) is measures.find(column)
+    assert measures.get(name).column == column
 
 
-def test_names_are_unique_and_no_alias_shadows_a_name():
+@pytest.mark.parametrize("old, name", [
+    ("fcr", "first_contact_resolution"), ("fcr_all", "first_contact_resolution_all"),
+    ("repeat_7d", "repeat_contact_rate"), ("renewal", "renewal_rate"),
+    ("wait_all", "wait_minutes_all")])
+def test_an_old_name_still_works_for_a_release_with_a_deprecation_warning(old, name):
+    with pytest.warns(DeprecationWarning, match=f"{old!r} is deprecated .* use {name!r}") as rec:
+        assert measures.get(old) is measures.get(name)
+    assert rec[0].filename == __file__  # it points at the caller, not at cxlab
+    with pytest.deprecated_call():
+        assert measures.find(old) is measures.get(name)
+
+
+def test_an_old_name_gives_the_same_numbers_as_the_registrys(sample_study):
+    import cxlab
+
+    rows = sample_study("northwind").rows("interactions")
+    new = cxlab.metrics.estimate("first_contact_resolution", rows["is_resolved_first_contact"])
+    by_team = cxlab.grouped(rows, "repeat_contact_rate", "team")
+    with pytest.deprecated_call():
+        old = cxlab.metrics.estimate("fcr", rows["is_resolved_first_contact"])
+    with pytest.deprecated_call():
+        old_by_team = cxlab.grouped(rows, "repeat_7d", "team")
+    assert old == new
+    pd.testing.assert_frame_equal(old_by_team, by_team)
+
+
+def test_names_columns_and_old_names_never_collide():
     names = measures.names()
     aliases = [a for m in measures.MEASURES for a in m.aliases]
+    columns = {m.column for m in measures.MEASURES}
     assert len(set(names)) == len(names) == len(measures.MEASURES)
     assert len(set(aliases)) == len(aliases)
-    assert not set(aliases) & set(names)
+    assert not set(aliases) & (set(names) | columns)
+    for name in set(names) & columns:  # a column named as a measure is that measure's own
+        assert measures.get(name).column == name
 
 
 def test_an_unknown_name_is_a_clear_error():
-    with pytest.raises(ValueError, match="measure 'nsp' unknown") as err:
+    from cxlab.errors import CxlabError
+
+    with pytest.raises(measures.MeasureError, match="measure 'nsp' unknown") as err:
         measures.get("nsp")
-    assert "first_contact_resolution" in str(err.value) and "fcr = " in str(err.value)
-    assert measures.find("nsp") is None
+    assert isinstance(err.value, CxlabError) and isinstance(err.value, ValueError)
+    assert "first_contact_resolution" in str(err.value) and "csat = csat_top2" in str(err.value)
+    assert "old names, deprecated: fcr = first_contact_resolution" in str(err.value)
+    assert measures.find("nsp") is None and measures.find(None) is None
+    with pytest.raises(measures.MeasureError, match="a list is not a measure's name"):
+        measures.get(["nps"])
+
+
+def test_names_read_as_words():
+    assert [measures.words(m) for m in ("retention_rate", "csat", "enps", "time_to_hire")] == [
+        "retention rate", "CSAT", "eNPS", "time to hire"]
 
 
 def test_every_measure_is_consistent():
@@ -54,7 +99,7 @@ def test_every_measure_is_consistent():
 def test_bounds_are_in_the_estimates_unit():
     assert measures.get("nps").bounds == (-100.0, 100.0)
     assert measures.get("csat").bounds == (0.0, 1.0)
-    assert measures.get("fcr").bounds == (0.0, 1.0)
+    assert measures.get("first_contact_resolution").bounds == (0.0, 1.0)
     assert measures.get("ces_mean").bounds == (1.0, 7.0)
     assert measures.get("wait_minutes").bounds == (0.0, math.inf)
     assert measures.get("wait_minutes").bounded_scale is None
@@ -102,10 +147,10 @@ def test_scores_have_the_measure_as_their_mean():
     assert np.isnan(nps[6])
     assert measures.scores([3, 4, 5, None], "csat").tolist()[:3] == [0.0, 1.0, 1.0]
     assert measures.scores([4, 5, 7], "ces_easy").tolist() == [0.0, 1.0, 1.0]
-    assert measures.scores([True, False], "fcr").tolist() == [1.0, 0.0]
+    assert measures.scores([True, False], "first_contact_resolution").tolist() == [1.0, 0.0]
     assert measures.scores([90.0, 30.0], "wait_minutes").tolist() == [1.5, 0.5]
     flags = pd.Series([True, None, False], dtype="boolean")
-    out = measures.scores(flags, measures.get("renewal"))
+    out = measures.scores(flags, measures.get("renewal_rate"))
     assert out[0] == 1.0 and np.isnan(out[1]) and out[2] == 0.0
 
 
@@ -120,7 +165,8 @@ def test_report_headline_measures_are_the_registrys():
     assert [m.name for m in tables.MEASURES] == [
         "nps", "csat_top2", "ces_mean", "first_contact_resolution",
         "first_contact_resolution_all", "repeat_contact_rate", "renewal_rate", "enps"]
-    assert tables.measure("fcr") is measures.get("first_contact_resolution")
+    assert tables.measure("is_resolved_first_contact") is measures.get(
+        "first_contact_resolution")
 
 
 def test_scorecard_measures_are_the_registrys():
@@ -135,8 +181,10 @@ def test_scorecard_measures_are_the_registrys():
         assert m.model == ("rate" if measure.estimate_kind == "proportion" else "mean")
     assert config.scorecard_key(config.setting({}, "rank_by")) == "csat"
     assert config.scorecard_key("csat_top2") == "csat"
-    with pytest.raises(ValueError, match="'renewal' is not a measure of the employee"):
-        config.scorecard_key("renewal")
+    with pytest.raises(ValueError, match="'renewal_rate' is not a measure of the employee"):
+        config.scorecard_key("renewal_rate")
+    with pytest.deprecated_call():  # an old name in a settings file: still read, with a warning
+        assert config.scorecard_key("fcr") == "first_contact_resolution"
 
 
 def test_incentive_outcomes_and_plan_vocabulary_agree_with_the_registry():
@@ -148,7 +196,9 @@ def test_incentive_outcomes_and_plan_vocabulary_agree_with_the_registry():
     for outcome in incentives.OUTCOMES:
         assert INCENTIVE_METRICS[outcome] == "cx"
     for metric, kind in INCENTIVE_METRICS.items():
-        measure = measures.find(metric)
+        with warnings.catch_warnings():  # a client's plan names a measure by name or column
+            warnings.simplefilter("error")
+            measure = measures.find(metric)
         if measure is not None:  # a measure in a plan is a CX outcome, paid in its direction
             assert kind == "cx", metric
             assert incentives.paid_direction(metric) == measure.direction
@@ -174,11 +224,12 @@ def test_linkage_codes_are_the_registrys_scores_in_points():
 
 def test_audit_evidence_names_the_outcome_by_its_short_label(sample_study):
     from cxlab.report import employees
+    from cxlab.stats.incentives import OUTCOMES
 
     table = employees.incentive_audit(sample_study("bluebird", "2026Q3"))
     evidence = table.loc["calls per day", "Evidence"]
     assert any(f" {measures.get(o).short} (95% CI" in evidence
-               for o in ("csat", "nps", "fcr", "repeat_7d", "renewal"))
+               for o in OUTCOMES)
 
 
 def test_the_registry_and_the_settings_check_load_no_numpy():
@@ -191,8 +242,8 @@ def test_a_plain_import_reaches_the_subpackages():
     import subprocess
     import sys
 
-    code = ("import cxlab; print(cxlab.measures.get('fcr').name, "
+    code = ("import cxlab; print(cxlab.measures.get('is_renewed').name, "
             "cxlab.stats.weighting.rake.__name__, cxlab.metrics.estimate.__name__)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
-    assert out == ["first_contact_resolution", "rake", "estimate"]
+    assert out == ["renewal_rate", "rake", "estimate"]
