@@ -11,6 +11,10 @@ Units:
 
 Missing answers (NaN/None) are excluded and counted in ``n_missing``; ``n`` is always the
 denominator actually used.
+
+Input that cannot be estimated from is a :class:`MetricError` (a ``CxlabError`` and a
+``ValueError``) naming the metric, the column where there is one, and what was expected; a
+column the table lacks is a :class:`ColumnError`, which is a ``KeyError`` too.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from cxlab import measures
 from cxlab.errors import CxlabError
 
 NPS_METHODS = ("adjusted-wald", "wald", "bootstrap")
+#: The NPS interval methods of a grouped estimate (the bootstrap is for one estimate).
+GROUPED_METHODS = ("adjusted-wald", "wald")
 #: Pseudo-counts added by the adjusted-Wald NPS interval (Rocks 2016).
 ADJUSTED_WALD_PSEUDO = {"promoters": 0.75, "passives": 1.5, "detractors": 0.75}
 
@@ -182,27 +188,57 @@ def _result_html(title: str, rows: list[tuple[str, str]]) -> str:
 # Input handling
 
 
-def _as_numeric(values: Iterable, name: str) -> tuple[np.ndarray, int]:
+class MetricError(CxlabError, ValueError):
+    """Answers, weights or options an estimate cannot use.
+
+    The message names the metric, the column where there is one, and what was expected.
+    """
+
+
+class ColumnError(MetricError, KeyError):
+    """A column the call names that the table does not have (a KeyError, as pandas' is)."""
+
+    def __str__(self) -> str:  # the message as written, not quoted as KeyError's would be
+        return Exception.__str__(self)
+
+
+def _as_numeric(values: Iterable, name: str, expected: str = "numbers"
+                ) -> tuple[np.ndarray, int]:
     """Return the non-missing values as floats and the count of missing ones."""
-    arr = _floats(_as_series(values), name)
+    arr = _floats(_as_series(values, name), name, expected)
     missing = np.isnan(arr)
     return arr[~missing], int(missing.sum())
 
 
-def _floats(series: pd.Series, name: str) -> np.ndarray:
-    """Every value as a float, NaN where missing; a clear error naming a non-number."""
-    numeric = pd.to_numeric(series, errors="coerce")
+def _floats(series: pd.Series, name: str, expected: str = "numbers") -> np.ndarray:
+    """Every value as a float, NaN where missing; a clear error naming a non-number.
+
+    ``expected`` says what the answers should be (``"whole numbers from 0 to 10"``).
+    """
+    try:
+        numeric = pd.to_numeric(series, errors="coerce")
+    except TypeError:  # values pandas cannot even try, such as lists or dates
+        numeric = pd.Series(np.nan, index=series.index)
     bad = series.notna() & numeric.isna()
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(
-            f"{name}: value {series.iloc[pos]!r} at position {pos} is not a number"
-        )
+        raise MetricError(f"{name}: value {series.iloc[pos]!r} at position {pos} is not a "
+                          f"number; expected {expected}")
     return numeric.to_numpy(dtype=float)
 
 
-def _answers(values: Iterable, name: str, weights: Iterable | None = None
-             ) -> tuple[np.ndarray, int, np.ndarray | None]:
+def _expected(scale: tuple[float, float], integer: bool = True) -> str:
+    """What answers on ``scale`` look like, for an error message."""
+    if tuple(scale) == (0, 1):
+        return "true/false flags (booleans, or 0 and 1)"
+    low, high = scale
+    if not np.isfinite(high):
+        return f"numbers from {low:g} up"
+    return f"{'whole numbers' if integer else 'numbers'} from {low:g} to {high:g}"
+
+
+def _answers(values: Iterable, name: str, weights: Iterable | None = None,
+             expected: str = "numbers") -> tuple[np.ndarray, int, np.ndarray | None]:
     """``(answers, n_missing, weights)``: the non-missing answers as floats, and their weights.
 
     Without ``weights`` the third item is None. With them, answers weighted 0 are left out
@@ -210,19 +246,19 @@ def _answers(values: Iterable, name: str, weights: Iterable | None = None
     infinite or not a number where there is an answer is an error naming its position.
     """
     if weights is None:
-        arr, n_missing = _as_numeric(values, name)
+        arr, n_missing = _as_numeric(values, name, expected)
         return arr, n_missing, None
+    series = _as_series(values, name)
     w = aligned_weights(weights, values, name)
-    series = _as_series(values)
     if len(w) != len(series):
-        raise ValueError(f"{name}: {len(w)} weights for {len(series)} answers; give one weight "
-                         "per answer")
-    numeric = _floats(series, name)
+        raise MetricError(f"{name}: {len(w)} weights for {len(series)} answers; give one "
+                          "weight per answer")
+    numeric = _floats(series, name, expected)
     answered = ~np.isnan(numeric)
     w = check_weights(w, name, answered)
     keep = answered & (w > 0)
     if not keep.any():
-        raise ValueError(f"{name}: every answer has weight 0; nothing to estimate from")
+        raise MetricError(f"{name}: every answer has weight 0; nothing to estimate from")
     return numeric[keep], int((~answered).sum()), w[keep]
 
 
@@ -234,32 +270,41 @@ def aligned_weights(weights, values, name: str) -> pd.Series:
     or a different length is an error that says what to pass instead.
     """
     if isinstance(weights, str):
-        raise ValueError(f"{name}: weights={weights!r} is a name; pass the weights themselves "
+        raise MetricError(f"{name}: weights={weights!r} is a name; pass the weights themselves "
                          "(e.g. data[column]); only grouped() and key_drivers() take a column "
                          "name")
     if np.ndim(weights) == 0 and not isinstance(weights, Iterable):
-        raise ValueError(f"{name}: weights must be one number per answer, got a single "
+        raise MetricError(f"{name}: weights must be one number per answer, got a single "
                          f"{type(weights).__name__}")
     n = len(values) if hasattr(values, "__len__") else None
     if isinstance(weights, pd.Series) and isinstance(values, (pd.Series, pd.DataFrame)):
         if not weights.index.equals(values.index):
             if weights.index.has_duplicates or not values.index.isin(weights.index).all():
-                raise ValueError(f"{name}: the weights' index does not hold every answer's "
+                raise MetricError(f"{name}: the weights' index does not hold every answer's "
                                  "index label; pass weights for exactly these answers (or "
                                  "plain arrays, matched by position)")
             weights = weights.reindex(values.index)
-        return _as_series(weights.to_numpy())
-    w = _as_series(weights)
+        return _as_series(weights.to_numpy(), f"{name} weights")
+    w = _as_series(weights, f"{name} weights")
     if n is not None and len(w) != n:
-        raise ValueError(f"{name}: {len(w)} weights for {n} answers; give one weight per answer")
+        raise MetricError(f"{name}: {len(w)} weights for {n} answers; give one weight per "
+                          "answer")
     return w
 
 
-def _as_series(values: Iterable) -> pd.Series:
-    """Any iterable (a generator too) as an object Series, positions kept."""
+def _as_series(values: Iterable, name: str = "answers") -> pd.Series:
+    """Any iterable (a generator too) as an object Series, positions kept.
+
+    A table, a text or a single value is an error naming ``name`` and what to pass instead.
+    """
     if isinstance(values, pd.DataFrame):
-        raise ValueError(f"expected one column of answers, got a table with columns "
-                         f"{list(values.columns)}; pass one, e.g. data[{values.columns[0]!r}]")
+        own = measures.find(name)
+        column = own.column if own is not None and own.column in values else values.columns[0]
+        raise MetricError(f"{name}: expected one column of answers, got a table with columns "
+                          f"{list(values.columns)}; pass one, e.g. data[{column!r}]")
+    if isinstance(values, (str, bytes)) or not isinstance(values, Iterable):
+        raise MetricError(f"{name}: expected the answers (a column, a list or an array), got "
+                          f"{type(values).__name__} {values!r:.40}")
     return pd.Series(list(values) if not hasattr(values, "__len__") else values, dtype="object")
 
 
@@ -269,13 +314,13 @@ def check_weights(weights, name: str, answered: np.ndarray | None = None) -> np.
     A weight must be a finite number of at least 0 wherever ``answered`` is true (every
     position when it is None); elsewhere a missing weight is allowed and returned as 0.
     """
-    raw = _as_series(weights)
+    raw = _as_series(weights, f"{name} weights")
     w = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     need = np.ones(len(w), bool) if answered is None else np.asarray(answered, bool)
     bad = need & ~(np.isfinite(w) & (w >= 0))
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{name}: weight {raw.iloc[pos]!r} at position {pos} is not usable; "
+        raise MetricError(f"{name}: weight {raw.iloc[pos]!r} at position {pos} is not usable; "
                          "expected a finite number of at least 0 for every answer")
     return np.where(np.isfinite(w), w, 0.0)
 
@@ -300,7 +345,7 @@ def _check_scale(arr: np.ndarray, low: int, high: int, name: str, integer: bool 
     if off.any():
         pos = int(np.flatnonzero(off)[0])
         kind = "whole numbers" if integer else "values"
-        raise ValueError(
+        raise MetricError(
             f"{name}: value {arr[pos]:g} (position {pos} among the non-missing answers) "
             f"is outside the expected scale; expected {kind} from {low} to {high}"
         )
@@ -345,13 +390,14 @@ def guard_scale(arr: np.ndarray, low: float, high: float, metric: str, values=No
 
 def _require_n(n: int, name: str) -> None:
     if n == 0:
-        raise ValueError(f"{name}: no valid (non-missing) responses to estimate from")
+        raise MetricError(f"{name}: no valid (non-missing) responses to estimate from")
 
 
 def z_value(confidence: float) -> float:
     """The standard normal quantile for a two-sided interval (1.96 for 0.95)."""
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1 (exclusive), got {confidence!r}")
+    if not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+        raise MetricError(f"confidence must be a number between 0 and 1 (exclusive), e.g. "
+                          f"0.95, got {confidence!r}")
     return float(sps.norm.ppf(0.5 + confidence / 2))
 
 
@@ -397,9 +443,7 @@ def nps_interval(promoters, passives, detractors, method="adjusted-wald", confid
         elif method == "adjusted-wald":
             centre, se = _adjusted_nps(p_cnt, d_cnt, n)
         else:
-            raise ValueError(f"NPS interval method {method!r} not available here; expected "
-                             "'adjusted-wald' or 'wald' (the bootstrap is for a single "
-                             "estimate: cxlab.nps(..., method='bootstrap'))")
+            raise MetricError(_grouped_method_message(method))
         low = np.minimum(np.clip(centre - z * se, -100, 100), value)
         high = np.maximum(np.clip(centre + z * se, -100, 100), value)
     return value, se, low, high
@@ -493,7 +537,7 @@ def mean_interval(n, total, total_sq=None, confidence=0.95, *, sum_sq_dev=None, 
         elif total_sq is not None:
             m2 = np.asarray(total_sq, dtype=float) - s * (s / n)
         else:
-            raise ValueError("mean_interval needs total_sq or sum_sq_dev")
+            raise MetricError("mean_interval needs total_sq or sum_sq_dev")
         mean = shift + s / n
         if scale is not None:
             return _scaled_mean_interval(n, mean, np.clip(m2, 0, None), scale, confidence)
@@ -585,15 +629,15 @@ def nps(
         (-8.95, 2.239)
     """
     if method not in NPS_METHODS:
-        raise ValueError(f"NPS interval method {method!r} unknown; expected one of "
-                         f"{NPS_METHODS}")
-    arr, n_missing, w = _answers(scores, metric, weights)
+        raise MetricError(f"{metric}: interval method {method!r} unknown; expected one of "
+                          f"{list(NPS_METHODS)}")
+    arr, n_missing, w = _answers(scores, metric, weights, _expected((0, 10)))
     _check_scale(arr, 0, 10, metric)
     guard_scale(arr, 0, 10, metric, scores, check_scale)
     bands = measures.nps_bands(arr)
     if w is not None:
         if method == "bootstrap":
-            raise ValueError(f"{metric}: the bootstrap interval takes no weights; use "
+            raise MetricError(f"{metric}: the bootstrap interval takes no weights; use "
                              "method='adjusted-wald' (or 'wald') with weights")
         n_eff, (promoters, passives, detractors) = weighted_counts(w, bands)
         value, se, low, high = nps_interval(promoters, passives, detractors, method, confidence)
@@ -672,7 +716,7 @@ def proportion(
     """A proportion from counts with the Wilson score interval."""
     _require_n(n, metric)
     if not 0 <= successes <= n:
-        raise ValueError(f"{metric}: successes={successes} must be between 0 and n={n}")
+        raise MetricError(f"{metric}: successes={successes} must be between 0 and n={n}")
     value, se, low, high = wilson_interval(successes, n, confidence)
     return Estimate(
         metric=metric, value=float(value), se=float(se), ci=(float(low), float(high)), n=int(n),
@@ -701,7 +745,8 @@ def mean(
     ``weights`` the mean is weighted and the interval that of Kish's effective sample size
     with the weighted spread (see :func:`weighted_counts`).
     """
-    arr, n_missing, w = _answers(values, metric, weights)
+    expected = "numbers" if scale is None else _expected(scale, whole)
+    arr, n_missing, w = _answers(values, metric, weights, expected)
     if scale is not None:
         _check_scale(arr, *scale, metric, integer=whole)
         guard_scale(arr, *scale, metric, values, check_scale)
@@ -729,7 +774,8 @@ def rate(flags: Iterable, confidence: float = 0.95, metric: str = "rate",
     size (see :func:`weighted_counts`).
     """
     arr, n_missing, w = _answers(
-        [np.nan if v is None or v is pd.NA else v for v in _as_series(flags)], metric, weights)
+        [np.nan if v is None or v is pd.NA else v for v in _as_series(flags, metric)], metric,
+        weights, _expected((0, 1)))
     _check_scale(arr, 0, 1, metric)
     return _share(arr, 1, n_missing, w, confidence, metric)
 
@@ -782,13 +828,13 @@ def _scale_metric(scores, name: str, statistics: dict[str, str], statistic: str,
                   confidence: float, weights, check_scale: bool = True) -> Estimate:
     """A scale question's mean or top-box share, as the registry defines the measure."""
     if statistic not in statistics:
-        raise ValueError(f"{name}: statistic {statistic!r} unknown; expected one of "
+        raise MetricError(f"{name}: statistic {statistic!r} unknown; expected one of "
                          f"{list(statistics)}")
     m = measures.get(statistics[statistic])
     if m.kind == "mean":
         return mean(scores, m.scale, confidence, metric=m.name, weights=weights,
                     check_scale=check_scale)
-    arr, n_missing, w = _answers(scores, name, weights)
+    arr, n_missing, w = _answers(scores, name, weights, _expected(m.scale))
     _check_scale(arr, *m.scale, name)
     guard_scale(arr, *m.scale, m.name, scores, check_scale)
     _require_n(arr.size, name)
@@ -799,27 +845,32 @@ def estimate(measure: str | measures.Measure, values: Iterable, weights: Iterabl
              confidence: float = 0.95, check_scale: bool = True) -> Estimate:
     """A measure of the registry (:mod:`cxlab.measures`) on its answers, by the measure's kind.
 
-    ``estimate("fcr", interactions["is_resolved_first_contact"])`` is the Wilson interval of
-    the rate, ``estimate("csat_top2", responses["csat"])`` the share of 4s and 5s; answers
-    are checked against the measure's scale (and, with ``check_scale``, refused when they
-    all fit a narrower one: see :func:`guard_scale`), and ``weights`` work as in :func:`nps`.
+    ``estimate("first_contact_resolution", interactions["is_resolved_first_contact"])`` is
+    the Wilson interval of the rate, ``estimate("csat_top2", responses["csat"])`` the share
+    of 4s and 5s; answers are checked against the measure's scale (and, with
+    ``check_scale``, refused when they all fit a narrower one: see :func:`guard_scale`), and
+    ``weights`` work as in :func:`nps`.
     """
-    m = measures.get(measure) if isinstance(measure, str) else measure
+    try:
+        m = measures.get(measure)
+    except measures.MeasureError as err:
+        raise MetricError(f"estimate(): {err}") from None
     if m.kind == "nps":
         return nps(values, confidence=confidence, metric=m.name, weights=weights,
                    check_scale=check_scale)
     if m.kind == "rate":
         return rate(values, confidence, metric=m.name, weights=weights)
     if m.kind == "mean":
-        series = _as_series(values)  # keeps a Series' index, which weights line up with
-        scaled = pd.Series(_floats(series, m.name) / m.per, index=series.index)
+        series = _as_series(values, m.name)  # keeps a Series' index, for the weights
+        scaled = pd.Series(_floats(series, m.name, _expected(m.scale, m.whole)) / m.per,
+                           index=series.index)
         scaled.name = getattr(values, "name", None)
         est = mean(scaled, m.bounded_scale, confidence, metric=m.name, weights=weights,
                    whole=m.whole, check_scale=check_scale)
         # A scale open at one end (minutes of wait: 0 to no limit) still bounds the interval.
         low, high = np.clip(est.ci, *m.scale)
         return replace(est, ci=(float(low), float(high)))
-    arr, n_missing, w = _answers(values, m.name, weights)
+    arr, n_missing, w = _answers(values, m.name, weights, _expected(m.scale))
     _check_scale(arr, *m.scale, m.name)
     guard_scale(arr, *m.scale, m.name, values, check_scale)
     _require_n(arr.size, m.name)
@@ -864,8 +915,13 @@ def compare(a: Estimate, b: Estimate, confidence: float | None = None) -> Compar
             (``n_effective``), so weights give a wider interval and a larger p-value.
         confidence: Level of the difference's interval; defaults to ``a.confidence``.
     """
+    for which, e in (("a", a), ("b", b)):
+        if not isinstance(e, Estimate):
+            raise MetricError(f"compare(): {which} is a {type(e).__name__}; expected an "
+                              "Estimate, e.g. cxlab.nps(this_quarter['nps'])")
     if a.metric != b.metric or a.kind != b.kind:
-        raise ValueError(f"cannot compare {a.metric} ({a.kind}) with {b.metric} ({b.kind})")
+        raise MetricError(f"cannot compare {a.metric} ({a.kind}) with {b.metric} ({b.kind}); "
+                          "expected two estimates of the same metric")
     confidence = a.confidence if confidence is None else confidence
     if a.kind == "proportion":
         test = "Miettinen-Nurminen score test and interval"
@@ -1111,7 +1167,8 @@ def grouped(
         data: A tidy table, one row per response.
         metric: A measure of the registry (:mod:`cxlab.measures`: ``nps``, ``enps``,
             ``csat_top2``, ``csat_mean``, ``ces_mean``, ``ces_easy``,
-            ``first_contact_resolution``, ...; aliases such as ``fcr`` work too; or a
+            ``first_contact_resolution``, ...; a column's name for its headline measure,
+            such as ``csat`` for ``csat_top2``; or a
             :class:`~cxlab.measures.Measure`), ``"rate"`` for any boolean column, or a list
             of them.
         by: Column or columns to group by.
@@ -1149,13 +1206,21 @@ def grouped(
     one = isinstance(metric, (str, measures.Measure))
     specs = [_metric_spec(m, column)._replace(check_scale=check_scale)
              for m in ([metric] if one else metric)]
+    where = f"grouped({', '.join(spec.name for spec in specs)})"
+    if not isinstance(data, pd.DataFrame):
+        raise MetricError(f"{where}: data is a {type(data).__name__}; expected a table "
+                          "(a DataFrame) with one row per answer")
     missing_cols = [c for c in [*by, *(spec.column for spec in specs)] if c not in data.columns]
     if isinstance(weights, str) and weights not in data.columns:
         missing_cols.append(weights)
     if missing_cols:
-        raise KeyError(f"grouped(): columns {missing_cols} not in the table; it has {list(data.columns)}")
+        raise ColumnError(f"{where}: column(s) {missing_cols} not in the table; it has "
+                          f"{list(data.columns)}")
     if engine not in ("auto", "pandas", "duckdb"):
-        raise ValueError(f"engine {engine!r} unknown; expected 'auto', 'pandas' or 'duckdb'")
+        raise MetricError(f"{where}: engine {engine!r} unknown; expected 'auto', 'pandas' or "
+                          "'duckdb'")
+    if method not in GROUPED_METHODS:
+        raise MetricError(f"{where}: {_grouped_method_message(method)}")
     w = None
     if weights is not None:
         raw = (data[weights] if isinstance(weights, str)
@@ -1170,11 +1235,19 @@ def grouped(
               for i, spec in enumerate(specs)]
     if min_n is not None:
         if respondent is not None and respondent not in data.columns:
-            raise KeyError(f"grouped(respondent={respondent!r}): no such column; the table has "
-                           f"{list(data.columns)}")
+            raise ColumnError(f"{where}: respondent={respondent!r} is no column; the table "
+                              f"has {list(data.columns)}")
         frames = [_suppress(frame, data, by, spec.column, min_n, respondent)
                   for frame, spec in zip(frames, specs, strict=True)]
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def _grouped_method_message(method: str) -> str:
+    """Why ``method`` is no interval method of a grouped estimate, and the ones that are."""
+    single = (" (the bootstrap is for a single estimate: cxlab.nps(..., method='bootstrap'))"
+              if method == "bootstrap" else "")
+    return (f"NPS interval method {method!r} not available for groups; expected one of "
+            f"{list(GROUPED_METHODS)}{single}")
 
 
 def _suppress(frame: pd.DataFrame, data: pd.DataFrame, by: list[str], column: str, min_n: int,
@@ -1205,17 +1278,15 @@ def _metric_spec(metric: str | measures.Measure, column: str | None) -> _Spec:
 
     A measure of the registry by name, or one made for a study (:func:`cxlab.measures.rating`).
     """
-    if isinstance(metric, measures.Measure):
-        m = metric
-    elif metric == "rate":
+    if metric == "rate":
         if column is None:
-            raise ValueError("grouped(metric='rate') needs column= naming a boolean column")
+            raise MetricError("grouped(metric='rate') needs column= naming a boolean column")
         return _Spec(column, column, "proportion", (0, 1), 1, 1.0, True)
-    else:
-        try:
-            m = measures.get(metric)
-        except ValueError as err:
-            raise ValueError(f"{err}; or 'rate' with column= for any boolean column") from None
+    try:
+        m = measures.get(metric)
+    except measures.MeasureError as err:
+        raise MetricError(f"grouped(): {err}; or 'rate' with column= for any boolean "
+                          "column") from None
     kind = m.estimate_kind
     threshold = 1 if m.kind == "rate" else m.threshold
     integer = (kind != "mean" or m.bounded_scale is not None) and m.whole
@@ -1283,7 +1354,8 @@ def _answer_values(data: pd.DataFrame, spec: _Spec) -> pd.Series:
     """A metric's answers as floats (in the measure's unit), checked against its scale."""
     column = data[spec.column]
     if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-        _as_numeric(column, f"{spec.name} (column {spec.column!r})")  # names a non-number
+        _as_numeric(column, f"{spec.name} (column {spec.column!r})",
+                    _expected(spec.scale, spec.integer))  # names a non-number
     values = pd.to_numeric(column.astype("Float64"), errors="raise").astype(float)
     answers = values.dropna().to_numpy()
     _check_scale(answers, *spec.scale, spec.column, integer=spec.integer)

@@ -554,17 +554,69 @@ def test_a_mean_near_the_end_of_its_scale_keeps_an_honest_interval():
     assert np.mean(hits) >= 0.93
 
 
-def test_input_errors_name_the_metric_and_what_to_pass():
+BAD_CALLS = [  # (call, what the message must say)
+    (lambda f: cxlab.grouped(f, "nps", "g", method="bootstrap"),
+     r"grouped\(nps\): NPS interval method 'bootstrap' not available for groups; expected "
+     r"one of \['adjusted-wald', 'wald'\] \(the bootstrap is for a single estimate"),
+    (lambda f: cxlab.grouped(f, "nps", "g", column="channel", engine="pandas"),
+     r"nps \(column 'channel'\): value 'x' at position 0 is not a number; expected whole "
+     r"numbers from 0 to 10"),
+    (lambda f: cxlab.grouped(f, "nps", "g", column="channel", engine="duckdb"),
+     r"nps \(column 'channel'\): value 'x' .* expected whole numbers from 0 to 10"),
+    (lambda f: cxlab.grouped(f, "nps", "team"),
+     r"grouped\(nps\): column\(s\) \['team'\] not in the table; it has \['g', 'nps'"),
+    (lambda f: cxlab.grouped(f, "nsp", "g"), r"grouped\(\): measure 'nsp' unknown; expected "
+                                            r"one of \['nps', 'csat_top2'.*or 'rate'"),
+    (lambda f: cxlab.grouped(f, "nps", "g", engine="spark"),
+     r"grouped\(nps\): engine 'spark' unknown; expected 'auto', 'pandas' or 'duckdb'"),
+    (lambda f: cxlab.grouped(f["nps"], "nps", "g"),
+     r"grouped\(nps\): data is a Series; expected a table"),
+    (lambda f: cxlab.nps(f), r"nps: expected one column of answers, got a table with columns "
+                             r"\['g', 'nps', 'channel'\]; pass one, e.g. data\['nps'\]"),
+    (lambda f: cxlab.nps(None), r"nps: expected the answers \(a column, a list or an array\), "
+                                r"got NoneType"),
+    (lambda f: cxlab.nps("9"), r"nps: expected the answers .*got str '9'"),
+    (lambda f: cxlab.nps([9, 10], method="exact"),
+     r"nps: interval method 'exact' unknown; expected one of \['adjusted-wald', 'wald', "
+     r"'bootstrap'\]"),
+    (lambda f: cxlab.rate(["yes", "no"]), r"rate: value 'yes' at position 0 is not a number; "
+                                          r"expected true/false flags \(booleans, or 0 and 1\)"),
+    (lambda f: cxlab.ces(["easy"]), r"ces_mean: value 'easy' .* expected whole numbers from 1 "
+                                    r"to 7"),
+    (lambda f: cxlab.metrics.estimate("wait_minutes", ["long"]),
+     r"wait_minutes: value 'long' .* expected numbers from 0 up"),
+    (lambda f: cxlab.metrics.estimate(f["nps"], "nps"),
+     r"estimate\(\): a Series is not a measure's name; expected one of \['nps'"),
+    (lambda f: cxlab.nps([9, 10], confidence="95%"),
+     r"confidence must be a number between 0 and 1 \(exclusive\), e.g. 0.95, got '95%'"),
+    (lambda f: cxlab.compare(cxlab.nps([9, 10]), f), r"compare\(\): b is a DataFrame; expected "
+                                                     r"an Estimate"),
+    (lambda f: cxlab.compare(cxlab.nps([9, 10]), cxlab.csat([4, 5])),
+     r"cannot compare nps \(nps\) with csat_top2 \(proportion\); expected two estimates of "
+     r"the same metric"),
+]
+
+
+@pytest.mark.parametrize("call, message", BAD_CALLS)
+def test_input_errors_name_the_metric_and_what_to_pass(call, message):
+    """Each bad call of the issue (21, part 3) is cxlab's own error, naming the metric, the
+    column and what was expected; none leaks from pandas, NumPy or DuckDB."""
+    from cxlab.errors import CxlabError
+
     frame = pd.DataFrame({"g": ["a", "b"], "nps": [1, 2], "channel": ["x", "y"]})
-    with pytest.raises(ValueError, match="not available here; expected 'adjusted-wald' or"):
-        cxlab.grouped(frame, "nps", "g", method="bootstrap")
-    for engine in ("pandas", "duckdb"):
-        with pytest.raises(ValueError, match=r"nps \(column 'channel'\): value 'x'"):
-            cxlab.grouped(frame, "nps", "g", column="channel", engine=engine)
-    with pytest.raises(ValueError, match="expected one column of answers"):
-        cxlab.nps(frame)
-    with pytest.raises(ValueError, match="rate: value 'yes' at position 0 is not a number"):
-        cxlab.rate(["yes", "no"])
+    with pytest.raises(CxlabError, match=message) as err:
+        call(frame)
+    assert type(err.value).__module__.startswith("cxlab")
+    assert isinstance(err.value, ValueError)  # `except ValueError` code keeps working
+
+
+def test_a_missing_column_is_still_a_key_error_with_a_readable_message():
+    from cxlab.metrics import ColumnError
+
+    with pytest.raises(KeyError) as err:
+        cxlab.grouped(pd.DataFrame({"nps": [9]}), "nps", "team")
+    assert isinstance(err.value, ColumnError)
+    assert str(err.value).startswith("grouped(nps): column(s) ['team']")  # not quoted
 
 
 def test_a_column_on_a_narrower_scale_is_refused_not_scored(sample_study):
