@@ -15,6 +15,7 @@ from cxlab.report import (
     comments,
     drivers,
     employees,
+    exports,
     linkage,
     maturity,
     recognition,
@@ -46,6 +47,7 @@ overview = section(tables.overview)
 kpi_tiles = section(summary.kpi_tiles)
 key_findings = section(summary.key_findings)
 maturity_headline = section(summary.maturity_headline)
+downloads = section(exports.downloads)
 scorecard = section(tables.scorecard)
 trend_chart = section(charts.trend_chart)
 department_summary = section(tables.department_summary)
@@ -88,7 +90,7 @@ rejected_examples = section(tables.rejected_examples)
 __all__ = [
     "MEASURES", "Chart", "actions_log", "apply_theme", "customer_comments_note",
     "customer_sentiment_table", "customer_themes_table", "data_quality", "department_frame",
-    "department_summary", "departments", "employee_metrics", "employee_scorecard_frame",
+    "department_summary", "departments", "downloads", "employee_metrics", "employee_scorecard_frame",
     "employee_scorecards", "group_chart", "group_frame", "importance_chart", "incentive_audit",
     "incentive_audit_frame", "key_drivers_note", "key_drivers_result", "key_drivers_table",
     "key_findings", "kpi_tiles", "linkage_chart", "linkage_frame", "linkage_summary",

@@ -318,7 +318,7 @@ def _text(value) -> str:
 
 def _plain(markdown: str) -> str:
     """Markdown as plain text: links to their text, emphasis and character references out."""
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", markdown)
+    text = re.sub(r"\[([^\]]*)\](\([^)]*\))?", r"\1", markdown)  # inline or reference links
     text = re.sub(r"<[^>]+>", "", text)
     return html.unescape(text.replace("**", "").replace("*", "")).strip()
 
@@ -405,8 +405,9 @@ def _findings(study: Study) -> list[str]:
         return []
     shown = key_findings(study)
     text = getattr(shown, "data", "") or ""
-    return [_plain(line.lstrip("-* ").strip()) for line in text.splitlines()
-            if line.lstrip().startswith(("-", "* "))]
+    # A finding's "See <section>." points into the page: a slide has no sections.
+    return [re.sub(r"\s*See [^.]*\.$", "", _plain(line.lstrip("-* ").strip()))
+            for line in text.splitlines() if line.lstrip().startswith(("-", "* "))]
 
 
 def downloads(study: Study, stem: str = "quarterly_report") -> Markdown:
