@@ -174,14 +174,22 @@ class Comparison:
             ("test", self.test)])
 
 
-def _result_html(title: str, rows: list[tuple[str, str]]) -> str:
-    """A result as a small table for a notebook: its headline, then one row per part."""
+def _result_html(title: str, rows: list[tuple[str, str]], table: pd.DataFrame | None = None
+                 ) -> str:
+    """A result as a small table for a notebook: its headline, then one row per part.
+
+    A result with several rows of its own (drivers, indicators) gives them as ``table``,
+    shown below. Every text is escaped.
+    """
     from html import escape
 
     body = "".join(f"<tr><th scope='row' style='text-align:left'>{escape(k)}</th>"
                    f"<td style='text-align:left'>{escape(v)}</td></tr>" for k, v in rows)
-    return (f"<table><caption style='text-align:left;font-weight:bold'>{escape(title)}"
-            f"</caption>{body}</table>")
+    parts = (f"<table><caption style='text-align:left;font-weight:bold'>{escape(title)}"
+             f"</caption>{body}</table>")
+    if table is not None:
+        parts += table.to_html(index=False, escape=True, border=0, na_rep="-")
+    return parts
 
 
 # --------------------------------------------------------------------------------------------

@@ -81,7 +81,7 @@ def test_too_few_teams_a_constant_measure_or_no_measure_give_clear_errors():
     with pytest.raises(linkage.LinkageError, match="is the same"):
         linkage.ex_cx_linkage(*_toy(6, constant=True), "engagement", "nps", 1)
     ex, responses = _toy(6)
-    with pytest.raises(linkage.LinkageError, match="no enps answers"):
+    with pytest.raises(linkage.LinkageError, match="no eNPS answers"):
         linkage.ex_cx_linkage(ex.assign(enps=np.nan), responses, "enps", "nps", 1)
     fit = linkage.ex_cx_linkage(ex, responses, "engagement", "nps", 1)
     assert np.isfinite(fit.effect) and fit.n_teams == 6

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxlab import config, metrics, periods
+from cxlab import config, measures, metrics, periods
 from cxlab.data.schema import INCENTIVE_METRICS, cx_metrics
 from cxlab.errors import CxlabError
 from cxlab.maturity import FOCUS
 from cxlab.maturity.model import LEVELS, focus_level, load_model, questionnaire
+from cxlab.metrics import _result_html
 from cxlab.stats import disclosure
 from cxlab.study import Study, open_study
 
@@ -191,7 +192,7 @@ def evidence(study: Study) -> list[Indicator]:
     out.append(_indicator(
         "service_plans_reward_cx", 2,
         bool(service_depts) and all(rewarded.values()),
-        "; ".join(f"{d}: {', '.join(plan.get(d, [])) or 'no plan'}"
+        "; ".join(f"{d}: {', '.join(map(measures.words, plan.get(d, []))) or 'no plan'}"
                   + ("" if rewarded[d] else " (no CX outcome)") for d in service_depts)))
 
     # Level 3: leaders beyond the front line accountable; CX measurable per employee.
@@ -266,7 +267,7 @@ def facts(study: Study, indicators: list[Indicator]) -> list[str]:
                        if INCENTIVE_METRICS.get(m) == "activity"})
     if activity:
         out.append("Incentives that pay for activity rather than outcomes: "
-                   + ", ".join(m.replace("_", " ") for m in activity) + ".")
+                   + ", ".join(map(measures.words, activity)) + ".")
     pulse = study.history("employee_responses")
     pulse = pulse[pulse["enps"].notna()]
     if len(pulse):
@@ -343,6 +344,41 @@ class Assessment:
     def actions(self) -> list[str]:
         """Concrete actions for the next level."""
         return [" ".join(a.split()) for a in focus_level(self.evidence_level)["actions"]]
+
+    def __repr__(self) -> str:
+        return (f"<Assessment {self.client} {self.quarter}: evidenced level "
+                f"{self.evidence_level}, self-assessed {self.self_level or '-'} "
+                f"({self.verdict})>")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The evidence, one row per indicator: its level, statement, whether it holds, numbers.
+
+        ``met`` is None where the data cannot tell yet.
+        """
+        return pd.DataFrame([{"level": i.level, "indicator": i.key, "statement": i.statement,
+                              "met": i.met, "numbers": i.numbers} for i in self.indicators],
+                            columns=["level", "indicator", "statement", "met", "numbers"])
+
+    def to_dict(self) -> dict:
+        """The assessment as plain values: both levels, the verdict, the evidence, next steps."""
+        return {"client": self.client, "quarter": self.quarter,
+                "self_level": self.self_level, "evidence_level": self.evidence_level,
+                "gap": self.gap, "verdict": self.verdict, "next_level": self.next_level,
+                "indicators": self.to_frame().to_dict("records"),
+                "priorities": self.priorities, "actions": self.actions,
+                "facts": list(self.facts)}
+
+    def _repr_html_(self) -> str:
+        evidence = self.to_frame().assign(
+            met=[{True: "yes", False: "no"}.get(m, "cannot tell yet") for m in
+                 (i.met for i in self.indicators)])
+        target = (f"level {self.next_level}" if self.next_level else "stay at level 5")
+        return _result_html(
+            f"{self.client}, {self.quarter}: employee-experience maturity",
+            [("evidenced level", str(self.evidence_level)),
+             ("self-assessed level", str(self.self_level or "-")), ("verdict", self.verdict),
+             ("next", target)],
+            evidence[["level", "statement", "met", "numbers"]])
 
     def summary(self) -> str:
         """A few lines for the command line."""

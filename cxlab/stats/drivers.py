@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab.errors import CxlabError
-from cxlab.metrics import aligned_weights, check_weights, kish_n
+from cxlab.metrics import _result_html, aligned_weights, check_weights, kish_n
 
 MAX_LMG_DRIVERS = 12
 
@@ -169,6 +169,62 @@ class KeyDrivers:
     def order(self) -> list[str]:
         """Drivers from most to least important (by relative weight)."""
         return self.table["driver"].tolist()
+
+    def _sizes(self) -> str:
+        weighted = self.n_effective is not None and self.n_effective != self.n
+        return f"n={self.n:,}, n_eff={self.n_effective:,.0f}" if weighted else f"n={self.n:,}"
+
+    def __repr__(self) -> str:
+        shares = ", ".join(f"{d} {s:.0%}" for d, s in
+                           zip(self.table["driver"][:3], self.table["share"][:3], strict=True))
+        more = f", {len(self.table) - 3} more" if len(self.table) > 3 else ""
+        return (f"<KeyDrivers of {self.outcome}: R² = {self.r2:.3f}, {self._sizes()}; "
+                f"share of R²: {shares}{more}>")
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per driver with every number of the analysis (a copy of ``table``)."""
+        return self.table.copy()
+
+    def to_dict(self) -> dict:
+        """The analysis as plain values: its sizes and R², and one record per driver."""
+        return {"outcome": self.outcome, "r2": self.r2, "n": self.n,
+                "n_dropped": self.n_dropped, "n_effective": self.n_effective,
+                "n_boot": self.n_boot, "notes": list(self.notes),
+                "drivers": self.table.to_dict("records")}
+
+    def summary_frame(self) -> pd.DataFrame:
+        """The drivers as a reader takes them in, as text.
+
+        Share of R² with its interval, whether it beats a random variable, the regression
+        coefficient with its interval and p-value, and the driver's mean.
+        """
+        t = self.table
+        return pd.DataFrame({
+            "driver": t["driver"],
+            "share of R²": [f"{s:.0%} ({lo:.0%} to {hi:.0%})" if pd.notna(lo) else f"{s:.0%}"
+                            for s, lo, hi in zip(t["share"], t["share_ci_low"],
+                                                 t["share_ci_high"], strict=True)],
+            "beats noise": t["is_important"].map({True: "yes", False: "no"})
+            if self.n_boot else "-",
+            "coefficient": [f"{c:+.3g} ({lo:+.3g} to {hi:+.3g})" for c, lo, hi in
+                            zip(t["coef"], t["coef_ci_low"], t["coef_ci_high"], strict=True)],
+            "p-value": [f"{p:.2g}" for p in t["p_value"]],
+            "mean": [f"{m:.2f}" for m in t["performance"]],
+        })
+
+    def _head(self) -> str:
+        boot = (f"intervals from {self.n_boot:,} bootstrap resamples" if self.n_boot
+                else "no bootstrap")
+        return f"Key drivers of {self.outcome}: R² = {self.r2:.3f} ({self._sizes()}; {boot})"
+
+    def summary(self) -> str:
+        """The analysis in a few lines: its headline, the drivers' table and the notes."""
+        lines = [self._head(), self.summary_frame().to_string(index=False)]
+        return "\n".join(lines + [f"Note: {n}" for n in self.notes])
+
+    def _repr_html_(self) -> str:
+        return _result_html(self._head(), [("note", n) for n in self.notes],
+                            self.summary_frame())
 
 
 def key_drivers(

@@ -69,6 +69,7 @@ class Linkage:
         team_quarter_sd: Standard deviation of the team-quarter random intercepts.
         df: Degrees of freedom of the t interval and p-value: the smaller of
             team-quarters - 2 and teams + 2.
+        confidence: Confidence level of ``ci``.
     """
 
     predictor: str
@@ -84,6 +85,61 @@ class Linkage:
     team_sd: float
     team_quarter_sd: float = float("nan")
     df: int = 0
+    confidence: float = 0.95
+
+    def _words(self) -> str:
+        """``engagement -> NPS, next quarter``: the link as a reader names it."""
+        when = "next quarter" if self.lag else "same quarter"
+        return f"{words(self.predictor)} -> {words(self.outcome)}, {when}"
+
+    def _effect(self) -> str:
+        return (f"{self.effect:+.3g} {words(self.outcome)} points per point of "
+                f"{words(self.predictor)}")
+
+    def _data(self) -> str:
+        return (f"{self.n_responses:,} customer answers, {self.n_teams} teams, "
+                f"{self.n_team_quarters} team-quarters")
+
+    def __str__(self) -> str:
+        low, high = self.ci
+        return (f"{self._words()}: {self._effect()} ({self.confidence:.0%} CI {low:+.3g} to "
+                f"{high:+.3g}), p = {self.p_value:.3g}; {self._data()}")
+
+    def __repr__(self) -> str:
+        return f"<Linkage {self}>"
+
+    def to_dict(self) -> dict:
+        """The link as plain values, the interval as two numbers (for a table or JSON)."""
+        return {"predictor": self.predictor, "outcome": self.outcome, "lag": self.lag,
+                "effect": self.effect, "se": self.se, "ci_low": self.ci[0],
+                "ci_high": self.ci[1], "p_value": self.p_value, "df": self.df,
+                "confidence": self.confidence, "n_responses": self.n_responses,
+                "n_teams": self.n_teams, "n_team_quarters": self.n_team_quarters,
+                "team_sd": self.team_sd, "team_quarter_sd": self.team_quarter_sd}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The link as a one-row table (``pd.concat`` several into one)."""
+        return pd.DataFrame([self.to_dict()])
+
+    def _repr_html_(self) -> str:
+        from cxlab.metrics import _result_html
+
+        low, high = self.ci
+        return _result_html(f"{self._words()}: {self._effect()}", [
+            (f"{self.confidence:.0%} interval", f"{low:+.3g} to {high:+.3g}"),
+            ("p-value", f"{self.p_value:.3g} (t, {self.df} degrees of freedom)"),
+            ("data", self._data()),
+            ("spread of teams", f"{self.team_sd:.3g} points between teams, "
+                                f"{self.team_quarter_sd:.3g} between a team's quarters")])
+
+
+def words(name: str) -> str:
+    """A predictor or an outcome as a reader names it: eNPS, CSAT top-2, engagement.
+
+    The registry's short label for a measure, any other name in words.
+    """
+    m = measures.find(name)
+    return m.short if m is not None else measures.words(name)
 
 
 #: Customer outcomes the linkage models (registry names): the share is coded in points.
@@ -106,9 +162,11 @@ def points(values: pd.Series, measure: measures.Measure | str) -> pd.Series:
 
 
 def _outcome(outcome: str) -> measures.Measure:
-    if outcome not in OUTCOMES:
+    """The registry's measure of a customer outcome (a name, or a column such as ``csat``)."""
+    m = measures.find(outcome)
+    if m is None or m.name not in OUTCOMES:
         raise LinkageError(f"unknown outcome {outcome!r}; expected one of {list(OUTCOMES)}")
-    return measures.get(outcome)
+    return m
 
 
 def lagged_measure(team_ex: pd.DataFrame, predictor: str, lag: int) -> pd.DataFrame:
@@ -120,7 +178,8 @@ def lagged_measure(team_ex: pd.DataFrame, predictor: str, lag: int) -> pd.DataFr
     if lag not in (0, 1):
         raise LinkageError(f"lag must be 0 or 1, got {lag!r}")
     if predictor not in team_ex or team_ex[predictor].notna().sum() == 0:
-        raise LinkageError(f"no {predictor} answers in the employee surveys to date")
+        raise LinkageError(f"no {words(predictor)} answers in the employee surveys "
+                           "to date")
     ex = team_ex[["team", "quarter", predictor]].dropna()
     return ex.assign(quarter=[periods.shift(q, lag) for q in ex["quarter"]]).rename(
         columns={predictor: "x"})
@@ -184,16 +243,17 @@ def fit(cells: pd.DataFrame, predictor: str, outcome: str, lag: int,
     n_tq = len(cells)
     if n_tq == 0:
         when = "followed by a quarter of" if lag else "in the same quarter as"
-        raise LinkageError(f"no team yet has an employee survey with {predictor} {when} "
-                           "customer answers")
+        raise LinkageError(f"no team yet has an employee survey with "
+                           f"{words(predictor)} {when} customer answers")
     if n_teams < MIN_TEAMS or n_tq < MIN_TEAM_QUARTERS:
         raise LinkageError(
             f"{n_teams} team(s) in {n_tq} team-quarter(s) have both the employee measure and "
             f"customer responses; the model needs at least {MIN_TEAMS} teams and "
             f"{MIN_TEAM_QUARTERS} team-quarters")
     if cells["x"].nunique() < 2:
-        raise LinkageError(f"the team {predictor} is the same ({cells['x'].iloc[0]:g}) for "
-                           "every team-quarter, so its effect cannot be estimated")
+        raise LinkageError(f"the team {words(predictor)} is the same "
+                           f"({cells['x'].iloc[0]:g}) for every team-quarter, so its effect "
+                           "cannot be estimated")
     n, sy = cells["n"].to_numpy(float), cells["sy"].to_numpy(float)
     syy = cells["syy"].to_numpy(float)
     x = cells["x"].to_numpy(float)
@@ -218,7 +278,7 @@ def fit(cells: pd.DataFrame, predictor: str, outcome: str, lag: int,
     low, high, p_value = t_inference(effect, se, df, confidence)
     return Linkage(predictor, outcome, lag, effect, se, (low, high), p_value, int(big_n),
                    n_teams, n_tq, float(np.sqrt(fitted.team_variance)),
-                   float(np.sqrt(fitted.residual_variance)), df)
+                   float(np.sqrt(fitted.residual_variance)), df, confidence)
 
 
 def t_inference(effect: float, se: float, df: int, confidence: float = 0.95
@@ -432,9 +492,10 @@ def ex_cx_linkage(team_ex: pd.DataFrame, responses: pd.DataFrame, predictor: str
             :func:`team_experience`).
         responses: Customer responses with ``team`` and ``quarter`` columns.
         predictor: ``engagement`` (mean of the 1-5 items) or ``enps``.
-        outcome: ``nps`` or ``csat_top2``.
+        outcome: ``nps`` or ``csat_top2`` (``csat``, its column, names it too).
         lag: 0 (same quarter) or 1 (next quarter).
     """
+    outcome = _outcome(outcome).name
     return fit(pair_sums(team_ex, outcome_sums(responses, outcome), predictor, lag), predictor,
                outcome, lag)
 
