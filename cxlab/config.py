@@ -73,8 +73,9 @@ CLIENT_SETTINGS = {
     "min_group_size": (int, 5, "fewest respondents an employee-survey result may stand on; "
                                "smaller groups are hidden, with complementary suppression"),
     "min_n_rank": (int, 10, "fewest answers for an employee to be ranked in the team"),
-    "rank_by": (str, "csat", "scorecard measure employees are ranked on within their team "
-                             "(one of SCORECARD_MEASURES)"),
+    "rank_by": (str, "csat", "scorecard measure employees are ranked on within their team: "
+                             "the registry's name (csat_top2, nps, first_contact_resolution, "
+                             "repeat_contact_rate, wait_minutes) or its column (csat)"),
     "employee_themes": (dict, None, "themes of employee comments: {theme: [phrases]} "
                                     "(default: cxlab.text.themes.EMPLOYEE_THEMES)"),
     "customer_themes": (dict, None, "themes of customer comments: {theme: [phrases]} "
@@ -86,19 +87,21 @@ CLIENT_SETTINGS = {
                               "(each quarter raked to the margins); default: unweighted"),
 }
 
-#: The employee scorecard's measures, by the key of their columns: each a name or an alias in
-#: the registry (:mod:`cxlab.measures`). ``rank_by`` names one of them.
+#: The employee scorecard's measures, by the key of their columns: each a name in the registry
+#: (:mod:`cxlab.measures`) or a column standing for its headline measure (csat: csat_top2).
+#: ``rank_by`` names one of them.
 SCORECARD_MEASURES = ("csat", "nps", "first_contact_resolution", "repeat_contact_rate",
                       "wait_minutes")
 
 
 def scorecard_key(name: str, where: str = "rank_by") -> str:
-    """The scorecard key of the measure called ``name``: a key, or the registry's name or alias.
+    """The scorecard key of the measure called ``name``, found as the registry finds it.
 
-    ``csat_top2`` gives ``csat``, ``fcr`` gives ``first_contact_resolution``.
+    ``csat_top2`` gives ``csat``; an old name (``fcr``) still gives ``first_contact_resolution``,
+    with a DeprecationWarning naming the registry's name for the settings file.
 
     Raises:
-        ValueError: naming ``where``, the value and the scorecard's measures.
+        SettingsError: naming ``where``, the value and the scorecard's measures.
     """
     wanted = measures.find(name) if isinstance(name, str) else None
     for key in SCORECARD_MEASURES:

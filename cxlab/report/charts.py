@@ -45,7 +45,11 @@ def _scaled(values, kind: str) -> np.ndarray:
 
 @themed
 def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
-    """The measure by quarter with 95% intervals; the study's quarter highlighted."""
+    """The measure by quarter with 95% intervals; the study's quarter highlighted.
+
+    ``key`` is the registry's name of the measure, or a column for its headline measure
+    (``"csat"`` is CSAT top-2), as :func:`cxlab.measures.get` takes it.
+    """
     m = measures.get(key)
     kind = m.estimate_kind
     if note := unavailable(study, [m.table], [m]):
@@ -88,7 +92,10 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
 
 @themed
 def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Markdown:
-    """The measure per team or department this quarter, with 95% intervals and n."""
+    """The measure per team or department this quarter, with 95% intervals and n.
+
+    ``key`` names the measure as in :func:`trend_chart`.
+    """
     m = measures.get(key)
     kind = m.estimate_kind
     own = by in TABLES[m.table].column_names

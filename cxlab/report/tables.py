@@ -51,7 +51,11 @@ def headline(study: Study) -> tuple[Measure, ...]:
 
 
 def measure(key: str | Measure) -> Measure:
-    """The registry's measure called ``key`` (a name or an alias such as ``fcr``)."""
+    """The registry's measure called ``key``, as :func:`cxlab.measures.get` finds it.
+
+    Its name, or a column for its headline measure (``csat`` for ``csat_top2``); an old name
+    such as ``fcr`` still works, with a DeprecationWarning.
+    """
     return measures.get(key)
 
 
@@ -365,13 +369,8 @@ def departments(study: Study) -> pd.DataFrame:
     return table
 
 
-#: Metric names that are acronyms, written as such on the page.
-ACRONYMS = {"nps": "NPS", "csat": "CSAT", "ces": "CES", "enps": "eNPS"}
-
-
-def metric_words(metric: str) -> str:
-    """An incentive plan's metric as words (``time_to_hire``: time to hire, ``csat``: CSAT)."""
-    return " ".join(ACRONYMS.get(word, word) for word in metric.split("_"))
+#: An incentive plan's metric as words (``time_to_hire``: time to hire, ``csat``: CSAT).
+metric_words = measures.words
 
 
 @needs("employees", "incentive_plan")
