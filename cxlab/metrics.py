@@ -1361,12 +1361,12 @@ def _finite(scale: tuple[float, float]) -> tuple[float, float] | None:
 def _answer_values(data: pd.DataFrame, spec: _Spec) -> pd.Series:
     """A metric's answers as floats (in the measure's unit), checked against its scale."""
     column = data[spec.column]
+    where = f"{spec.name} (column {spec.column!r})"
     if not (pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column)):
-        _as_numeric(column, f"{spec.name} (column {spec.column!r})",
-                    _expected(spec.scale, spec.integer))  # names a non-number
+        _as_numeric(column, where, _expected(spec.scale, spec.integer))  # names a non-number
     values = pd.to_numeric(column.astype("Float64"), errors="raise").astype(float)
     answers = values.dropna().to_numpy()
-    _check_scale(answers, *spec.scale, spec.column, integer=spec.integer)
+    _check_scale(answers, *spec.scale, where, integer=spec.integer)
     guard_scale(answers, *spec.scale, spec.name, column, spec.check_scale)
     return values / spec.per
 
