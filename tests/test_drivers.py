@@ -122,6 +122,7 @@ def test_key_drivers_result_is_complete_and_reproducible():
     (MTCARS, ["cyl", "nope"], "not found"),
     (MTCARS.head(5), PREDICTORS, "complete rows"),
     (MTCARS, [], "no drivers"),
+    (MTCARS, "cyl", r"drivers must be a list of columns, got the text 'cyl'; pass \['cyl', "),
 ])
 def test_degenerate_input_gives_a_clear_error(frame, drivers_, message):
     with pytest.raises(drivers.DriverError, match=message):

@@ -113,6 +113,9 @@ def lmg(frame: pd.DataFrame, outcome: str, drivers: list[str]) -> pd.Series:
 
 def _complete(frame: pd.DataFrame, outcome: str, drivers: list[str]) -> pd.DataFrame:
     """Complete rows of the outcome and drivers, checked for what the analysis cannot use."""
+    if isinstance(drivers, str):
+        raise DriverError(f"drivers must be a list of columns, got the text {drivers!r}; pass "
+                          f"[{drivers!r}, ...]")
     missing = [c for c in [outcome, *drivers] if c not in frame]
     if missing:
         raise DriverError(f"column(s) {missing} not found; the data has {list(frame.columns)}")
