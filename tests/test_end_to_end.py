@@ -26,7 +26,7 @@ def test_runner_writes_reports_at_deterministic_paths(built_site, n_template_cha
                   if o["output_type"] == "error"]
         assert not errors
         images = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c["outputs"]
-                  if "data:image/png" in "".join(o.get("data", {}).get("text/html", ""))]
+                  if "<picture" in "".join(o.get("data", {}).get("text/html", ""))]
         assert n_template_charts >= 5 and len(images) == n_template_charts
     assert not list((root / "reports" / ".partial").iterdir())
     record = json.loads((root / "reports" / "build-record.json").read_text())
@@ -40,7 +40,8 @@ def test_site_index_links_every_report(built_site, n_template_charts):
         assert f'href="cedar/{quarter}/quarterly_report.html"' in index
         page = site / "reports" / "cedar" / quarter / "quarterly_report.html"
         text = page.read_text()
-        assert text.count("data:image/png;base64,") == n_template_charts
+        assert text.count("<picture") == n_template_charts  # each with a phone layout too
+        assert text.count("data:image/png;base64,") == 2 * n_template_charts
         assert text.count('alt="No description') == 0
         assert "open_study" not in text  # code is hidden
         assert "...</td>" not in text  # tables are shown whole, not cut by pandas
@@ -400,8 +401,9 @@ def broken_section(sandbox, tmp_path_factory, project_root):
     return {"root": root, "site": site, "code": code, "out": out.getvalue()}
 
 
-FAILING = ["department_summary", "departments", "incentive_audit", "maturity_summary",
-           "maturity_evidence", "maturity_next_steps", "maturity_radar", "maturity_elements"]
+FAILING = ["maturity_headline", "department_summary", "departments", "incentive_audit",
+           "maturity_summary", "maturity_evidence", "maturity_next_steps", "maturity_radar",
+           "maturity_elements"]
 
 
 def test_a_failing_section_shows_a_box_and_the_rest_of_the_report_is_published(
@@ -411,6 +413,10 @@ def test_a_failing_section_shows_a_box_and_the_rest_of_the_report_is_published(
     assert "2 of 2 studies succeeded" in broken_section["out"]
     assert broken_section["out"].count("SECTION FAILED cedar 2026Q3 (quarterly_report): "
                                        "Departments and teams, ") == 2
+    # The summary's maturity line fails with maturity; its findings name what they could not
+    # assess and stand.
+    assert "(quarterly_report): Summary, maturity_headline(): bug" in broken_section["out"]
+    assert "key_findings" not in broken_section["out"]
     for call in FAILING:
         assert f"{call}(): bug, KeyError: 'metric' (at cxlab/" in broken_section["out"], call
     nb = json.loads((root / "reports" / "cedar" / "2026Q3" / "quarterly_report.ipynb")
@@ -425,7 +431,8 @@ def test_a_failing_section_shows_a_box_and_the_rest_of_the_report_is_published(
     assert single["client"] == "evergreen" and single["failed_sections"] == []
     assert [f["call"] for f in study["failed_sections"]] == [f"{c}()" for c in FAILING]
     assert {f["error"] for f in study["failed_sections"]} == {"KeyError: 'metric'"}
-    assert study["failed_sections"][0]["section"] == "Departments and teams"
+    assert [f["section"] for f in study["failed_sections"][:2]] == [
+        "Summary", "Departments and teams"]
     assert study["data"]["dataset"] == "sample" and study["data"]["synthetic"] is True
 
     page = (broken_section["site"] / "reports" / "cedar" / "2026Q3" / "quarterly_report.html"
@@ -434,15 +441,15 @@ def test_a_failing_section_shows_a_box_and_the_rest_of_the_report_is_published(
     assert page.count("This section could not be computed:") == len(FAILING)
     assert "KeyError" not in page and "Traceback" not in page and "metric&#39;" not in page
     # Everything else is there: the scorecard, the other charts, recognition, voice, quality.
-    assert page.count("data:image/png;base64,") == n_template_charts - 1  # the radar failed
+    assert page.count("<picture") == n_template_charts - 1  # the radar failed
     for heading in ("Scorecard", "Recognition", "Voice of the employee", "Data quality"):
         assert heading in page
     for name in ("index.html", "reports/index.html"):
         text = " ".join(html.unescape((broken_section["site"] / name).read_text()).split())
         assert f"{len(FAILING)} report sections could not be computed" in text, name
-        assert ("Cedar Health 2026Q3: Departments and teams (department_summary, departments), "
-                "Incentive alignment audit (incentive_audit), Employee-experience maturity "
-                "(maturity_summary, ") in text, name
+        assert ("Cedar Health 2026Q3: Summary (maturity_headline), Departments and teams "
+                "(department_summary, departments), Incentive alignment audit "
+                "(incentive_audit), Employee-experience maturity (maturity_summary, ") in text, name
         assert "fictional" in text or name != "index.html"
 
 
@@ -479,5 +486,5 @@ def test_a_quarter_with_a_single_customer_answer_is_published_whole(broken_secti
     assert "cxlab-failed-section" not in page
     # Every chart is drawn, the NPS trend with this quarter's single answer among them, but
     # the key drivers', which says why it is left out (too few answers for a regression).
-    assert page.count("data:image/png;base64,") == n_template_charts - 1
+    assert page.count("<picture") == n_template_charts - 1
     assert "No importance chart" in page and "Scorecard" in page

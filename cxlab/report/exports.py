@@ -399,10 +399,8 @@ def write_deck(study: Study, path: Path) -> Path:
 
 def _findings(study: Study) -> list[str]:
     """The summary's findings as plain sentences, when the report has a findings section."""
-    try:
-        from cxlab.report.summary import key_findings
-    except ImportError:
-        return []
+    from cxlab.report import key_findings  # the section: a failure comes back as a box
+
     shown = key_findings(study)
     text = getattr(shown, "data", "") or ""
     # A finding's "See <section>." points into the page: a slide has no sections.

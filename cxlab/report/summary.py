@@ -349,16 +349,23 @@ def key_findings(study: Study) -> Markdown:
     Each finding is a bullet ending with a link to its section; a closing line names what
     the client's data could not support.
     """
-    found, lacking = [], []
+    found, lacking, failed = [], [], []
     for finder, where in FINDERS:
-        found += [(f"- {text}. See {SECTIONS[where].link}.", SECTIONS[where])
-                  for text in finder(study, lacking)]
+        try:
+            texts = finder(study, lacking)
+        except Exception:  # noqa: BLE001 - named below; the section shows its own box
+            failed.append(SECTIONS[where].heading)
+            continue
+        found += [(f"- {text}. See {SECTIONS[where].link}.", SECTIONS[where]) for text in texts]
     shown = found[:MAX_FINDINGS]
     lines = ["**What needs action**", "", *(line for line, _ in shown)]
     if not shown:
         lines.append("Nothing this report's data can show needs action.")
     if lacking:
         lines += ["", f"*Not assessed for lack of data: {'; '.join(map(escape, lacking))}.*"]
+    if failed:
+        lines += ["", "*Not assessed because the section could not be computed (it says "
+                      f"why): {'; '.join(map(escape, failed))}.*"]
     targets = dict.fromkeys(where.target for _, where in shown)
     return Markdown("\n".join([*lines, "", *targets]))
 

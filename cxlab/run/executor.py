@@ -394,6 +394,7 @@ def export_root(reports_root: Path) -> Iterator[Path]:
         yield root
     finally:
         os.environ.pop(name, None)
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def _publish_exports(spec: StudySpec, exports: Path, target: Path) -> None:

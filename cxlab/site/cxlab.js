@@ -73,6 +73,7 @@
     list.hidden = false;
   }
   input.addEventListener("input", show);
+  input.form.addEventListener("submit", function (e) { e.preventDefault(); });
   input.addEventListener("keydown", function (e) {
     if (e.key === "Escape") { input.value = ""; show(); }
   });
