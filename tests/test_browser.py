@@ -89,6 +89,10 @@ def test_every_page_reads_on_a_laptop_and_a_phone(served, chromium, built_site, 
         wide = page.evaluate("document.documentElement.scrollWidth")
         if wide > width:
             problems.append(f"{rel}: the page scrolls sideways ({wide} px wide)")
+        if rel.endswith("quarterly_report.html"):  # every report: contents and summary
+            for part in ("nav.toc", "h2#Summary", ".cx-kpi", "a[href$='quarterly_report.xlsx']"):
+                if not page.locator(part).count():
+                    problems.append(f"{rel}: no {part}")
         for v in axe.run(page).response["violations"]:
             problems.append(f"{rel}: axe {v['id']} on {len(v['nodes'])} element(s), e.g. "
                             f"{v['nodes'][0]['html'][:100]}")
