@@ -104,3 +104,19 @@ def test_a_bug_in_a_command_is_never_reported_as_the_users_mistake(monkeypatch, 
     assert cli.main(["assess", "no-such-client"]) == EXIT_USER_ERROR
     err = capsys.readouterr().err
     assert "client 'no-such-client' is not in dataset 'sample'" in err and "Traceback" not in err
+
+
+def test_the_readmes_researcher_snippets_run_as_written(project_root, sandbox, monkeypatch,
+                                                         capsys):
+    """Every Python block of "In JupyterLab", executed in one session on the sample data."""
+    import re
+
+    monkeypatch.setenv("CXLAB_HOME", str(sandbox))
+    text = (project_root / "README.md").read_text()
+    part = text[text.index("## In JupyterLab"):text.index("## Running studies")]
+    blocks = re.findall(r"```python\n(.*?)```", part, re.S)
+    assert len(blocks) >= 2
+    namespace: dict = {}
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own docs
+    assert namespace["trend"]["quarter"].iloc[-1] == "2026Q3"
