@@ -83,7 +83,8 @@ def test_charts_take_the_registrys_names_and_aliases(sample_study):
     assert isinstance(by_alias, Chart) and isinstance(by_name, Chart)
     assert by_alias.figure.axes[0].get_title() == by_name.figure.axes[0].get_title() == (
         "CSAT, share 4-5 by quarter, with 95% intervals")
-    fcr = charts.group_chart(study, "team", "fcr")
+    with pytest.warns(DeprecationWarning, match="use 'first_contact_resolution'"):
+        fcr = charts.group_chart(study, "team", "fcr")
     assert fcr.figure.axes[0].get_title().startswith(
         "First-contact resolution (answered contacts) by team")
     assert fcr.figure.axes[0].get_xlabel() == "percent"

@@ -241,15 +241,17 @@ def test_within_team_slope_matches_statsmodels_ols_with_team_dummies_and_hc3():
 
 def test_rank_by_takes_registry_names_and_names_the_choices(sample_study):
     study = sample_study("northwind", "2026Q3")
-    by_alias = employee_stats.scorecard_frame(study, rank_by="fcr")
+    with pytest.warns(DeprecationWarning, match="'fcr' is deprecated"):
+        by_alias = employee_stats.scorecard_frame(study, rank_by="fcr")
     by_key = employee_stats.scorecard_frame(study, rank_by="first_contact_resolution")
     assert by_alias.attrs["rank_by"] == "first_contact_resolution"
     pd.testing.assert_frame_equal(by_alias, by_key)
     assert employee_stats.scorecard_frame(study, rank_by="csat_top2").attrs["rank_by"] == "csat"
     with pytest.raises(ValueError, match=r"'renewal_rate' is not a measure .*\['csat', 'nps'"):
         employee_stats.scorecard_frame(study, rank_by="renewal_rate")
-    table = employees.employee_scorecards(
-        sample_study("northwind", "2026Q3", settings={"rank_by": "repeat_7d"}))
+    with pytest.warns(DeprecationWarning, match="'repeat_7d' is deprecated"):
+        table = employees.employee_scorecards(
+            sample_study("northwind", "2026Q3", settings={"rank_by": "repeat_7d"}))
     assert "Goal: Repeat contact within 7 days" in table.columns
 
 

@@ -111,4 +111,9 @@ def test_rank_by_is_checked_when_the_matrix_loads(tmp_path):
 def test_rank_by_accepts_scorecard_keys_and_registry_names(tmp_path, rank_by):
     path = _write(tmp_path, f"quarters: [2026Q3]\nclients:\n  cedar:\n"
                             f"    settings: {{rank_by: {rank_by}}}\n")
-    assert load_matrix(path).studies[0].settings == {"rank_by": rank_by}
+    if rank_by in ("fcr", "repeat_7d"):  # old names: still read, with a warning
+        with pytest.warns(DeprecationWarning, match=f"'{rank_by}' is deprecated"):
+            matrix = load_matrix(path)
+    else:
+        matrix = load_matrix(path)
+    assert matrix.studies[0].settings == {"rank_by": rank_by}

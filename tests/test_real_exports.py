@@ -145,8 +145,8 @@ def test_resolution_and_wait_over_answered_and_over_all_contacts(tmp_path, monke
     import_file(tmp_path / "calls.csv", tmp_path / "calls.yml", "cc", "acme", as_of="2026-09-30")
     study = open_study("acme", "2026Q3", dataset="cc")
     rows = study.rows("interactions")
-    assert measures.values("fcr", rows).mean() == pytest.approx(2 / 3)  # answered
-    assert measures.values("fcr_all", rows).astype(float).mean() == pytest.approx(2 / 5)
+    assert measures.values("first_contact_resolution", rows).mean() == pytest.approx(2 / 3)  # answered
+    assert measures.values("first_contact_resolution_all", rows).astype(float).mean() == pytest.approx(2 / 5)
     wait = report.tables.estimate(measures.get("wait_minutes"), rows)
     wait_all = report.tables.estimate(measures.get("wait_minutes_all"), rows)
     assert wait.value == pytest.approx(1.0) and wait.n == 3  # 30, 90, 60 s

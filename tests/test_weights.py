@@ -415,7 +415,8 @@ def test_a_quarter_the_margins_cannot_reach_is_reported_unweighted(sample_study)
 
 def test_estimate_of_a_measure_follows_its_kind_and_scale():
     assert cxlab.metrics.estimate("csat_top2", [5, 4, 2, 1]).value == pytest.approx(0.5)
-    assert cxlab.metrics.estimate("fcr", [True, False]).metric == "first_contact_resolution"
+    fcr = cxlab.metrics.estimate("first_contact_resolution", [True, False])
+    assert fcr.metric == "first_contact_resolution" and fcr.value == pytest.approx(0.5)
     wait = cxlab.metrics.estimate("wait_minutes", [60, 120, 180])
     assert wait.value == pytest.approx(2.0) and wait.method == "t"
     skewed = cxlab.metrics.estimate("wait_minutes", [60, 120, 6000])
