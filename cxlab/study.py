@@ -70,6 +70,35 @@ class Study:
     settings: dict = field(default_factory=dict)
     absent: tuple[str, ...] = ()
     _memo: dict = field(default_factory=dict, repr=False, compare=False)
+    #: Filters applied with :meth:`filter`: column to the values kept, and the tables it cut.
+    filters: dict = field(default_factory=dict)
+
+    def filter(self, **keep) -> Study:
+        """The same study with every table that has a column kept to the given values.
+
+        ``study.filter(channel="phone")`` keeps phone answers and phone contacts alike, so
+        NPS, resolution and wait all describe the same contacts; tables without the column
+        (the roster, the pulse) are kept whole, and :attr:`filters` records which tables each
+        filter cut (the report's opening lines say it). A value may be a list. A column no
+        table has, or values no row has, is an error naming what there is.
+        """
+        tables, filters = dict(self.tables), dict(self.filters)
+        for column, wanted in keep.items():
+            values = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
+            having = [name for name, frame in tables.items() if column in frame]
+            if not having:
+                raise StudyError(f"filter {column}={wanted!r}: no table of this study has a "
+                                 f"column {column!r}")
+            seen = sorted({str(v) for name in having for v in tables[name][column].dropna()})
+            if not {str(v) for v in values} & set(seen):
+                raise StudyError(f"filter {column}={wanted!r}: no row has that value; the "
+                                 f"values are {seen[:20]}")
+            for name in having:
+                frame = tables[name]
+                tables[name] = frame[frame[column].astype(str).isin([str(v) for v in values])]
+            filters[column] = {"values": values, "tables": having}
+        return Study(self.client, self.quarter, self.dataset, self.client_name, tables,
+                     self.quality, self.settings, self.absent, filters=filters)
 
     def summary_frame(self) -> pd.DataFrame:
         """One row per table: rows in the quarter and in all quarters, and what is missing."""

@@ -122,3 +122,29 @@ def test_a_quarter_outside_the_clients_data_is_an_error_naming_the_span():
                                          r"cover 20\d\dQ\d to 2026Q3"):
         open_study("northwind", "2030Q1", "sample")
     assert open_study("northwind", "2026Q3", "sample").quarter == "2026Q3"
+
+
+def test_a_filter_applies_to_every_table_that_has_the_column_and_is_said(sample_study):
+    """Phone answers and phone contacts alike (issue 21): no measure stays all-channel."""
+    from cxlab import report
+    from cxlab.study import StudyError
+
+    study = sample_study("northwind")
+    phone = study.filter(channel="phone")
+    for table in ("customer_responses", "interactions"):
+        rows = phone.rows(table)
+        assert len(rows) and set(rows["channel"]) == {"phone"}
+        assert len(rows) == (study.rows(table)["channel"] == "phone").sum()
+    assert len(phone.tables["employees"]) == len(study.tables["employees"])  # no channel
+    assert phone.filters == {"channel": {"values": ["phone"],
+                                         "tables": ["customer_responses", "interactions"]}}
+    assert study.filters == {}  # the study itself is unchanged
+    text = report.overview(phone).data
+    assert "**Filtered:** channel = phone (in customer survey responses, service interactions)" \
+        in text
+    both = study.filter(channel=["phone", "chat"])
+    assert set(both.rows("interactions")["channel"]) == {"phone", "chat"}
+    with pytest.raises(StudyError, match=r"no row has that value; the values are \['app'"):
+        study.filter(channel="fax")
+    with pytest.raises(StudyError, match="no table of this study has a column 'colour'"):
+        study.filter(colour="red")

@@ -411,9 +411,17 @@ def overview(study: Study) -> Markdown:
     if uncollected:
         text += (f" Not collected in this client's exports: {', '.join(uncollected)}; the "
                  "measures that need them say so.")
-    text += undated_note(study)
+    text += undated_note(study) + filter_note(study)
     note = weighting_note(study)
     return Markdown(f"{text} {note}" if note else text)
+
+
+def filter_note(study: Study) -> str:
+    """The filters a researcher applied (``Study.filter``), and which tables each cut."""
+    parts = [f"{escape(column)} = {escape(', '.join(map(str, spec['values'])))} (in "
+             f"{escape(', '.join(TABLE_LABELS.get(t, t) for t in spec['tables']))})"
+             for column, spec in study.filters.items()]
+    return f" **Filtered:** {'; '.join(parts)}; other tables are whole." if parts else ""
 
 
 def undated_note(study: Study) -> str:
