@@ -780,6 +780,11 @@ def rate(flags: Iterable, confidence: float = 0.95, metric: str = "rate",
     Use for retention, churn, renewal, referral, first-contact resolution and repeat contact.
     With ``weights``, the weighted share with the Wilson interval of Kish's effective sample
     size (see :func:`weighted_counts`).
+
+    Examples:
+        >>> est = rate([True, False, True, True])
+        >>> est.value, tuple(round(x, 3) for x in est.ci)
+        (0.75, (0.301, 0.954))
     """
     arr, n_missing, w = _answers(
         [np.nan if v is None or v is pd.NA else v for v in _as_series(flags, metric)], metric,
@@ -811,6 +816,11 @@ def csat(scores: Iterable, statistic: str = "top2", confidence: float = 0.95,
             or ``"mean"`` for the mean score (t interval).
         confidence: Confidence level.
         weights: Survey weights, one per answer (see :func:`weighted_counts`).
+
+    Examples:
+        >>> est = csat([5, 4, 4, 3, 2, 5, 1, 4])
+        >>> round(est.value, 3), est.n
+        (0.625, 8)
     """
     return _scale_metric(scores, "csat", {"top2": "csat_top2", "mean": "csat_mean"},
                          statistic, confidence, weights)
@@ -903,6 +913,10 @@ def compare(a: Estimate, b: Estimate, confidence: float | None = None) -> Compar
     The interval of the difference and the test stand on the same basis, so they never
     disagree: the p-value is below ``1 - confidence`` exactly when 0 is outside the interval
     (up to rounding, when the two agree to about ten digits).
+
+    >>> result = compare(nps([10] * 60 + [5] * 40), nps([10] * 40 + [5] * 60))
+    >>> round(result.difference, 1), round(result.p_value, 3)
+    (40.0, 0.004)
 
     * NPS: Welch's t on the answers' scores (+100, 0, -100) after adding
       ``COMPARE_PSEUDO`` answers to each sample (:func:`nps_difference`).
