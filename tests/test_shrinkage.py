@@ -135,3 +135,21 @@ def test_shrunken_nps_is_closer_to_true_nps_than_raw(sample_study, generated_sam
     raw = np.mean((cards["nps_raw"] - cards["true"]) ** 2)
     shrunk = np.mean((cards["nps"] - cards["true"]) ** 2)
     assert shrunk < 0.8 * raw
+
+
+def test_shrunken_results_keep_the_units_names():
+    """Successes given per employee come back per employee, in both models (issue 21)."""
+    import pandas as pd
+
+    from cxlab.stats import hierarchical, shrink_means, shrink_rates
+
+    ids = [f"E{i}" for i in range(6)]
+    successes = pd.Series([3, 8, 5, 9, 2, 7], index=ids)
+    trials = pd.Series([10, 12, 9, 15, 8, 11], index=ids)
+    assert list(shrink_rates(successes, trials).index) == ids
+    post = hierarchical.rates(successes, trials, seed=1)
+    assert list(post.summary.index) == ids and list(post.rank_intervals().index) == ids
+    means = pd.Series([1.0, 2.5, 0.5, 3.0, 2.0, 1.5], index=ids)
+    assert list(shrink_means(means, [0.5] * 6).index) == ids
+    assert list(hierarchical.means(means, [0.5] * 6, seed=1).summary.index) == ids
+    assert list(shrink_rates([3, 8, 5, 9], [10, 12, 9, 15]).index) == [0, 1, 2, 3]

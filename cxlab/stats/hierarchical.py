@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from cxlab.stats.shrinkage import MIN_UNITS, ShrinkageError
+from cxlab.stats.shrinkage import MIN_UNITS, ShrinkageError, units_index
 
 #: Posterior draws per unit: Monte Carlo error of a 95% interval's end about 0.3% of its width.
 N_DRAWS = 4000
@@ -154,7 +154,7 @@ def rates(successes, trials, confidence: float = 0.95, n_draws: int = N_DRAWS,
     summary = pd.DataFrame({
         "n": n.astype(int), "raw": raw, "shrunk": post_mean,
         "ci_low": np.quantile(draws, tail, axis=1), "ci_high": np.quantile(draws, 1 - tail, axis=1),
-    })
+    }, index=units_index(successes))
     return Posterior(summary, draws, pooling)
 
 
@@ -199,5 +199,5 @@ def means(estimates, se, confidence: float = 0.95, n_draws: int = N_DRAWS,
     summary = pd.DataFrame({
         "raw": np.where(known, y, np.nan), "se": s, "shrunk": draws.mean(axis=1),
         "ci_low": np.quantile(draws, tail, axis=1), "ci_high": np.quantile(draws, 1 - tail, axis=1),
-    })
+    }, index=units_index(estimates))
     return Posterior(summary, draws, float(share.mean()))

@@ -62,6 +62,14 @@ class NormalPrior:
     n_units: int
 
 
+def units_index(values) -> pd.Index | None:
+    """The units' labels when given as a pandas Series (employee ids, say), else None.
+
+    The results keep them, so a row can be told by its name, not only its position.
+    """
+    return values.index if isinstance(values, pd.Series) else None
+
+
 def _as_float(values, name: str) -> np.ndarray:
     arr = np.asarray(values, dtype=float)
     if arr.ndim != 1:
@@ -115,7 +123,8 @@ def shrink_rates(successes, trials, prior: BetaPrior | None = None,
                  confidence: float = 0.95) -> pd.DataFrame:
     """Posterior (shrunken) rates with equal-tailed credible intervals.
 
-    Returns one row per unit, in input order: ``n``, ``raw`` (NaN without trials),
+    Returns one row per unit, in input order (labelled like ``successes`` when it is a
+    Series): ``n``, ``raw`` (NaN without trials),
     ``shrunk``, ``ci_low``, ``ci_high`` and ``weight`` (the share of the estimate that comes
     from the unit's own data, ``n / (n + alpha + beta)``). A unit with no trials gets the
     prior mean and weight 0.
@@ -132,7 +141,7 @@ def shrink_rates(successes, trials, prior: BetaPrior | None = None,
         "n": n.astype(int), "raw": raw, "shrunk": a / (a + b),
         "ci_low": stats.beta.ppf(tail, a, b), "ci_high": stats.beta.ppf(1 - tail, a, b),
         "weight": n / (n + prior.strength),
-    })
+    }, index=units_index(successes))
 
 
 def fit_normal_prior(estimates, se) -> NormalPrior:
@@ -190,4 +199,5 @@ def shrink_means(estimates, se, prior: NormalPrior | None = None,
     var = np.where(known, s2 * (1 - (k - 1) / k * b) + 2 / (k - 3) * b**2 * dev**2, prior.tau2)
     half = stats.norm.ppf(0.5 + confidence / 2) * np.sqrt(var)
     return pd.DataFrame({"raw": np.where(known, y, np.nan), "se": s, "shrunk": shrunk,
-                         "ci_low": shrunk - half, "ci_high": shrunk + half, "weight": 1 - b})
+                         "ci_low": shrunk - half, "ci_high": shrunk + half, "weight": 1 - b},
+                        index=units_index(estimates))
