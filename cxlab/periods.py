@@ -8,13 +8,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pandas only where dates are involved: the runner's skip path needs none
     import pandas as pd
 
+from cxlab.errors import CxlabError
+
 QUARTER = re.compile(r"(\d{4})Q([1-4])")
+
+
+class PeriodError(CxlabError, ValueError):
+    """A quarter that is not written YYYYQn, or a range that runs backwards."""
 
 
 def check_quarter(value: str) -> str:
     """Return ``value`` if it reads like ``2026Q3``; raise a clear error otherwise."""
     if not isinstance(value, str) or not QUARTER.fullmatch(value):
-        raise ValueError(f"quarter {value!r} is not valid: expected YYYYQn, e.g. '2026Q3'")
+        raise PeriodError(f"quarter {value!r} is not valid: expected YYYYQn, e.g. '2026Q3'")
     return value
 
 
@@ -33,7 +39,7 @@ def shift(quarter: str, by: int) -> str:
 def quarter_range(first: str, last: str) -> list[str]:
     """All quarters from ``first`` to ``last`` inclusive."""
     if check_quarter(first) > check_quarter(last):
-        raise ValueError(f"quarters from {first} to {last}: the first comes after the last")
+        raise PeriodError(f"quarters from {first} to {last}: the first comes after the last")
     out, current = [], first
     while current <= last:  # YYYYQn strings sort in time order
         out.append(current)

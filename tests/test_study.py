@@ -148,3 +148,18 @@ def test_a_filter_applies_to_every_table_that_has_the_column_and_is_said(sample_
         study.filter(channel="fax")
     with pytest.raises(StudyError, match="no table of this study has a column 'colour'"):
         study.filter(colour="red")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda cxlab: cxlab.load("customer_response", client="cedar"),
+     r"unknown table 'customer_response'; expected one of \['accounts'"),
+    (lambda cxlab: cxlab.load("customer_responses", client="cedr"),
+     r"client 'cedr' is not in dataset 'sample'; it has \["),
+    (lambda cxlab: cxlab.open_study("cedar", "2026q3"), "expected YYYYQn"),
+])
+def test_a_researchers_typos_are_cxlab_errors_naming_the_choices(call, message):
+    import cxlab
+    from cxlab.errors import CxlabError
+
+    with pytest.raises(CxlabError, match=message):
+        call(cxlab)

@@ -58,5 +58,10 @@ def load(table: str, client: str | None = None, dataset: str = "sample") -> pd.D
     """
     if dataset == "sample":
         ensure_sample(dataset)
-    clients = [client] if client else read_manifest(dataset)["clients"]
+    known = read_manifest(dataset).get("clients", [])
+    if client is not None and client not in known:
+        from cxlab.study import StudyError
+
+        raise StudyError(f"client {client!r} is not in dataset {dataset!r}; it has {known}")
+    clients = [client] if client else known
     return pd.concat([read_table(dataset, c, table) for c in clients], ignore_index=True)

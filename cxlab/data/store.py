@@ -19,6 +19,7 @@ import pandas as pd
 from cxlab import config
 from cxlab.data.schema import OPTIONAL_TABLES, TABLES
 from cxlab.data.validate import ValidationResult, empty_column, validate
+from cxlab.errors import CxlabError
 from cxlab.fsutil import building_dir
 
 #: What an import does with a row whose id is already stored with other values.
@@ -145,10 +146,17 @@ def merge_rows(existing: pd.DataFrame | None, new: pd.DataFrame, table: str,
     return pd.concat([merged, new.loc[~present]], ignore_index=True), counts, conflicts
 
 
+class TableNotFound(CxlabError, KeyError):
+    """A table name the schema does not know: the message lists the tables it does."""
+
+    def __str__(self) -> str:  # KeyError would show the message in quotes
+        return str(self.args[0])
+
+
 def table_path(dataset: str, client: str, table: str, root: Path | None = None) -> Path:
     """Where one client's accepted rows of one table are stored."""
     if table not in TABLES:
-        raise KeyError(f"unknown table {table!r}; expected one of {sorted(TABLES)}")
+        raise TableNotFound(f"unknown table {table!r}; expected one of {sorted(TABLES)}")
     return dataset_dir(dataset, root) / config.check_slug(client, "client") / f"{table}.parquet"
 
 
