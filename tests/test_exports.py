@@ -39,6 +39,8 @@ def test_the_workbook_holds_the_scorecard_as_numbers_with_formats(northwind, tmp
     assert formats["CSAT, share 4-5"] == "0.0%"  # a share shows as a percent, stays a fraction
     assert formats["NPS (points)"].startswith("+0.0")
     assert isinstance(ws.cell(2, 3).value, float)
+    change = card.loc["CSAT, share 4-5", f"Change vs {northwind.previous_quarter}"]
+    assert change == pytest.approx(100 * frame.loc["CSAT, share 4-5", "prev_change"])  # pp
 
 
 def test_the_workbook_has_every_table_the_data_can_give(northwind, tmp_path):

@@ -83,7 +83,10 @@ def scorecard_sheet(study: Study) -> Sheet:
                "n effective": round(est.n_effective, 1) if est and est.weighted else None}
         for tag, label in (("prev", study.previous_quarter), ("yago", study.year_ago_quarter)):
             change = r[f"{tag}_change"]
-            row[f"Change vs {label}"] = _number(change)
+            # Shares are fractions, their changes percentage points (Excel cannot scale a
+            # number by 100 in a format without calling it a percent).
+            scale = 100 if m.estimate_kind == "proportion" else 1
+            row[f"Change vs {label}"] = None if _number(change) is None else scale * change
             row[f"Adjusted p vs {label}"] = _number(r[f"{tag}_p_adj"])
         rows.append(row)
         kinds[m.label] = m.estimate_kind
