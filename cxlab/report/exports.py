@@ -166,7 +166,12 @@ def segments_sheet(study: Study) -> Sheet:
 
 def drivers_sheet(study: Study) -> Sheet:
     """The key drivers of the report's headline outcome, as numbers."""
-    from cxlab.report.drivers import driver_label, key_drivers_result, outcome_name
+    from cxlab.report.drivers import (
+        driver_label,
+        headline_outcome,
+        key_drivers_result,
+        outcome_name,
+    )
 
     result = key_drivers_result(study)
     t = result.table
@@ -181,8 +186,7 @@ def drivers_sheet(study: Study) -> Sheet:
     formats = {c: "0%" for c in frame if c.startswith("Share")}
     formats.update({c: "+0.00;-0.00;0.00" for c in frame if c.startswith("Coefficient")})
     formats.update({"p": "0.000", "Mean rating": "0.00"})
-    name = html.unescape(outcome_name(study, "nps" if result.outcome == "nps" else
-                                      "csat" if result.outcome == "csat" else "overall"))
+    name = html.unescape(outcome_name(study, headline_outcome(study)))
     return Sheet("Key drivers", frame, formats,
                  f"Drivers of {name}: the ratings together explain {100 * result.r2:.0f}% of "
                  f"its variance (n={result.n:,} complete answers).")
@@ -192,13 +196,9 @@ def quality_sheet(study: Study) -> Sheet:
     """Rows read, accepted, rejected and filtered per imported file."""
     if not study.quality:
         raise LookupError("the tables were placed in the dataset directly, not imported")
-    frame = pd.DataFrame([{
-        "Table": rec["table"], "Source": Path(rec["source"]).name,
-        "Rows read": rec["rows_read"], "Accepted": rec["rows_accepted"],
-        "Rejected": rec["rows_rejected"], "Filtered by the mapping": rec.get("rows_filtered", 0),
-        "Reasons": "; ".join(f"{code} ({n:,})" for code, n in rec["reasons"].items()) or "-",
-    } for rec in study.quality])
-    return Sheet("Data quality", frame, {c: "#,##0" for c in ("Rows read", "Accepted",
+    from cxlab.report.tables import quality_frame
+
+    return Sheet("Data quality", quality_frame(study), {c: "#,##0" for c in ("Rows read", "Accepted",
                                                                "Rejected",
                                                                "Filtered by the mapping")})
 

@@ -497,22 +497,25 @@ def table_label(table: str) -> str:
     return TABLE_LABELS.get(table, table.replace("_", " "))
 
 
+def quality_frame(study: Study) -> pd.DataFrame:
+    """One row per imported file: its table in words, rows read, accepted, rejected, filtered.
+
+    With the source and the reasons for rejection; the page's table and the workbook's sheet.
+    """
+    return pd.DataFrame([{
+        "Table": table_label(rec["table"]), "Source": Path(rec["source"]).name,
+        "Rows read": rec["rows_read"], "Accepted": rec["rows_accepted"],
+        "Rejected": rec["rows_rejected"], "Filtered by the mapping": rec.get("rows_filtered", 0),
+        "Reasons": "; ".join(f"{code} ({n:,})" for code, n in rec["reasons"].items()) or "-",
+    } for rec in study.quality])
+
+
 def data_quality(study: Study) -> pd.DataFrame | Markdown:
     """Rows read, accepted and rejected per table, with the reasons for rejection."""
     if not study.quality:
         return Markdown(f"*No import record for {escape(study.client_name)}: its tables were placed "
                         "in the dataset directly, not read through `cxlab data import`.*")
-    out = []
-    for rec in study.quality:
-        reasons = "; ".join(f"{code} ({n:,})" for code, n in rec["reasons"].items())
-        out.append({
-            "Table": table_label(rec["table"]), "Source": Path(rec["source"]).name,
-            "Rows read": rec["rows_read"],
-            "Accepted": rec["rows_accepted"], "Rejected": rec["rows_rejected"],
-            "Filtered by the mapping": rec.get("rows_filtered", 0),
-            "Reasons": reasons or "-",
-        })
-    table = pd.DataFrame(out).set_index("Table")
+    table = quality_frame(study).set_index("Table")
     table.attrs["caption"] = "Rows per table, all quarters, as read, accepted and rejected at import"
     return table
 
