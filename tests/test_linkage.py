@@ -8,6 +8,7 @@ from scipy import stats
 from cxlab import metrics, periods
 from cxlab.data import sample
 from cxlab.report.linkage import linkage_frame, linkage_inputs, linkage_summary
+from cxlab.report.tables import fmt_p
 from cxlab.stats import linkage
 
 
@@ -287,7 +288,8 @@ def test_summary_follows_the_holm_adjusted_p_value(sample_study):
         assert "a clear link" in text
     else:
         assert "no clear link" in text
-    assert f"Holm-adjusted p = {head['p_adj']:.3f}" in text
+    assert f"({fmt_p(head['p_adj'], 'Holm')})" in text
+    assert "Holm-adjusted" in text and "p=" not in text
     # The attenuation is measured on the client's own data and stated as a share.
     assert f"reliability {head['reliability']:.2f}" in text
     assert f"about {100 * (1 - head['reliability']):.0f}%" in text

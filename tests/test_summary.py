@@ -243,7 +243,10 @@ def test_a_first_quarter_of_data_claims_no_change(survey_only):
     (0.0004, True, "p < 0.001, adjusted"),
     (0.012, True, "p = 0.012, adjusted"),
     (0.0499, True, "p < 0.05, adjusted"),  # 0.050 would read as not significant
-    (0.05, True, "not significant, adjusted p = 0.05"),
+    (0.05, True, "not significant, adjusted p = 0.050"),
+    (0.0526, "Holm", "not significant, Holm-adjusted p = 0.053"),
+    (0.012, "BH", "p = 0.012, BH-adjusted"),
+    (1.0, True, "not significant, adjusted p = 1.00"),
     (0.3, True, "not significant, adjusted p = 0.30"),
     (0.3, False, "not significant, p = 0.30"),
     (0.0004, False, "p < 0.001"),
@@ -270,3 +273,19 @@ def test_a_weighted_tile_gives_n_and_the_effective_n(sample_study):
     assert est.weighted
     assert f"n = {est.n:,} (effective {est.n_effective:,.0f}, weighted)" in \
         _tiles(study)["NPS (points)"]
+
+
+TABLES_WITH_TESTS = ["scorecard", "incentive_audit", "key_drivers_table", "linkage_summary",
+                     "linkage_table", "statements_table"]
+
+
+@pytest.mark.parametrize("client", ["northwind", "driftwood"])
+def test_no_table_prints_a_bare_p_value(sample_study, client):
+    """Every p-value a section shows is in words: never "p=0.000" or "Holm p=1.000"."""
+    from cxlab import report
+    study = sample_study(client)
+    for name in TABLES_WITH_TESTS:
+        shown = getattr(report, name)(study)
+        text = shown.to_string() if isinstance(shown, pd.DataFrame) else str(
+            getattr(shown, "data", shown))
+        assert not re.search(r"p ?= ?0\.000\b|\bp=\d|Holm p\b", text), (name, text[:400])

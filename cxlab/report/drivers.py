@@ -8,6 +8,7 @@ from IPython.display import Markdown
 from cxlab.data.schema import DRIVER_ITEMS
 from cxlab.markup import escape
 from cxlab.report.availability import needs
+from cxlab.report.tables import fmt_p
 from cxlab.stats import drivers
 from cxlab.study import Study
 
@@ -122,8 +123,8 @@ def key_drivers_table(study: Study, outcome: str | None = None) -> pd.DataFrame 
         "Beats a random variable": t["is_important"].map({True: "yes", False: "no"}).tolist(),
         "LMG check": [f"{pct * v:.0f}%" if pd.notna(v) else
                       f"not computed (over {drivers.MAX_LMG_DRIVERS} ratings)" for v in t["lmg"]],
-        "Regression coefficient": [f"{c:+.2f} ({lo:+.2f} to {hi:+.2f}), p={p:.3f}" for c, lo, hi, p
-                                   in zip(t["coef"], t["coef_ci_low"], t["coef_ci_high"],
+        "Regression coefficient": [f"{c:+.2f} ({lo:+.2f} to {hi:+.2f}), {fmt_p(p, adjusted=False)}"
+                                   for c, lo, hi, p in zip(t["coef"], t["coef_ci_low"], t["coef_ci_high"],
                                           t["p_value"], strict=True)],
         "Mean rating": [f"{v:.2f} (of {_span(driver_scale(study, d))})"
                         for v, d in zip(t["performance"], t["driver"], strict=True)],

@@ -15,7 +15,7 @@ from IPython.display import Markdown
 from cxlab import measures
 from cxlab.markup import escape
 from cxlab.report.availability import NOT_COLLECTED, collected, needs
-from cxlab.report.tables import fmt_value, metric_words
+from cxlab.report.tables import fmt_p, fmt_value, metric_words
 from cxlab.stats.employees import (
     RANK_COVERAGE,
     SCORECARD_METRIC,
@@ -145,5 +145,5 @@ def _evidence(verdict: pd.Series, tests: pd.DataFrame) -> str:
     return (f"1 SD more {metric_words(verdict['metric'])} ({best['metric_sd']:.3g}) goes with "
             f"{scale * best['effect']:+.1f} {unit} {outcome.short} "
             f"(95% CI {scale * best['ci_low']:+.1f} to {scale * best['ci_high']:+.1f}; "
-            f"BH-adjusted p={best['p_adj']:.3f}; {best['n']} employees in {best['n_teams']} "
+            f"{fmt_p(best['p_adj'], 'BH')}; {best['n']} employees in {best['n_teams']} "
             f"team(s)); {len(tests)} outcome(s) tested")

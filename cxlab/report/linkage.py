@@ -10,7 +10,7 @@ from cxlab import measures
 from cxlab.data.schema import EX_ITEMS
 from cxlab.markup import escape
 from cxlab.report.availability import needs
-from cxlab.report.tables import fmt_value
+from cxlab.report.tables import fmt_p, fmt_value
 from cxlab.stats import adjust_pvalues, linkage
 from cxlab.study import Study
 
@@ -90,7 +90,7 @@ def linkage_table(study: Study) -> pd.DataFrame:
                          f"(reliability {r['reliability']:.2f})"
                          if np.isfinite(r["effect_corrected"]) else "")
             effect = (f"{r['effect']:+.1f} points ({r['ci_low']:+.1f} to {r['ci_high']:+.1f})"
-                      f"{corrected}; Holm p={r['p_adj']:.3f}; {int(r['n_teams'])} teams, "
+                      f"{corrected}; {fmt_p(r['p_adj'], 'Holm')}; {int(r['n_teams'])} teams, "
                       f"{int(r['n_team_quarters'])} team-quarters, {int(r['n_responses']):,} "
                       "answers")
         cells.append({
@@ -120,8 +120,8 @@ def linkage_summary(study: Study) -> Markdown:
                         f"{escape(head['status'])}.")
     # The verdict follows the Holm-adjusted p-value of the table beside it.
     clear = head["p_adj"] < 0.05
-    verdict = ("a clear link (Holm-adjusted p = " if clear else
-               "no clear link at this sample size (Holm-adjusted p = ") + f"{head['p_adj']:.3f})"
+    verdict = (("a clear link" if clear else "no clear link at this sample size")
+               + f" ({fmt_p(head['p_adj'], 'Holm')})")
     text = (f"Teams whose engagement was one point higher (on the 1-5 scale) saw customer NPS "
             f"**{fmt_value(head['effect'], 'nps')} points** the next quarter "
             f"(95% CI {head['ci_low']:+.1f} to {head['ci_high']:+.1f}): {verdict}.")

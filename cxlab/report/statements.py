@@ -13,6 +13,7 @@ from IPython.display import Markdown
 from cxlab import config, metrics
 from cxlab.report.availability import needs
 from cxlab.report.employees import employee_labels
+from cxlab.report.tables import fmt_p
 from cxlab.study import Study
 from cxlab.text.statements import statement_flags
 
@@ -55,7 +56,7 @@ def statements_table(study: Study) -> pd.DataFrame | Markdown:
             b = before.loc[label]
             test = metrics.compare(metrics.proportion(int(r["k"]), int(r["n"])),
                                    metrics.proportion(int(b["k"]), int(b["n"])))
-            change = f"{100 * test.difference:+.1f} pp (p={test.p_value:.3f})"
+            change = f"{100 * test.difference:+.1f} pp ({fmt_p(test.p_value, adjusted=False)})"
         phrases = next(s["phrases"] for s in _statements(study) if s["label"] == label)
         rows.append({"Customers should say": label, "Phrases": ", ".join(phrases),
                      "Share of comments": f"{100 * r['share']:.1f}% ({100 * r['ci_low']:.1f}% to "

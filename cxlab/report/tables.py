@@ -95,20 +95,29 @@ def fmt_change(value: float, kind: str) -> str:
     return f"{value:+.1f}" if kind == "nps" else f"{value:+.2f}"
 
 
-def fmt_p(p: float, adjusted: bool = True) -> str:
+def fmt_p(p: float, adjusted: bool | str = True) -> str:
     """A p-value as a reader needs it: ``p < 0.001``, ``p = 0.012`` or ``not significant``.
 
     Significance is at :data:`SIGNIFICANCE`. ``adjusted`` says in the text that the value is
-    adjusted for multiple comparisons, so nobody reads it as the raw one.
+    adjusted for multiple comparisons, so nobody reads it as the raw one; a string names the
+    method (``"Holm"``, ``"BH"``). A value just above the threshold keeps three decimals, so
+    0.0526 never reads as "not significant, p = 0.05".
+
+    >>> fmt_p(0.0526, "Holm")
+    'not significant, Holm-adjusted p = 0.053'
+    >>> fmt_p(2e-9, adjusted=False)
+    'p < 0.001'
     """
     if p is None or not np.isfinite(p):
         return "no test possible"
-    tag = "adjusted " if adjusted else ""
+    tag = (f"{adjusted}-adjusted" if isinstance(adjusted, str) else
+           "adjusted" if adjusted else "")
     if p >= SIGNIFICANCE:
-        return f"not significant, {tag}p = {p:.2f}"
+        digits = 3 if p < 0.1 else 2
+        return f"not significant, {tag + ' ' if tag else ''}p = {p:.{digits}f}"
     shown = ("p < 0.001" if p < 0.001 else f"p = {p:.3f}" if round(p, 3) < SIGNIFICANCE
              else f"p < {SIGNIFICANCE:g}")  # 0.0499 would round to the threshold itself
-    return f"{shown}, adjusted" if adjusted else shown
+    return f"{shown}, {tag}" if tag else shown
 
 
 # ------------------------------------------------------------------------------------------
