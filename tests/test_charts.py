@@ -4,7 +4,7 @@ import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from cxlab.report import charts
-from cxlab.report.theme import Chart
+from cxlab.report.theme import NARROW_WIDTH, Chart, _narrow
 
 CHARTS = {
     "trend": lambda s: charts.trend_chart(s, "nps"),
@@ -16,11 +16,14 @@ CHARTS = {
 }
 
 
+@pytest.mark.parametrize("width", [None, NARROW_WIDTH], ids=["wide", "phone"])
+@pytest.mark.parametrize("client", ["northwind", "driftwood"])
 @pytest.mark.parametrize("name", CHARTS)
-def test_chart_fits_its_figure_and_its_title_overlaps_nothing(sample_study, name):
-    chart = CHARTS[name](sample_study("northwind"))
+def test_chart_fits_its_figure_and_its_title_overlaps_nothing(sample_study, name, client, width):
+    """Both layouts: the wide one and the phone's (folded titles, captions and labels)."""
+    chart = CHARTS[name](sample_study(client))
     assert isinstance(chart, Chart), chart
-    fig = chart.figure
+    fig = chart.figure if width is None else _narrow(chart.figure, width)
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw(renderer)  # runs the constrained layout, as saving the PNG does
     # Saved without bbox_inches="tight", so nothing may stand outside the figure.
@@ -28,6 +31,12 @@ def test_chart_fits_its_figure_and_its_title_overlaps_nothing(sample_study, name
     box = fig.bbox_inches
     assert drawn.x0 >= box.x0 - 0.01 and drawn.y0 >= box.y0 - 0.01, (drawn, box)
     assert drawn.x1 <= box.x1 + 0.01 and drawn.y1 <= box.y1 + 0.01, (drawn, box)
+    # Notes and point labels never cover one another (in the narrow layout neither).
+    for axes in fig.axes:
+        boxes = [t.get_window_extent(renderer) for t in axes.texts if t.get_text()]
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert not a.padded(3).overlaps(b), (a, b)  # 3 px apart at least
     # Titles sit at a fixed height (no automatic dodging): clear of the axes' decorations.
     ax = fig.axes[0]
     title = ax.title.get_window_extent(renderer)

@@ -171,9 +171,10 @@ def importance_chart(study: Study, outcome: str | None = None) -> Chart | Markdo
                                             "shrinkA": 0, "shrinkB": 5})
     ax.axvline(t["performance"].mean(), color=MUTED, linestyle="--", linewidth=1)
     ax.axhline(share.mean(), color=MUTED, linestyle="--", linewidth=1)
-    ax.text(0.01, 0.98, "fix first: important, rated low", transform=ax.transAxes,
+    # On two lines each, so the two corners' notes never meet, even at a phone's width.
+    ax.text(0.01, 0.98, "fix first:\nimportant, rated low", transform=ax.transAxes,
             va="top", fontsize=8, color="#c0504d")
-    ax.text(0.99, 0.98, "keep up: important, rated high", transform=ax.transAxes, va="top",
+    ax.text(0.99, 0.98, "keep up:\nimportant, rated high", transform=ax.transAxes, va="top",
             ha="right", fontsize=8, color="#4f9d69")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("importance: % of explained variance")

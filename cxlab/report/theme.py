@@ -139,8 +139,10 @@ class Chart:
 def _narrow(figure: Figure, width: float) -> Figure:
     """A copy of the figure laid out for a phone; the figure itself is left as it was.
 
-    ``width`` inches wide and a little taller, titles folded onto lines, legends in one
-    column, many category labels turned.
+    ``width`` inches wide and a little taller, titles folded onto lines, legends below in one
+    column, many category labels turned, long row labels folded; then any text still
+    running off the figure (a caption, a legend entry, a point's label) is folded until it
+    fits, and a title that the layout pushed into the labels below it is lifted clear.
     """
     narrow = pickle.loads(pickle.dumps(figure))
     for ax in narrow.axes:
@@ -148,8 +150,9 @@ def _narrow(figure: Figure, width: float) -> Figure:
         if len(title) > NARROW_TITLE_CHARS:
             ax.title.set_text(textwrap.fill(title, NARROW_TITLE_CHARS))
         legend = ax.get_legend()
-        if legend is not None and legend._ncols > 1:
-            # Below the chart, one entry a line, with room made for it by the layout.
+        if legend is not None:
+            # Below the chart, one entry a line, with room made for it by the layout: inside
+            # a phone-width chart a legend covers the points.
             handles, labels = ax.get_legend_handles_labels()
             fontsize = legend.get_texts()[0].get_fontsize()
             legend.remove()
@@ -158,9 +161,79 @@ def _narrow(figure: Figure, width: float) -> Figure:
         labels = [t.get_text() for t in ax.get_xticklabels()]
         if len(labels) > 4 and max(map(len, labels), default=0) > 3:
             ax.tick_params(axis="x", labelrotation=45)
+        rows = [t.get_text() for t in ax.get_yticklabels()]
+        if max(map(len, rows), default=0) > NARROW_ROW_CHARS:
+            ax.yaxis.set_ticklabels([_fold(r, NARROW_ROW_CHARS) for r in rows])
     size = narrow.get_size_inches()
-    narrow.set_size_inches(width, size[1] * NARROW_HEIGHT_FACTOR)
+    # A round chart is as wide as it is tall: at a phone's width it needs no extra height,
+    # only room for its labels and the legend below.
+    round_chart = any(ax.name == "polar" for ax in narrow.axes)
+    narrow.set_size_inches(width, width * NARROW_ROUND_RATIO if round_chart
+                           else size[1] * NARROW_HEIGHT_FACTOR)
+    _fit_texts(narrow)
     return narrow
+
+
+def _fold(text: str, chars: int) -> str:
+    """The text on lines of at most ``chars`` characters (words are never split)."""
+    return textwrap.fill(" ".join(text.split()), max(chars, 1), break_long_words=False)
+
+
+def _fit_texts(figure: Figure, rounds: int = 4) -> None:
+    """Fold every text that runs off the figure, and lift titles clear of the labels below.
+
+    Each round draws the figure (so the constrained layout has run), measures, and folds;
+    it stops when nothing moved. A text is folded in proportion to how much of it shows.
+    """
+    renderer = FigureCanvasAgg(figure).get_renderer()
+    for _ in range(rounds):
+        with matplotlib.rc_context(theme_rc()):
+            figure.draw_without_rendering()  # the layout and text sizes, no pixels
+        box, changed = figure.bbox, False
+        for text in _texts(figure):
+            extent = text.get_window_extent(renderer)
+            shown = min(extent.x1, box.x1) - max(extent.x0, box.x0)
+            if extent.width <= 0 or shown >= extent.width - 1:
+                continue
+            lines = text.get_text().split("\n")
+            chars = int(max(map(len, lines)) * max(shown, 0) / extent.width * 0.95)
+            folded = _fold(text.get_text(), max(chars, NARROW_MIN_CHARS))
+            if folded != text.get_text():
+                text.set_text(folded)
+                changed = True
+        for ax in figure.axes:
+            changed |= _lift_title(ax, renderer)
+        if not changed:
+            return
+
+
+def _texts(figure: Figure) -> list:
+    """The texts of a figure that may be folded: titles, axis captions, notes, legends."""
+    texts = []
+    for ax in figure.axes:
+        texts += [ax.title, ax.xaxis.label, *ax.texts]
+        if ax.get_legend() is not None:
+            texts += ax.get_legend().get_texts()
+    for legend in figure.legends:
+        texts += legend.get_texts()
+    return [t for t in texts if t.get_visible() and t.get_text()]
+
+
+def _lift_title(ax, renderer) -> bool:
+    """Raise the axes' title above whatever of the axes reaches into it; whether it moved."""
+    title = ax.title
+    if not title.get_text():
+        return False
+    below = title.get_window_extent(renderer).y0
+    title.set_visible(False)
+    reach = ax.get_tightbbox(renderer).y1
+    title.set_visible(True)
+    overlap = reach - below
+    if overlap <= 0.5:
+        return False
+    x, y = title.get_position()
+    title.set_y(y + (overlap + 2) / ax.get_window_extent(renderer).height)
+    return True
 
 
 #: Screens up to this many CSS pixels wide are shown the narrow layout of each chart.
@@ -169,8 +242,12 @@ NARROW_SCREEN = 600
 #: much taller it is than the wide one, so that labels folded by the narrow width still fit.
 NARROW_WIDTH = 4.0
 NARROW_HEIGHT_FACTOR = 1.25
-#: Longer chart titles are folded onto lines in the narrow layout.
+NARROW_ROUND_RATIO = 1.35
+#: Longer chart titles, and row labels, are folded onto lines in the narrow layout; no text is
+#: folded narrower than NARROW_MIN_CHARS.
 NARROW_TITLE_CHARS = 40
+NARROW_ROW_CHARS = 24
+NARROW_MIN_CHARS = 10
 
 
 def new_figure(width: float = 7.5, height: float = 3.6) -> tuple[Figure, object]:
