@@ -129,7 +129,9 @@ def test_the_links_work_in_the_preview_and_in_pandoc(sample_study):
     import pypandoc
     from nbconvert import HTMLExporter
 
-    findings = summary.key_findings(sample_study("northwind")).data
+    findings = summary.key_findings(sample_study("driftwood")).data
+    targets = re.findall(r"^\[([^\]]+)\]: #(\S+)$", findings, re.M)
+    assert len(targets) >= 3
     cell = nbformat.v4.new_code_cell("report.key_findings(study)")
     cell.outputs = [nbformat.v4.new_output("execute_result", execution_count=1, data={
         "text/markdown": findings, "text/plain": ""})]
@@ -137,18 +139,58 @@ def test_the_links_work_in_the_preview_and_in_pandoc(sample_study):
                               exclude_output_prompt=True).from_notebook_node(
         nbformat.v4.new_notebook(cells=[cell]))
     quarto = pypandoc.convert_text(findings, "html5", format="markdown", extra_args=["--wrap=none"])
-    for where in ("scorecard", "groups", "drivers", "maturity"):
-        link = f'<a href="#{summary.SECTIONS[where].anchor}">{summary.SECTIONS[where].heading}</a>'
+    for heading, anchor in targets:
+        link = f'<a href="#{anchor}">{heading}</a>'
         assert link in preview and link in quarto
     assert "]:" not in re.sub(r"<[^>]+>", "", preview + quarto)  # no definition left as text
 
 
-def test_no_clear_worsening_is_said_not_invented(sample_study):
+def test_no_clear_worsening_is_said_above_the_findings_not_as_one(sample_study):
+    """"Nothing got worse" needs no action: it is a sentence above the findings."""
+    text = html.unescape(summary.key_findings(sample_study("northwind")).data)
+    status, rest = text.split("**What needs action**")
+    assert status.strip() == ("No headline measure got clearly worse against 2026Q2 or 2025Q3 "
+                              "(adjusted p below 0.05); clearly better: NPS (points), Repeat "
+                              "contact within 7 days.")
     bullets = _bullets(sample_study("northwind"))
-    assert bullets[0].startswith("- **No headline measure got clearly worse** against 2026Q2 "
-                                 "or 2025Q3")
-    assert "clearly better: NPS (points), Repeat contact within 7 days" in bullets[0]
+    assert not any("worse" in b for b in bullets)
     assert 3 <= len(bullets) <= summary.MAX_FINDINGS
+    # When a measure did get worse, there is no such sentence.
+    study = sample_study("northwind")
+    _plant_repeat_contacts(study)
+    assert summary.status_line(study) is None
+
+
+def _plant_falling_csat(study, per_quarter: float = 0.028, seed: int = 11):
+    """Each quarter, a further ``per_quarter`` of the customers who answered CSAT answer 1:
+    a gentle, steady fall of the top-2 share (about 2 pp a quarter), too small between
+    neighbouring quarters or a year apart to pass the scorecard's adjusted tests."""
+    rows = study.tables["customer_responses"]
+    quarters = periods.label(pd.to_datetime(rows["responded_on"]))
+    step = np.array([periods.quarter_index(q) for q in quarters])
+    step = step - step.min()
+    rng = np.random.default_rng(seed)
+    hit = (rng.random(len(rows)) < per_quarter * step) & rows["csat"].notna().to_numpy()
+    study.tables["customer_responses"] = rows.assign(csat=rows["csat"].mask(hit, 1))
+
+
+def test_a_steady_fall_is_a_finding_linked_to_the_trends(sample_study):
+    study = sample_study("cedar")
+    assert not any("has been" in b for b in _bullets(study))  # none in the sample
+    _plant_falling_csat(study)
+    falling = [b for b in _bullets(study) if "has been falling" in b]
+    assert len(falling) == 1, _bullets(study)
+    [line] = falling
+    assert line.startswith("- **CSAT, share 4-5 has been falling**: -")
+    assert "Holm-adjusted over the" in line and line.endswith("See [Trends].")
+    low, high = (float(v) for v in re.search(r"95% CI (\S+) pp to (\S+) pp\)", line).groups())
+    assert low < -2.1 < high < 0  # planted: about -2.1 pp a quarter
+    assert "[Trends]: #cx-trends" in summary.key_findings(study).data
+    # Listed once: a measure already worse than last quarter is not repeated as a trend.
+    _plant_falling_csat(study, per_quarter=0.08)
+    bullets = _bullets(study)
+    assert any(b.startswith("- **CSAT, share 4-5 got worse**") for b in bullets)
+    assert not any("CSAT, share 4-5 has been" in b for b in bullets)
 
 
 def test_the_maturity_headline_names_the_level_and_its_next_step(sample_study):

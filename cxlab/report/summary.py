@@ -15,15 +15,18 @@ assessment, so the summary and the sections cannot disagree.
   linking to its section, ranked by this rule:
 
   1. each headline measure that got significantly worse, against last quarter or a year
-     earlier (smallest adjusted p first); when none did, a finding says so, naming the
-     quarters there was data to compare with;
-  2. the departments and teams whose NPS is below the rest of the client (flagged after a
+     earlier (smallest adjusted p first); when none did, a sentence above the findings says
+     so, naming the quarters compared and the measures that clearly improved (it is not a
+     finding: it needs no action);
+  2. each other headline measure whose linear trend over the quarters goes the wrong way
+     (Holm-adjusted over the measures tested);
+  3. the departments and teams whose NPS is below the rest of the client (flagged after a
      Benjamini-Hochberg adjustment, as in their section);
-  3. the rewarded metrics the incentive audit finds rewarding the wrong behaviour;
-  4. the key driver to fix first: the most important driver that beats a random variable,
+  4. the rewarded metrics the incentive audit finds rewarding the wrong behaviour;
+  5. the key driver to fix first: the most important driver that beats a random variable,
      of above-average importance and rated below the drivers' average (the top-left of the
      importance chart);
-  5. the maturity evidence not yet in place for the next level.
+  6. the maturity evidence not yet in place for the next level.
 
   A finding the data cannot support (a table or a column the client lacks) is never
   invented: a closing line names what could not be assessed, and why.
@@ -68,8 +71,11 @@ from cxlab.report.tables import (
     group_frame,
     headline,
     metric_words,
+    quarter_trend,
     scorecard_frame,
+    trend_span,
 )
+from cxlab.stats import adjust_pvalues
 from cxlab.stats.drivers import DriverError
 from cxlab.stats.employees import incentive_audit_frame
 from cxlab.stats.incentives import WRONG
@@ -104,6 +110,7 @@ class Section:
 #: The sections findings link to; the template has ``<div id="{anchor}"></div>`` before each.
 SECTIONS = {
     "scorecard": Section("cx-scorecard", "Scorecard"),
+    "trends": Section("cx-trends", "Trends"),
     "groups": Section("cx-departments-and-teams", "Departments and teams"),
     "audit": Section("cx-incentive-audit", "Incentive alignment audit"),
     "drivers": Section("cx-key-drivers", "Key drivers"),
@@ -216,19 +223,25 @@ def kpi_tiles(study: Study) -> HTML:
 # client's data could not support, in words.
 
 
-def _worse(study: Study, lacking: list[str]) -> list[str]:
-    """Headline measures that got significantly worse, smallest adjusted p first.
+@dataclass(frozen=True)
+class _Changes:
+    """The scorecard's clear changes, read once for the findings and the status line."""
 
-    When none did, one finding says so, against the quarters there was data to compare
-    with, and names the measures that clearly improved.
-    """
+    worse: list[tuple[float, str, str]]  # (smallest adjusted p, measure name, finding)
+    better: list[str]  # labels of the measures that clearly improved
+    compared: list[str]  # the quarters there was data to compare with
+    measured: list[str]  # the measures measured this quarter
+
+
+def _changes(study: Study) -> _Changes:
     shown = {m.name: m for m in headline(study)}
     frame = scorecard_frame(study)
     quarters = {"prev": study.previous_quarter, "yago": study.year_ago_quarter}
-    worse, better, compared = [], [], set()
+    worse, better, compared, measured = [], [], set(), []
     for _, row in frame.iterrows():
         m = shown[row["key"]]
         if _estimate(row["current"]) is not None:
+            measured.append(m.name)
             compared |= {tag for tag in quarters if _estimate(row[f"{tag}_estimate"])}
         clear = {tag: row[f"{tag}_change"] for tag in quarters
                  if row[f"{tag}_p_adj"] < SIGNIFICANCE and row[f"{tag}_change"] != 0}
@@ -238,23 +251,63 @@ def _worse(study: Study, lacking: list[str]) -> list[str]:
             changes = " and ".join(
                 f"{fmt_change(row[f'{tag}_change'], m.estimate_kind)} against {quarters[tag]} "
                 f"({fmt_p(row[f'{tag}_p_adj'])})" for tag in bad)
-            worse.append((min(row[f"{tag}_p_adj"] for tag in bad),
+            worse.append((min(row[f"{tag}_p_adj"] for tag in bad), m.name,
                           f"**{escape(m.label)} got worse**: {escape(now)} in {study.quarter}, "
                           f"{escape(changes)}"))
         elif clear:
             better.append(escape(m.label))
-    if worse:
-        return [text for _, text in sorted(worse, key=lambda item: item[0])]
-    if not compared:
+    return _Changes(worse, better, [quarters[t] for t in quarters if t in compared], measured)
+
+
+def _worse(study: Study, lacking: list[str]) -> list[str]:
+    """Headline measures that got significantly worse, smallest adjusted p first."""
+    changes = _changes(study)
+    if not changes.compared:
         lacking.append(f"changes (no headline measure was measured in both {study.quarter} "
-                       f"and {quarters['prev']} or {quarters['yago']})")
+                       f"and {study.previous_quarter} or {study.year_ago_quarter})")
+    return [text for _, _, text in sorted(changes.worse)]
+
+
+def status_line(study: Study) -> str | None:
+    """When no headline measure got clearly worse, a sentence saying so, or None.
+
+    Not a finding (it needs no action): it stands above them, naming the quarters compared
+    and the measures that clearly improved.
+    """
+    changes = _changes(study)
+    if changes.worse or not changes.compared:
+        return None
+    text = (f"No headline measure got clearly worse against {' or '.join(changes.compared)} "
+            f"(adjusted p below {SIGNIFICANCE:g})")
+    return text + (f"; clearly better: {', '.join(changes.better)}." if changes.better else ".")
+
+
+def _falling(study: Study, lacking: list[str]) -> list[str]:
+    """Headline measures measured this quarter with a clear trend the wrong way.
+
+    Each measure's linear trend over the comparable quarters
+    (:func:`cxlab.report.tables.quarter_trend`), its p-value Holm-adjusted over the measures
+    tested, so that testing six measures does not make a spurious trend likely. A measure
+    already found worse than last quarter or a year earlier is not listed twice.
+    """
+    changes = _changes(study)
+    listed = {name for _, name, _ in changes.worse}
+    trends = []
+    for m in headline(study):
+        if m.name in changes.measured and m.name not in listed:
+            trend = quarter_trend(study, m.name)
+            if not isinstance(trend, str):
+                trends.append((m, trend))
+    if not trends:
         return []
-    against = " or ".join(quarters[tag] for tag in quarters if tag in compared)
-    text = (f"**No headline measure got clearly worse** against {against} (adjusted p below "
-            f"{SIGNIFICANCE:g})")
-    if better:
-        text += f"; clearly better: {', '.join(better)}"
-    return [text]
+    adjusted = adjust_pvalues([trend.p_value for _, trend in trends], method="holm")
+    found = sorted(
+        (p, f"**{escape(m.label)} has been {'falling' if trend.slope < 0 else 'rising'}**: "
+            f"{escape(trend_span(trend, m.estimate_kind))} ({fmt_p(p, 'Holm')} over the "
+            f"{len(trends)} measures tested)")
+        for (m, trend), p in zip(trends, adjusted, strict=True)
+        if p < SIGNIFICANCE and trend.slope * m.direction < 0)
+    return [text for _, text in found]
 
 
 def _groups_below(study: Study, lacking: list[str]) -> list[str]:
@@ -339,8 +392,8 @@ def _lower_first(text: str) -> str:
 
 
 #: The finders in the order of the ranking rule, with the section each links to.
-FINDERS = ((_worse, "scorecard"), (_groups_below, "groups"), (_wrong_incentives, "audit"),
-           (_driver_to_fix, "drivers"), (_maturity_gaps, "maturity"))
+FINDERS = ((_worse, "scorecard"), (_falling, "trends"), (_groups_below, "groups"),
+           (_wrong_incentives, "audit"), (_driver_to_fix, "drivers"), (_maturity_gaps, "maturity"))
 
 
 def key_findings(study: Study) -> Markdown:
@@ -358,7 +411,9 @@ def key_findings(study: Study) -> Markdown:
             continue
         found += [(f"- {text}. See {SECTIONS[where].link}.", SECTIONS[where]) for text in texts]
     shown = found[:MAX_FINDINGS]
-    lines = ["**What needs action**", "", *(line for line, _ in shown)]
+    status = _isolated(status_line, study)
+    lines = [*([status, ""] if status else []), "**What needs action**", "",
+             *(line for line, _ in shown)]
     if not shown:
         lines.append("Nothing this report's data can show needs action.")
     if lacking:
@@ -368,6 +423,14 @@ def key_findings(study: Study) -> Markdown:
                       f"why): {'; '.join(map(escape, failed))}.*"]
     targets = dict.fromkeys(where.target for _, where in shown)
     return Markdown("\n".join([*lines, "", *targets]))
+
+
+def _isolated(line, study: Study) -> str | None:
+    """A line of the summary, or nothing if it cannot be computed (the section says why)."""
+    try:
+        return line(study)
+    except Exception:  # noqa: BLE001 - the scorecard section shows its own box
+        return None
 
 
 # ------------------------------------------------------------------------------------------

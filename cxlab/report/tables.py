@@ -265,14 +265,19 @@ def quarter_trend(study: Study, key: str, frame: pd.DataFrame | None = None):
         return str(err).removeprefix("trend: ")
 
 
+def trend_span(trend, kind: str) -> str:
+    """A trend's slope per quarter with its interval and the quarters it spans, in words."""
+    low, high = trend.ci
+    unit = " points" if kind == "nps" else ""
+    return (f"{fmt_change(trend.slope, kind)}{unit} a quarter (95% CI {fmt_change(low, kind)} "
+            f"to {fmt_change(high, kind)}), over {trend.k} quarters")
+
+
 def trend_words(trend, kind: str) -> str:
     """A trend in words for a chart or a reader: its slope per quarter, or 'no clear trend'."""
     if isinstance(trend, str):
         return f"No trend test: {trend}."
-    low, high = trend.ci
-    unit = " points" if kind == "nps" else ""
-    span = (f"{fmt_change(trend.slope, kind)}{unit} a quarter (95% CI {fmt_change(low, kind)} "
-            f"to {fmt_change(high, kind)}), over {trend.k} quarters")
+    span = trend_span(trend, kind)
     test = fmt_p(trend.p_value, adjusted=False)
     if trend.is_clear:
         return f"{'Rising' if trend.slope > 0 else 'Falling'}: {span}, {test}."
