@@ -258,3 +258,65 @@ def test_internal_names_read_as_words():
                                                    "first contact resolution", "eNPS"]
     assert table_label("customer_responses") == "customer survey responses"
     assert table_label("some_new_table") == "some new table"
+
+
+def test_estimates_counted_by_an_n_column_of_their_own_are_marked():
+    """The scorecard, departments and pulse tables give n in a column: the estimates it
+    counts are marked when it is small (the effective n where weighting gives one); the n
+    itself, counts and other columns are not."""
+    frame = pd.DataFrame({"Measure": ["NPS", "Renewal", "CSAT"],
+                          "2026Q3": ["+3.6", "87.5%", "61.3%"],
+                          "Employees": [12, 12, 12],
+                          "n": ["2,425", "8", "1,200 (n_eff 25)"]}).set_index("Measure")
+    frame.attrs.update(small_n=30, n_of={"n": ["2026Q3"]})
+    table = _Table(table_html(frame))
+    assert [[c["text"] for c in row] for row in table.body_rows] == [
+        ["NPS", "+3.6", "12", "2,425"], ["Renewal", "87.5%†", "12", "8"],
+        ["CSAT", "61.3%†", "12", "1,200 (n_eff 25)"]]
+    assert "† Fewer than 30 answers" in table_html(frame)
+    frame.attrs["n_of"] = {"n": ["no such column"]}
+    assert "†" not in table_html(frame)
+
+
+def test_report_tables_mark_their_small_estimates(sample_study):
+    from cxlab import periods
+    from cxlab.report import employees, tables, voice
+
+    study = sample_study("cedar")
+    rows = study.tables["accounts"]
+    now = periods.label(pd.to_datetime(rows["renewal_due_on"])) == study.quarter
+    study.tables["accounts"] = pd.concat([rows[~now], rows[now].head(8)])
+    card = _Table(table_html(tables.scorecard(study)))
+    marked = {row[0]["text"]: row[1]["text"].endswith("†") for row in card.body_rows}
+    assert marked["Renewal rate (accounts due)"] and not marked["NPS (points)"]
+    pulse = _Table(table_html(voice.voice_by_group(study)))
+    shown = [row for row in pulse.body_rows if row[1]["text"].isdigit()]
+    assert any(int(row[1]["text"]) < 30 for row in shown)
+    for row in shown:  # every estimate of a team under 30 answers, and none of the others
+        estimates = [c["text"] for c in row[2:] if re.match(r"[+\-]?\d", c["text"])]
+        assert estimates and all(("†" in e) == (int(row[1]["text"]) < 30) for e in estimates)
+    people = employees.employee_scorecards(sample_study("northwind"))
+    assert "†" in table_html(people)
+
+
+@pytest.mark.parametrize("client", ["northwind", "driftwood"])
+def test_every_report_table_has_a_caption(sample_study, client):
+    """Each table section a report shows (the template's calls, every measure's key drivers
+    included) says what it holds; no p-value in it is printed bare."""
+    import json
+
+    from report_harness import TEMPLATE
+
+    from cxlab import report
+
+    study = sample_study(client)
+    calls = {"".join(c["source"]) for c in json.loads(TEMPLATE.read_text())["cells"]
+             if c["cell_type"] == "code" and "".join(c["source"]).startswith("report.")}
+    frames = 0
+    for call in sorted(calls):
+        shown = eval(call, {"report": report, "study": study})  # noqa: S307 - the template's own
+        if isinstance(shown, pd.DataFrame):
+            frames += 1
+            assert shown.attrs.get("caption"), call
+            assert not re.search(r"\bp=\d", shown.to_string()), call
+    assert frames >= 15

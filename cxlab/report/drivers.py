@@ -115,7 +115,7 @@ def key_drivers_table(study: Study, outcome: str | None = None) -> pd.DataFrame 
                         f"{escape(err)}.*")
     t = result.table
     pct = 100 / result.r2
-    return pd.DataFrame({
+    table = pd.DataFrame({
         "Driver": [driver_label(study, d) for d in t["driver"]],
         "Share of explained variance": [f"{pct * w:.0f}% ({100 * lo:.0f}% to {100 * hi:.0f}%)"
                                         for w, lo, hi in zip(t["weight"], t["share_ci_low"],
@@ -123,12 +123,18 @@ def key_drivers_table(study: Study, outcome: str | None = None) -> pd.DataFrame 
         "Beats a random variable": t["is_important"].map({True: "yes", False: "no"}).tolist(),
         "LMG check": [f"{pct * v:.0f}%" if pd.notna(v) else
                       f"not computed (over {drivers.MAX_LMG_DRIVERS} ratings)" for v in t["lmg"]],
-        "Regression coefficient": [f"{c:+.2f} ({lo:+.2f} to {hi:+.2f}), {fmt_p(p, adjusted=False)}"
-                                   for c, lo, hi, p in zip(t["coef"], t["coef_ci_low"], t["coef_ci_high"],
-                                          t["p_value"], strict=True)],
+        "Regression coefficient": [f"{c:+.2f} ({lo:+.2f} to {hi:+.2f})" for c, lo, hi
+                                   in zip(t["coef"], t["coef_ci_low"], t["coef_ci_high"],
+                                          strict=True)],
+        "Coefficient's test": [fmt_p(p, adjusted=False) for p in t["p_value"]],
         "Mean rating": [f"{v:.2f} (of {_span(driver_scale(study, d))})"
                         for v, d in zip(t["performance"], t["driver"], strict=True)],
     }).set_index("Driver")
+    table.attrs["caption"] = (
+        f"Key drivers of {outcome_name(study, outcome)} in {study.quarter}: each rating's share "
+        "of the explained variance (95% interval), the LMG check, the regression coefficient "
+        f"(95% interval) and the mean rating; {result.n:,} answers")
+    return table
 
 
 def _span(scale: tuple[float, float]) -> str:

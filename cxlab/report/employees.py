@@ -15,6 +15,7 @@ from IPython.display import Markdown
 from cxlab import measures
 from cxlab.markup import escape
 from cxlab.report.availability import NOT_COLLECTED, collected, needs
+from cxlab.report.html_tables import SMALL_N
 from cxlab.report.tables import fmt_p, fmt_value, metric_words
 from cxlab.stats.employees import (
     RANK_COVERAGE,
@@ -60,6 +61,7 @@ def employee_scorecards(study: Study) -> pd.DataFrame:
     table = table.set_index(["Team", "Employee"])
     table.attrs["caption"] = (f"Employees with customer answers or contacts in {study.quarter}: "
                               "shrunken estimates (95% interval; n), rank in team and goal")
+    table.attrs["small_n"] = SMALL_N
     return table
 
 

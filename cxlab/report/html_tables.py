@@ -14,7 +14,9 @@ registers :func:`table_html` for every DataFrame):
   it) is right-aligned, its parenthesis set smaller; other text is left-aligned; a header is
   aligned as most of its column;
 * where the frame sets ``frame.attrs["small_n"]``, an estimate whose ``n=`` is below it is
-  marked with a dagger, explained under the table;
+  marked with a dagger, explained under the table; a table that gives n in a column of its
+  own maps it to the columns of estimates it counts, ``frame.attrs["n_of"] = {"n":
+  ["2026Q3"]}``;
 * the table scrolls sideways inside its own box (which takes the keyboard focus), its first
   column fixed, so a wide table never widens the page on a phone. The few CSS rules it needs
   travel with it (scoped by the ``cx-table`` class): the static preview and Quarto show the
@@ -87,7 +89,7 @@ _TEMPLATE = """\
 {% if c.note or c.mark %}<span class="cx-value">{{ c.text }}\
 {% if c.small %}<sup>†</sup>{% endif %}</span>\
 {% if c.note %} <span class="cx-note">{{ c.note }}</span>{% endif %}{{ c.mark }}\
-{% else %}{{ c.text }}{% endif %}</{{ c.tag }}>{% endfor %}</tr>
+{% else %}{{ c.text }}{% if c.small %}<sup>†</sup>{% endif %}{% endif %}</{{ c.tag }}>{% endfor %}</tr>
 {% endfor %}</tbody>
 </table>
 {% if small_n %}<p class="cx-footnote">† Fewer than {{ small_n }} answers: the estimate can \
@@ -124,12 +126,18 @@ def table_html(frame: pd.DataFrame) -> str:
     grid = [[_Cell(*_split(text)) for text in row] for row in zip(*columns, strict=True)]
     numeric = [_mostly_numeric([row[j] for row in grid]) for j in range(len(headers))]
     small_n = frame.attrs.get("small_n")
+    place = {name: len(levels) + j for j, name in enumerate(frame.columns)}
+    counted_by = {place[c]: place[n] for n, of in frame.attrs.get("n_of", {}).items()
+                  for c in of if c in place and n in place}
     for row in grid:
         for j, cell in enumerate(row):
             if cell.numeric or (cell.text == MISSING and numeric[j]):
                 cell.css = "cx-num"
-            n = _N.search(cell.note) if small_n and cell.numeric else None
-            cell.small = n is not None and int(n[1].replace(",", "")) < small_n
+            if small_n and cell.numeric:
+                n = _N.search(cell.note)
+                n = (int(n[1].replace(",", "")) if n is not None else
+                     _count(row[counted_by[j]]) if j in counted_by else None)
+                cell.small = n is not None and n < small_n
     _row_headers(grid, len(levels))
     caption = str(frame.attrs.get("caption") or "")
     marked = any(cell.small for row in grid for cell in row)
@@ -138,6 +146,18 @@ def table_html(frame: pd.DataFrame) -> str:
         headers=[{"text": text, "css": _classes(j == 0, numeric[j])}
                  for j, text in enumerate(headers)],
         rows=[[cell for cell in row if cell.span] for row in grid])
+
+
+def _count(cell: _Cell) -> int | None:
+    """A cell of n read as a count of answers, or None.
+
+    ``1,234``; the effective n where the cell gives one: ``1,234 (n_eff 1,002)``.
+    """
+    effective = re.search(r"n_eff (\d[\d,]*)", cell.note)
+    try:
+        return int((effective[1] if effective else cell.text).replace(",", ""))
+    except ValueError:
+        return None
 
 
 def _classes(stub: bool, number: bool) -> str:

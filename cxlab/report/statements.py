@@ -63,7 +63,11 @@ def statements_table(study: Study) -> pd.DataFrame | Markdown:
                                           f"{100 * r['ci_high']:.1f}%)",
                      "Comments": f"{r['k']:,} of {r['n']:,}",
                      f"vs {study.previous_quarter}": change})
-    return pd.DataFrame(rows).set_index("Customers should say")
+    table = pd.DataFrame(rows).set_index("Customers should say")
+    table.attrs["caption"] = (f"How often customers' comments in {study.quarter} say each "
+                              "statement: share (95% interval), count, and change against "
+                              f"{study.previous_quarter}")
+    return table
 
 
 @needs("customer_responses")
@@ -83,4 +87,7 @@ def statement_sources(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
                         "Comments saying it": f"{int(r['sum'])} of {int(r['count'])}"})
     if not out:
         return Markdown("*No attributed comment says any of the three statements this quarter.*")
-    return pd.DataFrame(out).set_index(["Statement", "Employee"])
+    table = pd.DataFrame(out).set_index(["Statement", "Employee"])
+    table.attrs["caption"] = (f"The employees whose customers said each statement most often "
+                              f"in {study.quarter} (up to {top} per statement)")
+    return table

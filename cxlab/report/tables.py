@@ -17,6 +17,7 @@ from cxlab.data.schema import PERIOD_COLUMN, cx_metrics
 from cxlab.markup import escape, escape_all
 from cxlab.measures import Measure
 from cxlab.report.availability import NOT_COLLECTED, collected, needs
+from cxlab.report.html_tables import SMALL_N
 from cxlab.stats import adjust_pvalues, disclosure, flag_groups
 from cxlab.stats.continuity import coverage_breaks
 from cxlab.study import Study
@@ -201,6 +202,7 @@ def scorecard(study: Study) -> pd.DataFrame:
     table = pd.DataFrame(out).set_index("Measure")
     table.attrs["caption"] = (f"Headline measures in {study.quarter}: value, 95% interval, n and "
                               "change against the two quarters compared")
+    table.attrs.update(small_n=SMALL_N, n_of={"n": [study.quarter]})
     return table
 
 
@@ -380,6 +382,7 @@ def departments(study: Study) -> pd.DataFrame:
     table.attrs["caption"] = (f"Departments in {study.quarter}: the metrics their incentive plan "
                               "rewards, and customer NPS (points, 95% interval) of their "
                               "touchpoints")
+    table.attrs.update(small_n=SMALL_N, n_of={"n": ["NPS of its touchpoints"]})
     return table
 
 

@@ -14,6 +14,7 @@ from cxlab import config, metrics
 from cxlab.data.schema import EX_ITEMS
 from cxlab.markup import escape
 from cxlab.report.availability import needs
+from cxlab.report.html_tables import SMALL_N
 from cxlab.report.quotes import cleaned, publishable
 from cxlab.report.tables import fmt_value, hidden_pulse_groups
 from cxlab.stats import disclosure, flag_groups
@@ -79,6 +80,7 @@ def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
     table.attrs["quarter"] = quarter
     table.attrs["caption"] = (f"eNPS (points) and the engagement items (mean agreement, 1-5) by "
                               f"{by} in the {quarter} pulse, with 95% intervals")
+    table.attrs.update(small_n=SMALL_N, n_of={"Answers": ["eNPS", *EX_ITEMS.values()]})
     return table
 
 
