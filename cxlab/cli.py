@@ -219,6 +219,25 @@ def _cmd_assess(args) -> int:
     return 0
 
 
+def _cmd_recognize(args) -> int:
+    from datetime import date
+
+    from cxlab.run.matrix import load_matrix
+    from cxlab.send.recognize import EXIT_LEFT_FOR_LATER, recognize
+
+    specs = load_matrix(args.matrix).select([args.client])
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        print(f"cxlab recognize: --since {args.since!r} is not a date (expected YYYY-MM-DD)",
+              file=sys.stderr)
+        return 2
+    outcome = recognize(args.client, specs[0].dataset, dict(specs[0].settings), since=since,
+                        dry_run=args.dry_run, show=lambda line: print(line, file=sys.stderr))
+    print(outcome.summary())
+    return EXIT_LEFT_FOR_LATER if outcome.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cxlab`` command."""
     parser = argparse.ArgumentParser(
@@ -294,6 +313,25 @@ def build_parser() -> argparse.ArgumentParser:
     assess.add_argument("--answers", help="self-assessment answers file (CSV or Parquet; "
                         "default: the client's maturity_answers table)")
     assess.set_defaults(func=_cmd_assess)
+
+    recognize = sub.add_parser(
+        "recognize", help="send each new shout-out once to the client's channels",
+        description="Find positive customer comments naming an employee since the last run "
+                    "and send each, once, to the channels in the client's settings "
+                    "(recognition: channels: Slack, Teams, email, a JSON-lines file). Run it "
+                    "after each import or on a schedule.",
+        epilog="exit codes: 0 everything new was sent; 2 a setting, the data or a channel "
+               "refused a message (fix it; nothing is lost); 3 a bug in cxlab; 5 a channel "
+               "could not be reached (the messages are left for the next run)")
+    recognize.add_argument("--client", required=True, help="client slug (in the run matrix)")
+    recognize.add_argument("--since", metavar="YYYY-MM-DD",
+                           help="where a first run starts (default: the last 7 days of data); "
+                                "later runs start where the first did")
+    recognize.add_argument("--dry-run", action="store_true",
+                           help="print what would be sent; send and record nothing")
+    recognize.add_argument("--matrix", default="studies.yml",
+                           help="run-matrix file with the client's dataset and settings")
+    recognize.set_defaults(func=_cmd_recognize)
 
     site = sub.add_parser("site", help="render the website from _quarto.yml")
     site.add_argument("--preview", action="store_true",

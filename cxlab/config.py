@@ -45,6 +45,16 @@ def reports_dir() -> Path:
     return project_root() / "reports"
 
 
+def outbox_path(dataset: str, client: str) -> Path:
+    """The record of what ``cxlab recognize`` sent for one client of one dataset.
+
+    Beside the datasets, not inside one (an import replaces a dataset's folder whole):
+    ``<root>/data/_outbox/<dataset>/<client>.sqlite``.
+    """
+    return (data_dir() / "_outbox" / check_slug(dataset, "dataset")
+            / f"{check_slug(client, 'client')}.sqlite")
+
+
 #: The environment variable naming where the kernels of a ``cxlab run`` write each report's
 #: exports (workbook, deck); the run moves them beside the report once it is written.
 EXPORT_ROOT_ENV = "CXLAB_EXPORT_ROOT"
@@ -85,6 +95,9 @@ CLIENT_SETTINGS = {
     "weighting": (dict, None, "survey weights for customer answers: {column: a weight column "
                               "of customer_responses, margins: {variable: {level: share}}} "
                               "(each quarter raked to the margins); default: unweighted"),
+    "recognition": (dict, None, "where `cxlab recognize` sends shout-outs: {channels: [{type: "
+                                "slack|teams|email|file, ...}], opt_out: [employee ids]} "
+                                "(see cxlab.send)"),
 }
 
 #: The employee scorecard's measures, by the key of their columns: each a name in the registry
@@ -149,6 +162,10 @@ def check_settings(settings, where: str) -> dict:
         _check_themes(settings["customer_themes"], f"{where}: customer_themes")
     if "weighting" in settings:
         _check_weighting(settings["weighting"], f"{where}: weighting")
+    if "recognition" in settings:
+        from cxlab.send.channels import check_recognition
+
+        check_recognition(settings["recognition"], f"{where}: recognition")
     return dict(settings)
 
 

@@ -104,7 +104,8 @@ def test_next_steps_are_tailored_with_the_clients_numbers(sample_study):
     assert "No eNPS has been collected yet." in bluebird.facts
 
 
-def test_unmeasurable_indicator_is_shown_but_not_counted(sample_study):
+def test_unmeasurable_indicator_is_shown_but_not_counted(sample_study, tmp_path, monkeypatch):
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))  # no record of cxlab recognize here
     indicators = am.evidence(sample_study("cedar", "2026Q3"))
     unknown = [i for i in indicators if i.met is None]
     assert [i.key for i in unknown] == ["named_praise_recognized"]
@@ -140,3 +141,38 @@ def test_every_computed_indicator_is_worded_in_the_model_and_vice_versa(sample_s
     in_model = {(key, lv) for lv, text in levels.items() for key in text.get("evidence", {})}
     computed = {(i.key, i.level) for i in am.evidence(sample_study("cedar", "2026Q3"))}
     assert computed == in_model
+
+
+def test_named_praise_is_recognized_by_the_record_of_cxlab_recognize(sample_study, tmp_path,
+                                                                     monkeypatch):
+    """The level-5 indicator reads what cxlab recognize sent, and when: on time is within
+    RECOGNIZED_WITHIN_DAYS of the comment; it holds from RECOGNIZED_SHARE of the praise."""
+    from datetime import timedelta
+
+    from cxlab import config
+    from cxlab.report.recognition import positive_mentions
+    from cxlab.send.outbox import Outbox
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    study = sample_study("cedar", "2026Q3")
+    praise = positive_mentions(study)
+    assert len(praise) >= 20
+    outbox = Outbox(config.outbox_path("sample", "cedar"))
+    late = int(len(praise) * (1 - am.RECOGNIZED_SHARE)) + 1  # one too many to hold
+    for i, (rid, eid, day) in enumerate(zip(praise["response_id"], praise["employee_id"],
+                                            praise["responded_on"], strict=True)):
+        days = am.RECOGNIZED_WITHIN_DAYS + (3 if i < late else -6)
+        outbox.record(f"shoutout:{rid}:{eid}", "file (x)",
+                      at=(day + timedelta(days=days)).tz_localize("UTC").to_pydatetime())
+    [indicator] = [i for i in am.evidence(study) if i.key == "named_praise_recognized"]
+    assert indicator.met is False
+    assert indicator.numbers.startswith(f"{len(praise) - late} of {len(praise)} named praise in "
+                                        f"2026Q3 recognized within {am.RECOGNIZED_WITHIN_DAYS} "
+                                        f"days ({len(praise)} recognized at all)")
+    # Sent on time to another channel too: the earliest sending counts.
+    for rid, eid, day in zip(praise["response_id"][:late], praise["employee_id"][:late],
+                             praise["responded_on"][:late], strict=True):
+        outbox.record(f"shoutout:{rid}:{eid}", "file (y)",
+                      at=(day + timedelta(days=1)).tz_localize("UTC").to_pydatetime())
+    [indicator] = [i for i in am.evidence(study) if i.key == "named_praise_recognized"]
+    assert indicator.met is True

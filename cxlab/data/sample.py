@@ -19,6 +19,8 @@ and NPS, CSAT and CES are cut from ``L`` (see ``_scores``).
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -372,6 +374,9 @@ def _employees(p: ClientProfile, rng, grow: float) -> pd.DataFrame:
     left = AS_OF - pd.to_timedelta(rng.integers(0, 700, len(df)), unit="D")
     df["left_on"] = pd.Series(left.normalize(), index=df.index).where(
         leaving & (left > df["hired_on"]))
+    # Fictional addresses on the reserved .example domain: cxlab recognize writes to them.
+    df["email"] = [re.sub(r"[^a-z.]", "", unicodedata.normalize("NFKD", name).lower()
+                          .replace(" ", ".")) + f"@{p.slug}.example" for name in df["display_name"]]
     return df
 
 

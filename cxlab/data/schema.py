@@ -221,6 +221,8 @@ TABLES: dict[str, Table] = {
             _c("manager_id", "str", False),
             _c("hired_on", "date", False),
             _c("left_on", "date", False),
+            _c("email", "str", False, description="work email address: used only by cxlab "
+               "recognize, to write to the employee or their manager; never shown in a report"),
         )),
         Table("employee_responses", "one row per employee pulse or survey response", (
             _c("response_id", "str", unique=True), _CLIENT,

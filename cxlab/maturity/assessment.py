@@ -19,6 +19,10 @@ from cxlab.study import Study, open_study
 
 #: Trailing quarters of data the evidence looks at.
 EVIDENCE_QUARTERS = 4
+#: Named praise counts as recognized as it happens when sent within this many days of the
+#: comment; the indicator holds when this share of the quarter's praise was.
+RECOGNIZED_WITHIN_DAYS = 7
+RECOGNIZED_SHARE = 0.9
 MIN_TEAM_ANSWERS = 30
 
 
@@ -236,10 +240,36 @@ def evidence(study: Study) -> list[Indicator]:
         "continuous_pulse", 5,
         all(per_q.get(q, 0) >= 2 for q in recent),
         "pulse months per quarter: " + ", ".join(f"{q} {int(per_q.get(q, 0))}" for q in recent)))
-    out.append(_indicator(
-        "named_praise_recognized", 5,
-        None, "not measurable yet: the data holds no recognition log"))
+    out.append(_indicator("named_praise_recognized", 5, *_praise_recognized(study)))
     return out
+
+
+def _praise_recognized(study: Study) -> tuple[bool | None, str]:
+    """Whether the quarter's named praise was recognized within days, by cxlab recognize.
+
+    Read from the client's outbox: met when at least :data:`RECOGNIZED_SHARE` of the praise
+    was sent within :data:`RECOGNIZED_WITHIN_DAYS` of the comment. Unmeasurable (None)
+    without a record for the client, or without named praise.
+    """
+    from cxlab.report.recognition import positive_mentions
+    from cxlab.send.outbox import Outbox
+
+    path = config.outbox_path(study.dataset, study.client)
+    if not path.is_file():
+        return None, ("not measurable yet: no record of `cxlab recognize` for this client "
+                      "(run it to recognize named praise as it happens)")
+    praise = positive_mentions(study)
+    if praise.empty:
+        return None, f"no customer comment praised an employee by name in {study.quarter}"
+    sent = Outbox(path).sent_at()
+    keys = "shoutout:" + praise["response_id"].astype(str) + ":" + praise["employee_id"].astype(str)
+    when = pd.to_datetime(keys.map(sent), utc=True).dt.tz_localize(None)
+    lag = (when - pd.to_datetime(praise["responded_on"].to_numpy())).dt.days
+    on_time = int((lag <= RECOGNIZED_WITHIN_DAYS).sum())
+    return (on_time >= RECOGNIZED_SHARE * len(praise),
+            f"{on_time} of {len(praise)} named praise in {study.quarter} recognized within "
+            f"{RECOGNIZED_WITHIN_DAYS} days ({int(when.notna().sum())} recognized at all), "
+            "by the record of cxlab recognize")
 
 
 def evidenced_level(indicators: list[Indicator]) -> int:

@@ -27,7 +27,7 @@ MIN_OPPORTUNITIES = 20
 def mentions_frame(study: Study) -> pd.DataFrame:
     """This quarter's comments naming an employee, with the sentiment of the naming sentence.
 
-    Columns: response_id, employee_id, label, week (its Monday), month, the redacted
+    Columns: response_id, employee_id, label, responded_on, week (its Monday), month, the redacted
     sentence, its sentiment score and label, the response's NPS, CSAT and CES, the match.
     """
     def compute():
@@ -50,6 +50,7 @@ def mentions_frame(study: Study) -> pd.DataFrame:
         dates = pd.to_datetime(rows.loc[found["response_id"], "responded_on"].to_numpy())
         found["week"] = (dates - pd.to_timedelta(dates.day_of_week, unit="D")).normalize()
         found["month"] = dates.strftime("%Y-%m")
+        found["responded_on"] = dates
         for col in ("nps", "csat", "ces"):
             found[col] = rows.loc[found["response_id"], col].to_numpy()
         found["served_by"] = rows.loc[found["response_id"], "employee_id"].to_numpy()

@@ -1,0 +1,291 @@
+"""Where recognition goes: Slack, Microsoft Teams, email and JSON-lines channels.
+
+A client lists its channels in its settings (``recognition.channels``); each is checked before
+anything is sent (:func:`channels_from_settings`): a type cxlab knows, the environment
+variable holding its secret set, its host resolvable. Secrets (webhook URLs, SMTP
+credentials) are read from the environment only and never appear in a message, an error or
+the sent record: a channel is named by its type and the *name* of its variable
+(``slack (ACME_SLACK_WEBHOOK)``).
+
+Webhooks are posted with ``requests``; urllib3's ``Retry`` retries a timeout or a 5xx answer
+with exponential backoff, so a channel that is briefly down costs a delay, not a message.
+Email goes through ``smtplib`` (``smtp://``, ``smtp+starttls://`` or ``smtps://`` URLs, with
+user and password in the URL).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import smtplib
+import socket
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from cxlab.config import SettingsError
+from cxlab.errors import CxlabError
+
+#: Channel types and the keys each takes.
+CHANNEL_KEYS = {
+    "slack": {"webhook_env"},
+    "teams": {"webhook_env"},
+    "email": {"to", "smtp_env", "sender"},
+    "file": {"path"},
+}
+#: Who an email channel writes to: the praised employee's manager, or the employee (a
+#: private note).
+EMAIL_TO = ("manager", "employee")
+#: Retries of a webhook post that timed out or got a 5xx answer, and the backoff factor
+#: (seconds; urllib3 waits factor * 2**(attempt - 1) between tries).
+RETRIES = 3
+BACKOFF = 1.0
+TIMEOUT_SECONDS = 10
+
+
+class SendError(CxlabError, RuntimeError):
+    """A channel refused a message (a 4xx answer, a rejected address): fix the channel.
+
+    The message names the channel by type and variable name, never by its URL.
+    """
+
+
+class ChannelDown(CxlabError, RuntimeError):
+    """A channel could not be reached after the retries: the message is left for next run."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message for one channel: a title, plain text, and the address for email."""
+
+    title: str
+    text: str
+    to: str | None = None  # an email address, for email channels
+    fields: dict = field(default_factory=dict)  # the JSON-lines record's extra fields
+
+
+@dataclass
+class Channel:
+    """One configured channel: its type, its settings, and a name free of secrets."""
+
+    kind: str
+    spec: dict
+
+    @property
+    def name(self) -> str:
+        """The channel in messages and in the sent record: type and what it points to."""
+        target = (self.spec.get("webhook_env") or self.spec.get("to") or self.spec.get("path"))
+        return f"{self.kind} ({target})"
+
+    @property
+    def private(self) -> bool:
+        """Whether it reaches the praised employee alone (an email to the employee)."""
+        return self.kind == "email" and self.spec.get("to") == "employee"
+
+    def send(self, message: Message) -> None:
+        """Deliver the message.
+
+        Raises:
+            SendError: the channel refused it (fix the channel; the message is not sent).
+            ChannelDown: the channel could not be reached after the retries (try later).
+        """
+        if self.kind in ("slack", "teams"):
+            self._post(slack_payload(message) if self.kind == "slack" else teams_payload(message))
+        elif self.kind == "email":
+            self._mail(message)
+        else:
+            path = Path(self.spec["path"])
+            path.parent.mkdir(parents=True, exist_ok=True)
+            record = {"title": message.title, "text": message.text, **message.fields}
+            with path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+
+    def _post(self, payload: dict) -> None:
+        url = os.environ[self.spec["webhook_env"]]
+        session = requests.Session()
+        retry = Retry(total=RETRIES, backoff_factor=BACKOFF, allowed_methods={"POST"},
+                      status_forcelist=(500, 502, 503, 504), raise_on_status=False,
+                      respect_retry_after_header=True)
+        session.mount("http://", HTTPAdapter(max_retries=retry))
+        session.mount("https://", HTTPAdapter(max_retries=retry))
+        try:
+            answer = session.post(url, json=payload, timeout=TIMEOUT_SECONDS)
+        except requests.RequestException as err:
+            raise ChannelDown(f"{self.name}: not reachable after {RETRIES} retries "
+                              f"({type(err).__name__})") from None
+        finally:
+            session.close()
+        if answer.status_code >= 500:
+            raise ChannelDown(f"{self.name}: answered {answer.status_code} after {RETRIES} "
+                              "retries")
+        if answer.status_code >= 400:
+            raise SendError(f"{self.name}: refused the message with HTTP {answer.status_code}; "
+                            f"check the webhook in ${self.spec['webhook_env']}")
+
+    def _mail(self, message: Message) -> None:
+        server = smtp_server(self.spec["smtp_env"])
+        mail = EmailMessage()
+        mail["Subject"], mail["From"], mail["To"] = message.title, self.spec["sender"], message.to
+        mail.set_content(message.text)
+        try:
+            with server.connect() as smtp:
+                smtp.send_message(mail)
+        except smtplib.SMTPRecipientsRefused:
+            raise SendError(f"{self.name}: the mail server refused the recipient") from None
+        except (OSError, smtplib.SMTPException) as err:
+            raise ChannelDown(f"{self.name}: mail server not reachable "
+                              f"({type(err).__name__})") from None
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """A mail server, read from a URL.
+
+    ``smtp://user:password@host:port``, or ``smtps://`` and ``smtp+starttls://``.
+    """
+
+    scheme: str
+    host: str
+    port: int
+    user: str | None
+    password: str | None
+
+    def connect(self) -> smtplib.SMTP:
+        """An open, logged-in connection."""
+        if self.scheme == "smtps":
+            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=TIMEOUT_SECONDS)
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=TIMEOUT_SECONDS)
+            if self.scheme == "smtp+starttls":
+                smtp.starttls()
+        if self.user:
+            smtp.login(self.user, self.password or "")
+        return smtp
+
+
+def smtp_server(env: str) -> SmtpServer:
+    """The mail server named by the environment variable ``env`` (checked: scheme, host)."""
+    parts = urlsplit(os.environ.get(env, ""))
+    if parts.scheme not in ("smtp", "smtps", "smtp+starttls") or not parts.hostname:
+        raise SettingsError(f"${env} must be a mail server URL such as "
+                            "smtp://user:password@host:587 (or smtps://, smtp+starttls://)")
+    port = parts.port or {"smtps": 465, "smtp+starttls": 587}.get(parts.scheme, 25)
+    return SmtpServer(parts.scheme, parts.hostname, port,
+                      unquote(parts.username) if parts.username else None,
+                      unquote(parts.password) if parts.password else None)
+
+
+# ------------------------------------------------------------------------------------------
+# Message shapes
+
+
+def slack_payload(message: Message) -> dict:
+    """A Slack incoming-webhook message: Block Kit, with the plain text as its fallback.
+
+    Slack's mrkdwn reads ``&``, ``<`` and ``>`` as markup: they are escaped, so a comment
+    cannot make a link or mention a channel.
+    """
+    def esc(text: str) -> str:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    return {"text": f"{message.title}: {message.text}",
+            "blocks": [{"type": "header", "text": {"type": "plain_text", "text": message.title}},
+                       {"type": "section", "text": {"type": "mrkdwn",
+                                                    "text": esc(message.text)}}]}
+
+
+def teams_payload(message: Message) -> dict:
+    """A Teams workflow-webhook message: one Adaptive Card with the title and the text."""
+    card = {"type": "AdaptiveCard", "version": "1.4",
+            "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+            "body": [{"type": "TextBlock", "text": message.title, "weight": "Bolder",
+                      "size": "Medium", "wrap": True},
+                     {"type": "TextBlock", "text": message.text, "wrap": True}]}
+    return {"type": "message", "attachments": [
+        {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None,
+         "content": card}]}
+
+
+# ------------------------------------------------------------------------------------------
+# Settings
+
+
+def check_recognition(spec, where: str) -> dict:
+    """Check a client's ``recognition`` settings without reading the environment.
+
+    ``{channels: [...], opt_out: [employee ids]}``; each channel a mapping with ``type`` and
+    that type's keys (:data:`CHANNEL_KEYS`).
+
+    Raises:
+        SettingsError: naming ``where``, the channel and what was expected.
+    """
+    if not isinstance(spec, dict) or set(spec) - {"channels", "opt_out"}:
+        raise SettingsError(f"{where}: expected {{channels: [...], opt_out: [...]}}, got {spec!r}")
+    channels = spec.get("channels", [])
+    if not isinstance(channels, list):
+        raise SettingsError(f"{where}.channels: expected a list of channels")
+    for i, channel in enumerate(channels):
+        at = f"{where}.channels[{i}]"
+        kind = channel.get("type") if isinstance(channel, dict) else None
+        if kind not in CHANNEL_KEYS:
+            raise SettingsError(f"{at}: unknown channel type {kind!r}; expected one of "
+                                f"{sorted(CHANNEL_KEYS)}")
+        keys = set(channel) - {"type"}
+        if keys != CHANNEL_KEYS[kind]:
+            raise SettingsError(f"{at} ({kind}): expected keys {sorted(CHANNEL_KEYS[kind])}, "
+                                f"got {sorted(keys)}")
+        if not all(isinstance(channel[k], str) and channel[k].strip() for k in keys):
+            raise SettingsError(f"{at} ({kind}): every value must be non-empty text")
+        if kind == "email" and channel["to"] not in EMAIL_TO:
+            raise SettingsError(f"{at} (email): 'to' must be one of {list(EMAIL_TO)}, got "
+                                f"{channel['to']!r}")
+    opt_out = spec.get("opt_out", [])
+    if not isinstance(opt_out, list) or not all(isinstance(e, str) for e in opt_out):
+        raise SettingsError(f"{where}.opt_out: expected a list of employee ids")
+    return spec
+
+
+def channels_from_settings(spec: dict, client: str, base: Path) -> list[Channel]:
+    """The client's channels, ready to send, after checking what only this machine can tell.
+
+    Relative file paths are taken from ``base``. Checked before anything is sent: each
+    secret's environment variable is set, and each host resolves.
+
+    Raises:
+        SettingsError: naming the client and the channel (by variable name, never its value).
+    """
+    check_recognition(spec, f"client {client!r}: recognition")
+    channels = []
+    for raw in spec.get("channels", []):
+        channel = Channel(raw["type"], {k: v for k, v in raw.items() if k != "type"})
+        where = f"client {client!r}, channel {channel.name}"
+        env = channel.spec.get("webhook_env") or channel.spec.get("smtp_env")
+        if env and not os.environ.get(env):
+            raise SettingsError(f"{where}: the environment variable {env} is not set")
+        if channel.kind in ("slack", "teams"):
+            url = urlsplit(os.environ[env])
+            if url.scheme not in ("http", "https") or not url.hostname:
+                raise SettingsError(f"{where}: ${env} is not an http(s) URL")
+            _resolve(url.hostname, where)
+        elif channel.kind == "email":
+            try:
+                _resolve(smtp_server(env).host, where)
+            except SettingsError as err:
+                raise SettingsError(f"{where}: {err}") from None
+        else:
+            channel.spec["path"] = str(base / channel.spec["path"])
+        channels.append(channel)
+    return channels
+
+
+def _resolve(host: str, where: str) -> None:
+    try:
+        socket.getaddrinfo(host, None)
+    except OSError:
+        raise SettingsError(f"{where}: its host cannot be found (is the address right, "
+                            "and the network up?)") from None

@@ -1,0 +1,302 @@
+"""Shout-outs as they happen: each new piece of named customer praise, sent once.
+
+:func:`recognize` finds the positive mentions of employees in customer comments (the same
+finder and sentiment rule as the report's shout-out feed, :mod:`cxlab.report.recognition`)
+since where sending started, and sends each to the client's channels
+(:mod:`cxlab.send.channels`), recording each in the client's outbox
+(:mod:`cxlab.send.outbox`) so no re-run sends it again.
+
+Privacy, as in the reports:
+
+* a channel message (Slack, Teams, the JSON-lines file, an email to the manager) names the
+  employee only where the client shows names (``show_employee_names``) and the employee has
+  not opted out (``recognition.opt_out``); otherwise it says "a member of <team>" and the quote
+  has every employee's name replaced;
+* an email channel ``to: employee`` is a private note to the praised employee, sent whatever
+  ``show_employee_names`` says; opted-out employees get none (nothing names them anywhere);
+* a quote appears only where the client allows quoting (``quote_comments``); it is redacted
+  (emails, phone, card and account numbers) and never carries another employee's name unless
+  names are shown, and never an opted-out employee's name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from cxlab import config, periods
+from cxlab.data.schema import PERIOD_COLUMN
+from cxlab.send.channels import (
+    Channel,
+    ChannelDown,
+    Message,
+    SendError,
+    channels_from_settings,
+    check_recognition,
+)
+from cxlab.send.outbox import Outbox
+
+#: Exit code of ``cxlab recognize`` when a channel could not be reached: its messages are
+#: left for the next run.
+EXIT_LEFT_FOR_LATER = 5
+#: Where a first run starts when no ``--since`` is given: this many days before the latest
+#: customer response, so a first run does not flood a channel with a year of praise.
+FIRST_RUN_DAYS = 7
+
+
+@dataclass(frozen=True)
+class Shoutout:
+    """One positive mention of one employee in one customer response."""
+
+    response_id: str
+    employee_id: str
+    day: date
+    team: str
+    name: str
+    manager_id: str | None
+    named_quote: str | None  # the quote where the employee may be named (None: not quoted)
+    anonymous_quote: str | None  # the quote with every employee's name replaced
+
+    @property
+    def key(self) -> str:
+        """The message's identity in the outbox: the response and the employee."""
+        return f"shoutout:{self.response_id}:{self.employee_id}"
+
+
+@dataclass
+class Outcome:
+    """What a run did: per channel, messages sent, already sent, and not sent (and why)."""
+
+    sent: Counter = field(default_factory=Counter)
+    already: Counter = field(default_factory=Counter)
+    skipped: Counter = field(default_factory=Counter)  # (channel, reason)
+    failed: dict[str, str] = field(default_factory=dict)  # channel -> what went wrong
+    refused: dict[str, str] = field(default_factory=dict)  # channel -> the 4xx or rejection
+    start: date | None = None
+    found: int = 0
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        """The run in a few lines, for the command line."""
+        verb = "would send" if self.dry_run else "sent"
+        lines = [f"{self.found} shout-out{'s' if self.found != 1 else ''} found since "
+                 f"{self.start}"]
+        channels = sorted(set(self.sent) | set(self.already) | set(self.failed)
+                          | set(self.refused) | {c for c, _ in self.skipped})
+        for channel in channels:
+            parts = [f"{verb} {self.sent[channel]}"]
+            if self.already[channel]:
+                parts.append(f"{self.already[channel]} sent before")
+            parts += [f"{n} not sent: {why}" for (c, why), n in sorted(self.skipped.items())
+                      if c == channel]
+            if channel in self.failed:
+                parts.append(f"{self.failed[channel]}; the rest is left for the next run")
+            if channel in self.refused:
+                parts.append(self.refused[channel])
+            lines.append(f"  {channel}: " + "; ".join(parts))
+        return "\n".join(lines)
+
+
+def recognize(client: str, dataset: str, settings: dict, *, since: date | None = None,
+              dry_run: bool = False, base: Path | None = None,
+              show: Callable[[str], object] = print) -> Outcome:
+    """Send the client's new shout-outs to its channels, each once; what happened.
+
+    ``since`` is where a first run starts (default: :data:`FIRST_RUN_DAYS` before the latest
+    response); later runs start where the first did, so nothing between runs is missed.
+    ``dry_run`` shows each message instead of sending and records nothing (the environment
+    and hosts are not checked). ``base`` is where relative file-channel paths are taken from
+    (default: the project root).
+
+    Raises:
+        SettingsError: a channel is misconfigured (before anything is sent).
+        SendError: a channel refused a message (the others were still served).
+    """
+    config.check_slug(client, "client")
+    spec = settings.get("recognition") or {}
+    base = base or config.project_root()
+    if dry_run:
+        check_recognition(spec, f"client {client!r}: recognition")
+        channels = [Channel(c["type"], {k: v for k, v in c.items() if k != "type"})
+                    for c in spec.get("channels", [])]
+    else:
+        channels = channels_from_settings(spec, client, base)
+    if not channels:
+        raise config.SettingsError(f"client {client!r}: no recognition channels configured "
+                                   "(settings: recognition: channels: [...])")
+    outbox = Outbox(config.outbox_path(dataset, client))
+    outcome = Outcome(dry_run=dry_run)
+    about = {"pid": os.getpid(), "command": "cxlab recognize", "client": client}
+    with outbox.session(about, on_wait=lambda holder: show(
+            f"another cxlab recognize for {client} is sending (pid {holder.get('pid')}); "
+            "waiting for it to finish")):
+        shoutouts, latest, emails = find_shoutouts(client, dataset, settings,
+                                                   since or _stored(outbox))
+        start = since or _stored(outbox) or (latest - timedelta(days=FIRST_RUN_DAYS)
+                                             if latest else None)
+        if start is not None and start != _stored(outbox) and not dry_run:
+            outbox.set_start(start.isoformat())
+        shoutouts = [s for s in shoutouts if start is None or s.day >= start]
+        outcome.start, outcome.found = start, len(shoutouts)
+        _deliver(shoutouts, channels, settings, emails, outbox, outcome, show)
+    if outcome.refused:
+        raise SendError("; ".join(outcome.refused.values()) + f"\n{outcome.summary()}")
+    return outcome
+
+
+def _stored(outbox: Outbox) -> date | None:
+    start = outbox.start()
+    return date.fromisoformat(start) if start else None
+
+
+def _deliver(shoutouts: list[Shoutout], channels: list[Channel], settings: dict,
+             emails: dict[str, str], outbox: Outbox, outcome: Outcome, show) -> None:
+    done = outbox.sent()
+    for shoutout in shoutouts:
+        for channel in channels:
+            if channel.name in outcome.failed or channel.name in outcome.refused:
+                continue
+            if (shoutout.key, channel.name) in done:
+                outcome.already[channel.name] += 1
+                continue
+            message, why = compose(shoutout, channel, settings, emails)
+            if message is None:
+                outcome.skipped[(channel.name, why)] += 1
+                continue
+            if outcome.dry_run:
+                show(f"[{channel.name}] {message.title}: {message.text}"
+                     + (f" (to {message.to})" if message.to else ""))
+                outcome.sent[channel.name] += 1
+                continue
+            try:
+                channel.send(message)
+            except ChannelDown as err:
+                outcome.failed[channel.name] = str(err)
+                continue
+            except SendError as err:
+                outcome.refused[channel.name] = str(err)
+                continue
+            outbox.record(shoutout.key, channel.name)
+            outcome.sent[channel.name] += 1
+
+
+def compose(shoutout: Shoutout, channel: Channel, settings: dict,
+            emails: dict[str, str]) -> tuple[Message | None, str]:
+    """The message one channel gets for one shout-out, or None and why it gets none."""
+    opted_out = shoutout.employee_id in set((settings.get("recognition") or {}).get("opt_out", []))
+    named = config.setting(settings, "show_employee_names") and not opted_out
+    to = None
+    if channel.kind == "email":
+        who = shoutout.employee_id if channel.private else shoutout.manager_id
+        if channel.private and opted_out:
+            return None, "the employee opted out"
+        if who is None:
+            return None, "the employee has no manager in the roster"
+        to = emails.get(who)
+        if not to:
+            return None, ("no email address for the employee" if channel.private else
+                          "no email address for the employee's manager")
+    day = f"{shoutout.day:%d %b %Y}"
+    if channel.private:
+        quote = _quoted(shoutout.named_quote)
+        title = "A customer praised you"
+        text = f"A customer wrote about you on {day}{quote or '.'} Thank you!"
+    elif named:
+        quote = _quoted(shoutout.named_quote)
+        title = f"Shout-out for {shoutout.name}"
+        text = (f"A customer named {shoutout.name} ({shoutout.team}) on {day}{quote}" if quote
+                else f"A customer praised {shoutout.name} ({shoutout.team}) in a comment on "
+                     f"{day}.")
+    else:
+        quote = _quoted(shoutout.anonymous_quote)
+        title = f"Shout-out for {shoutout.team}"
+        text = (f"A customer praised a member of {shoutout.team} on {day}{quote}" if quote
+                else f"A customer praised a member of {shoutout.team} in a comment on {day}.")
+    fields = {"kind": "shoutout", "day": shoutout.day.isoformat(), "team": shoutout.team,
+              "employee": shoutout.name if named else None}
+    return Message(title, text, to, fields), ""
+
+
+def _quoted(quote: str | None) -> str:
+    return f": “{quote}”" if quote else ""
+
+
+# ------------------------------------------------------------------------------------------
+# Finding the praise
+
+
+def find_shoutouts(client: str, dataset: str, settings: dict, since: date | None = None
+                   ) -> tuple[list[Shoutout], date | None, dict[str, str]]:
+    """Every positive mention since ``since``'s quarter, the latest response day, and emails.
+
+    The emails are the roster's optional ``email`` column: employee id -> address.
+
+    Without ``since``, from :data:`FIRST_RUN_DAYS` before the latest response.
+    """
+    from cxlab.report.quotes import may_quote
+    from cxlab.report.recognition import positive_mentions
+    from cxlab.study import open_study
+
+    first = open_study(client, None, dataset, settings=_report_settings(settings))
+    dates = pd.to_datetime(first.tables["customer_responses"][PERIOD_COLUMN["customer_responses"]])
+    emails = _roster_emails(first)
+    if dates.empty:
+        return [], None, emails
+    latest = dates.max().date()
+    since = since or latest - timedelta(days=FIRST_RUN_DAYS)
+    last_quarter = first.quarter
+    begin = str(periods.label(pd.Series([pd.Timestamp(since)]))[0])
+    found = []
+    for quarter in periods.quarter_range(min(begin, last_quarter), last_quarter):
+        study = (first if quarter == last_quarter else
+                 open_study(client, quarter, dataset, settings=_report_settings(settings)))
+        found += _shoutouts(study, positive_mentions(study), may_quote(study), settings)
+    return found, latest, emails
+
+
+def _report_settings(settings: dict) -> dict:
+    return {k: v for k, v in settings.items() if k in config.CLIENT_SETTINGS}
+
+
+def _roster_emails(study) -> dict[str, str]:
+    roster = study.tables["employees"]
+    if "email" not in roster:
+        return {}
+    known = roster.dropna(subset=["email"])
+    return dict(zip(known["employee_id"], known["email"].astype(str), strict=True))
+
+
+def _shoutouts(study, mentions: pd.DataFrame, quote: bool, settings: dict) -> list[Shoutout]:
+    """The mentions as shout-outs, with both quotes made once per mention."""
+    from cxlab.text.mentions import mask_names
+
+    if mentions.empty:
+        return []
+    roster = study.tables["employees"].set_index("employee_id")
+    opt_out = set((settings.get("recognition") or {}).get("opt_out", []))
+    sentences = mentions["sentence"].astype(object)
+    everyone = {e: "[colleague]" for e in roster.index}
+    anonymous = mask_names(sentences, roster.reset_index(), everyone, mentions["served_by"])
+    if config.setting(study.settings, "show_employee_names"):
+        # Names may show, except those of employees who opted out.
+        hidden = roster[roster.index.isin(opt_out)].reset_index()
+        named = (mask_names(sentences, hidden, {e: "[colleague]" for e in hidden["employee_id"]},
+                            mentions["served_by"]) if len(hidden) else sentences)
+    else:
+        named = anonymous
+    out = []
+    for i, row in mentions.iterrows():
+        person = roster.loc[row["employee_id"]]
+        manager = person.get("manager_id")
+        out.append(Shoutout(
+            str(row["response_id"]), str(row["employee_id"]), row["responded_on"].date(),
+            str(person["team"]), str(person["display_name"]),
+            str(manager) if pd.notna(manager) else None,
+            named[i] if quote else None, anonymous[i] if quote else None))
+    return out

@@ -1,0 +1,341 @@
+"""cxlab recognize: each shout-out sent once, over real HTTP and SMTP, on loopback only.
+
+A local HTTP server stands in for Slack's and Teams' webhooks (it checks each payload's
+shape and can answer 503 or 400), aiosmtpd for the mail server. Nothing leaves the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+from collections import Counter
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pandas as pd
+import pytest
+
+from cxlab import config
+from cxlab.config import SettingsError
+from cxlab.send import channels as channels_module
+from cxlab.send.channels import SendError
+from cxlab.send.outbox import Outbox
+from cxlab.send.recognize import find_shoutouts, recognize
+
+SINCE = date(2026, 9, 1)
+SLACK, TEAMS, SMTP = "TEST_SLACK_WEBHOOK", "TEST_TEAMS_WEBHOOK", "TEST_SMTP_URL"
+
+
+class Webhooks(ThreadingHTTPServer):
+    """Records every post by path; answers each path with the statuses queued for it."""
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _Hook)
+        self.posts: list[tuple[str, dict]] = []
+        self.answers: dict[str, list[int]] = {}
+        self.lock = threading.Lock()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/{path}"
+
+    def bodies(self, path: str) -> list[dict]:
+        return [body for p, body in self.posts if p == f"/{path}"]
+
+
+class _Hook(BaseHTTPRequestHandler):
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        server: Webhooks = self.server
+        with server.lock:
+            queued = server.answers.get(self.path, [])
+            status = queued.pop(0) if queued else 200
+            if status == 200:
+                server.posts.append((self.path, body))
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def webhooks():
+    server = Webhooks()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on loopback (aiosmtpd); yields the messages it received."""
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+            received.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    yield received, port
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def data_home(tmp_path_factory):
+    from cxlab.data import make_sample
+
+    root = tmp_path_factory.mktemp("recognize")
+    make_sample("sample", scale=0.3, root=root / "data")
+    return root
+
+
+@pytest.fixture
+def home(data_home, monkeypatch, webhooks):
+    """The sample data, a fresh outbox, fast retries, and the channels' secrets set."""
+    import shutil
+
+    monkeypatch.setenv("CXLAB_HOME", str(data_home))
+    monkeypatch.setattr(channels_module, "BACKOFF", 0.01)
+    monkeypatch.setenv(SLACK, webhooks.url("slack/T000/B000/secret-token"))
+    monkeypatch.setenv(TEAMS, webhooks.url("teams/workflows/secret-sig"))
+    yield data_home
+    shutil.rmtree(data_home / "data" / "_outbox", ignore_errors=True)
+    (data_home / "out.jsonl").unlink(missing_ok=True)
+
+
+def _settings(*channels, **more) -> dict:
+    return {"quote_comments": True, "recognition": {"channels": list(channels)}, **more}
+
+
+SLACK_CHANNEL = {"type": "slack", "webhook_env": SLACK}
+TEAMS_CHANNEL = {"type": "teams", "webhook_env": TEAMS}
+
+
+def _expected(settings: dict) -> list:
+    found, _, _ = find_shoutouts("northwind", "sample", settings, SINCE)
+    found = [s for s in found if s.day >= SINCE]
+    assert len(found) >= 3, "the sample should have praise in September"
+    return found
+
+
+def test_each_shoutout_is_sent_once_to_every_channel(home, webhooks):
+    settings = _settings(SLACK_CHANNEL, TEAMS_CHANNEL, {"type": "file", "path": "out.jsonl"})
+    expected = _expected(settings)
+    outcome = recognize("northwind", "sample", settings, since=SINCE, base=home,
+                        show=lambda _: None)
+    slack, teams = webhooks.bodies("slack/T000/B000/secret-token"), webhooks.bodies(
+        "teams/workflows/secret-sig")
+    assert len(slack) == len(teams) == len(expected) == outcome.sent["slack (TEST_SLACK_WEBHOOK)"]
+    lines = (home / "out.jsonl").read_text().splitlines()
+    assert len(lines) == len(expected)
+    # The message shapes each service takes.
+    for body in slack:
+        assert set(body) == {"text", "blocks"}
+        assert [b["type"] for b in body["blocks"]] == ["header", "section"]
+        assert body["blocks"][1]["text"]["type"] == "mrkdwn"
+    for body in teams:
+        [attachment] = body["attachments"]
+        assert body["type"] == "message"
+        assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+        card = attachment["content"]
+        assert card["type"] == "AdaptiveCard" and card["version"] == "1.4"
+        assert all(block["type"] == "TextBlock" and block["wrap"] for block in card["body"])
+    # Again: nothing new, nothing sent twice.
+    again = recognize("northwind", "sample", settings, base=home, show=lambda _: None)
+    assert sum(again.sent.values()) == 0
+    assert again.already["slack (TEST_SLACK_WEBHOOK)"] == len(expected)
+    assert len(webhooks.bodies("slack/T000/B000/secret-token")) == len(expected)
+    assert len((home / "out.jsonl").read_text().splitlines()) == len(expected)
+
+
+def test_names_only_where_allowed_and_never_for_those_who_opted_out(home, webhooks, mailbox):
+    received, port = mailbox
+    roster = pd.read_parquet(home / "data" / "sample" / "northwind" / "employees.parquet")
+    names = roster.set_index("employee_id")["display_name"]
+    emails = roster.set_index("employee_id")["email"]
+    private = {"type": "email", "to": "employee", "smtp_env": SMTP, "sender": "cx@test.example"}
+    os.environ[SMTP] = f"smtp://127.0.0.1:{port}"
+    try:
+        hidden = _settings(SLACK_CHANNEL, private)
+        expected = _expected(hidden)
+        recognize("northwind", "sample", hidden, since=SINCE, base=home, show=lambda _: None)
+        texts = [b["text"] for b in webhooks.bodies("slack/T000/B000/secret-token")]
+        assert len(texts) == len(expected)
+        for text in texts:  # no employee's name, first or last, in a channel message
+            assert not any(part in text for name in names for part in name.split()
+                           if len(part) > 3), text
+            assert "A customer praised a member of" in text
+        # Each praised employee got a private note at their own address.
+        assert sorted(to for tos, _ in received for to in tos) == sorted(
+            emails[s.employee_id] for s in expected)
+        # Now names shown, one employee opted out.
+        shutil_rm(home)
+        webhooks.posts.clear()
+        received.clear()
+        out = expected[0].employee_id
+        shown = _settings(SLACK_CHANNEL, private, show_employee_names=True)
+        shown["recognition"]["opt_out"] = [out]
+        recognize("northwind", "sample", shown, since=SINCE, base=home, show=lambda _: None)
+        texts = [b["text"] for b in webhooks.bodies("slack/T000/B000/secret-token")]
+        assert any(names[s.employee_id] in t for s in expected[1:] for t in texts)
+        first, last = names[out].split()[0], names[out].split()[-1]
+        assert not any(first in t or last in t for t in texts)
+        assert emails[out] not in {to for tos, _ in received for to in tos}
+    finally:
+        os.environ.pop(SMTP, None)
+
+
+def shutil_rm(home):
+    import shutil
+
+    shutil.rmtree(home / "data" / "_outbox", ignore_errors=True)
+
+
+def test_a_503_is_retried_and_a_dead_channel_is_left_for_the_next_run(home, webhooks):
+    settings = _settings(SLACK_CHANNEL)
+    expected = _expected(settings)
+    path = "/slack/T000/B000/secret-token"
+    webhooks.answers[path] = [503]  # once: the retry delivers it
+    first = recognize("northwind", "sample", settings, since=SINCE, base=home,
+                      show=lambda _: None)
+    assert first.sent["slack (TEST_SLACK_WEBHOOK)"] == len(expected) and not first.failed
+    shutil_rm(home)
+    webhooks.posts.clear()
+    webhooks.answers[path] = [503] * 50  # down for good: left for the next run
+    down = recognize("northwind", "sample", settings, since=SINCE, base=home,
+                     show=lambda _: None)
+    assert "answered 503" in down.failed["slack (TEST_SLACK_WEBHOOK)"]
+    assert sum(down.sent.values()) == 0 and Outbox(
+        config.outbox_path("sample", "northwind")).sent() == set()
+    webhooks.answers[path] = []
+    back = recognize("northwind", "sample", settings, base=home, show=lambda _: None)
+    assert back.sent["slack (TEST_SLACK_WEBHOOK)"] == len(expected)
+    assert len(webhooks.bodies(path[1:])) == len(expected)
+
+
+def test_a_refusal_names_the_channel_never_its_secret(home, webhooks):
+    settings = _settings(SLACK_CHANNEL, {"type": "file", "path": "out.jsonl"})
+    expected = _expected(settings)
+    webhooks.answers["/slack/T000/B000/secret-token"] = [400] * 50
+    with pytest.raises(SendError) as caught:
+        recognize("northwind", "sample", settings, since=SINCE, base=home, show=lambda _: None)
+    message = str(caught.value)
+    assert "slack (TEST_SLACK_WEBHOOK)" in message and "HTTP 400" in message
+    assert "secret" not in message and "127.0.0.1" not in message
+    # The other channel was still served, and the record holds no secret either.
+    assert len((home / "out.jsonl").read_text().splitlines()) == len(expected)
+    record = config.outbox_path("sample", "northwind").read_bytes()
+    assert b"secret" not in record and b"127.0.0.1" not in record
+
+
+def test_two_runs_at_once_send_each_message_once(home, webhooks):
+    settings = _settings(SLACK_CHANNEL)
+    expected = _expected(settings)
+    errors = []
+
+    def run():
+        try:
+            recognize("northwind", "sample", settings, since=SINCE, base=home,
+                      show=lambda _: None)
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    texts = Counter(b["text"] for b in webhooks.bodies("slack/T000/B000/secret-token"))
+    assert sum(texts.values()) == len(expected) and max(texts.values()) == 1
+
+
+def test_a_crash_between_send_and_record_repeats_at_most_that_message(home, webhooks,
+                                                                        monkeypatch):
+    settings = _settings(SLACK_CHANNEL)
+    expected = _expected(settings)
+    real = Outbox.record
+    calls = []
+
+    def crash_on_second(self, message, channel):
+        calls.append(message)
+        if len(calls) == 2:
+            raise KeyboardInterrupt("killed after the send, before the record")
+        real(self, message, channel)
+
+    monkeypatch.setattr(Outbox, "record", crash_on_second)
+    with pytest.raises(KeyboardInterrupt):
+        recognize("northwind", "sample", settings, since=SINCE, base=home, show=lambda _: None)
+    monkeypatch.setattr(Outbox, "record", real)
+    recognize("northwind", "sample", settings, base=home, show=lambda _: None)
+    texts = Counter(b["text"] for b in webhooks.bodies("slack/T000/B000/secret-token"))
+    assert len(texts) == len(expected)
+    assert sorted(texts.values()) == [1] * (len(expected) - 1) + [2]  # only the one in flight
+
+
+def test_a_dry_run_sends_and_records_nothing(home, webhooks, monkeypatch):
+    monkeypatch.delenv(SLACK)  # a dry run needs no secret
+    settings = _settings(SLACK_CHANNEL)
+    shown = []
+    outcome = recognize("northwind", "sample", settings, since=SINCE, dry_run=True, base=home,
+                        show=shown.append)
+    assert outcome.sent["slack (TEST_SLACK_WEBHOOK)"] == len(shown) >= 3
+    assert all(line.startswith("[slack (TEST_SLACK_WEBHOOK)] Shout-out for ") for line in shown)
+    assert webhooks.posts == [] and not config.outbox_path("sample", "northwind").exists()
+
+
+@pytest.mark.parametrize("channel, env, wanted", [
+    ({"type": "pager", "to": "x"}, {}, "unknown channel type 'pager'"),
+    ({"type": "slack", "webhook_env": "NOT_SET_ANYWHERE"}, {},
+     "client 'northwind', channel slack (NOT_SET_ANYWHERE): the environment variable "
+     "NOT_SET_ANYWHERE is not set"),
+    ({"type": "slack", "webhook_env": "BAD_HOST"}, {"BAD_HOST": "https://no-such-host.invalid/x"},
+     "channel slack (BAD_HOST): its host cannot be found"),
+    ({"type": "email", "to": "everyone", "smtp_env": SMTP, "sender": "a@b.example"}, {},
+     "'to' must be one of ['manager', 'employee']"),
+    ({"type": "email", "to": "manager", "smtp_env": "BAD_SMTP", "sender": "a@b.example"},
+     {"BAD_SMTP": "mail.example.com"}, "$BAD_SMTP must be a mail server URL"),
+])
+def test_bad_settings_are_named_before_anything_is_sent(home, webhooks, monkeypatch, channel,
+                                                         env, wanted):
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(SettingsError) as caught:
+        recognize("northwind", "sample", _settings(SLACK_CHANNEL, channel), since=SINCE,
+                  base=home, show=lambda _: None)
+    assert wanted in str(caught.value) and "northwind" in str(caught.value)
+    assert "no-such-host" not in str(caught.value)
+    assert webhooks.posts == []
+
+
+def test_the_command_line(home, webhooks, tmp_path, capsys):
+    from cxlab.cli import main
+
+    matrix = tmp_path / "studies.yml"
+    matrix.write_text(
+        "dataset: sample\nquarters: {first: 2026Q3, last: 2026Q3}\nclients:\n  northwind:\n"
+        "    name: Northwind\n    settings:\n      quote_comments: true\n      recognition:\n"
+        f"        channels: [{{type: slack, webhook_env: {SLACK}}}]\n")
+    assert main(["recognize", "--client", "northwind", "--since", "2026-09-01",
+                 "--matrix", str(matrix)]) == 0
+    out = capsys.readouterr().out
+    assert "shout-outs found since 2026-09-01" in out and "slack (TEST_SLACK_WEBHOOK): sent" in out
+    webhooks.answers["/slack/T000/B000/secret-token"] = [503] * 50
+    shutil_rm(home)
+    assert main(["recognize", "--client", "northwind", "--matrix", str(matrix),
+                 "--since", "2026-09-01"]) == 5
+    assert main(["recognize", "--client", "northwind", "--matrix", str(matrix),
+                 "--since", "Sept"]) == 2
