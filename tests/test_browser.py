@@ -147,6 +147,65 @@ def test_reports_print_to_pdf_with_the_print_stylesheet(built_site, tmp_path, ch
     assert pdf.startswith(b"%PDF-")
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert pages >= 5, f"a whole report should fill several pages, got {pages}"
+    # The widest tables (employees, engagement by team) print on landscape pages.
+    portrait, landscape = pdf.count(b"/MediaBox [0 0 612 792]"), pdf.count(b"/MediaBox [0 0 792 612]")
+    assert portrait + landscape == pages and portrait > landscape > 0, (portrait, landscape)
     page = (out / "reports/cedar/2026Q3/quarterly_report.html").read_text(encoding="utf-8")
     assert 'href="quarterly_report.pdf"' in page
     assert not (out / "index.pdf").exists()  # reports only
+
+
+#: What must fit a printed page's width: tables, charts, the summary's tiles.
+PRINTED = "table, img, svg, .cx-kpi"
+
+
+def _sticking_out(page, width: int, selector: str) -> list[str]:
+    """The elements matching ``selector`` whose right edge passes ``width`` (CSS px)."""
+    return page.evaluate("""([sel, width]) => [...document.querySelectorAll(sel)]
+        .filter(e => e.getBoundingClientRect().width > 0
+                     && e.getBoundingClientRect().right > width + 0.5)
+        .map(e => `${e.tagName} ${Math.round(e.getBoundingClientRect().right)} px: `
+                  + (e.querySelector('caption') || e).textContent.trim().slice(0, 60)
+                  + (e.getAttribute('alt') || ''))""", [selector, width])
+
+
+def test_every_table_fits_the_printed_page(built_site, chromium):
+    """In print media, at the printed page's text width, nothing is cut at the right edge.
+
+    Tables marked for a landscape page are measured at its width; the rest at portrait
+    width. Charts are short enough that two fit a page, and neither they nor the summary's
+    tiles are split over pages.
+    """
+    from cxlab.site import PRINT_LANDSCAPE_PX, PRINT_PORTRAIT_PX
+
+    reports = sorted((built_site["site"] / "reports").rglob("quarterly_report.html"))
+    assert len(reports) == 2
+    problems, wide_tables = [], 0
+    for width in (PRINT_PORTRAIT_PX, PRINT_LANDSCAPE_PX):
+        page = chromium.new_page(viewport={"width": width, "height": 1000})
+        page.emulate_media(media="print")
+        for report in reports:
+            page.goto(report.as_uri())
+            assert page.evaluate("matchMedia('print').matches")
+            if width == PRINT_PORTRAIT_PX:
+                narrow = ", ".join(f":not(.cx-print-wide) > {s}" if s == "table" else s
+                                   for s in PRINTED.split(", "))
+                out = _sticking_out(page, width, narrow)
+                wide_tables += page.locator(".cx-print-wide > table").count()
+                tall = page.evaluate("""() => [...document.querySelectorAll('img')]
+                    .filter(i => i.getBoundingClientRect().height > 0.35 * 1032)
+                    .map(i => i.alt)""")  # 1032 px: A4's height within its margins
+                problems += [f"{report.parent.name}: chart taller than a third of a page: {t}"
+                             for t in tall]
+                whole = page.evaluate("""() => [...document.querySelectorAll(
+                    'img.cxlab-chart, .cx-kpi-tile, .cx-table:not(.cx-print-long) table')]
+                    .filter(e => getComputedStyle(e).breakInside !== 'avoid').length""")
+                if whole:
+                    problems.append(f"{report.parent.name}: {whole} charts, tiles or short "
+                                    "tables may be split over two pages")
+            else:
+                out = _sticking_out(page, width, ".cx-print-wide > table")
+            problems += [f"{report.parent.name} at {width} px: {o}" for o in out]
+        page.close()
+    assert wide_tables >= 4, "the employees and engagement tables print on landscape pages"
+    assert not problems, "\n".join(problems)

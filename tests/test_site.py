@@ -383,3 +383,47 @@ def test_tables_scroll_in_one_box_each():
     body = scrolling_tables("<p>x</p><table><tr><td>1</td></tr></table>" + report_table)
     assert body.count('class="table-scroll"') == 1  # the plain table; the report's has a box
     assert body.count('tabindex="0"') == 2
+
+
+def test_wide_tables_print_on_landscape_pages_with_their_section_heading():
+    import pandas as pd
+
+    from cxlab.report.html_tables import table_html
+    from cxlab.site import PRINT_PORTRAIT_PX, print_layout, print_size
+
+    hidden = "hidden (confidentiality: groups under 5)"
+    wide = table_html(pd.DataFrame({f"Item {i}": [hidden] * 3 for i in range(8)}))
+    narrow = table_html(pd.DataFrame({"Measure": ["NPS"], "Value": ["+35.2 (28.0 to 41.9)"]}))
+    long = table_html(pd.DataFrame({"Week": range(20), "Note": ["fine"] * 20}))
+    size = print_size(wide)
+    # Eight columns, each at least as wide as "(confidentiality:" and padding; header + 3 rows.
+    assert size.columns == 8 and size.rows == 4
+    assert size.narrowest > 8 * 90 > PRINT_PORTRAIT_PX and size.one_line > 2 * size.narrowest
+    assert print_size(narrow).narrowest < 200
+
+    def cell(html: str) -> str:
+        return f'<div class="cell border-box-sizing code_cell rendered">{html}</div>\n'
+
+    body = (cell("<h2 id='a'>Before</h2>") + cell(narrow)
+            + cell("<h2 id='b'>Voice</h2><p>Intro</p>") + cell("<p>More text</p>") + cell(wide)
+            + cell(long))
+    out = print_layout(body)
+    assert out.count("cx-print-wide") == 1 and out.count("cx-print-long") == 1
+    assert out.count("cx-print-squeeze") == 0  # fits a landscape page without breaking words
+    # The section's heading and text go to the wide table's page; the earlier section stays.
+    leads = [c for c in out.split('<div class="cell') if "cx-print-lead" in c]
+    assert len(leads) == 2 and "Voice" in leads[0] and "More text" in leads[1]
+
+
+def test_print_size_counts_columns_through_row_spans():
+    from cxlab.site import print_size
+
+    table = ("<table><tr><th>Team</th><th>Name</th><th>Score</th></tr>"
+             "<tr><th rowspan='2'>Sales</th><td>Ann</td><td>1</td></tr>"
+             "<tr><td>Bo</td><td>Extraordinarily-long-word</td></tr>"
+             "<tr><td colspan='3'>a note across the whole table that is left out</td></tr>"
+             "</table>")
+    size = print_size(table)
+    assert size.columns == 3 and size.rows == 4
+    # The long word sits in the third column (after the row span), not the second.
+    assert size.narrowest > 25 * 5 and size.narrowest < 25 * 5 + 2 * 50 + 200

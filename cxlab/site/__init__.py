@@ -14,7 +14,9 @@ import re
 import shutil
 import subprocess
 import tempfile
+from html.parser import HTMLParser
 from pathlib import Path
+from typing import NamedTuple
 
 import yaml
 
@@ -515,7 +517,7 @@ def build_preview(root: Path, site_config: dict, out: Path, site_for: str = ALL_
         for source in sources:
             rel = source.relative_to(root)
             meta, body = render_page(source)
-            body = scrolling_tables(_fix_links(body))
+            body = print_layout(scrolling_tables(_fix_links(body)))
             prefix = "../" * (len(rel.parts) - 1)
             title = html.unescape(str(meta.get("title", rel.stem)))
             toc = page_toc(body)
@@ -629,6 +631,165 @@ def scrolling_tables(body: str) -> str:
 
 #: How a report table (cxlab.report.html_tables) opens: inside a box that scrolls by itself.
 _OWN_BOX = '<table data-quarto-disable-processing="true"'
+
+#: The width a printed page gives the text, in CSS pixels (96 a inch), with the print
+#: stylesheet's 12 mm margins, on A4 or US Letter, whichever is narrower: portrait (A4,
+#: 186 mm) and landscape (Letter, 255 mm).
+PRINT_PORTRAIT_PX = 703
+PRINT_LANDSCAPE_PX = 965
+#: The share of those widths a table's estimated width may take: the estimate is rough.
+PRINT_FILL = 0.9
+#: The print stylesheet's table type (8 pt, DejaVu Sans, wider than the usual fonts): the
+#: width of a character, by kind, in CSS pixels, and how much wider bold (headers) is; a
+#: cell's side padding and border.
+PRINT_CHAR_PX = {"upper": 7.2, "digit": 6.8, "lower": 5.0, "other": 5.6}
+PRINT_BOLD = 1.16
+PRINT_CELL_PX = 11
+#: A table of this many columns or more prints on a landscape page if it would have to wrap
+#: on a portrait one: on portrait, each value and its interval would fill three lines.
+PRINT_MANY_COLUMNS = 8
+#: A table of more rows than this may break across pages (about a third of a page).
+PRINT_LONG_ROWS = 12
+
+_TABLE_BOX = re.compile(r'<div class="(cx-table|table-scroll)"(.*?</table>)', re.S)
+
+
+def _text_px(text: str, bold: bool = False) -> float:
+    """The printed width of a piece of table text, in CSS pixels (see ``PRINT_CHAR_PX``)."""
+    kinds = ("upper" if c.isupper() else "digit" if c.isdigit() else
+             "lower" if c.islower() else "other" for c in text)
+    return sum(PRINT_CHAR_PX[k] for k in kinds) * (PRINT_BOLD if bold else 1.0)
+
+
+class _CellText(HTMLParser):
+    """A table's cells as ``(column, longest word, whole text)``, widths in CSS pixels.
+
+    Columns are counted through row spans; a cell spanning columns is left out (it shares
+    its width among them).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.cells: list[tuple[int, float, float]] = []
+        self._spans: dict[int, int] = {}  # column -> rows a row span still takes it for
+        self._col = 0
+        self._cell: list[str] | None = None
+        self._colspan = 1
+        self._bold = False
+        self.rows = 0
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        a = dict(attrs)
+        if tag == "tr":
+            self.rows += 1
+            self._spans = {c: n - 1 for c, n in self._spans.items() if n > 1}
+            self._col = 0
+        elif tag in ("td", "th"):
+            while self._spans.get(self._col, 0) > 0:
+                self._col += 1
+            self._cell, self._colspan, self._bold = [], _span(a.get("colspan")), tag == "th"
+            if _span(a.get("rowspan")) > 1:
+                self._spans[self._col] = _span(a.get("rowspan"))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            words = "".join(self._cell).split()
+            if self._colspan == 1:
+                self.cells.append((self._col,
+                                   max((_text_px(w, self._bold) for w in words), default=0.0),
+                                   _text_px(" ".join(words), self._bold)))
+            self._col += self._colspan
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+class PrintSize(NamedTuple):
+    """How a table prints, estimated from its HTML (widths in CSS pixels)."""
+
+    narrowest: float
+    """With every cell wrapped between words: each column as wide as its longest word."""
+    one_line: float
+    """With no cell wrapped: each column as wide as its longest text."""
+    columns: int
+    rows: int
+
+
+def print_size(table: str) -> PrintSize:
+    """How wide and long a table prints, at the print stylesheet's table type.
+
+    Widths count ``PRINT_CHAR_PX`` a character and ``PRINT_CELL_PX`` of padding a column;
+    rows count the header's.
+    """
+    parser = _CellText()
+    parser.feed(table)
+    narrow: dict[int, float] = {}
+    wide: dict[int, float] = {}
+    for col, word, line in parser.cells:
+        narrow[col] = max(narrow.get(col, 0.0), word)
+        wide[col] = max(wide.get(col, 0.0), line)
+    pad = PRINT_CELL_PX * len(narrow)
+    return PrintSize(sum(narrow.values()) + pad, sum(wide.values()) + pad, len(narrow),
+                     parser.rows)
+
+
+def print_layout(body: str) -> str:
+    """Mark the tables that print on a landscape page, or may run over pages.
+
+    A table's box gets ``cx-print-wide`` (the print stylesheet gives it a landscape page of
+    its own) when, by :func:`print_size`, it cannot fit a portrait page even with its
+    cells wrapped, or has ``PRINT_MANY_COLUMNS`` and would wrap there; and also
+    ``cx-print-squeeze`` when it cannot fit even a landscape page (smaller type; words may
+    break), so that no printed table is cut at the page's edge. A table of more than
+    ``PRINT_LONG_ROWS`` rows gets ``cx-print-long``: it may break between rows (its header
+    repeated) rather than leave the rest of a page empty; shorter ones are kept whole.
+    """
+    def mark(match: re.Match) -> str:
+        size = print_size(match.group(2))
+        portrait, landscape = PRINT_PORTRAIT_PX * PRINT_FILL, PRINT_LANDSCAPE_PX * PRINT_FILL
+        wide = size.narrowest > portrait or (size.columns >= PRINT_MANY_COLUMNS
+                                             and size.one_line > portrait)
+        extra = (" cx-print-wide" * wide + " cx-print-squeeze" * (size.narrowest > landscape)
+                 + " cx-print-long" * (size.rows > PRINT_LONG_ROWS))
+        return f'<div class="{match.group(1)}{extra}"{match.group(2)}'
+
+    return _landscape_leads(_TABLE_BOX.sub(mark, body))
+
+
+#: Where a report's cell opens (nbconvert's basic template): cells are the page's blocks.
+_CELL = '<div class="cell border-box-sizing'
+
+
+def _landscape_leads(body: str) -> str:
+    """Print a section's heading and opening text on the landscape page of its first table.
+
+    When the cells just before a landscape table hold only text back to a section heading
+    (``h2``), they are marked ``cx-print-lead`` and print on the same page: otherwise the
+    heading and its few lines would fill a portrait page of their own.
+    """
+    cells = body.split(_CELL)
+    for i, cell in enumerate(cells):
+        if i == 0 or "cx-print-wide" not in cell:
+            continue
+        lead = []
+        for j in range(i - 1, 0, -1):
+            if any(tag in cells[j] for tag in ("<table", "<img", "<svg", "cx-print-")):
+                break
+            lead.append(j)
+            if "<h2" in cells[j]:
+                for k in lead:
+                    cells[k] = cells[k].replace('"', ' cx-print-lead"', 1)
+                break
+    return _CELL.join(cells)
 
 
 def page_toc(body: str) -> list[dict]:
