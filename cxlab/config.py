@@ -55,6 +55,11 @@ def outbox_path(dataset: str, client: str) -> Path:
             / f"{check_slug(client, 'client')}.sqlite")
 
 
+def live_page_path(client: str) -> Path:
+    """The running recognition page ``cxlab recognize`` writes: ``<root>/live/<client>/``."""
+    return project_root() / "live" / check_slug(client, "client") / "index.html"
+
+
 #: The environment variable naming where the kernels of a ``cxlab run`` write each report's
 #: exports (workbook, deck); the run moves them beside the report once it is written.
 EXPORT_ROOT_ENV = "CXLAB_EXPORT_ROOT"

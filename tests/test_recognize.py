@@ -22,7 +22,7 @@ from cxlab.config import SettingsError
 from cxlab.send import channels as channels_module
 from cxlab.send.channels import SendError
 from cxlab.send.outbox import Outbox
-from cxlab.send.recognize import find_shoutouts, recognize
+from cxlab.send.recognize import announcements, find_shoutouts, recognize
 
 SINCE = date(2026, 9, 1)
 SLACK, TEAMS, SMTP = "TEST_SLACK_WEBHOOK", "TEST_TEAMS_WEBHOOK", "TEST_SMTP_URL"
@@ -124,11 +124,19 @@ SLACK_CHANNEL = {"type": "slack", "webhook_env": SLACK}
 TEAMS_CHANNEL = {"type": "teams", "webhook_env": TEAMS}
 
 
-def _expected(settings: dict) -> list:
+def _shoutouts(settings: dict) -> list:
     found, _, _ = find_shoutouts("northwind", "sample", settings, SINCE)
     found = [s for s in found if s.day >= SINCE]
     assert len(found) >= 3, "the sample should have praise in September"
     return found
+
+
+def _expected(settings: dict) -> list:
+    """Every team-channel message since SINCE: shout-outs, then stories and drawings."""
+    found, latest, _ = find_shoutouts("northwind", "sample", settings, SINCE)
+    posts = announcements("northwind", found, SINCE, latest)
+    assert {p.key.split(":")[0] for p in posts} == {"story", "drawing"}
+    return _shoutouts(settings) + posts
 
 
 def test_each_shoutout_is_sent_once_to_every_channel(home, webhooks):
@@ -171,26 +179,27 @@ def test_names_only_where_allowed_and_never_for_those_who_opted_out(home, webhoo
     try:
         hidden = _settings(SLACK_CHANNEL, private)
         expected = _expected(hidden)
+        praised = _shoutouts(hidden)
         recognize("northwind", "sample", hidden, since=SINCE, base=home, show=lambda _: None)
         texts = [b["text"] for b in webhooks.bodies("slack/T000/B000/secret-token")]
         assert len(texts) == len(expected)
         for text in texts:  # no employee's name, first or last, in a channel message
             assert not any(part in text for name in names for part in name.split()
                            if len(part) > 3), text
-            assert "A customer praised a member of" in text
+            assert "member of" in text.lower()
         # Each praised employee got a private note at their own address.
         assert sorted(to for tos, _ in received for to in tos) == sorted(
-            emails[s.employee_id] for s in expected)
+            emails[s.employee_id] for s in praised)
         # Now names shown, one employee opted out.
         shutil_rm(home)
         webhooks.posts.clear()
         received.clear()
-        out = expected[0].employee_id
+        out = praised[0].employee_id
         shown = _settings(SLACK_CHANNEL, private, show_employee_names=True)
         shown["recognition"]["opt_out"] = [out]
         recognize("northwind", "sample", shown, since=SINCE, base=home, show=lambda _: None)
         texts = [b["text"] for b in webhooks.bodies("slack/T000/B000/secret-token")]
-        assert any(names[s.employee_id] in t for s in expected[1:] for t in texts)
+        assert any(names[s.employee_id] in t for s in praised[1:] for t in texts)
         first, last = names[out].split()[0], names[out].split()[-1]
         assert not any(first in t or last in t for t in texts)
         assert emails[out] not in {to for tos, _ in received for to in tos}
@@ -293,7 +302,10 @@ def test_a_dry_run_sends_and_records_nothing(home, webhooks, monkeypatch):
     outcome = recognize("northwind", "sample", settings, since=SINCE, dry_run=True, base=home,
                         show=shown.append)
     assert outcome.sent["slack (TEST_SLACK_WEBHOOK)"] == len(shown) >= 3
-    assert all(line.startswith("[slack (TEST_SLACK_WEBHOOK)] Shout-out for ") for line in shown)
+    assert len(shown) == len(_expected(settings))
+    assert all(line.startswith(("[slack (TEST_SLACK_WEBHOOK)] Shout-out for ",
+                                "[slack (TEST_SLACK_WEBHOOK)] Customer story of the week",
+                                "[slack (TEST_SLACK_WEBHOOK)] Monthly drawing")) for line in shown)
     assert webhooks.posts == [] and not config.outbox_path("sample", "northwind").exists()
 
 
@@ -339,3 +351,68 @@ def test_the_command_line(home, webhooks, tmp_path, capsys):
                  "--since", "2026-09-01"]) == 5
     assert main(["recognize", "--client", "northwind", "--matrix", str(matrix),
                  "--since", "Sept"]) == 2
+
+
+def test_stories_and_drawings_are_announced_once_their_week_or_month_is_over(home, webhooks):
+    """Each complete week's best story and each complete month's drawing, named by the same
+    rules, the drawing the report's (same label, same winner), none for a month not over."""
+    from cxlab.recognition import draw
+
+    settings = _settings(SLACK_CHANNEL, show_employee_names=True)
+    found, latest, _ = find_shoutouts("northwind", "sample", settings, SINCE)
+    recognize("northwind", "sample", settings, since=SINCE, base=home, show=lambda _: None)
+    titles = [b["blocks"][0]["text"]["text"] for b in webhooks.bodies("slack/T000/B000/secret-token")]
+    texts = {b["blocks"][0]["text"]["text"]: b["text"]
+             for b in webhooks.bodies("slack/T000/B000/secret-token")}
+    assert latest == date(2026, 9, 30)
+    assert "Monthly drawing, September 2026" in titles  # the month is over
+    assert not any(t.startswith("Monthly drawing, October") for t in titles)
+    september = {s.employee_id: s for s in found if s.day.month == 9}
+    winner = september[draw(list(september), "northwind 2026-09").winner]
+    assert f"Congratulations to {winner.name} ({winner.team})!" in texts[
+        "Monthly drawing, September 2026"]
+    stories = [t for t in titles if t.startswith("Customer story of the week")]
+    # Weeks Monday to Sunday, over by the 30th: those starting 31 Aug to 21 Sep (the week of
+    # 28 Sep ends on 4 Oct, after the data).
+    assert stories == [f"Customer story of the week of {d}" for d in
+                       ("31 Aug", "07 Sep", "14 Sep", "21 Sep")]
+
+
+def test_the_recognition_page_shows_the_week_as_the_channels_got_it(home, webhooks, chromium):
+    """Written after each run: this week's shout-outs, the latest story and drawing, the
+    leaderboard; names hidden as in the channels; a planted script stays text; and it reads
+    in a real browser at phone width without sideways scrolling or an axe-core violation."""
+    roster_file = home / "data" / "sample" / "northwind" / "employees.parquet"
+    names = pd.read_parquet(roster_file)["display_name"]
+    outcome = recognize("northwind", "sample", _settings(SLACK_CHANNEL), since=SINCE,
+                        base=home, show=lambda _: None)
+    page = outcome.page
+    assert page == config.live_page_path("northwind") and page.is_file()
+    text = page.read_text()
+    week = [b["text"] for b in webhooks.bodies("slack/T000/B000/secret-token")
+            if b["blocks"][0]["text"]["text"].startswith("Shout-out for")]
+    assert "This week's shout-outs" in text and "Monthly drawing, September 2026" in text
+    assert "Reviews collected, 2026Q3" in text
+    assert sum(1 for line in week if line.split(": ", 1)[1] in text.replace("&#34;", '"')
+               .replace("&#39;", "'")) >= 1
+    assert not any(part in text for name in names for part in name.split() if len(part) > 3)
+    # Whatever a comment holds is shown as text.
+    from cxlab.send.channels import Message
+    from cxlab.send.live import write_live_page
+
+    planted = Message("Shout-out for <b>Team</b>", 'A customer wrote: "<script>alert(1)</script>"')
+    write_live_page("northwind", "sample", {}, [("shoutout:x:y", date(2026, 9, 30), planted)],
+                    date(2026, 9, 30), home / "planted.html")
+    shown = (home / "planted.html").read_text()
+    assert "<script>alert" not in shown and "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
+    assert "<b>Team</b>" not in shown
+    context = chromium.new_context(viewport={"width": 390, "height": 844})
+    tab = context.new_page()
+    tab.goto(page.as_uri())
+    assert tab.evaluate("document.documentElement.scrollWidth") <= 390
+    assert tab.locator("h1").inner_text() == "Recognition: Northwind Telecom"
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(tab).response["violations"]
+    assert [v["id"] for v in violations] == []
+    context.close()

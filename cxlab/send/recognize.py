@@ -40,8 +40,11 @@ from cxlab.send.channels import (
     channels_from_settings,
     check_recognition,
 )
+from cxlab.send.live import write_live_page
 from cxlab.send.outbox import Outbox
 
+#: How the live page shows each item: as a team channel gets it.
+TEAM_VIEW = Channel("file", {"path": "-"})
 #: Exit code of ``cxlab recognize`` when a channel could not be reached: its messages are
 #: left for the next run.
 EXIT_LEFT_FOR_LATER = 5
@@ -62,11 +65,30 @@ class Shoutout:
     manager_id: str | None
     named_quote: str | None  # the quote where the employee may be named (None: not quoted)
     anonymous_quote: str | None  # the quote with every employee's name replaced
+    sentiment: float = 0.0
 
     @property
     def key(self) -> str:
         """The message's identity in the outbox: the response and the employee."""
         return f"shoutout:{self.response_id}:{self.employee_id}"
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """A team-wide post about one employee: the story of the week or the monthly drawing.
+
+    Sent to the team channels (not as private notes or to managers), naming the employee
+    under the same rules as a shout-out.
+    """
+
+    key: str
+    title: str
+    named_text: str
+    anonymous_text: str
+    employee_id: str
+    name: str
+    team: str
+    day: date
 
 
 @dataclass
@@ -81,12 +103,15 @@ class Outcome:
     start: date | None = None
     found: int = 0
     dry_run: bool = False
+    page: Path | None = None  # the running recognition page, once written
 
     def summary(self) -> str:
         """The run in a few lines, for the command line."""
         verb = "would send" if self.dry_run else "sent"
         lines = [f"{self.found} shout-out{'s' if self.found != 1 else ''} found since "
                  f"{self.start}"]
+        if self.page:
+            lines.append(f"  recognition page: {self.page}")
         channels = sorted(set(self.sent) | set(self.already) | set(self.failed)
                           | set(self.refused) | {c for c, _ in self.skipped})
         for channel in channels:
@@ -142,9 +167,14 @@ def recognize(client: str, dataset: str, settings: dict, *, since: date | None =
                                              if latest else None)
         if start is not None and start != _stored(outbox) and not dry_run:
             outbox.set_start(start.isoformat())
+        posts = announcements(client, shoutouts, start, latest) if start else []
         shoutouts = [s for s in shoutouts if start is None or s.day >= start]
         outcome.start, outcome.found = start, len(shoutouts)
-        _deliver(shoutouts, channels, settings, emails, outbox, outcome, show)
+        _deliver([*shoutouts, *posts], channels, settings, emails, outbox, outcome, show)
+        if not dry_run and latest is not None:
+            outcome.page = write_live_page(client, dataset, settings, [
+                (item.key, item.day, compose(item, TEAM_VIEW, settings, emails)[0])
+                for item in [*shoutouts, *posts]], latest)
     if outcome.refused:
         raise SendError("; ".join(outcome.refused.values()) + f"\n{outcome.summary()}")
     return outcome
@@ -155,7 +185,7 @@ def _stored(outbox: Outbox) -> date | None:
     return date.fromisoformat(start) if start else None
 
 
-def _deliver(shoutouts: list[Shoutout], channels: list[Channel], settings: dict,
+def _deliver(shoutouts: list[Shoutout | Announcement], channels: list[Channel], settings: dict,
              emails: dict[str, str], outbox: Outbox, outcome: Outcome, show) -> None:
     done = outbox.sent()
     for shoutout in shoutouts:
@@ -188,9 +218,16 @@ def _deliver(shoutouts: list[Shoutout], channels: list[Channel], settings: dict,
 
 def compose(shoutout: Shoutout, channel: Channel, settings: dict,
             emails: dict[str, str]) -> tuple[Message | None, str]:
-    """The message one channel gets for one shout-out, or None and why it gets none."""
+    """The message one channel gets for one shout-out or announcement, or None and why not."""
     opted_out = shoutout.employee_id in set((settings.get("recognition") or {}).get("opt_out", []))
     named = config.setting(settings, "show_employee_names") and not opted_out
+    if isinstance(shoutout, Announcement):
+        if channel.kind == "email":
+            return None, "stories and drawings go to team channels"
+        fields = {"kind": shoutout.key.split(":")[0], "day": shoutout.day.isoformat(),
+                  "team": shoutout.team, "employee": shoutout.name if named else None}
+        return Message(shoutout.title, shoutout.named_text if named else shoutout.anonymous_text,
+                       None, fields), ""
     to = None
     if channel.kind == "email":
         who = shoutout.employee_id if channel.private else shoutout.manager_id
@@ -225,6 +262,56 @@ def compose(shoutout: Shoutout, channel: Channel, settings: dict,
 
 def _quoted(quote: str | None) -> str:
     return f": “{quote}”" if quote else ""
+
+
+def announcements(client: str, shoutouts: list[Shoutout], start: date,
+                  latest: date) -> list[Announcement]:
+    """The stories of the weeks and the drawings of the months that ended since ``start``.
+
+    A week (Monday to Sunday) or a month is announced once it is over in the data (its last
+    day on or before the latest response), never before: the drawing's entrants are then
+    final. The story is the week's most positive mention; the drawing is the report's
+    (:func:`cxlab.recognition.draw`, label ``"<client> <YYYY-MM>"``), so anyone can redo it
+    from its label.
+    """
+    from cxlab.recognition import draw
+
+    if not shoutouts:
+        return []
+    frame = pd.DataFrame({"item": shoutouts, "day": pd.to_datetime([s.day for s in shoutouts]),
+                          "sentiment": [s.sentiment for s in shoutouts]})
+    first_seen = frame["day"].min()
+    posts = []
+    frame["week"] = frame["day"] - pd.to_timedelta(frame["day"].dt.day_of_week, unit="D")
+    for week, group in frame.groupby("week"):
+        end = (week + pd.Timedelta(days=6)).date()
+        if week < first_seen or end < start or end > latest:
+            continue
+        best: Shoutout = group.sort_values("sentiment", ascending=False)["item"].iloc[0]
+        title = f"Customer story of the week of {week:%d %b}"
+        quote = _quoted(best.named_quote)
+        posts.append(Announcement(
+            f"story:{week.date().isoformat()}", title,
+            f"{best.name} ({best.team}), in a customer's words{quote or ': praised by name.'}",
+            f"A member of {best.team}, in a customer's words"
+            f"{_quoted(best.anonymous_quote) or ': praised by name.'}",
+            best.employee_id, best.name, best.team, end))
+    frame["month"] = frame["day"].dt.strftime("%Y-%m")
+    for month, group in frame.groupby("month"):
+        end = (pd.Period(month, "M").end_time.normalize()).date()
+        if end < start or end > latest:
+            continue
+        people = {s.employee_id: s for s in group["item"]}
+        result = draw(list(people), f"{client} {month}")
+        winner = people[result.winner]
+        record = (f"{len(result.entrants)} employees named positively by customers were in the "
+                  f"draw; the seed comes from the label '{result.label}', so anyone can redo it")
+        posts.append(Announcement(
+            f"drawing:{month}", f"Monthly drawing, {pd.Period(month, 'M'):%B %Y}",
+            f"Congratulations to {winner.name} ({winner.team})! {record}.",
+            f"Congratulations to the winner, a member of {winner.team}! {record}.",
+            winner.employee_id, winner.name, winner.team, end))
+    return posts
 
 
 # ------------------------------------------------------------------------------------------
@@ -298,5 +385,6 @@ def _shoutouts(study, mentions: pd.DataFrame, quote: bool, settings: dict) -> li
             str(row["response_id"]), str(row["employee_id"]), row["responded_on"].date(),
             str(person["team"]), str(person["display_name"]),
             str(manager) if pd.notna(manager) else None,
-            named[i] if quote else None, anonymous[i] if quote else None))
+            named[i] if quote else None, anonymous[i] if quote else None,
+            float(row["sentiment"])))
     return out
