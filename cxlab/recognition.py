@@ -32,9 +32,12 @@ class Drawing:
         return draw(list(self.entrants), self.label, self.seed).winner == self.winner
 
 
-def verify_published(label: str, seed: int, entrants: list[str], winner: str,
+def verify_published(label: str, seed: int | None, entrants: list[str], winner: str,
                      ids_of: dict[str, str]) -> bool:
     """Check a drawing as the report published it: entrants and winner by their labels.
+
+    ``seed`` None is the seed derived from ``label``, as reports draw (they publish the
+    label, from which anyone recomputes the seed, rather than a 19-digit number).
 
     Reports show employees by label (a pseudonym, or a name where allowed), never by id, so
     the check needs ``ids_of`` (label -> employee id), which only the key holder can make
