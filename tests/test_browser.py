@@ -209,3 +209,23 @@ def test_every_table_fits_the_printed_page(built_site, chromium):
         page.close()
     assert wide_tables >= 4, "the employees and engagement tables print on landscape pages"
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_clients_page_charts_read_at_the_width_shown(served, chromium, width):
+    """The headline charts load, fit the screen, and their smallest type reads at 11 px or
+    more at the width they are shown (the SVG scales with its box)."""
+    from cxlab.site.trend import FONT_PT
+
+    page = chromium.new_page(viewport={"width": width, "height": 900})
+    page.goto(f"{served}/reports/cedar/index.html")
+    charts = page.eval_on_selector_all("img.cx-trend", """imgs => imgs.map(i => ({
+        shown: i.getBoundingClientRect().width, right: i.getBoundingClientRect().right,
+        natural: i.naturalWidth, alt: i.alt}))""")
+    page.close()
+    assert len(charts) == 4  # the first four headline measures, two quarters each
+    for chart in charts:
+        assert chart["natural"] > 0 and chart["right"] <= width
+        smallest = FONT_PT * 96 / 72 * chart["shown"] / chart["natural"]
+        assert smallest >= 11, (chart["alt"][:40], round(smallest, 1))
+        assert "2026Q2" in chart["alt"] and "2026Q3" in chart["alt"]

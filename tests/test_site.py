@@ -345,29 +345,35 @@ def test_pdf_without_chromium_is_a_clear_error(project, monkeypatch, capsys):
     assert not (project / "_site").exists()  # nothing half built
 
 
-def test_a_clients_page_shows_its_headline_by_quarter_and_exports_are_published(project):
-    """The page reads each report's workbook (its scorecard as numbers); the workbook and
-    the deck are published beside the report's page."""
+def _scorecard_workbook(folder: Path, nps: tuple, csat: tuple) -> None:
+    """A report's workbook with a Scorecard sheet: NPS and CSAT as (value, low, high)."""
     import pandas as pd
 
     from cxlab.report import exports
 
-    folder = project / "reports" / "quokka" / "2026Q3"
     card = pd.DataFrame({"Measure": ["NPS (points)", "CSAT, share 4-5", "CES, mean of 1-7"],
                          "Status": ["measured", "measured", "not measured"],
-                         "Value": [12.34, 0.613, None], "95% CI low": [1.0, 0.593, None],
-                         "95% CI high": [20.0, 0.633, None]})
+                         "Value": [nps[0], csat[0], None], "95% CI low": [nps[1], csat[1], None],
+                         "95% CI high": [nps[2], csat[2], None]})
     sheet = exports.Sheet("Scorecard", card, kind_by="Measure",
                           kinds={"NPS (points)": "nps", "CSAT, share 4-5": "proportion",
                                  "CES, mean of 1-7": "mean"})
-    exports.save_workbook(exports.Workbook([sheet], {}), ["Quokka"],
+    exports.save_workbook(exports.Workbook([sheet], {}), ["Client"],
                           folder / "quarterly_report.xlsx")
+
+
+def test_a_clients_page_shows_its_headline_by_quarter_and_exports_are_published(project):
+    """The page reads each report's workbook (its scorecard as numbers); the workbook and
+    the deck are published beside the report's page."""
+    folder = project / "reports" / "quokka" / "2026Q3"
+    _scorecard_workbook(folder, (12.34, 1.0, 20.0), (0.613, 0.593, 0.633))
     (folder / "quarterly_report.pptx").write_bytes(b"deck")
     out = build_site(project, use_quarto=False)
     page = _served_text(out, "reports/quokka/index.html")
     assert "Headline measures by quarter" in page
     assert "<td>+12.3 (+1.0 to +20.0)</td>" in page and "<td>61.3% (59.3% to 63.3%)</td>" in page
     assert "CES" not in page  # not measured in any quarter: no column
+    assert "cx-trend" not in page  # one quarter: no chart of a trend
     published = out / "reports" / "quokka" / "2026Q3"
     assert (published / "quarterly_report.xlsx").is_file()
     assert (published / "quarterly_report.pptx").read_bytes() == b"deck"
@@ -427,3 +433,48 @@ def test_print_size_counts_columns_through_row_spans():
     assert size.columns == 3 and size.rows == 4
     # The long word sits in the third column (after the row span), not the second.
     assert size.narrowest > 25 * 5 and size.narrowest < 25 * 5 + 2 * 50 + 200
+
+
+def test_a_clients_page_charts_its_headline_measures_with_the_numbers_in_words(project):
+    """A small chart per measure measured in two quarters or more, its alt text giving
+    every quarter's value and interval; the client's name is escaped there too."""
+    import base64
+    import xml.etree.ElementTree as ET
+    from html.parser import HTMLParser
+
+    from cxlab.site.trend import PANEL_INCHES
+
+    _scorecard_workbook(project / "reports" / "wombat" / "2026Q2", (10.0, 2.0, 18.0),
+                        (0.70, 0.65, 0.75))
+    _scorecard_workbook(project / "reports" / "wombat" / "2026Q3", (-5.5, -12.0, 1.5),
+                        (0.801, 0.76, 0.84))
+    out = build_site(project, use_quarto=False)
+    page = (out / "reports" / "wombat" / "index.html").read_text(encoding="utf-8")
+
+    class Images(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.found: list[dict] = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "img" and "cx-trend" in (dict(attrs).get("class") or ""):
+                self.found.append(dict(attrs))
+
+    parser = Images()
+    parser.feed(page)
+    charts = parser.found
+    assert len(charts) == 2  # NPS and CSAT; CES was not measured
+    assert charts[0]["alt"] == ('NPS (points) for Wombat <img src=x onerror="alert(1)"> Bank '
+                                "by quarter, with 95% intervals: 2026Q2 +10.0 (+2.0 to +18.0); "
+                                "2026Q3 -5.5 (-12.0 to +1.5).")
+    assert "2026Q2 70.0% (65.0% to 75.0%); 2026Q3 80.1% (76.0% to 84.0%)" in charts[1]["alt"]
+    assert '<img src=x onerror' not in page  # the name reaches the page only escaped
+    for chart in charts:
+        head, _, data = chart["src"].partition(",")
+        assert head == "data:image/svg+xml;base64"  # no file to lose: works offline
+        svg = ET.fromstring(base64.b64decode(data))
+        assert svg.tag.endswith("svg") and svg.get("width") == f"{PANEL_INCHES[0] * 72:g}pt"
+        assert (int(chart["width"]), int(chart["height"])) == tuple(
+            round(inches * 96) for inches in PANEL_INCHES)
+    # The table of every value stays, below the charts.
+    assert page.index("cx-trend") < page.index("<td>-5.5 (-12.0 to +1.5)</td>")

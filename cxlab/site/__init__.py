@@ -161,23 +161,34 @@ def _headline_trend(reports: list[dict]) -> list[str]:
 
     Each report's Excel export records its scorecard as numbers (see
     :func:`cxlab.report.exports.headline_from_workbook`); reports without one are left out.
+    With two quarters or more, a small chart of each measure comes first
+    (:mod:`cxlab.site.trend`), then the table with every value.
     """
     from cxlab.markup import escape
     from cxlab.report.exports import headline_from_workbook
+    from cxlab.site.trend import Quarter, headline_numbers, trend_html
 
-    by_quarter = {}
+    by_quarter, numbers = {}, {}
     for r in reports:
         workbook = r["path"].with_suffix(".xlsx")
         if r["path"].stem == "quarterly_report" and workbook.is_file():
             by_quarter[r["quarter"]] = headline_from_workbook(workbook)
+            numbers[r["quarter"]] = headline_numbers(workbook)
     if not by_quarter:
         return []
     measures = list(dict.fromkeys(m for values in by_quarter.values() for m in values))
     measures = measures[:TREND_MEASURES]
     lines = ["", "## Headline measures by quarter", "",
-             "Each with its 95% interval, as the quarter's report gives it.", "",
-             "| Quarter | " + " | ".join(escape(m) for m in measures) + " |",
-             "|---" * (len(measures) + 1) + "|"]
+             "Each with its 95% interval, as the quarter's report gives it.", ""]
+    series = {m: [Quarter(q, *numbers[q][m][:3], shown=by_quarter[q][m])
+                  for q in sorted(by_quarter) if m in by_quarter[q] and m in numbers[q]]
+              for m in measures}
+    series = {m: points for m, points in series.items() if len(points) > 1}
+    if series:
+        shares = {m: next(numbers[q][m][3] for q in numbers if m in numbers[q]) for m in series}
+        lines += [trend_html(reports[0]["name"], series, shares), ""]
+    lines += ["| Quarter | " + " | ".join(escape(m) for m in measures) + " |",
+              "|---" * (len(measures) + 1) + "|"]
     lines += [f"| {q} | " + " | ".join(escape(values.get(m, "-")) for m in measures) + " |"
               for q, values in sorted(by_quarter.items(), reverse=True)]
     return lines
