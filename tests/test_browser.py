@@ -139,6 +139,62 @@ def test_search_works_from_disk_without_a_server(built_site, chromium):
     page.close()
 
 
+def test_search_results_quote_their_section_and_answer_the_keyboard(built_site, chromium):
+    """Each result shows a snippet from its own section with the words marked; the arrow
+    keys, Enter, Escape and Tab move through the results; axe finds nothing with them open."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    page = chromium.new_page(viewport={"width": 1366, "height": 900})
+    page.goto((built_site["site"] / "index.html").as_uri())
+    page.focus("#cx-search")
+    page.keyboard.type("key drivers")
+    links = page.locator("#cx-search-results a")
+    assert links.count() >= 3
+    assert "matching pages listed" in page.inner_text("#cx-search-status")
+    for i in range(links.count()):
+        described = links.nth(i).get_attribute("aria-describedby")
+        snippet = page.locator(f"#{described}")
+        marks = [m.lower() for m in snippet.locator("mark").all_inner_texts()]
+        assert marks and set(marks) <= {"key", "drivers"}, marks
+        # The words around the marks are the page's own text, from the section linked.
+        quoted = snippet.inner_text().strip("… ")
+        at = page.evaluate("""([href, quoted]) => {
+            const p = window.CXLAB_SEARCH.find(p => href.includes(p.href));
+            const s = p.sections.find(s => href.endsWith('#' + s.id));
+            return [p.text.indexOf(quoted), s ? s.at : 0];
+        }""", [links.nth(i).get_attribute("href"), quoted])
+        assert at[0] >= at[1] >= 0, (quoted[:60], at)
+    assert Axe().run(page).response["violations"] == []  # with the results open
+
+    def focused() -> str:
+        return page.evaluate("document.activeElement.id || document.activeElement.textContent")
+
+    first, second = links.nth(0).inner_text(), links.nth(1).inner_text()
+    page.keyboard.press("ArrowDown")
+    assert focused() == first
+    page.keyboard.press("ArrowDown")
+    assert focused() == second
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    assert focused() == "cx-search"  # up from the first result: back in the box
+    page.keyboard.press("Tab")
+    assert focused() == first  # Tab reaches the results too
+    page.keyboard.press("End")
+    assert focused() == links.last.inner_text()
+    page.keyboard.press("Escape")
+    assert focused() == "cx-search" and not page.is_visible("#cx-search-results")
+    page.keyboard.press("ArrowDown")  # opens them again, at the first
+    page.keyboard.press("ArrowDown")
+    assert focused() == second
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/reports/cedar/2026Q2/quarterly_report.html#Key-drivers")
+    page.goto((built_site["site"] / "index.html").as_uri())
+    page.fill("#cx-search", "cedar key drivers")
+    page.press("#cx-search", "Enter")  # in the box: the first result
+    page.wait_for_url("**/reports/cedar/2026Q3/quarterly_report.html#Key-drivers")
+    page.close()
+
+
 def test_reports_print_to_pdf_with_the_print_stylesheet(built_site, tmp_path, chromium):
     from cxlab.site import build_site
 

@@ -104,6 +104,13 @@ def test_no_payload_comes_alive_on_any_page(hostile_site, chromium):
         text = page.inner_text("body")
         # The payloads are on the page as text, so the escaping is really exercised.
         assert 'onerror="alert(42)"' in text and "javascript:alert(1)" in text
+        # Search quotes the pages' text around the words typed: as text too.
+        page.fill("#cx-search", "onerror")
+        snippets = page.locator("#cx-search-results .cx-snippet")
+        assert snippets.count() >= 1 and "onerror" in snippets.first.inner_text()
+        page.mouse.move(1200, 60)
+        injected = page.eval_on_selector_all(INJECTED, "els => els.map(e => e.outerHTML)")
+        assert injected == [], injected[:3]
         assert dialogs == []
     finally:
         server.shutdown()

@@ -328,7 +328,9 @@ def test_search_covers_every_page_and_a_client_site_holds_only_its_own(project):
     pages = {entry["href"] for entry in index}
     assert pages == {p.relative_to(out).as_posix() for p in out.rglob("*.html")}
     report = next(e for e in index if e["href"] == "reports/quokka/2026Q3/quarterly_report.html")
-    assert {"id": "Scorecard", "text": "Scorecard"} in report["sections"]
+    assert {"id": "Scorecard", "text": "Scorecard", "at": 0} in report["sections"]
+    # Where each section's heading starts in the page's text: a result quotes its section.
+    assert all(report["text"][s["at"]:].startswith(s["text"]) for s in report["sections"])
     assert "How customers rated the quarter" in report["text"] and report["quarter"] == "2026Q3"
     assert "wombat" not in script.lower() and "Ysolde" not in script
     assert (out / "cxlab.js").is_file()

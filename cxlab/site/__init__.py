@@ -555,7 +555,7 @@ def build_preview(root: Path, site_config: dict, out: Path, site_for: str = ALL_
                 shutil.copy2(export, target.parent / export.name)
             index.append({"title": title, "href": rel.with_suffix(".html").as_posix(),
                           "quarter": report["quarter"] if report else "",
-                          "sections": [{"id": t["id"], "text": t["text"]} for t in toc],
+                          "sections": section_offsets(body, toc),
                           "text": page_text(body)[:SEARCH_TEXT_CHARS]})
         if site_config.get(PDF_KEY):
             print_reports(site_config[PDF_KEY], [tmp / p.relative_to(root).with_suffix(".html")
@@ -814,6 +814,21 @@ def page_toc(body: str) -> list[dict]:
         if text:
             toc.append({"level": int(level), "id": html.unescape(anchor), "text": text})
     return toc
+
+
+def section_offsets(body: str, toc: list[dict]) -> list[dict]:
+    """The page's sections for the search index: id, heading and where the heading starts.
+
+    ``at`` counts characters of the page's text (:func:`page_text`), so that a search result
+    can quote its own section.
+    """
+    starts = {html.unescape(m.group(2)): m.start() for m in _HEADING.finditer(body)}
+    out = []
+    for entry in toc:
+        before = page_text(body[:starts[entry["id"]]])
+        out.append({"id": entry["id"], "text": entry["text"],
+                    "at": len(before) + (1 if before else 0)})
+    return out
 
 
 def page_text(body: str) -> str:

@@ -27,15 +27,88 @@
   });
 
   // Search: every word must appear in the page; titles rank first; a matching section is
-  // linked directly. Results are written as text, never as HTML.
+  // linked directly. Each result shows a snippet of the page around the words, marked.
+  // Results are written as text, never as HTML. Keyboard: the down arrow moves from the box
+  // to the results, the arrows (and Home, End) move among them, Enter follows one (in the
+  // box: the first), Escape comes back to the box and closes them; Tab goes through them.
   var input = document.getElementById("cx-search");
   var list = document.getElementById("cx-search-results");
+  var status = document.getElementById("cx-search-status");
   var pages = window.CXLAB_SEARCH || [];
   if (!input || !list) return;
+  var SHOWN = 12, BEFORE = 60, AFTER = 110;
+
+  // Where in the text the words sit closest together (after `from`, if they occur there).
+  function bestSpot(lower, words, from) {
+    var spots = [];
+    words.forEach(function (w) {
+      for (var at = lower.indexOf(w, from), n = 0; at >= 0 && n < 50;
+           at = lower.indexOf(w, at + 1), n++) { spots.push(at); }
+    });
+    if (!spots.length) return from > 0 ? bestSpot(lower, words, 0) : -1;
+    var best = spots[0], bestScore = -1;
+    spots.forEach(function (at) {
+      var near = lower.slice(Math.max(0, at - BEFORE), at + AFTER);
+      var score = words.filter(function (w) { return near.indexOf(w) >= 0; }).length;
+      if (score > bestScore || (score === bestScore && at < best)) { best = at; bestScore = score; }
+    });
+    return best;
+  }
+
+  // The snippet as DOM nodes: text, with each word's occurrences in <mark>.
+  function snippet(page, words, section) {
+    var text = page.text, lower = text.toLowerCase(), from = 0;
+    if (section && section.at < text.length) {  // quote its own section, below the heading
+      from = section.at + section.text.replace(/\s+/g, " ").length;
+    }
+    var at = bestSpot(lower, words, from);
+    if (at < 0) return null;
+    var start = Math.max(at >= from ? from : 0, at - BEFORE);  // not before its section
+    var end = Math.min(text.length, at + AFTER);
+    var stop = text.lastIndexOf(". ", at);                   // from a sentence's start if near,
+    var space = text.indexOf(" ", start);                    // else whole words at either end
+    var sentence = stop >= start;
+    if (sentence) {
+      start = stop + 2;
+    } else if (start > 0 && space >= 0 && space < at) {
+      start = space + 1;
+    }
+    space = text.lastIndexOf(" ", end);
+    if (end < text.length && space > at) end = space;
+    var piece = text.slice(start, end), low = piece.toLowerCase();
+    var out = document.createElement("span");
+    out.className = "cx-snippet";
+    if (start > 0 && !sentence) out.appendChild(document.createTextNode("… "));
+    for (var i = 0; i < piece.length;) {
+      var hit = null;
+      words.forEach(function (w) {
+        if (low.startsWith(w, i) && (!hit || w.length > hit.length)) hit = w;
+      });
+      if (hit) {
+        var mark = document.createElement("mark");
+        mark.textContent = piece.slice(i, i + hit.length);
+        out.appendChild(mark);
+        i += hit.length;
+      } else {
+        var next = piece.length;
+        words.forEach(function (w) {
+          var j = low.indexOf(w, i + 1);
+          if (j >= 0 && j < next) next = j;
+        });
+        out.appendChild(document.createTextNode(piece.slice(i, next)));
+        i = next;
+      }
+    }
+    if (end < text.length) out.appendChild(document.createTextNode(" …"));
+    return out;
+  }
+
+  function say(message) { if (status) status.textContent = message; }
+
   function show() {
     var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
     list.replaceChildren();
-    if (!words.length) { list.hidden = true; return; }
+    if (!words.length) { list.hidden = true; say(""); return; }
     var hits = [];
     pages.forEach(function (page) {
       var title = page.title.toLowerCase();
@@ -53,28 +126,74 @@
     hits.sort(function (a, b) {
       return b.score - a.score || (b.page.quarter || "").localeCompare(a.page.quarter || "");
     });
-    hits.slice(0, 12).forEach(function (hit) {
+    hits.slice(0, SHOWN).forEach(function (hit, n) {
       var item = document.createElement("li");
       var link = document.createElement("a");
       link.href = input.dataset.root + hit.page.href + (hit.section ? "#" + hit.section.id : "");
       link.textContent = hit.page.title + (hit.section ? " › " + hit.section.text : "");
       item.appendChild(link);
+      var text = snippet(hit.page, words, hit.section);
+      if (text) {
+        text.id = "cx-hit-" + n;
+        link.setAttribute("aria-describedby", text.id);
+        item.appendChild(text);
+      }
       list.appendChild(item);
     });
+    var note = null;
     if (!hits.length) {
-      var none = document.createElement("li");
-      none.textContent = "No page matches.";
-      list.appendChild(none);
-    } else if (hits.length > 12) {
-      var more = document.createElement("li");
-      more.textContent = (hits.length - 12) + " more pages match: add a word.";
-      list.appendChild(more);
+      note = "No page matches.";
+    } else if (hits.length > SHOWN) {
+      note = (hits.length - SHOWN) + " more pages match: add a word.";
+    }
+    if (note) {
+      var last = document.createElement("li");
+      last.className = "cx-search-note";
+      last.textContent = note;
+      list.appendChild(last);
     }
     list.hidden = false;
+    say(hits.length ? Math.min(hits.length, SHOWN) + " of " + hits.length + " matching pages "
+        + "listed; the down arrow reaches them." : "No page matches.");
   }
+
+  function links() { return Array.prototype.slice.call(list.querySelectorAll("a")); }
+  function close() { list.hidden = true; }
+
   input.addEventListener("input", show);
+  input.addEventListener("focus", function (e) {  // coming back to the box: results again
+    if (input.value.trim() && !list.contains(e.relatedTarget)) show();
+  });
   input.form.addEventListener("submit", function (e) { e.preventDefault(); });
   input.addEventListener("keydown", function (e) {
-    if (e.key === "Escape") { input.value = ""; show(); }
+    var found = links();
+    if (e.key === "Escape") {
+      if (list.hidden || !input.value) { input.value = ""; show(); } else { close(); }
+    } else if (e.key === "ArrowDown" && found.length) {
+      e.preventDefault();
+      if (list.hidden) show();
+      links()[0].focus();
+    } else if (e.key === "Enter" && found.length && !list.hidden) {
+      e.preventDefault();
+      found[0].click();
+    }
+  });
+  list.addEventListener("keydown", function (e) {
+    var found = links(), at = found.indexOf(document.activeElement);
+    if (at < 0) return;
+    var to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: found.length - 1 }[e.key];
+    if (e.key === "Escape") {
+      e.preventDefault();
+      close();
+      input.focus();
+    } else if (to !== undefined) {
+      e.preventDefault();
+      if (to < 0) { input.focus(); } else { found[Math.min(to, found.length - 1)].focus(); }
+    }
+  });
+  // Leaving the search (a click elsewhere, Tab past the last result) closes the results.
+  list.addEventListener("mousedown", function (e) { e.preventDefault(); });  // keep it open
+  input.form.addEventListener("focusout", function (e) {
+    if (!e.relatedTarget || !input.form.contains(e.relatedTarget)) close();
   });
 })();
