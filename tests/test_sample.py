@@ -26,7 +26,16 @@ def test_shape_of_the_sample(generated):
     tables, _ = generated
     assert set(tables) == {"employees", "interactions", "customer_responses", "accounts",
                            "employee_responses", "incentive_plan", "maturity_answers",
-                           "feedback_actions"}
+                           "feedback_actions", "follow_ups"}
+    # Every follow-up is of an unhappy answer of the sample, after it.
+    answers = tables["customer_responses"].set_index("response_id")
+    follow = tables["follow_ups"]
+    assert len(follow) > 100 and follow["response_id"].isin(answers.index).all()
+    answers = answers[~answers.index.duplicated(keep=False)]  # the planted duplicate ids
+    follow = follow[follow["response_id"].isin(answers.index)]
+    mine = answers.loc[follow["response_id"]]
+    assert ((mine["nps"] <= 6).fillna(False) | (mine["csat"] <= 2).fillna(False)).all()
+    assert (follow["followed_up_on"].to_numpy() >= mine["responded_on"].to_numpy()).all()
     assert tables["customer_responses"]["client"].nunique() >= 4
     quarters = tables["customer_responses"]["responded_on"].dt.to_period("Q").nunique()
     assert quarters == 8

@@ -275,6 +275,9 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> tuple[dict[str, pd
     for index, profile in enumerate(CLIENTS):
         rng = np.random.default_rng([seed, index])
         tables, client_truth = _client(profile, rng, scale)
+        # A stream of its own, so the follow-ups leave every other table as it was.
+        tables["follow_ups"] = _follow_ups(profile, np.random.default_rng([seed, index, 1]),
+                                           tables)
         for name, frame in tables.items():
             parts.setdefault(name, []).append(frame)
         for name, frame in client_truth.items():
@@ -624,6 +627,33 @@ ACTIONS = (
     ("training", "New starters learn the systems but not the customers.",
      "Added a customer-shadowing day to onboarding."),
 )
+
+
+def _follow_ups(p: ClientProfile, rng, tables: dict) -> pd.DataFrame:
+    """Follow-ups of detractors (NPS 0-6 or CSAT 1-2), from their own random stream.
+
+    More of them, sooner, higher up the maturity scale; most closed within days, most of
+    those resolved. No effect on later answers is planted: the report must not find one.
+    """
+    resp = tables["customer_responses"]
+    unhappy = resp[(resp["nps"] <= 6) | (resp["csat"] <= 2)]
+    unhappy = unhappy[rng.random(len(unhappy)) < 0.15 * p.maturity_level]
+    hours = rng.exponential(60 / p.maturity_level, len(unhappy))
+    when = (pd.to_datetime(unhappy["responded_on"]) + pd.Timedelta(hours=9)
+            + pd.to_timedelta(hours, unit="h")).dt.floor("min")
+    managers = tables["employees"].set_index("employee_id")["manager_id"]
+    closed = rng.random(len(unhappy)) < 0.85
+    closed_on = (when.dt.normalize() + pd.to_timedelta(rng.integers(0, 10, len(unhappy)),
+                                                        unit="D")).where(closed)
+    frame = pd.DataFrame({
+        "client": p.slug, "response_id": unhappy["response_id"].to_numpy(),
+        "followed_up_on": when.to_numpy(),
+        "employee_id": unhappy["employee_id"].map(managers).to_numpy(),
+        "closed_on": closed_on.to_numpy(),
+        "resolved": pd.Series(rng.random(len(unhappy)) < 0.7).where(closed).to_numpy()})
+    frame = frame[frame["followed_up_on"] <= AS_OF + pd.Timedelta(days=1)]
+    frame.loc[frame["closed_on"] > AS_OF, ["closed_on", "resolved"]] = None
+    return frame.reset_index(drop=True)
 
 
 def _feedback_actions(p, rng, quarters) -> pd.DataFrame:

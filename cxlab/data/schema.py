@@ -248,6 +248,15 @@ TABLES: dict[str, Table] = {
             _c("we_did", "str", description="the action taken"),
             _c("status", "str", allowed=("planned", "in progress", "done")),
         )),
+        Table("follow_ups", "one row per follow-up of an unhappy customer's answer", (
+            _CLIENT,
+            _c("response_id", "str", unique=True,
+               description="the customer response followed up (a detractor's)"),
+            _c("followed_up_on", "datetime", description="when someone contacted the customer"),
+            _c("employee_id", "str", False, description="who followed up"),
+            _c("closed_on", "date", False, description="when the case was closed"),
+            _c("resolved", "bool", False, description="whether the customer's problem was solved"),
+        )),
         Table("maturity_answers", "answers to the maturity self-assessment questionnaire", (
             _CLIENT,
             _c("answered_on", "date"),
@@ -259,7 +268,7 @@ TABLES: dict[str, Table] = {
 }
 
 #: Tables a dataset may lack (read as empty): not every organization keeps them.
-OPTIONAL_TABLES = ("feedback_actions",)
+OPTIONAL_TABLES = ("feedback_actions", "follow_ups")
 
 #: (table, column) -> (referenced table, referenced column): ids that must exist in the roster.
 REFERENCES = {
@@ -267,6 +276,7 @@ REFERENCES = {
     ("customer_responses", "employee_id"): ("employees", "employee_id"),
     ("employee_responses", "employee_id"): ("employees", "employee_id"),
     ("accounts", "sales_owner_id"): ("employees", "employee_id"),
+    ("follow_ups", "employee_id"): ("employees", "employee_id"),
 }
 
 #: The date that places each row of a table in a quarter (reports select rows by it).
@@ -277,6 +287,7 @@ PERIOD_COLUMN = {
     "accounts": "renewal_due_on",
     "maturity_answers": "answered_on",
     "feedback_actions": "logged_on",
+    "follow_ups": "followed_up_on",
 }
 
 #: Columns whose dates may not lie after the data's as-of date.
@@ -286,4 +297,5 @@ NOT_IN_FUTURE = {
     "employee_responses": "responded_on",
     "accounts": "acquired_on",
     "feedback_actions": "logged_on",
+    "follow_ups": "followed_up_on",
 }

@@ -16,6 +16,7 @@ from cxlab.report import (
     drivers,
     employees,
     exports,
+    followups,
     linkage,
     maturity,
     recognition,
@@ -79,6 +80,7 @@ actions_log = section(voice.actions_log)
 customer_comments_note = section(comments.customer_comments_note)
 customer_themes_table = section(comments.customer_themes_table)
 customer_sentiment_table = section(comments.customer_sentiment_table)
+closing_the_loop = section(followups.closing_the_loop)
 maturity_summary = section(maturity.maturity_summary)
 maturity_evidence = section(maturity.maturity_evidence)
 maturity_next_steps = section(maturity.maturity_next_steps)

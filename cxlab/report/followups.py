@@ -1,0 +1,62 @@
+"""Closing the loop in the report: how the quarter's unhappy customers were followed up.
+
+The numbers are :func:`cxlab.stats.followups.loop_closure`'s; this module words them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cxlab.metrics import Estimate
+from cxlab.report.availability import needs
+from cxlab.report.html_tables import SMALL_N
+from cxlab.report.tables import fmt_change, fmt_p, fmt_value
+from cxlab.stats.followups import LATER_DAYS, loop_closure
+from cxlab.study import Study
+
+
+def _share(est: Estimate | None) -> str:
+    if est is None:
+        return "-"
+    k = est.stats["successes"]
+    return (f"{fmt_value(est.value, 'proportion')} ({fmt_value(est.ci[0], 'proportion')} to "
+            f"{fmt_value(est.ci[1], 'proportion')}; {k:,} of {est.n:,})")
+
+
+def _nps(est: Estimate | None) -> str:
+    if est is None:
+        return "fewer than 2 customers answered again"
+    return (f"{fmt_value(est.value, 'nps')} ({fmt_value(est.ci[0], 'nps')} to "
+            f"{fmt_value(est.ci[1], 'nps')}; n={est.n:,})")
+
+
+@needs("customer_responses", "follow_ups")
+def closing_the_loop(study: Study) -> pd.DataFrame:
+    """The quarter's detractor answers: followed up, how fast, closed, and what came next."""
+    result = loop_closure(study.tables["customer_responses"], study.tables["follow_ups"],
+                          study.quarter)
+    low, median, high = result.days_to_close
+    comparison = result.later_comparison
+    rows = {
+        "Unhappy answers (NPS 0-6 or CSAT 1-2)": f"{result.detractors:,}",
+        "Followed up": _share(result.followed),
+        "Followed up within 48 hours": _share(result.within),
+        "Days from the answer to closing the case": (
+            f"{median:.0f} (half between {low:.0f} and {high:.0f}; {result.closed:,} closed)"
+            if result.closed else "no case closed"),
+        "Resolved, of the closed cases": _share(result.resolved),
+        f"NPS of their next answer (within {LATER_DAYS} days), followed up":
+            _nps(result.later_followed),
+        "... not followed up": _nps(result.later_not),
+        "Difference (followed up minus not)": (
+            f"{fmt_change(comparison.difference, 'nps')} ({fmt_change(comparison.ci[0], 'nps')} "
+            f"to {fmt_change(comparison.ci[1], 'nps')}; {fmt_p(comparison.p_value, False)})"
+            if comparison else "cannot be compared: too few customers answered again"),
+    }
+    table = pd.DataFrame({"Closing the loop": list(rows.values())},
+                         index=pd.Index(list(rows), name=f"Unhappy customers, {study.quarter}"))
+    table.attrs["caption"] = (f"Customers who answered unhappily in {study.quarter}: followed up, "
+                              "how fast, closed and resolved (95% intervals), and how their next "
+                              "answer compares")
+    table.attrs["small_n"] = SMALL_N
+    return table

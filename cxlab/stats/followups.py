@@ -1,0 +1,108 @@
+"""Closing the loop with unhappy customers: who was followed up, how fast, and what came next.
+
+A *detractor answer* is a customer response with NPS 0-6 or CSAT 1-2. The follow-ups table
+(``follow_ups``: one row per response followed up) says when someone contacted the customer,
+when the case closed and whether it was resolved. :func:`loop_closure` measures, for one
+quarter's detractor answers:
+
+* the share followed up at all, and within 48 hours: the answer has a date and no time, so
+  "within 48 hours" is counted as contacted by the end of the second day after the answer's
+  date (generous by up to a day); Wilson intervals;
+* days from the answer to the case's close (median and quartiles), and the share resolved;
+* the NPS of the same customer's *next* answer (within :data:`LATER_DAYS`), followed up
+  against not, with the difference's interval and test (:func:`cxlab.metrics.compare`).
+  This comparison is observational: who gets followed up is not random (the angriest, the
+  most reachable), so a difference is an association, not the effect of following up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cxlab import metrics, periods
+
+#: A later answer counts as "next" within this many days of the detractor answer.
+LATER_DAYS = 365
+#: "Within 48 hours", in whole days after the answer's date (see the module's notes).
+WITHIN_DAYS = 2
+
+
+def is_detractor(responses: pd.DataFrame) -> pd.Series:
+    """Whether each answer is unhappy: NPS 0-6 or CSAT 1-2."""
+    return (responses["nps"] <= 6).fillna(False) | (responses["csat"] <= 2).fillna(False)
+
+
+@dataclass(frozen=True)
+class LoopClosure:
+    """One quarter's detractor answers and what happened to them.
+
+    Attributes:
+        detractors: Detractor answers in the quarter.
+        followed: Share followed up at all (an Estimate, Wilson interval).
+        within: Share followed up within 48 hours (see the module's notes).
+        days_to_close: Median and quartiles of days from answer to close, among closed cases
+            (NaN when none closed), and how many closed.
+        resolved: Share resolved among the closed cases (None when none closed).
+        later: NPS of the customers' next answer, followed up and not (Estimates or None
+            where no customer answered again), and their comparison (or None).
+    """
+
+    quarter: str
+    detractors: int
+    followed: metrics.Estimate | None
+    within: metrics.Estimate | None
+    days_to_close: tuple[float, float, float]
+    closed: int
+    resolved: metrics.Estimate | None
+    later_followed: metrics.Estimate | None
+    later_not: metrics.Estimate | None
+    later_comparison: metrics.Comparison | None
+
+
+def loop_closure(responses: pd.DataFrame, follow_ups: pd.DataFrame, quarter: str) -> LoopClosure:
+    """Measure how one quarter's detractor answers were followed up (see the module's notes).
+
+    ``responses`` holds every quarter's answers (the next answer may fall in a later one);
+    ``follow_ups`` the follow-up rows, matched by ``response_id``.
+    """
+    answers = responses.assign(day=pd.to_datetime(responses["responded_on"]).dt.normalize())
+    now = answers[is_detractor(answers) & (periods.label(answers["day"]) == quarter)]
+    done = follow_ups.drop_duplicates("response_id").set_index("response_id")
+    when = pd.to_datetime(now["response_id"].map(done["followed_up_on"]))
+    followed = when.notna().to_numpy()
+    n = len(now)
+    in_time = ((when.dt.normalize() - now["day"]).dt.days <= WITHIN_DAYS).to_numpy()
+    closed_on = pd.to_datetime(now["response_id"].map(done["closed_on"]))
+    days = (closed_on - now["day"]).dt.days.dropna()
+    resolved = now["response_id"].map(done["resolved"])[closed_on.notna()].dropna().astype(bool)
+    later = _next_nps(answers, now)
+    later_yes = _nps(later[followed])
+    later_no = _nps(later[~followed])
+    return LoopClosure(
+        quarter, n,
+        metrics.proportion(int(followed.sum()), n) if n else None,
+        metrics.proportion(int((followed & in_time).sum()), n) if n else None,
+        tuple(np.percentile(days, [25, 50, 75])) if len(days) else (np.nan,) * 3,
+        len(days),
+        metrics.proportion(int(resolved.sum()), len(resolved)) if len(resolved) else None,
+        later_yes, later_no,
+        metrics.compare(later_yes, later_no) if later_yes and later_no else None)
+
+
+def _next_nps(answers: pd.DataFrame, now: pd.DataFrame) -> pd.Series:
+    """Per detractor answer, the NPS of the same customer's next answer within LATER_DAYS."""
+    later = answers.dropna(subset=["nps"])[["customer_id", "day", "nps"]].sort_values("day")
+    pairs = now[["response_id", "customer_id", "day"]].merge(later, on="customer_id",
+                                                             suffixes=("", "_next"))
+    gap = (pairs["day_next"] - pairs["day"]).dt.days
+    pairs = pairs[(gap > 0) & (gap <= LATER_DAYS)].sort_values("day_next")
+    first = pairs.drop_duplicates("response_id").set_index("response_id")["nps"]
+    return now["response_id"].map(first).reset_index(drop=True)
+
+
+def _nps(scores: pd.Series) -> metrics.Estimate | None:
+    scores = scores.dropna()
+    return metrics.nps(scores) if len(scores) >= 2 else None
