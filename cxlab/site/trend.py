@@ -105,7 +105,10 @@ def panel_svg(label: str, points: list[Quarter], share: bool) -> bytes:
                     fontsize=FONT_PT, fontweight="bold", color=HIGHLIGHT)
         ax.set_title(textwrap.fill(label, TITLE_CHARS), loc="left")
         ax.set_xticks(x, _tick_labels([p.quarter for p in points]))
-        ax.set_xlim(-0.4, x[-1] + 0.4 + 0.12 * len(points))  # room for the latest value
+        # Room right of the last point for its label: the label's share of the axes' width.
+        label_pt = 0.65 * FONT_PT * len(points[-1].shown.split(" (")[0]) + 10
+        share_of_axes = min(0.4, label_pt / (PANEL_INCHES[0] * 72 * 0.8))
+        ax.set_xlim(-0.4, -0.4 + (x[-1] + 0.8) / (1 - share_of_axes))
         if share:
             ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(decimals=0))
         ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(4))
@@ -119,14 +122,16 @@ def panel_svg(label: str, points: list[Quarter], share: bool) -> bytes:
 
 
 def _tick_labels(quarters: list[str]) -> list[str]:
-    """Quarters as ``Q3``, with the year under the first one shown and under each ``Q1``.
+    """Quarters as ``Q3``, with the year under each ``Q1`` and the first quarter shown.
 
     Eight quarters fit a phone's width so.
     """
     labels = []
     for i, q in enumerate(quarters):
         year, _, number = q.partition("Q")
-        labels.append(f"Q{number}\n{year}" if i == 0 or number == "1" else f"Q{number}")
+        # The first quarter's year, unless a Q1 follows at once (the two years would touch).
+        first = i == 0 and (len(quarters) == 1 or not quarters[1].endswith("Q1"))
+        labels.append(f"Q{number}\n{year}" if first or number == "1" else f"Q{number}")
     return labels
 
 
