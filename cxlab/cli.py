@@ -238,6 +238,26 @@ def _cmd_recognize(args) -> int:
     return EXIT_LEFT_FOR_LATER if outcome.failed else 0
 
 
+def _cmd_follow_up(args) -> int:
+    from datetime import date
+
+    from cxlab.run.matrix import load_matrix
+    from cxlab.send.followup import follow_up
+    from cxlab.send.recognize import EXIT_LEFT_FOR_LATER
+
+    specs = load_matrix(args.matrix).select([args.client])
+    try:
+        since = date.fromisoformat(args.since) if args.since else None
+    except ValueError:
+        print(f"cxlab follow-up: --since {args.since!r} is not a date (expected YYYY-MM-DD)",
+              file=sys.stderr)
+        return 2
+    outcome = follow_up(args.client, specs[0].dataset, dict(specs[0].settings), since=since,
+                        dry_run=args.dry_run, show=lambda line: print(line, file=sys.stderr))
+    print(outcome.summary())
+    return EXIT_LEFT_FOR_LATER if outcome.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``cxlab`` command."""
     parser = argparse.ArgumentParser(
@@ -332,6 +352,20 @@ def build_parser() -> argparse.ArgumentParser:
     recognize.add_argument("--matrix", default="studies.yml",
                            help="run-matrix file with the client's dataset and settings")
     recognize.set_defaults(func=_cmd_recognize)
+    follow = sub.add_parser(
+        "follow-up", help="send each new unhappy customer answer once, to be followed up",
+        description="Send each new unhappy answer (NPS 0-6 or CSAT 1-2) once to the channels "
+                    "in the client's settings (follow_up: channels:), with what a person "
+                    "needs to call the customer back. Outcomes come back by importing the "
+                    "follow_ups table.",
+        epilog="exit codes as for recognize")
+    for flag, kwargs in (("--client", {"required": True, "help": "client slug"}),
+                         ("--since", {"metavar": "YYYY-MM-DD", "help": "where a first run "
+                                      "starts (default: the last 7 days of data)"}),
+                         ("--dry-run", {"action": "store_true", "help": "print, send nothing"}),
+                         ("--matrix", {"default": "studies.yml", "help": "run-matrix file"})):
+        follow.add_argument(flag, **kwargs)
+    follow.set_defaults(func=_cmd_follow_up)
 
     site = sub.add_parser("site", help="render the website from _quarto.yml")
     site.add_argument("--preview", action="store_true",

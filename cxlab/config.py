@@ -103,6 +103,8 @@ CLIENT_SETTINGS = {
     "recognition": (dict, None, "where `cxlab recognize` sends shout-outs: {channels: [{type: "
                                 "slack|teams|email|file, ...}], opt_out: [employee ids]} "
                                 "(see cxlab.send)"),
+    "follow_up": (dict, None, "where `cxlab follow-up` sends each unhappy customer's answer to "
+                              "be followed up: {channels: [...]} as for recognition"),
 }
 
 #: The employee scorecard's measures, by the key of their columns: each a name in the registry
@@ -171,6 +173,10 @@ def check_settings(settings, where: str) -> dict:
         from cxlab.send.channels import check_recognition
 
         check_recognition(settings["recognition"], f"{where}: recognition")
+    if "follow_up" in settings:
+        from cxlab.send.channels import check_recognition
+
+        check_recognition(settings["follow_up"], f"{where}: follow_up")
     return dict(settings)
 
 

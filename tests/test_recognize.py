@@ -416,3 +416,46 @@ def test_the_recognition_page_shows_the_week_as_the_channels_got_it(home, webhoo
     violations = Axe().run(tab).response["violations"]
     assert [v["id"] for v in violations] == []
     context.close()
+
+
+def test_each_unhappy_answer_goes_once_to_be_followed_up(home, webhooks, mailbox):
+    """Every unhappy answer since the start, with the customer's id and scores, to a queue
+    and to the serving employee's manager; names hidden as on the pages; once."""
+    from cxlab.send.followup import follow_up
+    from cxlab.stats.followups import is_detractor
+
+    received, port = mailbox
+    os.environ[SMTP] = f"smtp://127.0.0.1:{port}"
+    try:
+        manager = {"type": "email", "to": "manager", "smtp_env": SMTP, "sender": "cx@t.example"}
+        settings = {"quote_comments": True, "follow_up": {"channels": [
+            {"type": "file", "path": "out.jsonl"}, manager]}}
+        folder = home / "data" / "sample" / "northwind"
+        answers = pd.read_parquet(folder / "customer_responses.parquet")
+        roster = pd.read_parquet(folder / "employees.parquet").set_index("employee_id")
+        wanted = answers[is_detractor(answers).to_numpy()
+                         & (answers["responded_on"] >= pd.Timestamp(SINCE)).to_numpy()]
+        outcome = follow_up("northwind", "sample", settings, since=SINCE, base=home,
+                            show=lambda _: None)
+        queue = [json.loads(line) for line in (home / "out.jsonl").read_text().splitlines()]
+        assert sorted(q["response_id"] for q in queue) == sorted(wanted["response_id"])
+        by_id = {q["response_id"]: q for q in queue}
+        for _, row in wanted.iterrows():
+            item = by_id[row["response_id"]]
+            assert item["customer_id"] == row["customer_id"]
+            assert f"Customer {row['customer_id']} answered unhappily" in item["text"]
+            if pd.notna(row["nps"]):
+                assert f"NPS {int(row['nps'])}" in item["text"]
+        names = roster["display_name"]
+        assert not any(part in q["text"] for q in queue for n in names for part in n.split()
+                       if len(part) > 3)
+        managers = wanted["employee_id"].map(roster["manager_id"]).dropna()
+        assert sorted(to for tos, _ in received for to in tos) == sorted(
+            roster.loc[managers, "email"])
+        assert outcome.sent["email (manager)"] == len(managers)
+        # Again: nothing twice; and shout-outs keep a start of their own.
+        again = follow_up("northwind", "sample", settings, base=home, show=lambda _: None)
+        assert sum(again.sent.values()) == 0
+        assert Outbox(config.outbox_path("sample", "northwind")).start() is None
+    finally:
+        os.environ.pop(SMTP, None)

@@ -250,7 +250,8 @@ def check_recognition(spec, where: str) -> dict:
     return spec
 
 
-def channels_from_settings(spec: dict, client: str, base: Path) -> list[Channel]:
+def channels_from_settings(spec: dict, client: str, base: Path,
+                           key: str = "recognition") -> list[Channel]:
     """The client's channels, ready to send, after checking what only this machine can tell.
 
     Relative file paths are taken from ``base``. Checked before anything is sent: each
@@ -259,7 +260,7 @@ def channels_from_settings(spec: dict, client: str, base: Path) -> list[Channel]
     Raises:
         SettingsError: naming the client and the channel (by variable name, never its value).
     """
-    check_recognition(spec, f"client {client!r}: recognition")
+    check_recognition(spec, f"client {client!r}: {key}")
     channels = []
     for raw in spec.get("channels", []):
         channel = Channel(raw["type"], {k: v for k, v in raw.items() if k != "type"})

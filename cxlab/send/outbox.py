@@ -75,15 +75,19 @@ class Outbox:
         with closing(self._connect()) as db:
             return dict(db.execute("SELECT message, MIN(sent_at) FROM sent GROUP BY message"))
 
-    def start(self) -> str | None:
-        """The date sending started from, as the first run set it."""
+    def start(self, name: str = "start") -> str | None:
+        """The date sending started from, as the first run set it.
+
+        ``name`` says which sending: ``start`` for shout-outs, ``start:follow_up`` for
+        follow-ups.
+        """
         if not self.path.is_file():
             return None
         with closing(self._connect()) as db:
-            row = db.execute("SELECT value FROM meta WHERE key = 'start'").fetchone()
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()
         return row[0] if row else None
 
-    def set_start(self, day: str) -> None:
+    def set_start(self, day: str, name: str = "start") -> None:
         """Remember where sending starts, so later runs miss nothing between runs."""
         with closing(self._connect()) as db, db:
-            db.execute("INSERT OR REPLACE INTO meta VALUES ('start', ?)", (day,))
+            db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (name, day))

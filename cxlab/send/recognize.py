@@ -104,11 +104,12 @@ class Outcome:
     found: int = 0
     dry_run: bool = False
     page: Path | None = None  # the running recognition page, once written
+    what: str = "shout-out"  # what was looked for, in the summary's words
 
     def summary(self) -> str:
         """The run in a few lines, for the command line."""
         verb = "would send" if self.dry_run else "sent"
-        lines = [f"{self.found} shout-out{'s' if self.found != 1 else ''} found since "
+        lines = [f"{self.found} {self.what}{'s' if self.found != 1 else ''} found since "
                  f"{self.start}"]
         if self.page:
             lines.append(f"  recognition page: {self.page}")
@@ -144,17 +145,7 @@ def recognize(client: str, dataset: str, settings: dict, *, since: date | None =
         SendError: a channel refused a message (the others were still served).
     """
     config.check_slug(client, "client")
-    spec = settings.get("recognition") or {}
-    base = base or config.project_root()
-    if dry_run:
-        check_recognition(spec, f"client {client!r}: recognition")
-        channels = [Channel(c["type"], {k: v for k, v in c.items() if k != "type"})
-                    for c in spec.get("channels", [])]
-    else:
-        channels = channels_from_settings(spec, client, base)
-    if not channels:
-        raise config.SettingsError(f"client {client!r}: no recognition channels configured "
-                                   "(settings: recognition: channels: [...])")
+    channels = configured(settings, "recognition", client, base, dry_run)
     outbox = Outbox(config.outbox_path(dataset, client))
     outcome = Outcome(dry_run=dry_run)
     about = {"pid": os.getpid(), "command": "cxlab recognize", "client": client}
@@ -180,13 +171,39 @@ def recognize(client: str, dataset: str, settings: dict, *, since: date | None =
     return outcome
 
 
-def _stored(outbox: Outbox) -> date | None:
-    start = outbox.start()
+def configured(settings: dict, key: str, client: str, base: Path | None,
+               dry_run: bool) -> list[Channel]:
+    """The channels of a client's ``recognition`` or ``follow_up`` settings, checked.
+
+    A dry run checks their shape only (no secret is needed to preview the messages).
+    """
+    spec = settings.get(key) or {}
+    if dry_run:
+        check_recognition(spec, f"client {client!r}: {key}")
+        channels = [Channel(c["type"], {k: v for k, v in c.items() if k != "type"})
+                    for c in spec.get("channels", [])]
+    else:
+        channels = channels_from_settings(spec, client, base or config.project_root(), key)
+    if not channels:
+        raise config.SettingsError(f"client {client!r}: no {key} channels configured "
+                                   f"(settings: {key}: channels: [...])")
+    return channels
+
+
+def _stored(outbox: Outbox, name: str = "start") -> date | None:
+    start = outbox.start(name)
     return date.fromisoformat(start) if start else None
 
 
-def _deliver(shoutouts: list[Shoutout | Announcement], channels: list[Channel], settings: dict,
-             emails: dict[str, str], outbox: Outbox, outcome: Outcome, show) -> None:
+def _deliver(shoutouts: list, channels: list[Channel], settings: dict,
+             emails: dict[str, str], outbox: Outbox, outcome: Outcome, show,
+             compose_with: Callable | None = None) -> None:
+    """Send each item to each channel unless recorded; record each accepted message.
+
+    ``compose_with(item, channel, settings, emails)`` makes the message (default
+    :func:`compose`, for shout-outs and announcements).
+    """
+    compose_with = compose_with or compose
     done = outbox.sent()
     for shoutout in shoutouts:
         for channel in channels:
@@ -195,7 +212,7 @@ def _deliver(shoutouts: list[Shoutout | Announcement], channels: list[Channel], 
             if (shoutout.key, channel.name) in done:
                 outcome.already[channel.name] += 1
                 continue
-            message, why = compose(shoutout, channel, settings, emails)
+            message, why = compose_with(shoutout, channel, settings, emails)
             if message is None:
                 outcome.skipped[(channel.name, why)] += 1
                 continue
