@@ -24,7 +24,7 @@ import pandas as pd
 from cxlab import config
 from cxlab.send.channels import Channel, Message
 from cxlab.send.outbox import Outbox
-from cxlab.send.recognize import FIRST_RUN_DAYS, Outcome, _deliver, _stored, configured
+from cxlab.send.recognize import FIRST_RUN_DAYS, Outcome, configured, deliver, stored_start
 
 #: The outbox's record of where follow-up sending started.
 START = "start:follow_up"
@@ -73,14 +73,14 @@ def follow_up(client: str, dataset: str, settings: dict, *, since: date | None =
     with outbox.session(about, on_wait=lambda holder: show(
             f"another cxlab run for {client} is sending (pid {holder.get('pid')}); waiting")):
         items, latest, emails = unhappy_answers(client, dataset, settings,
-                                                since or _stored(outbox, START))
-        start = since or _stored(outbox, START) or (
+                                                since or stored_start(outbox, START))
+        start = since or stored_start(outbox, START) or (
             latest - timedelta(days=FIRST_RUN_DAYS) if latest else None)
-        if start is not None and start != _stored(outbox, START) and not dry_run:
+        if start is not None and start != stored_start(outbox, START) and not dry_run:
             outbox.set_start(start.isoformat(), START)
         items = [i for i in items if start is None or i.day >= start]
         outcome.start, outcome.found = start, len(items)
-        _deliver(items, channels, settings, emails, outbox, outcome, show, compose_item)
+        deliver(items, channels, settings, emails, outbox, outcome, show, compose_item)
     if outcome.refused:
         raise SendError("; ".join(outcome.refused.values()) + f"\n{outcome.summary()}")
     return outcome
@@ -115,14 +115,14 @@ def unhappy_answers(client: str, dataset: str, settings: dict, since: date | Non
     """Every unhappy answer since ``since``'s quarter, the latest answer's day, and emails."""
     from cxlab.report.employees import employee_labels
     from cxlab.report.quotes import publishable
-    from cxlab.send.recognize import _report_settings, _roster_emails
+    from cxlab.send.recognize import report_settings, roster_emails
     from cxlab.stats.followups import is_detractor
     from cxlab.study import open_study
 
-    study = open_study(client, None, dataset, settings=_report_settings(settings))
+    study = open_study(client, None, dataset, settings=report_settings(settings))
     answers = study.tables["customer_responses"]
     days = pd.to_datetime(answers["responded_on"]).dt.normalize()
-    emails = _roster_emails(study)
+    emails = roster_emails(study)
     if days.empty:
         return [], None, emails
     latest = days.max().date()

@@ -153,15 +153,15 @@ def recognize(client: str, dataset: str, settings: dict, *, since: date | None =
             f"another cxlab recognize for {client} is sending (pid {holder.get('pid')}); "
             "waiting for it to finish")):
         shoutouts, latest, emails = find_shoutouts(client, dataset, settings,
-                                                   since or _stored(outbox))
-        start = since or _stored(outbox) or (latest - timedelta(days=FIRST_RUN_DAYS)
+                                                   since or stored_start(outbox))
+        start = since or stored_start(outbox) or (latest - timedelta(days=FIRST_RUN_DAYS)
                                              if latest else None)
-        if start is not None and start != _stored(outbox) and not dry_run:
+        if start is not None and start != stored_start(outbox) and not dry_run:
             outbox.set_start(start.isoformat())
         posts = announcements(client, shoutouts, start, latest) if start else []
         shoutouts = [s for s in shoutouts if start is None or s.day >= start]
         outcome.start, outcome.found = start, len(shoutouts)
-        _deliver([*shoutouts, *posts], channels, settings, emails, outbox, outcome, show)
+        deliver([*shoutouts, *posts], channels, settings, emails, outbox, outcome, show)
         if not dry_run and latest is not None:
             outcome.page = write_live_page(client, dataset, settings, [
                 (item.key, item.day, compose(item, TEAM_VIEW, settings, emails)[0])
@@ -190,12 +190,13 @@ def configured(settings: dict, key: str, client: str, base: Path | None,
     return channels
 
 
-def _stored(outbox: Outbox, name: str = "start") -> date | None:
+def stored_start(outbox: Outbox, name: str = "start") -> date | None:
+    """The date the first run of this kind of sending started from, if any."""
     start = outbox.start(name)
     return date.fromisoformat(start) if start else None
 
 
-def _deliver(shoutouts: list, channels: list[Channel], settings: dict,
+def deliver(shoutouts: list, channels: list[Channel], settings: dict,
              emails: dict[str, str], outbox: Outbox, outcome: Outcome, show,
              compose_with: Callable | None = None) -> None:
     """Send each item to each channel unless recorded; record each accepted message.
@@ -347,9 +348,9 @@ def find_shoutouts(client: str, dataset: str, settings: dict, since: date | None
     from cxlab.report.recognition import positive_mentions
     from cxlab.study import open_study
 
-    first = open_study(client, None, dataset, settings=_report_settings(settings))
+    first = open_study(client, None, dataset, settings=report_settings(settings))
     dates = pd.to_datetime(first.tables["customer_responses"][PERIOD_COLUMN["customer_responses"]])
-    emails = _roster_emails(first)
+    emails = roster_emails(first)
     if dates.empty:
         return [], None, emails
     latest = dates.max().date()
@@ -359,16 +360,18 @@ def find_shoutouts(client: str, dataset: str, settings: dict, since: date | None
     found = []
     for quarter in periods.quarter_range(min(begin, last_quarter), last_quarter):
         study = (first if quarter == last_quarter else
-                 open_study(client, quarter, dataset, settings=_report_settings(settings)))
+                 open_study(client, quarter, dataset, settings=report_settings(settings)))
         found += _shoutouts(study, positive_mentions(study), may_quote(study), settings)
     return found, latest, emails
 
 
-def _report_settings(settings: dict) -> dict:
+def report_settings(settings: dict) -> dict:
+    """The client's settings a report reads (open_study checks them)."""
     return {k: v for k, v in settings.items() if k in config.CLIENT_SETTINGS}
 
 
-def _roster_emails(study) -> dict[str, str]:
+def roster_emails(study) -> dict[str, str]:
+    """Employee id -> email address, from the roster's optional ``email`` column."""
     roster = study.tables["employees"]
     if "email" not in roster:
         return {}
