@@ -112,20 +112,31 @@ def failure_of(call: str, err: Exception) -> SectionFailure:
     return SectionFailure(call, BUG, error, where)
 
 
-def section(function):
+def section(function, shared: bool = False):
     """Make a report function a section: on an exception it returns a :class:`FailedSection`.
 
     What it returns is also drawn inside the section when it draws itself (a chart), so a
     chart that fails to draw fails its own section, not the notebook. The wrapped function
     stays reachable as ``__wrapped__``.
+
+    A ``shared`` section is computed (and drawn) once per study and arguments, through
+    ``Study.cached``: the page and the exports (:mod:`cxlab.report.exports`) that show the
+    same chart or table get the same object, computed once.
     """
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
-        try:
-            return _drawn(function(*args, **kwargs))
-        except Exception as err:  # shown and recorded, never swallowed (see the module)
-            return FailedSection(failure_of(describe_call(function.__name__, args, kwargs), err),
-                                 err)
+        call = describe_call(function.__name__, args, kwargs)
+
+        def compute():
+            try:
+                return _drawn(function(*args, **kwargs))
+            except Exception as err:  # shown and recorded, never swallowed (see the module)
+                return FailedSection(failure_of(call, err), err)
+
+        study = args[0] if args else None
+        if shared and callable(getattr(study, "cached", None)):
+            return study.cached(("section", function.__module__, call), compute)
+        return compute()
 
     wrapper.is_section = True
     return wrapper
