@@ -46,7 +46,10 @@ def test_the_workbook_holds_the_scorecard_as_numbers_with_formats(northwind, tmp
 def test_the_workbook_has_every_table_the_data_can_give(northwind, tmp_path):
     path = exports.write_workbook(northwind, tmp_path / "r.xlsx")
     names = openpyxl.load_workbook(path).sheetnames
-    assert names == ["About", "Scorecard", "Trends", "Departments", "Teams", "Key drivers"]
+    assert names == ["About", "Scorecard", "Trends", "Departments", "Teams", "Incentive audit",
+                     "Key drivers", "Key drivers of CSAT", "EX-CX linkage", "Statements",
+                     "Comment themes", "Comment tone", "Pulse by department", "Pulse by team",
+                     "Employee comment themes", "Maturity evidence", "Maturity elements"]
     about = _sheet(path, "About").to_string()
     assert "no segment declared" in about  # left out, with the reason
     assert "placed in the dataset directly, not imported" in about  # no import record
@@ -98,3 +101,233 @@ def test_downloads_write_where_the_run_says_and_link_them(northwind, tmp_path, m
                                                         "quarterly_report.xlsx"]
     assert "[Excel workbook](quarterly_report.xlsx)" in text
     assert "[PowerPoint deck](quarterly_report.pptx)" in text
+
+
+# ------------------------------------------------------------------------------------------
+# The workbook: the page's tables as numbers, under the page's privacy rules
+
+
+def _rows(path: Path, name: str) -> list[dict]:
+    ws = openpyxl.load_workbook(path)[name]
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def test_the_about_sheet_says_what_every_sheet_holds(northwind, tmp_path):
+    path = exports.write_workbook(northwind, tmp_path / "r.xlsx")
+    book = openpyxl.load_workbook(path)
+    about = {r[0]: r[1] for r in book["About"].iter_rows(values_only=True) if r and r[0]}
+    for name in book.sheetnames[1:]:
+        assert name in about, name
+        assert about[name] and len(about[name]) > 30, name  # a line, not a bare name
+    assert any(str(k).startswith("Not in the workbook: employee-level") for k in about)
+
+
+def test_tiny_p_values_are_stored_exactly_and_shown_as_such(northwind, tmp_path):
+    from cxlab.report.drivers import key_drivers_result
+
+    path = exports.write_workbook(northwind, tmp_path / "r.xlsx")
+    ws = openpyxl.load_workbook(path)["Key drivers"]
+    header = [c.value for c in ws[1]]
+    cells = [ws.cell(i, header.index("p") + 1) for i in range(2, ws.max_row + 1)]
+    expected = key_drivers_result(northwind).table["p_value"].to_numpy()
+    assert min(expected) < 1e-9  # the sample has a driver far beyond any doubt
+    assert [c.value for c in cells] == pytest.approx(list(expected), rel=1e-12, abs=0)
+    assert all(c.value > 0 and c.number_format == exports.P_FORMAT for c in cells)
+    # Every p column of every sheet: a stored 0.0 would be a rounded tiny p.
+    book = openpyxl.load_workbook(path)
+    for ws in book.worksheets[1:]:
+        header = [c.value for c in ws[1]]
+        for j, name in enumerate(header, start=1):
+            if name == "p" or str(name).startswith(("p (", "Adjusted p")):
+                values = [ws.cell(i, j).value for i in range(2, ws.max_row + 1)]
+                assert all(v is None or (isinstance(v, int | float) and v > 0) for v in values), \
+                    (ws.title, name)
+                assert ws.cell(2, j).number_format == exports.P_FORMAT
+
+
+def test_the_new_sheets_hold_the_frames_the_page_is_built_from(northwind, tmp_path):
+    from cxlab.report.linkage import linkage_frame
+    from cxlab.report.statements import statements_frame
+    from cxlab.stats.employees import incentive_audit_frame
+
+    path = exports.write_workbook(northwind, tmp_path / "r.xlsx")
+    link = linkage_frame(northwind).iloc[0]
+    row = _rows(path, "EX-CX linkage")[0]
+    assert row["Effect (points)"] == pytest.approx(link["effect"])
+    assert row["p (Holm-adjusted)"] == pytest.approx(link["p_adj"])
+    _, tests = incentive_audit_frame(northwind)
+    audit = [r for r in _rows(path, "Incentive audit") if r["p (BH-adjusted)"] is not None]
+    assert len(audit) == len(tests)
+    assert sorted(r["p (BH-adjusted)"] for r in audit) == pytest.approx(
+        sorted(tests["p_adj"]), rel=1e-12)
+    statements = _rows(path, "Statements")
+    now = statements_frame(northwind).query("quarter == @northwind.quarter")
+    shares = {r["Statement"]: r["Share of comments"] for r in statements
+              if r["Quarter"] == northwind.quarter}
+    assert shares == pytest.approx(dict(zip(now["statement"], now["share"], strict=True)))
+    assert all(r[f"Change vs {northwind.previous_quarter} (pp)"] is not None
+               for r in statements if r["Quarter"] == northwind.quarter)
+    themes = _rows(path, "Comment themes")
+    assert themes and all(0 <= r["Share"] <= 1 for r in themes)
+    assert "Example" not in themes[0]  # no comment text in the workbook
+    evidence = _rows(path, "Maturity evidence")
+    assert {r["In place"] for r in evidence} <= {"yes", "no", "not measurable yet"}
+
+
+@pytest.mark.parametrize("client", ["northwind", "cedar"])
+def test_no_employee_name_or_id_reaches_the_workbook(sample_study, client, tmp_path):
+    study = sample_study(client, settings={"show_employee_names": client == "cedar"})
+    path = exports.write_workbook(study, tmp_path / "r.xlsx")
+    roster = study.tables["employees"]
+    people = set(roster["display_name"]) | set(roster["employee_id"]) | set(roster["email"])
+    seen = {str(v) for ws in openpyxl.load_workbook(path).worksheets
+            for row in ws.iter_rows(values_only=True) for v in row if v is not None}
+    assert not {p for p in people if any(p in text for text in seen)}
+
+
+def test_groups_the_page_hides_are_hidden_in_the_workbook(sample_study, tmp_path):
+    from cxlab.report.voice import voice_by_group
+
+    study = sample_study("northwind", settings={"min_group_size": 8})
+    page = voice_by_group(study, "team")
+    hidden = {str(t) for t, r in page.iterrows() if str(r["Answers"]).startswith("hidden")}
+    shown = {str(t): int(r["Answers"]) for t, r in page.iterrows() if str(t) not in hidden}
+    assert hidden and shown  # the threshold hides some teams, not all
+    rows = {r["Team"]: r for r in _rows(exports.write_workbook(study, tmp_path / "r.xlsx"),
+                                        "Pulse by team")}
+    assert set(rows) == hidden | set(shown)
+    for team in hidden:
+        assert rows[team]["Status"].startswith("hidden")
+        assert all(v in (None, "") for k, v in rows[team].items() if k not in ("Team", "Status"))
+    assert {t: rows[t]["Answers"] for t in shown} == shown
+
+
+def test_a_pulse_too_small_to_show_leaves_no_number(sample_study, tmp_path):
+    study = sample_study("northwind", "2026Q2", settings={"min_group_size": 10_000})
+    path = exports.write_workbook(study, tmp_path / "r.xlsx")
+    card = {r["Measure"]: r for r in _rows(path, "Scorecard")}
+    enps = next(r for m, r in card.items() if "eNPS" in m)
+    assert enps["Status"].startswith("hidden") and enps["Value"] is None
+    for by in ("department", "team"):
+        assert all(r["Answers"] is None and r["eNPS"] is None
+                   for r in _rows(path, f"Pulse by {by}"))
+    assert "Employee comment themes" not in openpyxl.load_workbook(path).sheetnames
+
+
+# ------------------------------------------------------------------------------------------
+# The deck: 16:9, everything on the slide, text sized to fit
+
+
+def _inside(deck) -> list[str]:
+    """Shapes reaching past a slide's edge, as 'slide i: name'."""
+    w, h = deck.slide_width, deck.slide_height
+    return [f"slide {i}: {sh.name}" for i, s in enumerate(deck.slides, start=1)
+            for sh in s.shapes
+            if sh.left < 0 or sh.top < 0 or sh.left + sh.width > w or sh.top + sh.height > h]
+
+
+def _sizes(deck) -> list:
+    """The font size of every run of text on the slides (None where a run has none)."""
+    sizes = []
+    for s in deck.slides:
+        for sh in s.shapes:
+            frames = ([c.text_frame for row in sh.table.rows for c in row.cells]
+                      if sh.has_table else [sh.text_frame] if sh.has_text_frame else [])
+            sizes += [r.font.size for f in frames for p in f.paragraphs for r in p.runs]
+    return sizes
+
+
+@pytest.mark.parametrize("client", ["northwind", "cedar", "driftwood"])
+def test_every_shape_of_the_deck_is_on_its_16_9_slide(sample_study, client, tmp_path):
+    from pptx import Presentation
+    from pptx.util import Inches, Pt
+
+    study = sample_study(client)
+    deck = Presentation(exports.write_deck(study, tmp_path / "r.pptx"))
+    assert (deck.slide_width, deck.slide_height) == (Inches(13.333), Inches(7.5))
+    assert not _inside(deck)
+    sizes = _sizes(deck)
+    assert sizes and all(s is not None and s >= Pt(11) for s in sizes)
+    first = deck.slides[0]
+    assert study.client_name in first.shapes.title.text and study.quarter in first.shapes.title.text
+    for s in deck.slides:
+        for sh in s.shapes:
+            if sh.has_table:  # the stored height is the rows' measured heights
+                assert sum(r.height for r in sh.table.rows) == sh.height
+            if sh.shape_type == 13:  # a picture: alternative text
+                assert sh._element.nvPicPr.cNvPr.get("descr")
+
+
+def test_a_tall_chart_is_fitted_by_its_height_keeping_its_proportions(tmp_path):
+    from matplotlib.figure import Figure
+    from pptx import Presentation
+
+    from cxlab.report.theme import Chart
+
+    figure = Figure(figsize=(7.5, 12))
+    figure.add_subplot().set_title("Thirty teams")
+    deck = exports._new_deck()
+    exports.chart_slide(deck, Chart(figure, "a tall chart"))
+    deck.save(tmp_path / "d.pptx")
+    deck = Presentation(tmp_path / "d.pptx")
+    picture = next(sh for sh in deck.slides[0].shapes if sh.shape_type == 13)
+    assert not _inside(deck)
+    assert picture.top + picture.height <= exports.BODY_BOTTOM_IN * 914400 + 1
+    assert picture.width / picture.height == pytest.approx(7.5 / 12, rel=0.01)
+
+
+def test_a_long_table_goes_over_slides_and_says_what_it_left_off(tmp_path):
+    from pptx import Presentation
+
+    rows = [[f"Team {i}", "a long cell that wraps onto a second line " * 2, f"{i}"]
+            for i in range(200)]
+    deck = exports._new_deck()
+    shown = exports.table_slides(deck, "Teams", ["Team", "Note", "n"], rows, [1, 4, 1])
+    deck.save(tmp_path / "d.pptx")
+    deck = Presentation(tmp_path / "d.pptx")
+    assert len(deck.slides) == exports.MAX_TABLE_SLIDES and 10 < shown < 200
+    assert not _inside(deck)
+    assert "(continued, 2 of 3)" in deck.slides[1].shapes.title.text
+    notes = [sh.text_frame.text for sh in deck.slides[-1].shapes if sh.shape_type == 17]
+    assert any(f"{200 - shown} more rows left off" in n for n in notes)
+    tables = [sh.table for s in deck.slides for sh in s.shapes if sh.has_table]
+    assert sum(len(t.rows) - 1 for t in tables) == shown  # every shown row once, in order
+    assert tables[1].cell(1, 0).text == rows[len(tables[0].rows) - 1][0]
+
+
+def test_long_findings_wrap_inside_their_box_and_go_on_over_slides(tmp_path):
+    from pptx import Presentation
+    from pptx.util import Pt
+
+    findings = [f"Finding {i}: " + "a long sentence about what needs action " * 6
+                for i in range(14)]
+    deck = exports._new_deck()
+    n = exports.text_slides(deck, "What needs action", findings)
+    deck.save(tmp_path / "d.pptx")
+    deck = Presentation(tmp_path / "d.pptx")
+    assert n == len(deck.slides) > 1
+    assert not _inside(deck)
+    bodies = [s.placeholders[1].text_frame for s in deck.slides]
+    assert all(b.word_wrap for b in bodies)
+    assert [p.text for b in bodies for p in b.paragraphs] == findings  # none lost or split
+    for b in bodies:  # the text measured at its size fits its box
+        size = b.paragraphs[0].runs[0].font.size.pt
+        assert size >= min(exports.TEXT_SIZES) and all(
+            r.font.size == Pt(size) for p in b.paragraphs for r in p.runs)
+        height = exports.text_height([p.text for p in b.paragraphs],
+                                     72 * exports.BODY.width - 14.4, size, size / 2)
+        assert height <= 72 * exports.BODY.height
+
+
+def test_the_deck_reuses_the_pages_charts_and_tables(northwind, tmp_path):
+    from cxlab import report
+
+    exports.write_deck(northwind, tmp_path / "r.pptx")
+    memo = {key for key in northwind._memo if key[0] == "section"}
+    assert ("section", "cxlab.report.charts", "trend_chart('nps')") in memo
+    assert ("section", "cxlab.report.tables", "scorecard()") in memo
+    chart = report.trend_chart(northwind, "nps")
+    assert chart is report.trend_chart(northwind, "nps")  # the page's cell: no second drawing
+    filtered = northwind.filter(channel="phone")
+    assert report.trend_chart(filtered, "nps") is not chart
