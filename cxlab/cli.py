@@ -219,41 +219,24 @@ def _cmd_assess(args) -> int:
     return 0
 
 
-def _cmd_recognize(args) -> int:
+def _cmd_send(args) -> int:
+    """``cxlab recognize`` and ``cxlab follow-up``: the same run, two kinds of message."""
     from datetime import date
 
     from cxlab.run.matrix import load_matrix
+    from cxlab.send.followup import follow_up
     from cxlab.send.recognize import EXIT_LEFT_FOR_LATER, recognize
 
     specs = load_matrix(args.matrix).select([args.client])
     try:
         since = date.fromisoformat(args.since) if args.since else None
     except ValueError:
-        print(f"cxlab recognize: --since {args.since!r} is not a date (expected YYYY-MM-DD)",
-              file=sys.stderr)
+        print(f"cxlab {args.command}: --since {args.since!r} is not a date (expected "
+              "YYYY-MM-DD)", file=sys.stderr)
         return 2
-    outcome = recognize(args.client, specs[0].dataset, dict(specs[0].settings), since=since,
-                        dry_run=args.dry_run, show=lambda line: print(line, file=sys.stderr))
-    print(outcome.summary())
-    return EXIT_LEFT_FOR_LATER if outcome.failed else 0
-
-
-def _cmd_follow_up(args) -> int:
-    from datetime import date
-
-    from cxlab.run.matrix import load_matrix
-    from cxlab.send.followup import follow_up
-    from cxlab.send.recognize import EXIT_LEFT_FOR_LATER
-
-    specs = load_matrix(args.matrix).select([args.client])
-    try:
-        since = date.fromisoformat(args.since) if args.since else None
-    except ValueError:
-        print(f"cxlab follow-up: --since {args.since!r} is not a date (expected YYYY-MM-DD)",
-              file=sys.stderr)
-        return 2
-    outcome = follow_up(args.client, specs[0].dataset, dict(specs[0].settings), since=since,
-                        dry_run=args.dry_run, show=lambda line: print(line, file=sys.stderr))
+    send = recognize if args.command == "recognize" else follow_up
+    outcome = send(args.client, specs[0].dataset, dict(specs[0].settings), since=since,
+                   dry_run=args.dry_run, show=lambda line: print(line, file=sys.stderr))
     print(outcome.summary())
     return EXIT_LEFT_FOR_LATER if outcome.failed else 0
 
@@ -351,7 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="print what would be sent; send and record nothing")
     recognize.add_argument("--matrix", default="studies.yml",
                            help="run-matrix file with the client's dataset and settings")
-    recognize.set_defaults(func=_cmd_recognize)
+    recognize.set_defaults(func=_cmd_send)
     follow = sub.add_parser(
         "follow-up", help="send each new unhappy customer answer once, to be followed up",
         description="Send each new unhappy answer (NPS 0-6 or CSAT 1-2) once to the channels "
@@ -365,7 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
                          ("--dry-run", {"action": "store_true", "help": "print, send nothing"}),
                          ("--matrix", {"default": "studies.yml", "help": "run-matrix file"})):
         follow.add_argument(flag, **kwargs)
-    follow.set_defaults(func=_cmd_follow_up)
+    follow.set_defaults(func=_cmd_send)
 
     site = sub.add_parser("site", help="render the website from _quarto.yml")
     site.add_argument("--preview", action="store_true",

@@ -24,7 +24,14 @@ import pandas as pd
 from cxlab import config
 from cxlab.send.channels import Channel, Message
 from cxlab.send.outbox import Outbox
-from cxlab.send.recognize import FIRST_RUN_DAYS, Outcome, configured, deliver, stored_start
+from cxlab.send.recognize import (
+    FIRST_RUN_DAYS,
+    Outcome,
+    configured,
+    deliver,
+    settle_start,
+    stored_start,
+)
 
 #: The outbox's record of where follow-up sending started.
 START = "start:follow_up"
@@ -74,10 +81,7 @@ def follow_up(client: str, dataset: str, settings: dict, *, since: date | None =
             f"another cxlab run for {client} is sending (pid {holder.get('pid')}); waiting")):
         items, latest, emails = unhappy_answers(client, dataset, settings,
                                                 since or stored_start(outbox, START))
-        start = since or stored_start(outbox, START) or (
-            latest - timedelta(days=FIRST_RUN_DAYS) if latest else None)
-        if start is not None and start != stored_start(outbox, START) and not dry_run:
-            outbox.set_start(start.isoformat(), START)
+        start = settle_start(outbox, since, latest, dry_run, START)
         items = [i for i in items if start is None or i.day >= start]
         outcome.start, outcome.found = start, len(items)
         deliver(items, channels, settings, emails, outbox, outcome, show, compose_item)

@@ -154,10 +154,7 @@ def recognize(client: str, dataset: str, settings: dict, *, since: date | None =
             "waiting for it to finish")):
         shoutouts, latest, emails = find_shoutouts(client, dataset, settings,
                                                    since or stored_start(outbox))
-        start = since or stored_start(outbox) or (latest - timedelta(days=FIRST_RUN_DAYS)
-                                             if latest else None)
-        if start is not None and start != stored_start(outbox) and not dry_run:
-            outbox.set_start(start.isoformat())
+        start = settle_start(outbox, since, latest, dry_run)
         posts = announcements(client, shoutouts, start, latest) if start else []
         shoutouts = [s for s in shoutouts if start is None or s.day >= start]
         outcome.start, outcome.found = start, len(shoutouts)
@@ -188,6 +185,20 @@ def configured(settings: dict, key: str, client: str, base: Path | None,
         raise config.SettingsError(f"client {client!r}: no {key} channels configured "
                                    f"(settings: {key}: channels: [...])")
     return channels
+
+
+def settle_start(outbox: Outbox, since: date | None, latest: date | None, dry_run: bool,
+                 name: str = "start") -> date | None:
+    """Where this run starts, remembered for later runs.
+
+    ``since``, else where the first run started, else :data:`FIRST_RUN_DAYS` before the
+    latest answer.
+    """
+    start = since or stored_start(outbox, name) or (
+        latest - timedelta(days=FIRST_RUN_DAYS) if latest else None)
+    if start is not None and start != stored_start(outbox, name) and not dry_run:
+        outbox.set_start(start.isoformat(), name)
+    return start
 
 
 def stored_start(outbox: Outbox, name: str = "start") -> date | None:
