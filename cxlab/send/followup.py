@@ -13,7 +13,6 @@ import of the ``follow_ups`` table, which the report's "Closing the loop" sectio
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,12 +22,11 @@ import pandas as pd
 
 from cxlab import config
 from cxlab.send.channels import Channel, Message
-from cxlab.send.outbox import Outbox
 from cxlab.send.recognize import (
     FIRST_RUN_DAYS,
     Outcome,
-    configured,
     deliver,
+    sending,
     settle_start,
     stored_start,
 )
@@ -70,23 +68,14 @@ def follow_up(client: str, dataset: str, settings: dict, *, since: date | None =
         SettingsError: a channel is misconfigured (before anything is sent).
         SendError: a channel refused an item (the others were still served).
     """
-    from cxlab.send.channels import SendError
-
-    config.check_slug(client, "client")
-    channels = configured(settings, "follow_up", client, base, dry_run)
-    outbox = Outbox(config.outbox_path(dataset, client))
-    outcome = Outcome(dry_run=dry_run, what="unhappy answer")
-    about = {"pid": os.getpid(), "command": "cxlab follow-up", "client": client}
-    with outbox.session(about, on_wait=lambda holder: show(
-            f"another cxlab run for {client} is sending (pid {holder.get('pid')}); waiting")):
+    with sending(client, dataset, settings, "follow_up", base, dry_run, show,
+                 "unhappy answer") as (channels, outbox, outcome):
         items, latest, emails = unhappy_answers(client, dataset, settings,
                                                 since or stored_start(outbox, START))
         start = settle_start(outbox, since, latest, dry_run, START)
         items = [i for i in items if start is None or i.day >= start]
         outcome.start, outcome.found = start, len(items)
         deliver(items, channels, settings, emails, outbox, outcome, show, compose_item)
-    if outcome.refused:
-        raise SendError("; ".join(outcome.refused.values()) + f"\n{outcome.summary()}")
     return outcome
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -144,14 +145,8 @@ def recognize(client: str, dataset: str, settings: dict, *, since: date | None =
         SettingsError: a channel is misconfigured (before anything is sent).
         SendError: a channel refused a message (the others were still served).
     """
-    config.check_slug(client, "client")
-    channels = configured(settings, "recognition", client, base, dry_run)
-    outbox = Outbox(config.outbox_path(dataset, client))
-    outcome = Outcome(dry_run=dry_run)
-    about = {"pid": os.getpid(), "command": "cxlab recognize", "client": client}
-    with outbox.session(about, on_wait=lambda holder: show(
-            f"another cxlab recognize for {client} is sending (pid {holder.get('pid')}); "
-            "waiting for it to finish")):
+    with sending(client, dataset, settings, "recognition", base, dry_run, show) as (
+            channels, outbox, outcome):
         shoutouts, latest, emails = find_shoutouts(client, dataset, settings,
                                                    since or stored_start(outbox))
         start = settle_start(outbox, since, latest, dry_run)
@@ -163,9 +158,28 @@ def recognize(client: str, dataset: str, settings: dict, *, since: date | None =
             outcome.page = write_live_page(client, dataset, settings, [
                 (item.key, item.day, compose(item, TEAM_VIEW, settings, emails)[0])
                 for item in [*shoutouts, *posts]], latest)
+    return outcome
+
+
+@contextmanager
+def sending(client: str, dataset: str, settings: dict, key: str, base: Path | None,
+            dry_run: bool, show: Callable[[str], object], what: str = "shout-out"):
+    """A run of sending: the checked channels, the client's outbox held, and the outcome.
+
+    Yields ``(channels, outbox, outcome)``; a second run for the client waits (saying so).
+    Afterwards, a channel that refused a message is raised as a :class:`SendError`.
+    """
+    config.check_slug(client, "client")
+    channels = configured(settings, key, client, base, dry_run)
+    outbox = Outbox(config.outbox_path(dataset, client))
+    outcome = Outcome(dry_run=dry_run, what=what)
+    about = {"pid": os.getpid(), "command": f"cxlab send ({key})", "client": client}
+    with outbox.session(about, on_wait=lambda holder: show(
+            f"another cxlab run for {client} is sending (pid {holder.get('pid')}); waiting "
+            "for it to finish")):
+        yield channels, outbox, outcome
     if outcome.refused:
         raise SendError("; ".join(outcome.refused.values()) + f"\n{outcome.summary()}")
-    return outcome
 
 
 def configured(settings: dict, key: str, client: str, base: Path | None,
