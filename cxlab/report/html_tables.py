@@ -20,7 +20,8 @@ registers :func:`table_html` for every DataFrame):
 * the table scrolls sideways inside its own box (which takes the keyboard focus), its first
   column fixed, so a wide table never widens the page on a phone. The few CSS rules it needs
   travel with it (scoped by the ``cx-table`` class): the static preview and Quarto show the
-  same table.
+  same table; printed (Quarto's pages too), it sets smaller type and lets cells wrap. The
+  preview's own stylesheet goes further in print (landscape pages for the widest tables).
 
 The HTML is written by a Jinja2 template with autoescaping, so every header, cell and caption
 is escaped exactly once, whatever the data holds. Quarto's own table processing is turned off
@@ -70,7 +71,12 @@ text-align:left;vertical-align:top}
 .cx-table .cx-note{display:inline-block;font-size:.85em;color:#5f6b7a}
 .cx-table .cx-stub{position:sticky;left:0;z-index:1;min-width:8rem;\
 background:var(--bs-body-bg,#fff)}
-.cx-table .cx-footnote{font-size:.85em;color:#5f6b7a;margin:.3rem 0 0}"""
+.cx-table .cx-footnote{font-size:.85em;color:#5f6b7a;margin:.3rem 0 0}
+@media print{.cx-table{overflow:visible}.cx-table table{font-size:7.5pt;line-height:1.3}\
+.cx-table :is(th,td){padding:2px 4px;overflow-wrap:break-word}\
+.cx-table :is(.cx-value,.cx-note){white-space:normal}\
+.cx-table tbody :is(td,th):not(.cx-num,.cx-stub){min-width:0}\
+.cx-table .cx-stub{position:static;min-width:0}.cx-table caption{position:static;max-width:none}}"""
 
 _TEMPLATE = """\
 <div class="cx-table" tabindex="0">
