@@ -46,7 +46,8 @@ def test_the_workbook_holds_the_scorecard_as_numbers_with_formats(northwind, tmp
 def test_the_workbook_has_every_table_the_data_can_give(northwind, tmp_path):
     path = exports.write_workbook(northwind, tmp_path / "r.xlsx")
     names = openpyxl.load_workbook(path).sheetnames
-    assert names == ["About", "Scorecard", "Trends", "Departments", "Teams", "Incentive audit",
+    assert names == ["About", "Scorecard", "Trends", "Departments", "Teams", "Incentive plan",
+                     "Incentive audit",
                      "Key drivers", "Key drivers of CSAT", "EX-CX linkage", "Statements",
                      "Comment themes", "Comment tone", "Pulse by department", "Pulse by team",
                      "Employee comment themes", "Maturity evidence", "Maturity elements"]
@@ -171,6 +172,9 @@ def test_the_new_sheets_hold_the_frames_the_page_is_built_from(northwind, tmp_pa
     themes = _rows(path, "Comment themes")
     assert themes and all(0 <= r["Share"] <= 1 for r in themes)
     assert "Example" not in themes[0]  # no comment text in the workbook
+    plan = {r["Department"]: r for r in _rows(path, "Incentive plan")}
+    roster = northwind.tables["employees"]["department"].value_counts()
+    assert {d: r["Employees"] for d, r in plan.items()} == roster.to_dict()
     evidence = _rows(path, "Maturity evidence")
     assert {r["In place"] for r in evidence} <= {"yes", "no", "not measurable yet"}
 

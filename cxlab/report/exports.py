@@ -222,6 +222,23 @@ def drivers_sheet(study: Study, outcome: str | None = None) -> Sheet:
                        "with its interval, its regression coefficient and p, and its mean.")
 
 
+def plan_sheet(study: Study) -> Sheet:
+    """Per department: its headcount, the metrics its incentive plan rewards, any CX one."""
+    from cxlab.report.tables import department_frame, metric_words
+
+    _require(study, "employees", "incentive_plan")
+    f = department_frame(study)
+    frame = pd.DataFrame({
+        "Department": f["department"].astype(str), "Employees": f["n_employees"].astype(int),
+        "Rewarded metrics": [", ".join(map(metric_words, m)) or "none"
+                             for m in f["rewarded_metrics"]],
+        "CX measure in plan": f["has_cx_kpi"].map({True: "yes", False: "no"})})
+    return Sheet("Incentive plan", frame, {"Employees": COUNT_FORMAT},
+                 "Their customers' NPS is on the 'Departments' sheet.",
+                 holds="Each department's headcount, the metrics its incentive plan rewards, "
+                       "and whether one of them is a CX outcome.")
+
+
 def incentive_sheet(study: Study) -> Sheet:
     """The incentive audit: each rewarded metric's verdict and every association tested."""
     from cxlab.report.availability import collected
@@ -564,6 +581,7 @@ SHEETS: tuple[tuple[str, Callable[[Study], Sheet]], ...] = (
     ("Trends", trends_sheet),
     ("Departments", lambda s: groups_sheet(s, "department")),
     ("Teams", lambda s: groups_sheet(s, "team")),
+    ("Incentive plan", plan_sheet),
     ("Incentive audit", incentive_sheet),
     ("Key drivers", drivers_sheet),
     ("Key drivers of CSAT", csat_drivers_sheet),
