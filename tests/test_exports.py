@@ -47,10 +47,10 @@ def test_the_workbook_has_every_table_the_data_can_give(northwind, tmp_path):
     path = exports.write_workbook(northwind, tmp_path / "r.xlsx")
     names = openpyxl.load_workbook(path).sheetnames
     assert names == ["About", "Scorecard", "Trends", "Departments", "Teams", "Incentive plan",
-                     "Incentive audit",
-                     "Key drivers", "Key drivers of CSAT", "EX-CX linkage", "Statements",
-                     "Comment themes", "Comment tone", "Pulse by department", "Pulse by team",
-                     "Employee comment themes", "Maturity evidence", "Maturity elements"]
+                     "Incentive audit", "Key drivers", "Key drivers of CSAT", "EX-CX linkage",
+                     "Closing the loop", "Statements", "Comment themes", "Comment tone",
+                     "Pulse by department", "Pulse by team", "Employee comment themes",
+                     "Maturity evidence", "Maturity elements"]
     about = _sheet(path, "About").to_string()
     assert "no segment declared" in about  # left out, with the reason
     assert "placed in the dataset directly, not imported" in about  # no import record
@@ -335,3 +335,19 @@ def test_the_deck_reuses_the_pages_charts_and_tables(northwind, tmp_path):
     assert chart is report.trend_chart(northwind, "nps")  # the page's cell: no second drawing
     filtered = northwind.filter(channel="phone")
     assert report.trend_chart(filtered, "nps") is not chart
+
+
+def test_closing_the_loop_is_stored_as_the_statistics_give_it(northwind, tmp_path):
+    from cxlab.stats.followups import loop_closure
+
+    result = loop_closure(northwind.tables["customer_responses"],
+                          northwind.tables["follow_ups"], northwind.quarter)
+    path = exports.write_workbook(northwind, tmp_path / "r.xlsx")
+    rows = {r["Measure"]: r for r in _rows(path, "Closing the loop")}
+    assert rows["Unhappy answers (NPS 0-6 or CSAT 1-2)"]["Value"] == result.detractors > 0
+    followed = rows["Followed up"]
+    assert followed["Value"] == pytest.approx(result.followed.value)
+    assert followed["95% CI low"] == pytest.approx(result.followed.ci[0])
+    ws = openpyxl.load_workbook(path)["Closing the loop"]
+    formats = {ws.cell(i, 1).value: ws.cell(i, 2).number_format for i in range(2, ws.max_row + 1)}
+    assert formats["Followed up"] == "0.0%"

@@ -351,6 +351,43 @@ def statements_sheet(study: Study) -> Sheet:
                        "quarter by quarter, and this quarter's change.")
 
 
+def loop_sheet(study: Study) -> Sheet:
+    """Closing the loop: how the quarter's unhappy customers were followed up, as numbers."""
+    from cxlab.stats.followups import LATER_DAYS, loop_closure
+
+    _require(study, "customer_responses", "follow_ups")
+    r = loop_closure(study.tables["customer_responses"], study.tables["follow_ups"],
+                     study.quarter)
+    rows, kinds = [], {}
+
+    def add(label: str, kind: str, value=None, ci=(None, None), n=None, p=None) -> None:
+        rows.append({"Measure": label, "Value": _number(value), "95% CI low": _number(ci[0]),
+                     "95% CI high": _number(ci[1]), "n": n, "p (unadjusted)": _number(p)})
+        kinds[label] = kind
+
+    add("Unhappy answers (NPS 0-6 or CSAT 1-2)", "count", r.detractors)
+    for label, est in (("Followed up", r.followed), ("Followed up within 48 hours", r.within),
+                       ("Resolved, of the closed cases", r.resolved)):
+        add(label, "proportion", *((est.value, est.ci, est.n) if est else ()))
+    low, median, high = r.days_to_close
+    add("Days from the answer to closing the case (median; quartiles)", "days", median,
+        (low, high), r.closed)
+    for label, est in ((f"NPS of the next answer (within {LATER_DAYS} days), followed up",
+                        r.later_followed), ("NPS of the next answer, not followed up",
+                                            r.later_not)):
+        add(label, "nps", *((est.value, est.ci, est.n) if est else ()))
+    c = r.later_comparison
+    add("NPS difference (followed up minus not)", "nps",
+        *((c.difference, c.ci, None, c.p_value) if c else ()))
+    frame = pd.DataFrame(rows)
+    return Sheet("Closing the loop", frame, {"p (unadjusted)": P_FORMAT}, kind_by="Measure",
+                 kinds={k: v for k, v in kinds.items() if v in NUMBER_FORMATS},
+                 note="An empty value: nothing to measure (no case closed, too few customers "
+                      "answered again). The difference is an association, not an effect.",
+                 holds=f"Customers who answered unhappily in {study.quarter}: how many were "
+                       "followed up, how fast, closed and resolved, and their next NPS.")
+
+
 def _tone_columns(n_scored, n_positive, n_negative) -> dict[str, list]:
     """Positive and negative shares of the scored comments, with Wilson 95% intervals."""
     from cxlab import metrics
@@ -587,6 +624,7 @@ SHEETS: tuple[tuple[str, Callable[[Study], Sheet]], ...] = (
     ("Key drivers of CSAT", csat_drivers_sheet),
     ("Segments", segments_sheet),
     ("EX-CX linkage", linkage_sheet),
+    ("Closing the loop", loop_sheet),
     ("Statements", statements_sheet),
     ("Comment themes", comment_themes_sheet),
     ("Comment tone", comment_tone_sheet),
