@@ -1062,7 +1062,10 @@ def write_deck(study: Study, path: Path) -> Path:
     title = deck.slides.add_slide(deck.slide_layouts[0])
     _place(title.shapes.title, Box(MARGIN_IN, 2.2, BODY.width, 1.5))
     title.shapes.title.text = f"{study.client_name}: {study.quarter}"
-    _fit_frame(title.shapes.title.text_frame, 40)
+    width, height = 72 * BODY.width - 2 * CELL_MARGIN_X_PT, 72 * 1.5 - 2 * CELL_MARGIN_Y_PT
+    _fit_frame(title.shapes.title.text_frame, next(
+        (s for s in (40, 34, 28) if text_height([title.shapes.title.text], width, s) <= height),
+        28))  # a long client name takes a smaller size, not a third line
     _place(title.placeholders[1], Box(MARGIN_IN, 3.9, BODY.width, 1.2))
     title.placeholders[1].text = (f"Quarterly customer-experience report for "
                                   f"{study.client_name}, {study.quarter}")
