@@ -134,8 +134,9 @@ class Study:
         from html import escape
 
         head, _, _ = self.summary().partition("\n")
+        # One header row (the table names a column of their own): no empty corner cell.
         return (f"<p><strong>{escape(head)}</strong></p>"
-                + self.summary_frame().to_html(escape=True))
+                + self.summary_frame().reset_index().to_html(index=False, escape=True, border=0))
 
     def cached(self, key: tuple, compute):
         """``compute()`` once per study and key: a table and a chart share one analysis.

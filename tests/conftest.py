@@ -44,7 +44,7 @@ def sandbox(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("project")
     shutil.copytree(ROOT / "notebooks", root / "notebooks")
     for name in ("_quarto.yml", "index.qmd", "methods.qmd", "validation.qmd", "studies.yml"):
-        shutil.copy(ROOT / name, root / name)
+        shutil.copy(ROOT / name, root / name)  # notebooks/ holds the getting-started page
     make_sample("sample", root=root / "data")
     return root
 

@@ -53,3 +53,17 @@ def visible_text(value) -> str:
     if hasattr(value, "_repr_mimebundle_"):
         return value._repr_mimebundle_()["text/html"].split('alt="', 1)[-1]
     return str(value)
+
+
+#: The site's hand-written sources, as _quarto.yml lists them (reports are generated).
+SITE_SOURCES = ("_quarto.yml", "index.qmd", "methods.qmd", "validation.qmd",
+                "notebooks/getting_started.ipynb")
+
+
+def copy_site_sources(source: Path, dest: Path) -> None:
+    """Copy the site's hand-written pages from ``source`` into a sandbox project ``dest``."""
+    import shutil
+
+    for name in SITE_SOURCES:
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source / name, dest / name)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from probe_notebooks import write_template
+from report_harness import copy_site_sources
 
 pytestmark = pytest.mark.slow
 
@@ -379,8 +380,7 @@ def broken_section(sandbox, tmp_path_factory, project_root):
 
     root = tmp_path_factory.mktemp("broken-section")
     shutil.copytree(project_root / "notebooks", root / "notebooks")
-    for name in ("_quarto.yml", "index.qmd", "methods.qmd", "validation.qmd"):
-        shutil.copy(project_root / name, root / name)
+    copy_site_sources(project_root, root)
     shutil.copytree(sandbox / "data" / "sample", root / "data" / "sample")
     plan = root / "data" / "sample" / "cedar" / "incentive_plan.parquet"
     pd.read_parquet(plan).rename(columns={"metric": "measure"}).to_parquet(plan)

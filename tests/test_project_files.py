@@ -36,12 +36,31 @@ def test_environment_yml_matches_pyproject(project_root):
 
 
 def test_notebook_templates_are_clean(project_root):
+    """Report templates are committed without outputs; papermill fills them per study."""
     for path in (project_root / "notebooks").glob("*.ipynb"):
+        if path.stem == "getting_started":  # a page, committed as run: checked below
+            continue
         nb = json.loads(path.read_text())
         code = [c for c in nb["cells"] if c["cell_type"] == "code"]
         assert all(not c["outputs"] and c["execution_count"] is None for c in code), path
         assert "parameters" in code[0]["metadata"].get("tags", []), f"{path}: first code cell"
         assert "open_study" in "".join(code[1]["source"]), f"{path}: second cell validates"
+
+
+def test_the_getting_started_page_is_run_and_shows_its_code(project_root):
+    """Committed with its outputs (the site shows them; nbval runs it again in CI and checks
+    the marked cells' outputs), none of them an error, its code shown on the site."""
+    import yaml
+
+    nb = json.loads((project_root / "notebooks" / "getting_started.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(c["outputs"] for c in code)
+    assert not any(o["output_type"] == "error" for c in code for o in c["outputs"])
+    assert any("NBVAL_CHECK_OUTPUT" in "".join(c["source"]) for c in code)
+    front = "".join(nb["cells"][0]["source"]).strip("-\n")
+    assert yaml.safe_load(front)["echo"] is True
+    render = yaml.safe_load((project_root / "_quarto.yml").read_text())["project"]["render"]
+    assert "notebooks/getting_started.ipynb" in render
 
 
 def _closed(node):

@@ -12,6 +12,7 @@ import shutil
 import threading
 
 import pytest
+from report_harness import copy_site_sources
 from test_markup import PAYLOADS
 from test_publish_safety import KEY_COLUMNS
 
@@ -38,8 +39,7 @@ def hostile_site(tmp_path_factory, project_root):
 
     root = tmp_path_factory.mktemp("hostile")
     shutil.copytree(project_root / "notebooks", root / "notebooks")
-    for name in ("_quarto.yml", "index.qmd", "methods.qmd", "validation.qmd"):
-        shutil.copy(project_root / name, root / name)
+    copy_site_sources(project_root, root)
     tables, _ = sample.generate()
     mapping: dict[str, str] = {}
 

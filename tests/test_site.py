@@ -2,11 +2,11 @@
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
+from report_harness import copy_site_sources
 
 from cxlab.site import build_site, failed_studies, load_site_config, page_sources, write_reports_index
 
@@ -39,8 +39,7 @@ def _report(client: str, quarter: str) -> nbformat.NotebookNode:
 
 @pytest.fixture
 def project(tmp_path):
-    for name in ("_quarto.yml", "index.qmd", "methods.qmd", "validation.qmd"):
-        shutil.copy(ROOT / name, tmp_path / name)
+    copy_site_sources(ROOT, tmp_path)
     for client in CLIENTS:
         for quarter in ("2026Q2", "2026Q3"):
             path = tmp_path / "reports" / client / quarter / "quarterly_report.ipynb"
@@ -62,6 +61,7 @@ def test_a_client_site_holds_nothing_of_another_client(project):
     out = build_site(project, use_quarto=False, client="quokka")
     assert out == project / "_sites" / "quokka"
     files = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
+    # The researchers' pages (notebooks/) stay out: they show the sample clients.
     assert files == ["index.html", "methods.html", "reports/index.html",
                      "reports/maturity-model.html", "reports/quokka/2026Q2/quarterly_report.html",
                      "reports/quokka/2026Q3/quarterly_report.html", "reports/quokka/index.html",
@@ -87,9 +87,14 @@ def test_the_all_clients_site_holds_both_and_names_failures_escaped(project):
     assert "Wombat &lt;img" in index or "Wombat &#60;img" in index
     assert "1 study failed when last run" in index and "wombat 2026Q1" in index
     assert (out / "reports" / "wombat" / "2026Q3" / "quarterly_report.html").is_file()
+    # The researchers' page, linked from the home page, with its code shown.
+    home = (out / "index.html").read_text()
+    assert 'href="notebooks/getting_started.html"' in home
+    started = (out / "notebooks" / "getting_started.html").read_text()
+    assert "import cxlab" in started and "open_study" in started
     # The other client's site is built beside it, separately, on demand.
     wombat = build_site(project, use_quarto=False, client="wombat", out=project / "wombat-site")
-    assert "Quokka" not in _site_text(wombat)
+    assert "Quokka" not in _site_text(wombat) and "getting_started" not in _site_text(wombat)
     assert "wombat 2026Q1" in (wombat / "reports" / "index.html").read_text()
 
 
@@ -110,7 +115,7 @@ def test_reports_index_and_failures_by_client(project):
     assert failed_studies(project / "reports") == ["wombat 2026Q1"]
     assert failed_studies(project / "reports", "quokka") == []
     pages = page_sources(project, load_site_config(project))
-    assert len([p for p in pages if p.suffix == ".ipynb"]) == 4
+    assert len([p for p in pages if p.suffix == ".ipynb"]) == 5  # 4 reports, getting started
 
 
 def test_preview_titles_show_escaped_front_matter_as_plain_text(project):

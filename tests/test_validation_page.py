@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from report_harness import copy_site_sources
 
 from cxlab.site import build_site, front_matter, load_site_config, page_sources
 
@@ -51,10 +52,8 @@ def _client_report(client: str) -> nbformat.NotebookNode:
 
 
 def test_the_page_renders_in_the_preview_and_in_a_client_site(tmp_path):
-    import shutil
 
-    for name in ("_quarto.yml", "index.qmd", "methods.qmd", "validation.qmd"):
-        shutil.copy(ROOT / name, tmp_path / name)
+    copy_site_sources(ROOT, tmp_path)
     report = tmp_path / "reports" / "quokka" / "2026Q3" / "quarterly_report.ipynb"
     report.parent.mkdir(parents=True)
     nbformat.write(_client_report("quokka"), report)

@@ -48,6 +48,11 @@ def load_site_config(root: Path) -> dict:
 #: The generated part of the home page (``index.qmd`` includes it): the data behind the
 #: reports and what failed. Quarto renders no file whose name starts with ``_``.
 DATA_SOURCES = "_data-sources.md"
+#: The home page's line for researchers (``index.qmd`` includes it): a link to the pages
+#: under ``notebooks/`` (the getting-started notebook), written for the consultancy's own
+#: site only. A client's site leaves those pages out: they show the sample clients.
+FOR_RESEARCHERS = "_for-researchers.md"
+RESEARCH_PAGES = "notebooks/"
 
 
 def write_reports_index(root: Path, client: str | None = None) -> Path:
@@ -88,6 +93,12 @@ def write_reports_index(root: Path, client: str | None = None) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (reports / DATA_SOURCES).write_text("\n".join(facts) + "\n", encoding="utf-8")
+    research = ("- **[Getting started](notebooks/getting_started.ipynb)**, for researchers: "
+                "cxlab in a notebook, from a measure with its interval to key drivers and a "
+                "trend, on the sample data.\n"
+                if client is None and (root / "notebooks" / "getting_started.ipynb").is_file()
+                else "")
+    (reports / FOR_RESEARCHERS).write_text(research, encoding="utf-8")
     write_client_pages(root, found)
     return path
 
@@ -462,6 +473,7 @@ def _build_client_site(root: Path, site_config: dict, client: str, out: Path,
     try:
         # The hand-written pages; everything under reports/ is the client's or made afresh.
         render = site_config["project"]["render"]
+        render = [p for p in render if not p.startswith(RESEARCH_PAGES)]
         shared = {"project": {"render": [p for p in render if not p.startswith("reports/")]}}
         for page in page_sources(root, shared):
             rel = page.relative_to(root)
@@ -473,7 +485,8 @@ def _build_client_site(root: Path, site_config: dict, client: str, out: Path,
             _write_client_record(record, stage / "reports" / "build-record.json", client)
         write_reports_index(stage, client)
         write_maturity_page(stage)
-        staged = {**site_config, "project": {**site_config["project"], "output-dir": "_site"}}
+        staged = {**site_config, "project": {**site_config["project"], "output-dir": "_site",
+                                             "render": render}}
         quarto = {k: v for k, v in staged.items() if k != PDF_KEY}  # ours, not Quarto's
         (stage / "_quarto.yml").write_text(yaml.safe_dump(quarto, sort_keys=False),
                                            encoding="utf-8")
@@ -904,7 +917,11 @@ def _render_notebook(source: Path) -> tuple[dict, str]:
 
     nb = nbformat.read(source, as_version=4)
     meta = front_matter(nb.cells[0].source)[0] if nb.cells and nb.cells[0].cell_type == "raw" else {}
-    exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
+    # Reports hide their code (stakeholders never see it); a page for researchers, such as
+    # the getting-started notebook, shows it with ``echo: true`` in its front matter, as
+    # Quarto reads the same key.
+    exporter = HTMLExporter(template_name="basic", exclude_input=not meta.get("echo", False),
+                            exclude_input_prompt=True,
                             exclude_output_prompt=True, exclude_raw=True)
     body, _ = exporter.from_notebook_node(nb)
     return meta, body
