@@ -176,6 +176,9 @@ def check_settings(settings, where: str) -> dict:
     if "follow_up" in settings:
         from cxlab.send.channels import check_recognition
 
+        if isinstance(settings["follow_up"], dict) and "opt_out" in settings["follow_up"]:
+            raise SettingsError(f"{where}: follow_up: opt_out belongs under recognition: "
+                                "(it applies to every page, export and message)")
         check_recognition(settings["follow_up"], f"{where}: follow_up")
     return dict(settings)
 
@@ -230,6 +233,14 @@ def _check_statements(statements: list, where: str) -> None:
         if not ok:
             raise SettingsError(f"{where}: statement {i} must be {{label: text, phrases: [text, "
                              f"...]}} with at least one phrase, got {item!r}")
+
+
+def opted_out(settings: dict) -> frozenset[str]:
+    """The employees who asked not to be named (``recognition.opt_out``).
+
+    Never named, on a page, in an export or a message, whatever ``show_employee_names`` says.
+    """
+    return frozenset((settings.get("recognition") or {}).get("opt_out", []))
 
 
 def setting(settings: dict, key: str):

@@ -158,6 +158,7 @@ def test_named_praise_is_recognized_by_the_record_of_cxlab_recognize(sample_stud
     praise = positive_mentions(study)
     assert len(praise) >= 20
     outbox = Outbox(config.outbox_path("sample", "cedar"))
+    outbox.set_start("2026-07-01")  # recognition began with the quarter
     late = int(len(praise) * (1 - am.RECOGNIZED_SHARE)) + 1  # one too many to hold
     for i, (rid, eid, day) in enumerate(zip(praise["response_id"], praise["employee_id"],
                                             praise["responded_on"], strict=True)):
@@ -176,3 +177,16 @@ def test_named_praise_is_recognized_by_the_record_of_cxlab_recognize(sample_stud
                       at=(day + timedelta(days=1)).tz_localize("UTC").to_pydatetime())
     [indicator] = [i for i in am.evidence(study) if i.key == "named_praise_recognized"]
     assert indicator.met is True
+
+
+def test_praise_before_recognition_began_is_not_counted_late(sample_study, tmp_path,
+                                                            monkeypatch):
+    """A first run started after a backlog does not make that backlog 'late'."""
+    from cxlab import config
+    from cxlab.send.outbox import Outbox
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    study = sample_study("cedar", "2026Q3")
+    Outbox(config.outbox_path("sample", "cedar")).set_start("2026-10-01")
+    [indicator] = [i for i in am.evidence(study) if i.key == "named_praise_recognized"]
+    assert indicator.met is None and "since recognition began (2026-10-01)" in indicator.numbers

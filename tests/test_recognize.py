@@ -34,8 +34,9 @@ class Webhooks(ThreadingHTTPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), _Hook)
         self.posts: list[tuple[str, dict]] = []
-        self.answers: dict[str, list[int]] = {}
+        self.answers: dict[str, list] = {}
         self.lock = threading.Lock()
+        self.slow_seconds = 2.0
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}/{path}"
@@ -51,8 +52,16 @@ class _Hook(BaseHTTPRequestHandler):
         with server.lock:
             queued = server.answers.get(self.path, [])
             status = queued.pop(0) if queued else 200
-            if status == 200:
+            if status in (200, "slow"):
                 server.posts.append((self.path, body))
+            if status == 200 and "blocks" in body and len(body["blocks"][1]["text"]["text"]) > 3000:
+                status = 400  # as Slack answers a section over 3,000 characters
+                server.posts.pop()
+        if status == "slow":  # took the message, answers after the client gave up
+            import time
+
+            time.sleep(server.slow_seconds)
+            status = 200
         self.send_response(status)
         self.send_header("Content-Length", "2")
         self.end_headers()
@@ -459,3 +468,104 @@ def test_each_unhappy_answer_goes_once_to_be_followed_up(home, webhooks, mailbox
         assert Outbox(config.outbox_path("sample", "northwind")).start() is None
     finally:
         os.environ.pop(SMTP, None)
+
+
+
+def test_a_wrong_webhook_stops_its_channel_and_a_refused_message_stops_only_itself(
+        home, webhooks):
+    """404: the channel is wrong, nothing more is tried on it. 400: that message only is
+    refused, named, recorded so no run repeats it; the others still go."""
+    settings = _settings(SLACK_CHANNEL)
+    expected = _expected(settings)
+    path = "/slack/T000/B000/secret-token"
+    webhooks.answers[path] = [404]
+    with pytest.raises(SendError, match="refused with HTTP 404"):
+        recognize("northwind", "sample", settings, since=SINCE, base=home, show=lambda _: None)
+    assert webhooks.bodies(path[1:]) == [] and not Outbox(
+        config.outbox_path("sample", "northwind")).sent()
+    shutil_rm(home)
+    webhooks.answers[path] = [400]
+    with pytest.raises(SendError, match=r"refused a message with HTTP 400 \(shoutout:"):
+        recognize("northwind", "sample", settings, since=SINCE, base=home, show=lambda _: None)
+    assert len(webhooks.bodies(path[1:])) == len(expected) - 1
+    again = recognize("northwind", "sample", settings, base=home, show=lambda _: None)
+    assert sum(again.sent.values()) == 0  # the refused one is not tried again
+
+
+def test_a_long_comment_is_cut_to_the_channels_limits(home, webhooks, monkeypatch):
+    from cxlab.send.channels import MAX_TEXT, Channel, Message
+
+    monkeypatch.setenv(SLACK, webhooks.url("slack/long"))
+    long = Message("Shout-out", "word " * 2000)
+    Channel("slack", {"webhook_env": SLACK}).send(long)
+    [body] = webhooks.bodies("slack/long")
+    text = body["blocks"][1]["text"]["text"]
+    assert len(text) <= MAX_TEXT + 60 and text.endswith("(cut: the full text is in the data)")
+
+
+def test_a_slow_channel_is_not_posted_twice(home, webhooks, monkeypatch):
+    """A read timeout is not retried: the message may have arrived. It is left for the next
+    run, which may repeat that one message (documented), never several times in one run."""
+    monkeypatch.setattr(channels_module, "TIMEOUT_SECONDS", 0.5)
+    settings = _settings(SLACK_CHANNEL)
+    webhooks.answers["/slack/T000/B000/secret-token"] = ["slow"]
+    outcome = recognize("northwind", "sample", settings, since=SINCE, base=home,
+                        show=lambda _: None)
+    assert "not reachable" in outcome.failed["slack (TEST_SLACK_WEBHOOK)"]
+    assert len(webhooks.bodies("slack/T000/B000/secret-token")) == 1
+
+
+def test_a_dead_port_is_named_before_anything_is_sent(home, webhooks, monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed once the block ends: nothing listens
+    monkeypatch.setenv(TEAMS, f"http://127.0.0.1:{port}/hook")
+    settings = _settings({"type": "file", "path": "out.jsonl"}, TEAMS_CHANNEL)
+    with pytest.raises(SettingsError, match=f"does not answer on port {port}"):
+        recognize("northwind", "sample", settings, since=SINCE, base=home, show=lambda _: None)
+    assert not (home / "out.jsonl").exists()
+
+
+def test_messages_cannot_carry_links_and_emails_have_their_headers(home, mailbox):
+    from cxlab.send.channels import Channel, Message, teams_payload
+
+    card = teams_payload(Message("t", "Click [here for a refund](http://phish.example/x)"))
+    assert "](" not in card["attachments"][0]["content"]["body"][1]["text"]
+    received, port = mailbox
+    os.environ[SMTP] = f"smtp://127.0.0.1:{port}"
+    try:
+        Channel("email", {"to": "manager", "smtp_env": SMTP, "sender": "cx@t.example"}).send(
+            Message("Hello", "Body", to="lead@t.example"))
+    finally:
+        os.environ.pop(SMTP, None)
+    [(_, raw)] = received
+    assert "\nDate: " in raw and "\nMessage-ID: <" in raw and "@t.example>" in raw
+
+
+def test_a_start_after_the_data_is_refused_and_opt_out_belongs_to_recognition(home):
+    with pytest.raises(SettingsError, match="after the latest answer in the data"):
+        recognize("northwind", "sample", _settings({"type": "file", "path": "out.jsonl"}),
+                  since=date(2030, 1, 1), base=home, show=lambda _: None)
+    with pytest.raises(SettingsError, match="opt_out belongs under recognition"):
+        config.check_settings({"follow_up": {"channels": [], "opt_out": ["E1"]}}, "test")
+
+
+def test_an_opted_out_employee_is_named_nowhere_and_namesakes_keep_their_names(sample_study):
+    """With names shown: the opted-out employee appears by pseudonym in report tables, and a
+    comment naming them is masked whole, so a colleague sharing their first name or surname
+    is not garbled into '[colleague] Jansen'."""
+    from cxlab.report.employees import employee_labels
+    from cxlab.report.quotes import cleaned
+
+    study = sample_study("cedar", settings={"show_employee_names": True,
+                                            "quote_comments": True})
+    roster = study.tables["employees"]
+    out, other = roster.iloc[0], roster.iloc[1]
+    study.settings["recognition"] = {"opt_out": [out["employee_id"]]}
+    labels = employee_labels(study, roster["employee_id"].iloc[:2])
+    assert labels.iloc[0].startswith("Employee ") and labels.iloc[1] == other["display_name"]
+    texts = pd.Series([f"Thanks to {out['display_name']} and {other['display_name']}!",
+                       f"{other['display_name']} was great."])
+    shown = cleaned(study, texts)
+    assert out["display_name"] not in shown[0] and out["display_name"].split()[0] not in shown[0]
+    assert shown[1] == texts[1]  # a text not naming them keeps its names

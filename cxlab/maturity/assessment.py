@@ -258,10 +258,17 @@ def _praise_recognized(study: Study) -> tuple[bool | None, str]:
     if not path.is_file():
         return None, ("not measurable yet: no record of `cxlab recognize` for this client "
                       "(run it to recognize named praise as it happens)")
+    outbox = Outbox(path)
+    began = outbox.start()
+    if began is None:
+        return None, "not measurable yet: cxlab recognize has not sent shout-outs for this client"
+    # Only praise since recognition began: a backlog the first run starts after is not late.
     praise = positive_mentions(study)
+    praise = praise[praise["responded_on"] >= pd.Timestamp(began)]
     if praise.empty:
-        return None, f"no customer comment praised an employee by name in {study.quarter}"
-    sent = Outbox(path).sent_at()
+        return None, (f"no customer comment praised an employee by name in {study.quarter} "
+                      f"since recognition began ({began})")
+    sent = outbox.sent_at()
     keys = "shoutout:" + praise["response_id"].astype(str) + ":" + praise["employee_id"].astype(str)
     when = pd.to_datetime(keys.map(sent), utc=True).dt.tz_localize(None)
     lag = (when - pd.to_datetime(praise["responded_on"].to_numpy())).dt.days

@@ -15,7 +15,7 @@ import pandas as pd
 from cxlab import config, privacy
 from cxlab.report.employees import employee_labels, show_names
 from cxlab.study import Study
-from cxlab.text.mentions import mask_names
+from cxlab.text.mentions import mask_names, names_any
 from cxlab.text.redact import redact_series
 
 #: What a table shows in place of a quote the client's settings do not allow.
@@ -49,4 +49,11 @@ def cleaned(study: Study, texts: pd.Series, served_by: pd.Series | None = None) 
     labels = dict(zip(roster["employee_id"], employee_labels(study, roster["employee_id"]),
                       strict=True))
     clean = privacy.mask_ids(redact_series(texts), labels)
-    return clean if show_names(study) else mask_names(clean, roster, labels, served_by)
+    if not show_names(study):
+        return mask_names(clean, roster, labels, served_by)
+    hidden = config.opted_out(study.settings)
+    if not hidden:
+        return clean
+    # Names show, except those of employees who opted out: a text naming one is masked whole.
+    touches = names_any(clean, roster, hidden, served_by)
+    return clean.where(~touches, mask_names(clean, roster, labels, served_by))

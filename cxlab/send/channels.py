@@ -19,8 +19,9 @@ import json
 import os
 import smtplib
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -46,6 +47,13 @@ EMAIL_TO = ("manager", "employee")
 RETRIES = 3
 BACKOFF = 1.0
 TIMEOUT_SECONDS = 10
+#: Longest text a message carries: Slack refuses a section over 3,000 characters and a
+#: header over 150; longer text is cut at a word and marked.
+MAX_TEXT = 2900
+MAX_TITLE = 140
+#: HTTP answers that mean the channel itself is wrong (its URL or rights), not the message:
+#: sending stops for that channel. Any other 4xx refuses only the message.
+CHANNEL_REFUSALS = (401, 403, 404, 410)
 
 
 class SendError(CxlabError, RuntimeError):
@@ -57,6 +65,13 @@ class SendError(CxlabError, RuntimeError):
 
 class ChannelDown(CxlabError, RuntimeError):
     """A channel could not be reached after the retries: the message is left for next run."""
+
+
+class MessageRefused(SendError):
+    """A channel refused one message (a 4xx other than those of a wrong channel).
+
+    The other messages are still sent; this one is named so it can be looked at.
+    """
 
 
 @dataclass(frozen=True)
@@ -78,7 +93,11 @@ class Channel:
 
     @property
     def name(self) -> str:
-        """The channel in messages and in the sent record: type and what it points to."""
+        """The channel in messages and in the sent record: its type and what it points to.
+
+        As configured (the variable's name, the recipient, the file's path as written), so a
+        moved checkout or a dry run names it the same.
+        """
         target = (self.spec.get("webhook_env") or self.spec.get("to") or self.spec.get("path"))
         return f"{self.kind} ({target})"
 
@@ -94,23 +113,31 @@ class Channel:
             SendError: the channel refused it (fix the channel; the message is not sent).
             ChannelDown: the channel could not be reached after the retries (try later).
         """
+        message = trimmed(message)
         if self.kind in ("slack", "teams"):
             self._post(slack_payload(message) if self.kind == "slack" else teams_payload(message))
         elif self.kind == "email":
             self._mail(message)
         else:
-            path = Path(self.spec["path"])
-            path.parent.mkdir(parents=True, exist_ok=True)
+            path = Path(self.spec.get("resolved", self.spec["path"]))
             record = {"title": message.title, "text": message.text, **message.fields}
-            with path.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with path.open("a", encoding="utf-8") as out:
+                    out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+            except OSError as err:
+                raise SendError(f"{self.name}: cannot write the file ({err.strerror})") from None
 
     def _post(self, payload: dict) -> None:
         url = os.environ[self.spec["webhook_env"]]
         session = requests.Session()
-        retry = Retry(total=RETRIES, backoff_factor=BACKOFF, allowed_methods={"POST"},
-                      status_forcelist=(500, 502, 503, 504), raise_on_status=False,
-                      respect_retry_after_header=True)
+        # Retried: a connection never made, and a 5xx or 429 answer (the service said it did
+        # not take the message). Not retried: a read timeout, after which the message may
+        # have arrived, so a retry could post it twice. Retry-After is not obeyed: a long
+        # one would hold a scheduled run (and the client's lock) for minutes.
+        retry = Retry(total=RETRIES, connect=RETRIES, read=0, backoff_factor=BACKOFF,
+                      allowed_methods={"POST"}, status_forcelist=(429, 500, 502, 503, 504),
+                      raise_on_status=False, respect_retry_after_header=False)
         session.mount("http://", HTTPAdapter(max_retries=retry))
         session.mount("https://", HTTPAdapter(max_retries=retry))
         try:
@@ -120,23 +147,32 @@ class Channel:
                               f"({type(err).__name__})") from None
         finally:
             session.close()
-        if answer.status_code >= 500:
+        if answer.status_code >= 500 or answer.status_code == 429:
             raise ChannelDown(f"{self.name}: answered {answer.status_code} after {RETRIES} "
                               "retries")
+        if answer.status_code in CHANNEL_REFUSALS:
+            raise SendError(f"{self.name}: refused with HTTP {answer.status_code}; check the "
+                            f"webhook in ${self.spec['webhook_env']} (its address or rights)")
         if answer.status_code >= 400:
-            raise SendError(f"{self.name}: refused the message with HTTP {answer.status_code}; "
-                            f"check the webhook in ${self.spec['webhook_env']}")
+            raise MessageRefused(f"{self.name}: refused a message with HTTP "
+                                 f"{answer.status_code}")
 
     def _mail(self, message: Message) -> None:
         server = smtp_server(self.spec["smtp_env"])
         mail = EmailMessage()
         mail["Subject"], mail["From"], mail["To"] = message.title, self.spec["sender"], message.to
+        mail["Date"] = formatdate(localtime=False)
+        mail["Message-ID"] = make_msgid(domain=self.spec["sender"].rpartition("@")[2] or None)
         mail.set_content(message.text)
         try:
             with server.connect() as smtp:
                 smtp.send_message(mail)
         except smtplib.SMTPRecipientsRefused:
-            raise SendError(f"{self.name}: the mail server refused the recipient") from None
+            raise MessageRefused(f"{self.name}: the mail server refused a recipient") from None
+        except (smtplib.SMTPAuthenticationError, smtplib.SMTPNotSupportedError) as err:
+            raise SendError(f"{self.name}: the mail server refused the login or the "
+                            f"connection's security ({type(err).__name__}); check "
+                            f"${self.spec['smtp_env']}") from None
         except (OSError, smtplib.SMTPException) as err:
             raise ChannelDown(f"{self.name}: mail server not reachable "
                               f"({type(err).__name__})") from None
@@ -184,6 +220,15 @@ def smtp_server(env: str) -> SmtpServer:
 # Message shapes
 
 
+def trimmed(message: Message) -> Message:
+    """The message within every channel's limits: a long comment is cut at a word, marked."""
+    def cut(text: str, most: int) -> str:
+        if len(text) <= most:
+            return text
+        return text[:most].rsplit(" ", 1)[0] + " … (cut: the full text is in the data)"
+    return replace(message, title=cut(message.title, MAX_TITLE), text=cut(message.text, MAX_TEXT))
+
+
 def slack_payload(message: Message) -> dict:
     """A Slack incoming-webhook message: Block Kit, with the plain text as its fallback.
 
@@ -200,7 +245,12 @@ def slack_payload(message: Message) -> dict:
 
 
 def teams_payload(message: Message) -> dict:
-    """A Teams workflow-webhook message: one Adaptive Card with the title and the text."""
+    """A Teams workflow-webhook message: one Adaptive Card with the title and the text.
+
+    A TextBlock reads Markdown links: ``](`` in a comment is broken up, so a customer's
+    text cannot become a link in the card.
+    """
+    message = replace(message, text=message.text.replace("](", "] ("))
     card = {"type": "AdaptiveCard", "version": "1.4",
             "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
             "body": [{"type": "TextBlock", "text": message.title, "weight": "Bolder",
@@ -272,21 +322,34 @@ def channels_from_settings(spec: dict, client: str, base: Path,
             url = urlsplit(os.environ[env])
             if url.scheme not in ("http", "https") or not url.hostname:
                 raise SettingsError(f"{where}: ${env} is not an http(s) URL")
-            _resolve(url.hostname, where)
+            _reach(url.hostname, url.port or (443 if url.scheme == "https" else 80), where)
         elif channel.kind == "email":
             try:
-                _resolve(smtp_server(env).host, where)
+                server = smtp_server(env)
             except SettingsError as err:
                 raise SettingsError(f"{where}: {err}") from None
+            _reach(server.host, server.port, where)
+            try:  # the login and the connection's security, before anything is sent
+                server.connect().quit()
+            except (smtplib.SMTPException, OSError) as err:
+                raise SettingsError(f"{where}: the mail server refused the login or the "
+                                    f"connection's security ({type(err).__name__}); check "
+                                    f"${env}") from None
         else:
-            channel.spec["path"] = str(base / channel.spec["path"])
+            channel.spec["resolved"] = str(base / channel.spec["path"])
         channels.append(channel)
     return channels
 
 
-def _resolve(host: str, where: str) -> None:
+def _reach(host: str, port: int, where: str) -> None:
+    """Check that the host resolves and takes connections on its port (nothing is sent)."""
     try:
         socket.getaddrinfo(host, None)
     except OSError:
         raise SettingsError(f"{where}: its host cannot be found (is the address right, "
                             "and the network up?)") from None
+    try:
+        socket.create_connection((host, port), timeout=TIMEOUT_SECONDS).close()
+    except OSError as err:
+        raise SettingsError(f"{where}: its host does not answer on port {port} "
+                            f"({type(err).__name__}); nothing was sent") from None

@@ -37,6 +37,7 @@ from cxlab.send.channels import (
     Channel,
     ChannelDown,
     Message,
+    MessageRefused,
     SendError,
     channels_from_settings,
     check_recognition,
@@ -101,6 +102,7 @@ class Outcome:
     skipped: Counter = field(default_factory=Counter)  # (channel, reason)
     failed: dict[str, str] = field(default_factory=dict)  # channel -> what went wrong
     refused: dict[str, str] = field(default_factory=dict)  # channel -> the 4xx or rejection
+    rejected: list[str] = field(default_factory=list)  # single messages a channel refused
     start: date | None = None
     found: int = 0
     dry_run: bool = False
@@ -123,10 +125,12 @@ class Outcome:
             parts += [f"{n} not sent: {why}" for (c, why), n in sorted(self.skipped.items())
                       if c == channel]
             if channel in self.failed:
-                parts.append(f"{self.failed[channel]}; the rest is left for the next run")
+                parts.append(f"{self.failed[channel].removeprefix(channel + ': ')}; the rest "
+                             "is left for the next run")
             if channel in self.refused:
-                parts.append(self.refused[channel])
+                parts.append(self.refused[channel].removeprefix(channel + ": "))
             lines.append(f"  {channel}: " + "; ".join(parts))
+        lines += [f"  refused, not sent again: {line}" for line in self.rejected]
         return "\n".join(lines)
 
 
@@ -178,8 +182,9 @@ def sending(client: str, dataset: str, settings: dict, key: str, base: Path | No
             f"another cxlab run for {client} is sending (pid {holder.get('pid')}); waiting "
             "for it to finish")):
         yield channels, outbox, outcome
-    if outcome.refused:
-        raise SendError("; ".join(outcome.refused.values()) + f"\n{outcome.summary()}")
+    if outcome.refused or outcome.rejected:
+        raise SendError("; ".join([*outcome.refused.values(), *outcome.rejected])
+                        + f"\n{outcome.summary()}")
 
 
 def configured(settings: dict, key: str, client: str, base: Path | None,
@@ -208,6 +213,9 @@ def settle_start(outbox: Outbox, since: date | None, latest: date | None, dry_ru
     ``since``, else where the first run started, else :data:`FIRST_RUN_DAYS` before the
     latest answer.
     """
+    if since is not None and latest is not None and since > latest:
+        raise config.SettingsError(f"--since {since} is after the latest answer in the data "
+                                   f"({latest}): nothing to send, and no start is kept")
     start = since or stored_start(outbox, name) or (
         latest - timedelta(days=FIRST_RUN_DAYS) if latest else None)
     if start is not None and start != stored_start(outbox, name) and not dry_run:
@@ -252,6 +260,11 @@ def deliver(shoutouts: list, channels: list[Channel], settings: dict,
             except ChannelDown as err:
                 outcome.failed[channel.name] = str(err)
                 continue
+            except MessageRefused as err:
+                # This message only: recorded, so no run sends it again, and named.
+                outcome.rejected.append(f"{err} ({shoutout.key})")
+                outbox.record(shoutout.key, channel.name)
+                continue
             except SendError as err:
                 outcome.refused[channel.name] = str(err)
                 continue
@@ -262,7 +275,7 @@ def deliver(shoutouts: list, channels: list[Channel], settings: dict,
 def compose(shoutout: Shoutout, channel: Channel, settings: dict,
             emails: dict[str, str]) -> tuple[Message | None, str]:
     """The message one channel gets for one shout-out or announcement, or None and why not."""
-    opted_out = shoutout.employee_id in set((settings.get("recognition") or {}).get("opt_out", []))
+    opted_out = shoutout.employee_id in config.opted_out(settings)
     named = config.setting(settings, "show_employee_names") and not opted_out
     if isinstance(shoutout, Announcement):
         if channel.kind == "email":
@@ -406,20 +419,20 @@ def roster_emails(study) -> dict[str, str]:
 
 def _shoutouts(study, mentions: pd.DataFrame, quote: bool, settings: dict) -> list[Shoutout]:
     """The mentions as shout-outs, with both quotes made once per mention."""
-    from cxlab.text.mentions import mask_names
+    from cxlab.text.mentions import mask_names, names_any
 
     if mentions.empty:
         return []
     roster = study.tables["employees"].set_index("employee_id")
-    opt_out = set((settings.get("recognition") or {}).get("opt_out", []))
+    opt_out = config.opted_out(settings)
     sentences = mentions["sentence"].astype(object)
     everyone = {e: "[colleague]" for e in roster.index}
     anonymous = mask_names(sentences, roster.reset_index(), everyone, mentions["served_by"])
     if config.setting(study.settings, "show_employee_names"):
-        # Names may show, except those of employees who opted out.
-        hidden = roster[roster.index.isin(opt_out)].reset_index()
-        named = (mask_names(sentences, hidden, {e: "[colleague]" for e in hidden["employee_id"]},
-                            mentions["served_by"]) if len(hidden) else sentences)
+        # Names may show, except those of employees who opted out: a quote naming one is
+        # the anonymous one (masking their name alone would garble a namesake's).
+        touches = names_any(sentences, roster.reset_index(), opt_out, mentions["served_by"])
+        named = sentences.where(~touches, anonymous)
     else:
         named = anonymous
     out = []

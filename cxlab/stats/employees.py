@@ -79,11 +79,17 @@ def show_names(study: Study) -> bool:
 
 
 def employee_labels(study: Study, employee_ids: pd.Series) -> pd.Series:
-    """How each employee appears in the report: by name if allowed, else by pseudonym."""
+    """How each employee appears in the report: by name if allowed, else by pseudonym.
+
+    An employee who opted out (``recognition.opt_out``) appears by pseudonym whatever the
+    client's settings.
+    """
+    labels = employee_ids.map(privacy.pseudonyms(study.client, employee_ids.dropna().unique()))
     if show_names(study):
         names = study.tables["employees"].set_index("employee_id")["display_name"]
-        return employee_ids.map(names)
-    return employee_ids.map(privacy.pseudonyms(study.client, employee_ids.dropna().unique()))
+        named = employee_ids.map(names)
+        return named.where(~employee_ids.isin(config.opted_out(study.settings)), labels)
+    return labels
 
 
 # ------------------------------------------------------------------------------------------

@@ -777,3 +777,20 @@ def mask_names(texts: pd.Series, employees: pd.DataFrame, labels: Mapping[str, s
         out.append(_mask(_INVISIBLE.sub("", str(text)), roster, served, labels, placeholder))
     return pd.Series(out, index=texts.index, name=texts.name,
                      dtype=object if texts.dtype == object else None)
+
+
+def names_any(texts: pd.Series, employees: pd.DataFrame, ids, served_by: pd.Series | None = None
+              ) -> pd.Series:
+    """Whether each text names any of the employees ``ids``.
+
+    Names are found as :func:`mask_names` finds them, typos and possessives included. For
+    hiding an employee who asked not to be named where others' names may show: a text
+    that names them is masked whole (every employee's name), since masking their name
+    alone would also take a shared first name or surname off a colleague's.
+    """
+    chosen = employees[employees["employee_id"].isin(list(ids))]
+    if chosen.empty or texts.empty:
+        return pd.Series(False, index=texts.index)
+    marker = {e: "\x00" for e in chosen["employee_id"]}
+    return mask_names(texts, chosen, marker, served_by).str.contains("\x00", regex=False).fillna(
+        False).astype(bool)
