@@ -347,7 +347,10 @@ def test_closing_the_loop_is_stored_as_the_statistics_give_it(northwind, tmp_pat
     assert rows["Unhappy answers (NPS 0-6 or CSAT 1-2)"]["Value"] == result.detractors > 0
     followed = rows["Followed up"]
     assert followed["Value"] == pytest.approx(result.followed.value)
-    assert followed["95% CI low"] == pytest.approx(result.followed.ci[0])
+    assert followed["Low"] == pytest.approx(result.followed.ci[0])
+    days = rows["Days from the answer to closing the case (median; quartiles)"]
+    assert (days["Low"], days["High"]) == pytest.approx((result.days_to_close[0],
+                                                         result.days_to_close[2]))
     ws = openpyxl.load_workbook(path)["Closing the loop"]
     formats = {ws.cell(i, 1).value: ws.cell(i, 2).number_format for i in range(2, ws.max_row + 1)}
     assert formats["Followed up"] == "0.0%"

@@ -361,8 +361,8 @@ def loop_sheet(study: Study) -> Sheet:
     rows, kinds = [], {}
 
     def add(label: str, kind: str, value=None, ci=(None, None), n=None, p=None) -> None:
-        rows.append({"Measure": label, "Value": _number(value), "95% CI low": _number(ci[0]),
-                     "95% CI high": _number(ci[1]), "n": n, "p (unadjusted)": _number(p)})
+        rows.append({"Measure": label, "Value": _number(value), "Low": _number(ci[0]),
+                     "High": _number(ci[1]), "n": n, "p (unadjusted)": _number(p)})
         kinds[label] = kind
 
     add("Unhappy answers (NPS 0-6 or CSAT 1-2)", "count", r.detractors)
@@ -382,7 +382,8 @@ def loop_sheet(study: Study) -> Sheet:
     frame = pd.DataFrame(rows)
     return Sheet("Closing the loop", frame, {"p (unadjusted)": P_FORMAT}, kind_by="Measure",
                  kinds={k: v for k, v in kinds.items() if v in NUMBER_FORMATS},
-                 note="An empty value: nothing to measure (no case closed, too few customers "
+                 note="Low and High: the 95% interval; for days to close, the quartiles. An "
+                      "empty value: nothing to measure (no case closed, too few customers "
                       "answered again). The difference is an association, not an effect.",
                  holds=f"Customers who answered unhappily in {study.quarter}: how many were "
                        "followed up, how fast, closed and resolved, and their next NPS.")

@@ -18,7 +18,9 @@ registers :func:`table_html` for every DataFrame):
   own maps it to the columns of estimates it counts, ``frame.attrs["n_of"] = {"n":
   ["2026Q3"]}``;
 * the table scrolls sideways inside its own box (which takes the keyboard focus), its first
-  column fixed, so a wide table never widens the page on a phone. The few CSS rules it needs
+  column fixed, so a wide table never widens the page on a phone; while columns are hidden
+  to the right, a shadow at the box's right edge says there is more (it goes once scrolled
+  to the end: the shade is covered by a white band that scrolls with the table). The few CSS rules it needs
   travel with it (scoped by the ``cx-table`` class): the static preview and Quarto show the
   same table; printed (Quarto's pages too), it sets smaller type and lets cells wrap. The
   preview's own stylesheet goes further in print (landscape pages for the widest tables).
@@ -58,6 +60,9 @@ _N = re.compile(r"\bn=(\d[\d,]*)")
 
 CSS = """\
 .cx-table{overflow-x:auto;max-width:100%;margin:1rem 0;container-type:inline-size}
+.cx-table{background:linear-gradient(to left,#fff 40%,rgba(255,255,255,0)) right/2.5rem 100% \
+no-repeat local,radial-gradient(farthest-side at 100% 50%,rgba(29,39,51,.28),transparent) \
+right/.9rem 100% no-repeat scroll}
 .cx-table table{border-collapse:separate;border-spacing:0;margin:0;font-size:.9rem;\
 font-variant-numeric:tabular-nums;display:table}
 .cx-table caption{caption-side:top;text-align:left;font-weight:600;padding:0 0 .4rem;\
