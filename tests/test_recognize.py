@@ -158,6 +158,9 @@ def test_each_shoutout_is_sent_once_to_every_channel(home, webhooks):
     assert len(slack) == len(teams) == len(expected) == outcome.sent["slack (TEST_SLACK_WEBHOOK)"]
     lines = (home / "out.jsonl").read_text().splitlines()
     assert len(lines) == len(expected)
+    records = [json.loads(line) for line in lines]
+    assert sorted(r["response_id"] for r in records if r["kind"] == "shoutout") == sorted(
+        s.response_id for s in expected if hasattr(s, "response_id"))
     # The message shapes each service takes.
     for body in slack:
         assert set(body) == {"text", "blocks"}

@@ -311,7 +311,8 @@ def compose(shoutout: Shoutout, channel: Channel, settings: dict,
         title = f"Shout-out for {shoutout.team}"
         text = (f"A customer praised a member of {shoutout.team} on {day}{quote}" if quote
                 else f"A customer praised a member of {shoutout.team} in a comment on {day}.")
-    fields = {"kind": "shoutout", "day": shoutout.day.isoformat(), "team": shoutout.team,
+    fields = {"kind": "shoutout", "response_id": shoutout.response_id,
+              "day": shoutout.day.isoformat(), "team": shoutout.team,
               "employee": shoutout.name if named else None}
     return Message(title, text, to, fields), ""
 
