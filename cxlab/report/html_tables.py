@@ -154,7 +154,7 @@ def table_html(frame: pd.DataFrame) -> str:
     marked = any(cell.small for row in grid for cell in row)
     return _template().render(
         css=CSS, caption=caption, small_n=small_n if marked else None,
-        headers=[{"text": text, "css": _classes(j == 0, numeric[j])}
+        headers=[{"text": text, "css": _classes(j == max(len(levels) - 1, 0), numeric[j])}
                  for j, text in enumerate(headers)],
         rows=[[cell for cell in row if cell.span] for row in grid])
 
@@ -243,8 +243,9 @@ def _row_headers(grid: list[list[_Cell]], n_levels: int) -> None:
 
     The outer levels of a MultiIndex (all but the last) show a label once over the rows that
     share it and the labels before it, as ``scope="rowgroup"``; a spanned-over cell gets span
-    0. The innermost level (or the first column) is ``scope="row"``. The first column is the
-    one that stays in view when the table scrolls sideways.
+    0. The innermost level (or the first column) is ``scope="row"``, and it is the column
+    that stays in view when the table scrolls sideways: the outer levels scroll away under
+    it (a team's name spans its rows, so fixed it would leave most rows unnamed).
     """
     if not grid or not grid[0]:
         return
@@ -262,4 +263,4 @@ def _row_headers(grid: list[list[_Cell]], n_levels: int) -> None:
     for row in grid:
         for j in range(outer + 1):
             row[j].tag, row[j].scope = "th", "rowgroup" if j < outer else "row"
-        row[0].css = _classes(True, row[0].css == "cx-num")
+        row[outer].css = _classes(True, row[outer].css == "cx-num")
