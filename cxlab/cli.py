@@ -138,6 +138,19 @@ def _file_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--as-of", help="no date may lie after this day (default: today)")
 
 
+def _send_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments of the commands that send (recognize, follow-up), run by _cmd_send."""
+    parser.add_argument("--client", required=True, help="client slug (in the run matrix)")
+    parser.add_argument("--since", metavar="YYYY-MM-DD",
+                        help="where a first run starts (default: the last 7 days of data); "
+                             "later runs start where the first did")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print what would be sent; send and record nothing")
+    parser.add_argument("--matrix", default="studies.yml",
+                        help="run-matrix file with the client's dataset and settings")
+    parser.set_defaults(func=_cmd_send)
+
+
 def _cmd_run(args) -> int:
     import dataclasses
 
@@ -326,15 +339,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 0 everything new was sent; 2 a setting, the data or a channel "
                "refused a message (fix it; nothing is lost); 3 a bug in cxlab; 5 a channel "
                "could not be reached (the messages are left for the next run)")
-    recognize.add_argument("--client", required=True, help="client slug (in the run matrix)")
-    recognize.add_argument("--since", metavar="YYYY-MM-DD",
-                           help="where a first run starts (default: the last 7 days of data); "
-                                "later runs start where the first did")
-    recognize.add_argument("--dry-run", action="store_true",
-                           help="print what would be sent; send and record nothing")
-    recognize.add_argument("--matrix", default="studies.yml",
-                           help="run-matrix file with the client's dataset and settings")
-    recognize.set_defaults(func=_cmd_send)
+    _send_arguments(recognize)
     follow = sub.add_parser(
         "follow-up", help="send each new unhappy customer answer once, to be followed up",
         description="Send each new unhappy answer (NPS 0-6 or CSAT 1-2) once to the channels "
@@ -342,13 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "needs to call the customer back. Outcomes come back by importing the "
                     "follow_ups table.",
         epilog="exit codes as for recognize")
-    for flag, kwargs in (("--client", {"required": True, "help": "client slug"}),
-                         ("--since", {"metavar": "YYYY-MM-DD", "help": "where a first run "
-                                      "starts (default: the last 7 days of data)"}),
-                         ("--dry-run", {"action": "store_true", "help": "print, send nothing"}),
-                         ("--matrix", {"default": "studies.yml", "help": "run-matrix file"})):
-        follow.add_argument(flag, **kwargs)
-    follow.set_defaults(func=_cmd_send)
+    _send_arguments(follow)
 
     site = sub.add_parser("site", help="render the website from _quarto.yml")
     site.add_argument("--preview", action="store_true",
