@@ -353,11 +353,11 @@ def statements_sheet(study: Study) -> Sheet:
 
 def loop_sheet(study: Study) -> Sheet:
     """Closing the loop: how the quarter's unhappy customers were followed up, as numbers."""
-    from cxlab.stats.followups import LATER_DAYS, loop_closure
+    from cxlab.report.followups import loop_result
+    from cxlab.stats.followups import LATER_DAYS
 
     _require(study, "customer_responses", "follow_ups")
-    r = loop_closure(study.tables["customer_responses"], study.tables["follow_ups"],
-                     study.quarter)
+    r = loop_result(study)
     rows, kinds = [], {}
 
     def add(label: str, kind: str, value=None, ci=(None, None), n=None, p=None) -> None:

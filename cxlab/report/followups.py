@@ -11,7 +11,7 @@ from cxlab.metrics import Estimate
 from cxlab.report.availability import needs
 from cxlab.report.html_tables import SMALL_N
 from cxlab.report.tables import fmt_change, fmt_p, fmt_value
-from cxlab.stats.followups import LATER_DAYS, loop_closure
+from cxlab.stats.followups import LATER_DAYS, LoopClosure, loop_closure
 from cxlab.study import Study
 
 
@@ -30,11 +30,19 @@ def _nps(est: Estimate | None) -> str:
             f"{fmt_value(est.ci[1], 'nps')}; n={est.n:,})")
 
 
+def loop_result(study: Study) -> LoopClosure:
+    """The study's :func:`~cxlab.stats.followups.loop_closure`, computed once.
+
+    The page's table and the workbook's sheet both read it.
+    """
+    return study.cached(("loop_closure",), lambda: loop_closure(
+        study.tables["customer_responses"], study.tables["follow_ups"], study.quarter))
+
+
 @needs("customer_responses", "follow_ups")
 def closing_the_loop(study: Study) -> pd.DataFrame:
     """The quarter's detractor answers: followed up, how fast, closed, and what came next."""
-    result = loop_closure(study.tables["customer_responses"], study.tables["follow_ups"],
-                          study.quarter)
+    result = loop_result(study)
     low, median, high = result.days_to_close
     comparison = result.later_comparison
     rows = {

@@ -26,6 +26,8 @@ from cxlab.send.recognize import (
     FIRST_RUN_DAYS,
     Outcome,
     deliver,
+    report_settings,
+    roster_emails,
     sending,
     settle_start,
     stored_start,
@@ -108,7 +110,6 @@ def unhappy_answers(client: str, dataset: str, settings: dict, since: date | Non
     """Every unhappy answer since ``since``'s quarter, the latest answer's day, and emails."""
     from cxlab.report.employees import employee_labels
     from cxlab.report.quotes import publishable
-    from cxlab.send.recognize import report_settings, roster_emails
     from cxlab.stats.followups import is_detractor
     from cxlab.study import open_study
 
