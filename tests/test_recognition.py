@@ -142,7 +142,7 @@ def test_enps_by_team_matches_the_metric(sample_study):
     est = metrics.nps(rows.loc[rows["team"] == team, "enps"])
     assert table.loc[team, "eNPS"].startswith(f"{est.value:+.1f}")
     assert int(table.loc[team, "Answers"]) >= 5
-    assert set(_shown(table)["eNPS vs rest (BH)"]) <= {"-", "above", "below"}
+    assert set(_shown(table)["eNPS against the rest"]) <= {"-", "above", "below"}
 
 
 def test_small_groups_are_hidden_and_intervals_stay_on_the_scale(sample_study):

@@ -11,7 +11,7 @@ import pytest
 from report_harness import TEMPLATE
 
 from cxlab import periods
-from cxlab.report import summary, tables
+from cxlab.report import summary, tables, voice
 from cxlab.report.tables import fmt_p
 
 
@@ -92,6 +92,62 @@ def test_findings_rank_worse_changes_by_adjusted_p_then_the_groups_below(sample_
         order["measure"].tolist()
     assert bullets[len(order)].startswith("- **Below the rest of Driftwood on NPS**")
     assert "Support (-49.4, n=896) among departments" in bullets[len(order)]
+
+
+def _finding(study, start: str) -> str | None:
+    return next((b for b in _bullets(study) if b.startswith(start)), None)
+
+
+def test_teams_with_employee_nps_below_the_rest_are_a_finding_unless_hidden(sample_study):
+    study = sample_study("cedar")
+    page = voice.voice_by_group(study, "team")
+    below = page.index[page["eNPS against the rest"] == "below"].tolist()
+    assert below == ["Support 2"]  # flagged in the section: the summary must list it too
+    found = _finding(study, "- **Employee NPS below the rest**")
+    assert found is not None and "Support 2 (-83.3, n=6) among teams" in found
+    assert found.endswith("See [Voice of the employee].")
+    # A group confidentiality hides is never named, even though its eNPS is the lowest.
+    hidden = sample_study("cedar", settings={"min_group_size": 7})
+    assert voice.voice_by_group(hidden, "team").loc["Support 2", "eNPS"].startswith("hidden")
+    assert "Support 2" not in summary.key_findings(hidden).data
+
+
+def test_departments_rewarded_on_no_customer_outcome_are_a_finding(sample_study):
+    study = sample_study("northwind")
+    found = _finding(study, "- **No customer outcome in the incentive plan")
+    assert found is not None
+    assert "of 1 of 6 departments**, rewarded instead on: HR (time to hire)." in found
+    plan = study.tables["incentive_plan"]
+    hr = plan[plan["department"] == "HR"].iloc[[0]].assign(metric="csat", weight=0.2)
+    study.tables["incentive_plan"] = pd.concat([plan, hr], ignore_index=True)
+    assert _finding(study, "- **No customer outcome in the incentive plan") is None
+
+
+def test_unhappy_customers_not_followed_up_within_48_hours_are_counted(sample_study):
+    study = sample_study("cedar")
+    answers = study.tables["customer_responses"]
+    day = pd.to_datetime(answers["responded_on"]).dt.normalize()
+    unhappy = answers[((answers["nps"] <= 6) | (answers["csat"] <= 2))
+                      & (periods.label(day) == study.quarter)]
+    follow = study.tables["follow_ups"].set_index("response_id")["followed_up_on"]
+    when = pd.to_datetime(unhappy["response_id"].map(follow)).dt.normalize()
+    in_time = ((when - day[unhappy.index]).dt.days <= 2).sum()
+    missed = len(unhappy) - in_time
+    assert 0 < missed < len(unhappy)
+    found = _finding(study, f"- **{missed:,} of {len(unhappy):,} unhappy customers were not "
+                            "followed up within 48 hours** in 2026Q3")
+    assert found is not None and found.endswith("See [Closing the loop].")
+    # Everyone called back the next day: nothing needs action here.
+    first_day = pd.to_datetime(answers.set_index("response_id")["responded_on"])
+    calls = pd.DataFrame({"client": "cedar", "response_id": unhappy["response_id"],
+                          "followed_up_on": unhappy["response_id"].map(first_day)
+                          + pd.Timedelta(days=1)})
+    study.tables["follow_ups"] = calls.reset_index(drop=True)
+    assert not any("followed up within 48" in b for b in _bullets(study))
+    # Without a follow-ups table, the summary says it could not assess it.
+    study.absent = (*study.absent, "follow_ups")
+    assert "closing the loop (it needs the follow-ups table)" in html.unescape(
+        summary.key_findings(study).data)
 
 
 def test_a_small_sample_is_marked_read_with_care(sample_study):

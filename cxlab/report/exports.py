@@ -475,22 +475,14 @@ def pulse_sheet(study: Study, by: str) -> Sheet:
     """
     from cxlab import metrics
     from cxlab.data.schema import EX_ITEMS
-    from cxlab.report.tables import hidden_pulse_groups
-    from cxlab.report.voice import min_group, pulse_rows
-    from cxlab.stats import flag_groups
+    from cxlab.report.voice import min_group, pulse_enps
 
     _require(study, "employee_responses", "employees")
-    rows, quarter = pulse_rows(study)
-    if quarter is None:
+    pulse = pulse_enps(study, by)
+    if pulse is None:
         raise LookupError("no employee pulse answers yet")
-    hidden = hidden_pulse_groups(study, rows, by)
-    if by == "department":
-        rows = rows.assign(department=rows["team"].map(study.department_of_team))
-    enps = metrics.grouped(rows, "enps", by).set_index(by)
-    small = hidden.reindex(enps.index, fill_value=False)
-    shown = enps[~small]
-    flags = (flag_groups(shown) if shown["n"].gt(0).any()
-             else pd.Series("", index=shown.index)).reindex(enps.index, fill_value="")
+    rows, quarter, enps, small, flags = (pulse.rows, pulse.quarter, pulse.enps, pulse.hidden,
+                                         pulse.flags)
     frame = pd.DataFrame({
         by.title(): enps.index.astype(str),
         "Status": np.where(small, f"hidden (confidentiality: groups under {min_group(study)})",
@@ -498,7 +490,7 @@ def pulse_sheet(study: Study, by: str) -> Sheet:
         "Answers": rows.groupby(by).size().reindex(enps.index).to_numpy(),
         "eNPS": enps["value"].to_numpy(), "eNPS 95% CI low": enps["ci_low"].to_numpy(),
         "eNPS 95% CI high": enps["ci_high"].to_numpy(),
-        "eNPS vs rest (BH)": flags.to_numpy()})
+        "eNPS against the rest": flags.to_numpy()})
     for item, text in EX_ITEMS.items():
         values = pd.to_numeric(rows[item], errors="coerce")
         g = values.groupby(rows[by])
@@ -506,7 +498,7 @@ def pulse_sheet(study: Study, by: str) -> Sheet:
             rows[by]).sum(), scale=(1, 5))
         frame[text] = pd.Series(mean, index=g.count().index).reindex(enps.index).to_numpy()
     frame.loc[small.to_numpy(), frame.columns[2:]] = np.nan  # hidden: no number at all
-    frame.loc[small.to_numpy(), "eNPS vs rest (BH)"] = ""
+    frame.loc[small.to_numpy(), "eNPS against the rest"] = ""
     formats = {c: POINTS_FORMAT for c in frame if c.startswith("eNPS") and "rest" not in c}
     formats.update({t: "0.00" for t in EX_ITEMS.values()})
     formats["Answers"] = COUNT_FORMAT

@@ -22,11 +22,15 @@ assessment, so the summary and the sections cannot disagree.
      (Holm-adjusted over the measures tested);
   3. the departments and teams whose NPS is below the rest of the client (flagged after a
      Benjamini-Hochberg adjustment, as in their section);
-  4. the rewarded metrics the incentive audit finds rewarding the wrong behaviour;
-  5. the key driver to fix first: the most important driver that beats a random variable,
+  4. the departments and teams whose employee NPS in the latest pulse is below the rest
+     (flagged the same way, among the groups confidentiality lets the page show);
+  5. the rewarded metrics the incentive audit finds rewarding the wrong behaviour;
+  6. the departments whose incentive plan rewards no customer outcome at all;
+  7. the quarter's unhappy customers not followed up within 48 hours;
+  8. the key driver to fix first: the most important driver that beats a random variable,
      of above-average importance and rated below the drivers' average (the top-left of the
      importance chart);
-  6. the maturity evidence not yet in place for the next level.
+  9. the maturity evidence not yet in place for the next level.
 
   A finding the data cannot support (a table or a column the client lacks) is never
   invented: a closing line names what could not be assessed, and why.
@@ -60,11 +64,13 @@ from cxlab.report.drivers import (
     key_drivers_result,
     outcome_name,
 )
+from cxlab.report.followups import loop_result
 from cxlab.report.html_tables import SMALL_N
 from cxlab.report.maturity import maturity_result
 from cxlab.report.tables import (
     SIGNIFICANCE,
     _estimate,
+    department_frame,
     fmt_change,
     fmt_p,
     fmt_value,
@@ -75,6 +81,7 @@ from cxlab.report.tables import (
     scorecard_frame,
     trend_span,
 )
+from cxlab.report.voice import pulse_enps
 from cxlab.stats import adjust_pvalues
 from cxlab.stats.drivers import DriverError
 from cxlab.stats.employees import incentive_audit_frame
@@ -114,6 +121,8 @@ SECTIONS = {
     "groups": Section("cx-departments-and-teams", "Departments and teams"),
     "audit": Section("cx-incentive-audit", "Incentive alignment audit"),
     "drivers": Section("cx-key-drivers", "Key drivers"),
+    "loop": Section("cx-closing-the-loop", "Closing the loop"),
+    "voice": Section("cx-voice-of-the-employee", "Voice of the employee"),
     "maturity": Section("cx-maturity", "Employee-experience maturity"),
 }
 
@@ -333,6 +342,59 @@ def _groups_below(study: Study, lacking: list[str]) -> list[str]:
     return [f"**Below the rest of {escape(study.client_name)} on NPS**: {'; '.join(parts)}"]
 
 
+def _teams_low_enps(study: Study, lacking: list[str]) -> list[str]:
+    """Teams and departments whose eNPS in the latest pulse is below the rest, as flagged.
+
+    Only groups the pulse table shows: a group hidden for confidentiality is never named.
+    """
+    if any(t in study.absent for t in ("employee_responses", "employees")):
+        lacking.append("employee NPS by team (it needs the pulse answers and the roster)")
+        return []
+    parts, quarter = [], None
+    for by, plural in (("department", "departments"), ("team", "teams")):
+        pulse = pulse_enps(study, by)
+        if pulse is None:
+            lacking.append("employee NPS by team (no pulse answers yet)")
+            return []
+        quarter = pulse.quarter
+        below = pulse.enps[(pulse.flags == "below") & ~pulse.hidden]
+        if len(below):
+            parts.append(", ".join(f"{escape(str(g))} ({escape(fmt_value(v, 'nps'))}, n={n:,})"
+                                   for g, v, n in zip(below.index, below["value"], below["n"],
+                                                      strict=True)) + f" among {plural}")
+    if not parts:
+        return []
+    return [f"**Employee NPS below the rest** in the {escape(quarter)} pulse: {'; '.join(parts)}"]
+
+
+def _no_cx_incentive(study: Study, lacking: list[str]) -> list[str]:
+    """Departments whose incentive plan rewards no customer outcome, only activity or output."""
+    if any(t in study.absent for t in ("employees", "incentive_plan")):
+        return []  # said once, by the incentive audit's finder
+    frame = department_frame(study)
+    without = frame[~frame["has_cx_kpi"]]
+    if without.empty:
+        return []
+    named = "; ".join(
+        f"{escape(dept)} ({escape(', '.join(map(metric_words, paid)) or 'nothing')})"
+        for dept, paid in zip(without["department"], without["rewarded_metrics"], strict=True))
+    return [f"**No customer outcome in the incentive plan of {len(without)} of {len(frame)} "
+            f"departments**, rewarded instead on: {named}"]
+
+
+def _not_followed_up(study: Study, lacking: list[str]) -> list[str]:
+    """Unhappy customers of the quarter not followed up within 48 hours."""
+    if any(t in study.absent for t in ("customer_responses", "follow_ups")):
+        lacking.append("closing the loop (it needs the follow-ups table)")
+        return []
+    within = loop_result(study).within
+    if within is None or within.stats["successes"] == within.n:
+        return []
+    missed = within.n - within.stats["successes"]
+    return [f"**{missed:,} of {within.n:,} unhappy customers were not followed up within 48 "
+            f"hours** in {study.quarter} ({fmt_value(within.value, 'proportion')} were)"]
+
+
 def _wrong_incentives(study: Study, lacking: list[str]) -> list[str]:
     """Rewarded metrics that go with worse customer outcomes, by the incentive audit."""
     if any(t in study.absent for t in ("employees", "incentive_plan")):
@@ -393,7 +455,8 @@ def _lower_first(text: str) -> str:
 
 #: The finders in the order of the ranking rule, with the section each links to.
 FINDERS = ((_worse, "scorecard"), (_falling, "trends"), (_groups_below, "groups"),
-           (_wrong_incentives, "audit"), (_driver_to_fix, "drivers"), (_maturity_gaps, "maturity"))
+           (_teams_low_enps, "voice"), (_wrong_incentives, "audit"), (_no_cx_incentive, "groups"),
+           (_not_followed_up, "loop"), (_driver_to_fix, "drivers"), (_maturity_gaps, "maturity"))
 
 
 def key_findings(study: Study) -> Markdown:

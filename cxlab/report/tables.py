@@ -377,13 +377,18 @@ def departments(study: Study) -> pd.DataFrame:
         ],
         "n": [f"{n:,} (n_eff {e:,.0f})" if w else f"{n:,}" for n, e, w in zip(
             frame["n_responses"], frame["n_effective"], frame["weighted"], strict=True)],
-        "Against the rest (BH)": frame["flag"].replace("", "-"),
+        "NPS against the rest": frame["flag"].replace("", "-"),
     }).set_index("Department")
     table.attrs["caption"] = (f"Departments in {study.quarter}: the metrics their incentive plan "
                               "rewards, and customer NPS (points, 95% interval) of their "
-                              "touchpoints")
+                              f"touchpoints; {FLAG_CAPTION}")
     table.attrs.update(small_n=SMALL_N, n_of={"n": ["NPS of its touchpoints"]})
     return table
+
+
+#: What a table's above/below flag means, said in its caption.
+FLAG_CAPTION = ("above or below: differs from the rest of the client after allowing for the "
+                "number of groups compared (Benjamini-Hochberg)")
 
 
 #: An incentive plan's metric as words (``time_to_hire``: time to hire, ``csat``: CSAT).

@@ -6,6 +6,8 @@ topics found in the text, and the log of actions taken ("you said, we did").
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
@@ -16,7 +18,7 @@ from cxlab.markup import escape
 from cxlab.report.availability import needs
 from cxlab.report.html_tables import SMALL_N
 from cxlab.report.quotes import cleaned, publishable
-from cxlab.report.tables import fmt_value, hidden_pulse_groups
+from cxlab.report.tables import FLAG_CAPTION, fmt_value, hidden_pulse_groups
 from cxlab.stats import disclosure, flag_groups
 from cxlab.study import Study
 from cxlab.text import sentiment
@@ -38,6 +40,43 @@ def pulse_rows(study: Study) -> tuple[pd.DataFrame, str | None]:
     return history[history["quarter"] == quarter], quarter
 
 
+@dataclass(frozen=True)
+class PulseEnps:
+    """The latest pulse's eNPS by team or department, as the page, workbook and summary show it.
+
+    Attributes:
+        rows: The pulse's answers (with a ``department`` column when grouped by department).
+        quarter: The pulse's quarter.
+        enps: :func:`cxlab.metrics.grouped` eNPS per group, indexed by group.
+        hidden: Per group, whether confidentiality hides it (see
+            :func:`cxlab.report.tables.hidden_pulse_groups`).
+        flags: Per group, ``above``/``below`` where its eNPS differs from the rest after a
+            Benjamini-Hochberg adjustment over the groups shown; empty for hidden groups.
+    """
+
+    rows: pd.DataFrame
+    quarter: str
+    enps: pd.DataFrame
+    hidden: pd.Series
+    flags: pd.Series
+
+
+def pulse_enps(study: Study, by: str) -> PulseEnps | None:
+    """The latest pulse's eNPS by ``by`` (team or department), or None before any pulse."""
+    rows, quarter = pulse_rows(study)
+    if quarter is None:
+        return None
+    hidden = hidden_pulse_groups(study, rows, by)
+    if by == "department":
+        rows = rows.assign(department=rows["team"].map(study.department_of_team))
+    enps = metrics.grouped(rows, "enps", by).set_index(by)
+    hidden = hidden.reindex(enps.index, fill_value=False)
+    shown = enps[~hidden]
+    flags = (flag_groups(shown) if shown["n"].gt(0).any()
+             else pd.Series("", index=shown.index)).reindex(enps.index, fill_value="")
+    return PulseEnps(rows, quarter, enps, hidden, flags)
+
+
 @needs("employee_responses", "employees")
 def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
     """Employee NPS and the five items per team or department in the latest pulse.
@@ -51,22 +90,16 @@ def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
     """
     if by not in ("team", "department"):
         raise ValueError(f"voice_by_group: by {by!r} unknown; expected 'team' or 'department'")
-    rows, quarter = pulse_rows(study)
-    if quarter is None:
+    pulse = pulse_enps(study, by)
+    if pulse is None:
         return Markdown("*No employee pulse answers yet.*")
-    if by == "department":
-        rows = rows.assign(department=rows["team"].map(study.department_of_team))
-    hidden = hidden_pulse_groups(study, pulse_rows(study)[0], by)
-    enps = metrics.grouped(rows, "enps", by).set_index(by)
-    shown = enps[~hidden.reindex(enps.index, fill_value=False)]
-    flags = (flag_groups(shown) if shown["n"].gt(0).any()
-             else pd.Series("", index=shown.index)).reindex(enps.index, fill_value="")
+    rows, enps = pulse.rows, pulse.enps
     table = pd.DataFrame(index=enps.index)
     table["Answers"] = rows.groupby(by).size().astype(str)
     table["eNPS"] = [f"{fmt_value(v, 'nps')} ({fmt_value(lo, 'nps')} to {fmt_value(hi, 'nps')})"
                      if n else "not asked" for v, lo, hi, n in
                      zip(enps["value"], enps["ci_low"], enps["ci_high"], enps["n"], strict=True)]
-    table["eNPS vs rest (BH)"] = flags.replace("", "-").to_numpy()
+    table["eNPS against the rest"] = pulse.flags.replace("", "-").to_numpy()
     for item, text in EX_ITEMS.items():
         values = pd.to_numeric(rows[item], errors="coerce")
         g = values.groupby(rows[by])
@@ -74,12 +107,12 @@ def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
         mean, _, low, high = metrics.mean_interval(g.count(), g.sum(), squares, scale=(1, 5))
         table[text] = [f"{m:.2f} ({lo:.2f} to {hi:.2f})" if np.isfinite(lo) else f"{m:.2f}"
                        for m, lo, hi in zip(mean, low, high, strict=True)]
-    small = hidden.reindex(table.index, fill_value=False).to_numpy()
-    table.loc[small, :] = f"hidden (confidentiality: groups under {min_group(study)})"
+    table.loc[pulse.hidden.to_numpy(), :] = f"hidden (confidentiality: groups under {min_group(study)})"
     table.index.name = by.capitalize()
-    table.attrs["quarter"] = quarter
+    table.attrs["quarter"] = pulse.quarter
     table.attrs["caption"] = (f"eNPS (points) and the engagement items (mean agreement, 1-5) by "
-                              f"{by} in the {quarter} pulse, with 95% intervals")
+                              f"{by} in the {pulse.quarter} pulse, with 95% intervals; eNPS "
+                              f"{FLAG_CAPTION}")
     table.attrs.update(small_n=SMALL_N, n_of={"Answers": ["eNPS", *EX_ITEMS.values()]})
     return table
 
