@@ -333,12 +333,16 @@ def check_weights(weights, name: str, answered: np.ndarray | None = None) -> np.
     return np.where(np.isfinite(w), w, 0.0)
 
 
-def kish_n(weights) -> float:
+def kish_n(weights: Iterable[float]) -> float:
     """Kish's effective sample size ``(sum w)^2 / sum w^2`` (``n`` when all weights are equal).
 
     The number of unweighted answers that would estimate a mean as precisely as these
     weighted ones, counting the precision the weights' spread costs (design effect
     ``1 + cv^2``); it ignores any relation between the weights and the answers.
+
+    Examples:
+        >>> kish_n([1, 1, 2, 2])
+        3.6
     """
     w = np.asarray(weights, dtype=float)
     w = w / w.max()  # scale-free: weights of 1e-300 or 1e200 neither underflow nor overflow
@@ -695,7 +699,12 @@ def nps_from_counts(
     n_missing: int = 0,
     metric: str = "nps",
 ) -> Estimate:
-    """NPS estimate from counts of promoters, passives and detractors (see :func:`nps`)."""
+    """NPS estimate from counts of promoters, passives and detractors (see :func:`nps`).
+
+    Examples:
+        >>> nps_from_counts(50, 30, 20)
+        <Estimate nps = 30 (95% CI 14.05 to 44.2; n=100, adjusted-wald)>
+    """
     n = promoters + passives + detractors
     _require_n(n, metric)
     if method == "bootstrap":
@@ -721,7 +730,13 @@ def nps_from_counts(
 def proportion(
     successes: int, n: int, confidence: float = 0.95, n_missing: int = 0, metric: str = "rate"
 ) -> Estimate:
-    """A proportion from counts with the Wilson score interval."""
+    """A proportion from counts with the Wilson score interval.
+
+    Examples:
+        >>> est = proportion(45, 60)
+        >>> round(est.value, 2), tuple(round(x, 3) for x in est.ci)
+        (0.75, (0.628, 0.842))
+    """
     _require_n(n, metric)
     if not 0 <= successes <= n:
         raise MetricError(f"{metric}: successes={successes} must be between 0 and n={n}")
@@ -752,6 +767,10 @@ def mean(
     large common offset keep their precision. One answer gives no interval (NaN). With
     ``weights`` the mean is weighted and the interval that of Kish's effective sample size
     with the weighted spread (see :func:`weighted_counts`).
+
+    Examples:
+        >>> mean([3, 4, 5, 4], scale=(1, 5))
+        <Estimate mean = 4 (95% CI 2.395 to 4.748; n=4, adjusted t)>
     """
     expected = "numbers" if scale is None else _expected(scale, whole)
     arr, n_missing, w = _answers(values, metric, weights, expected)
@@ -837,6 +856,10 @@ def ces(scores: Iterable, statistic: str = "mean", confidence: float = 0.95,
         weights: Survey weights, one per answer (see :func:`weighted_counts`).
         check_scale: Refuse answers that all fit 1-5 (see :func:`guard_scale`): most likely
             a satisfaction column, not the 1-7 effort question.
+
+    Examples:
+        >>> ces([6, 7, 5, 3, 7, 6])
+        <Estimate ces_mean = 5.667 (95% CI 3.613 to 6.609; n=6, adjusted t)>
     """
     return _scale_metric(scores, "ces", {"mean": "ces_mean", "easy": "ces_easy"}, statistic,
                          confidence, weights, check_scale)
@@ -1223,6 +1246,13 @@ def grouped(
         Groups with no valid responses keep ``n = 0``, with NaN for the value, its interval
         and its spread.
         For a list of metrics, the rows of each metric in turn.
+
+    Examples:
+        >>> answers = pd.DataFrame({"team": list("aaaabbbb"), "nps": [10, 9, 7, 3, 10, 6, 5, 2]})
+        >>> grouped(answers, "nps", by="team")[["team", "value", "ci_low", "ci_high", "n"]].round(1)
+          team  value  ci_low  ci_high  n
+        0    a   25.0   -44.2     72.7  4
+        1    b  -50.0   -90.7     33.6  4
     """
     by = [by] if isinstance(by, str) else list(by)
     one = isinstance(metric, (str, measures.Measure))

@@ -289,6 +289,13 @@ def open_study(
     This is the first call of every report template: a wrong client, quarter or dataset
     fails here with a clear message, before any analysis runs. ``quarter=None`` means the
     latest quarter with customer responses.
+
+    Examples:
+        >>> study = open_study("cedar", "2026Q3")  # doctest: +SKIP
+        >>> open_study("cedar", "2026Q5")  # checked before any data is read
+        Traceback (most recent call last):
+        ...
+        cxlab.periods.PeriodError: quarter '2026Q5' is not valid: expected YYYYQn, e.g. '2026Q3'
     """
     config.check_slug(client, "client")
     if quarter is not None:

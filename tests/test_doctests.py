@@ -2,14 +2,40 @@
 
 import doctest
 import importlib
+import inspect
 import pkgutil
 
 import pytest
 
 import cxlab
 
-MODULES = sorted(m.name for m in pkgutil.walk_packages(cxlab.__path__, "cxlab.")
-                 if not m.name.startswith("cxlab.__main__"))
+MODULES = ["cxlab", *sorted(m.name for m in pkgutil.walk_packages(cxlab.__path__, "cxlab.")
+                            if not m.name.startswith("cxlab.__main__"))]
+
+#: The public API: what ``from <module> import *`` gives a researcher.
+PUBLIC_MODULES = ("cxlab", "cxlab.stats", "cxlab.report")
+
+#: Public functions whose docstrings have no executed example yet: the data loaders (their
+#: example reads the sample, so it is skipped) and the report sections, which take a Study (a
+#: tiny inline one is still to be written); all live in modules other engineers are changing.
+#: The list may only shrink: a name here that gains an example fails below until removed.
+PENDING = frozenset({
+    "cxlab.load", "cxlab.make_sample",
+    *(f"cxlab.report.{name}" for name in (
+        "actions_log", "apply_theme", "customer_comments_note", "customer_sentiment_table",
+        "customer_themes_table", "data_quality", "department_frame", "department_summary",
+        "departments", "downloads", "employee_metrics", "employee_scorecard_frame",
+        "employee_scorecards", "group_chart", "group_frame", "importance_chart",
+        "incentive_audit", "incentive_audit_frame", "key_drivers_note", "key_drivers_result",
+        "key_drivers_table", "key_findings", "kpi_tiles", "linkage_chart", "linkage_frame",
+        "linkage_summary", "linkage_table", "maturity_elements", "maturity_evidence",
+        "maturity_headline", "maturity_next_steps", "maturity_radar", "maturity_result",
+        "maturity_summary", "monthly_drawings", "overview", "recognition_summary",
+        "rejected_examples", "review_leaderboard", "scorecard", "scorecard_frame",
+        "scorecard_note", "section", "segment_table", "shoutout_feed", "statement_sources",
+        "statements_chart", "statements_table", "stories_of_the_week", "themes_table",
+        "topics_table", "trend_chart", "trend_frame", "voice_by_group", "voice_note")),
+})
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -18,6 +44,55 @@ def test_docstring_examples_run(name):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE,
                              verbose=False, report=False)
     assert result.failed == 0, f"{name}: {result.failed} of {result.attempted} examples failed"
+
+
+def public_functions() -> dict[str, object]:
+    """Every public function (not class or constant), by its public dotted name."""
+    found = {}
+    for module_name in PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        for name in module.__all__:
+            value = getattr(module, name)
+            if callable(value) and not inspect.isclass(value):
+                found[f"{module_name}.{name}"] = value
+    return found
+
+
+def executed_examples(function) -> int:
+    """How many examples of ``function``'s docstring doctest runs (skipped ones do not count)."""
+    tests = doctest.DocTestFinder(recurse=False).find(function, function.__name__, globs={})
+    return sum(1 for test in tests for example in test.examples
+               if not example.options.get(doctest.SKIP))
+
+
+def test_every_public_function_shows_a_running_example():
+    lacking = sorted(name for name, function in public_functions().items()
+                     if not executed_examples(function))
+    assert set(lacking) - PENDING == set(), "public functions without an example"
+    gained = sorted(PENDING - set(lacking))
+    assert not gained, f"these have examples now: remove them from PENDING: {gained}"
+
+
+def test_the_check_finds_a_missing_example():
+    def documented():
+        """Twice.
+
+        >>> 2 * 2
+        4
+        """
+
+    def undocumented():
+        """Twice, without an example."""
+
+    def skipped():
+        """Only a skipped example.
+
+        >>> open_a_file()  # doctest: +SKIP
+        """
+
+    assert executed_examples(documented) == 1
+    assert executed_examples(undocumented) == 0
+    assert executed_examples(skipped) == 0
 
 
 def test_the_main_entry_points_have_examples():

@@ -442,6 +442,13 @@ def assess(client: str, quarter: str | None = None, dataset: str = "sample",
         dataset: Dataset name.
         answers: Self-assessment answers (a DataFrame or a CSV/Parquet file); default the
             client's ``maturity_answers`` table.
+
+    Examples:
+        >>> assessment = assess("cedar")  # doctest: +SKIP
+        >>> assess("Cedar")  # the client's name is checked before any data is read
+        Traceback (most recent call last):
+        ...
+        cxlab.config.SettingsError: client 'Cedar' is not a valid name: expected 1-63 lower-case ...
     """
     study = open_study(client, quarter, dataset)
     if isinstance(answers, (str, Path)):

@@ -98,14 +98,34 @@ def lmg_from_correlations(rxx: np.ndarray, rxy: np.ndarray) -> np.ndarray:
 
 
 def relative_weights(frame: pd.DataFrame, outcome: str, drivers: list[str]) -> pd.Series:
-    """Johnson's raw relative weights of ``drivers`` for ``outcome`` (complete rows only)."""
+    """Johnson's raw relative weights of ``drivers`` for ``outcome`` (complete rows only).
+
+    Examples:
+        >>> rng = np.random.default_rng(0)
+        >>> frame = pd.DataFrame(rng.normal(size=(200, 2)), columns=["wait", "courtesy"])
+        >>> frame["csat"] = 2 * frame["courtesy"] + frame["wait"] + rng.normal(size=200)
+        >>> relative_weights(frame, "csat", ["wait", "courtesy"]).round(2)
+        wait        0.15
+        courtesy    0.70
+        dtype: float64
+    """
     data = _complete(frame, outcome, drivers)
     rxx, rxy = _correlations(_standardized(data[drivers]), _standardized(data[[outcome]])[:, 0])
     return pd.Series(relative_weights_from_correlations(rxx, rxy), index=drivers)
 
 
 def lmg(frame: pd.DataFrame, outcome: str, drivers: list[str]) -> pd.Series:
-    """LMG (Shapley value) shares of R^2 for ``drivers`` (complete rows only)."""
+    """LMG (Shapley value) shares of R^2 for ``drivers`` (complete rows only).
+
+    Examples:
+        >>> rng = np.random.default_rng(0)
+        >>> frame = pd.DataFrame(rng.normal(size=(200, 2)), columns=["wait", "courtesy"])
+        >>> frame["csat"] = 2 * frame["courtesy"] + frame["wait"] + rng.normal(size=200)
+        >>> lmg(frame, "csat", ["wait", "courtesy"]).round(2)
+        wait        0.15
+        courtesy    0.70
+        dtype: float64
+    """
     data = _complete(frame, outcome, drivers)
     rxx, rxy = _correlations(_standardized(data[drivers]), _standardized(data[[outcome]])[:, 0])
     return pd.Series(lmg_from_correlations(rxx, rxy), index=drivers)
@@ -244,6 +264,13 @@ def key_drivers(
     resamples rows and keeps their weights, and the regression's standard errors are the
     sandwich (HC1) form, which is the linearization a survey package gives for weighted
     regression without strata or clusters.
+
+    Examples:
+        >>> rng = np.random.default_rng(0)
+        >>> frame = pd.DataFrame(rng.normal(size=(200, 2)), columns=["wait", "courtesy"])
+        >>> frame["csat"] = 2 * frame["courtesy"] + frame["wait"] + rng.normal(size=200)
+        >>> key_drivers(frame, "csat", ["wait", "courtesy"], n_boot=100)
+        <KeyDrivers of csat: R² = 0.851, n=200; share of R²: courtesy 83%, wait 17%>
     """
     import statsmodels.api as sm
 

@@ -56,6 +56,15 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
         metric), ``ci_low``, ``ci_high``, ``p_value``, ``p_adj``, ``metric_sd``, ``n``,
         ``n_teams``, and ``favourable`` (True when paying for more of the metric goes with
         better outcomes).
+
+    Examples:
+        >>> staff = pd.DataFrame({"employee_id": range(12), "team": ["a"] * 6 + ["b"] * 6,
+        ...                       "department": "support", "average_handle_time": [5, 6, 7, 8, 9, 10] * 2,
+        ...                       "csat": [.9, .85, .8, .7, .65, .6, .8, .8, .7, .7, .6, .55]})
+        >>> plan = pd.DataFrame({"department": ["support"], "metric": ["average_handle_time"]})
+        >>> associations(staff, plan)[["metric", "outcome", "effect", "favourable"]].round(3)
+                        metric outcome  effect  favourable
+        0  average_handle_time    csat  -0.103        True
     """
     rows = []
     for metric, depts in plan.groupby("metric")["department"]:
@@ -138,6 +147,15 @@ def classify(plan: pd.DataFrame, tests: pd.DataFrame, alpha: float = 0.05) -> pd
 
     Returns ``metric``, ``departments``, ``kind`` (cx or activity), ``verdict`` and the
     number of significant favourable and adverse associations behind it.
+
+    Examples:
+        >>> staff = pd.DataFrame({"employee_id": range(12), "team": ["a"] * 6 + ["b"] * 6,
+        ...                       "department": "support", "average_handle_time": [5, 6, 7, 8, 9, 10] * 2,
+        ...                       "csat": [.9, .85, .8, .7, .65, .6, .8, .8, .7, .7, .6, .55]})
+        >>> plan = pd.DataFrame({"department": ["support"], "metric": ["average_handle_time"]})
+        >>> classify(plan, associations(staff, plan))[["metric", "verdict", "n_favourable"]]
+                        metric  verdict  n_favourable
+        0  average_handle_time  aligned             1
     """
     out = []
     for metric, depts in plan.groupby("metric", sort=True)["department"]:

@@ -494,6 +494,16 @@ def ex_cx_linkage(team_ex: pd.DataFrame, responses: pd.DataFrame, predictor: str
         predictor: ``engagement`` (mean of the 1-5 items) or ``enps``.
         outcome: ``nps`` or ``csat_top2`` (``csat``, its column, names it too).
         lag: 0 (same quarter) or 1 (next quarter).
+
+    Examples:
+        >>> rng = np.random.default_rng(1)
+        >>> teams = [f"t{i}" for i in range(12)]
+        >>> team_ex = pd.DataFrame({"team": teams * 2, "quarter": ["2026Q1"] * 12 + ["2026Q2"] * 12,
+        ...                         "engagement": rng.uniform(2.5, 4.5, 24)})
+        >>> answers = team_ex.loc[team_ex.index.repeat(30), ["team", "quarter"]]
+        >>> answers["nps"] = rng.integers(0, 11, len(answers))
+        >>> ex_cx_linkage(team_ex, answers, lag=0)  # no real link in random data: p is large
+        <Linkage engagement -> NPS, same quarter: ... 720 customer answers, 12 teams, 24 team-quarters>
     """
     outcome = _outcome(outcome).name
     return fit(pair_sums(team_ex, outcome_sums(responses, outcome), predictor, lag), predictor,
@@ -505,6 +515,14 @@ def team_experience(employee_responses: pd.DataFrame, items: list[str]) -> pd.Da
 
     Engagement is the mean over respondents of their mean item score; ``employee_responses``
     needs a ``quarter`` column.
+
+    Examples:
+        >>> pulse = pd.DataFrame({"team": ["a", "a", "b", "b"], "quarter": "2026Q1",
+        ...                       "q1": [4, 5, 2, 3], "q2": [4, 4, 3, 2], "enps": [9, 10, 6, 7]})
+        >>> team_experience(pulse, ["q1", "q2"])
+          team quarter  engagement  n   enps
+        0    a  2026Q1        4.25  2  100.0
+        1    b  2026Q1        2.50  2  -50.0
     """
     from cxlab import metrics
 

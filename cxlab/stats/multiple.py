@@ -17,6 +17,12 @@ def adjust_pvalues(p_values, method: str = "holm") -> np.ndarray:
     * Benjamini-Hochberg: ``min over j >= i of min(1, m p_(j) / j)``.
 
     Missing p-values (NaN) stay missing and do not count as tests.
+
+    Examples:
+        >>> adjust_pvalues([0.01, 0.04, 0.03], method="holm")
+        array([0.03, 0.06, 0.06])
+        >>> adjust_pvalues([0.01, 0.04, 0.03], method="bh")
+        array([0.03, 0.04, 0.04])
     """
     if method not in METHODS:
         raise ValueError(f"adjustment {method!r} unknown; expected one of {sorted(METHODS)}")
@@ -78,6 +84,12 @@ def flag_groups(estimates: pd.DataFrame, alpha: float = 0.05, adjust: str = "bh"
     Returns:
         ``"above"``, ``"below"``, ``""`` (not different, or not tested because fewer than
         three groups have answers) or ``TOO_FEW`` per group, on the frame's index.
+
+    Examples:
+        >>> groups = pd.DataFrame({"value": [40.0, 10.0, 12.0, 8.0], "n": [80] * 4, "sd": [80.0] * 4,
+        ...                        "method": "adjusted-wald"}, index=["north", "south", "east", "west"])
+        >>> flag_groups(groups).to_dict()
+        {'north': 'above', 'south': '', 'east': '', 'west': ''}
     """
     value = estimates["value"].to_numpy(float)
     answers = estimates["n"].to_numpy(float)

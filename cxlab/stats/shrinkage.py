@@ -83,6 +83,11 @@ def fit_beta_prior(successes, trials) -> BetaPrior:
     Units with no trials carry no information and are ignored. When the rates vary no more
     than chance alone would make them, the fitted prior strength is capped at
     ``MAX_STRENGTH`` (complete pooling: every unit is estimated by the overall rate).
+
+    Examples:
+        >>> prior = fit_beta_prior([2, 45, 18, 9], [20, 60, 40, 20])
+        >>> round(prior.mean, 2), prior.n_units
+        (0.44, 4)
     """
     from scipy import optimize, special
 
@@ -128,6 +133,14 @@ def shrink_rates(successes, trials, prior: BetaPrior | None = None,
     ``shrunk``, ``ci_low``, ``ci_high`` and ``weight`` (the share of the estimate that comes
     from the unit's own data, ``n / (n + alpha + beta)``). A unit with no trials gets the
     prior mean and weight 0.
+
+    Examples:
+        >>> shrink_rates([2, 45, 18, 9], [20, 60, 40, 20]).round(2)
+            n   raw  shrunk  ci_low  ci_high  weight
+        0  20  0.10    0.16    0.05     0.33    0.82
+        1  60  0.75    0.73    0.61     0.83    0.93
+        2  40  0.45    0.45    0.31     0.60    0.90
+        3  20  0.45    0.45    0.26     0.64    0.82
     """
     from scipy import stats
 
@@ -150,6 +163,11 @@ def fit_normal_prior(estimates, se) -> NormalPrior:
     Iterates ``w_i = 1 / (se_i^2 + tau2)``, the weighted mean and
     ``tau2 = sum w_i [k/(k-1) (y_i - mean)^2 - se_i^2] / sum w_i`` (floored at 0) to a
     fixed point. Units with a missing estimate or standard error are ignored.
+
+    Examples:
+        >>> prior = fit_normal_prior([60, 72, 55, 68], [5, 4, 6, 5])
+        >>> round(prior.mean, 1), round(prior.tau2, 1)
+        (64.5, 33.3)
     """
     y, s = _as_float(estimates, "estimates"), _as_float(se, "se")
     if y.shape != s.shape:
@@ -183,6 +201,14 @@ def shrink_means(estimates, se, prior: NormalPrior | None = None,
     + 2/(k-3) B_i^2 (y_i - mean)^2`` allows for the prior itself being estimated. Units without
     an estimate get the prior mean with interval ``mean +- z sqrt(tau2)``.
     Returns ``raw``, ``se``, ``shrunk``, ``ci_low``, ``ci_high`` and ``weight`` (1 - B).
+
+    Examples:
+        >>> shrink_means([60, 72, 55, 68], [5, 4, 6, 5]).round(1)
+            raw   se  shrunk  ci_low  ci_high  weight
+        0  60.0  5.0    60.6    51.2     70.1     0.9
+        1  72.0  4.0    71.2    63.3     79.0     0.9
+        2  55.0  6.0    56.6    44.8     68.5     0.8
+        3  68.0  5.0    67.5    58.1     76.9     0.9
     """
     from scipy import stats
 

@@ -74,6 +74,12 @@ def margins_from_table(table: pd.DataFrame) -> dict[str, dict[str, float]]:
         channel,phone,0.55
         channel,chat,0.30
         channel,email,0.15
+
+    Examples:
+        >>> table = pd.DataFrame({"variable": ["channel", "channel"], "level": ["phone", "chat"],
+        ...                       "share": [0.6, 0.4]})
+        >>> margins_from_table(table)
+        {'channel': {'phone': 0.6, 'chat': 0.4}}
     """
     needed = {"variable", "level"}
     value = "share" if "share" in table else "count" if "count" in table else None
@@ -111,6 +117,12 @@ def rake(data: pd.DataFrame, margins: Mapping[str, Mapping[str, float]],
             reach it); targets that are negative or do not sum to one; margins that no
             weights can meet together (the rounds do not converge), naming the margin
             furthest from its target.
+
+    Examples:
+        >>> answers = pd.DataFrame({"channel": ["phone", "chat", "chat", "chat"]})
+        >>> result = rake(answers, {"channel": {"phone": 0.5, "chat": 0.5}})
+        >>> result.weights.round(3).tolist(), round(result.n_effective, 2)
+        ([2.0, 0.667, 0.667, 0.667], 3.0)
     """
     if not margins:
         raise RakingError("no margins given to rake to")
