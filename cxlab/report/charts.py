@@ -29,7 +29,16 @@ from cxlab.report.tables import (
     trend_words,
     weights_for,
 )
-from cxlab.report.theme import HIGHLIGHT, MUTED, PALETTE, Chart, new_figure, themed
+from cxlab.report.theme import (
+    HIGHLIGHT,
+    MUTED,
+    PALETTE,
+    Chart,
+    fold,
+    new_figure,
+    point_label,
+    themed,
+)
 from cxlab.stats.drivers import DriverError
 from cxlab.study import Study
 
@@ -129,6 +138,10 @@ def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Mar
     return Chart(fig, f"{m.label} by {by} for {study.client_name} in {study.quarter}")
 
 
+#: A driver's statement is written on lines of at most this many characters beside its point.
+DRIVER_LABEL_CHARS = 26
+
+
 @needs("customer_responses")
 @themed
 def importance_chart(study: Study, outcome: str | None = None) -> Chart | Markdown:
@@ -160,15 +173,8 @@ def importance_chart(study: Study, outcome: str | None = None) -> Chart | Markdo
     ax.errorbar(t["performance"], share,
                 yerr=[(share - low).clip(lower=0), (high - share).clip(lower=0)], fmt="none",
                 ecolor=MUTED, elinewidth=2, zorder=2)
-    nudge = 0.025 * ((t["performance"].max() - t["performance"].min()) or 1.0)
-    places = _label_places(t["performance"], share)
-    for x, y, d, (ly, right) in zip(t["performance"], share, t["driver"], places, strict=True):
-        label = driver_label(study, d)
-        ax.annotate(label if len(label) <= 30 else label[:29] + "…", (x, y),
-                    xytext=(x + nudge if right else x - nudge, ly),
-                    textcoords="data", ha="left" if right else "right", va="center",
-                    fontsize=9, arrowprops={"arrowstyle": "-", "color": MUTED, "lw": 0.6,
-                                            "shrinkA": 0, "shrinkB": 5})
+    for x, y, d in zip(t["performance"], share, t["driver"], strict=True):
+        point_label(ax, fold(driver_label(study, d), DRIVER_LABEL_CHARS), (x, y))
     ax.axvline(t["performance"].mean(), color=MUTED, linestyle="--", linewidth=1)
     ax.axhline(share.mean(), color=MUTED, linestyle="--", linewidth=1)
     # On two lines each, so the two corners' notes never meet, even at a phone's width.
@@ -182,28 +188,6 @@ def importance_chart(study: Study, outcome: str | None = None) -> Chart | Markdo
     ax.set_title(f"Key drivers of {name}, {study.quarter}")
     return Chart(fig, f"Importance against performance of the drivers of {name} for "
                       f"{study.client_name} in {study.quarter}")
-
-
-def _label_places(xs, ys, gap: float = 0.06) -> list[tuple[float, bool]]:
-    """Where to write each point's label: its height, and whether it goes right of the point.
-
-    Points in the right half are labelled on their left, so no label runs off the chart;
-    labels on the same side are moved apart to at least ``gap`` of the height range (in
-    order of height, each pushed up from the one below), so none overlaps another.
-    """
-    xs, ys = list(map(float, xs)), list(map(float, ys))
-    middle = (min(xs) + max(xs)) / 2
-    step = gap * ((max(ys) - min(ys)) or 1.0)
-    places = [(y, x <= middle) for x, y in zip(xs, ys, strict=True)]
-    for side in (True, False):
-        order = sorted((i for i, (_, right) in enumerate(places) if right is side),
-                       key=lambda i: ys[i])
-        floor = -float("inf")
-        for i in order:
-            height = max(ys[i], floor + step)
-            places[i] = (height, side)
-            floor = height
-    return places
 
 
 @needs("customer_responses", "employees", "employee_responses")

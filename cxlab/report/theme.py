@@ -10,12 +10,15 @@ import pickle
 import textwrap
 
 import matplotlib
+import numpy as np
 import pandas as pd
 import seaborn as sns
 from IPython import get_ipython
 from matplotlib import cycler
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 
 from cxlab.report.html_tables import table_html
 
@@ -110,6 +113,7 @@ class Chart:
         """
         if width is not None:
             return Chart(_narrow(self.figure, width), self.alt).png()
+        place_point_labels(self.figure)
         buffer = io.BytesIO()
         # Straight to the Agg canvas rather than through savefig, which runs the constrained
         # layout once more in a dry-run draw before the real one (10-15% of a chart's time;
@@ -134,6 +138,115 @@ class Chart:
 
     def __repr__(self) -> str:
         return f"<Chart: {self.alt}>"
+
+
+#: The gid of a point's label (an annotation whose ``xy`` is the point): placed at drawing time
+#: by :func:`place_point_labels`, for the width the chart is drawn at.
+POINT_LABEL = "cx-point-label"
+#: Distances (pixels) from a point to the near edge of its label tried in turn, and the room
+#: kept clear around a point's centre and around every label and note.
+LABEL_GAPS = (8, 20, 40, 70, 110)
+POINT_RADIUS = 7
+LABEL_PAD = 3
+
+
+def point_label(ax, text: str, xy: tuple[float, float], fontsize: float = 9):
+    """Label the point ``xy``, joined to it by a line, placed when the chart is drawn.
+
+    :func:`place_point_labels` puts it clear of the points, the other labels and the axes'
+    edges. A white box behind the text keeps lines it lies over (a mean line, a grid) from
+    striking through it. Labels stay out of the layout (they are kept inside the axes), so
+    the axes do not move with them and a chart drawn twice is drawn the same.
+    """
+    label = ax.annotate(text, xy, xytext=xy, textcoords="data", fontsize=fontsize,
+                       ha="center", va="center", gid=POINT_LABEL,
+                       bbox={"boxstyle": "round,pad=0.2", "facecolor": "white",
+                             "edgecolor": "none", "alpha": 0.85},
+                       arrowprops={"arrowstyle": "-", "color": MUTED, "lw": 0.6,
+                                   "shrinkA": 0, "shrinkB": 5})
+    label.set_in_layout(False)
+    return label
+
+
+def place_point_labels(figure: Figure) -> None:
+    """Place each axes' point labels clear of each other, the points, notes and error bars.
+
+    Labels are placed one by one, each at the first of a list of positions around its point
+    (beside it, then above or below, then further out; the side towards the axes' middle
+    first) that lies inside the axes and covers no point, note or label already placed, nor
+    an error bar if it can help it; where every position covers something, the one covering
+    least. Greedy placement over candidate positions, as map labelling does: unlike a
+    force-based layout (adjustText left labels over points in 8 of 80 of the sample's
+    charts), it never covers a point when a free position exists, and the same chart is
+    always placed the same way. Placed again at every drawing, for the width drawn at.
+    """
+    canvas = FigureCanvasAgg(figure)
+    drawn = False
+    for ax in figure.axes:
+        labels = [t for t in ax.texts if t.get_gid() == POINT_LABEL]
+        if not labels:
+            continue
+        if not drawn:
+            with matplotlib.rc_context(theme_rc()):
+                figure.draw_without_rendering()  # the final layout, before measuring
+            drawn = True
+        _place(ax, labels)
+    del canvas
+
+
+def _place(ax, labels: list) -> None:
+    points = ax.transData.transform([label.xy for label in labels])
+    dot = POINT_RADIUS
+    hard = [Bbox.from_extents(x - dot, y - dot, x + dot, y + dot) for x, y in points]
+    hard += [t.get_window_extent().padded(LABEL_PAD) for t in ax.texts
+             if t.get_gid() != POINT_LABEL and t.get_text()]
+    soft = [Bbox(ax.transData.transform(segment[[0, -1]])).padded(1)
+            for collection in ax.collections
+            for segment in map(np.asarray, getattr(collection, "get_segments", list)())
+            if len(segment) >= 2]
+    frame, middle = ax.bbox, sum(ax.bbox.intervalx) / 2
+    to_data = ax.transData.inverted()
+    for label, (x, y) in zip(labels, points, strict=True):
+        label.set_horizontalalignment("center")
+        label.set_verticalalignment("center")
+        label.xyann = label.xy
+        box = Text.get_window_extent(label)
+        w, h = box.width / 2, box.height / 2
+        best, best_cost = None, np.inf
+        for cx, cy in _candidates(x, y, w, h, towards_right=x <= middle):
+            spot = Bbox.from_extents(cx - w, cy - h, cx + w, cy + h)
+            if not (frame.x0 <= spot.x0 and spot.x1 <= frame.x1
+                    and frame.y0 <= spot.y0 and spot.y1 <= frame.y1):
+                continue
+            cost = (1000 * sum(_overlap(spot, other) for other in hard)
+                    + sum(_overlap(spot, bar) for bar in soft))
+            if cost < best_cost:
+                best, best_cost = (cx, cy), cost
+            if cost == 0:
+                break
+        if best is not None:
+            label.xyann = tuple(to_data.transform(best))
+            hard.append(Bbox.from_extents(best[0] - w, best[1] - h, best[0] + w,
+                                          best[1] + h).padded(LABEL_PAD))
+
+
+def _candidates(x: float, y: float, w: float, h: float, towards_right: bool):
+    """Centres for a label of half-size ``w`` x ``h`` around the point (x, y), best first."""
+    side = 1 if towards_right else -1
+    for gap in LABEL_GAPS:
+        across, up = w + gap, h + gap
+        for dx, dy in ((side * across, 0), (-side * across, 0),
+                       (side * w, up), (side * w, -up), (0, up), (0, -up),
+                       (-side * w, up), (-side * w, -up),
+                       (side * across, up), (side * across, -up),
+                       (-side * across, up), (-side * across, -up)):
+            yield x + dx, y + dy
+
+
+def _overlap(a: Bbox, b: Bbox) -> float:
+    """The area two boxes share, in square pixels (0 when apart)."""
+    return (max(0.0, min(a.x1, b.x1) - max(a.x0, b.x0))
+            * max(0.0, min(a.y1, b.y1) - max(a.y0, b.y0)))
 
 
 def _narrow(figure: Figure, width: float) -> Figure:
@@ -163,7 +276,7 @@ def _narrow(figure: Figure, width: float) -> Figure:
             ax.tick_params(axis="x", labelrotation=45)
         rows = [t.get_text() for t in ax.get_yticklabels()]
         if max(map(len, rows), default=0) > NARROW_ROW_CHARS:
-            ax.yaxis.set_ticklabels([_fold(r, NARROW_ROW_CHARS) for r in rows])
+            ax.yaxis.set_ticklabels([fold(r, NARROW_ROW_CHARS) for r in rows])
     size = narrow.get_size_inches()
     # A round chart is as wide as it is tall: at a phone's width it needs no extra height,
     # only room for its labels and the legend below.
@@ -174,7 +287,7 @@ def _narrow(figure: Figure, width: float) -> Figure:
     return narrow
 
 
-def _fold(text: str, chars: int) -> str:
+def fold(text: str, chars: int) -> str:
     """The text on lines of at most ``chars`` characters (words are never split)."""
     return textwrap.fill(" ".join(text.split()), max(chars, 1), break_long_words=False)
 
@@ -197,7 +310,7 @@ def _fit_texts(figure: Figure, rounds: int = 4) -> None:
                 continue
             lines = text.get_text().split("\n")
             chars = int(max(map(len, lines)) * max(shown, 0) / extent.width * 0.95)
-            folded = _fold(text.get_text(), max(chars, NARROW_MIN_CHARS))
+            folded = fold(text.get_text(), max(chars, NARROW_MIN_CHARS))
             if folded != text.get_text():
                 text.set_text(folded)
                 changed = True
@@ -216,7 +329,8 @@ def _texts(figure: Figure) -> list:
             texts += ax.get_legend().get_texts()
     for legend in figure.legends:
         texts += legend.get_texts()
-    return [t for t in texts if t.get_visible() and t.get_text()]
+    # Point labels are kept inside the axes by their own placement (place_point_labels).
+    return [t for t in texts if t.get_visible() and t.get_text() and t.get_gid() != POINT_LABEL]
 
 
 def _lift_title(ax, renderer) -> bool:
