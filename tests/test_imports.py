@@ -446,7 +446,7 @@ def test_data_quality_section_publishes_counts_and_descriptions_never_rows_or_pa
     """Rejected rows carry emails, cards and names; the report shows none of it."""
     from cxlab.data.imports import import_file
     from cxlab.data.store import read_quality
-    from cxlab.report.tables import data_quality, rejected_examples
+    from cxlab.report.tables import data_quality, reason_words, rejected_examples
     from cxlab.study import Study
 
     secrets = ["jane.doe@example.com", "4111 1111 1111 1111", "Jane Doe", "+44 20 7946 0958",
@@ -467,11 +467,11 @@ def test_data_quality_section_publishes_counts_and_descriptions_never_rows_or_pa
     for secret in [*secrets, str(files), "/tmp"]:
         assert secret not in shown
     examples = rejected_examples(study)
-    assert set(examples["Reason"]) == set(quality[0]["reasons"])
+    assert set(examples["Reason"]) == {reason_words(code) for code in quality[0]["reasons"]}
     described = dict(zip(examples["Reason"], examples["Example"], strict=True))
     assert described["file: wrong number of cells"] == "a row of 7 cells; expected 5, as in the header"
-    assert described["nps: out of range"].startswith("column 'nps': a whole number; expected")
-    assert described["nps: wrong type"].startswith("column 'nps': text of 3 characters; expected")
+    assert described["NPS: outside its allowed range"].startswith("column 'nps': a whole number; expected")
+    assert described["NPS: not readable as the expected type"].startswith("column 'nps': text of 3 characters; expected")
     # The analyst still has everything, beside the dataset.
     kept = pd.read_parquet(files / "data" / "acme-exports" / "acme" / "rejected"
                            / "customer_responses.parquet")

@@ -510,6 +510,7 @@ TABLE_LABELS = {
     "employee_responses": "employee survey responses",
     "incentive_plan": "incentive plan",
     "feedback_actions": "actions on employee feedback",
+    "follow_ups": "follow-ups of unhappy customers",
     "maturity_answers": "maturity self-assessment answers",
 }
 
@@ -519,16 +520,58 @@ def table_label(table: str) -> str:
     return TABLE_LABELS.get(table, table.replace("_", " "))
 
 
+#: Rejection reasons (the code after the column's name) as the report says them.
+REASON_WORDS = {
+    "out of range": "outside its allowed range",
+    "duplicate id": "repeats an earlier row's id",
+    "missing value": "missing",
+    "wrong type": "not readable as the expected type",
+    "text too long": "text too long",
+    "NUL character": "holds a NUL character",
+    "date in the future": "dated after the data's as-of date",
+}
+
+
+def reason_words(reason: str) -> str:
+    """An import's rejection reason in words, for the data-quality tables.
+
+    ``nps: out of range`` reads "NPS: outside its allowed range", ``employee_id: not in
+    employees`` "employee id: not on the roster". A reason without a known code is shown as
+    recorded.
+
+    >>> reason_words("nps: out of range")
+    'NPS: outside its allowed range'
+    >>> reason_words("employee_id: not in employees")
+    'employee id: not on the roster'
+    """
+    column, sep, code = reason.partition(": ")
+    if not sep:
+        return reason
+    if code == "not in employees":
+        said = "not on the roster"
+    elif code.startswith("not in "):
+        said = f"not found in the {table_label(code.removeprefix('not in '))}"
+    else:
+        said = REASON_WORDS.get(code, code)
+    return f"{measures.words(column)}: {said}"
+
+
+def source_label(source: str) -> str:
+    """Where an imported table came from: its file's name, or "generated sample data"."""
+    return "generated sample data" if source.startswith("sample:") else Path(source).name
+
+
 def quality_frame(study: Study) -> pd.DataFrame:
     """One row per imported file: its table in words, rows read, accepted, rejected, filtered.
 
     With the source and the reasons for rejection; the page's table and the workbook's sheet.
     """
     return pd.DataFrame([{
-        "Table": table_label(rec["table"]), "Source": Path(rec["source"]).name,
+        "Table": table_label(rec["table"]), "Source": source_label(rec["source"]),
         "Rows read": rec["rows_read"], "Accepted": rec["rows_accepted"],
         "Rejected": rec["rows_rejected"], "Filtered by the mapping": rec.get("rows_filtered", 0),
-        "Reasons": "; ".join(f"{code} ({n:,})" for code, n in rec["reasons"].items()) or "-",
+        "Reasons": "; ".join(f"{reason_words(code)} ({n:,} row{'s' * (n != 1)})"
+                             for code, n in rec["reasons"].items()) or "-",
     } for rec in study.quality])
 
 
@@ -549,7 +592,7 @@ def rejected_examples(study: Study) -> pd.DataFrame | Markdown:
     value, the row's other cells or a path on the analyst's machine (those stay in the
     rejected rows kept beside the dataset, for the analyst).
     """
-    rows = [{"Table": table_label(rec["table"]), "Reason": code,
+    rows = [{"Table": table_label(rec["table"]), "Reason": reason_words(code),
              "Example": rec.get("published_examples", {}).get(code, UNDESCRIBED)}
             for rec in study.quality for code in rec["reasons"]]
     if not rows:
