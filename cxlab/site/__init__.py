@@ -398,7 +398,8 @@ def build_site(root: Path | None = None, use_quarto: bool | None = None,
     write_reports_index(root)
     write_maturity_page(root)
     out = out or root / site_config["project"].get("output-dir", "_site")
-    return _render(root, site_config, Path(out), use_quarto, ALL_CLIENTS)
+    from cxlab.site.reference import with_reference  # the API reference (pdoc), added after
+    return with_reference(root, lambda: _render(root, site_config, Path(out), use_quarto, ALL_CLIENTS))
 
 
 #: Written into every site cxlab builds: a folder holding it may be replaced by a new build.
