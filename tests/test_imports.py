@@ -471,7 +471,8 @@ def test_data_quality_section_publishes_counts_and_descriptions_never_rows_or_pa
     described = dict(zip(examples["Reason"], examples["Example"], strict=True))
     assert described["file: wrong number of cells"] == "a row of 7 cells; expected 5, as in the header"
     assert described["NPS: outside its allowed range"].startswith("column 'nps': a whole number; expected")
-    assert described["NPS: not readable as the expected type"].startswith("column 'nps': text of 3 characters; expected")
+    assert described["NPS: not readable as the expected type"].startswith(
+        "column 'nps': text of 3 characters; expected")
     # The analyst still has everything, beside the dataset.
     kept = pd.read_parquet(files / "data" / "acme-exports" / "acme" / "rejected"
                            / "customer_responses.parquet")

@@ -114,13 +114,13 @@ def test_teams_with_employee_nps_below_the_rest_are_a_finding_unless_hidden(samp
 
 def test_departments_rewarded_on_no_customer_outcome_are_a_finding(sample_study):
     study = sample_study("northwind")
-    found = _finding(study, "- **No customer outcome in the incentive plan")
+    found = _finding(study, "- **No CX measure in the incentive plan")
     assert found is not None
     assert "of 1 of 6 departments**, rewarded instead on: HR (time to hire)." in found
     plan = study.tables["incentive_plan"]
     hr = plan[plan["department"] == "HR"].iloc[[0]].assign(metric="csat", weight=0.2)
     study.tables["incentive_plan"] = pd.concat([plan, hr], ignore_index=True)
-    assert _finding(study, "- **No customer outcome in the incentive plan") is None
+    assert _finding(study, "- **No CX measure in the incentive plan") is None
 
 
 def test_unhappy_customers_not_followed_up_within_48_hours_are_counted(sample_study):

@@ -65,8 +65,8 @@ def customer_comments_note(study: Study) -> Markdown:
         return Markdown(f"*No customer comments in {study.quarter}: there is nothing to say "
                         "about themes or sentiment.*")
     n, scored = len(frame), int(frame["score"].notna().sum())
-    note = (f"{n:,} customer comments in {study.quarter}; the sentiment model (VADER, "
-            f"English) scored {scored:,}.")
+    note = (f"{n:,} customer comments in {study.quarter}; the sentiment model (a word list "
+            f"for English, VADER) scored {scored:,}.")
     if scored < n:
         note += (f" Not scored (language): {_not_scored(frame)}. They count in the themes "
                  "but not in the sentiment shares, and are never counted as neutral.")

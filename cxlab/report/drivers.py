@@ -106,7 +106,7 @@ def key_drivers_result(study: Study, outcome: str | None = None) -> drivers.KeyD
 
 @needs("customer_responses")
 def key_drivers_table(study: Study, outcome: str | None = None) -> pd.DataFrame | Markdown:
-    """Formatted key drivers: importance with intervals, the LMG check and the regression."""
+    """Formatted key drivers: importance with intervals, a second method's share and the regression."""
     outcome = outcome or headline_outcome(study)
     try:
         result = key_drivers_result(study, outcome)
@@ -121,7 +121,7 @@ def key_drivers_table(study: Study, outcome: str | None = None) -> pd.DataFrame 
                                         for w, lo, hi in zip(t["weight"], t["share_ci_low"],
                                                              t["share_ci_high"], strict=True)],
         "Beats a random variable": t["is_important"].map({True: "yes", False: "no"}).tolist(),
-        "LMG check": [f"{pct * v:.0f}%" if pd.notna(v) else
+        "Share by a second method": [f"{pct * v:.0f}%" if pd.notna(v) else
                       f"not computed (over {drivers.MAX_LMG_DRIVERS} ratings)" for v in t["lmg"]],
         "Regression coefficient": [f"{c:+.2f} ({lo:+.2f} to {hi:+.2f})" for c, lo, hi
                                    in zip(t["coef"], t["coef_ci_low"], t["coef_ci_high"],
@@ -132,7 +132,8 @@ def key_drivers_table(study: Study, outcome: str | None = None) -> pd.DataFrame 
     }).set_index("Driver")
     table.attrs["caption"] = (
         f"Key drivers of {outcome_name(study, outcome)} in {study.quarter}: each rating's share "
-        "of the explained variance (95% interval), the LMG check, the regression coefficient "
+        "of the explained variance (95% interval), the same share by a second method (LMG), "
+        "the regression coefficient "
         f"(95% interval) and the mean rating; {result.n:,} answers")
     return table
 
@@ -154,7 +155,8 @@ def key_drivers_note(study: Study, outcome: str | None = None) -> Markdown:
             f"relative weights with {result.n_boot}-resample bootstrap intervals; a driver "
             "\"beats a random variable\" when its weight exceeds that of pure noise added to the "
             "model in nearly all resamples (a driver that does not cannot be told from no "
-            "driver at all); the LMG (Shapley) share is a check computed another way. The "
+            "driver at all); the share by a second method (LMG: the average gain in explained "
+            "variance over every order of adding the ratings) should tell the same story. The "
             "regression coefficient is the change in the answer per rating point, holding the "
             "other ratings fixed.")
     return Markdown(" ".join([text, *map(escape, result.notes)]))

@@ -128,7 +128,7 @@ def incentive_audit(study: Study) -> pd.DataFrame:
             evidence += f" ({', '.join(untested)}: {NOT_COLLECTED}, not tested)"
         rows.append({"Rewarded metric": metric_words(v["metric"]),
                      "Paid in": ", ".join(v["departments"]),
-                     "Kind": "CX outcome" if v["kind"] == "cx" else "activity",
+                     "Kind": "CX measure" if v["kind"] == "cx" else "activity",
                      "Verdict": v["verdict"], "Evidence": evidence})
     table = pd.DataFrame(rows).set_index("Rewarded metric")
     table.attrs["caption"] = ("Each metric the incentive plan pays for: does more of it go with "
@@ -139,13 +139,15 @@ def incentive_audit(study: Study) -> pd.DataFrame:
 def _evidence(verdict: pd.Series, tests: pd.DataFrame) -> str:
     if tests.empty:
         return ("no employee-level data for this metric" if verdict["kind"] == "activity"
-                else "a CX outcome itself; no employee-level data to test further")
+                else "a CX measure itself; no employee-level data to test further")
     best = tests.iloc[0]
     outcome = measures.get(best["outcome"])
     # NPS in points; shares in percentage points.
     unit, scale = ("pts", 1) if outcome.kind == "nps" else ("pp", 100)
-    return (f"1 SD more {metric_words(verdict['metric'])} ({best['metric_sd']:.3g}) goes with "
-            f"{scale * best['effect']:+.1f} {unit} {outcome.short} "
-            f"(95% CI {scale * best['ci_low']:+.1f} to {scale * best['ci_high']:+.1f}; "
-            f"{fmt_p(best['p_adj'], 'BH')}; {best['n']} employees in {best['n_teams']} "
-            f"team(s)); {len(tests)} outcome(s) tested")
+    teams, tested = best["n_teams"], len(tests)
+    return (f"a typical difference in {metric_words(verdict['metric'])} (one standard deviation, "
+            f"{best['metric_sd']:.3g}) goes with {scale * best['effect']:+.1f} {unit} "
+            f"{outcome.short} (95% CI {scale * best['ci_low']:+.1f} to "
+            f"{scale * best['ci_high']:+.1f}; {fmt_p(best['p_adj'], 'BH')}; {best['n']} "
+            f"employees in {teams} team{'s' * bool(teams != 1)}); {tested} customer "
+            f"outcome{'s' * (tested != 1)} tested")

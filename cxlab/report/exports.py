@@ -236,7 +236,7 @@ def plan_sheet(study: Study) -> Sheet:
     return Sheet("Incentive plan", frame, {"Employees": COUNT_FORMAT},
                  "Their customers' NPS is on the 'Departments' sheet.",
                  holds="Each department's headcount, the metrics its incentive plan rewards, "
-                       "and whether one of them is a CX outcome.")
+                       "and whether one of them is a CX measure.")
 
 
 def incentive_sheet(study: Study) -> Sheet:
@@ -254,7 +254,7 @@ def incentive_sheet(study: Study) -> Sheet:
         uncollected = m is not None and not collected(study, m)
         base = {"Rewarded metric": metric_words(v["metric"]),
                 "Paid in": ", ".join(v["departments"]),
-                "Kind": "CX outcome" if v["kind"] == "cx" else "activity",
+                "Kind": "CX measure" if v["kind"] == "cx" else "activity",
                 "Verdict": v["verdict"]}
         mine = tests[tests["metric"] == v["metric"]].sort_values("p_adj")
         if uncollected or mine.empty:
@@ -267,7 +267,7 @@ def incentive_sheet(study: Study) -> Sheet:
             rows.append(base | {
                 "Customer outcome": outcome.short,
                 "Unit": "NPS points" if outcome.kind == "nps" else "percentage points",
-                "Change with 1 SD more of the metric": scale * t["effect"],
+                "Change with one standard deviation more of the metric": scale * t["effect"],
                 "95% CI low": scale * t["ci_low"], "95% CI high": scale * t["ci_high"],
                 "p (BH-adjusted)": float(t["p_adj"]), "1 SD of the metric": t["metric_sd"],
                 "Employees": int(t["n"]), "Teams": int(t["n_teams"])})

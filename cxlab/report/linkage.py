@@ -128,8 +128,9 @@ def linkage_summary(study: Study) -> Markdown:
     rel = head.get("reliability", np.nan)
     if np.isfinite(rel) and rel > 0:
         text += (f" Team engagement is averaged over about {head['respondents_per_team_quarter']:.0f}"
-                 f" respondents per team and quarter, with ICC(1) {head['icc1']:.2f}, so a team's "
-                 f"mean has reliability {rel:.2f}: measurement error shrinks the estimate by "
-                 f"about {100 * (1 - rel):.0f}%, and corrected for it the effect is "
+                 f" respondents per team and quarter, and {100 * head['icc1']:.0f}% of the "
+                 f"variation in employees' engagement lies between teams, so a team's mean has "
+                 f"reliability {rel:.2f} (1 is fully reliable): measurement error shrinks the "
+                 f"estimate by about {100 * (1 - rel):.0f}%, and corrected for it the effect is "
                  f"{fmt_value(head['effect_corrected'], 'nps')} points.")
     return Markdown(text)

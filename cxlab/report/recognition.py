@@ -82,8 +82,8 @@ def recognition_summary(study: Study) -> Markdown:
     return Markdown(
         f"**{len(found):,} customer comments named {found['employee_id'].nunique()} employees** "
         f"this quarter: {tones.get('positive', 0):,} positive, {tones.get('neutral', 0):,} "
-        f"neutral and {tones.get('negative', 0):,} negative (VADER sentiment of the sentence "
-        f"naming them){_not_scored(tones)}. {how}")
+        f"neutral and {tones.get('negative', 0):,} negative (the tone of the sentence naming "
+        f"them){_not_scored(tones)}. {how}")
 
 
 def _not_scored(tones: pd.Series) -> str:

@@ -25,7 +25,7 @@ assessment, so the summary and the sections cannot disagree.
   4. the departments and teams whose employee NPS in the latest pulse is below the rest
      (flagged the same way, among the groups confidentiality lets the page show);
   5. the rewarded metrics the incentive audit finds rewarding the wrong behaviour;
-  6. the departments whose incentive plan rewards no customer outcome at all;
+  6. the departments whose incentive plan rewards no CX measure at all;
   7. the quarter's unhappy customers not followed up within 48 hours;
   8. the key driver to fix first: the most important driver that beats a random variable,
      of above-average importance and rated below the drivers' average (the top-left of the
@@ -368,7 +368,7 @@ def _teams_low_enps(study: Study, lacking: list[str]) -> list[str]:
 
 
 def _no_cx_incentive(study: Study, lacking: list[str]) -> list[str]:
-    """Departments whose incentive plan rewards no customer outcome, only activity or output."""
+    """Departments whose incentive plan rewards no CX measure, only activity or output."""
     if any(t in study.absent for t in ("employees", "incentive_plan")):
         return []  # said once, by the incentive audit's finder
     frame = department_frame(study)
@@ -378,7 +378,7 @@ def _no_cx_incentive(study: Study, lacking: list[str]) -> list[str]:
     named = "; ".join(
         f"{escape(dept)} ({escape(', '.join(map(metric_words, paid)) or 'nothing')})"
         for dept, paid in zip(without["department"], without["rewarded_metrics"], strict=True))
-    return [f"**No customer outcome in the incentive plan of {len(without)} of {len(frame)} "
+    return [f"**No CX measure in the incentive plan of {len(without)} of {len(frame)} "
             f"departments**, rewarded instead on: {named}"]
 
 

@@ -335,7 +335,7 @@ def hidden_pulse_groups(study: Study, rows: pd.DataFrame, by: str) -> pd.Series:
 
 
 def department_frame(study: Study) -> pd.DataFrame:
-    """Per department: headcount, rewarded metrics, whether any is a CX outcome, and NPS."""
+    """Per department: headcount, rewarded metrics, whether any is a CX measure, and NPS."""
     employees = study.tables["employees"]
     plan = study.tables["incentive_plan"]
     nps = group_frame(study, "department", "nps").set_index("department")
@@ -401,7 +401,7 @@ def department_summary(study: Study) -> Markdown:
     frame = department_frame(study)
     lacking = frame.loc[~frame["has_cx_kpi"], "department"].tolist()
     text = (f"**{int(frame['has_cx_kpi'].sum())} of {len(frame)} departments** have a CX "
-            "outcome among the metrics their incentive plan rewards.")
+            "measure among the metrics their incentive plan rewards.")
     if lacking:
         text += f" Without one: {escape_all(lacking)}."
     return Markdown(text)
