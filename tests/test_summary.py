@@ -354,12 +354,13 @@ def test_p_values_read_in_words(p, adjusted, shown):
     assert fmt_p(p, adjusted) == shown
 
 
-def test_the_scorecard_says_its_p_values_are_adjusted(sample_study):
+def test_the_scorecard_says_better_or_worse_and_that_its_p_values_are_adjusted(sample_study):
     card = tables.scorecard(sample_study("northwind"))
-    assert card.loc["Repeat contact within 7 days", "vs 2026Q2"] == \
-        "-3.1 pp (p = 0.006, adjusted) *"
-    assert card.loc["CES, mean of 1-7", "vs 2026Q2"] == \
-        "+0.05 (not significant, adjusted p = 1.00)"
+    # Fewer repeat contacts are better; a change that is not significant is said once.
+    assert card.loc["Repeat contact within 7 days", "vs 2026Q2"] == "-3.1 pp, better (p = 0.006)"
+    assert card.loc["NPS (points)", "vs 2025Q3"] == "+10.4, better (p < 0.001)"
+    assert card.loc["CES, mean of 1-7", "vs 2026Q2"] == "+0.05, no clear change"
+    assert "Holm-adjusted" in card.attrs["caption"]
     assert "p=" not in card.to_string()
 
 

@@ -1074,7 +1074,7 @@ def write_deck(study: Study, path: Path) -> Path:
             table_slides(deck, "Headline measures", ["Measure", *map(str, scorecard.columns)],
                          rows, [2.2, 1.0, 1.6, 1.3, 2.4, 2.4],
                          note="Changes are tested with a Holm adjustment over the scorecard; "
-                              "* marks a significant one.")
+                              "better or worse where significant, otherwise no clear change.")
 
     findings = _findings(study)
     if findings:

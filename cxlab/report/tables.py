@@ -195,13 +195,15 @@ def scorecard(study: Study) -> pd.DataFrame:
             "95% CI": (f"{fmt_value(est.ci[0], r['kind'])} to {fmt_value(est.ci[1], r['kind'])}"
                        if est else ""),
             "n": (f"{est.n:,} (n_eff {est.n_effective:,.0f})" if est and est.weighted
-                  else f"{est.n:,}" if est else "0"),
+                  else f"{est.n:,}" if est else "-"),
             f"vs {study.previous_quarter}": _change_cell(r, "prev"),
             f"vs {study.year_ago_quarter}": _change_cell(r, "yago"),
         })
     table = pd.DataFrame(out).set_index("Measure")
     table.attrs["caption"] = (f"Headline measures in {study.quarter}: value, 95% interval, n and "
-                              "change against the two quarters compared")
+                              "change against the two quarters compared, better or worse where "
+                              "the change is significant (p-values Holm-adjusted over the "
+                              "scorecard's comparisons), otherwise no clear change")
     table.attrs.update(small_n=SMALL_N, n_of={"n": [study.quarter]})
     return table
 
@@ -212,13 +214,19 @@ def _estimate(cell) -> metrics.Estimate | None:
 
 
 def _change_cell(row: pd.Series, tag: str) -> str:
-    """The change against an earlier quarter, its adjusted p in words, * when significant."""
+    """The change against an earlier quarter: better or worse with its adjusted p where the
+    change is significant, "no clear change" where it is not (the caption says the p-values
+    are adjusted, so the cells need not repeat it)."""
     if _estimate(row[f"{tag}_estimate"]) is None or _estimate(row["current"]) is None:
         return "no comparison"
-    p = row[f"{tag}_p_adj"]
-    mark = " *" if p < SIGNIFICANCE else ""
-    basis = ", both quarters unweighted" if row.get(f"{tag}_basis") else ""
-    return f"{fmt_change(row[f'{tag}_change'], row['kind'])} ({fmt_p(p)}{basis}){mark}"
+    p, change = row[f"{tag}_p_adj"], row[f"{tag}_change"]
+    if p < SIGNIFICANCE and change != 0:
+        better = change * measure(row["key"]).direction > 0
+        verdict = f"{'better' if better else 'worse'} ({fmt_p(p, adjusted=False)})"
+    else:
+        verdict = "no clear change"
+    basis = " (both quarters unweighted)" if row.get(f"{tag}_basis") else ""
+    return f"{fmt_change(change, row['kind'])}, {verdict}{basis}"
 
 
 # ------------------------------------------------------------------------------------------
