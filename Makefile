@@ -32,8 +32,9 @@ report: env data run site ## Everything: environment, sample data, all studies, 
 test: env ## Run the whole test suite: unit, notebooks (nbval), runner, site and browser
 	$(BIN)/python -m pytest --nbval-lax tests notebooks
 
-lint: env ## Check style and docstrings with ruff
+lint: env ## Check style and docstrings with ruff, and type hints with mypy
 	$(BIN)/ruff check cxlab tests benchmarks
+	$(BIN)/mypy
 
 lab: env ## Install JupyterLab (the lab extra) and open it on the project
 	$(BIN)/pip install --quiet -e ".[lab]"

@@ -33,7 +33,7 @@ _SUBMODULES = ("config", "data", "markup", "maturity", "measures", "metrics", "p
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name in _SUBMODULES:
         value = import_module(f"cxlab.{name}")
     elif name in _EXPORTS:

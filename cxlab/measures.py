@@ -40,12 +40,15 @@ import sys
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cxlab.errors import CxlabError
 
 if TYPE_CHECKING:  # NumPy loads on first use: the run matrix checks names without it
+    from types import FrameType
+
     import numpy as np
+    import pandas as pd
 
 #: Answers of 9 and 10 are promoters.
 PROMOTER_FROM = 9
@@ -170,7 +173,8 @@ def _deprecated(old: str, m: Measure) -> None:
     Python 3.12's ``skip_file_prefixes`` does this; counting cxlab's own frames does it on
     3.11 too, so a notebook shows the warning against the cell that used the old name.
     """
-    frame, level = sys._getframe(0), 1
+    frame: FrameType | None = sys._getframe(0)
+    level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     warnings.warn(f"measure name {old!r} is deprecated and will be removed in the next "
@@ -217,7 +221,7 @@ def words(name: str) -> str:
     return " ".join(ACRONYMS.get(word, word) for word in name.split("_"))
 
 
-def unanswered(rows) -> np.ndarray | None:
+def unanswered(rows: pd.DataFrame) -> np.ndarray | None:
     """Which of these interactions no employee answered (by ``outcome``), or None if unknown."""
     from cxlab.data.schema import UNANSWERED
 
@@ -236,7 +240,7 @@ def rating(name: str, label: str, scale: tuple[float, float]) -> Measure:
                    "mean", (low, high), 1, "scale mean", whole=False)
 
 
-def values(measure: Measure | str, rows):
+def values(measure: Measure | str, rows: pd.DataFrame) -> pd.Series:
     """The measure's values on ``rows`` (a Series on their index), as its contacts say.
 
     ``contacts="answered"`` blanks unanswered contacts; ``contacts="all"`` gives each
@@ -254,14 +258,14 @@ def values(measure: Measure | str, rows):
     return out
 
 
-def with_values(measure: Measure | str, rows):
+def with_values(measure: Measure | str, rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` with the measure's column holding :func:`values` (a copy when they differ)."""
     m = get(measure)
     v = values(m, rows)
     return rows if v is rows[m.column] else rows.assign(**{m.column: v})
 
 
-def nps_bands(values) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def nps_bands(values: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Boolean arrays ``(promoter, passive, detractor)`` of 0-10 answers; NaN is none of them."""
     import numpy as np
 
@@ -277,7 +281,7 @@ def nps_band_sql(column: str) -> tuple[str, str, str]:
             f"{column} < {PASSIVE_FROM}")
 
 
-def scores(values, measure: Measure | str) -> np.ndarray:
+def scores(values: Any, measure: Measure | str) -> np.ndarray:
     """Per-answer scores whose mean is the measure: +100/0/-100 for NPS, 1/0 for a share.
 
     Means and rates pass through (divided by ``per``); missing answers stay NaN.

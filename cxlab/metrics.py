@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -270,7 +270,7 @@ def _answers(values: Iterable, name: str, weights: Iterable | None = None,
     return numeric[keep], int((~answered).sum()), w[keep]
 
 
-def aligned_weights(weights, values, name: str) -> pd.Series:
+def aligned_weights(weights: Any, values: Any, name: str) -> pd.Series:
     """One weight per answer, lined up with ``values``.
 
     Two pandas objects are lined up by their index (as pandas would), so sorted or filtered
@@ -316,7 +316,7 @@ def _as_series(values: Iterable, name: str = "answers") -> pd.Series:
     return pd.Series(list(values) if not hasattr(values, "__len__") else values, dtype="object")
 
 
-def check_weights(weights, name: str, answered: np.ndarray | None = None) -> np.ndarray:
+def check_weights(weights: Iterable, name: str, answered: np.ndarray | None = None) -> np.ndarray:
     """Survey weights as floats, or a clear error for the first unusable one.
 
     A weight must be a finite number of at least 0 wherever ``answered`` is true (every
@@ -349,7 +349,8 @@ def kish_n(weights: Iterable[float]) -> float:
     return float(w.sum() ** 2 / (w**2).sum())
 
 
-def _check_scale(arr: np.ndarray, low: int, high: int, name: str, integer: bool = True) -> None:
+def _check_scale(arr: np.ndarray, low: float, high: float, name: str, integer: bool = True
+                 ) -> None:
     """Raise a clear error for the first value outside ``low..high`` (or not whole)."""
     off = (arr < low) | (arr > high)
     if integer:
@@ -375,7 +376,8 @@ class ScaleError(CxlabError, ValueError):
     """Answers that fit a narrower scale than their measure's: most likely the wrong column."""
 
 
-def guard_scale(arr: np.ndarray, low: float, high: float, metric: str, values=None,
+def guard_scale(arr: np.ndarray, low: float, high: float, metric: str,
+                values: Iterable | None = None,
                 check: bool = True) -> None:
     """Refuse answers that all fit a narrower scale than the measure's (see NARROWER_SCALES).
 
@@ -750,7 +752,7 @@ def proportion(
 
 def mean(
     values: Iterable,
-    scale: tuple[int, int] | None = None,
+    scale: tuple[float, float] | None = None,
     confidence: float = 0.95,
     metric: str = "mean",
     weights: Iterable | None = None,
@@ -865,8 +867,9 @@ def ces(scores: Iterable, statistic: str = "mean", confidence: float = 0.95,
                          confidence, weights, check_scale)
 
 
-def _scale_metric(scores, name: str, statistics: dict[str, str], statistic: str,
-                  confidence: float, weights, check_scale: bool = True) -> Estimate:
+def _scale_metric(scores: Iterable, name: str, statistics: dict[str, str], statistic: str,
+                  confidence: float, weights: Iterable | None, check_scale: bool = True
+                  ) -> Estimate:
     """A scale question's mean or top-box share, as the registry defines the measure."""
     if statistic not in statistics:
         raise MetricError(f"{name}: statistic {statistic!r} unknown; expected one of "
@@ -879,6 +882,7 @@ def _scale_metric(scores, name: str, statistics: dict[str, str], statistic: str,
     _check_scale(arr, *m.scale, name)
     guard_scale(arr, *m.scale, m.name, scores, check_scale)
     _require_n(arr.size, name)
+    assert m.threshold is not None  # a share's measure has its threshold
     return _share(arr, m.threshold, n_missing, w, confidence, m.name)
 
 
@@ -915,6 +919,7 @@ def estimate(measure: str | measures.Measure, values: Iterable, weights: Iterabl
     _check_scale(arr, *m.scale, m.name)
     guard_scale(arr, *m.scale, m.name, values, check_scale)
     _require_n(arr.size, m.name)
+    assert m.threshold is not None  # a share's measure has its threshold
     return _share(arr, m.threshold, n_missing, w, confidence, m.name)
 
 
@@ -974,15 +979,17 @@ def compare(a: Estimate, b: Estimate, confidence: float | None = None) -> Compar
                                     b.n_effective, confidence)
     elif a.kind == "nps":
         test = "Welch t test on adjusted answers (0.375, 0.75, 0.375 added per sample)"
-        out = nps_difference(*(e.stats[k] for e in (a, b)
-                               for k in ("promoters", "passives", "detractors")), confidence)
+        (p_a, o_a, d_a), (p_b, o_b, d_b) = ((e.stats["promoters"], e.stats["passives"],
+                                             e.stats["detractors"]) for e in (a, b))
+        out = nps_difference(p_a, o_a, d_a, p_b, o_b, d_b, confidence=confidence)
     else:
         scale = _scale(a) if _scale(a) == _scale(b) else None
         test = ("Welch t test on adjusted answers (1.5 added per sample across the scale)"
                 if scale else "Welch t test")
-        out = mean_difference(*(x for e in (a, b)
-                                for x in (e.n_effective, e.value, _sum_sq_dev(e))),
-                              scale=scale, confidence=confidence)
+        (n_a, mean_a, ss_a), (n_b, mean_b, ss_b) = ((e.n_effective, e.value, _sum_sq_dev(e))
+                                                    for e in (a, b))
+        out = mean_difference(n_a, mean_a, ss_a, n_b, mean_b, ss_b, scale=scale,
+                              confidence=confidence)
     _, stat, p, low, high = (float(x) for x in out)
     return Comparison(metric=a.metric, difference=a.value - b.value, ci=(low, high),
                       statistic=stat, p_value=p, test=test, a=a, b=b)
@@ -1078,7 +1085,7 @@ def proportion_difference(successes_a, n_a, successes_b, n_b, confidence=0.95):
     return k1 / n1 - k2 / n2, stat, 2 * sps.norm.sf(np.abs(stat)), low, high
 
 
-def _welch(samples, confidence: float):
+def _welch(samples: Sequence[tuple], confidence: float) -> tuple[np.ndarray, ...]:
     """``(statistic, p, low, high)`` for the difference of two ``(centre, var, dof)``."""
     z_value(confidence)  # validates the level
     (ca, va, fa), (cb, vb, fb) = samples
@@ -1107,7 +1114,8 @@ def _sum_sq_dev(e: Estimate) -> float:
     """Squared deviations from the mean, from the estimate's stats or its standard error."""
     if "sum_sq_dev" in e.stats:
         return e.stats["sum_sq_dev"]
-    return e.se**2 * e.n_effective * (e.n_effective - 1)
+    n = e.n if e.n_effective is None else e.n_effective
+    return e.se**2 * n * (n - 1)
 
 
 def _restricted_p1(k1, n1, k2, n2, delta):
@@ -1148,7 +1156,7 @@ def score_difference_interval(k1, n1, k2, n2, confidence=0.95, correction=True,
         Tuple of arrays ``(low, high)``.
     """
     k1, n1, k2, n2 = (np.asarray(x, dtype=float) for x in (k1, n1, k2, n2))
-    z2 = z_value(confidence) ** 2
+    z2: float | np.ndarray = z_value(confidence) ** 2
     if correction:
         with np.errstate(divide="ignore"):
             z2 = z2 * np.where(n1 + n2 > 1, (n1 + n2) / (n1 + n2 - 1), 1.0)
@@ -1255,9 +1263,8 @@ def grouped(
         1    b  -50.0   -90.7     33.6  4
     """
     by = [by] if isinstance(by, str) else list(by)
-    one = isinstance(metric, (str, measures.Measure))
-    specs = [_metric_spec(m, column)._replace(check_scale=check_scale)
-             for m in ([metric] if one else metric)]
+    wanted = [metric] if isinstance(metric, (str, measures.Measure)) else list(metric)
+    specs = [_metric_spec(m, column)._replace(check_scale=check_scale) for m in wanted]
     where = f"grouped({', '.join(spec.name for spec in specs)})"
     if not isinstance(data, pd.DataFrame):
         raise MetricError(f"{where}: data is a {type(data).__name__}; expected a table "
@@ -1511,6 +1518,7 @@ def _aggregate_duckdb(data: pd.DataFrame, by: list[str], specs: list[_Spec],
                           f"WHERE {' AND '.join(f'{quote(b)} IS NOT NULL' for b in by)} "
                           f"GROUP BY ALL ORDER BY {keys}").df()
         scale_check = con.execute(f"SELECT {', '.join(checks)} FROM frame").fetchone()
+        assert scale_check is not None  # an aggregate returns one row
     finally:
         con.close()
     bounds = dict(zip(columns, zip(scale_check[0::2], scale_check[1::2], strict=False),

@@ -26,7 +26,9 @@ def check_quarter(value: str) -> str:
 
 def quarter_index(quarter: str) -> int:
     """The quarter's number counted from year 0 (consecutive quarters differ by 1)."""
-    year, q = (int(x) for x in QUARTER.fullmatch(check_quarter(quarter)).groups())
+    match = QUARTER.fullmatch(check_quarter(quarter))
+    assert match is not None  # check_quarter raised otherwise
+    year, q = (int(x) for x in match.groups())
     return year * 4 + (q - 1)
 
 

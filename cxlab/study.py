@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import pandas as pd
 
@@ -11,6 +13,8 @@ from cxlab.data import ensure_sample, read_manifest, read_quality, read_table
 from cxlab.data.schema import PERIOD_COLUMN, TABLES
 from cxlab.data.store import declared, not_collected, table_path
 from cxlab.errors import CxlabError
+
+T = TypeVar("T")
 
 
 class StudyError(CxlabError, ValueError):
@@ -73,7 +77,7 @@ class Study:
     #: Filters applied with :meth:`filter`: column to the values kept, and the tables it cut.
     filters: dict = field(default_factory=dict)
 
-    def filter(self, **keep) -> Study:
+    def filter(self, **keep: object) -> Study:
         """The same study with every table that has a column kept to the given values.
 
         ``study.filter(channel="phone")`` keeps phone answers and phone contacts alike, so
@@ -138,7 +142,7 @@ class Study:
         return (f"<p><strong>{escape(head)}</strong></p>"
                 + self.summary_frame().reset_index().to_html(index=False, escape=True, border=0))
 
-    def cached(self, key: tuple, compute):
+    def cached(self, key: tuple, compute: Callable[[], T]) -> T:
         """``compute()`` once per study and key: a table and a chart share one analysis.
 
         A result is computed again when one of ``tables`` was replaced since (say, by a

@@ -407,8 +407,8 @@ class Assessment:
 
     def _repr_html_(self) -> str:
         evidence = self.to_frame().assign(
-            met=[{True: "yes", False: "no"}.get(m, "cannot tell yet") for m in
-                 (i.met for i in self.indicators)])
+            met=[{True: "yes", False: "no", None: "cannot tell yet"}[i.met]
+                 for i in self.indicators])
         target = (f"level {self.next_level}" if self.next_level else "stay at level 5")
         return _result_html(
             f"{self.client}, {self.quarter}: employee-experience maturity",

@@ -51,7 +51,7 @@ def clean_stray_kernel_dirs(folder: Path | None = None) -> list[Path]:
     old way (without a PID), since its owner cannot be known.
     """
     folder = Path(folder or tempfile.gettempdir())
-    removed = []
+    removed: list[Path] = []
     try:
         candidates = list(folder.glob(KERNEL_DIR_PREFIX + "*"))
     except OSError:

@@ -22,9 +22,13 @@ import hashlib
 import json
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cxlab import privacy
 from cxlab.fsutil import plain_os_error, replace_file
+
+if TYPE_CHECKING:
+    from cxlab.run.matrix import StudySpec
 
 #: Where the keys of the reports in a reports folder are kept.
 KEYS_FILE = ".cxlab-keys.json"
@@ -59,7 +63,7 @@ def file_fingerprint(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def study_key(spec, template: str, data: str) -> str:
+def study_key(spec: StudySpec, template: str, data: str) -> str:
     """The content key of one study, from the fingerprints of its ``template`` and ``data``."""
     parts = {
         "template": template,

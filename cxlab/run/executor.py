@@ -32,6 +32,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -41,6 +42,11 @@ from cxlab.fsutil import LockBusy, exclusive_lock, plain_os_error, plain_reason,
 from cxlab.run import clean_stray_kernel_dirs, usable_cores
 from cxlab.run.cache import KeyStore, data_fingerprint, file_fingerprint, study_key
 from cxlab.run.matrix import StudySpec
+
+if TYPE_CHECKING:
+    import nbformat
+
+    from cxlab.run.pool import WarmKernel
 
 REPORT_TITLES = {"quarterly_report": "Quarterly CX report"}
 #: Where a failed section's record sits in its output's metadata (``metadata[KEY][FIELD]``):
@@ -139,7 +145,8 @@ def templates_dir() -> Path:
     return config.project_root() / "notebooks"
 
 
-def prepare_notebook(spec: StudySpec, template_path: Path, key: str | None = None):
+def prepare_notebook(spec: StudySpec, template_path: Path, key: str | None = None
+                     ) -> nbformat.NotebookNode:
     """The template with its front matter set for this study and the study in its metadata.
 
     ``key``, the study's content key, goes into ``metadata.cxlab.key``: a report carries the
@@ -195,7 +202,7 @@ def data_origin(dataset: str, client: str) -> dict:
     return {**origin, "synthetic": False}
 
 
-def failed_sections(nb) -> list[dict]:
+def failed_sections(nb: nbformat.NotebookNode) -> list[dict]:
     """The report sections that could not be computed, from an executed notebook.
 
     Read from the metadata of the boxes the failing sections showed (written by
@@ -280,7 +287,8 @@ def run_study(spec: StudySpec, reports_root: Path, failed_root: Path,
                     )
             except Exception as err:  # a failing study must not stop the others
                 executed = execution.notebook
-                message = time_limit_message(spec.timeout_seconds) if limit.fired else _short_error(err)
+                message = (time_limit_message(spec.timeout_seconds or 0.0) if limit.fired
+                           else _short_error(err))
             else:
                 try:
                     _write_notebook(executed, target, reports_root / ".partial", template)
@@ -302,7 +310,7 @@ def run_study(spec: StudySpec, reports_root: Path, failed_root: Path,
             shutil.rmtree(exports, ignore_errors=True)
 
 
-def _write_notebook(nb, path: Path, partial: Path | None, template: Path) -> None:
+def _write_notebook(nb: nbformat.NotebookNode, path: Path, partial: Path | None, template: Path) -> None:
     """Write an executed notebook atomically, through ``partial`` (a folder) when given.
 
     Papermill would record the notebook it was given (the whole template) as its input
@@ -405,8 +413,9 @@ def _publish_exports(spec: StudySpec, exports: Path, target: Path) -> None:
         os.replace(made, target.parent / made.name)
 
 
-def _run_locked(studies, jobs, reports_root, progress, kernel_name, matrix_sha256, warm,
-                force) -> RunResults:
+def _run_locked(studies: list[StudySpec], jobs: int, reports_root: Path, progress: bool,
+                kernel_name: str | None, matrix_sha256: str, warm: bool, force: bool
+                ) -> RunResults:
     started_at = datetime.now(UTC)
     clean_stray_kernel_dirs()
     run = _Run(reports_root, config.project_root() / "build" / "failed", kernel_name, warm,
@@ -421,15 +430,16 @@ def _run_locked(studies, jobs, reports_root, progress, kernel_name, matrix_sha25
     for spec in studies:
         run.keys[spec] = _content_key(spec, fingerprints)
         target = spec.output_path(reports_root)
-        if (not force and run.keys[spec]
+        key = run.keys[spec]
+        if (not force and key
                 and (spec.client, spec.quarter, spec.template) not in failed_before
-                and run.store.fresh(target, run.keys[spec])):
+                and run.store.fresh(target, key)):
             # The report stays as it was, with the sections that failed in it then.
             last = before.get((spec.client, spec.quarter, spec.template), {})
             run.results.append(StudyResult(
                 spec.client, spec.quarter, spec.template, "skipped", 0.0, _relative(target),
                 failed_sections=_list_of_dicts(last.get("failed_sections")),
-                data=last.get("data") if isinstance(last.get("data"), dict) else {}))
+                data=data if isinstance(data := last.get("data"), dict) else {}))
         else:
             pending.append(spec)
     if pending:
@@ -450,7 +460,7 @@ def _run_locked(studies, jobs, reports_root, progress, kernel_name, matrix_sha25
     return RunResults(results, problems, notes)
 
 
-def _list_of_dicts(value) -> list[dict]:
+def _list_of_dicts(value: object) -> list[dict]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
@@ -509,7 +519,7 @@ class _Run:
             worker.join()
         bar.close()
 
-    def _work(self, todo: queue.SimpleQueue, bar, first: int) -> None:
+    def _work(self, todo: queue.SimpleQueue, bar: Any, first: int) -> None:
         kernel = None
         try:
             while True:
@@ -521,8 +531,9 @@ class _Run:
                 with self.lock:
                     self.results.append(result)
                     output = spec.output_path(self.reports_root)
-                    if result.status == "ok" and self.keys[spec]:
-                        self.store.record(output, self.keys[spec])
+                    key = self.keys[spec]
+                    if result.status == "ok" and key:
+                        self.store.record(output, key)
                     elif result.status == "failed":
                         self.store.forget(output)
                     bar.update(1)
@@ -532,7 +543,8 @@ class _Run:
             if kernel is not None:
                 kernel.shutdown()
 
-    def _run_one(self, spec: StudySpec, kernel):
+    def _run_one(self, spec: StudySpec, kernel: WarmKernel | None
+                 ) -> tuple[StudyResult, WarmKernel | None]:
         """The study's result, and the warm kernel for the next study (None: start one).
 
         A kernel that fails to start fails the study; one that fails to reset after it is
@@ -557,7 +569,7 @@ class _Run:
         return result, kernel
 
 
-def _start_warm_kernel(kernel_name: str | None):
+def _start_warm_kernel(kernel_name: str | None) -> WarmKernel:
     """A warm kernel for the calling thread, registered with the warm engine.
 
     A kernel that fails to warm up is shut down (its process and socket folder removed)

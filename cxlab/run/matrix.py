@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -73,7 +75,8 @@ class Matrix:
     studies: tuple[StudySpec, ...]
     sha256: str
 
-    def select(self, clients=(), quarters=()) -> list[StudySpec]:
+    def select(self, clients: Collection[str] = (), quarters: Collection[str] = ()
+               ) -> list[StudySpec]:
         """The studies for the given clients and quarters (all when empty)."""
         for c in clients:
             if c not in {s.client for s in self.studies}:
@@ -82,7 +85,7 @@ class Matrix:
                 if (not clients or s.client in clients) and (not quarters or s.quarter in quarters)]
 
 
-def _quarters(value, where: str) -> list[str]:
+def _quarters(value: object, where: str) -> list[str]:
     try:
         if isinstance(value, dict) and set(value) == {"first", "last"}:
             return periods.quarter_range(str(value["first"]), str(value["last"]))
@@ -93,7 +96,7 @@ def _quarters(value, where: str) -> list[str]:
     raise MatrixError(f"{where}: expected {{first: YYYYQn, last: YYYYQn}} or a list of quarters")
 
 
-def check_minutes(value, where: str) -> float:
+def check_minutes(value: Any, where: str) -> float:
     """A time limit in minutes: a positive number, fractions allowed (``0.5`` is 30 s).
 
     Raises:

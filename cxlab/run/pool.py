@@ -24,7 +24,9 @@ import shutil
 import signal
 import tempfile
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import Any
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import AsyncKernelManager, KernelManager
@@ -100,7 +102,7 @@ class WarmKernel:
         self.kernel_name = kernel_name
         self.cwd = cwd
         self.km: KernelManager | None = None
-        self.kc = None  # blocking client: warm-up and reset
+        self.kc: Any = None  # blocking client (jupyter_client's, untyped): warm-up and reset
         self.notebook_kc: AsyncKernelClient | None = None  # for nbclient, see start()
         self.socket_dir: str | None = None
         self.restarts = 0
@@ -154,7 +156,7 @@ class WarmKernel:
     def reset(self) -> None:
         """Restore the post-warm-up state, or restart the kernel if it cannot be trusted."""
         try:
-            clean = (not self.needs_restart and self.km.is_alive()
+            clean = (not self.needs_restart and self.km is not None and self.km.is_alive()
                      and self._silent(_RESET).strip() == "CLEAN")
         except Exception:  # a wedged kernel: start afresh
             clean = False
@@ -295,13 +297,13 @@ class TimeLimit:
             self._after(self.seconds, self._interrupt)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         with self._lock:
             self._done = True
             for timer in self._timers:
                 timer.cancel()
 
-    def _after(self, seconds: float, action) -> None:
+    def _after(self, seconds: float, action: Callable[[], object]) -> None:
         timer = threading.Timer(seconds, action)
         timer.daemon = True
         self._timers.append(timer)

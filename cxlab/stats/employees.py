@@ -25,6 +25,8 @@ from cxlab import config, measures, metrics, periods, privacy
 from cxlab.stats import hierarchical, incentives, shrinkage
 
 if TYPE_CHECKING:
+    from pandas.core.groupby import SeriesGroupBy
+
     from cxlab.study import Study
 
 #: Quarters of data behind the incentive audit (plans are usually annual).
@@ -153,13 +155,13 @@ def _add_measure(out: pd.DataFrame, key: str, rows: pd.DataFrame, who: str) -> N
         _add_mean(out, key, grouped)
 
 
-def _add_rate(out: pd.DataFrame, key: str, grouped) -> None:
+def _add_rate(out: pd.DataFrame, key: str, grouped: SeriesGroupBy) -> None:
     out[f"{key}_k"] = grouped.sum().reindex(out.index).fillna(0).astype(int)
     out[f"{key}_n"] = grouped.count().reindex(out.index).fillna(0).astype(int)
     out[key] = (out[f"{key}_k"] / out[f"{key}_n"]).where(out[f"{key}_n"] > 0)
 
 
-def _add_mean(out: pd.DataFrame, key: str, grouped) -> None:
+def _add_mean(out: pd.DataFrame, key: str, grouped: SeriesGroupBy) -> None:
     out[key] = grouped.mean().reindex(out.index)
     out[f"{key}_n"] = grouped.count().reindex(out.index).fillna(0).astype(int)
     out[f"{key}_se"] = (grouped.std() / np.sqrt(grouped.count())).reindex(out.index)

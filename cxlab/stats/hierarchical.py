@@ -25,6 +25,11 @@ mu.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,7 +73,7 @@ class Posterior:
         """
         return self.pooling >= POOLED
 
-    def rank_intervals(self, groups=None, higher_is_better: bool = True,
+    def rank_intervals(self, groups: ArrayLike | None = None, higher_is_better: bool = True,
                        coverage: float = 0.8) -> pd.DataFrame:
         """Each unit's rank within its group (1 = best) and a ``coverage`` interval of it.
 
@@ -101,12 +106,12 @@ def _rng(seed: int | None) -> np.random.Generator:
     return np.random.default_rng(20261126 if seed is None else seed)
 
 
-def _sample_grid(log_weights: np.ndarray, size: int, rng) -> np.ndarray:
+def _sample_grid(log_weights: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
     weights = np.exp(log_weights - log_weights.max())
     return rng.choice(len(weights), size=size, p=weights / weights.sum())
 
 
-def rates(successes, trials, confidence: float = 0.95, n_draws: int = N_DRAWS,
+def rates(successes: ArrayLike, trials: ArrayLike, confidence: float = 0.95, n_draws: int = N_DRAWS,
           seed: int | None = None) -> Posterior:
     """Hierarchical beta-binomial posterior of every unit's true rate.
 
@@ -158,7 +163,7 @@ def rates(successes, trials, confidence: float = 0.95, n_draws: int = N_DRAWS,
     return Posterior(summary, draws, pooling)
 
 
-def means(estimates, se, confidence: float = 0.95, n_draws: int = N_DRAWS,
+def means(estimates: ArrayLike, se: ArrayLike, confidence: float = 0.95, n_draws: int = N_DRAWS,
           seed: int | None = None) -> Posterior:
     """Hierarchical normal-normal posterior of every unit's true mean.
 

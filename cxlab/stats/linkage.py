@@ -313,7 +313,7 @@ def team_quarter_reml(x: np.ndarray, means: np.ndarray, sampling_var: np.ndarray
     codes, _ = pd.factorize(np.asarray(groups))
     n_groups = codes.max() + 1
 
-    def parts(su2: float, tau2: float):
+    def parts(su2: float, tau2: float) -> tuple:
         w = 1.0 / (tau2 + v)
         wx = w * x
         gw, gwx, gwy = (np.bincount(codes, a, n_groups) for a in (w, wx, w * y))
@@ -364,7 +364,7 @@ def icc1(values: np.ndarray, groups: np.ndarray) -> float:
     gn, gs = np.bincount(codes).astype(float), np.bincount(codes, y)
     big_n, total, yty = float(len(y)), y.sum(), (y * y).sum()
 
-    def solve(lam: float):
+    def solve(lam: float) -> tuple:
         c = lam / (1 + gn * lam)
         xhx = big_n - (c * gn**2).sum()
         xhy = total - (c * gn * gs).sum()
@@ -457,7 +457,7 @@ def _reml_from_sums(codes: np.ndarray, n: np.ndarray, sx: np.ndarray, sxx: np.nd
     xty = np.array([sy.sum(), sxy.sum()])
     yty, big_n, p = syy.sum(), n.sum(), 2
 
-    def solve(lam: float):
+    def solve(lam: float) -> tuple:
         c = lam / (1 + group_n * lam)
         xhx = xtx - (a * c[:, None]).T @ a
         xhy = xty - (a * (c * group_sy)[:, None]).sum(axis=0)

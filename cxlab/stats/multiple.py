@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 import numpy as np
 import pandas as pd
 
 METHODS = ("bh", "holm")
 
 
-def adjust_pvalues(p_values, method: str = "holm") -> np.ndarray:
+def adjust_pvalues(p_values: ArrayLike, method: str = "holm") -> np.ndarray:
     """Adjusted p-values: Holm (family-wise error) or Benjamini-Hochberg (``"bh"``, FDR).
 
     With the m p-values sorted ascending, p_(1) <= ... <= p_(m):

@@ -17,6 +17,11 @@ from the others:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,7 +67,7 @@ class NormalPrior:
     n_units: int
 
 
-def units_index(values) -> pd.Index | None:
+def units_index(values: ArrayLike) -> pd.Index | None:
     """The units' labels when given as a pandas Series (employee ids, say), else None.
 
     The results keep them, so a row can be told by its name, not only its position.
@@ -70,14 +75,14 @@ def units_index(values) -> pd.Index | None:
     return values.index if isinstance(values, pd.Series) else None
 
 
-def _as_float(values, name: str) -> np.ndarray:
+def _as_float(values: ArrayLike, name: str) -> np.ndarray:
     arr = np.asarray(values, dtype=float)
     if arr.ndim != 1:
         raise ShrinkageError(f"{name} must be one-dimensional, got shape {arr.shape}")
     return arr
 
 
-def fit_beta_prior(successes, trials) -> BetaPrior:
+def fit_beta_prior(successes: ArrayLike, trials: ArrayLike) -> BetaPrior:
     """Fit a beta prior to rates by maximum marginal (beta-binomial) likelihood.
 
     Units with no trials carry no information and are ignored. When the rates vary no more
@@ -124,7 +129,7 @@ def fit_beta_prior(successes, trials) -> BetaPrior:
     return BetaPrior(float(a), float(b), len(n))
 
 
-def shrink_rates(successes, trials, prior: BetaPrior | None = None,
+def shrink_rates(successes: ArrayLike, trials: ArrayLike, prior: BetaPrior | None = None,
                  confidence: float = 0.95) -> pd.DataFrame:
     """Posterior (shrunken) rates with equal-tailed credible intervals.
 
@@ -157,7 +162,7 @@ def shrink_rates(successes, trials, prior: BetaPrior | None = None,
     }, index=units_index(successes))
 
 
-def fit_normal_prior(estimates, se) -> NormalPrior:
+def fit_normal_prior(estimates: ArrayLike, se: ArrayLike) -> NormalPrior:
     """Fit Normal(mean, tau2) to unit estimates with known standard errors (Morris, 1983).
 
     Iterates ``w_i = 1 / (se_i^2 + tau2)``, the weighted mean and
@@ -192,7 +197,7 @@ def fit_normal_prior(estimates, se) -> NormalPrior:
     return NormalPrior(float(np.sum(w * y) / w.sum()), float(tau2), k)
 
 
-def shrink_means(estimates, se, prior: NormalPrior | None = None,
+def shrink_means(estimates: ArrayLike, se: ArrayLike, prior: NormalPrior | None = None,
                  confidence: float = 0.95) -> pd.DataFrame:
     """Shrunken means with approximate intervals (Morris, 1983).
 

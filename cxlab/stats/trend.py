@@ -19,6 +19,11 @@ caller: a change in who answered is not a trend.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,7 +81,8 @@ class Trend:
                 "confidence": self.confidence}
 
 
-def linear_trend(values, ses, positions=None, confidence: float = 0.95) -> Trend:
+def linear_trend(values: ArrayLike, ses: ArrayLike, positions: ArrayLike | None = None,
+                 confidence: float = 0.95) -> Trend:
     """The slope of period estimates ``values`` (standard errors ``ses``) on their positions.
 
     Args:
@@ -117,7 +123,8 @@ def linear_trend(values, ses, positions=None, confidence: float = 0.95) -> Trend
                  float(tau2), k, confidence)
 
 
-def _wls(y: np.ndarray, w: np.ndarray, design: np.ndarray):
+def _wls(y: np.ndarray, w: np.ndarray, design: np.ndarray
+         ) -> tuple[np.ndarray, np.ndarray, float]:
     """Weighted least squares: coefficients, their covariance and the weighted residual SS."""
     xtw = design.T * w
     cov = np.linalg.inv(xtw @ design)

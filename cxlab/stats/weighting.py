@@ -170,7 +170,8 @@ def rake(data: pd.DataFrame, margins: Mapping[str, Mapping[str, float]],
                            for (v, t), s in zip(targets.items(), shares.values(), strict=True)})
 
 
-def _base_weights(data: pd.DataFrame, base_weights) -> np.ndarray:
+def _base_weights(data: pd.DataFrame, base_weights: str | np.ndarray | pd.Series | None
+                  ) -> np.ndarray:
     if base_weights is None:
         return np.ones(len(data))
     if isinstance(base_weights, str):

@@ -51,7 +51,7 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
 
-def detect(text) -> str | None:
+def detect(text: object) -> str | None:
     """ISO 639-1 code of ``text``'s language, :data:`UNDETERMINED`, or None for no text."""
     if not isinstance(text, str) or not text.strip():
         return None

@@ -73,7 +73,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -541,7 +541,7 @@ def _first_name_hit(roster: Roster, ids: list[str], tok: _Token, nxt: _Token | N
     surname = nxt.key if nxt is not None else None
     by_surname = [e for e in ids if surname in roster.surnames_of.get(e, ())] if (
         surname in roster.all_surnames) else []
-    if len(by_surname) == 1:
+    if len(by_surname) == 1 and nxt is not None:
         return _hit(by_surname[0], tok, how + " and surname", f"{tok.text} {nxt.text}", nxt.end)
     if served in ids:
         return _hit(served, tok, how + ", the serving employee", tok.text)
@@ -614,22 +614,22 @@ def _judge(text: str, key: str, roster: Roster, opening: bool, next_word: str | 
     """Who the word ``text`` (folded to ``key``) may name and whether it is strong evidence."""
     capitalized = text[:1].isupper()
     if key in roster.parts:
-        who = roster.parts[key]
+        known = roster.parts[key]
         if key in PARTICLES:
-            return who, False
+            return known, False
         if len(key) > 2 and key not in everyday_words():  # the word itself, not a stem of it
-            return who, True  # "novak", "Zoë", "FELIX": a name in any case
+            return known, True  # "novak", "Zoë", "FELIX": a name in any case
         if not capitalized:
             return None  # an ordinary word: "I will", "a brown box"
         if text.isupper() and len(text) > 1 and shouting():
-            return who, False
+            return known, False
         if opening:
             if len(key) <= 2 and key in _function_words():
                 # "An agent helped": a short function word ("An", "So", "Do"), unless a
                 # name's verb follows ("An helped me")
-                return (who, True) if next_word in NAME_FOLLOWERS else None
-            return who, next_word not in NOT_A_NAME_NEXT  # "Grace was great", not "Grace is"
-        return who, True
+                return (known, True) if next_word in NAME_FOLLOWERS else None
+            return known, next_word not in NOT_A_NAME_NEXT  # "Grace was great", not "Grace is"
+        return known, True
     if len(key) < 3 or is_everyday(key):
         return None  # "Huge", "Great", "Brain": everyday words stay, even beside a name
     who: set[str] = set()
@@ -678,7 +678,7 @@ def _marks(text: str, tokens: list[_Token], roster: Roster, hits: list[dict]) ->
         nxt = tokens[i + 1] if i + 1 < len(tokens) else None
         next_word = nxt.folded if nxt and text[tok.end:nxt.start].isspace() else None
         judged = _judge(tok.text[:end - tok.start], key, roster, tok.opening, next_word,
-                        lambda i=i: _shouting(tokens, i))
+                        functools.partial(_shouting, tokens, i))
         if judged is None and joined:  # "Mueller-Schmidt", "Felix-approved": the whole word
             offset, found = tok.start, []
             for piece in re.split(r"([-'\u2019])", tok.text[:end - tok.start]):
@@ -779,8 +779,8 @@ def mask_names(texts: pd.Series, employees: pd.DataFrame, labels: Mapping[str, s
                      dtype=object if texts.dtype == object else None)
 
 
-def names_any(texts: pd.Series, employees: pd.DataFrame, ids, served_by: pd.Series | None = None
-              ) -> pd.Series:
+def names_any(texts: pd.Series, employees: pd.DataFrame, ids: Iterable[str],
+              served_by: pd.Series | None = None) -> pd.Series:
     """Whether each text names any of the employees ``ids``.
 
     Names are found as :func:`mask_names` finds them, typos and possessives included. For

@@ -296,7 +296,7 @@ def _is_date(word: str) -> bool:
         return True
     to = TO.match(word, first.end())
     second = DATE.fullmatch(word, to.end()) if to else None
-    return bool(second) and _valid_date(second)
+    return second is not None and _valid_date(second)
 
 
 def _is_time(word: str) -> bool:
@@ -376,7 +376,8 @@ def _number(match: re.Match) -> str:
 
 def _kept_marks(local: str | None) -> str:
     """Marks before the name part ("'zoe@..."): a quote or bracket stays outside the tag."""
-    return _LEADING_MARKS.match(local).group() if local else ""
+    marks = _LEADING_MARKS.match(local) if local else None
+    return marks.group() if marks else ""
 
 
 def _email(match: re.Match) -> str:

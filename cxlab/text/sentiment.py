@@ -39,7 +39,7 @@ def _analyzer():
     return SentimentIntensityAnalyzer()
 
 
-def score(text) -> float:
+def score(text: object) -> float:
     """VADER compound score of one text (0.0 for a missing or empty text)."""
     if not isinstance(text, str) or not text.strip():
         return 0.0
