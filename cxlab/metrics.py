@@ -1262,6 +1262,13 @@ def grouped(
         0    a   25.0   -44.2     72.7  4
         1    b  -50.0   -90.7     33.6  4
     """
+    if isinstance(by, (pd.Series, pd.Index, np.ndarray)):
+        name = getattr(by, "name", None)
+        raise MetricError(f"grouped(): by= takes column names of data, not a {type(by).__name__} "
+                          f"of values; use by={name!r}" if isinstance(name, str) and name in data
+                          else f"grouped(): by= takes column names of data, not a "
+                          f"{type(by).__name__} of values; add it as a column first: "
+                          "data.assign(group=values), then by=\"group\"")
     by = [by] if isinstance(by, str) else list(by)
     wanted = [metric] if isinstance(metric, (str, measures.Measure)) else list(metric)
     specs = [_metric_spec(m, column)._replace(check_scale=check_scale) for m in wanted]

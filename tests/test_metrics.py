@@ -659,3 +659,19 @@ def test_results_display_as_results_and_export_as_tables():
     assert c.to_dict()["p_value"] == c.p_value and c.to_frame()["n_b"].item() == 30
     assert "p-value" in c._repr_html_()
     assert "&lt;b&gt;" in nps([10] * 5, metric="<b>")._repr_html_()  # a name is escaped
+
+
+def test_grouped_by_a_series_says_to_name_the_column_in_one_line():
+    import pandas as pd
+
+    from cxlab import grouped
+    from cxlab.metrics import MetricError
+
+    data = pd.DataFrame({"team": list("aabb") * 50, "nps": [10, 3, 9, 7] * 50})
+    with pytest.raises(MetricError) as err:
+        grouped(data, "nps", by=data["team"])
+    assert str(err.value) == ("grouped(): by= takes column names of data, not a Series of "
+                              "values; use by='team'")
+    with pytest.raises(MetricError, match=r"data.assign\(group=values\)") as err:
+        grouped(data, "nps", by=data["team"].rename(None).to_numpy())
+    assert len(str(err.value)) < 200
