@@ -214,9 +214,11 @@ def _estimate(cell) -> metrics.Estimate | None:
 
 
 def _change_cell(row: pd.Series, tag: str) -> str:
-    """The change against an earlier quarter: better or worse with its adjusted p where the
-    change is significant, "no clear change" where it is not (the caption says the p-values
-    are adjusted, so the cells need not repeat it)."""
+    """The change against an earlier quarter, better or worse or "no clear change".
+
+    Better or worse (for that measure) with the adjusted p where the change is significant;
+    the caption says the p-values are adjusted, so the cells need not repeat it.
+    """
     if _estimate(row[f"{tag}_estimate"]) is None or _estimate(row["current"]) is None:
         return "no comparison"
     p, change = row[f"{tag}_p_adj"], row[f"{tag}_change"]
