@@ -35,9 +35,10 @@ NUMBER_FORMATS = {"nps": "+0.0;-0.0;0.0", "proportion": "0.0%", "mean": "0.00"}
 #: Excel number formats of a change between quarters (percentage points for shares).
 CHANGE_FORMATS = {"nps": "+0.0;-0.0;0.0", "proportion": '+0.0" pp";-0.0" pp";0.0" pp"',
                   "mean": "+0.00;-0.00;0.00"}
-#: p-values: three decimals, and below 0.001 in scientific notation (a conditional format),
-#: so a p of 3e-9 never reads 0.000. The cell holds the exact float either way.
-P_FORMAT = "[<0.001]0.00E+00;0.000"
+#: p-values: three decimals, and "< 0.001" below 0.001 (a conditional format), as the page
+#: says it, so a p of 3e-9 never reads 0.000 nor 3.00E-09. The cell holds the exact float
+#: either way (the formula bar shows it).
+P_FORMAT = '[<0.001]"< 0.001";0.000'
 SHARE_FORMAT, POINTS_FORMAT, COUNT_FORMAT = "0.0%", "+0.0;-0.0;0.0", "#,##0"
 
 
@@ -269,7 +270,7 @@ def incentive_sheet(study: Study) -> Sheet:
                 "Unit": "NPS points" if outcome.kind == "nps" else "percentage points",
                 "Change with one standard deviation more of the metric": scale * t["effect"],
                 "95% CI low": scale * t["ci_low"], "95% CI high": scale * t["ci_high"],
-                "p (BH-adjusted)": float(t["p_adj"]), "1 SD of the metric": t["metric_sd"],
+                "p (BH-adjusted)": float(t["p_adj"]), "One standard deviation of the metric": t["metric_sd"],
                 "Employees": int(t["n"]), "Teams": int(t["n_teams"])})
     frame = pd.DataFrame(rows)
     untested = [measures.get(o).short for o in OUTCOMES if not collected(study, o)]
@@ -278,7 +279,7 @@ def incentive_sheet(study: Study) -> Sheet:
     if untested:
         note += f" Not tested (not collected in this export): {', '.join(untested)}."
     formats = {c: POINTS_FORMAT for c in frame if c.startswith(("Change", "95% CI"))}
-    formats.update({"p (BH-adjusted)": P_FORMAT, "1 SD of the metric": "0.000",
+    formats.update({"p (BH-adjusted)": P_FORMAT, "One standard deviation of the metric": "0.000",
                     "Employees": COUNT_FORMAT, "Teams": COUNT_FORMAT})
     return Sheet("Incentive audit", frame, formats, note,
                  holds="Each metric the incentive plan pays for, its verdict, and how a "
