@@ -192,6 +192,44 @@ def _result_html(title: str, rows: list[tuple[str, str]], table: pd.DataFrame | 
     return parts
 
 
+class Summary(str):
+    """A result's ``summary()``: prints as text, shows as a table in a notebook.
+
+    As statsmodels' ``summary()``: ``print(result.summary())`` and a notebook cell give the
+    same content, as text or HTML (``as_text()``, ``as_html()``). It is the text itself (a
+    ``str``), so it can be searched or written to a file as before.
+
+    Examples:
+        >>> s = Summary("R² = 0.85", "<p>R² = 0.85</p>")
+        >>> s
+        R² = 0.85
+        >>> s.as_html()
+        '<p>R² = 0.85</p>'
+    """
+
+    _html: str
+
+    def __new__(cls, text: str, html: str) -> Summary:
+        """The summary with its ``text`` and the ``html`` a notebook shows."""
+        self = super().__new__(cls, text)
+        self._html = html
+        return self
+
+    def __repr__(self) -> str:  # a cell shows the text, not a quoted string with \n in it
+        return str(self)
+
+    def as_text(self) -> str:
+        """The summary as plain text."""
+        return str(self)
+
+    def as_html(self) -> str:
+        """The summary as HTML (what a notebook shows)."""
+        return self._html
+
+    def _repr_html_(self) -> str:
+        return self._html
+
+
 # --------------------------------------------------------------------------------------------
 # Input handling
 

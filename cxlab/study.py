@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import pandas as pd
 
@@ -13,6 +13,9 @@ from cxlab.data import ensure_sample, read_manifest, read_quality, read_table
 from cxlab.data.schema import PERIOD_COLUMN, TABLES
 from cxlab.data.store import declared, not_collected, table_path
 from cxlab.errors import CxlabError
+
+if TYPE_CHECKING:
+    from cxlab.metrics import Summary
 
 T = TypeVar("T")
 
@@ -120,8 +123,11 @@ class Study:
                          "note": note})
         return pd.DataFrame(rows).set_index("table")
 
-    def summary(self) -> str:
-        """The study in a few lines: who, when, which tables hold how many rows, data quality."""
+    def summary(self) -> Summary:
+        """The study in a few lines: who, when, which tables hold how many rows, data quality.
+
+        Printed it is text; in a notebook it shows as a table (see :class:`Summary`).
+        """
         read = sum(r.get("rows_read", 0) for r in self.quality)
         rejected = sum(r.get("rows_rejected", 0) for r in self.quality)
         quality = (f"imported: {read:,} rows read, {rejected:,} rejected" if self.quality
@@ -129,15 +135,17 @@ class Study:
         lines = [f"Study {self.client_name} ({self.client}), {self.quarter}, dataset "
                  f"{self.dataset!r}; {quality}",
                  self.summary_frame().to_string()]
-        return "\n".join(lines)
+        from cxlab.metrics import Summary  # SciPy loads on first use
+
+        return Summary("\n".join(lines), self._repr_html_(lines[0]))
 
     def __repr__(self) -> str:
         return f"<Study {self.client} {self.quarter} (dataset {self.dataset!r})>"
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self, head: str | None = None) -> str:
         from html import escape
 
-        head, _, _ = self.summary().partition("\n")
+        head = head if head is not None else self.summary().partition("\n")[0]
         # One header row (the table names a column of their own): no empty corner cell.
         return (f"<p><strong>{escape(head)}</strong></p>"
                 + self.summary_frame().reset_index().to_html(index=False, escape=True, border=0))

@@ -150,3 +150,37 @@ def test_maturity_evidence_names_plan_metrics_in_words(sample_study):
     plans = next(i for i in result.indicators if i.key == "service_plans_reward_cx")
     assert "_" not in plans.numbers and "CSAT" in plans.numbers
     assert not any("_" in fact for fact in result.facts if fact.startswith("Incentives"))
+
+
+def test_a_summary_prints_as_text_and_shows_as_a_table_in_a_notebook():
+    """As statsmodels' summary(): one object, text when printed, HTML in a notebook."""
+    from cxlab.metrics import Summary
+
+    result = _drivers()
+    summary = result.summary()
+    assert isinstance(summary, Summary) and isinstance(summary, str)
+    assert repr(summary) == str(summary) == summary.as_text()  # no quotes, no \n escapes
+    assert summary.as_html() == summary._repr_html_() == result._repr_html_()
+    assert "<table>" in summary._repr_html_()
+
+
+def test_posterior_and_raking_display_in_one_line_and_as_a_table():
+    from cxlab.stats import hierarchical, weighting
+
+    post = hierarchical.rates([2, 45, 18, 9], [20, 60, 40, 20], seed=0)
+    line = repr(post)
+    shrunk = post.summary["shrunk"]
+    assert line == (f"<Posterior of 4 units: estimates {shrunk.min():.3g} to "
+                    f"{shrunk.max():.3g}, pooling {post.pooling:.0%}>")
+    assert "<th>unit</th>" in post._repr_html_() and "<th>shrunk</th>" in post._repr_html_()
+    pooled = hierarchical.rates([5] * 8, [10] * 8, seed=0)  # no differences to tell apart
+    assert pooled.pooled and repr(pooled).endswith("; mostly pooled: do not rank>")
+
+    data = pd.DataFrame({"channel": ["phone", "chat", "chat", "chat"]})
+    raking = weighting.rake(data, {"channel": {"phone": 500, "chat": 500}})  # counts
+    assert repr(raking) == ("<Raking: raked to 1 margin(s) (channel) in 1 round(s): weights "
+                            "0.667 to 2, n_eff 3.0 of 4 (design effect 1.33)>")
+    assert raking.to_frame().to_dict("list") == {
+        "variable": ["channel", "channel"], "level": ["phone", "chat"], "target": [0.5, 0.5]}
+    html = raking._repr_html_()
+    assert "Weights raked to channel" in html and "design effect" in html and "phone" in html

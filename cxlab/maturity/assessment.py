@@ -13,7 +13,7 @@ from cxlab.data.schema import INCENTIVE_METRICS, cx_metrics
 from cxlab.errors import CxlabError
 from cxlab.maturity import FOCUS
 from cxlab.maturity.model import LEVELS, focus_level, load_model, questionnaire
-from cxlab.metrics import _result_html
+from cxlab.metrics import Summary, _result_html
 from cxlab.stats import disclosure
 from cxlab.study import Study, open_study
 
@@ -417,8 +417,8 @@ class Assessment:
              ("next", target)],
             evidence[["level", "statement", "met", "numbers"]])
 
-    def summary(self) -> str:
-        """A few lines for the command line."""
+    def summary(self) -> Summary:
+        """A few lines for the command line; a table in a notebook (see :class:`~cxlab.metrics.Summary`)."""
         lines = [f"{self.client}, {self.quarter}: employee-experience maturity",
                  f"  evidenced level: {self.evidence_level}",
                  f"  self-assessed level: {self.self_level if self.self_level else '-'} "
@@ -429,7 +429,7 @@ class Assessment:
         lines.append(f"  priorities {target}:")
         lines += [f"    - {p}" for p in self.priorities]
         lines += [f"  fact: {f}" for f in self.facts]
-        return "\n".join(lines)
+        return Summary("\n".join(lines), self._repr_html_())
 
 
 def assess(client: str, quarter: str | None = None, dataset: str = "sample",

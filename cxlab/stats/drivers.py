@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab.errors import CxlabError
-from cxlab.metrics import _result_html, aligned_weights, check_weights, kish_n
+from cxlab.metrics import Summary, _result_html, aligned_weights, check_weights, kish_n
 
 MAX_LMG_DRIVERS = 12
 
@@ -240,10 +240,13 @@ class KeyDrivers:
                 else "no bootstrap")
         return f"Key drivers of {self.outcome}: R² = {self.r2:.3f} ({self._sizes()}; {boot})"
 
-    def summary(self) -> str:
-        """The analysis in a few lines: its headline, the drivers' table and the notes."""
+    def summary(self) -> Summary:
+        """The analysis in a few lines: its headline, the drivers' table and the notes.
+
+        Printed it is text; in a notebook it shows as a table (see :class:`~cxlab.metrics.Summary`).
+        """
         lines = [self._head(), self.summary_frame().to_string(index=False)]
-        return "\n".join(lines + [f"Note: {n}" for n in self.notes])
+        return Summary("\n".join(lines + [f"Note: {n}" for n in self.notes]), self._repr_html_())
 
     def _repr_html_(self) -> str:
         return _result_html(self._head(), [("note", n) for n in self.notes],

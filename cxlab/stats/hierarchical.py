@@ -73,6 +73,17 @@ class Posterior:
         """
         return self.pooling >= POOLED
 
+    def __repr__(self) -> str:
+        s = self.summary["shrunk"]
+        caution = "; mostly pooled: do not rank" if self.pooled else ""
+        return (f"<Posterior of {len(s)} units: estimates {s.min():.3g} to {s.max():.3g}, "
+                f"pooling {self.pooling:.0%}{caution}>")
+
+    def _repr_html_(self) -> str:
+        from cxlab.metrics import _result_html
+
+        return _result_html(repr(self)[1:-1], [], self.summary.round(4).rename_axis("unit").reset_index())
+
     def rank_intervals(self, groups: ArrayLike | None = None, higher_is_better: bool = True,
                        coverage: float = 0.8) -> pd.DataFrame:
         """Each unit's rank within its group (1 = best) and a ``coverage`` interval of it.

@@ -63,6 +63,24 @@ class Raking:
                 f"n_eff {self.n_effective:.1f} of {len(w)} (design effect "
                 f"{self.design_effect:.2f})")
 
+    def __repr__(self) -> str:
+        return f"<Raking: {self}>"
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per margin level with its target share (normalized to sum to 1)."""
+        return pd.DataFrame([{"variable": v, "level": level, "target": share}
+                             for v, levels in self.margins.items()
+                             for level, share in levels.items()])
+
+    def _repr_html_(self) -> str:
+        from cxlab.metrics import _result_html
+
+        w = self.weights[self.weights > 0]
+        return _result_html(f"Weights raked to {', '.join(self.margins)}", [
+            ("rounds", str(self.rounds)), ("weights", f"{w.min():.3g} to {w.max():.3g}"),
+            ("effective n", f"{self.n_effective:.1f} of {len(w)}"),
+            ("design effect", f"{self.design_effect:.2f}")], self.to_frame())
+
 
 def margins_from_table(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     """``{variable: {level: target}}`` from a small table with one row per level.
