@@ -420,9 +420,21 @@ def guard_scale(arr: np.ndarray, low: float, high: float, metric: str,
     """Refuse answers that all fit a narrower scale than the measure's (see NARROWER_SCALES).
 
     ``cxlab.nps(responses["csat"])`` would otherwise report an NPS of -100 with a tight
-    interval. Skipped with ``check=False``, for fewer than ``SCALE_GUARD_MIN_N`` answers, and
-    for the measure's own column of a cxlab table (``values`` named like it), whose scale was
-    checked when it was imported.
+    interval. Skipped with ``check=False``, and for the measure's own column of a cxlab table
+    (``values`` named like it), whose scale was checked when it was imported.
+
+    Skipped too for fewer than ``SCALE_GUARD_MIN_N`` (30) answers: a real 0-10 sample that
+    small may hold only 1-7 answers by chance. Even where 4 answers in 5 fall within 1-7 (a
+    very unhappy group), 30 answers all do so about once in 800 samples (0.8^30), but 10
+    answers once in 9. Below 30 answers a wrong column is not caught: name the column you mean.
+
+    Examples:
+        >>> nps([1, 2, 3, 4, 5] * 6)
+        Traceback (most recent call last):
+        ...
+        cxlab.metrics.ScaleError: nps: all 30 answers lie within 1-5 (values seen: 1, 2, 3, 4, 5), ...
+        >>> nps([1, 2, 3, 4, 5] * 5).n  # 25 answers: too few to tell, not checked
+        25
     """
     column = getattr(values, "name", None)
     own = measures.find(metric)
@@ -669,7 +681,7 @@ def nps(
         metric: Name recorded on the estimate (``"enps"`` for employees).
         weights: Survey weights, one per answer (see :func:`weighted_counts`); the interval
             then uses Kish's effective sample size (no bootstrap).
-        check_scale: Refuse answers that all fit a 1-5 or 1-7 scale (see
+        check_scale: Refuse 30 or more answers that all fit a 1-5 or 1-7 scale (see
             :func:`guard_scale`): most likely a satisfaction column, not the 0-10 question.
 
     Returns:
@@ -894,8 +906,8 @@ def ces(scores: Iterable, statistic: str = "mean", confidence: float = 0.95,
         statistic: ``"mean"`` (t interval) or ``"easy"`` for the share answering 5-7 (Wilson).
         confidence: Confidence level.
         weights: Survey weights, one per answer (see :func:`weighted_counts`).
-        check_scale: Refuse answers that all fit 1-5 (see :func:`guard_scale`): most likely
-            a satisfaction column, not the 1-7 effort question.
+        check_scale: Refuse 30 or more answers that all fit 1-5 (see :func:`guard_scale`):
+            most likely a satisfaction column, not the 1-7 effort question.
 
     Examples:
         >>> ces([6, 7, 5, 3, 7, 6])
@@ -1279,8 +1291,8 @@ def grouped(
         weights: Survey weights: a column of ``data`` or one value per row. Each group's
             estimate is then weighted and its interval uses the group's Kish effective
             sample size (see :func:`weighted_counts`); answers weighted 0 are left out.
-        check_scale: Refuse a ``column`` whose answers all fit a narrower scale than the
-            metric's, over all groups (see :func:`guard_scale`).
+        check_scale: Refuse a ``column`` whose answers (30 or more, over all groups) all fit
+            a narrower scale than the metric's (see :func:`guard_scale`).
 
     Returns:
         Columns: the group keys, ``metric``, ``value``, ``se``, ``ci_low``, ``ci_high``, ``n``,
