@@ -167,16 +167,28 @@ def find(name: str) -> Measure | None:
     return found
 
 
+#: The last call warned about an old name: (old name, the user's frame, its instruction).
+_LAST_WARNED: list[tuple] = [()]
+
+
 def _deprecated(old: str, m: Measure) -> None:
     """Warn that ``old`` is an old name, at the first caller outside cxlab (the user's code).
 
     Python 3.12's ``skip_file_prefixes`` does this; counting cxlab's own frames does it on
-    3.11 too, so a notebook shows the warning against the cell that used the old name.
+    3.11 too, so a notebook shows the warning against the cell that used the old name, once
+    however often cxlab looks the name up within that call.
     """
     frame: FrameType | None = sys._getframe(0)
     level = 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
+    # One warning per call of the user's: report.trend_chart(study, "fcr") looks the name up
+    # in the chart and again in its table. The same frame at the same instruction is the same
+    # call (held here, so its identity cannot pass to another frame); a new call warns again.
+    call = (old, frame, frame.f_lasti if frame is not None else -1)
+    if call == _LAST_WARNED[0]:
+        return
+    _LAST_WARNED[0] = call
     warnings.warn(f"measure name {old!r} is deprecated and will be removed in the next "
                   f"release; use {m.name!r} ({m.label})", DeprecationWarning, stacklevel=level)
 

@@ -100,3 +100,21 @@ def test_the_trend_chart_says_whether_the_measure_rises_or_falls(sample_study):
     words = chart.figure.axes[0].get_xlabel()
     assert words.startswith(("Rising", "Falling", "No clear trend")) and "8 quarters" in words
     assert words in chart.alt
+
+
+def test_a_trend_chart_by_an_old_name_warns_once(sample_study):
+    import warnings
+
+    from cxlab import report
+
+    study = sample_study("cedar")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report.trend_chart(study, "fcr")
+    deprecations = [w for w in caught if issubclass(w.category, DeprecationWarning)
+                    and "'fcr' is deprecated" in str(w.message)]
+    assert len(deprecations) == 1 and deprecations[0].filename == __file__
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report.trend_frame(study, "fcr")  # a new call (another line) warns again
+    assert sum("'fcr' is deprecated" in str(w.message) for w in caught) == 1
