@@ -6,6 +6,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from cxlab import report
 from cxlab.report import exports
 
 
@@ -88,6 +89,39 @@ def test_the_deck_has_the_headline_and_the_charts(northwind, tmp_path):
     table = next(sh for s in deck.slides for sh in s.shapes if sh.has_table).table
     assert table.cell(1, 0).text == "NPS (points)"
     assert not list(tmp_path.glob("*.png"))  # chart images are not left behind
+    # Drawn for a projector, without the title the slide's heading already gives.
+    for slide in pictures:
+        picture = next(sh for sh in slide.shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE)
+        width_px, _ = picture.image.size
+        assert width_px / (picture.width / 914400) >= 130  # pixels per inch on the slide
+    chart = report.trend_chart(northwind, "nps")
+    with_title, without = chart.png(dpi=exports.DECK_DPI), chart.png(dpi=exports.DECK_DPI,
+                                                                      title=False)
+    assert with_title != without and chart.figure.axes[0].get_title()  # the page's keeps it
+    picture = next(sh for sh in pictures[0].shapes if sh.shape_type == MSO_SHAPE_TYPE.PICTURE)
+    assert picture.image.blob == without
+
+
+def test_the_deck_shows_employee_nps_by_department_hiding_what_the_page_hides(sample_study,
+                                                                              tmp_path):
+    from pptx import Presentation
+
+    study = sample_study("cedar")  # three small departments hidden at the default 5
+    page = report.voice_by_group(study, "department")
+    hidden = [str(d) for d in page.index if page.at[d, "eNPS"].startswith("hidden")]
+    shown = [str(d) for d in page.index if str(d) not in hidden]
+    assert hidden and shown
+    deck = Presentation(exports.write_deck(study, tmp_path / "r.pptx"))
+    slide = next(s for s in deck.slides if s.shapes.title.text.startswith("Employee NPS by "
+                                                                          "department"))
+    table = next(sh for sh in slide.shapes if sh.has_table).table
+    rows = {table.cell(i, 0).text: [table.cell(i, j).text for j in range(1, 4)]
+            for i in range(1, len(table.rows))}
+    assert set(rows) == set(map(str, page.index))
+    for dept in hidden:  # no count, no eNPS: only the page's "hidden" note
+        assert all(cell.startswith("hidden") for cell in rows[dept]), rows[dept]
+    for dept in shown:
+        assert rows[dept][1] == page.at[dept, "eNPS"]
 
 
 def test_downloads_write_where_the_run_says_and_link_them(northwind, tmp_path, monkeypatch):

@@ -780,8 +780,9 @@ BODY_TOP_IN, BODY_BOTTOM_IN = 1.35, SLIDE_HEIGHT_IN - 0.4
 #: Font sizes (points): the largest text is tried first, down to the smallest readable one.
 TEXT_SIZES, TABLE_SIZES, TITLE_SIZES = (20, 18, 16, 14, 12), (14, 12, 11), (30, 26, 22)
 #: Charts are drawn for the deck at this resolution (the page's at the theme's DPI): a
-#: 7.5-inch chart is then 1,125 pixels wide, about what a full-HD projector shows of it.
-DECK_DPI = 150
+#: 7.5-inch chart is then 1,650 pixels wide, sharp across a full-HD projector's width (a
+#: chart fills about 12 of the slide's 13.3 inches: some 135 pixels an inch).
+DECK_DPI = 220
 #: A long table goes over at most this many slides; rows beyond are left to the workbook.
 MAX_TABLE_SLIDES = 3
 LINE_SPACING = 1.2
@@ -1010,25 +1011,12 @@ def chart_slide(deck, chart) -> None:
     """
     import io
 
-    import matplotlib
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
     from pptx.util import Inches
 
-    from cxlab.report.theme import theme_rc
-
+    # The slide's heading is the chart's title, so the picture goes without it.
     slide = _slide(deck, chart.figure.axes[0].get_title() or chart.alt)
-    buffer, figure = io.BytesIO(), chart.figure
-    dpi = figure.get_dpi()
-    # Straight to the Agg canvas at the deck's resolution, as Chart.png draws for the page
-    # (savefig would lay the chart out twice), then the figure's own resolution back.
-    with matplotlib.rc_context(theme_rc()):
-        figure.set_dpi(DECK_DPI)
-        try:
-            FigureCanvasAgg(figure).print_png(buffer, metadata={"Software": None},
-                                              pil_kwargs={"compress_level": 1})
-        finally:
-            figure.set_dpi(dpi)
+    buffer = io.BytesIO(chart.png(dpi=DECK_DPI, title=False))
     width_px, height_px = Image.open(buffer).size
     scale = min(BODY.width / width_px, BODY.height / height_px)
     width, height = width_px * scale, height_px * scale
@@ -1044,9 +1032,10 @@ def write_deck(study: Study, path: Path) -> Path:
     """Write the report's PowerPoint deck (``.pptx``, 16:9).
 
     A title slide naming the client and the quarter; the headline measures; what needs
-    action; the headline charts; the maturity level. Each is the page's own (the shared
-    sections: computed once per study), fitted to the slide: text sized to fit and wrapped,
-    a long table over several slides, a chart as large as fits keeping its proportions.
+    action; the headline charts; employee NPS by department; the maturity level. Each is the
+    page's own (the shared sections: computed once per study), fitted to the slide: text
+    sized to fit and wrapped, a long table over several slides, a chart as large as fits
+    keeping its proportions.
     A slide the data cannot fill is left out.
     """
     from cxlab import report
@@ -1086,6 +1075,17 @@ def write_deck(study: Study, path: Path) -> Path:
     for chart in charts:
         if isinstance(chart, Chart):  # else not available for this client: the page says why
             chart_slide(deck, chart)
+
+    pulse = report.voice_by_group(study, "department")
+    if isinstance(pulse, pd.DataFrame):  # groups hidden for confidentiality stay hidden
+        table_slides(deck, f"Employee NPS by department, {pulse.attrs['quarter']} pulse",
+                     ["Department", "Answers", "eNPS (95% interval)", "Against the rest"],
+                     [[str(name), *(_plain(str(row[c])) for c in
+                                    ("Answers", "eNPS", "eNPS against the rest"))]
+                      for name, row in pulse.iterrows()],
+                     [3.0, 1.5, 3.0, 2.0],
+                     note="Above or below: differs from the rest after allowing for the number "
+                          "of departments compared.")
 
     maturity = report.maturity_summary(study)
     if isinstance(maturity, Markdown) and maturity.data:

@@ -105,14 +105,24 @@ class Chart:
         self.figure = figure
         self.alt = alt
 
-    def png(self, width: float | None = None) -> bytes:
+    def png(self, width: float | None = None, dpi: float | None = None,
+            title: bool = True) -> bytes:
         """The chart as PNG bytes (deterministic: no timestamps in the file).
 
         ``width`` (inches) lays the chart out again at that width first, with the same font
-        sizes, then puts the figure back as it was: the narrow version for a phone.
+        sizes, then puts the figure back as it was: the narrow version for a phone. ``dpi``
+        draws it at another resolution (a slide's), ``title=False`` without its titles (a
+        slide's heading says it); the figure is left as it was.
         """
         if width is not None:
-            return Chart(_narrow(self.figure, width), self.alt).png()
+            return Chart(_narrow(self.figure, width), self.alt).png(dpi=dpi, title=title)
+        if dpi is not None or not title:
+            figure = pickle.loads(pickle.dumps(self.figure))
+            if dpi is not None:
+                figure.set_dpi(dpi)
+            for ax in figure.axes if not title else ():
+                ax.set_title("")
+            return Chart(figure, self.alt).png()
         place_point_labels(self.figure)
         buffer = io.BytesIO()
         # Straight to the Agg canvas rather than through savefig, which runs the constrained
@@ -143,11 +153,12 @@ class Chart:
 #: The gid of a point's label (an annotation whose ``xy`` is the point): placed at drawing time
 #: by :func:`place_point_labels`, for the width the chart is drawn at.
 POINT_LABEL = "cx-point-label"
-#: Distances (pixels) from a point to the near edge of its label tried in turn, and the room
-#: kept clear around a point's centre and around every label and note.
-LABEL_GAPS = (8, 20, 40, 70, 110)
-POINT_RADIUS = 7
-LABEL_PAD = 3
+#: Distances (points, 1/72 inch) from a point to the near edge of its label tried in turn,
+#: and the room kept clear around a point's centre and around every label and note: in
+#: points, so a chart drawn at a slide's resolution keeps its proportions.
+LABEL_GAPS_PT = (5, 13, 26, 46, 72)
+POINT_RADIUS_PT = 6
+LABEL_PAD_PT = 2
 
 
 def point_label(ax, text: str, xy: tuple[float, float], fontsize: float = 9):
@@ -195,10 +206,11 @@ def place_point_labels(figure: Figure) -> None:
 
 
 def _place(ax, labels: list) -> None:
+    px = ax.figure.dpi / 72  # pixels a point
+    dot, pad = POINT_RADIUS_PT * px, LABEL_PAD_PT * px
     points = ax.transData.transform([label.xy for label in labels])
-    dot = POINT_RADIUS
     hard = [Bbox.from_extents(x - dot, y - dot, x + dot, y + dot) for x, y in points]
-    hard += [t.get_window_extent().padded(LABEL_PAD) for t in ax.texts
+    hard += [t.get_window_extent().padded(pad) for t in ax.texts
              if t.get_gid() != POINT_LABEL and t.get_text()]
     soft = [Bbox(ax.transData.transform(segment[[0, -1]])).padded(1)
             for collection in ax.collections
@@ -213,7 +225,7 @@ def _place(ax, labels: list) -> None:
         box = Text.get_window_extent(label)
         w, h = box.width / 2, box.height / 2
         best, best_cost = None, np.inf
-        for cx, cy in _candidates(x, y, w, h, towards_right=x <= middle):
+        for cx, cy in _candidates(x, y, w, h, [g * px for g in LABEL_GAPS_PT], x <= middle):
             spot = Bbox.from_extents(cx - w, cy - h, cx + w, cy + h)
             if not (frame.x0 <= spot.x0 and spot.x1 <= frame.x1
                     and frame.y0 <= spot.y0 and spot.y1 <= frame.y1):
@@ -227,13 +239,14 @@ def _place(ax, labels: list) -> None:
         if best is not None:
             label.xyann = tuple(to_data.transform(best))
             hard.append(Bbox.from_extents(best[0] - w, best[1] - h, best[0] + w,
-                                          best[1] + h).padded(LABEL_PAD))
+                                          best[1] + h).padded(pad))
 
 
-def _candidates(x: float, y: float, w: float, h: float, towards_right: bool):
+def _candidates(x: float, y: float, w: float, h: float, gaps: list[float],
+                towards_right: bool):
     """Centres for a label of half-size ``w`` x ``h`` around the point (x, y), best first."""
     side = 1 if towards_right else -1
-    for gap in LABEL_GAPS:
+    for gap in gaps:
         across, up = w + gap, h + gap
         for dx, dy in ((side * across, 0), (-side * across, 0),
                        (side * w, up), (side * w, -up), (0, up), (0, -up),
