@@ -33,6 +33,9 @@ def test_the_site_holds_the_reference_with_examples_linked_from_home(tmp_path):
     assert 'href="../../index.html">' in stats and 'href="../index.html">' in top
     home = (out / "index.html").read_text()
     assert 'href="reference/index.html"' in home
+    started = (out / "notebooks" / "getting_started.html").read_text()
+    assert 'href="../reference/index.html"' in started  # and it resolves:
+    assert (out / "notebooks" / ".." / "reference" / "index.html").is_file()
 
 
 def test_the_reference_goes_in_after_a_renderer_that_replaces_its_folder(tmp_path):
