@@ -98,3 +98,38 @@ def test_the_report_section_reads_the_sample_and_says_when_there_is_no_table(sam
     study.absent = (*study.absent, "follow_ups")
     note = report.closing_the_loop(study)
     assert "follow" in str(getattr(note, "data", note)).lower()
+
+
+def test_a_follow_up_dated_before_the_answer_is_left_out_and_counted():
+    """Planted: R1 contacted two days before the customer answered (a negative delay, which
+    would read as within 48 hours), R3 closed before it; only R2 counts as followed up."""
+    responses = _answers([("R1", "C1", "2026-07-10", 2, None), ("R2", "C2", "2026-07-10", 3, None),
+                          ("R3", "C3", "2026-07-10", 4, None)])
+    follow_ups = pd.DataFrame({
+        "response_id": ["R1", "R2", "R3"],
+        "followed_up_on": pd.to_datetime(["2026-07-08 10:00", "2026-07-11 09:00", "2026-07-10 12:00"]),
+        "closed_on": pd.to_datetime([None, "2026-07-12", "2026-07-01"]), "resolved": None})
+    result = loop_closure(responses, follow_ups, "2026Q3")
+    assert result.excluded == 2
+    assert result.followed.stats["successes"] == result.within.stats["successes"] == 1
+    assert (result.closed, result.days_to_close[1]) == (1, 2)
+
+
+def test_the_report_says_how_many_follow_ups_it_left_out(sample_study):
+    from cxlab import report
+
+    study = sample_study("northwind")
+    answers = study.tables["customer_responses"]
+    unhappy = answers[is_detractor(answers)
+                      & (pd.to_datetime(answers["responded_on"]).dt.quarter == 3)
+                      & (pd.to_datetime(answers["responded_on"]).dt.year == 2026)]
+    early = pd.DataFrame({"response_id": unhappy["response_id"].iloc[:3],
+                          "followed_up_on": pd.to_datetime(unhappy["responded_on"].iloc[:3])
+                          - pd.Timedelta(days=5), "closed_on": pd.NaT, "resolved": None})
+    follow_ups = study.tables["follow_ups"]
+    study.tables["follow_ups"] = pd.concat(
+        [early, follow_ups[~follow_ups["response_id"].isin(early["response_id"])]],
+        ignore_index=True)
+    table = report.closing_the_loop(study)
+    assert table.iloc[:, 0]["Follow-ups left out: dated before the customer's answer"] \
+        .startswith("3 (")

@@ -408,6 +408,36 @@ def test_check_against_the_roster_names_unknown_employees(tmp_path, capsys, monk
     assert "give --dataset and --client together" in capsys.readouterr().err
 
 
+def test_follow_ups_of_unknown_happy_or_later_answers_are_rejected_saying_why(tmp_path):
+    """Planted: a follow-up of a promoter, of an id never answered, and one dated the day
+    before the customer answered; the good ones (same day, CSAT 2) are stored."""
+    from cxlab.data.imports import import_file
+
+    (tmp_path / "m.yml").write_text(FLAT.replace("nps: nps,", "nps: nps, csat: csat,"))
+    (tmp_path / "answers.csv").write_text(
+        "id,date,nps,csat,comment,emp\nR1,2026-07-10,3,,bad,E1\nR2,2026-07-10,10,5,great,E1\n"
+        "R3,2026-07-10,8,2,slow,E1\nR4,2026-07-10,0,1,awful,E1\n")
+    (tmp_path / "fu.yml").write_text(
+        "table: follow_ups\ncolumns: {response_id: answer, followed_up_on: contacted}\n"
+        "constants: {client: acme}\n")
+    (tmp_path / "fu.csv").write_text(
+        "answer,contacted\nR1,2026-07-10 16:00\nR2,2026-07-11\nR9,2026-07-11\n"
+        "R3,2026-07-12\nR4,2026-07-09 09:00\n")
+    home = dict(dataset="acme-exports", client="acme", as_of="2026-09-30", root=tmp_path)
+    import_file(tmp_path / "answers.csv", tmp_path / "m.yml", **home)
+    result, folder = import_file(tmp_path / "fu.csv", tmp_path / "fu.yml", **home)
+    stored = pd.read_parquet(folder / "follow_ups.parquet")
+    assert sorted(stored["response_id"]) == ["R1", "R3"]
+    rejected = pd.read_parquet(folder / "rejected" / "follow_ups.parquet").set_index("row")
+    assert "answer 'R2' is not unhappy (NPS 10, CSAT 5)" in rejected.loc["3", "reason"]
+    assert "'R9' is not in customer_responses.response_id" in rejected.loc["4", "reason"]
+    assert ("followed_up_on is before answer 'R4' was given (on 2026-07-10)"
+            in rejected.loc["6", "reason"])
+    assert result.summary()["reasons"] == {
+        "response_id: not an unhappy answer": 1, "response_id: not in customer_responses": 1,
+        "response_id: before the answer": 1}
+
+
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)
 
 

@@ -885,17 +885,27 @@ def _write_rejected(kept: pd.DataFrame, incoming: Path, out: Path, form: str) ->
 
 
 def known_ids(dataset: str, client: str, table: str, root: Path | None = None) -> dict | None:
-    """The ids ``table`` must refer to, from the client's roster already in the dataset.
+    """The ids ``table`` must refer to, from the client's tables already in the dataset.
 
-    None when the table cites no other table or the client has no roster yet (import the
-    roster first, and every employee id in the other tables is checked against it).
+    None when the table cites no other table or the client has none of them yet (import the
+    roster first, and every employee id in the other tables is checked against it). For
+    follow-ups, the stored customer answers are given whole (indexed by ``response_id``,
+    with their date, NPS and CSAT), so a follow-up of an answer that is not unhappy, or
+    dated before it, is rejected too (see :func:`cxlab.data.validate.validate`).
     """
-    from cxlab.data.schema import REFERENCES
+    from cxlab.data.schema import FOLLOWS_ANSWER, REFERENCES
     from cxlab.data.store import read_table, table_path
 
     cited = {ref for (name, _), ref in REFERENCES.items() if name == table}
-    known = {ref: set(read_table(dataset, client, ref[0], root)[ref[1]]) for ref in cited
-             if table_path(dataset, client, ref[0], root).is_file()}
+    known: dict = {}
+    for ref in cited:
+        if not table_path(dataset, client, ref[0], root).is_file():
+            continue
+        rows = read_table(dataset, client, ref[0], root)
+        if table in FOLLOWS_ANSWER and ref == ("customer_responses", "response_id"):
+            known[ref] = rows.set_index(ref[1])[[FOLLOWS_ANSWER[table][1], "nps", "csat"]]
+        else:
+            known[ref] = set(rows[ref[1]])
     return known or None
 
 

@@ -277,7 +277,13 @@ REFERENCES = {
     ("employee_responses", "employee_id"): ("employees", "employee_id"),
     ("accounts", "sales_owner_id"): ("employees", "employee_id"),
     ("follow_ups", "employee_id"): ("employees", "employee_id"),
+    ("follow_ups", "response_id"): ("customer_responses", "response_id"),
 }
+
+#: Rows that follow up an answer: ``table: (its date column, the answer's date column)``. The
+#: cited answer must be unhappy (NPS 0-6 or CSAT 1-2) and the row dated no earlier than it;
+#: the import looks the answers up (``cxlab.data.imports.known_ids``).
+FOLLOWS_ANSWER = {"follow_ups": ("followed_up_on", "responded_on")}
 
 #: The date that places each row of a table in a quarter (reports select rows by it).
 PERIOD_COLUMN = {

@@ -17,12 +17,21 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from cxlab.data.schema import NOT_IN_FUTURE, PERIOD_COLUMN, REFERENCES, TABLES, Column, Table
+from cxlab.data.schema import (
+    FOLLOWS_ANSWER,
+    NOT_IN_FUTURE,
+    PERIOD_COLUMN,
+    REFERENCES,
+    TABLES,
+    Column,
+    Table,
+)
 from cxlab.errors import CxlabError
 
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
@@ -144,7 +153,11 @@ def validate(
         source: File or label named in messages.
         as_of: Dates after this day are rejected as "in the future".
         known_ids: ``{(table, column): ids}`` for reference checks, e.g. the roster's
-            employee ids under ``("employees", "employee_id")``.
+            employee ids under ``("employees", "employee_id")``. For a table that follows up
+            answers (``schema.FOLLOWS_ANSWER``), the answers may be given instead of their
+            ids, as a frame indexed by ``response_id`` with ``responded_on``, ``nps`` and
+            ``csat``: a row citing an answer that is not unhappy, or dated before it, is
+            then rejected too.
         on_error: ``"reject"`` keeps bad rows aside; ``"raise"`` raises on the first ones.
         seen_ids: For a file validated in chunks, the ids of its unique columns in earlier
             chunks: a repeat of one is a duplicate. Start with ``{}``; it is updated in place
@@ -240,11 +253,14 @@ def validate(
     for (tname, cname), ref in REFERENCES.items():
         if tname != schema.name or not known_ids or ref not in known_ids:
             continue
-        ids = typed[cname]
-        unknown = (ids.notna() & ~ids.isin(known_ids[ref])).to_numpy(dtype=bool)
+        ids, known = typed[cname], known_ids[ref]
+        pool = known.index if isinstance(known, pd.DataFrame) else known
+        unknown = (ids.notna() & ~ids.isin(pool)).to_numpy(dtype=bool)
         flag(unknown, cname, f"not in {ref[0]}",
              lambda v, r=ref: f"value {v!r} is not in {r[0]}.{r[1]}: expected a known id",
              f"an id found in {ref[0]}")
+        if schema.name in FOLLOWS_ANSWER and isinstance(known, pd.DataFrame):
+            _check_follow_ups(typed, cname, known, FOLLOWS_ANSWER[schema.name], flag)
 
     bad = np.array([bool(r) for r in reasons], dtype=bool)
     accepted = pd.DataFrame(typed)[schema.column_names].loc[~bad].reset_index(drop=True)
@@ -262,6 +278,32 @@ def validate(
     return ValidationResult(schema.name, source, accepted, rejected, notes,
                             accepted_rows=np.asarray(rows)[~bad],
                             not_collected=sorted(not_collected))
+
+
+def _check_follow_ups(typed: dict, cname: str, answers: pd.DataFrame, dates: tuple[str, str],
+                      flag: Callable[..., None]) -> None:
+    """Reject follow-ups of an answer that is not unhappy, or dated before the answer."""
+    from cxlab.stats.followups import is_detractor
+
+    ids = typed[cname]
+    cited = answers.reindex(ids)
+    found = ids.isin(answers.index).to_numpy(dtype=bool)
+    happy = found & ~is_detractor(cited).to_numpy(dtype=bool)
+    scores = {i: ", ".join(f"{k.upper()} {v:g}" for k, v in row.items() if pd.notna(v))
+              or "no NPS or CSAT" for i, row in answers.loc[answers.index.isin(ids[happy]),
+                                                            ["nps", "csat"]].iterrows()}
+    flag(happy, cname, "not an unhappy answer",
+         lambda v: f"answer {v!r} is not unhappy ({scores.get(str(v).strip())}): expected a follow-up of an "
+                   "answer with NPS 0-6 or CSAT 1-2", "an unhappy answer's id")
+    own, theirs = dates
+    answered = pd.to_datetime(cited[theirs]).dt.normalize().to_numpy()
+    contacted = pd.to_datetime(typed[own]).dt.normalize().to_numpy()
+    early = found & ~happy & (contacted < answered)
+    days = dict(zip(ids[early], answered[early], strict=True))
+    flag(early, cname, "before the answer",
+         lambda v: f"{own} is before answer {v!r} was given (on "
+                   f"{pd.Timestamp(days.get(str(v).strip())).date()}): expected a follow-up on or after the "
+                   "answer's day", "a date on or after the answer's")
 
 
 _WHOLE = re.compile(r"[+-]?\d+(?:\.0*)?")

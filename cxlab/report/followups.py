@@ -61,6 +61,9 @@ def closing_the_loop(study: Study) -> pd.DataFrame:
             f"to {fmt_change(comparison.ci[1], 'nps')}; {fmt_p(comparison.p_value, False)})"
             if comparison else "cannot be compared: too few customers answered again"),
     }
+    if result.excluded:
+        rows["Follow-ups left out: dated before the customer's answer"] = (
+            f"{result.excluded:,} (not counted as followed up; check their dates)")
     table = pd.DataFrame({"Closing the loop": list(rows.values())},
                          index=pd.Index(list(rows), name=f"Unhappy customers, {study.quarter}"))
     table.attrs["caption"] = (f"Customers who answered unhappily in {study.quarter}: followed up, "

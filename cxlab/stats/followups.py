@@ -13,6 +13,11 @@ quarter's detractor answers:
   against not, with the difference's interval and test (:func:`cxlab.metrics.compare`).
   This comparison is observational: who gets followed up is not random (the angriest, the
   most reachable), so a difference is an association, not the effect of following up.
+
+A follow-up dated before the answer it follows up (a typo, or a contact about something
+else) is not counted as following it up, nor within 48 hours: it is left out and counted in
+``LoopClosure.excluded``, so the report can say so. The import rejects such rows already
+(:func:`cxlab.data.validate.validate`); this guard covers tables read otherwise.
 """
 
 from __future__ import annotations
@@ -48,6 +53,8 @@ class LoopClosure:
         resolved: Share resolved among the closed cases (None when none closed).
         later: NPS of the customers' next answer, followed up and not (Estimates or None
             where no customer answered again), and their comparison (or None).
+        excluded: Follow-ups of the quarter's detractor answers left out because they are
+            dated before the answer (contacted or closed before the customer answered).
     """
 
     quarter: str
@@ -60,6 +67,7 @@ class LoopClosure:
     later_followed: metrics.Estimate | None
     later_not: metrics.Estimate | None
     later_comparison: metrics.Comparison | None
+    excluded: int = 0
 
 
 def loop_closure(responses: pd.DataFrame, follow_ups: pd.DataFrame, quarter: str) -> LoopClosure:
@@ -72,10 +80,13 @@ def loop_closure(responses: pd.DataFrame, follow_ups: pd.DataFrame, quarter: str
     now = answers[is_detractor(answers) & (periods.label(answers["day"]) == quarter)]
     done = follow_ups.drop_duplicates("response_id").set_index("response_id")
     when = pd.to_datetime(now["response_id"].map(done["followed_up_on"]))
+    closed_on = pd.to_datetime(now["response_id"].map(done["closed_on"]))
+    # A contact or close dated before the answer is no follow-up of it (see the notes).
+    early = ((when.dt.normalize() < now["day"]) | (closed_on < now["day"])).to_numpy()
+    when, closed_on = when.mask(early), closed_on.mask(early)
     followed = when.notna().to_numpy()
     n = len(now)
     in_time = ((when.dt.normalize() - now["day"]).dt.days <= WITHIN_DAYS).to_numpy()
-    closed_on = pd.to_datetime(now["response_id"].map(done["closed_on"]))
     days = (closed_on - now["day"]).dt.days.dropna()
     resolved = now["response_id"].map(done["resolved"])[closed_on.notna()].dropna().astype(bool)
     later = _next_nps(answers, now)
@@ -89,7 +100,8 @@ def loop_closure(responses: pd.DataFrame, follow_ups: pd.DataFrame, quarter: str
         len(days),
         metrics.proportion(int(resolved.sum()), len(resolved)) if len(resolved) else None,
         later_yes, later_no,
-        metrics.compare(later_yes, later_no) if later_yes and later_no else None)
+        metrics.compare(later_yes, later_no) if later_yes and later_no else None,
+        int(early.sum()))
 
 
 def _next_nps(answers: pd.DataFrame, now: pd.DataFrame) -> pd.Series:
