@@ -274,7 +274,10 @@ def test_the_home_page_and_the_reports_index_name_failed_studies_and_sections(pr
         assert "Quokka Airways 2026Q3: Recognition (recognition_summary)" in text, page
         assert "KeyError" not in text and "response_id" not in text  # details stay in the record
     index = (out / "reports" / "index.html").read_text()
-    assert "Sections not computed" in index
+    # Quokka's table has the column (with "none" in its other quarter); Wombat's, where every
+    # section was computed, has no column of dashes but a line saying so.
+    assert index.count("Sections not computed") == 1 and "<td>none</td>" in index
+    assert index.count("Every section of these reports was computed.") == 1
     quokka = build_site(project, use_quarto=False, client="quokka")
     text = (quokka / "index.html").read_text()
     assert "Recognition (recognition_summary)" in text and "wombat" not in text.lower()
@@ -485,3 +488,30 @@ def test_a_clients_page_charts_its_headline_measures_with_the_numbers_in_words(p
             round(inches * 96) for inches in PANEL_INCHES)
     # The table of every value stays, below the charts.
     assert page.index("cx-trend") < page.index("<td>-5.5 (-12.0 to +1.5)</td>")
+
+
+def test_a_clients_page_charts_every_headline_measure_and_names_a_quarter_not_measured(
+        project):
+    """Seven headline measures: each measured in two quarters gets its chart (not only the
+    first four), and a quarter that did not measure one says so rather than a dash."""
+    import pandas as pd
+
+    from cxlab.report import exports
+
+    labels = [f"Measure {i}, mean of 1-7" for i in range(7)]
+    for quarter, measured in (("2026Q2", labels[:6]), ("2026Q3", labels)):
+        card = pd.DataFrame({
+            "Measure": labels,
+            "Status": ["measured" if m in measured else "not measured" for m in labels],
+            "Value": [4.0 + i / 10 if m in measured else None for i, m in enumerate(labels)],
+            "95% CI low": [3.5 if m in measured else None for m in labels],
+            "95% CI high": [4.9 if m in measured else None for m in labels]})
+        sheet = exports.Sheet("Scorecard", card, kind_by="Measure",
+                              kinds=dict.fromkeys(labels, "mean"))
+        exports.save_workbook(exports.Workbook([sheet], {}), ["Client"],
+                              project / "reports" / "quokka" / quarter / "quarterly_report.xlsx")
+    page = (build_site(project, use_quarto=False) / "reports" / "quokka" / "index.html").read_text(
+        encoding="utf-8")
+    assert page.count('class="cx-trend"') == 6  # the seventh has one quarter: no trend
+    assert all(f"<th>{label}</th>" in page for label in labels)
+    assert page.count("<td>not measured</td>") == 1 and "<td>-</td>" not in page

@@ -69,12 +69,9 @@ def write_reports_index(root: Path, client: str | None = None) -> Path:
 
     reports = root / "reports"
     found = read_reports(root, client)
-    entries: dict[tuple[str, str], list[tuple[str, str, str, str]]] = {}
+    entries: dict[tuple[str, str], list[dict]] = {}
     for r in found:
-        not_computed = _section_names(r["failed_sections"])
-        entries.setdefault((r["name"], r["client"]), []).append(
-            (r["quarter"], f"[{_report_label(r)}]({r['path'].relative_to(reports).as_posix()})",
-             _data_words(r["data"]), not_computed or "-"))
+        entries.setdefault((r["name"], r["client"]), []).append(r)
     lines = ["---", 'title: "Reports"', "---", ""]
     if not entries:
         lines.append("No reports yet: run `cxlab run` to execute the studies.")
@@ -86,9 +83,7 @@ def write_reports_index(root: Path, client: str | None = None) -> Path:
     lines += ["", *facts]
     for (name, slug), items in sorted(entries.items()):
         lines += ["", f"## {escape(name)}", "", f"[All of {escape(name)}'s quarters]({slug}/index.qmd)",
-                  "", "| Quarter | Report | Data | Sections not computed |", "|---|---|---|---|"]
-        lines += [f"| {q} | {link} | {data} | {sections} |"
-                  for q, link, data, sections in sorted(items, reverse=True)]
+                  "", *_report_table(items, "")]
     path = reports / "index.qmd"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -144,11 +139,7 @@ def write_client_pages(root: Path, found: list[dict]) -> list[Path]:
                  f'subtitle: "Quarterly reports, {span}"', "---", "",
                  f"{len(items)} report{'s' if len(items) != 1 else ''}, newest first. "
                  f"[The latest]({_link_from(slug, items[0])}) opens with a summary of what "
-                 "needs action.", "",
-                 "| Quarter | Report | Data | Sections not computed |", "|---|---|---|---|"]
-        lines += [f"| {r['quarter']} | [{_report_label(r)}]({_link_from(slug, r)}) | "
-                  f"{_data_words(r['data'])} | {_section_names(r['failed_sections']) or '-'} |"
-                  for r in items]
+                 "needs action.", "", *_report_table(items, slug)]
         lines += _headline_trend(items)
         page = reports / slug / "index.qmd"
         page.parent.mkdir(parents=True, exist_ok=True)
@@ -161,10 +152,6 @@ def write_client_pages(root: Path, found: list[dict]) -> list[Path]:
     text = "\n".join(listing) if listing else "No client has a report yet."
     (reports / CLIENT_LIST).write_text(text + "\n", encoding="utf-8")
     return written
-
-
-#: Headline measures shown quarter by quarter on a client's page (the first the reports hold).
-TREND_MEASURES = 4
 
 
 def _headline_trend(reports: list[dict]) -> list[str]:
@@ -187,8 +174,9 @@ def _headline_trend(reports: list[dict]) -> list[str]:
             numbers[r["quarter"]] = headline_numbers(workbook)
     if not by_quarter:
         return []
+    # Every headline measure some quarter measured, each with its chart; a quarter that did
+    # not measure one says so in the table.
     measures = list(dict.fromkeys(m for values in by_quarter.values() for m in values))
-    measures = measures[:TREND_MEASURES]
     lines = ["", "## Headline measures by quarter", "",
              "Each with its 95% interval, as the quarter's report gives it.", ""]
     series = {m: [Quarter(q, *numbers[q][m][:3], shown=by_quarter[q][m])
@@ -200,9 +188,27 @@ def _headline_trend(reports: list[dict]) -> list[str]:
         lines += [trend_html(reports[0]["name"], series, shares), ""]
     lines += ["| Quarter | " + " | ".join(escape(m) for m in measures) + " |",
               "|---" * (len(measures) + 1) + "|"]
-    lines += [f"| {q} | " + " | ".join(escape(values.get(m, "-")) for m in measures) + " |"
+    lines += [f"| {q} | " + " | ".join(escape(values.get(m, "not measured")) for m in measures)
+              + " |"
               for q, values in sorted(by_quarter.items(), reverse=True)]
     return lines
+
+
+def _report_table(items: list[dict], folder: str) -> list[str]:
+    """Markdown lines: a table of reports, newest first, linked from ``reports/<folder>``.
+
+    The column of sections not computed is there only when some report has one; otherwise
+    a line under the table says every section was computed.
+    """
+    items = sorted(items, key=lambda r: (r["quarter"], r["path"].stem), reverse=True)
+    failed = [_section_names(r["failed_sections"]) for r in items]
+    rows = [f"| {r['quarter']} | [{_report_label(r)}]({_link_from(folder, r)}) | "
+            f"{_data_words(r['data'])} |" + (f" {f or 'none'} |" if any(failed) else "")
+            for r, f in zip(items, failed, strict=True)]
+    if any(failed):
+        return ["| Quarter | Report | Data | Sections not computed |", "|---|---|---|---|", *rows]
+    return ["| Quarter | Report | Data |", "|---|---|---|", *rows, "",
+            "Every section of these reports was computed."]
 
 
 def _link_from(folder: str, report: dict) -> str:
