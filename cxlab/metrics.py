@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from scipy import stats as sps
 
 from cxlab import measures
 from cxlab.errors import CxlabError
+
+#: A number or a NumPy array of them: the interval functions below are vectorized.
+Numbers: TypeAlias = Any
 
 NPS_METHODS = ("adjusted-wald", "wald", "bootstrap")
 #: The NPS interval methods of a grouped estimate (the bootstrap is for one estimate).
@@ -476,7 +479,8 @@ def normal_inference(effect: float, se: float, confidence: float = 0.95
 # Vectorized interval formulas (arrays in, arrays out)
 
 
-def nps_interval(promoters, passives, detractors, method="adjusted-wald", confidence=0.95):
+def nps_interval(promoters: Numbers, passives: Numbers, detractors: Numbers,
+                 method: str = "adjusted-wald", confidence: float = 0.95) -> tuple[Numbers, ...]:
     """NPS value, standard error and interval from counts; vectorized over arrays.
 
     The standard error is the one the interval is built from: the plain Wald standard error
@@ -513,26 +517,29 @@ def nps_interval(promoters, passives, detractors, method="adjusted-wald", confid
     return value, se, low, high
 
 
-def _nps_se(promoters, detractors, n):
+def _nps_se(promoters: Numbers, detractors: Numbers, n: Numbers) -> Numbers:
     """Wald standard error of an NPS in points from (possibly fractional) counts."""
     p, d = promoters / n, detractors / n
     return 100 * np.sqrt(np.clip(p + d - (p - d) ** 2, 0, None) / n)
 
 
-def _adjusted_nps(promoters, detractors, n):
+def _adjusted_nps(promoters: Numbers, detractors: Numbers, n: Numbers
+                  ) -> tuple[Numbers, Numbers]:
     """``(centre, se)`` of the adjusted-Wald NPS: the Wald formula after the pseudo-counts."""
     pa = ADJUSTED_WALD_PSEUDO
     return _nps_adjusted_by(promoters, detractors, n, pa["promoters"], sum(pa.values()))
 
 
-def _nps_adjusted_by(promoters, detractors, n, each_end, extra):
+def _nps_adjusted_by(promoters: Numbers, detractors: Numbers, n: Numbers, each_end: float,
+                     extra: float) -> tuple[Numbers, Numbers]:
     """``(centre, se)`` after adding ``each_end`` promoters and detractors (``extra`` in all)."""
     n_adj = n + extra
     p_adj, d_adj = promoters + each_end, detractors + each_end
     return 100 * (p_adj - d_adj) / n_adj, _nps_se(p_adj, d_adj, n_adj)
 
 
-def wilson_interval(successes, n, confidence=0.95):
+def wilson_interval(successes: Numbers, n: Numbers, confidence: float = 0.95
+                    ) -> tuple[Numbers, ...]:
     """Proportion, its standard error and the Wilson score interval; vectorized.
 
     The Wilson interval is ``centre +- z * se`` with centre ``(k + z^2/2) / (n + z^2)`` and
@@ -565,8 +572,10 @@ def wilson_interval(successes, n, confidence=0.95):
 MEAN_PSEUDO = {"low": 0.75, "middle": 1.5, "high": 0.75}
 
 
-def mean_interval(n, total, total_sq=None, confidence=0.95, *, sum_sq_dev=None, shift=0.0,
-                  scale=None):
+def mean_interval(n: Numbers, total: Numbers, total_sq: Numbers | None = None,
+                  confidence: float = 0.95, *, sum_sq_dev: Numbers | None = None,
+                  shift: Numbers = 0.0, scale: tuple[float, float] | None = None
+                  ) -> tuple[Numbers, ...]:
     """Mean, standard error and Student-t interval from per-group sums; vectorized.
 
     The spread can be given in either of two forms:
@@ -611,7 +620,8 @@ def mean_interval(n, total, total_sq=None, confidence=0.95, *, sum_sq_dev=None, 
     return mean, se, mean - half, mean + half
 
 
-def _scaled_mean_interval(n, mean, m2, scale, confidence):
+def _scaled_mean_interval(n: Numbers, mean: Numbers, m2: Numbers, scale: tuple[float, float],
+                          confidence: float) -> tuple[Numbers, ...]:
     """``mean_interval`` for answers on a known scale (see there)."""
     points = {"low": scale[0], "middle": (scale[0] + scale[1]) / 2, "high": scale[1]}
     extra = sum(MEAN_PSEUDO.values())
@@ -1045,8 +1055,9 @@ def compare(a: Estimate, b: Estimate, confidence: float | None = None) -> Compar
                       statistic=stat, p_value=p, test=test, a=a, b=b)
 
 
-def nps_difference(promoters_a, passives_a, detractors_a, promoters_b, passives_b,
-                   detractors_b, confidence=0.95):
+def nps_difference(promoters_a: Numbers, passives_a: Numbers, detractors_a: Numbers,
+                   promoters_b: Numbers, passives_b: Numbers, detractors_b: Numbers,
+                   confidence: float = 0.95) -> tuple[Numbers, ...]:
     """Test and interval of the difference of two NPS from counts; vectorized.
 
     ``COMPARE_PSEUDO`` answers (0.375 promoters, 0.75 passives, 0.375 detractors) are
@@ -1074,8 +1085,10 @@ def nps_difference(promoters_a, passives_a, detractors_a, promoters_b, passives_
     return observed[0] - observed[1], stat, p, np.clip(low, -200, 200), np.clip(high, -200, 200)
 
 
-def mean_difference(n_a, mean_a, sum_sq_dev_a, n_b, mean_b, sum_sq_dev_b, scale=None,
-                    confidence=0.95):
+def mean_difference(n_a: Numbers, mean_a: Numbers, sum_sq_dev_a: Numbers, n_b: Numbers,
+                    mean_b: Numbers, sum_sq_dev_b: Numbers,
+                    scale: tuple[float, float] | None = None, confidence: float = 0.95
+                    ) -> tuple[Numbers, ...]:
     """Welch test and interval of the difference of two means from sums; vectorized.
 
     With ``scale = (low, high)`` the answers are known to lie on that scale, and
@@ -1115,7 +1128,8 @@ def mean_difference(n_a, mean_a, sum_sq_dev_a, n_b, mean_b, sum_sq_dev_b, scale=
     return mean_a - mean_b, stat, p, low, high
 
 
-def proportion_difference(successes_a, n_a, successes_b, n_b, confidence=0.95):
+def proportion_difference(successes_a: Numbers, n_a: Numbers, successes_b: Numbers,
+                          n_b: Numbers, confidence: float = 0.95) -> tuple[Numbers, ...]:
     """Miettinen-Nurminen score test and interval of ``p_a - p_b``; vectorized.
 
     The statistic at no difference is the pooled two-proportion z times
@@ -1168,7 +1182,8 @@ def _sum_sq_dev(e: Estimate) -> float:
     return e.se**2 * n * (n - 1)
 
 
-def _restricted_p1(k1, n1, k2, n2, delta):
+def _restricted_p1(k1: Numbers, n1: Numbers, k2: Numbers, n2: Numbers, delta: Numbers
+                   ) -> Numbers:
     """Maximum-likelihood ``p1`` of two binomial samples under ``p1 - p2 = delta``.
 
     The closed-form root of the likelihood equation's cubic (Farrington and Manning 1990;
@@ -1188,8 +1203,9 @@ def _restricted_p1(k1, n1, k2, n2, delta):
     return np.clip(2 * u * np.cos(w) - b / (3 * a), np.maximum(0, delta), np.minimum(1, 1 + delta))
 
 
-def score_difference_interval(k1, n1, k2, n2, confidence=0.95, correction=True,
-                              iterations=64):
+def score_difference_interval(k1: Numbers, n1: Numbers, k2: Numbers, n2: Numbers,
+                              confidence: float = 0.95, correction: bool = True,
+                              iterations: int = 64) -> tuple[Numbers, Numbers]:
     """Score interval of ``p1 - p2`` for two independent binomial samples; vectorized.
 
     The set of differences ``delta`` that the score test does not reject:
@@ -1212,7 +1228,7 @@ def score_difference_interval(k1, n1, k2, n2, confidence=0.95, correction=True,
             z2 = z2 * np.where(n1 + n2 > 1, (n1 + n2) / (n1 + n2 - 1), 1.0)
     observed = k1 / n1 - k2 / n2
 
-    def inside(delta):
+    def inside(delta: Numbers) -> Numbers:
         p1 = _restricted_p1(k1, n1, k2, n2, delta)
         p2 = p1 - delta
         var = p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2

@@ -172,7 +172,7 @@ class Study:
         """
         quarter = quarter or self.quarter
 
-        def select():
+        def select() -> pd.DataFrame:
             frame = self.tables[table]
             start, end = periods.bounds(quarter)
             dates = frame[PERIOD_COLUMN[table]]

@@ -143,7 +143,7 @@ class Indicator:
     met: bool | None  # None: the data cannot tell yet
     numbers: str
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.met is not None:  # numpy booleans become plain ones
             object.__setattr__(self, "met", bool(self.met))
 

@@ -287,7 +287,7 @@ def incentive_audit_frame(study: Study, n_quarters: int = AUDIT_QUARTERS, alpha:
     Uses the ``n_quarters`` quarters ending with the study's; p-values are adjusted together
     (Benjamini-Hochberg).
     """
-    def compute():
+    def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
         data = employee_metrics(study, n_quarters)
         plan = study.tables["incentive_plan"]
         tests = incentives.associations(data, plan)

@@ -137,7 +137,8 @@ def _kind(estimates: pd.DataFrame) -> str:
         method, "nps" if "wald" in method or "bootstrap" in method else "other")
 
 
-def _counts(value, n, sd, kind):
+def _counts(value: np.ndarray, n: np.ndarray, sd: np.ndarray, kind: str
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Per group ``(high, low)`` answer counts: promoters and detractors, or successes and 0."""
     if kind == "proportion":
         return np.round(value * n), np.zeros_like(n)
@@ -146,7 +147,8 @@ def _counts(value, n, sd, kind):
     return (either + net) / 2, (either - net) / 2
 
 
-def _exact_or_score(value, n, sd, has, tested, kind):
+def _exact_or_score(value: np.ndarray, n: np.ndarray, sd: np.ndarray, has: np.ndarray,
+                    tested: np.ndarray, kind: str) -> np.ndarray:
     """Two-sided p-values of each tested group's score against the rest's, from counts."""
     from scipy import stats
     from scipy.special import gammaln
@@ -157,7 +159,7 @@ def _exact_or_score(value, n, sd, has, tested, kind):
     mean = (total_high - total_low) / total_n
     var = (total_high + total_low) / total_n - mean**2  # of one answer's score (+1, 0, -1)
 
-    def log_choose(a, b):
+    def log_choose(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1)
 
     p = np.full(len(n), np.nan)
@@ -184,7 +186,8 @@ def _exact_or_score(value, n, sd, has, tested, kind):
     return p
 
 
-def _pooled_normal(value, n, sd, has, tested, ddof):
+def _pooled_normal(value: np.ndarray, n: np.ndarray, sd: np.ndarray, has: np.ndarray,
+                   tested: np.ndarray, ddof: int) -> np.ndarray:
     """Two-sided p-values of each group's mean against a random draw of its size."""
     from scipy import stats
 

@@ -112,7 +112,7 @@ def fit_beta_prior(successes: ArrayLike, trials: ArrayLike) -> BetaPrior:
         a = max(pooled, 1e-9) * MAX_STRENGTH
         return BetaPrior(a, MAX_STRENGTH - a, len(n))
 
-    def negative_loglik(theta):
+    def negative_loglik(theta: np.ndarray) -> float:
         a, b = np.exp(theta)
         return -np.sum(special.betaln(x + a, n - x + b) - special.betaln(a, b))
 
