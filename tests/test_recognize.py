@@ -199,9 +199,10 @@ def test_names_only_where_allowed_and_never_for_those_who_opted_out(home, webhoo
             assert not any(part in text for name in names for part in name.split()
                            if len(part) > 3), text
             assert "member of" in text.lower()
-        # Each praised employee got a private note at their own address.
+        # Each praised employee got a private note at their own address; so did the winner.
+        [drawing] = [p for p in expected if p.key.startswith("drawing:")]
         assert sorted(to for tos, _ in received for to in tos) == sorted(
-            emails[s.employee_id] for s in praised)
+            [*(emails[s.employee_id] for s in praised), emails[drawing.employee_id]])
         # Now names shown, one employee opted out.
         shutil_rm(home)
         webhooks.posts.clear()
@@ -572,3 +573,101 @@ def test_an_opted_out_employee_is_named_nowhere_and_namesakes_keep_their_names(s
     shown = cleaned(study, texts)
     assert out["display_name"] not in shown[0] and out["display_name"].split()[0] not in shown[0]
     assert shown[1] == texts[1]  # a text not naming them keeps its names
+
+
+def _mails(received) -> list:
+    """The received emails as (recipients, subject, text)."""
+    import email
+    from email import policy
+
+    out = []
+    for tos, raw in received:
+        msg = email.message_from_string(raw, policy=policy.default)
+        body = msg.get_body(("plain",)) or msg
+        out.append((tos, str(msg["subject"]), body.get_content()))
+    return out
+
+
+def test_private_notes_name_the_employee_to_themselves_and_tell_the_drawings_winner(
+        home, webhooks, mailbox):
+    """Names hidden in channels: each praised employee's note names them (their quote keeps
+    their own name, no colleague's); the month's winner is told privately, not an opted-out
+    one."""
+    received, port = mailbox
+    roster = pd.read_parquet(home / "data" / "sample" / "northwind" / "employees.parquet")
+    names = roster.set_index("employee_id")["display_name"]
+    emails = roster.set_index("employee_id")["email"]
+    private = {"type": "email", "to": "employee", "smtp_env": SMTP, "sender": "cx@test.example"}
+    os.environ[SMTP] = f"smtp://127.0.0.1:{port}"
+    try:
+        hidden = _settings(SLACK_CHANNEL, private)
+        praised = _shoutouts(hidden)
+        [drawing] = [p for p in _expected(hidden) if p.key.startswith("drawing:")]
+        outcome = recognize("northwind", "sample", hidden, since=SINCE, base=home,
+                            show=lambda _: None)
+        mails = _mails(received)
+        notes = [m for m in mails if m[1] == "A customer praised you"]
+        assert len(notes) == len(praised)
+        by_address = {tos[0]: text for tos, _, text in notes}
+        own_named = 0
+        for s in praised:
+            text = by_address[emails[s.employee_id]]
+            assert "[employee]" not in text
+            own_named += names[s.employee_id] in text
+            others = [n for e, n in names.items() if e != s.employee_id]
+            assert not any(n in text for n in others), text
+        assert own_named >= len(praised) // 2  # a quote names its employee, as a rule
+        [won] = [m for m in mails if m[1] == "You won the monthly drawing"]
+        assert won[0] == [emails[drawing.employee_id]]
+        assert names[drawing.employee_id] in won[2] and "the seed comes from" in won[2]
+        assert outcome.sent["email (employee)"] == len(praised) + 1
+        # The winner opted out: no note, nothing named.
+        shutil_rm(home)
+        received.clear()
+        hidden["recognition"]["opt_out"] = [drawing.employee_id]
+        recognize("northwind", "sample", hidden, since=SINCE, base=home, show=lambda _: None)
+        assert emails[drawing.employee_id] not in {t for tos, _ in received for t in tos}
+    finally:
+        os.environ.pop(SMTP, None)
+
+
+def test_the_summary_counts_refused_and_left_messages(home, webhooks):
+    """A message refused (400) is counted as refused, the rest as sent; a channel refusing
+    (404) leaves every message for the next run, counted."""
+    settings = _settings(SLACK_CHANNEL, {"type": "file", "path": "out.jsonl"})
+    n = len(_expected(settings))
+    path = "/slack/T000/B000/secret-token"
+    webhooks.answers[path] = [400]
+    with pytest.raises(SendError) as caught:
+        recognize("northwind", "sample", settings, since=SINCE, base=home, show=lambda _: None)
+    assert f"slack (TEST_SLACK_WEBHOOK): sent {n - 1}; 1 refused (not sent again)" in str(
+        caught.value)
+    assert f"file (out.jsonl): sent {n}" in str(caught.value)
+    shutil_rm(home)
+    (home / "out.jsonl").unlink()
+    webhooks.answers[path] = [404]
+    with pytest.raises(SendError) as caught:
+        recognize("northwind", "sample", settings, since=SINCE, base=home, show=lambda _: None)
+    assert f"slack (TEST_SLACK_WEBHOOK): sent 0; {n} left for the next run: " in str(
+        caught.value)
+
+
+def test_a_run_opens_the_latest_study_once_and_a_dry_run_takes_no_lock(home, webhooks,
+                                                                       monkeypatch):
+    import cxlab.study
+
+    opened = []
+    real = cxlab.study.open_study
+
+    def counted(*args, **kwargs):
+        opened.append(args[1])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cxlab.study, "open_study", counted)
+    settings = _settings(SLACK_CHANNEL)
+    recognize("northwind", "sample", settings, since=SINCE, dry_run=True, base=home,
+              show=lambda _: None)
+    assert not config.outbox_path("sample", "northwind").parent.exists()
+    assert opened == [None]
+    recognize("northwind", "sample", settings, since=SINCE, base=home, show=lambda _: None)
+    assert opened == [None, None]  # the page is written from the same study

@@ -66,17 +66,18 @@ class Post:
 
 
 def write_live_page(client: str, dataset: str, settings: dict, messages: list[tuple],
-                    latest: date, path: Path | None = None) -> Path:
+                    latest: date, path: Path | None = None, study=None) -> Path:
     """Write the page from this run's messages: ``(key, day, Message)`` in any order.
 
     The week is the seven days to ``latest``; the story and drawing are the latest announced.
+    ``study`` is the client's latest study if already open (else it is opened here).
     """
     from cxlab.report.html_tables import table_html
     from cxlab.report.recognition import review_leaderboard
     from cxlab.study import open_study
 
     path = path or config.live_page_path(client)
-    study = open_study(client, None, dataset, settings={
+    study = study or open_study(client, None, dataset, settings={
         k: v for k, v in settings.items() if k in config.CLIENT_SETTINGS})
     board = review_leaderboard(study)
     board_html = board_text = None

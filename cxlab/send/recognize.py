@@ -13,7 +13,9 @@ Privacy, as in the reports:
   not opted out (``recognition.opt_out``); otherwise it says "a member of <team>" and the quote
   has every employee's name replaced;
 * an email channel ``to: employee`` is a private note to the praised employee, sent whatever
-  ``show_employee_names`` says; opted-out employees get none (nothing names them anywhere);
+  ``show_employee_names`` says, naming them to themselves (other employees' names replaced);
+  the monthly drawing's winner is told the same way; opted-out employees get none (nothing
+  names them anywhere);
 * a quote appears only where the client allows quoting (``quote_comments``); it is redacted
   (emails, phone, card and account numbers) and never carries another employee's name unless
   names are shown, and never an opted-out employee's name.
@@ -68,6 +70,9 @@ class Shoutout:
     named_quote: str | None  # the quote where the employee may be named (None: not quoted)
     anonymous_quote: str | None  # the quote with every employee's name replaced
     sentiment: float = 0.0
+    #: The quote for the employee's private note: their own name kept, every other
+    #: employee's replaced (None: not quoted).
+    own_quote: str | None = None
 
     @property
     def key(self) -> str:
@@ -79,8 +84,8 @@ class Shoutout:
 class Announcement:
     """A team-wide post about one employee: the story of the week or the monthly drawing.
 
-    Sent to the team channels (not as private notes or to managers), naming the employee
-    under the same rules as a shout-out.
+    Sent to the team channels (not to managers), naming the employee under the same rules as
+    a shout-out; the drawing's winner also gets a private note on an employee email channel.
     """
 
     key: str
@@ -91,6 +96,7 @@ class Announcement:
     name: str
     team: str
     day: date
+    record: str = ""  # a drawing's auditable record: entrants and where its seed comes from
 
 
 @dataclass
@@ -103,6 +109,8 @@ class Outcome:
     failed: dict[str, str] = field(default_factory=dict)  # channel -> what went wrong
     refused: dict[str, str] = field(default_factory=dict)  # channel -> the 4xx or rejection
     rejected: list[str] = field(default_factory=list)  # single messages a channel refused
+    refused_one: Counter = field(default_factory=Counter)  # channel -> messages it refused
+    left: Counter = field(default_factory=Counter)  # channel -> messages left for the next run
     start: date | None = None
     found: int = 0
     dry_run: bool = False
@@ -117,18 +125,20 @@ class Outcome:
         if self.page:
             lines.append(f"  recognition page: {self.page}")
         channels = sorted(set(self.sent) | set(self.already) | set(self.failed)
-                          | set(self.refused) | {c for c, _ in self.skipped})
+                          | set(self.refused) | set(self.refused_one)
+                          | {c for c, _ in self.skipped})
         for channel in channels:
             parts = [f"{verb} {self.sent[channel]}"]
             if self.already[channel]:
                 parts.append(f"{self.already[channel]} sent before")
+            if self.refused_one[channel]:
+                parts.append(f"{self.refused_one[channel]} refused (not sent again)")
             parts += [f"{n} not sent: {why}" for (c, why), n in sorted(self.skipped.items())
                       if c == channel]
-            if channel in self.failed:
-                parts.append(f"{self.failed[channel].removeprefix(channel + ': ')}; the rest "
-                             "is left for the next run")
-            if channel in self.refused:
-                parts.append(self.refused[channel].removeprefix(channel + ": "))
+            why = self.failed.get(channel) or self.refused.get(channel)
+            if why:
+                parts.append(f"{self.left[channel]} left for the next run: "
+                             + why.removeprefix(channel + ": "))
             lines.append(f"  {channel}: " + "; ".join(parts))
         lines += [f"  refused, not sent again: {line}" for line in self.rejected]
         return "\n".join(lines)
@@ -149,10 +159,13 @@ def recognize(client: str, dataset: str, settings: dict, *, since: date | None =
         SettingsError: a channel is misconfigured (before anything is sent).
         SendError: a channel refused a message (the others were still served).
     """
+    from cxlab.study import open_study
+
     with sending(client, dataset, settings, "recognition", base, dry_run, show) as (
             channels, outbox, outcome):
+        study = open_study(client, None, dataset, settings=report_settings(settings))
         shoutouts, latest, emails = find_shoutouts(client, dataset, settings,
-                                                   since or stored_start(outbox))
+                                                   since or stored_start(outbox), study=study)
         start = settle_start(outbox, since, latest, dry_run)
         posts = announcements(client, shoutouts, start, latest) if start else []
         shoutouts = [s for s in shoutouts if start is None or s.day >= start]
@@ -161,7 +174,7 @@ def recognize(client: str, dataset: str, settings: dict, *, since: date | None =
         if not dry_run and latest is not None:
             outcome.page = write_live_page(client, dataset, settings, [
                 (item.key, item.day, compose(item, TEAM_VIEW, settings, emails)[0])
-                for item in [*shoutouts, *posts]], latest)
+                for item in [*shoutouts, *posts]], latest, study=study)
     return outcome
 
 
@@ -178,10 +191,13 @@ def sending(client: str, dataset: str, settings: dict, key: str, base: Path | No
     outbox = Outbox(config.outbox_path(dataset, client))
     outcome = Outcome(dry_run=dry_run, what=what)
     about = {"pid": os.getpid(), "command": f"cxlab send ({key})", "client": client}
-    with outbox.session(about, on_wait=lambda holder: show(
-            f"another cxlab run for {client} is sending (pid {holder.get('pid')}); waiting "
-            "for it to finish")):
+    if dry_run:  # changes nothing on disk, so it takes no lock (the outbox is only read)
         yield channels, outbox, outcome
+    else:
+        with outbox.session(about, on_wait=lambda holder: show(
+                f"another cxlab run for {client} is sending (pid {holder.get('pid')}); "
+                "waiting for it to finish")):
+            yield channels, outbox, outcome
     if outcome.refused or outcome.rejected:
         raise SendError("; ".join([*outcome.refused.values(), *outcome.rejected])
                         + f"\n{outcome.summary()}")
@@ -241,14 +257,15 @@ def deliver(shoutouts: list, channels: list[Channel], settings: dict,
     done = outbox.sent()
     for shoutout in shoutouts:
         for channel in channels:
-            if channel.name in outcome.failed or channel.name in outcome.refused:
-                continue
             if (shoutout.key, channel.name) in done:
                 outcome.already[channel.name] += 1
                 continue
             message, why = compose_with(shoutout, channel, settings, emails)
             if message is None:
                 outcome.skipped[(channel.name, why)] += 1
+                continue
+            if channel.name in outcome.failed or channel.name in outcome.refused:
+                outcome.left[channel.name] += 1  # the channel is down or refuses: not tried
                 continue
             if outcome.dry_run:
                 show(f"[{channel.name}] {message.title}: {message.text}"
@@ -259,14 +276,17 @@ def deliver(shoutouts: list, channels: list[Channel], settings: dict,
                 channel.send(message)
             except ChannelDown as err:
                 outcome.failed[channel.name] = str(err)
+                outcome.left[channel.name] += 1
                 continue
             except MessageRefused as err:
                 # This message only: recorded, so no run sends it again, and named.
                 outcome.rejected.append(f"{err} ({shoutout.key})")
+                outcome.refused_one[channel.name] += 1
                 outbox.record(shoutout.key, channel.name)
                 continue
             except SendError as err:
                 outcome.refused[channel.name] = str(err)
+                outcome.left[channel.name] += 1
                 continue
             outbox.record(shoutout.key, channel.name)
             outcome.sent[channel.name] += 1
@@ -278,8 +298,10 @@ def compose(shoutout: Shoutout, channel: Channel, settings: dict,
     opted_out = shoutout.employee_id in config.opted_out(settings)
     named = config.setting(settings, "show_employee_names") and not opted_out
     if isinstance(shoutout, Announcement):
+        if channel.private and shoutout.key.startswith("drawing:"):
+            return _drawing_note(shoutout, opted_out, emails)
         if channel.kind == "email":
-            return None, "stories and drawings go to team channels"
+            return None, "stories go to team channels"
         fields = {"kind": shoutout.key.split(":")[0], "day": shoutout.day.isoformat(),
                   "team": shoutout.team, "employee": shoutout.name if named else None}
         return Message(shoutout.title, shoutout.named_text if named else shoutout.anonymous_text,
@@ -297,7 +319,7 @@ def compose(shoutout: Shoutout, channel: Channel, settings: dict,
                           "no email address for the employee's manager")
     day = f"{shoutout.day:%d %b %Y}"
     if channel.private:
-        quote = _quoted(shoutout.named_quote)
+        quote = _quoted(shoutout.own_quote)
         title = "A customer praised you"
         text = f"A customer wrote about you on {day}{quote or '.'} Thank you!"
     elif named:
@@ -315,6 +337,21 @@ def compose(shoutout: Shoutout, channel: Channel, settings: dict,
               "day": shoutout.day.isoformat(), "team": shoutout.team,
               "employee": shoutout.name if named else None}
     return Message(title, text, to, fields), ""
+
+
+def _drawing_note(drawing: Announcement, opted_out: bool, emails: dict[str, str]
+                  ) -> tuple[Message | None, str]:
+    """The monthly drawing's winner, told privately (named to themselves alone)."""
+    if opted_out:
+        return None, "the employee opted out"
+    to = emails.get(drawing.employee_id)
+    if not to:
+        return None, "no email address for the employee"
+    text = (f"{drawing.name}, you won {drawing.title[0].lower()}{drawing.title[1:]}: customers "
+            f"named you positively that month. Congratulations! {drawing.record}.")
+    fields = {"kind": "drawing", "day": drawing.day.isoformat(), "team": drawing.team,
+              "employee": drawing.name}
+    return Message("You won the monthly drawing", text, to, fields), ""
 
 
 def _quoted(quote: str | None) -> str:
@@ -367,7 +404,7 @@ def announcements(client: str, shoutouts: list[Shoutout], start: date,
             f"drawing:{month}", f"Monthly drawing, {pd.Period(month, 'M'):%B %Y}",
             f"Congratulations to {winner.name} ({winner.team})! {record}.",
             f"Congratulations to the winner, a member of {winner.team}! {record}.",
-            winner.employee_id, winner.name, winner.team, end))
+            winner.employee_id, winner.name, winner.team, end, record))
     return posts
 
 
@@ -375,19 +412,20 @@ def announcements(client: str, shoutouts: list[Shoutout], start: date,
 # Finding the praise
 
 
-def find_shoutouts(client: str, dataset: str, settings: dict, since: date | None = None
-                   ) -> tuple[list[Shoutout], date | None, dict[str, str]]:
+def find_shoutouts(client: str, dataset: str, settings: dict, since: date | None = None,
+                   study=None) -> tuple[list[Shoutout], date | None, dict[str, str]]:
     """Every positive mention since ``since``'s quarter, the latest response day, and emails.
 
     The emails are the roster's optional ``email`` column: employee id -> address.
 
-    Without ``since``, from :data:`FIRST_RUN_DAYS` before the latest response.
+    Without ``since``, from :data:`FIRST_RUN_DAYS` before the latest response. ``study`` is
+    the client's latest study if already open (else it is opened here).
     """
     from cxlab.report.quotes import may_quote
     from cxlab.report.recognition import positive_mentions
     from cxlab.study import open_study
 
-    first = open_study(client, None, dataset, settings=report_settings(settings))
+    first = study or open_study(client, None, dataset, settings=report_settings(settings))
     dates = pd.to_datetime(first.tables["customer_responses"][PERIOD_COLUMN["customer_responses"]])
     emails = roster_emails(first)
     if dates.empty:
@@ -436,6 +474,12 @@ def _shoutouts(study, mentions: pd.DataFrame, quote: bool, settings: dict) -> li
         named = sentences.where(~touches, anonymous)
     else:
         named = anonymous
+    # For each employee's private note: their own name kept, every other one replaced.
+    own = pd.Series(index=mentions.index, dtype=object)
+    for employee, rows in mentions.groupby("employee_id").groups.items():
+        labels = {**everyone, employee: str(roster.loc[employee, "display_name"])}
+        own[rows] = mask_names(sentences[rows], roster.reset_index(), labels,
+                               mentions.loc[rows, "served_by"])
     out = []
     for i, row in mentions.iterrows():
         person = roster.loc[row["employee_id"]]
@@ -445,5 +489,5 @@ def _shoutouts(study, mentions: pd.DataFrame, quote: bool, settings: dict) -> li
             str(person["team"]), str(person["display_name"]),
             str(manager) if pd.notna(manager) else None,
             named[i] if quote else None, anonymous[i] if quote else None,
-            float(row["sentiment"])))
+            float(row["sentiment"]), own[i] if quote else None))
     return out
