@@ -142,6 +142,21 @@ def test_search_works_from_disk_without_a_server(built_site, chromium):
     page.close()
 
 
+def test_a_result_found_in_a_sections_text_opens_at_that_section(built_site, chromium):
+    """No heading names the words: the link still opens where they are, not the page's top."""
+    page = chromium.new_page(viewport={"width": 390, "height": 800})
+    page.goto((built_site["site"] / "index.html").as_uri())
+    page.click(".nav-toggle")  # on a phone the search is in the folded menu
+    page.fill("#cx-search", "cedar benjamini-hochberg flags")
+    first = page.locator("#cx-search-results a").nth(0)
+    assert first.inner_text() == "Cedar Health: 2026Q3 › Departments and teams"
+    first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith("#Departments-and-teams")
+    assert page.evaluate("window.scrollY") > 1000
+    page.close()
+
+
 def test_search_results_quote_their_section_and_answer_the_keyboard(built_site, chromium):
     """Each result shows a snippet from its own section with the words marked; the arrow
     keys, Enter, Escape and Tab move through the results; axe finds nothing with them open."""

@@ -515,3 +515,11 @@ def test_a_clients_page_charts_every_headline_measure_and_names_a_quarter_not_me
     assert page.count('class="cx-trend"') == 6  # the seventh has one quarter: no trend
     assert all(f"<th>{label}</th>" in page for label in labels)
     assert page.count("<td>not measured</td>") == 1 and "<td>-</td>" not in page
+
+
+def test_search_text_leaves_out_what_screen_readers_skip():
+    from cxlab.site import page_text
+
+    tile = ('<p class="cx-kpi-change cx-better"><span aria-hidden="true">▲</span> +4.9, '
+            '<strong>better</strong></p>')
+    assert page_text(tile) == "+4.9, better"

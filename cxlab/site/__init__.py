@@ -593,6 +593,9 @@ SEARCH_TEXT_CHARS = 40_000
 _HEADING = re.compile(r'<h([23])\s[^>]*?id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 _TAG = re.compile(r"<[^>]+>")
 _HIDDEN = re.compile(r"<(script|style)\b.*?</\1>", re.S | re.I)
+#: Text a screen reader skips (a tile's arrow: its words say better or worse), kept out of
+#: search snippets too.
+_UNSPOKEN = re.compile(r'<span\b[^>]*\baria-hidden="true"[^>]*>[^<]*</span>', re.I)
 
 
 #: Set in the site configuration (by ``build_site(pdf=True)``) to the Chromium that prints.
@@ -852,8 +855,11 @@ def section_offsets(body: str, toc: list[dict]) -> list[dict]:
 
 
 def page_text(body: str) -> str:
-    """A page's readable text, for the search index: no tags, scripts, styles or images."""
-    text = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", body)))
+    """A page's readable text, for the search index.
+
+    No tags, scripts, styles or images, nor what screen readers skip (``aria-hidden``).
+    """
+    text = html.unescape(_TAG.sub(" ", _HIDDEN.sub(" ", _UNSPOKEN.sub(" ", body))))
     return " ".join(text.replace("¶", " ").split())
 
 

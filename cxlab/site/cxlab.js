@@ -55,12 +55,20 @@
     return best;
   }
 
+  // The section holding the words (closest together) when no heading names them, so the
+  // link opens where the snippet is, not at the page's top; none above the first heading.
+  function around(page, words) {
+    var at = bestSpot(page.text.toLowerCase(), words, 0), found;
+    page.sections.forEach(function (s) { if (s.at <= at) found = s; });
+    return found ? { id: found.id, text: found.text, at: found.at, inside: true } : undefined;
+  }
+
   // The snippet as DOM nodes: text, with each word's occurrences in <mark>.
   function snippet(page, words, section) {
     var text = page.text, lower = text.toLowerCase(), from = 0;
-    if (section && section.at < text.length) {  // quote its own section, below the heading
-      from = section.at + section.text.replace(/\s+/g, " ").length;
-    }
+    if (section && section.at < text.length) {  // quote its own section: below a heading
+      from = section.at + (section.inside ? 0 : section.text.replace(/\s+/g, " ").length);
+    }                                           // named by the words, else from its start
     var at = bestSpot(lower, words, from);
     if (at < 0) return null;
     var start = Math.max(at >= from ? from : 0, at - BEFORE);  // not before its section
@@ -117,9 +125,9 @@
       var section = page.sections.find(function (s) {
         var heading = s.text.toLowerCase();
         return words.some(function (w) { return heading.indexOf(w) >= 0; });
-      });
+      }) || around(page, words);
       var score = words.filter(function (w) { return title.indexOf(w) >= 0; }).length * 10
-        + (section ? 5 : 0);
+        + (section && !section.inside ? 5 : 0);
       hits.push({ page: page, section: section, score: score });
     });
     // Equal scores: the newer quarter's report first (order of the index otherwise).
