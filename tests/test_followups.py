@@ -133,3 +133,25 @@ def test_the_report_says_how_many_follow_ups_it_left_out(sample_study):
     table = report.closing_the_loop(study)
     assert table.iloc[:, 0]["Follow-ups left out: dated before the customer's answer"] \
         .startswith("3 (")
+
+
+def test_no_unhappy_answer_is_explained():
+    """The run says why it found none: no score collected (a Skytrax-style export rates
+    stars, not NPS or CSAT), none scored in the window, none unhappy in it."""
+    from cxlab.send.followup import why_none
+    from cxlab.send.recognize import Outcome
+
+    start = pd.Timestamp("2026-07-08").date()
+    stars = _answers([("R1", "C1", "2026-07-10", None, None)])
+    assert why_none(stars.iloc[0:0], start) == "the data has no customer answers"
+    assert why_none(stars, start).startswith("no answer has an NPS or CSAT score")
+    early = _answers([("R1", "C1", "2026-07-01", 2, None), ("R2", "C2", "2026-07-10", None, None)])
+    assert why_none(early, start) == "no answer since 2026-07-08 has an NPS or CSAT score"
+    happy = _answers([("R1", "C1", "2026-07-01", 2, None), ("R2", "C2", "2026-07-10", 9, 5),
+                      ("R3", "C3", "2026-07-11", 8, 3)])
+    assert why_none(happy, start) == ("none of the 2 scored answers since 2026-07-08 has NPS 0-6 "
+                                      "or CSAT 1-2 (1 earlier one does: --since DATE starts "
+                                      "earlier)")
+    outcome = Outcome(start=start, what="unhappy answer", why_none=why_none(stars, start))
+    assert outcome.summary().startswith("0 unhappy answers found since 2026-07-08: no answer "
+                                        "has an NPS or CSAT score")

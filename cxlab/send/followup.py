@@ -70,13 +70,18 @@ def follow_up(client: str, dataset: str, settings: dict, *, since: date | None =
         SettingsError: a channel is misconfigured (before anything is sent).
         SendError: a channel refused an item (the others were still served).
     """
+    from cxlab.study import open_study
+
     with sending(client, dataset, settings, "follow_up", base, dry_run, show,
                  "unhappy answer") as (channels, outbox, outcome):
+        study = open_study(client, None, dataset, settings=report_settings(settings))
         items, latest, emails = unhappy_answers(client, dataset, settings,
-                                                since or stored_start(outbox, START))
+                                                since or stored_start(outbox, START), study)
         start = settle_start(outbox, since, latest, dry_run, START)
         items = [i for i in items if start is None or i.day >= start]
         outcome.start, outcome.found = start, len(items)
+        if not items:
+            outcome.why_none = why_none(study.tables["customer_responses"], start)
         deliver(items, channels, settings, emails, outbox, outcome, show, compose_item)
     return outcome
 
@@ -105,15 +110,39 @@ def compose_item(item: FollowUpItem, channel: Channel, settings: dict,
     return Message(f"Unhappy customer to follow up ({scores})", text, to, fields), ""
 
 
-def unhappy_answers(client: str, dataset: str, settings: dict, since: date | None = None
-                    ) -> tuple[list[FollowUpItem], date | None, dict[str, str]]:
-    """Every unhappy answer since ``since``'s quarter, the latest answer's day, and emails."""
+def why_none(answers: pd.DataFrame, start: date | None) -> str:
+    """Why no answer from ``start`` on is unhappy, in words for the run's summary."""
+    from cxlab.stats.followups import is_detractor
+
+    if answers.empty:
+        return "the data has no customer answers"
+    scored = answers["nps"].notna() | answers["csat"].notna()
+    if not scored.any():
+        return ("no answer has an NPS or CSAT score (the data does not collect either, so "
+                "no answer can be found unhappy: NPS 0-6 or CSAT 1-2)")
+    days = pd.to_datetime(answers["responded_on"]).dt.normalize()
+    window = (days >= pd.Timestamp(start)) if start is not None else days.notna()
+    unhappy = is_detractor(answers)
+    if not (scored & window).any():
+        return f"no answer since {start} has an NPS or CSAT score"
+    earlier = int((unhappy & ~window).sum())
+    return (f"none of the {int((scored & window).sum()):,} scored answers since {start} has "
+            "NPS 0-6 or CSAT 1-2" + (f" ({earlier:,} earlier one{'s do' if earlier > 1 else ' does'}: "
+                                     "--since DATE starts earlier)" if earlier else ""))
+
+
+def unhappy_answers(client: str, dataset: str, settings: dict, since: date | None = None,
+                    study=None) -> tuple[list[FollowUpItem], date | None, dict[str, str]]:
+    """Every unhappy answer since ``since``'s quarter, the latest answer's day, and emails.
+
+    ``study`` is the client's latest study if already open (else it is opened here).
+    """
     from cxlab.report.employees import employee_labels
     from cxlab.report.quotes import publishable
     from cxlab.stats.followups import is_detractor
     from cxlab.study import open_study
 
-    study = open_study(client, None, dataset, settings=report_settings(settings))
+    study = study or open_study(client, None, dataset, settings=report_settings(settings))
     answers = study.tables["customer_responses"]
     days = pd.to_datetime(answers["responded_on"]).dt.normalize()
     emails = roster_emails(study)

@@ -116,12 +116,14 @@ class Outcome:
     dry_run: bool = False
     page: Path | None = None  # the running recognition page, once written
     what: str = "shout-out"  # what was looked for, in the summary's words
+    why_none: str = ""  # when nothing was found, why (said in the summary)
 
     def summary(self) -> str:
         """The run in a few lines, for the command line."""
         verb = "would send" if self.dry_run else "sent"
         lines = [f"{self.found} {self.what}{'s' if self.found != 1 else ''} found since "
-                 f"{self.start}"]
+                 f"{self.start}" + (f": {self.why_none}" if self.why_none and not self.found
+                                    else "")]
         if self.page:
             lines.append(f"  recognition page: {self.page}")
         channels = sorted(set(self.sent) | set(self.already) | set(self.failed)
