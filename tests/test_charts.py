@@ -177,3 +177,22 @@ def test_a_phone_gets_the_chart_laid_out_at_its_width(sample_study):
     assert narrow.width < 0.6 * wide.width and narrow.width >= 400
     assert (chart.figure.get_size_inches() == size).all()
     assert chart.figure.axes[0].get_legend()._ncols == ncols
+
+
+@pytest.mark.parametrize("client", ["northwind", "cedar"])  # a clear trend; no clear trend
+@pytest.mark.parametrize("name", CHARTS)
+def test_every_text_of_a_chart_reads_at_aa_contrast(sample_study, name, client):
+    """Captions and notes too (a grey trend caption read 2.2:1): at least 4.5:1 on white."""
+    from matplotlib.colors import to_rgb
+
+    def luminance(color) -> float:
+        channels = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+                    for c in to_rgb(color)]
+        return 0.2126 * channels[0] + 0.7152 * channels[1] + 0.0722 * channels[2]
+
+    fig = CHARTS[name](sample_study(client)).figure
+    texts = [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    assert texts
+    for text in texts:
+        contrast = 1.05 / (luminance(text.get_color()) + 0.05)
+        assert contrast >= 4.5, (text.get_text(), text.get_color(), round(contrast, 2))

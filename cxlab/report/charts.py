@@ -33,6 +33,9 @@ from cxlab.report.theme import (
     HIGHLIGHT,
     MUTED,
     PALETTE,
+    TEXT_BAD,
+    TEXT_GOOD,
+    TEXT_MUTED,
     Chart,
     fold,
     new_figure,
@@ -91,7 +94,8 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
     ax.set_ylabel(UNIT[kind])
     ax.set_title(f"{m.label} by quarter, with 95% intervals", pad=14 if len(breaks) else None)
     trend = trend_words(quarter_trend(study, key, frame), kind)
-    ax.set_xlabel(trend, fontsize=9, color=HIGHLIGHT if "clear trend" not in trend else MUTED)
+    ax.set_xlabel(trend, fontsize=9,
+                  color=HIGHLIGHT if "clear trend" not in trend else TEXT_MUTED)
     alt = f"{m.label} for {study.client_name} by quarter up to {study.quarter}. {trend}"
     if len(breaks):
         alt += ("; the share of rows carrying it changed sharply before "
@@ -179,9 +183,9 @@ def importance_chart(study: Study, outcome: str | None = None) -> Chart | Markdo
     ax.axhline(share.mean(), color=MUTED, linestyle="--", linewidth=1)
     # On two lines each, so the two corners' notes never meet, even at a phone's width.
     ax.text(0.01, 0.98, "fix first:\nimportant, rated low", transform=ax.transAxes,
-            va="top", fontsize=8, color="#c0504d")
+            va="top", fontsize=8, color=TEXT_BAD)
     ax.text(0.99, 0.98, "keep up:\nimportant, rated high", transform=ax.transAxes, va="top",
-            ha="right", fontsize=8, color="#4f9d69")
+            ha="right", fontsize=8, color=TEXT_GOOD)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("importance: % of explained variance")
     name = outcome_name(study, outcome)

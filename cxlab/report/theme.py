@@ -24,6 +24,9 @@ from cxlab.report.html_tables import table_html
 
 PALETTE = ["#1f4e79", "#c0504d", "#4f9d69", "#e0a526", "#7f6aa8", "#5b9bd5", "#8c8c8c"]
 HIGHLIGHT, MUTED = PALETTE[0], "#9db3c8"
+#: Colours for text in a chart: at least 4.5:1 contrast on white (WCAG AA), unlike MUTED and
+#: the palette's green, which are for lines and marks.
+TEXT_MUTED, TEXT_GOOD, TEXT_BAD = "#5f6b7a", "#2e7d4f", "#c0504d"
 DPI = 110
 
 
