@@ -181,13 +181,19 @@ def test_each_shoutout_is_sent_once_to_every_channel(home, webhooks):
     assert len((home / "out.jsonl").read_text().splitlines()) == len(expected)
 
 
+def _private_channel(home, port: int) -> tuple:
+    """The roster's names and emails, and an employee email channel to the local server
+    (its URL set in the environment; the test removes it)."""
+    roster = pd.read_parquet(home / "data" / "sample" / "northwind" / "employees.parquet")
+    os.environ[SMTP] = f"smtp://127.0.0.1:{port}"
+    return (roster.set_index("employee_id")["display_name"],
+            roster.set_index("employee_id")["email"],
+            {"type": "email", "to": "employee", "smtp_env": SMTP, "sender": "cx@test.example"})
+
+
 def test_names_only_where_allowed_and_never_for_those_who_opted_out(home, webhooks, mailbox):
     received, port = mailbox
-    roster = pd.read_parquet(home / "data" / "sample" / "northwind" / "employees.parquet")
-    names = roster.set_index("employee_id")["display_name"]
-    emails = roster.set_index("employee_id")["email"]
-    private = {"type": "email", "to": "employee", "smtp_env": SMTP, "sender": "cx@test.example"}
-    os.environ[SMTP] = f"smtp://127.0.0.1:{port}"
+    names, emails, private = _private_channel(home, port)
     try:
         hidden = _settings(SLACK_CHANNEL, private)
         expected = _expected(hidden)
@@ -594,11 +600,7 @@ def test_private_notes_name_the_employee_to_themselves_and_tell_the_drawings_win
     their own name, no colleague's); the month's winner is told privately, not an opted-out
     one."""
     received, port = mailbox
-    roster = pd.read_parquet(home / "data" / "sample" / "northwind" / "employees.parquet")
-    names = roster.set_index("employee_id")["display_name"]
-    emails = roster.set_index("employee_id")["email"]
-    private = {"type": "email", "to": "employee", "smtp_env": SMTP, "sender": "cx@test.example"}
-    os.environ[SMTP] = f"smtp://127.0.0.1:{port}"
+    names, emails, private = _private_channel(home, port)
     try:
         hidden = _settings(SLACK_CHANNEL, private)
         praised = _shoutouts(hidden)
