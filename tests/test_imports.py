@@ -435,7 +435,7 @@ def test_follow_ups_of_unknown_happy_or_later_answers_are_rejected_saying_why(tm
             in rejected.loc["6", "reason"])
     assert result.summary()["reasons"] == {
         "response_id: not an unhappy answer": 1, "response_id: not in customer_responses": 1,
-        "response_id: before the answer": 1}
+        "response_id: followed up before the answer": 1}
 
 
 TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=12)

@@ -300,7 +300,7 @@ def _check_follow_ups(typed: dict, cname: str, answers: pd.DataFrame, dates: tup
     contacted = pd.to_datetime(typed[own]).dt.normalize().to_numpy()
     early = found & ~happy & (contacted < answered)
     days = dict(zip(ids[early], answered[early], strict=True))
-    flag(early, cname, "before the answer",
+    flag(early, cname, "followed up before the answer",
          lambda v: f"{own} is before answer {v!r} was given (on "
                    f"{pd.Timestamp(days.get(str(v).strip())).date()}): expected a follow-up on or after the "
                    "answer's day", "a date on or after the answer's")
