@@ -184,13 +184,34 @@ def test_the_caption_is_shown_when_set():
     assert _Table(table_html(frame)).caption == "Headline measures, 2026Q3 <against> 2026Q2"
 
 
+def test_a_long_table_is_folded_under_a_line_that_opens_it():
+    """An employee per row (126 for a large client): folded, so the page and its PDF stay
+    short; the rows are all there when opened, and a short table is not folded."""
+    from cxlab.report.html_tables import FOLD_ROWS
+
+    long = pd.DataFrame({"Employee": [f"E{i}" for i in range(FOLD_ROWS + 1)],
+                         "CSAT": ["61.3%"] * (FOLD_ROWS + 1)}).set_index("Employee")
+    long.attrs["caption"] = "Employees' CSAT"
+    markup = table_html(long)
+    assert markup.startswith('<details class="cx-more"><summary data-print=" (on the report\'s'
+                             f' web page)">Show all {FOLD_ROWS + 1} rows: Employees&#39; CSAT'
+                             "</summary>")
+    assert markup.rstrip().endswith("</details>")
+    assert len(_Table(markup).body_rows) == FOLD_ROWS + 1
+    assert "<details" not in table_html(long.iloc[:FOLD_ROWS])
+    # Printed, a folded table says where its rows are instead of adding pages of them.
+    style = re.search(r"<style>(.*?)</style>", markup, re.S).group(1)
+    assert ".cx-more:not([open])>summary::after{content:attr(data-print)}" in style
+    assert "&" not in style  # the style sheet is the package's own: never entity-escaped
+
+
 def test_the_table_scrolls_in_its_own_box_with_the_first_column_fixed():
     markup = table_html(_segments())
     assert markup.startswith('<div class="cx-table" tabindex="0">')  # reachable by keyboard
     style = re.search(r"<style>(.*?)</style>", markup, re.S).group(1)
     assert re.search(r"\.cx-table\{[^}]*overflow-x:auto", style)
     assert re.search(r"\.cx-table \.cx-stub\{[^}]*position:sticky;left:0", style)
-    assert all(rule.startswith((".cx-table", "@media print{.cx-table"))
+    assert all(rule.startswith((".cx-table", ".cx-more", "@media print{.cx-table"))
                for rule in style.splitlines())
     # Printed (under Quarto too), the table gives up its scroll box and wraps its cells.
     assert re.search(r"@media print\{\.cx-table\{overflow:visible\}", style)

@@ -77,15 +77,20 @@ text-align:left;vertical-align:top}
 .cx-table .cx-stub{position:sticky;left:0;z-index:1;min-width:8rem;\
 background:var(--bs-body-bg,#fff)}
 .cx-table .cx-footnote{font-size:.85em;color:#5f6b7a;margin:.3rem 0 0}
+.cx-more>summary{cursor:pointer;font-weight:600;color:#1f4e79;margin:1rem 0}
 @media print{.cx-table{overflow:visible}.cx-table table{font-size:7.5pt;line-height:1.3}\
 .cx-table :is(th,td){padding:2px 4px;overflow-wrap:break-word}\
 .cx-table :is(.cx-value,.cx-note){white-space:normal}\
 .cx-table tbody :is(td,th):not(.cx-num,.cx-stub){min-width:0}\
-.cx-table .cx-stub{position:static;min-width:0}.cx-table caption{position:static;max-width:none}}"""
+.cx-table .cx-stub{position:static;min-width:0}.cx-table caption{position:static;max-width:none}\
+.cx-more>summary{color:inherit}.cx-more:not([open])>summary::after{content:attr(data-print)}}"""
 
 _TEMPLATE = """\
-<div class="cx-table" tabindex="0">
-<style>{{ css }}</style>
+{% if folded %}<details class="cx-more"><summary data-print=" (on the report's web page)">\
+Show all {{ folded }} rows\
+{% if caption %}: {{ caption }}{% endif %}</summary>
+{% endif %}<div class="cx-table" tabindex="0">
+<style>{{ css | safe }}</style>
 <table data-quarto-disable-processing="true">
 {% if caption %}<caption>{{ caption }}</caption>
 {% endif %}<thead>
@@ -105,7 +110,8 @@ _TEMPLATE = """\
 </table>
 {% if small_n %}<p class="cx-footnote">† Fewer than {{ small_n }} answers: the estimate can \
 move a lot by chance.</p>
-{% endif %}</div>"""
+{% endif %}</div>{% if folded %}
+</details>{% endif %}"""
 
 
 @functools.cache
@@ -126,6 +132,12 @@ class _Cell:
     span: int = 1
     css: str = ""
     small: bool = False
+
+
+#: A table of more rows than this is folded under a line that opens it (an employee per row:
+#: 126 rows for a large client), so a reader scrolls past it, and a printed report leaves it
+#: to the web page instead of adding pages of rows.
+FOLD_ROWS = 30
 
 
 def table_html(frame: pd.DataFrame) -> str:
@@ -154,6 +166,7 @@ def table_html(frame: pd.DataFrame) -> str:
     marked = any(cell.small for row in grid for cell in row)
     return _template().render(
         css=CSS, caption=caption, small_n=small_n if marked else None,
+        folded=f"{len(frame):,}" if len(frame) > FOLD_ROWS else "",
         headers=[{"text": text, "css": _classes(j == max(len(levels) - 1, 0), numeric[j])}
                  for j, text in enumerate(headers)],
         rows=[[cell for cell in row if cell.span] for row in grid])
