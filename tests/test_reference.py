@@ -27,9 +27,15 @@ def test_the_site_holds_the_reference_with_examples_linked_from_home(tmp_path):
     stats = (reference / "cxlab" / "stats.html").read_text()
     assert 'id="shrink_rates"' in stats and "shrunk" in stats
     assert 'id="trend_chart"' in (reference / "cxlab" / "report.html").read_text()
-    # Offline: nothing loaded from elsewhere; each page links back to the site.
+    # Offline: nothing loaded from elsewhere; each page links back to the site. What the
+    # site's browser test (axe, on every page) asked of pdoc's pages: named anchor links,
+    # no sixth-level headings under a first-level one, no page that only redirects.
     for page in (top, stats):
         assert not re.search(r'<(script|link|img)[^>]+(src|href)="(https?:)?//', page)
+        assert not re.search(r"<a (?![^>]*aria-label)[^>]*></a>", page)  # an empty, unnamed link
+        assert "<h6" not in page and '<h2 class="cx-section" id="examples">Examples:</h2>' in page
+    assert (reference / "index.html").read_text() == top
+    assert ">Iterable<" in stats and "_NestedSequence" not in stats  # hints read as written
     assert 'href="../../index.html">' in stats and 'href="../index.html">' in top
     home = (out / "index.html").read_text()
     assert 'href="reference/index.html"' in home

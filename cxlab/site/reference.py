@@ -1,8 +1,8 @@
 """The site's API reference, rendered by pdoc from the docstrings of cxlab's public modules.
 
 pdoc needs no project of its own (unlike Sphinx), reads the Google-style docstrings as they
-are written, shows their examples as code, and writes static pages with an offline search
-(no CDN, no server), so the reference opens from disk like the rest of the preview. Both
+are written, shows their examples as code, and writes static pages (no CDN, no server),
+so the reference opens from disk like the rest of the preview. Both
 renderers get it the same way: it is added to the built site after rendering, since Quarto
 replaces its output folder (see :func:`with_reference`).
 """
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import re
 import shutil
 import tempfile
 import warnings
@@ -32,6 +33,20 @@ _TEMPLATE = """{% extends "default/module.html.jinja2" %}
 &larr; cxlab site</a>
 {{ super() }}
 {% endblock %}
+"""
+
+#: pdoc's look, changed where the site's checks ask: text and code at 4.5:1 contrast at least
+#: (code in one dark colour), links underlined, code that wraps rather than scrolls (a phone must not scroll
+#: sideways, and a scrolling box must be reachable by keyboard).
+_CSS = """
+.pdoc { --muted: #595f64; --link: #2c5290; --name: #00548f; --def: #006100;
+        --annotation: #005c17; }
+.pdoc a:not(.headerlink) { text-decoration: underline; }
+.pdoc .pdoc-code span, .pdoc .signature span { color: #1f2328; }
+.pdoc .attribution { opacity: 1; filter: none; color: #595f64; }
+.pdoc .attr, .pdoc pre, .pdoc .param, .pdoc .return-annotation {
+    overflow: visible !important; white-space: pre-wrap; overflow-wrap: anywhere; }
+.pdoc h2.cx-section { font-size: 1rem; margin: 1rem 0 .5rem; }
 """
 
 #: Built references by the key of the sources they document (one pdoc run per process).
@@ -59,13 +74,36 @@ def render_reference(target: Path) -> Path:
 
     with tempfile.TemporaryDirectory() as templates:
         (Path(templates) / "module.html.jinja2").write_text(_TEMPLATE, encoding="utf-8")
-        pdoc.render.configure(docformat="google", show_source=False, search=True,
+        (Path(templates) / "custom.css").write_text(_CSS, encoding="utf-8")
+        pdoc.render.configure(docformat="google", show_source=False, search=False,
                               template_directory=Path(templates))
         try:
             pdoc.pdoc(*MODULES, output_directory=target)
         finally:
             pdoc.render.configure()  # pdoc keeps its settings globally: leave the defaults
+    for page in target.rglob("*.html"):
+        page.write_text(accessible(page.read_text(encoding="utf-8")), encoding="utf-8")
+    # The folder opens on cxlab's page itself: pdoc's index only redirects to it.
+    shutil.copy(target / f"{MODULES[0]}.html", target / "index.html")
     return target / "index.html"
+
+
+def accessible(page: str) -> str:
+    """A page of pdoc's with what the site's accessibility check (axe) asks of every page.
+
+    Its anchor links get a name, and the docstrings' section heads ("Args:", "Examples:")
+    are second-level headings after the module's first-level one, not sixth-level ones.
+
+    Examples:
+        >>> accessible('<a class="headerlink" href="#nps"></a>')
+        '<a class="headerlink" href="#nps" aria-label="Link to nps"></a>'
+        >>> accessible('<h6 id="examples">Examples:</h6>')
+        '<h2 class="cx-section" id="examples">Examples:</h2>'
+    """
+    page = re.sub(r'<a class="headerlink" href="#([^"]+)"></a>',
+                  r'<a class="headerlink" href="#\1" aria-label="Link to \1"></a>', page)
+    return re.sub(r"<h6( [^>]*)?>(.*?)</h6>", r'<h2 class="cx-section"\1>\2</h2>', page,
+                  flags=re.S)
 
 
 def write_reference(out: Path) -> Path:

@@ -25,11 +25,7 @@ mu.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from numpy.typing import ArrayLike
-
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -84,7 +80,7 @@ class Posterior:
 
         return _result_html(repr(self)[1:-1], [], self.summary.round(4).rename_axis("unit").reset_index())
 
-    def rank_intervals(self, groups: ArrayLike | None = None, higher_is_better: bool = True,
+    def rank_intervals(self, groups: Iterable | None = None, higher_is_better: bool = True,
                        coverage: float = 0.8) -> pd.DataFrame:
         """Each unit's rank within its group (1 = best) and a ``coverage`` interval of it.
 
@@ -122,8 +118,8 @@ def _sample_grid(log_weights: np.ndarray, size: int, rng: np.random.Generator) -
     return rng.choice(len(weights), size=size, p=weights / weights.sum())
 
 
-def rates(successes: ArrayLike, trials: ArrayLike, confidence: float = 0.95, n_draws: int = N_DRAWS,
-          seed: int | None = None) -> Posterior:
+def rates(successes: Iterable[float], trials: Iterable[float], confidence: float = 0.95,
+          n_draws: int = N_DRAWS, seed: int | None = None) -> Posterior:
     """Hierarchical beta-binomial posterior of every unit's true rate.
 
     Units with no trials get the posterior predictive of a new unit (the client's
@@ -174,7 +170,7 @@ def rates(successes: ArrayLike, trials: ArrayLike, confidence: float = 0.95, n_d
     return Posterior(summary, draws, pooling)
 
 
-def means(estimates: ArrayLike, se: ArrayLike, confidence: float = 0.95, n_draws: int = N_DRAWS,
+def means(estimates: Iterable[float], se: Iterable[float], confidence: float = 0.95, n_draws: int = N_DRAWS,
           seed: int | None = None) -> Posterior:
     """Hierarchical normal-normal posterior of every unit's true mean.
 

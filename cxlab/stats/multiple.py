@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from numpy.typing import ArrayLike
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -13,7 +10,7 @@ import pandas as pd
 METHODS = ("bh", "holm")
 
 
-def adjust_pvalues(p_values: ArrayLike, method: str = "holm") -> np.ndarray:
+def adjust_pvalues(p_values: Iterable[float], method: str = "holm") -> np.ndarray:
     """Adjusted p-values: Holm (family-wise error) or Benjamini-Hochberg (``"bh"``, FDR).
 
     With the m p-values sorted ascending, p_(1) <= ... <= p_(m):

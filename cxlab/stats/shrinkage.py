@@ -17,11 +17,7 @@ from the others:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from numpy.typing import ArrayLike
-
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,7 +63,7 @@ class NormalPrior:
     n_units: int
 
 
-def units_index(values: ArrayLike) -> pd.Index | None:
+def units_index(values: Iterable[float]) -> pd.Index | None:
     """The units' labels when given as a pandas Series (employee ids, say), else None.
 
     The results keep them, so a row can be told by its name, not only its position.
@@ -75,14 +71,14 @@ def units_index(values: ArrayLike) -> pd.Index | None:
     return values.index if isinstance(values, pd.Series) else None
 
 
-def _as_float(values: ArrayLike, name: str) -> np.ndarray:
+def _as_float(values: Iterable[float], name: str) -> np.ndarray:
     arr = np.asarray(values, dtype=float)
     if arr.ndim != 1:
         raise ShrinkageError(f"{name} must be one-dimensional, got shape {arr.shape}")
     return arr
 
 
-def fit_beta_prior(successes: ArrayLike, trials: ArrayLike) -> BetaPrior:
+def fit_beta_prior(successes: Iterable[float], trials: Iterable[float]) -> BetaPrior:
     """Fit a beta prior to rates by maximum marginal (beta-binomial) likelihood.
 
     Units with no trials carry no information and are ignored. When the rates vary no more
@@ -129,7 +125,7 @@ def fit_beta_prior(successes: ArrayLike, trials: ArrayLike) -> BetaPrior:
     return BetaPrior(float(a), float(b), len(n))
 
 
-def shrink_rates(successes: ArrayLike, trials: ArrayLike, prior: BetaPrior | None = None,
+def shrink_rates(successes: Iterable[float], trials: Iterable[float], prior: BetaPrior | None = None,
                  confidence: float = 0.95) -> pd.DataFrame:
     """Posterior (shrunken) rates with equal-tailed credible intervals.
 
@@ -162,7 +158,7 @@ def shrink_rates(successes: ArrayLike, trials: ArrayLike, prior: BetaPrior | Non
     }, index=units_index(successes))
 
 
-def fit_normal_prior(estimates: ArrayLike, se: ArrayLike) -> NormalPrior:
+def fit_normal_prior(estimates: Iterable[float], se: Iterable[float]) -> NormalPrior:
     """Fit Normal(mean, tau2) to unit estimates with known standard errors (Morris, 1983).
 
     Iterates ``w_i = 1 / (se_i^2 + tau2)``, the weighted mean and
@@ -197,7 +193,7 @@ def fit_normal_prior(estimates: ArrayLike, se: ArrayLike) -> NormalPrior:
     return NormalPrior(float(np.sum(w * y) / w.sum()), float(tau2), k)
 
 
-def shrink_means(estimates: ArrayLike, se: ArrayLike, prior: NormalPrior | None = None,
+def shrink_means(estimates: Iterable[float], se: Iterable[float], prior: NormalPrior | None = None,
                  confidence: float = 0.95) -> pd.DataFrame:
     """Shrunken means with approximate intervals (Morris, 1983).
 

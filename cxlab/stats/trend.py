@@ -19,11 +19,7 @@ caller: a change in who answered is not a trend.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from numpy.typing import ArrayLike
-
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,8 +77,8 @@ class Trend:
                 "confidence": self.confidence}
 
 
-def linear_trend(values: ArrayLike, ses: ArrayLike, positions: ArrayLike | None = None,
-                 confidence: float = 0.95) -> Trend:
+def linear_trend(values: Iterable[float], ses: Iterable[float],
+                 positions: Iterable[float] | None = None, confidence: float = 0.95) -> Trend:
     """The slope of period estimates ``values`` (standard errors ``ses``) on their positions.
 
     Args:
