@@ -342,13 +342,26 @@ def _groups_below(study: Study, lacking: list[str]) -> list[str]:
     return [f"**Below the rest of {escape(study.client_name)} on NPS**: {'; '.join(parts)}"]
 
 
+def _lacks(study: Study, tables: tuple[str, ...], lacking: list[str], what: str | None) -> bool:
+    """Whether the client's dataset lacks one of ``tables``.
+
+    If so, ``what`` could not be assessed is added to ``lacking`` (None: another finder
+    says it).
+    """
+    if not any(t in study.absent for t in tables):
+        return False
+    if what:
+        lacking.append(what)
+    return True
+
+
 def _teams_low_enps(study: Study, lacking: list[str]) -> list[str]:
     """Teams and departments whose eNPS in the latest pulse is below the rest, as flagged.
 
     Only groups the pulse table shows: a group hidden for confidentiality is never named.
     """
-    if any(t in study.absent for t in ("employee_responses", "employees")):
-        lacking.append("employee NPS by team (it needs the pulse answers and the roster)")
+    if _lacks(study, ("employee_responses", "employees"), lacking,
+              "employee NPS by team (it needs the pulse answers and the roster)"):
         return []
     parts, quarter = [], None
     for by, plural in (("department", "departments"), ("team", "teams")):
@@ -369,7 +382,7 @@ def _teams_low_enps(study: Study, lacking: list[str]) -> list[str]:
 
 def _no_cx_incentive(study: Study, lacking: list[str]) -> list[str]:
     """Departments whose incentive plan rewards no CX measure, only activity or output."""
-    if any(t in study.absent for t in ("employees", "incentive_plan")):
+    if _lacks(study, ("employees", "incentive_plan"), lacking, None):
         return []  # said once, by the incentive audit's finder
     frame = department_frame(study)
     without = frame[~frame["has_cx_kpi"]]
@@ -384,8 +397,8 @@ def _no_cx_incentive(study: Study, lacking: list[str]) -> list[str]:
 
 def _not_followed_up(study: Study, lacking: list[str]) -> list[str]:
     """Unhappy customers of the quarter not followed up within 48 hours."""
-    if any(t in study.absent for t in ("customer_responses", "follow_ups")):
-        lacking.append("closing the loop (it needs the follow-ups table)")
+    if _lacks(study, ("customer_responses", "follow_ups"), lacking,
+              "closing the loop (it needs the follow-ups table)"):
         return []
     within = loop_result(study).within
     if within is None or within.stats["successes"] == within.n:
@@ -397,8 +410,8 @@ def _not_followed_up(study: Study, lacking: list[str]) -> list[str]:
 
 def _wrong_incentives(study: Study, lacking: list[str]) -> list[str]:
     """Rewarded metrics that go with worse customer outcomes, by the incentive audit."""
-    if any(t in study.absent for t in ("employees", "incentive_plan")):
-        lacking.append("the incentive audit (it needs the roster and the incentive plan)")
+    if _lacks(study, ("employees", "incentive_plan"), lacking,
+              "the incentive audit (it needs the roster and the incentive plan)"):
         return []
     verdicts, _ = incentive_audit_frame(study)
     wrong = verdicts[verdicts["verdict"] == WRONG]
