@@ -103,3 +103,30 @@ def test_planted_effects_are_on_the_methods_page(project_root):
         assert f"`{effect.key}`" in text, effect.key
         assert effect.size in text, effect.size
     assert np.isfinite(sample.ENGAGEMENT_EFFECT)
+
+
+def test_the_sample_is_written_one_client_at_a_time_with_the_same_tables(tmp_path):
+    """make_sample validates and writes each client before generating the next (memory holds
+    one client): every accepted table equals the all-clients-at-once validation, and the
+    rejected rows are the same rows, numbered within their client's generated table."""
+    from cxlab.data import make_sample, read_table
+
+    make_sample("small", scale=0.2, root=tmp_path)
+    tables, _ = sample.generate(scale=0.2)
+    whole = validate_tables(tables, source="small", as_of=sample.AS_OF)
+    for profile in sample.CLIENTS:
+        client = profile.slug
+        for name, result in whole.items():
+            expected = result.accepted[result.accepted["client"] == client].reset_index(drop=True)
+            stored = read_table("small", client, name, root=tmp_path)
+            pd.testing.assert_frame_equal(stored, expected, check_dtype=False)
+            rejected_file = tmp_path / "small" / client / "rejected" / f"{name}.parquet"
+            mine = result.rejected[result.rejected["client"].astype("string") == client]
+            if not len(mine):
+                assert not rejected_file.exists()
+                continue
+            kept = pd.read_parquet(rejected_file)
+            assert kept["reason_code"].tolist() == mine["reason_code"].tolist()
+            # Row numbers count within the client's own table: its first row is row 0.
+            first = tables[name].index[tables[name]["client"] == client][0]
+            assert kept["row"].tolist() == (mine["row"] - first).tolist()

@@ -27,16 +27,20 @@ def make_sample(
     dataset: str = "sample", seed: int = sample.DEFAULT_SEED, scale: float = 1.0,
     root: Path | None = None,
 ) -> Path:
-    """Generate, validate and store the synthetic sample; return its directory."""
-    tables, _ = sample.generate(seed=seed, scale=scale)
-    results = validate_tables(tables, source=dataset, as_of=sample.AS_OF)
+    """Generate, validate and store the synthetic sample; return its directory.
+
+    One client at a time (:func:`cxlab.data.sample.generate_clients`): each client's tables
+    are validated and written before the next is generated, so memory holds one client.
+    """
+    parts = (validate_tables(tables, source=dataset, as_of=sample.AS_OF)
+             for tables, _ in sample.generate_clients(seed=seed, scale=scale))
     manifest = {
         "generator": "cxlab.data.sample", "seed": seed, "scale": scale,
         "as_of": str(sample.AS_OF.date()),
         "quarters": [sample.FIRST_QUARTER, sample.LAST_QUARTER],
         "client_names": {c.slug: c.name for c in sample.CLIENTS},
     }
-    return write_dataset(results, dataset_dir(dataset, root), manifest)
+    return write_dataset(parts, dataset_dir(dataset, root), manifest)
 
 
 def ensure_sample(dataset: str = "sample", root: Path | None = None) -> Path:

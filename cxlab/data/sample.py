@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -268,22 +269,34 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> tuple[dict[str, pd
         resolution per employee), ``team_engagement``, ``mentions`` and ``response_latent``
         (each response's satisfaction latent before its N(0, 1) noise).
     """
-    if scale <= 0:
-        raise ValueError(f"scale must be positive, got {scale!r}")
     parts: dict[str, list[pd.DataFrame]] = {}
     truth: dict[str, list[pd.DataFrame]] = {}
-    for index, profile in enumerate(CLIENTS):
-        rng = np.random.default_rng([seed, index])
-        tables, client_truth = _client(profile, rng, scale)
-        # A stream of its own, so the follow-ups leave every other table as it was.
-        tables["follow_ups"] = _follow_ups(profile, np.random.default_rng([seed, index, 1]),
-                                           tables)
+    for tables, client_truth in generate_clients(seed, scale):
         for name, frame in tables.items():
             parts.setdefault(name, []).append(frame)
         for name, frame in client_truth.items():
             truth.setdefault(name, []).append(frame)
     joined = {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}
     return joined, {k: pd.concat(v, ignore_index=True) for k, v in truth.items()}
+
+
+def generate_clients(seed: int = DEFAULT_SEED, scale: float = 1.0
+                     ) -> Iterator[tuple[dict[str, pd.DataFrame], dict]]:
+    """The sample one client at a time: ``(tables, truth)`` of each, as :func:`generate`.
+
+    Each client has random streams of its own, so its tables are the same whether generated
+    alone or with the others; writing each before generating the next keeps one client in
+    memory instead of all five.
+    """
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale!r}")
+    for index, profile in enumerate(CLIENTS):
+        rng = np.random.default_rng([seed, index])
+        tables, client_truth = _client(profile, rng, scale)
+        # A stream of its own, so the follow-ups leave every other table as it was.
+        tables["follow_ups"] = _follow_ups(profile, np.random.default_rng([seed, index, 1]),
+                                           tables)
+        yield tables, client_truth
 
 
 def _client(p: ClientProfile, rng: np.random.Generator, scale: float):

@@ -11,6 +11,7 @@ Layout::
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -50,34 +51,45 @@ def validate_tables(
 
 
 def write_dataset(
-    results: dict[str, ValidationResult], dest: Path, manifest: dict
+    parts: dict[str, ValidationResult] | Iterable[dict[str, ValidationResult]], dest: Path,
+    manifest: dict,
 ) -> Path:
     """Write validated tables per client, atomically: a half-written dataset never appears.
 
+    ``parts`` is validated tables (of one or more clients) or an iterable of them, written as
+    they come: a generator of one client's tables at a time keeps only that client in memory.
     The dataset is built in a temporary directory beside ``dest`` and renamed into place; an
     existing dataset of the same name is replaced only once the new one is complete.
     """
+    written = []
     with building_dir(dest) as tmp:
-        clients = sorted(set().union(*(set(r.accepted["client"]) for r in results.values())))
-        for client in clients:
-            config.check_slug(client, "client")
-            folder = tmp / client
-            (folder / "rejected").mkdir(parents=True)
-            quality = []
-            for name, res in results.items():
-                acc = res.accepted[res.accepted["client"] == client]
-                rej = res.rejected[res.rejected["client"].astype("string") == client] \
-                    if "client" in res.rejected else res.rejected.iloc[0:0]
-                acc.to_parquet(folder / f"{name}.parquet", index=False)
-                if len(rej):
-                    rej.astype({c: "string" for c in rej.columns if rej[c].dtype == object}) \
-                        .to_parquet(folder / "rejected" / f"{name}.parquet", index=False)
-                part = ValidationResult(name, res.source, acc, rej, res.notes)
-                quality.append(part.summary())
-            (folder / "quality.json").write_text(json.dumps(quality, indent=2, default=str))
+        for results in [parts] if isinstance(parts, dict) else parts:
+            written += _write_clients(results, tmp)
         (tmp / "manifest.json").write_text(
-            json.dumps({**manifest, "clients": clients}, indent=2, default=str))
+            json.dumps({**manifest, "clients": sorted(written)}, indent=2, default=str))
     return dest
+
+
+def _write_clients(results: dict[str, ValidationResult], tmp: Path) -> list[str]:
+    """Write each client's tables, rejected rows and quality record; the clients written."""
+    clients = sorted(set().union(*(set(r.accepted["client"]) for r in results.values())))
+    for client in clients:
+        config.check_slug(client, "client")
+        folder = tmp / client
+        (folder / "rejected").mkdir(parents=True)
+        quality = []
+        for name, res in results.items():
+            acc = res.accepted[res.accepted["client"] == client]
+            rej = res.rejected[res.rejected["client"].astype("string") == client] \
+                if "client" in res.rejected else res.rejected.iloc[0:0]
+            acc.to_parquet(folder / f"{name}.parquet", index=False)
+            if len(rej):
+                rej.astype({c: "string" for c in rej.columns if rej[c].dtype == object}) \
+                    .to_parquet(folder / "rejected" / f"{name}.parquet", index=False)
+            part = ValidationResult(name, res.source, acc, rej, res.notes)
+            quality.append(part.summary())
+        (folder / "quality.json").write_text(json.dumps(quality, indent=2, default=str))
+    return clients
 
 
 def merge_rows(existing: pd.DataFrame | None, new: pd.DataFrame, table: str,
