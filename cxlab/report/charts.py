@@ -66,7 +66,7 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
     kind = m.estimate_kind
     if note := unavailable(study, [m.table], [m]):
         return note
-    frame = trend_frame(study, key)
+    frame = trend_frame(study, m.name)  # the name already looked up: one warning for an old one
     if frame.empty:
         return Markdown(f"*No trend: {escape(study.client_name)} has no {m.label} measured up to "
                         f"{study.quarter}.*")
