@@ -158,33 +158,40 @@ def _cmd_run(args) -> int:
     from cxlab.errors import EXIT_INTERNAL_ERROR, EXIT_USER_ERROR, CxlabError
     from cxlab.fsutil import plain_os_error
     from cxlab.run.executor import RunLocked, exit_code, run_lock, run_studies, summary_text
-    from cxlab.run.matrix import MatrixError, load_matrix
+    from cxlab.run.matrix import MatrixError, Shard, load_matrix
 
     try:
         matrix = load_matrix(args.matrix)
         studies = matrix.select(args.client or (), args.quarter or ())
+        shard = Shard.parse(args.shard) if args.shard else None
     except MatrixError as err:
         print(f"cxlab run: {err}", file=sys.stderr)
         return 2
     if not studies:
         print("cxlab run: no study matches the given --client/--quarter", file=sys.stderr)
         return 2
+    if shard is not None and not shard.select(studies):
+        print(f"cxlab run: shard {shard.index} of {shard.count} has no study (there are "
+              f"{len(studies)}); nothing to run", file=sys.stderr)
+        return 0
     if args.timeout is not None:
         studies = [dataclasses.replace(s, timeout_seconds=args.timeout * 60) for s in studies]
     try:
         # The lock first: a second run must not even generate the sample data beside this one.
-        with run_lock(config.reports_dir(), wait=args.wait):
+        with run_lock(config.reports_dir(), wait=args.wait, shard=shard):
             if (any(s.dataset == "sample" for s in studies)
                     and not (config.data_dir() / "sample" / "manifest.json").is_file()):
                 from cxlab.data import ensure_sample
 
                 ensure_sample("sample")
-            kernels = min(args.jobs, len(studies))
-            print(f"{len(studies)} stud{'y' if len(studies) == 1 else 'ies'}, up to {kernels} "
-                  f"kernel{'' if kernels == 1 else 's'} in parallel", file=sys.stderr)
+            mine = len(shard.select(studies)) if shard else len(studies)
+            kernels = min(args.jobs, mine)
+            print(f"{mine} stud{'y' if mine == 1 else 'ies'}"
+                  f"{f' (shard {shard.index} of {shard.count})' if shard else ''}, up to "
+                  f"{kernels} kernel{'' if kernels == 1 else 's'} in parallel", file=sys.stderr)
             results = run_studies(studies, jobs=args.jobs, progress=not args.no_progress,
                                   matrix_sha256=matrix.sha256, warm=not args.cold,
-                                  force=args.force)
+                                  force=args.force, shard=shard)
     except RunLocked as err:
         print(f"cxlab run: {err}", file=sys.stderr)
         return 2
@@ -309,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", "-j", type=_kernel_count, default=usable_cores(),
                      help="parallel kernels, each taking a core and memory (about 0.5 GB with "
                           "the sample data); default: one per core, here %(default)s")
+    run.add_argument("--shard", metavar="I/N",
+                     help="run only the I-th of N equal parts of the selected studies (1/4, "
+                          "2/4, ...), e.g. one per machine or cluster job; each part writes "
+                          "its own build record, which `cxlab site` merges")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--force", action="store_true",
                      help="run every study, even those whose inputs are unchanged")

@@ -786,3 +786,101 @@ def test_a_bug_stopping_the_run_exits_3_and_a_user_error_2(home, monkeypatch, ca
     monkeypatch.setattr(executor, "run_studies", refused)
     assert main(["run", "--matrix", str(home / "studies.yml"), "--no-progress"]) == 2
     assert "cxlab run: the sample data could not be made" in capsys.readouterr().err
+
+
+# --- shards (issue 20, part 6) ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text", ["0/2", "3/2", "2", "a/b", "1/0", "-1/2", ""])
+def test_a_bad_shard_is_an_error_naming_what_was_expected(text):
+    from cxlab.run.matrix import Shard
+
+    with pytest.raises(MatrixError, match=r"expected I/N with 1 <= I <= N, e\.g\. 1/4"):
+        Shard.parse(text)
+
+
+def test_shards_deal_the_studies_out_once_each_and_evenly():
+    from cxlab.run.matrix import Shard
+
+    studies = [StudySpec(f"c{i}", f"2026Q{i % 4 + 1}", "probe", "d", "C") for i in range(23)]
+    parts = [Shard.parse(f"{i}/4").select(studies) for i in range(1, 5)]
+    assert sorted(map(len, parts)) == [5, 6, 6, 6]
+    dealt = [s for part in parts for s in part]
+    assert sorted(dealt, key=studies.index) == studies and len(set(dealt)) == len(studies)
+
+
+def test_shards_lock_record_and_merge_on_their_own(home, fake_papermill):
+    """Two shards of one run write to one reports folder: each under its own lock and in its
+    own build record; reading the record sees both; merging writes one and removes theirs."""
+    from cxlab.run.executor import (
+        RunLocked,
+        merge_build_records,
+        read_build_record,
+        record_path,
+        run_lock,
+    )
+    from cxlab.run.matrix import Shard
+
+    reports = home / "reports"
+    first, second = Shard.parse("1/2"), Shard.parse("2/2")
+    specs = _specs("acme", "bolt")
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(reports), "60"],
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT)  # the plain lock
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with run_lock(reports, shard=first):  # a shard's lock is its own ...
+            with pytest.raises(RunLocked):  # ... and taken only once (another thread)
+                import threading
+
+                failure = []
+                thread = threading.Thread(target=lambda: _take(reports, first, failure))
+                thread.start()
+                thread.join()
+                raise failure[0]
+        assert _statuses(_run(home, specs, shard=first)) == {"acme": "ok"}
+    finally:
+        holder.kill()
+        holder.wait()
+    assert _statuses(_run(home, specs, shard=second)) == {"bolt": "ok"}
+    assert not (reports / "build-record.json").exists()
+    for shard, client in ((first, "acme"), (second, "bolt")):
+        own = json.loads(record_path(reports, shard).read_text())
+        assert own["shard"] == shard.tag and own["last_run"]["n_ok"] == 1
+        assert client in {s["client"] for s in own["studies"]}
+    record, problem = read_build_record(reports)
+    assert problem == "" and {s["client"] for s in record["studies"]} == {"acme", "bolt"}
+    # Both shards saved their report keys into the one key file: a rerun skips both.
+    assert _statuses(_run(home, specs, shard=first)) == {"acme": "skipped"}
+    merged = merge_build_records(reports)
+    assert merged == reports / "build-record.json"
+    assert not list(reports.glob("build-record.shard-*"))
+    final = json.loads(merged.read_text())
+    assert final["n_studies"] == 2 and final["n_failed"] == 0 and final["shards"] == 2
+    assert final["last_run"]["n_studies"] == 2  # the two shards' last runs
+    assert {s["client"]: s["status"] for s in final["studies"]} == {"acme": "skipped",
+                                                                   "bolt": "ok"}
+    assert merge_build_records(reports) is None  # nothing left to merge
+
+
+def _take(reports: Path, shard, failure: list) -> None:
+    from cxlab.run.executor import run_lock
+
+    try:
+        with run_lock(reports, shard=shard):
+            failure.append(AssertionError("a second holder got the shard's lock"))
+    except Exception as err:  # noqa: BLE001 - handed to the test's thread
+        failure.append(err)
+
+
+def test_run_shard_from_the_command_line(home, fake_papermill, capsys):
+    from cxlab.cli import main
+
+    matrix = str(home / "studies.yml")
+    assert main(["run", "--matrix", matrix, "--no-progress", "--shard", "2/2"]) == 0
+    assert "1 study (shard 2 of 2)" in capsys.readouterr().err
+    assert fake_papermill.studies == ["bolt"]
+    assert (home / "reports" / "build-record.shard-2-of-2.json").is_file()
+    assert main(["run", "--matrix", matrix, "--no-progress", "--shard", "3/2"]) == 2
+    assert "--shard '3/2': expected I/N" in capsys.readouterr().err
+    assert main(["run", "--matrix", matrix, "--no-progress", "--client", "acme",
+                 "--shard", "2/2"]) == 0  # one study, two shards: the second has none
+    assert "shard 2 of 2 has no study (there are 1); nothing to run" in capsys.readouterr().err

@@ -523,3 +523,21 @@ def test_search_text_leaves_out_what_screen_readers_skip():
     tile = ('<p class="cx-kpi-change cx-better"><span aria-hidden="true">▲</span> +4.9, '
             '<strong>better</strong></p>')
     assert page_text(tile) == "+4.9, better"
+
+
+def test_the_site_merges_a_sharded_runs_records(project):
+    """Two shards ran on two machines; their records were copied beside the reports: the
+    site merges them, and a failure recorded by one shard is on the home page."""
+    reports = project / "reports"
+    base = json.loads((reports / "build-record.json").read_text())
+    (reports / "build-record.json").unlink()
+    for i, studies in enumerate(([base["studies"][0]], [base["studies"][1]]), start=1):
+        (reports / f"build-record.shard-{i}-of-2.json").write_text(json.dumps({
+            "finished_at": f"2026-11-27T0{i}:00:00+00:00", "shard": f"shard-{i}-of-2",
+            "last_run": {"n_studies": 1}, "studies": [{**s, "run_at": "2026-11-27"}
+                                                      for s in studies]}))
+    out = build_site(project, use_quarto=False)
+    merged = json.loads((reports / "build-record.json").read_text())
+    assert merged["n_studies"] == 2 and merged["n_failed"] == 1 and merged["shards"] == 2
+    assert not list(reports.glob("build-record.shard-*"))
+    assert "1 study failed when last run" in (out / "index.html").read_text()

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cxlab import privacy
-from cxlab.fsutil import plain_os_error, replace_file
+from cxlab.fsutil import exclusive_lock, plain_os_error, replace_file
 
 if TYPE_CHECKING:
     from cxlab.run.matrix import StudySpec
@@ -145,16 +146,21 @@ class KeyStore:
     def save(self) -> None:
         """Merge this run's changes into the keys saved now and write them atomically.
 
+        Under a lock of its own, so the shards of a run saving at once each keep the
+        others' keys.
+
         Raises:
             OSError: the file cannot be written (the old one is then left as it was).
         """
-        current, _ = self._read()
-        for name, key in self._changes.items():
-            if key is None:
-                current.pop(name, None)
-            else:
-                current[name] = key
-        replace_file(self.path, lambda tmp: tmp.write_text(
-            json.dumps(current, indent=1, sort_keys=True), encoding="utf-8"))
+        lock = self.path.with_name(self.path.name + ".lock")
+        with exclusive_lock(lock, {"pid": os.getpid()}, wait=True):
+            current, _ = self._read()
+            for name, key in self._changes.items():
+                if key is None:
+                    current.pop(name, None)
+                else:
+                    current[name] = key
+            replace_file(self.path, lambda tmp: tmp.write_text(
+                json.dumps(current, indent=1, sort_keys=True), encoding="utf-8"))
         self.keys = current
         self._changes = {}

@@ -41,7 +41,7 @@ from cxlab.errors import CxlabError
 from cxlab.fsutil import LockBusy, exclusive_lock, plain_os_error, plain_reason, replace_file
 from cxlab.run import clean_stray_kernel_dirs, usable_cores
 from cxlab.run.cache import KeyStore, data_fingerprint, file_fingerprint, study_key
-from cxlab.run.matrix import StudySpec
+from cxlab.run.matrix import Shard, StudySpec
 
 if TYPE_CHECKING:
     import nbformat
@@ -110,8 +110,12 @@ def _describe_holder(holder: dict) -> str:
 
 
 @contextmanager
-def run_lock(reports_root: Path, wait: bool = False) -> Iterator[None]:
+def run_lock(reports_root: Path, wait: bool = False, shard: Shard | None = None
+             ) -> Iterator[None]:
     """Hold the run lock of ``reports_root`` (the data home's reports folder) for the block.
+
+    A shard of a run (:class:`~cxlab.run.matrix.Shard`) holds a lock of its own, so the
+    shards of one run may write to one reports folder at once (their studies differ).
 
     The lock file records this process's PID and start time. The operating system releases
     the lock when the process ends, however it ends. The thread holding it may take it again.
@@ -120,7 +124,7 @@ def run_lock(reports_root: Path, wait: bool = False) -> Iterator[None]:
         RunLocked: another run holds it and ``wait`` is false (the message names that run).
         OSError: the lock file cannot be created (for example, a read-only folder).
     """
-    path = reports_root / LOCK_FILE
+    path = reports_root / (LOCK_FILE if shard is None else f"{LOCK_FILE}.{shard.tag}")
     about = {"pid": os.getpid(), "host": socket.gethostname(),
              "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
              "command": " ".join(sys.argv)}
@@ -358,7 +362,7 @@ def _short_error(err: Exception) -> str:
 def run_studies(
     studies: list[StudySpec], jobs: int | None = None, reports_root: Path | None = None,
     progress: bool = True, kernel_name: str | None = None, matrix_sha256: str = "",
-    warm: bool = True, force: bool = False, wait: bool = False,
+    warm: bool = True, force: bool = False, wait: bool = False, shard: Shard | None = None,
 ) -> RunResults:
     """Execute studies, ``jobs`` at a time (default: one per core), and write the build record.
 
@@ -372,19 +376,25 @@ def run_studies(
     waits for another run to end instead of raising :class:`RunLocked`). It first removes
     the kernel folders that killed runs left behind. What the run could not save is listed
     in the result's ``problems``.
+
+    ``shard`` runs those of ``studies`` that are that shard's (:meth:`Shard.select`), under
+    the shard's own lock, writing the shard's own build record (:func:`merge_build_records`
+    merges them).
     """
     reports_root = reports_root or config.reports_dir()
+    if shard is not None:
+        studies = shard.select(studies)
     if jobs is None:
         jobs = usable_cores()
     elif jobs < 1:
         raise ValueError(f"run_studies(jobs={jobs!r}): expected at least 1 kernel")
-    with run_lock(reports_root, wait=wait), export_root(reports_root):
+    with run_lock(reports_root, wait=wait, shard=shard), export_root(reports_root, shard):
         return _run_locked(studies, jobs, reports_root, progress, kernel_name, matrix_sha256,
-                           warm, force)
+                           warm, force, shard)
 
 
 @contextmanager
-def export_root(reports_root: Path) -> Iterator[Path]:
+def export_root(reports_root: Path, shard: Shard | None = None) -> Iterator[Path]:
     """Where the kernels of this run write each report's exports (workbook, deck) first.
 
     Given to the kernels in their environment (:data:`cxlab.config.EXPORT_ROOT_ENV`), so
@@ -396,7 +406,7 @@ def export_root(reports_root: Path) -> Iterator[Path]:
     if os.environ.get(name):
         yield Path(os.environ[name])
         return
-    root = reports_root / ".partial" / "exports"
+    root = reports_root / ".partial" / (shard.tag if shard else "") / "exports"
     os.environ[name] = str(root)
     try:
         yield root
@@ -414,8 +424,8 @@ def _publish_exports(spec: StudySpec, exports: Path, target: Path) -> None:
 
 
 def _run_locked(studies: list[StudySpec], jobs: int, reports_root: Path, progress: bool,
-                kernel_name: str | None, matrix_sha256: str, warm: bool, force: bool
-                ) -> RunResults:
+                kernel_name: str | None, matrix_sha256: str, warm: bool, force: bool,
+                shard: Shard | None = None) -> RunResults:
     started_at = datetime.now(UTC)
     clean_stray_kernel_dirs()
     run = _Run(reports_root, config.project_root() / "build" / "failed", kernel_name, warm,
@@ -453,9 +463,9 @@ def _run_locked(studies: list[StudySpec], jobs: int, reports_root: Path, progres
     if record_problem:
         notes.append(record_problem)
     try:
-        write_build_record(reports_root, results, started_at, jobs, matrix_sha256)
+        write_build_record(reports_root, results, started_at, jobs, matrix_sha256, shard)
     except OSError as err:
-        problems.append(_cannot_write("the build record", reports_root / RECORD_FILE, err)
+        problems.append(_cannot_write("the build record", record_path(reports_root, shard), err)
                         + "; the previous record is kept")
     return RunResults(results, problems, notes)
 
@@ -601,9 +611,43 @@ def notebook_differences(path_a: Path, path_b: Path) -> list[str]:
             for field in fields if a.get(field) != b.get(field)]
 
 
+def record_path(reports_root: Path, shard: Shard | None = None) -> Path:
+    """Where a run (or one shard of it) writes its build record."""
+    name = RECORD_FILE if shard is None else RECORD_FILE.replace(".json", f".{shard.tag}.json")
+    return reports_root / name
+
+
+def _shard_records(reports_root: Path) -> list[Path]:
+    return sorted(reports_root.glob(RECORD_FILE.replace(".json", ".shard-*-of-*.json")))
+
+
 def read_build_record(reports_root: Path) -> tuple[dict, str]:
-    """The build record in ``reports_root`` ({} if none) and why it could not be read ("")."""
-    path = reports_root / RECORD_FILE
+    """The build record in ``reports_root`` ({} if none) and why it could not be read ("").
+
+    Records of shards not merged yet (:func:`merge_build_records`) are read with it: each
+    study's latest outcome, by when it was recorded, whichever record holds it.
+    """
+    record, problem = _read_record(reports_root / RECORD_FILE)
+    for path in _shard_records(reports_root):
+        other, _ = _read_record(path)  # a shard's unreadable record: its studies run again
+        if other:
+            record = _newest(record, other)
+    return record, problem
+
+
+def _newest(a: dict, b: dict) -> dict:
+    """Two records as one: each study's latest outcome; the later record's run details."""
+    later, earlier = (a, b) if str(a.get("finished_at", "")) >= str(b.get("finished_at", "")) \
+        else (b, a)
+    studies: dict[tuple, dict] = {}
+    for s in [*_list_of_dicts(earlier.get("studies")), *_list_of_dicts(later.get("studies"))]:
+        key = _study_id(s)
+        if key not in studies or str(s.get("run_at", "")) >= str(studies[key].get("run_at", "")):
+            studies[key] = s
+    return {**later, "studies": [studies[k] for k in sorted(studies, key=str)]}
+
+
+def _read_record(path: Path) -> tuple[dict, str]:
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -621,7 +665,7 @@ def read_build_record(reports_root: Path) -> tuple[dict, str]:
 
 
 def write_build_record(reports_root: Path, results: list[StudyResult], started_at: datetime,
-                       jobs: int, matrix_sha256: str) -> Path:
+                       jobs: int, matrix_sha256: str, shard: Shard | None = None) -> Path:
     """Merge this run into ``reports/build-record.json`` (JSON, written atomically).
 
     The record keeps the latest outcome of every study ever run, by client, quarter and
@@ -634,7 +678,8 @@ def write_build_record(reports_root: Path, results: list[StudyResult], started_a
     published reports that could not be computed, and ``failed_sections`` says for each
     "client quarter template: section, call: kind, error (where)".
     ``last_run`` counts this run's studies alone; the version, times, jobs and matrix hash
-    at the top are this run's.
+    at the top are this run's. A shard of a run writes the same, in its own file
+    (:func:`record_path`).
 
     Raises:
         OSError: the record cannot be written (the previous one is then left as it was).
@@ -647,17 +692,32 @@ def write_build_record(reports_root: Path, results: list[StudyResult], started_a
               if isinstance(s, dict) and all(isinstance(v, str) for v in _study_id(s))}
     for r in results:
         latest[(r.client, r.quarter, r.template)] = {**asdict(r), "run_at": finished_at}
-    studies = [latest[k] for k in sorted(latest)]
-    failed = [s for s in studies if s.get("status") == "failed"]
-    sections = [f"{s['client']} {s['quarter']} {s['template']}: {describe_section_failure(f)}"
-                for s in studies if s.get("status") != "failed"
-                for f in _list_of_dicts(s.get("failed_sections"))]
-    record = {
+    record = _with_totals([latest[k] for k in sorted(latest)], {
         "cxlab_version": __version__,
         "started_at": started_at.isoformat(timespec="seconds"),
         "finished_at": finished_at,
         "jobs": jobs,
         "matrix_sha256": matrix_sha256,
+        **({"shard": shard.tag} if shard else {}),
+    }, {"n_studies": len(results),
+        "n_ok": sum(r.status == "ok" for r in results),
+        "n_failed": sum(r.status == "failed" for r in results),
+        "n_skipped": sum(r.status == "skipped" for r in results),
+        "n_with_failed_sections": sum(r.status != "failed" and bool(r.failed_sections)
+                                      for r in results)})
+    path = record_path(reports_root, shard)
+    replace_file(path, lambda tmp: tmp.write_text(json.dumps(record, indent=2), encoding="utf-8"))
+    return path
+
+
+def _with_totals(studies: list[dict], head: dict, last_run: dict) -> dict:
+    """A build record: ``head`` (the run's details), the totals of ``studies``, them."""
+    failed = [s for s in studies if s.get("status") == "failed"]
+    sections = [f"{s['client']} {s['quarter']} {s['template']}: {describe_section_failure(f)}"
+                for s in studies if s.get("status") != "failed"
+                for f in _list_of_dicts(s.get("failed_sections"))]
+    return {
+        **head,
         "n_studies": len(studies),
         "n_failed": len(failed),
         "n_skipped": sum(s.get("status") == "skipped" for s in studies),
@@ -665,16 +725,38 @@ def write_build_record(reports_root: Path, results: list[StudyResult], started_a
                    for s in failed],
         "n_failed_sections": len(sections),
         "failed_sections": sections,
-        "last_run": {"n_studies": len(results),
-                     "n_ok": sum(r.status == "ok" for r in results),
-                     "n_failed": sum(r.status == "failed" for r in results),
-                     "n_skipped": sum(r.status == "skipped" for r in results),
-                     "n_with_failed_sections": sum(r.status != "failed" and bool(r.failed_sections)
-                                                   for r in results)},
+        "last_run": last_run,
         "studies": studies,
     }
+
+
+def merge_build_records(reports_root: Path) -> Path | None:
+    """Merge the shards' build records into ``build-record.json``; None if there are none.
+
+    Each study keeps its latest outcome, whichever record holds it; ``last_run`` adds up the
+    merged shards' last runs. A shard's record is removed once merged, unless the shard
+    wrote it again meanwhile (then it is merged next time).
+    """
+    shards = {path: path.stat().st_mtime_ns for path in _shard_records(reports_root)}
+    if not shards:
+        return None
+    record, _ = read_build_record(reports_root)
+    runs = [_read_record(path)[0].get("last_run") for path in shards]
+    last_run: dict[str, int] = {}
+    for run in runs:
+        for key, value in (run.items() if isinstance(run, dict) else ()):
+            if isinstance(value, int):
+                last_run[key] = last_run.get(key, 0) + value
+    head = {k: v for k, v in record.items()
+            if k in ("cxlab_version", "started_at", "finished_at", "jobs", "matrix_sha256")}
+    studies = sorted(_list_of_dicts(record.get("studies")), key=lambda s: tuple(
+        str(v) for v in _study_id(s)))
+    merged = _with_totals(studies, {**head, "shards": len(shards)}, last_run)
     path = reports_root / RECORD_FILE
-    replace_file(path, lambda tmp: tmp.write_text(json.dumps(record, indent=2), encoding="utf-8"))
+    replace_file(path, lambda tmp: tmp.write_text(json.dumps(merged, indent=2), encoding="utf-8"))
+    for shard, mtime in shards.items():
+        if shard.stat().st_mtime_ns == mtime:
+            shard.unlink()
     return path
 
 

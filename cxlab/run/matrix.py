@@ -85,6 +85,42 @@ class Matrix:
                 if (not clients or s.client in clients) and (not quarters or s.quarter in quarters)]
 
 
+@dataclass(frozen=True)
+class Shard:
+    """One of ``count`` parts of a run, for running the studies on several machines or jobs.
+
+    Studies are dealt out in the matrix's order, round robin, so each shard gets a mix of
+    clients and quarters and the shards differ by at most one study. Each shard writes its
+    own build record (``build-record.shard-<index>-of-<count>.json``) and holds its own run
+    lock; ``cxlab site`` merges the records.
+    """
+
+    index: int  # 1 to count
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """``"2/4"``: the second of four shards. Anything else is a :class:`MatrixError`."""
+        index, sep, count = str(text).partition("/")
+        try:
+            shard = cls(int(index), int(count))
+        except ValueError:
+            shard = None
+        if not sep or shard is None or not 1 <= shard.index <= shard.count:
+            raise MatrixError(f"--shard {text!r}: expected I/N with 1 <= I <= N, e.g. 1/4 for "
+                              "the first of four shards")
+        return shard
+
+    @property
+    def tag(self) -> str:
+        """``shard-2-of-4``: names the shard's own files."""
+        return f"shard-{self.index}-of-{self.count}"
+
+    def select(self, studies: list[StudySpec]) -> list[StudySpec]:
+        """This shard's studies of ``studies`` (which every shard must be given alike)."""
+        return studies[self.index - 1::self.count]
+
+
 def _quarters(value: object, where: str) -> list[str]:
     try:
         if isinstance(value, dict) and set(value) == {"first", "last"}:

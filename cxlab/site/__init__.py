@@ -392,6 +392,9 @@ def build_site(root: Path | None = None, use_quarto: bool | None = None,
             site's print stylesheet (the preview links it from the page).
     """
     root = root or config.project_root()
+    from cxlab.run.executor import merge_build_records
+
+    merge_build_records(root / "reports")  # a sharded run's records, as one
     site_config = load_site_config(root)
     if pdf:
         site_config = {**site_config, PDF_KEY: chromium_path()}
