@@ -11,6 +11,8 @@ stored empty, so a number would be an invention or a zero that reads like a find
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from IPython.display import Markdown
 
@@ -59,7 +61,8 @@ def unavailable(study: Study, tables: tuple[str, ...] | list[str],
                     f"which dataset `{study.dataset}` does not have.*")
 
 
-def needs(*tables: str, needed: tuple[str, ...] = ()):
+def needs(*tables: str, needed: tuple[str, ...] = ()
+          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a report function of a study so it returns a note when tables are absent.
 
     ``needed`` names measures (of :mod:`cxlab.measures`) the function cannot do without:
@@ -71,9 +74,9 @@ def needs(*tables: str, needed: tuple[str, ...] = ()):
     for m in needed:
         measures.get(m)
 
-    def decorate(function):
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(function)
-        def wrapper(study: Study, *args, **kwargs):
+        def wrapper(study: Study, *args: Any, **kwargs: Any) -> Any:
             note = unavailable(study, tables, needed)
             return note if note is not None else function(study, *args, **kwargs)
 

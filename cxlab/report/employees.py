@@ -65,7 +65,8 @@ def employee_scorecards(study: Study) -> pd.DataFrame:
     return table
 
 
-def _rank_cell(rank, low, high, of, separated, min_n, uncollected: str = "") -> str:
+def _rank_cell(rank: float, low: float, high: float, of: int, separated: bool, min_n: int,
+               uncollected: str = "") -> str:
     if uncollected:
         return f"not ranked: {uncollected} {NOT_COLLECTED}"
     if pd.isna(rank):
@@ -76,7 +77,7 @@ def _rank_cell(rank, low, high, of, separated, min_n, uncollected: str = "") -> 
     return f"{int(rank)} of {of} (likely {span})"
 
 
-def _cell(value, low, high, n, kind) -> str:
+def _cell(value: float, low: float, high: float, n: int, kind: str) -> str:
     if not n or pd.isna(value):
         return "-"
     if pd.isna(low):

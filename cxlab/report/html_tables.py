@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 import jinja2
@@ -157,8 +158,8 @@ def table_html(frame: pd.DataFrame) -> str:
             if cell.numeric or (cell.text == MISSING and numeric[j]):
                 cell.css = "cx-num"
             if small_n and cell.numeric:
-                n = _N.search(cell.note)
-                n = (int(n[1].replace(",", "")) if n is not None else
+                found = _N.search(cell.note)
+                n = (int(found[1].replace(",", "")) if found is not None else
                      _count(row[counted_by[j]]) if j in counted_by else None)
                 cell.small = n is not None and n < small_n
     _row_headers(grid, len(levels))
@@ -188,7 +189,7 @@ def _classes(stub: bool, number: bool) -> str:
     return " ".join(name for name, on in (("cx-stub", stub), ("cx-num", number)) if on)
 
 
-def _levels(frame: pd.DataFrame) -> list:
+def _levels(frame: pd.DataFrame) -> list[Hashable]:
     """The index levels shown as columns: none for a default row number index."""
     index = frame.index
     default = (isinstance(index, pd.RangeIndex) and index.name is None and index.start == 0
@@ -196,14 +197,14 @@ def _levels(frame: pd.DataFrame) -> list:
     return [] if default else list(index.names)
 
 
-def _header(name) -> str:
+def _header(name: object) -> str:
     """A column's header text: the levels of a MultiIndex column joined in one line."""
     if isinstance(name, tuple):
         return " · ".join(str(part) for part in name if _present(part) and str(part))
     return "" if not _present(name) else str(name)
 
 
-def _present(value) -> bool:
+def _present(value: object) -> bool:
     try:
         return not pd.isna(value)
     except (TypeError, ValueError):  # a list or array in a cell is a value
@@ -226,7 +227,7 @@ def _decimals(value: float, most: int = 3) -> int:
     return next((d for d in range(most) if round(value, d) == round(value, most)), most)
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     """One value of a text or mixed column: yes or no, a date, or as Python writes it."""
     if not _present(value):
         return MISSING

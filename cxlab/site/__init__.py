@@ -330,7 +330,8 @@ def _data_words(origin: dict) -> str:
     from cxlab.markup import escape
 
     dataset = escape(origin.get("dataset") or "not recorded")
-    kind = {True: " (fictional)", False: " (imported)"}.get(origin.get("synthetic"), "")
+    kinds: dict[object, str] = {True: " (fictional)", False: " (imported)"}
+    kind = kinds.get(origin.get("synthetic"), "")
     return dataset + kind
 
 
@@ -873,7 +874,8 @@ def _crumbs(report: dict) -> list[dict]:
             {"text": report["quarter"], "href": ""}]
 
 
-def _quarter_neighbours(pages: list[Path], reports: dict[Path, dict]) -> dict[Path, dict]:
+def _quarter_neighbours(pages: list[Path], reports: dict[Path, dict]
+                        ) -> dict[Path, dict[str, dict[str, str]] | None]:
     """Links to the report a quarter before and after each report page, relative to it.
 
     Among the site's reports of the same client and kind; None for a client's only report.
@@ -881,11 +883,11 @@ def _quarter_neighbours(pages: list[Path], reports: dict[Path, dict]) -> dict[Pa
     series: dict[tuple[str, str], list[Path]] = {}
     for page in pages:
         series.setdefault((reports[page]["client"], page.stem), []).append(page)
-    out = {}
+    out: dict[Path, dict[str, dict[str, str]] | None] = {}
     for kind_pages in series.values():
         kind_pages.sort(key=lambda p: reports[p]["quarter"])
         for i, page in enumerate(kind_pages):
-            links = {}
+            links: dict[str, dict[str, str]] = {}
             for key, j in (("prev", i - 1), ("next", i + 1)):
                 if 0 <= j < len(kind_pages):
                     other = kind_pages[j]
