@@ -27,7 +27,7 @@ _EXPORTS = {
 }
 
 #: Subpackages and modules reachable as ``cxlab.<name>`` after a plain ``import cxlab``.
-_SUBMODULES = ("config", "data", "markup", "maturity", "measures", "metrics", "periods",
+_SUBMODULES = ("config", "data", "engine", "markup", "maturity", "measures", "metrics", "periods",
                "privacy", "recognition", "report", "stats", "study", "text")
 
 __all__ = sorted(_EXPORTS)

@@ -19,7 +19,7 @@ column the table lacks is a :class:`ColumnError`, which is a ``KeyError`` too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, NamedTuple, TypeAlias
 
@@ -440,16 +440,28 @@ def guard_scale(arr: np.ndarray, low: float, high: float, metric: str,
         25
     """
     column = getattr(values, "name", None)
+    if arr.size:
+        guard_scale_seen(arr.size, float(arr.min()), float(arr.max()),
+                         lambda: np.unique(arr)[:12], low, high, metric, column, check)
+
+
+def guard_scale_seen(count: int, seen_low: float, seen_high: float,
+                     distinct: Callable[[], Iterable[float]], low: float, high: float,
+                     metric: str, column: str | None, check: bool = True) -> None:
+    """:func:`guard_scale` from a summary of the answers rather than the answers.
+
+    How many there are, their range, and a callable giving up to 12 distinct values (asked
+    only when the answers look wrong). An engine that holds the rows answers these with one aggregate query.
+    """
     own = measures.find(metric)
-    if not check or arr.size < SCALE_GUARD_MIN_N or (own is not None and column == own.column):
+    if not check or count < SCALE_GUARD_MIN_N or (own is not None and column == own.column):
         return
-    seen_low, seen_high = float(arr.min()), float(arr.max())
     for a, b in NARROWER_SCALES:
         if low <= a and b < high and a <= seen_low and seen_high <= b:
-            seen = ", ".join(f"{v:g}" for v in np.unique(arr)[:12])
+            seen = ", ".join(f"{v:g}" for v in distinct())
             where = f" in column {column!r}" if isinstance(column, str) else ""
             raise ScaleError(
-                f"{metric}: all {arr.size:,} answers{where} lie within {a}-{b} (values "
+                f"{metric}: all {count:,} answers{where} lie within {a}-{b} (values "
                 f"seen: {seen}), but {metric} is measured on {low:g}-{high:g}; this looks like "
                 f"a {a}-{b} question (satisfaction or effort), not {metric}. If the answers "
                 f"really are on {low:g}-{high:g}, pass check_scale=False")
@@ -1339,6 +1351,11 @@ def grouped(
     wanted = [metric] if isinstance(metric, (str, measures.Measure)) else list(metric)
     specs = [_metric_spec(m, column)._replace(check_scale=check_scale) for m in wanted]
     where = f"grouped({', '.join(spec.name for spec in specs)})"
+    from cxlab import engine as engines
+
+    if engines.is_engine_table(data):
+        return _grouped_in_engine(data, by, specs, where, method, confidence, engine, min_n,
+                                  respondent, weights)
     if not isinstance(data, pd.DataFrame):
         raise MetricError(f"{where}: data is a {type(data).__name__}; expected a table "
                           "(a DataFrame) with one row per answer")
@@ -1374,6 +1391,38 @@ def grouped(
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
+def _grouped_in_engine(table: Any, by: list[str], specs: list[_Spec], where: str, method: str,
+                       confidence: float, engine: str, min_n: int | None,
+                       respondent: str | None, weights: Any) -> pd.DataFrame:
+    """:func:`grouped` of a table an engine holds: the engine aggregates, pandas estimates."""
+    from cxlab import engine as engines
+
+    have = engines.columns(table)
+    missing_cols = [c for c in [*by, *(s.column for s in specs),
+                                *([respondent] if respondent else [])] if c not in have]
+    if weights is not None and not isinstance(weights, str):
+        raise MetricError(f"{where}: weights of an engine's table must be one of its columns, "
+                          f"named (weights='weight'), not {type(weights).__name__} values")
+    if isinstance(weights, str) and weights not in have:
+        missing_cols.append(weights)
+    if missing_cols:
+        raise ColumnError(f"{where}: column(s) {missing_cols} not in the table; it has {have}")
+    if engine not in ("auto", "duckdb", "spark"):
+        raise MetricError(f"{where}: engine {engine!r}: the table is held by an engine, which "
+                          "aggregates it; expected 'auto'")
+    if method not in GROUPED_METHODS:
+        raise MetricError(f"{where}: {_grouped_method_message(method)}")
+    sums = engines.aggregate(table, by, specs, weights)
+    frames = [_intervals(sums, i, spec, method, confidence, weights is not None)
+              for i, spec in enumerate(specs)]
+    if min_n is not None:
+        frames = [_suppress(frame, None, by, spec.column, min_n, None, people=(
+                      engines.respondents(table, by, spec.column, respondent)
+                      if respondent else None))
+                  for frame, spec in zip(frames, specs, strict=True)]
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
 def _grouped_method_message(method: str) -> str:
     """Why ``method`` is no interval method of a grouped estimate, and the ones that are."""
     single = (" (the bootstrap is for a single estimate: cxlab.nps(..., method='bootstrap'))"
@@ -1382,15 +1431,21 @@ def _grouped_method_message(method: str) -> str:
             f"{list(GROUPED_METHODS)}{single}")
 
 
-def _suppress(frame: pd.DataFrame, data: pd.DataFrame, by: list[str], column: str, min_n: int,
-              respondent: str | None) -> pd.DataFrame:
-    """``frame`` with small groups' estimates blanked and a ``suppressed`` column."""
+def _suppress(frame: pd.DataFrame, data: pd.DataFrame | None, by: list[str], column: str,
+              min_n: int, respondent: str | None, people: pd.Series | None = None
+              ) -> pd.DataFrame:
+    """``frame`` with small groups' estimates blanked and a ``suppressed`` column.
+
+    Groups are sized by their answers, or by their distinct respondents: counted here from
+    ``data`` and ``respondent``, or given as ``people`` (by an engine).
+    """
     from cxlab.stats.disclosure import respondents, suppressed
 
     counts = frame["n"]
-    if respondent is not None:
+    if respondent is not None and data is not None:
         answered = data[data[column].notna()]
         people = respondents(answered, by, respondent)
+    if people is not None:
         keys = pd.MultiIndex.from_frame(frame[by]) if len(by) > 1 else pd.Index(frame[by[0]])
         counts = pd.Series(people.reindex(keys, fill_value=0).to_numpy(), index=frame.index)
     parent = frame[by[:-1]].astype(str).agg("|".join, axis=1) if len(by) > 1 else None

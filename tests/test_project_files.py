@@ -9,12 +9,14 @@ import pytest
 import yaml
 
 #: PyPI names whose conda-forge package is called differently.
-CONDA_NAMES = {"pypandoc-binary": "pypandoc", "duckdb": "python-duckdb"}
+CONDA_NAMES = {"pypandoc-binary": "pypandoc", "duckdb": "python-duckdb",
+               "ibis-framework": "ibis-duckdb"}
 SCHEMA = Path(__file__).resolve().parents[2] / "shared" / "quarto" / "json-schemas.json"
 
 
 def _split(requirement: str) -> tuple[str, str]:
-    name, spec = re.match(r"^([A-Za-z0-9_.-]+)\s*(.*)$", requirement.strip()).groups()
+    # Extras are pip's alone: ibis-framework[duckdb] is conda-forge's ibis-duckdb.
+    name, spec = re.match(r"^([A-Za-z0-9_.-]+)(?:\[[^]]*\])?\s*(.*)$", requirement.strip()).groups()
     return name.lower(), spec.replace(" ", "")
 
 
