@@ -154,6 +154,15 @@ def test_a_result_found_in_a_sections_text_opens_at_that_section(built_site, chr
     page.wait_for_load_state()
     assert page.url.endswith("#Departments-and-teams")
     assert page.evaluate("window.scrollY") > 1000
+    # A heading named by the telling words, not by "the" (which most headings have); and
+    # the report's last sections are in the index too.
+    page.goto((built_site["site"] / "index.html").as_uri())
+    page.click(".nav-toggle")
+    for query, section in (("closing the loop", "Closing the loop"),
+                           ("cedar data quality rejected", "Data quality")):
+        page.fill("#cx-search", query)
+        first = page.locator("#cx-search-results a").nth(0).inner_text()
+        assert first == f"Cedar Health: 2026Q3 › {section}", (query, first)
     page.close()
 
 

@@ -591,8 +591,9 @@ def build_preview(root: Path, site_config: dict, out: Path, site_for: str = ALL_
     return out
 
 
-#: Characters of each page's text kept in the search index (a report has about 20,000).
-SEARCH_TEXT_CHARS = 40_000
+#: Characters of each page's text kept in the search index: a whole report (about 65,000 for a
+#: large client); a longer page is searched in its first part only.
+SEARCH_TEXT_CHARS = 150_000
 
 _HEADING = re.compile(r'<h([23])\s[^>]*?id="([^"]+)"[^>]*>(.*?)</h\1>', re.S)
 _TAG = re.compile(r"<[^>]+>")

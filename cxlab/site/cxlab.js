@@ -55,6 +55,21 @@
     return best;
   }
 
+  // The section whose heading holds the most of the words typed (not counting little words
+  // such as "the", which every other heading has); the first of equals.
+  var LITTLE = ["the", "a", "an", "of", "and", "or", "to", "in", "on", "for", "by", "with",
+                "is", "at", "what", "how"];
+  function named(page, words) {
+    var telling = words.filter(function (w) { return LITTLE.indexOf(w) < 0; });
+    var best, most = 0;
+    page.sections.forEach(function (s) {
+      var heading = s.text.toLowerCase();
+      var n = telling.filter(function (w) { return heading.indexOf(w) >= 0; }).length;
+      if (n > most) { best = s; most = n; }
+    });
+    return best;
+  }
+
   // The section holding the words (closest together) when no heading names them, so the
   // link opens where the snippet is, not at the page's top; none above the first heading.
   function around(page, words) {
@@ -122,10 +137,7 @@
       var title = page.title.toLowerCase();
       var text = title + " " + page.text.toLowerCase();
       if (!words.every(function (w) { return text.indexOf(w) >= 0; })) return;
-      var section = page.sections.find(function (s) {
-        var heading = s.text.toLowerCase();
-        return words.some(function (w) { return heading.indexOf(w) >= 0; });
-      }) || around(page, words);
+      var section = named(page, words) || around(page, words);
       var score = words.filter(function (w) { return title.indexOf(w) >= 0; }).length * 10
         + (section && !section.inside ? 5 : 0);
       hits.push({ page: page, section: section, score: score });
