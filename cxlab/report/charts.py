@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from IPython.display import Markdown
 from matplotlib.figure import Figure
 
@@ -50,9 +51,9 @@ FLAG_COLORS = {"above": "#4f9d69", "below": "#c0504d"}
 UNIT = {"nps": "points (-100 to 100)", "proportion": "percent", "mean": "mean score"}
 
 
-def _scaled(values, kind: str) -> np.ndarray:
-    values = np.asarray(values, dtype=float)
-    return 100 * values if kind == "proportion" else values
+def _scaled(values: npt.ArrayLike, kind: str) -> np.ndarray:
+    array = np.asarray(values, dtype=float)
+    return 100 * array if kind == "proportion" else array
 
 
 @themed

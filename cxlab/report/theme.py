@@ -8,19 +8,26 @@ import html
 import io
 import pickle
 import textwrap
+from collections.abc import Callable, Iterable, Iterator
+from typing import ParamSpec, TypeVar
 
 import matplotlib
 import numpy as np
 import pandas as pd
 import seaborn as sns
 from IPython import get_ipython
-from matplotlib import cycler
+from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.text import Text
+from matplotlib.rcsetup import cycler  # what matplotlib.cycler is (typed here)
+from matplotlib.text import Annotation, Text
 from matplotlib.transforms import Bbox
 
 from cxlab.report.html_tables import table_html
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 PALETTE = ["#1f4e79", "#c0504d", "#4f9d69", "#e0a526", "#7f6aa8", "#5b9bd5", "#8c8c8c"]
 HIGHLIGHT, MUTED = PALETTE[0], "#9db3c8"
@@ -84,10 +91,10 @@ def register_table_html() -> bool:
     return True
 
 
-def themed(build):
+def themed(build: Callable[_P, _R]) -> Callable[_P, _R]:
     """Make a chart builder draw in the cxlab theme, leaving the caller's settings alone."""
     @functools.wraps(build)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         with matplotlib.rc_context(theme_rc()):
             return build(*args, **kwargs)
     return wrapper
@@ -138,7 +145,8 @@ class Chart:
                                                    pil_kwargs={"compress_level": 1})
         return buffer.getvalue()
 
-    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+    def _repr_mimebundle_(self, include: Iterable[str] | None = None,
+                          exclude: Iterable[str] | None = None) -> dict[str, str]:
         wide, narrow = (base64.b64encode(png).decode("ascii")
                         for png in (self.png(), self.png(width=NARROW_WIDTH)))
         # A phone gets the chart laid out at its width, so its text stays the size it was
@@ -164,7 +172,8 @@ POINT_RADIUS_PT = 6
 LABEL_PAD_PT = 2
 
 
-def point_label(ax, text: str, xy: tuple[float, float], fontsize: float = 9):
+def point_label(ax: Axes, text: str, xy: tuple[float, float], fontsize: float = 9
+                ) -> Annotation:
     """Label the point ``xy``, joined to it by a line, placed when the chart is drawn.
 
     :func:`place_point_labels` puts it clear of the points, the other labels and the axes'
@@ -197,7 +206,7 @@ def place_point_labels(figure: Figure) -> None:
     canvas = FigureCanvasAgg(figure)
     drawn = False
     for ax in figure.axes:
-        labels = [t for t in ax.texts if t.get_gid() == POINT_LABEL]
+        labels = [t for t in ax.texts if isinstance(t, Annotation) and t.get_gid() == POINT_LABEL]
         if not labels:
             continue
         if not drawn:
@@ -208,7 +217,7 @@ def place_point_labels(figure: Figure) -> None:
     del canvas
 
 
-def _place(ax, labels: list) -> None:
+def _place(ax: Axes, labels: list[Annotation]) -> None:
     px = ax.figure.dpi / 72  # pixels a point
     dot, pad = POINT_RADIUS_PT * px, LABEL_PAD_PT * px
     points = ax.transData.transform([label.xy for label in labels])
@@ -246,7 +255,7 @@ def _place(ax, labels: list) -> None:
 
 
 def _candidates(x: float, y: float, w: float, h: float, gaps: list[float],
-                towards_right: bool):
+                towards_right: bool) -> Iterator[tuple[float, float]]:
     """Centres for a label of half-size ``w`` x ``h`` around the point (x, y), best first."""
     side = 1 if towards_right else -1
     for gap in gaps:
@@ -336,29 +345,32 @@ def _fit_texts(figure: Figure, rounds: int = 4) -> None:
             return
 
 
-def _texts(figure: Figure) -> list:
+def _texts(figure: Figure) -> list[Text]:
     """The texts of a figure that may be folded: titles, axis captions, notes, legends."""
-    texts = []
+    texts: list[Text] = []
     for ax in figure.axes:
         texts += [ax.title, ax.xaxis.label, *ax.texts]
-        if ax.get_legend() is not None:
-            texts += ax.get_legend().get_texts()
+        legend = ax.get_legend()
+        if legend is not None:
+            texts += legend.get_texts()
     for legend in figure.legends:
         texts += legend.get_texts()
     # Point labels are kept inside the axes by their own placement (place_point_labels).
     return [t for t in texts if t.get_visible() and t.get_text() and t.get_gid() != POINT_LABEL]
 
 
-def _lift_title(ax, renderer) -> bool:
+def _lift_title(ax: Axes, renderer: RendererBase) -> bool:
     """Raise the axes' title above whatever of the axes reaches into it; whether it moved."""
     title = ax.title
     if not title.get_text():
         return False
     below = title.get_window_extent(renderer).y0
     title.set_visible(False)
-    reach = ax.get_tightbbox(renderer).y1
+    reach = ax.get_tightbbox(renderer)
     title.set_visible(True)
-    overlap = reach - below
+    if reach is None:  # a hidden axes: nothing of it reaches into the title
+        return False
+    overlap = reach.y1 - below
     if overlap <= 0.5:
         return False
     x, y = title.get_position()
@@ -380,7 +392,7 @@ NARROW_ROW_CHARS = 24
 NARROW_MIN_CHARS = 10
 
 
-def new_figure(width: float = 7.5, height: float = 3.6) -> tuple[Figure, object]:
+def new_figure(width: float = 7.5, height: float = 3.6) -> tuple[Figure, Axes]:
     """A figure with one axes, not registered with pyplot (so never shown twice).
 
     Call it inside a :func:`themed` chart builder, so that it takes the cxlab look.
