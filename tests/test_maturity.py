@@ -158,7 +158,9 @@ def test_named_praise_is_recognized_by_the_record_of_cxlab_recognize(sample_stud
     praise = positive_mentions(study)
     assert len(praise) >= 20
     outbox = Outbox(config.outbox_path("sample", "cedar"))
-    outbox.set_start("2026-07-01")  # recognition began with the quarter
+    outbox.set_start("2026-07-01")  # recognition began with the quarter, sending that day
+    outbox.record("story:2026-06-29", "file (x)",
+                  at=pd.Timestamp("2026-07-01", tz="UTC").to_pydatetime())
     late = int(len(praise) * (1 - am.RECOGNIZED_SHARE)) + 1  # one too many to hold
     for i, (rid, eid, day) in enumerate(zip(praise["response_id"], praise["employee_id"],
                                             praise["responded_on"], strict=True)):
@@ -167,9 +169,10 @@ def test_named_praise_is_recognized_by_the_record_of_cxlab_recognize(sample_stud
                       at=(day + timedelta(days=days)).tz_localize("UTC").to_pydatetime())
     [indicator] = [i for i in am.evidence(study) if i.key == "named_praise_recognized"]
     assert indicator.met is False
-    assert indicator.numbers.startswith(f"{len(praise) - late} of {len(praise)} named praise in "
-                                        f"2026Q3 recognized within {am.RECOGNIZED_WITHIN_DAYS} "
-                                        f"days ({len(praise)} recognized at all)")
+    assert indicator.numbers.startswith(
+        f"{len(praise) - late} of {len(praise)} named praise in 2026Q3 since recognition began "
+        f"(2026-07-01) recognized within {am.RECOGNIZED_WITHIN_DAYS} days ({len(praise)} "
+        "recognized at all)")
     # Sent on time to another channel too: the earliest sending counts.
     for rid, eid, day in zip(praise["response_id"][:late], praise["employee_id"][:late],
                              praise["responded_on"][:late], strict=True):
@@ -190,3 +193,32 @@ def test_praise_before_recognition_began_is_not_counted_late(sample_study, tmp_p
     Outbox(config.outbox_path("sample", "cedar")).set_start("2026-10-01")
     [indicator] = [i for i in am.evidence(study) if i.key == "named_praise_recognized"]
     assert indicator.met is None and "since recognition began (2026-10-01)" in indicator.numbers
+
+
+def test_a_first_run_over_earlier_comments_is_not_late_by_their_age(sample_study, tmp_path,
+                                                                    monkeypatch):
+    """Recognition starts today over the data's last week (or over historical data): praise
+    said before the first sending is on time if sent within the days from that sending,
+    so starting cxlab recognize never lowers the evidenced level (a new user's trial)."""
+    from datetime import timedelta
+
+    from cxlab import config
+    from cxlab.report.recognition import positive_mentions
+    from cxlab.send.outbox import Outbox
+
+    monkeypatch.setenv("CXLAB_HOME", str(tmp_path))
+    study = sample_study("cedar", "2026Q3")
+    praise = positive_mentions(study)
+    recent = praise[praise["responded_on"] >= pd.Timestamp("2026-09-24")]
+    assert len(recent) >= 2
+    outbox = Outbox(config.outbox_path("sample", "cedar"))
+    outbox.set_start("2026-09-24")
+    first_run = pd.Timestamp("2026-11-27 10:00", tz="UTC")  # weeks after the comments
+    for i, (rid, eid) in enumerate(zip(recent["response_id"], recent["employee_id"],
+                                       strict=True)):
+        outbox.record(f"shoutout:{rid}:{eid}", "file (x)",
+                      at=(first_run + timedelta(minutes=i)).to_pydatetime())
+    [indicator] = [i for i in am.evidence(study) if i.key == "named_praise_recognized"]
+    assert indicator.met is True
+    assert indicator.numbers.startswith(f"{len(recent)} of {len(recent)} named praise in 2026Q3 "
+                                        "since recognition began (2026-09-24)")

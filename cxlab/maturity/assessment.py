@@ -248,15 +248,17 @@ def _praise_recognized(study: Study) -> tuple[bool | None, str]:
     """Whether the quarter's named praise was recognized within days, by cxlab recognize.
 
     Read from the client's outbox: met when at least :data:`RECOGNIZED_SHARE` of the praise
-    was sent within :data:`RECOGNIZED_WITHIN_DAYS` of the comment. Unmeasurable (None)
-    without a record for the client, or without named praise.
+    since recognition began was sent within :data:`RECOGNIZED_WITHIN_DAYS` of the comment, or
+    of recognition's first sending for a comment made before it (a first run over a week of
+    earlier comments, or over historical data, is not late by the comments' age).
+    Unmeasurable (None) without a record for the client, or without named praise.
     """
     from cxlab.report.recognition import positive_mentions
     from cxlab.send.outbox import Outbox
 
     path = config.outbox_path(study.dataset, study.client)
     if not path.is_file():
-        return None, ("not measurable yet: no record of `cxlab recognize` for this client "
+        return None, ("not measurable yet: no record of cxlab recognize for this client "
                       "(run it to recognize named praise as it happens)")
     outbox = Outbox(path)
     began = outbox.start()
@@ -271,12 +273,15 @@ def _praise_recognized(study: Study) -> tuple[bool | None, str]:
     sent = outbox.sent_at()
     keys = "shoutout:" + praise["response_id"].astype(str) + ":" + praise["employee_id"].astype(str)
     when = pd.to_datetime(keys.map(sent), utc=True).dt.tz_localize(None)
-    lag = (when - pd.to_datetime(praise["responded_on"].to_numpy())).dt.days
+    first = pd.to_datetime(min(sent.values()), utc=True).tz_localize(None) if sent else None
+    said = pd.to_datetime(praise["responded_on"].to_numpy())
+    due_from = said if first is None else said.where(said >= first, first)
+    lag = (when - pd.Series(due_from, index=when.index)).dt.days
     on_time = int((lag <= RECOGNIZED_WITHIN_DAYS).sum())
     return (on_time >= RECOGNIZED_SHARE * len(praise),
-            f"{on_time} of {len(praise)} named praise in {study.quarter} recognized within "
-            f"{RECOGNIZED_WITHIN_DAYS} days ({int(when.notna().sum())} recognized at all), "
-            "by the record of cxlab recognize")
+            f"{on_time} of {len(praise)} named praise in {study.quarter} since recognition "
+            f"began ({began}) recognized within {RECOGNIZED_WITHIN_DAYS} days "
+            f"({int(when.notna().sum())} recognized at all), by the record of cxlab recognize")
 
 
 def evidenced_level(indicators: list[Indicator]) -> int:
