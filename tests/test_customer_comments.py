@@ -117,9 +117,22 @@ def test_the_section_on_the_sample_shows_themes_sentiment_and_examples(sample_st
     assert "customer comments in 2026Q3" in note and "not quoted" not in note
     themes = report.customer_themes_table(study)
     assert list(themes.index) == list(CUSTOMER_THEMES)
+    example = "Example (its more common tone)"
     assert {"Comments", "Share", "Positive (of scored)", "Negative (of scored)",
-            "Example"} <= set(themes.columns)
-    assert themes.loc["wait and speed", "Example"] not in ("-", NOT_QUOTED)
+            example} <= set(themes.columns)
+    assert themes.loc["wait and speed", example] not in ("-", NOT_QUOTED)
+    # The example has the theme's more common tone: it never contradicts the shares beside it.
+    from cxlab.report.comments import comments_frame
+
+    frame = comments_frame(study)
+    tone = frame.set_index("comment")["tone"].to_dict()
+    assert sum(q in tone for q in themes[example]) >= 3  # quoted unredacted: checkable below
+    for theme, row in themes.iterrows():
+        quoted = row[example]
+        positive, negative = (float(row[c].split("%")[0]) if "%" in row[c] else 0.0
+                              for c in ("Positive (of scored)", "Negative (of scored)"))
+        if quoted in tone and positive != negative:  # an unredacted quote, a clear leaning
+            assert tone[quoted] == ("positive" if positive > negative else "negative"), theme
     for by, n in (("quarter", 4), ("channel", 6), ("department", 5)):
         table = report.customer_sentiment_table(study, by)
         assert len(table) == n, by
@@ -131,7 +144,7 @@ def test_without_leave_to_quote_the_section_shows_counts_only(sample_study):
     note = report.customer_comments_note(study).data
     assert "not quoted" in note and "quote_comments" in note
     themes = report.customer_themes_table(study)
-    assert "Example" not in themes.columns
+    assert not any(c.startswith("Example") for c in themes.columns)
     shown = visible_text(themes) + note
     comments = study.rows("customer_responses")["comment"].dropna().unique()
     assert not [c for c in comments if len(c) > 20 and c[:20] in shown]

@@ -99,7 +99,10 @@ def customer_themes_table(study: Study) -> pd.DataFrame | Markdown:
             summary["mean_sentiment"], summary["k"], summary["n_not_scored"], strict=True)],
     }).set_index("Theme")
     if may_quote(study):
-        table["Example"] = _examples(study, frame, list(summary["theme"])).fillna("-").tolist()
+        tones = ["positive" if p >= q else "negative"
+                 for p, q in zip(summary["n_positive"], summary["n_negative"], strict=True)]
+        table["Example (its more common tone)"] = _examples(
+            study, frame, list(summary["theme"]), tones).fillna("-").tolist()
     table.attrs["caption"] = (f"Themes of customers' comments in {study.quarter}: how often "
                               "(share, 95% interval) and in what tone (shares of the comments "
                               "scored, 95% intervals)")
@@ -107,11 +110,19 @@ def customer_themes_table(study: Study) -> pd.DataFrame | Markdown:
     return table
 
 
-def _examples(study: Study, frame: pd.DataFrame, themes: list[str]) -> pd.Series:
-    """The latest comment on each theme, as a report may quote it."""
+def _examples(study: Study, frame: pd.DataFrame, themes: list[str],
+              tones: list[str] | None = None) -> pd.Series:
+    """The latest comment on each theme, as a report may quote it.
+
+    With ``tones``, the latest of that tone (the theme's more common one, so the example
+    does not contradict the shares beside it), else the latest of any tone.
+    """
     flags = theme_flags(frame["comment"], _themes(study))
     latest = frame.sort_values("responded_on", ascending=False).index
-    picks = [next((i for i in latest if flags.at[i, t]), None) for t in themes]
+    tones = tones or [None] * len(themes)
+    picks = [next((i for i in latest if flags.at[i, t] and tone in (None, frame.at[i, "tone"])),
+                  next((i for i in latest if flags.at[i, t]), None))
+             for t, tone in zip(themes, tones, strict=True)]
     texts = pd.Series([frame.at[i, "comment"] if i is not None else None for i in picks],
                       dtype=object)
     served = pd.Series([frame.at[i, "employee_id"] if i is not None else None for i in picks],
