@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import functools
 import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 from cxlab.errors import CxlabError
 from cxlab.markup import escape
@@ -36,6 +38,8 @@ USER_ERROR, BUG = "user error", "bug"
 BUG_REASON = ("an unexpected error in cxlab's code. The details are in the run's build record "
               "(reports/build-record.json), for the developers to fix it")
 _PACKAGE = Path(__file__).resolve().parent.parent
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,8 @@ class FailedSection:
                 'margin: 1em 0; border-radius: 4px;">\n'
                 f"<strong>This section could not be computed:</strong> {reason}.\n</div>\n")
 
-    def _repr_mimebundle_(self, include=None, exclude=None) -> tuple[dict, dict]:
+    def _repr_mimebundle_(self, include: Iterable[str] | None = None,
+                          exclude: Iterable[str] | None = None) -> tuple[dict, dict]:
         data = {"text/markdown": self.markdown,
                 "text/plain": f"This section could not be computed: {self.failure.reason}."}
         return data, {SECTION_METADATA_KEY: {SECTION_METADATA_FIELD: asdict(self.failure)}}
@@ -112,7 +117,8 @@ def failure_of(call: str, err: Exception) -> SectionFailure:
     return SectionFailure(call, BUG, error, where)
 
 
-def section(function, shared: bool = False):
+def section(function: Callable[_P, _R], shared: bool = False
+            ) -> Callable[_P, _R | FailedSection]:
     """Make a report function a section: on an exception it returns a :class:`FailedSection`.
 
     What it returns is also drawn inside the section when it draws itself (a chart), so a
@@ -124,25 +130,25 @@ def section(function, shared: bool = False):
     same chart or table get the same object, computed once.
     """
     @functools.wraps(function)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R | FailedSection:
         call = describe_call(function.__name__, args, kwargs)
 
-        def compute():
+        def compute() -> _R | FailedSection:
             try:
                 return _drawn(function(*args, **kwargs))
             except Exception as err:  # shown and recorded, never swallowed (see the module)
                 return FailedSection(failure_of(call, err), err)
 
-        study = args[0] if args else None
+        study: Any = args[0] if args else None  # a Study, or whatever comes first
         if shared and callable(getattr(study, "cached", None)):
             return study.cached(("section", function.__module__, call), compute)
         return compute()
 
-    wrapper.is_section = True
+    wrapper.__dict__["is_section"] = True  # read by is_section()
     return wrapper
 
 
-def _drawn(value):
+def _drawn(value: Any) -> Any:
     """``value``, with its display drawn now if it draws itself (a chart), and kept."""
     draw = getattr(value, "_repr_mimebundle_", None)
     if draw is None or isinstance(value, FailedSection):
@@ -152,6 +158,6 @@ def _drawn(value):
     return value
 
 
-def is_section(function) -> bool:
+def is_section(function: object) -> bool:
     """Whether ``function`` is a report section (made by :func:`section`)."""
     return getattr(function, "is_section", False) is True

@@ -46,6 +46,7 @@ the summary is one of the package's own anchors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
@@ -56,6 +57,7 @@ from cxlab.markup import escape
 from cxlab.maturity.assessment import EVIDENCE_TABLES
 from cxlab.maturity.model import load_model
 from cxlab.measures import Measure
+from cxlab.metrics import Estimate
 from cxlab.report.availability import NOT_COLLECTED, needs, unavailable
 from cxlab.report.drivers import (
     driver_label,
@@ -177,14 +179,14 @@ def _change(m: Measure, row: pd.Series, tag: str, against: str) -> str:
             + (f" <small>({escape(fmt_p(p))})</small>" if clear else "") + "</p>")
 
 
-def _tile(m: Measure, row: pd.Series, study: Study) -> str:
+def _tile(m: Measure, est: Estimate, row: pd.Series, study: Study) -> str:
     """One measure's tile: label, value, interval, n and the two comparisons."""
-    est = _estimate(row["current"])
     kind = m.estimate_kind
     low, high = (fmt_value(v, kind) for v in est.ci)
     n = f"n = {est.n:,}" + (f" (effective {est.n_effective:,.0f}, weighted)" if est.weighted
                             else "")
-    few = (est.n_effective if est.weighted else est.n) < SMALL_N
+    # n_effective is set (n when unweighted) by the Estimate itself; its hint allows None.
+    few = (est.n_effective if est.weighted and est.n_effective is not None else est.n) < SMALL_N
     return "".join([
         '<li class="cx-kpi-tile">',
         f'<p class="cx-kpi-label">{escape(m.label)}</p>',
@@ -206,11 +208,12 @@ def kpi_tiles(study: Study) -> HTML:
     """
     shown = {m.name: m for m in headline(study)}
     frame = scorecard_frame(study)
-    tiles, missing = [], {}
+    tiles: list[str] = []
+    missing: dict[str, list[str]] = {}
     for _, row in frame.iterrows():
         m = shown[row["key"]]
-        if _estimate(row["current"]) is not None:
-            tiles.append(_tile(m, row, study))
+        if (est := _estimate(row["current"])) is not None:
+            tiles.append(_tile(m, est, row, study))
         else:
             why = ("hidden (too few respondents)" if row["hidden"] else
                    NOT_COLLECTED if row["not_collected"] else "not measured this quarter")
@@ -256,7 +259,9 @@ def _changes(study: Study) -> _Changes:
                  if row[f"{tag}_p_adj"] < SIGNIFICANCE and row[f"{tag}_change"] != 0}
         bad = [tag for tag, change in clear.items() if change * m.direction < 0]
         if bad:
-            now = fmt_value(_estimate(row["current"]).value, m.estimate_kind)
+            current = _estimate(row["current"])
+            assert current is not None  # a change was tested: this quarter was measured
+            now = fmt_value(current.value, m.estimate_kind)
             changes = " and ".join(
                 f"{fmt_change(row[f'{tag}_change'], m.estimate_kind)} against {quarters[tag]} "
                 f"({fmt_p(row[f'{tag}_p_adj'])})" for tag in bad)
@@ -478,7 +483,9 @@ def key_findings(study: Study) -> Markdown:
     Each finding is a bullet ending with a link to its section; a closing line names what
     the client's data could not support.
     """
-    found, lacking, failed = [], [], []
+    found: list[tuple[str, Section]] = []
+    lacking: list[str] = []
+    failed: list[str] = []
     for finder, where in FINDERS:
         try:
             texts = finder(study, lacking)
@@ -501,7 +508,7 @@ def key_findings(study: Study) -> Markdown:
     return Markdown("\n".join([*lines, "", *targets]))
 
 
-def _isolated(line, study: Study) -> str | None:
+def _isolated(line: Callable[[Study], str | None], study: Study) -> str | None:
     """A line of the summary, or nothing if it cannot be computed (the section says why)."""
     try:
         return line(study)

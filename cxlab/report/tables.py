@@ -7,6 +7,7 @@ display function returns a small formatted DataFrame for the notebook.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,9 @@ from cxlab.report.html_tables import SMALL_N
 from cxlab.stats import adjust_pvalues, disclosure, flag_groups
 from cxlab.stats.continuity import coverage_breaks
 from cxlab.study import Study
+
+if TYPE_CHECKING:  # imported when a trend is computed (quarter_trend)
+    from cxlab.stats.trend import Trend
 
 SIGNIFICANCE = 0.05
 #: The column a weighted answer carries its survey weight in while rows are joined.
@@ -133,20 +137,21 @@ def scorecard_frame(study: Study, adjust: str = "holm") -> pd.DataFrame:
     """
     rows = []
     for m in headline(study):
-        current = _confidential_estimate(study, m, study.quarter)
-        row = {"key": m.name, "measure": m.label, "kind": m.estimate_kind, "current": current,
-               "hidden": current is HIDDEN, "not_collected": current is UNCOLLECTED}
-        current = None if current in (HIDDEN, UNCOLLECTED) else current
+        shown = _confidential_estimate(study, m, study.quarter)
+        row: dict[str, object] = {
+            "key": m.name, "measure": m.label, "kind": m.estimate_kind, "current": shown,
+            "hidden": shown is HIDDEN, "not_collected": shown is UNCOLLECTED}
+        current = _estimate(shown)
         for tag, quarter in (("prev", study.previous_quarter), ("yago", study.year_ago_quarter)):
-            other = _confidential_estimate(study, m, quarter)
-            other = None if other in (HIDDEN, UNCOLLECTED) else other
+            other = _estimate(_confidential_estimate(study, m, quarter))
             pair, row[f"{tag}_basis"] = (current, other), ""
             if current and other and current.weighted != other.weighted:
                 # One quarter could not be weighted: the change compares like with like.
-                pair = tuple(_confidential_estimate(study, m, q, weighted=False)
-                             for q in (study.quarter, quarter))
+                pair = (_estimate(_confidential_estimate(study, m, study.quarter, weighted=False)),
+                        _estimate(_confidential_estimate(study, m, quarter, weighted=False)))
                 row[f"{tag}_basis"] = "unweighted"
-            test = metrics.compare(*pair) if current and other else None
+            first, second = pair
+            test = metrics.compare(first, second) if first and second else None
             row[f"{tag}_estimate"] = other
             row[f"{tag}_change"] = test.difference if test else np.nan
             row[f"{tag}_p"] = test.p_value if test else np.nan
@@ -164,7 +169,8 @@ HIDDEN = "hidden"
 UNCOLLECTED = "not collected"
 
 
-def _confidential_estimate(study: Study, m: Measure, quarter: str, weighted: bool = True):
+def _confidential_estimate(study: Study, m: Measure, quarter: str, weighted: bool = True
+                           ) -> metrics.Estimate | str | None:
     """The measure in ``quarter``, ``HIDDEN``, or ``UNCOLLECTED``.
 
     An employee-survey measure is hidden when fewer employees answered than the client's
@@ -208,7 +214,7 @@ def scorecard(study: Study) -> pd.DataFrame:
     return table
 
 
-def _estimate(cell) -> metrics.Estimate | None:
+def _estimate(cell: object) -> metrics.Estimate | None:
     """The estimate in a frame cell; pandas may have turned a missing one into NaN."""
     return cell if isinstance(cell, metrics.Estimate) else None
 
@@ -235,7 +241,7 @@ def _change_cell(row: pd.Series, tag: str) -> str:
 # Trends and groups
 
 
-def trend_frame(study: Study, key: str) -> pd.DataFrame:
+def trend_frame(study: Study, key: str | Measure) -> pd.DataFrame:
     """One row per quarter up to the study's, with the measure and its interval.
 
     ``coverage`` is the share of the quarter's rows that carry the measure; ``coverage_break``
@@ -254,7 +260,7 @@ def trend_frame(study: Study, key: str) -> pd.DataFrame:
     return out
 
 
-def quarter_trend(study: Study, key: str, frame: pd.DataFrame | None = None):
+def quarter_trend(study: Study, key: str, frame: pd.DataFrame | None = None) -> Trend | str:
     """The measure's trend across the quarters up to the study's, or why there is none.
 
     A :class:`cxlab.stats.trend.Trend` (change per quarter, with its interval and test) over
@@ -277,7 +283,7 @@ def quarter_trend(study: Study, key: str, frame: pd.DataFrame | None = None):
         return str(err).removeprefix("trend: ")
 
 
-def trend_span(trend, kind: str) -> str:
+def trend_span(trend: Trend, kind: str) -> str:
     """A trend's slope per quarter with its interval and the quarters it spans, in words."""
     low, high = trend.ci
     unit = " points" if kind == "nps" else ""
@@ -285,7 +291,7 @@ def trend_span(trend, kind: str) -> str:
             f"to {fmt_change(high, kind)}), over {trend.k} quarters")
 
 
-def trend_words(trend, kind: str) -> str:
+def trend_words(trend: Trend | str, kind: str) -> str:
     """A trend in words for a chart or a reader: its slope per quarter, or 'no clear trend'."""
     if isinstance(trend, str):
         return f"No trend test: {trend}."
@@ -317,8 +323,10 @@ def group_frame(study: Study, by: str, key: str | Measure = "nps") -> pd.DataFra
                              f"{m.table} nor employees (try 'team' or 'department')")
         roster = study.tables["employees"][["employee_id", by]]
         rows = rows.merge(roster, on="employee_id", how="inner")
-    out = metrics.grouped(rows, m, by, weights=WEIGHT if weights is not None else None,
-                          check_scale=False)
+    # metrics.grouped takes a Measure (its docstring, and it runs so), but its hint names only
+    # str: to widen in cxlab.metrics (not this module's), then this ignore goes.
+    out = metrics.grouped(rows, m, by,  # type: ignore[arg-type]
+                          weights=WEIGHT if weights is not None else None, check_scale=False)
     if m.table == "employee_responses":  # too few respondents: not shown at all
         out = out[~hidden_pulse_groups(study, rows, by).reindex(out[by], fill_value=False)
                   .to_numpy()]
