@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, SupportsFloat
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,16 @@ from cxlab import config, measures
 from cxlab.markup import escape
 from cxlab.measures import Measure
 from cxlab.study import Study
+
+if TYPE_CHECKING:  # the libraries are imported when a deck is written
+    from openpyxl.cell.cell import Cell
+    from PIL.ImageFont import FreeTypeFont
+    from pptx.presentation import Presentation
+    from pptx.shapes.base import BaseShape
+    from pptx.slide import Slide
+    from pptx.text.text import TextFrame
+
+    from cxlab.report.theme import Chart
 
 #: Excel number formats by the kind of estimate (shares are stored as fractions).
 NUMBER_FORMATS = {"nps": "+0.0;-0.0;0.0", "proportion": "0.0%", "mean": "0.00"}
@@ -359,9 +370,12 @@ def loop_sheet(study: Study) -> Sheet:
 
     _require(study, "customer_responses", "follow_ups")
     r = loop_result(study)
-    rows, kinds = [], {}
+    rows: list[dict[str, object]] = []
+    kinds: dict[str, str] = {}
 
-    def add(label: str, kind: str, value=None, ci=(None, None), n=None, p=None) -> None:
+    def add(label: str, kind: str, value: SupportsFloat | None = None,
+            ci: tuple[SupportsFloat | None, SupportsFloat | None] = (None, None),
+            n: int | None = None, p: SupportsFloat | None = None) -> None:
         rows.append({"Measure": label, "Value": _number(value), "Low": _number(ci[0]),
                      "High": _number(ci[1]), "n": n, "p (unadjusted)": _number(p)})
         kinds[label] = kind
@@ -390,7 +404,8 @@ def loop_sheet(study: Study) -> Sheet:
                        "followed up, how fast, closed and resolved, and their next NPS.")
 
 
-def _tone_columns(n_scored, n_positive, n_negative) -> dict[str, list]:
+def _tone_columns(n_scored: pd.Series, n_positive: pd.Series, n_negative: pd.Series
+                  ) -> dict[str, list]:
     """Positive and negative shares of the scored comments, with Wilson 95% intervals."""
     from cxlab import metrics
 
@@ -654,7 +669,7 @@ def _require(study: Study, *tables: str) -> None:
         raise LookupError(_plain(note.data))
 
 
-def _number(value) -> float | None:
+def _number(value: SupportsFloat | None) -> float | None:
     """A cell's number, or None (an empty cell) for a missing one."""
     return None if value is None or pd.isna(value) else float(value)
 
@@ -707,9 +722,9 @@ def save_workbook(content: Workbook, heading: list[str], path: Path) -> Path:
         for cell in ws[1]:
             cell.font = Font(bold=True)
         for values in frame.itertuples(index=False):
-            row = dict(zip(frame.columns, values, strict=True))
+            by_column = dict(zip(frame.columns, values, strict=True))
             ws.append([_cell(v) for v in values])
-            kind = sheet.kinds.get(row[sheet.kind_by]) if sheet.kind_by else None
+            kind = sheet.kinds.get(by_column[sheet.kind_by]) if sheet.kind_by else None
             for j, column in enumerate(frame.columns, start=1):
                 number_format = _format_of(column, kind, sheet.formats)
                 if number_format:
@@ -729,7 +744,7 @@ def save_workbook(content: Workbook, heading: list[str], path: Path) -> Path:
     return path
 
 
-def _cell(value):
+def _cell(value: object) -> object:
     """A cell's value: text as text, a number as a plain Python number, a missing one empty."""
     if isinstance(value, str):
         return _text(value)
@@ -757,7 +772,7 @@ def _format_of(column: str, kind: str | None, formats: dict[str, str]) -> str | 
     return None
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     """A text cell: control characters out (Excel refuses them), at most 32,767 characters."""
     text = "" if value is None else re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f]", "", str(value))
     return text[:32_767]
@@ -805,7 +820,7 @@ BODY = Box(MARGIN_IN, BODY_TOP_IN, SLIDE_WIDTH_IN - 2 * MARGIN_IN, BODY_BOTTOM_I
 
 
 @functools.cache
-def _font(size: float):
+def _font(size: float) -> FreeTypeFont:
     """A font to measure text with at ``size`` points: DejaVu Sans.
 
     It ships with matplotlib, and is wider than the Calibri a slide shows, so text measured
@@ -846,7 +861,7 @@ def text_height(paragraphs: list[str], width_pt: float, size: float,
     return lines * size * LINE_SPACING + space_after * len(paragraphs)
 
 
-def _new_deck():
+def _new_deck() -> Presentation:
     """An empty 16:9 deck."""
     from pptx import Presentation
     from pptx.util import Inches
@@ -856,7 +871,7 @@ def _new_deck():
     return deck
 
 
-def _place(shape, box: Box) -> None:
+def _place(shape: BaseShape, box: Box) -> None:
     """Put ``shape`` at ``box`` (a placeholder keeps its layout's place otherwise)."""
     from pptx.util import Inches
 
@@ -864,7 +879,7 @@ def _place(shape, box: Box) -> None:
     shape.width, shape.height = Inches(box.width), Inches(box.height)
 
 
-def _fit_frame(frame, size: float) -> None:
+def _fit_frame(frame: TextFrame, size: float) -> None:
     """Every run of a text frame at ``size`` points, wrapped, shrunk by the viewer if need be."""
     from pptx.enum.text import MSO_AUTO_SIZE
     from pptx.util import Pt
@@ -877,7 +892,7 @@ def _fit_frame(frame, size: float) -> None:
             run.font.size = Pt(size)
 
 
-def _slide(deck, title: str, layout: int = 5):
+def _slide(deck: Presentation, title: str, layout: int = 5) -> Slide:
     """A slide with its title placed and sized to fit on the 16:9 slide."""
     slide = deck.slides.add_slide(deck.slide_layouts[layout])
     box = Box(MARGIN_IN, TITLE_TOP_IN, BODY.width, TITLE_HEIGHT_IN)
@@ -898,16 +913,17 @@ def _text_fits(paragraphs: list[str], box: Box) -> float | None:
                  if text_height(paragraphs, width, s, space_after=s / 2) <= height), None)
 
 
-def text_slides(deck, title: str, paragraphs: list[str], bullets: bool = True) -> int:
+def text_slides(deck: Presentation, title: str, paragraphs: list[str], bullets: bool = True) -> int:
     """Slides of ``paragraphs`` under ``title``, each paragraph wrapped within the body.
 
     The text takes the largest size at which it fits; when it does not fit at the smallest,
     it goes on over further slides ('continued'), a paragraph never split. Returns how many
     slides were added.
     """
-    from pptx.util import Pt
+    from pptx.util import Emu, Pt
 
-    pages, page = [], []
+    pages: list[list[str]] = []
+    page: list[str] = []
     for paragraph in paragraphs:
         if page and _text_fits(page + [paragraph], BODY) is None:
             pages.append(page)
@@ -921,7 +937,7 @@ def text_slides(deck, title: str, paragraphs: list[str], bullets: bool = True) -
             body = slide.placeholders[1]
             _place(body, BODY)
         else:
-            body = slide.shapes.add_textbox(0, 0, 0, 0)
+            body = slide.shapes.add_textbox(Emu(0), Emu(0), Emu(0), Emu(0))
             _place(body, BODY)
         frame = body.text_frame
         frame.text = page[0]
@@ -934,7 +950,7 @@ def text_slides(deck, title: str, paragraphs: list[str], bullets: bool = True) -
     return len(pages)
 
 
-def table_slides(deck, title: str, header: list[str], rows: list[list[str]],
+def table_slides(deck: Presentation, title: str, header: list[str], rows: list[list[str]],
                  widths: list[float] | None = None, note: str = "") -> int:
     """Slides of a table under ``title``: every row's height measured from its text.
 
@@ -960,7 +976,9 @@ def table_slides(deck, title: str, header: list[str], rows: list[list[str]],
     room = BODY.height - note_room
     size = next((s for s in TABLE_SIZES if sum(heights(s)) <= room), TABLE_SIZES[-1])
     tall = heights(size)
-    pages, page, used = [], [], tall[0]
+    pages: list[list[int]] = []
+    page: list[int] = []
+    used = tall[0]
     for i in range(len(rows)):
         if page and used + tall[i + 1] > room:
             pages.append(page)
@@ -1003,7 +1021,7 @@ def table_slides(deck, title: str, header: list[str], rows: list[list[str]],
     return shown
 
 
-def chart_slide(deck, chart) -> None:
+def chart_slide(deck: Presentation, chart: Chart) -> None:
     """A slide with ``chart`` drawn for the deck, as large as fits under its title.
 
     The picture keeps its aspect ratio (a tall chart is fitted by its height); the chart's
@@ -1024,8 +1042,11 @@ def chart_slide(deck, chart) -> None:
     picture = slide.shapes.add_picture(
         buffer, Inches(BODY.left + (BODY.width - width) / 2), Inches(BODY.top),
         Inches(width), Inches(height))
-    picture._element.nvPicPr.cNvPr.set("descr", chart.alt)  # alternative text
-    slide.notes_slide.notes_text_frame.text = chart.alt
+    # alternative text; python-pptx types nvPicPr as its descriptor, not the element it gives
+    picture._element.nvPicPr.cNvPr.set("descr", chart.alt)  # type: ignore[union-attr]
+    notes = slide.notes_slide.notes_text_frame
+    assert notes is not None  # the default template's notes slide has a body
+    notes.text = chart.alt
 
 
 def write_deck(study: Study, path: Path) -> Path:
@@ -1094,7 +1115,7 @@ def write_deck(study: Study, path: Path) -> Path:
     deck.core_properties.author = "cxlab"
     deck.core_properties.title = f"{study.client_name}: {study.quarter}"
     path.parent.mkdir(parents=True, exist_ok=True)
-    deck.save(path)
+    deck.save(str(path))
     return path
 
 
@@ -1158,7 +1179,7 @@ def headline_from_workbook(path: Path) -> dict[str, str]:
         book.close()
 
 
-def _formatted(cell) -> str:
+def _formatted(cell: Cell) -> str:
     """A workbook cell's number as the workbook shows it (percent, signed points, decimals)."""
     value, number_format = cell.value, cell.number_format or ""
     if value is None:
