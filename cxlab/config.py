@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 from cxlab import measures
 from cxlab.errors import CxlabError
@@ -141,7 +142,7 @@ DEFAULT_STATEMENTS = [
 ]
 
 
-def check_settings(settings, where: str) -> dict:
+def check_settings(settings: object, where: str) -> dict[str, Any]:
     """Return ``settings`` as a dict if every key is known and every value has its type.
 
     Raises:
@@ -157,7 +158,7 @@ def check_settings(settings, where: str) -> dict:
         kind = CLIENT_SETTINGS[key][0]
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             raise SettingsError(f"{where}: setting {key!r} must be {kind.__name__}, got {value!r}")
-        if kind is int and value < 1:
+        if kind is int and isinstance(value, int) and value < 1:
             raise SettingsError(f"{where}: setting {key!r} must be at least 1, got {value!r}")
     if "rank_by" in settings:
         scorecard_key(settings["rank_by"], f"{where}: setting 'rank_by'")
@@ -243,7 +244,7 @@ def opted_out(settings: dict) -> frozenset[str]:
     return frozenset((settings.get("recognition") or {}).get("opt_out", []))
 
 
-def setting(settings: dict, key: str):
+def setting(settings: dict, key: str) -> Any:
     """A client's setting, or its default."""
     if key == "three_statements":
         return settings.get(key) or DEFAULT_STATEMENTS

@@ -36,7 +36,8 @@ PLAIN_ERRORS = {
 
 def plain_reason(err: OSError) -> str:
     """What went wrong, without the file: 'the disk is full (no space left on the device)'."""
-    return PLAIN_ERRORS.get(err.errno) or err.strerror or str(err) or type(err).__name__
+    plain = PLAIN_ERRORS.get(err.errno) if err.errno is not None else None
+    return plain or err.strerror or str(err) or type(err).__name__
 
 
 def plain_os_error(err: OSError, root: Path | None = None) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 
 #: Characters with a meaning somewhere in Markdown, Pandoc, Quarto or HTML (``#+-.`` start
 #: headings and lists at the start of a line), and ``:`` (no ``javascript:`` survives as a word
@@ -38,7 +39,7 @@ def escape(value: object) -> str:
     return "".join(f"&#{ord(c)};" if c in _SPECIAL else c for c in text)
 
 
-def escape_all(values) -> str:
+def escape_all(values: Iterable[object]) -> str:
     """Escaped values joined by commas: a list of names in a sentence."""
     return ", ".join(escape(v) for v in values)
 

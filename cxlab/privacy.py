@@ -24,7 +24,7 @@ import hmac
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -99,13 +99,15 @@ def pseudonym(client: str, employee_id: str, key: bytes | None = None) -> str:
     return f"Employee {digest[:LABEL_DIGITS].upper()}"
 
 
-def pseudonyms(client: str, employee_ids, key: bytes | None = None) -> dict[str, str]:
+def pseudonyms(client: str, employee_ids: Iterable[str], key: bytes | None = None
+               ) -> dict[str, str]:
     """``{employee_id: label}`` for ``employee_ids`` at ``client``, reading the key once."""
     key = pseudonym_key() if key is None else key
     return {emp: pseudonym(client, emp, key) for emp in employee_ids}
 
 
-def reverse_labels(client: str, labels, employee_ids, key: bytes | None = None) -> dict:
+def reverse_labels(client: str, labels: Iterable[str], employee_ids: Iterable[str],
+                   key: bytes | None = None) -> dict[str, str]:
     """``{label: employee_id}`` for the ``labels`` among ``employee_ids`` (needs the key).
 
     For whoever holds the key: to check a drawing or answer an employee's question about
