@@ -11,6 +11,7 @@ import traceback
 from pathlib import Path
 
 from cxlab.run import usable_cores
+from cxlab.send import MAX_PER_RUN
 
 #: Characters of each rejection example printed (the full reason is kept with the row).
 EXAMPLE_WIDTH = 300
@@ -18,13 +19,22 @@ EXAMPLE_WIDTH = 300
 
 def _kernel_count(text: str) -> int:
     """``--jobs``: a whole number of at least 1."""
+    return _at_least_one(text, "a number of kernels")
+
+
+def _item_count(text: str) -> int:
+    """``--max``: a whole number of at least 1."""
+    return _at_least_one(text, "a number of messages")
+
+
+def _at_least_one(text: str, what: str) -> int:
     try:
         value = int(text)
     except ValueError:
         value = 0
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of kernels: expected a "
-                                         "whole number of at least 1")
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}: expected a whole number of "
+                                         "at least 1")
     return value
 
 
@@ -146,6 +156,9 @@ def _send_arguments(parser: argparse.ArgumentParser) -> None:
                              "later runs start where the first did")
     parser.add_argument("--dry-run", action="store_true",
                         help="print what would be sent; send and record nothing")
+    parser.add_argument("--max", type=_item_count, default=MAX_PER_RUN, metavar="N",
+                        help="send at most N items a run (default %(default)s); the rest wait "
+                             "for the next run (exit 5)")
     parser.add_argument("--matrix", default="studies.yml",
                         help="run-matrix file with the client's dataset and settings")
     parser.set_defaults(func=_cmd_send)
@@ -256,9 +269,10 @@ def _cmd_send(args) -> int:
         return 2
     send = recognize if args.command == "recognize" else follow_up
     outcome = send(args.client, specs[0].dataset, dict(specs[0].settings), since=since,
-                   dry_run=args.dry_run, show=lambda line: print(line, file=sys.stderr))
+                   dry_run=args.dry_run, show=lambda line: print(line, file=sys.stderr),
+                   most=args.max)
     print(outcome.summary())
-    return EXIT_LEFT_FOR_LATER if outcome.failed else 0
+    return EXIT_LEFT_FOR_LATER if outcome.failed or outcome.held else 0
 
 
 def build_parser() -> argparse.ArgumentParser:

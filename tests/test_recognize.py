@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -122,7 +123,12 @@ def home(data_home, monkeypatch, webhooks):
     monkeypatch.setenv(TEAMS, webhooks.url("teams/workflows/secret-sig"))
     yield data_home
     shutil.rmtree(data_home / "data" / "_outbox", ignore_errors=True)
-    (data_home / "out.jsonl").unlink(missing_ok=True)
+    shutil.rmtree(data_home / "data" / "_feeds", ignore_errors=True)
+
+
+def _feed(home: Path, client: str = "northwind") -> Path:
+    """Where a file channel named ``out.jsonl`` writes: under the data, not the project's top."""
+    return home / "data" / "_feeds" / client / "out.jsonl"
 
 
 def _settings(*channels, **more) -> dict:
@@ -148,6 +154,37 @@ def _expected(settings: dict) -> list:
     return _shoutouts(settings) + posts
 
 
+def test_a_run_sends_at_most_its_limit_and_the_next_run_the_rest(home, webhooks, capsys):
+    """An export whose answers all carry one date would flood a channel at once: a run sends
+    at most ``most`` items, says how many wait, exits 5 from the command line; the next run
+    sends the rest, nothing twice."""
+    from cxlab.cli import main
+
+    settings = _settings(SLACK_CHANNEL)
+    expected = _expected(settings)
+    assert len(expected) > 5
+    first = recognize("northwind", "sample", settings, since=SINCE, base=home,
+                      show=lambda _: None, most=5)
+    assert sum(first.sent.values()) == 5 and first.held == len(expected) - 5
+    assert f"{len(expected) - 5} more shout-outs left for the next run: at most 5 a run" in \
+        first.summary()
+    rest = recognize("northwind", "sample", settings, base=home, show=lambda _: None)
+    assert sum(rest.sent.values()) == len(expected) - 5 and rest.held == 0
+    assert len(webhooks.bodies("slack/T000/B000/secret-token")) == len(expected)
+    matrix = home / "capped.yml"
+    matrix.write_text("dataset: sample\ntemplate: quarterly_report\nquarters: [2026Q3]\n"
+                      f"clients:\n  northwind: {{settings: {json.dumps(settings)}}}\n")
+    shutil_rm(home)
+    assert main(["recognize", "--client", "northwind", "--matrix", str(matrix), "--since",
+                 SINCE.isoformat(), "--max", "3"]) == 5
+    assert "left for the next run: at most 3 a run (--max to change)" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stop:
+        main(["recognize", "--client", "northwind", "--matrix", str(matrix), "--max", "0"])
+    assert stop.value.code == 2
+    assert "'0' is not a number of messages: expected a whole number of at least 1" in \
+        capsys.readouterr().err
+
+
 def test_each_shoutout_is_sent_once_to_every_channel(home, webhooks):
     settings = _settings(SLACK_CHANNEL, TEAMS_CHANNEL, {"type": "file", "path": "out.jsonl"})
     expected = _expected(settings)
@@ -156,7 +193,8 @@ def test_each_shoutout_is_sent_once_to_every_channel(home, webhooks):
     slack, teams = webhooks.bodies("slack/T000/B000/secret-token"), webhooks.bodies(
         "teams/workflows/secret-sig")
     assert len(slack) == len(teams) == len(expected) == outcome.sent["slack (TEST_SLACK_WEBHOOK)"]
-    lines = (home / "out.jsonl").read_text().splitlines()
+    assert not (home / "out.jsonl").exists()  # customers' words stay out of the top folder
+    lines = _feed(home).read_text().splitlines()
     assert len(lines) == len(expected)
     records = [json.loads(line) for line in lines]
     assert sorted(r["response_id"] for r in records if r["kind"] == "shoutout") == sorted(
@@ -178,7 +216,7 @@ def test_each_shoutout_is_sent_once_to_every_channel(home, webhooks):
     assert sum(again.sent.values()) == 0
     assert again.already["slack (TEST_SLACK_WEBHOOK)"] == len(expected)
     assert len(webhooks.bodies("slack/T000/B000/secret-token")) == len(expected)
-    assert len((home / "out.jsonl").read_text().splitlines()) == len(expected)
+    assert len(_feed(home).read_text().splitlines()) == len(expected)
 
 
 def _private_channel(home, port: int) -> tuple:
@@ -264,7 +302,7 @@ def test_a_refusal_names_the_channel_never_its_secret(home, webhooks):
     assert "slack (TEST_SLACK_WEBHOOK)" in message and "HTTP 400" in message
     assert "secret" not in message and "127.0.0.1" not in message
     # The other channel was still served, and the record holds no secret either.
-    assert len((home / "out.jsonl").read_text().splitlines()) == len(expected)
+    assert len(_feed(home).read_text().splitlines()) == len(expected)
     record = config.outbox_path("sample", "northwind").read_bytes()
     assert b"secret" not in record and b"127.0.0.1" not in record
 
@@ -456,7 +494,7 @@ def test_each_unhappy_answer_goes_once_to_be_followed_up(home, webhooks, mailbox
                          & (answers["responded_on"] >= pd.Timestamp(SINCE)).to_numpy()]
         outcome = follow_up("northwind", "sample", settings, since=SINCE, base=home,
                             show=lambda _: None)
-        queue = [json.loads(line) for line in (home / "out.jsonl").read_text().splitlines()]
+        queue = [json.loads(line) for line in _feed(home).read_text().splitlines()]
         assert sorted(q["response_id"] for q in queue) == sorted(wanted["response_id"])
         by_id = {q["response_id"]: q for q in queue}
         for _, row in wanted.iterrows():
@@ -495,11 +533,17 @@ def test_a_wrong_webhook_stops_its_channel_and_a_refused_message_stops_only_itse
         config.outbox_path("sample", "northwind")).sent()
     shutil_rm(home)
     webhooks.answers[path] = [400]
-    with pytest.raises(SendError, match=r"refused a message with HTTP 400 \(shoutout:"):
+    with pytest.raises(SendError, match=r"refused a message with HTTP 400 \(the shout-out for "
+                                        r"answer NO-R"):
         recognize("northwind", "sample", settings, since=SINCE, base=home, show=lambda _: None)
     assert len(webhooks.bodies(path[1:])) == len(expected) - 1
     again = recognize("northwind", "sample", settings, base=home, show=lambda _: None)
     assert sum(again.sent.values()) == 0  # the refused one is not tried again
+    # ... nor counted as sent: the next run's summary says it was refused.
+    channel = next(iter(again.refused_before))
+    assert again.refused_before[channel] == 1 and again.already[channel] == len(expected) - 1
+    assert "1 refused before (not tried again)" in again.summary()
+    assert len(Outbox(config.outbox_path("sample", "northwind")).sent()) == len(expected) - 1
 
 
 def test_a_long_comment_is_cut_to_the_channels_limits(home, webhooks, monkeypatch):
@@ -533,7 +577,7 @@ def test_a_dead_port_is_named_before_anything_is_sent(home, webhooks, monkeypatc
     settings = _settings({"type": "file", "path": "out.jsonl"}, TEAMS_CHANNEL)
     with pytest.raises(SettingsError, match=f"does not answer on port {port}"):
         recognize("northwind", "sample", settings, since=SINCE, base=home, show=lambda _: None)
-    assert not (home / "out.jsonl").exists()
+    assert not _feed(home).exists()
 
 
 def test_messages_cannot_carry_links_and_emails_have_their_headers(home, mailbox):
@@ -646,7 +690,7 @@ def test_the_summary_counts_refused_and_left_messages(home, webhooks):
         caught.value)
     assert f"file (out.jsonl): sent {n}" in str(caught.value)
     shutil_rm(home)
-    (home / "out.jsonl").unlink()
+    _feed(home).unlink()
     webhooks.answers[path] = [404]
     with pytest.raises(SendError) as caught:
         recognize("northwind", "sample", settings, since=SINCE, base=home, show=lambda _: None)

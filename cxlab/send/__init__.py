@@ -4,3 +4,8 @@
 shout-out once to the channels in the client's settings (:mod:`cxlab.send.channels`),
 recording each in the client's outbox (:mod:`cxlab.send.outbox`).
 """
+
+#: Most items (shout-outs, announcements or follow-ups) a run sends; the rest wait for the
+#: next run. A first run over an export whose answers all carry one date (a mapping's
+#: constant) would otherwise post hundreds at once. ``--max`` changes it.
+MAX_PER_RUN = 100

@@ -300,11 +300,17 @@ def check_recognition(spec, where: str) -> dict:
     return spec
 
 
+#: Where a file channel's relative path lands, under the project (``data/`` is not in git).
+FEEDS = Path("data") / "_feeds"
+
+
 def channels_from_settings(spec: dict, client: str, base: Path,
                            key: str = "recognition") -> list[Channel]:
     """The client's channels, ready to send, after checking what only this machine can tell.
 
-    Relative file paths are taken from ``base``. Checked before anything is sent: each
+    A relative file path is taken under ``base``'s ``data/_feeds/<client>/`` (:data:`FEEDS`):
+    a feed holds customers' words, so it stays beside the data, out of version control,
+    not in the project's top folder. Checked before anything is sent: each
     secret's environment variable is set, and each host resolves.
 
     Raises:
@@ -336,7 +342,7 @@ def channels_from_settings(spec: dict, client: str, base: Path,
                                     f"connection's security ({type(err).__name__}); check "
                                     f"${env}") from None
         else:
-            channel.spec["resolved"] = str(base / channel.spec["path"])
+            channel.spec["resolved"] = str(base / FEEDS / client / channel.spec["path"])
         channels.append(channel)
     return channels
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from cxlab import config
+from cxlab.send import MAX_PER_RUN
 from cxlab.send.channels import Channel, Message
 from cxlab.send.recognize import (
     FIRST_RUN_DAYS,
@@ -60,11 +61,13 @@ class FollowUpItem:
 
 def follow_up(client: str, dataset: str, settings: dict, *, since: date | None = None,
               dry_run: bool = False, base: Path | None = None,
-              show: Callable[[str], object] = print) -> Outcome:
+              show: Callable[[str], object] = print, most: int | None = MAX_PER_RUN
+              ) -> Outcome:
     """Send each new unhappy answer to the client's follow-up channels, once; what happened.
 
-    ``since``, ``dry_run`` and ``base`` as in :func:`cxlab.send.recognize.recognize`; the
-    start of follow-up sending is remembered apart from that of shout-outs.
+    ``since``, ``dry_run``, ``base`` and ``most`` as in
+    :func:`cxlab.send.recognize.recognize`; the start of follow-up sending is remembered
+    apart from that of shout-outs.
 
     Raises:
         SettingsError: a channel is misconfigured (before anything is sent).
@@ -73,7 +76,7 @@ def follow_up(client: str, dataset: str, settings: dict, *, since: date | None =
     from cxlab.study import open_study
 
     with sending(client, dataset, settings, "follow_up", base, dry_run, show,
-                 "unhappy answer") as (channels, outbox, outcome):
+                 "unhappy answer", most) as (channels, outbox, outcome):
         study = open_study(client, None, dataset, settings=report_settings(settings))
         items, latest, emails = unhappy_answers(client, dataset, settings,
                                                 since or stored_start(outbox, START), study)
@@ -104,7 +107,7 @@ def compose_item(item: FollowUpItem, channel: Channel, settings: dict,
     said = f" They wrote: “{item.comment}”" if item.comment else ""
     text = (f"Customer {item.customer_id} answered unhappily on {item.day:%d %b %Y} "
             f"({item.source}, {item.team}{served}): {scores}.{said} Please contact them within "
-            "48 hours and record the follow-up.")
+            f"48 hours and record the follow-up against answer {item.response_id}.")
     fields = {"kind": "follow_up", "response_id": item.response_id,
               "customer_id": item.customer_id, "day": item.day.isoformat(), "team": item.team}
     return Message(f"Unhappy customer to follow up ({scores})", text, to, fields), ""

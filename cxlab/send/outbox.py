@@ -30,6 +30,13 @@ CREATE TABLE IF NOT EXISTS sent (
     PRIMARY KEY (message, channel)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS refused (
+    message TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    refused_at TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    PRIMARY KEY (message, channel)
+);
 """
 
 
@@ -58,6 +65,20 @@ class Outbox:
             return set()
         with closing(self._connect()) as db:
             return set(db.execute("SELECT message, channel FROM sent"))
+
+    def refused(self) -> set[tuple[str, str]]:
+        """Every (message, channel) the channel refused: never tried again, never sent."""
+        if not self.path.is_file():
+            return set()
+        with closing(self._connect()) as db:
+            return set(db.execute("SELECT message, channel FROM refused"))
+
+    def record_refused(self, message: str, channel: str, reason: str) -> None:
+        """Record that one channel refused one message (committed before returning)."""
+        when = datetime.now(UTC).isoformat(timespec="seconds")
+        with closing(self._connect()) as db, db:
+            db.execute("INSERT OR IGNORE INTO refused VALUES (?, ?, ?, ?)",
+                       (message, channel, when, reason))
 
     def record(self, message: str, channel: str, at: datetime | None = None) -> None:
         """Record one message as sent to one channel (committed before returning).

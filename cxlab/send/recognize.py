@@ -35,6 +35,7 @@ import pandas as pd
 
 from cxlab import config, periods
 from cxlab.data.schema import PERIOD_COLUMN
+from cxlab.send import MAX_PER_RUN
 from cxlab.send.channels import (
     Channel,
     ChannelDown,
@@ -110,10 +111,13 @@ class Outcome:
     refused: dict[str, str] = field(default_factory=dict)  # channel -> the 4xx or rejection
     rejected: list[str] = field(default_factory=list)  # single messages a channel refused
     refused_one: Counter = field(default_factory=Counter)  # channel -> messages it refused
+    refused_before: Counter = field(default_factory=Counter)  # refused by an earlier run
     left: Counter = field(default_factory=Counter)  # channel -> messages left for the next run
     start: date | None = None
     found: int = 0
     dry_run: bool = False
+    most: int | None = MAX_PER_RUN  # items a run sends at most; None: no limit
+    held: int = 0  # items with something to send, left for the next run by ``most``
     page: Path | None = None  # the running recognition page, once written
     what: str = "shout-out"  # what was looked for, in the summary's words
     why_none: str = ""  # when nothing was found, why (said in the summary)
@@ -126,8 +130,11 @@ class Outcome:
                                     else "")]
         if self.page:
             lines.append(f"  recognition page: {self.page}")
+        if self.held:
+            lines.append(f"  {self.held} more {self.what}{'s' if self.held != 1 else ''} left "
+                         f"for the next run: at most {self.most} a run (--max to change)")
         channels = sorted(set(self.sent) | set(self.already) | set(self.failed)
-                          | set(self.refused) | set(self.refused_one)
+                          | set(self.refused) | set(self.refused_one) | set(self.refused_before)
                           | {c for c, _ in self.skipped})
         for channel in channels:
             parts = [f"{verb} {self.sent[channel]}"]
@@ -135,6 +142,8 @@ class Outcome:
                 parts.append(f"{self.already[channel]} sent before")
             if self.refused_one[channel]:
                 parts.append(f"{self.refused_one[channel]} refused (not sent again)")
+            if self.refused_before[channel]:
+                parts.append(f"{self.refused_before[channel]} refused before (not tried again)")
             parts += [f"{n} not sent: {why}" for (c, why), n in sorted(self.skipped.items())
                       if c == channel]
             why = self.failed.get(channel) or self.refused.get(channel)
@@ -148,14 +157,16 @@ class Outcome:
 
 def recognize(client: str, dataset: str, settings: dict, *, since: date | None = None,
               dry_run: bool = False, base: Path | None = None,
-              show: Callable[[str], object] = print) -> Outcome:
+              show: Callable[[str], object] = print, most: int | None = MAX_PER_RUN
+              ) -> Outcome:
     """Send the client's new shout-outs to its channels, each once; what happened.
 
     ``since`` is where a first run starts (default: :data:`FIRST_RUN_DAYS` before the latest
     response); later runs start where the first did, so nothing between runs is missed.
     ``dry_run`` shows each message instead of sending and records nothing (the environment
     and hosts are not checked). ``base`` is where relative file-channel paths are taken from
-    (default: the project root).
+    (default: the project root). ``most`` is how many items a run sends at most (None: all);
+    the rest wait for the next run, which the summary says.
 
     Raises:
         SettingsError: a channel is misconfigured (before anything is sent).
@@ -163,7 +174,8 @@ def recognize(client: str, dataset: str, settings: dict, *, since: date | None =
     """
     from cxlab.study import open_study
 
-    with sending(client, dataset, settings, "recognition", base, dry_run, show) as (
+    with sending(client, dataset, settings, "recognition", base, dry_run, show,
+                 most=most) as (
             channels, outbox, outcome):
         study = open_study(client, None, dataset, settings=report_settings(settings))
         shoutouts, latest, emails = find_shoutouts(client, dataset, settings,
@@ -182,7 +194,8 @@ def recognize(client: str, dataset: str, settings: dict, *, since: date | None =
 
 @contextmanager
 def sending(client: str, dataset: str, settings: dict, key: str, base: Path | None,
-            dry_run: bool, show: Callable[[str], object], what: str = "shout-out"):
+            dry_run: bool, show: Callable[[str], object], what: str = "shout-out",
+            most: int | None = MAX_PER_RUN):
     """A run of sending: the checked channels, the client's outbox held, and the outcome.
 
     Yields ``(channels, outbox, outcome)``; a second run for the client waits (saying so).
@@ -191,7 +204,7 @@ def sending(client: str, dataset: str, settings: dict, key: str, base: Path | No
     config.check_slug(client, "client")
     channels = configured(settings, key, client, base, dry_run)
     outbox = Outbox(config.outbox_path(dataset, client))
-    outcome = Outcome(dry_run=dry_run, what=what)
+    outcome = Outcome(dry_run=dry_run, what=what, most=most)
     about = {"pid": os.getpid(), "command": f"cxlab send ({key})", "client": client}
     if dry_run:  # changes nothing on disk, so it takes no lock (the outbox is only read)
         yield channels, outbox, outcome
@@ -256,11 +269,20 @@ def deliver(shoutouts: list, channels: list[Channel], settings: dict,
     :func:`compose`, for shout-outs and announcements).
     """
     compose_with = compose_with or compose
-    done = outbox.sent()
+    done, refused = outbox.sent(), outbox.refused()
+    handled, started = done | refused, 0
     for shoutout in shoutouts:
+        new = any((shoutout.key, c.name) not in handled for c in channels)
+        if new and outcome.most is not None and started >= outcome.most:
+            outcome.held += 1
+            continue
+        started += new
         for channel in channels:
             if (shoutout.key, channel.name) in done:
                 outcome.already[channel.name] += 1
+                continue
+            if (shoutout.key, channel.name) in refused:
+                outcome.refused_before[channel.name] += 1
                 continue
             message, why = compose_with(shoutout, channel, settings, emails)
             if message is None:
@@ -282,9 +304,9 @@ def deliver(shoutouts: list, channels: list[Channel], settings: dict,
                 continue
             except MessageRefused as err:
                 # This message only: recorded, so no run sends it again, and named.
-                outcome.rejected.append(f"{err} ({shoutout.key})")
+                outcome.rejected.append(f"{err} ({describe(shoutout)})")
                 outcome.refused_one[channel.name] += 1
-                outbox.record(shoutout.key, channel.name)
+                outbox.record_refused(shoutout.key, channel.name, str(err))
                 continue
             except SendError as err:
                 outcome.refused[channel.name] = str(err)
@@ -292,6 +314,21 @@ def deliver(shoutouts: list, channels: list[Channel], settings: dict,
                 continue
             outbox.record(shoutout.key, channel.name)
             outcome.sent[channel.name] += 1
+
+
+#: How a message's key reads in the run's summary, by its kind.
+_KINDS = {"shoutout": "the shout-out for answer", "story": "the story of the week of",
+          "drawing": "the drawing of", "follow_up": "the follow-up of answer"}
+
+
+def describe(item: Shoutout | Announcement) -> str:
+    """An item in words for the summary, by its key.
+
+    ``story:2026-09-21`` reads "the story of the week of 2026-09-21"; a shout-out or a
+    follow-up is named by its answer's id, never by an employee.
+    """
+    kind, _, rest = item.key.partition(":")
+    return f"{_KINDS.get(kind, kind)} {rest.split(':')[0]}"
 
 
 def compose(shoutout: Shoutout, channel: Channel, settings: dict,
