@@ -13,12 +13,14 @@ make a tiny file expand to gigabytes (the "billion laughs").
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date
 from typing import Annotated, Literal
 
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from cxlab.data.schema import PERIOD_COLUMN, TABLES
 from cxlab.errors import CxlabError
@@ -172,14 +174,14 @@ class MappingFile(_Strict):
             problems.append(f"ratings: {overall} are each marked overall; expected at most one "
                             "overall rating (the score the other ratings explain)")
         ours = TABLES[self.table].column_names + list(self.ratings) + list(self.segments)
-        named = {"columns": self.columns, "constants": self.constants, "values": self.values,
-                 "dates": self.dates, "datetimes": self.datetimes, "row_ids": self.row_ids,
-                 "filters": [f.column for f in self.filters], "one_row_per": self.one_row_per,
-                 "not_collected": self.not_collected,
-                 "missing": [c for c in self.missing if c != "*"]
-                 if isinstance(self.missing, dict) else []}
-        for key, names in named.items():
-            bad = sorted(set(names) - set(ours))
+        named: dict[str, Iterable[str]] = {
+            "columns": self.columns, "constants": self.constants, "values": self.values,
+            "dates": self.dates, "datetimes": self.datetimes, "row_ids": self.row_ids,
+            "filters": [f.column for f in self.filters], "one_row_per": self.one_row_per,
+            "not_collected": self.not_collected,
+            "missing": [c for c in self.missing if c != "*"] if isinstance(self.missing, dict) else []}
+        for key, listed in named.items():
+            bad = sorted(set(listed) - set(ours))
             if bad:
                 problems.append(f"{key}: {bad} are not columns of {self.table}; its columns are "
                                 f"{ours}")
@@ -187,10 +189,10 @@ class MappingFile(_Strict):
         if twice:
             problems.append(f"{twice} are given both under columns and under datetimes; "
                             "give each once")
-        given = {"columns": self.columns, "constants": self.constants,
+        given: dict[str, Iterable[str]] = {"columns": self.columns, "constants": self.constants,
                  "datetimes": self.datetimes, "row_ids": self.row_ids}
-        for key, names in given.items():
-            both = sorted(set(names) & set(self.not_collected))
+        for key, listed in given.items():
+            both = sorted(set(listed) & set(self.not_collected))
             if both:
                 problems.append(f"not_collected: {both} are also given under {key}; a column "
                                 "the export does not have gets no value: remove it from one")
@@ -252,7 +254,7 @@ _TYPE_TAGS = ("str", "int", "float", "bool", "date", "constrained-int", "list[",
               "function-", "literal[")
 
 
-def _describe(errors: list[dict]) -> list[str]:
+def _describe(errors: list[ErrorDetails]) -> list[str]:
     """Pydantic's errors as 'key: value found is not allowed; expected ...', one per key."""
     by_key: dict[str, tuple[object, list[str]]] = {}
     for error in errors:
@@ -277,7 +279,7 @@ def _describe(errors: list[dict]) -> list[str]:
     return out
 
 
-def _expected(error: dict) -> str:
+def _expected(error: ErrorDetails) -> str:
     """What an error's key expected, in words (``!`` marks a whole sentence of our own)."""
     kind, message = error["type"], error["msg"]
     words = {"extra_forbidden": "unknown key", "missing": "required",

@@ -11,6 +11,7 @@ Naming convention (written once, followed everywhere):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 CHANNELS = ("phone", "chat", "email", "store", "web", "app")
 #: How a contact ended (interactions.outcome): ``answered`` by an employee; ``abandoned``,
@@ -160,7 +161,7 @@ def extended(table: str, ratings: dict[str, dict] | None = None,
     return Table(base.name, base.description, columns)
 
 
-def _c(name, dtype, required=True, **kw) -> Column:
+def _c(name: str, dtype: str, required: bool = True, **kw: Any) -> Column:
     return Column(name, dtype, required, **kw)
 
 

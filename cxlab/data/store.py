@@ -36,7 +36,7 @@ def dataset_dir(dataset: str, root: Path | None = None) -> Path:
 
 
 def validate_tables(
-    tables: dict[str, pd.DataFrame], source: str, as_of=None
+    tables: dict[str, pd.DataFrame], source: str, as_of: pd.Timestamp | str | None = None
 ) -> dict[str, ValidationResult]:
     """Validate raw tables in dependency order (the roster before the tables that cite it)."""
     results: dict[str, ValidationResult] = {}

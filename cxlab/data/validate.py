@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -177,14 +178,15 @@ def validate(
     schema = TABLES[table] if isinstance(table, str) else table
     rows = data["_row"].to_numpy() if "_row" in data else np.arange(1, len(data) + 1)
     raw = data.drop(columns=["_row"], errors="ignore").reset_index(drop=True)
-    not_collected = set(not_collected)
-    notes = _check_columns(raw, schema, source, not_collected)
+    uncollected = set(not_collected)
+    notes = _check_columns(raw, schema, source, uncollected)
 
     reasons: list[list[str]] = [[] for _ in range(len(raw))]
     codes: list[list[str]] = [[] for _ in range(len(raw))]
     publics: list[list[str]] = [[] for _ in range(len(raw))]
 
-    def flag(mask: np.ndarray, col: str, code: str, describe, expected: str) -> None:
+    def flag(mask: np.ndarray, col: str, code: str, describe: Callable[..., str],
+             expected: str) -> None:
         for pos in np.flatnonzero(mask):
             value = raw.at[pos, col] if col in raw else None
             value = value.item() if isinstance(value, np.generic) else value
@@ -217,7 +219,7 @@ def validate(
         flag(unparsable, col.name, "wrong type",
              lambda v, e=expect: f"value {v!r}: expected {e}{_not_finite(v)}", expect)
         present = values.notna().to_numpy()
-        if col.required and col.name not in not_collected:
+        if col.required and col.name not in uncollected:
             excused = np.zeros(len(raw), dtype=bool)
             if col.unless and col.unless[0] in raw:
                 excused = (_as_text(raw[col.unless[0]]).str.strip().str.casefold()
@@ -243,10 +245,10 @@ def validate(
         typed[col.name] = values
 
     if as_of is not None and schema.name in NOT_IN_FUTURE:
-        col = NOT_IN_FUTURE[schema.name]
+        dated = NOT_IN_FUTURE[schema.name]
         limit = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
-        future = (typed[col] >= limit).fillna(False).to_numpy(dtype=bool)
-        flag(future, col, "date in the future",
+        future = (typed[dated] >= limit).fillna(False).to_numpy(dtype=bool)
+        flag(future, dated, "date in the future",
              lambda v: f"value {str(v)!r} is after the data's as-of date {pd.Timestamp(as_of).date()}",
              "a date no later than the data's as-of date")
 
@@ -277,7 +279,7 @@ def validate(
         )
     return ValidationResult(schema.name, source, accepted, rejected, notes,
                             accepted_rows=np.asarray(rows)[~bad],
-                            not_collected=sorted(not_collected))
+                            not_collected=sorted(uncollected))
 
 
 def _check_follow_ups(typed: dict, cname: str, answers: pd.DataFrame, dates: tuple[str, str],
@@ -311,7 +313,7 @@ _DECIMAL = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
 _DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?.*)?")
 
 
-def kind_of(value) -> str:
+def kind_of(value: object) -> str:
     """What kind of value a cell held, in words, without the value itself (for reports)."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return "an empty cell"
@@ -338,7 +340,7 @@ def kind_of(value) -> str:
 
 
 def _check_columns(raw: pd.DataFrame, schema: Table, source: str,
-                   not_collected: set[str] = frozenset()) -> list[str]:
+                   not_collected: AbstractSet[str] = frozenset()) -> list[str]:
     missing = [c.name for c in schema.columns
                if c.required and c.name not in raw and c.name not in not_collected]
     if missing:
@@ -372,7 +374,7 @@ _DTYPES = {
 }
 
 
-def _not_finite(value) -> str:
+def _not_finite(value: object) -> str:
     """' (not a finite number)' for inf, Infinity, 1e400 or NaN written as text, else ''."""
     try:
         number = float(str(value).strip())
@@ -393,7 +395,8 @@ _OFFSET = re.compile(r"\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|[+-]\d{2}(?::
                      re.IGNORECASE)
 
 
-def _coerce(series: pd.Series, col: Column, rows=None) -> tuple[pd.Series, np.ndarray, str]:
+def _coerce(series: pd.Series, col: Column, rows: np.ndarray | None = None
+            ) -> tuple[pd.Series, np.ndarray, str]:
     """Convert to the column's type.
 
     Returns the values, a mask of unparsable entries and a note ("" if none) on what was
