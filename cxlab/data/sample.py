@@ -299,7 +299,8 @@ def generate_clients(seed: int = DEFAULT_SEED, scale: float = 1.0
         yield tables, client_truth
 
 
-def _client(p: ClientProfile, rng: np.random.Generator, scale: float):
+def _client(p: ClientProfile, rng: np.random.Generator, scale: float
+            ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
     quarters = periods.quarter_range(FIRST_QUARTER, LAST_QUARTER)
     employees = _employees(p, rng, max(1.0, scale) ** 0.5)
     teams = employees["team"].unique()
@@ -364,7 +365,7 @@ def _client(p: ClientProfile, rng: np.random.Generator, scale: float):
     return tables, truth
 
 
-def _employees(p: ClientProfile, rng, grow: float) -> pd.DataFrame:
+def _employees(p: ClientProfile, rng: np.random.Generator, grow: float) -> pd.DataFrame:
     rows, used = [], set()
     headcount = int(round(p.headcount * grow))
     for dept, (role, share, team_size) in DEPARTMENTS.items():
@@ -396,7 +397,8 @@ def _employees(p: ClientProfile, rng, grow: float) -> pd.DataFrame:
     return df
 
 
-def _engagement(rng, teams, quarters, mean) -> pd.DataFrame:
+def _engagement(rng: np.random.Generator, teams: np.ndarray, quarters: list[str], mean: float
+                ) -> pd.DataFrame:
     base = rng.normal(0, 0.25, len(teams))
     dev = np.zeros(len(teams))
     cols = {}
@@ -406,23 +408,24 @@ def _engagement(rng, teams, quarters, mean) -> pd.DataFrame:
     return pd.DataFrame(cols, index=teams)
 
 
-def _timestamps(rng, quarter: str, n: int) -> pd.Series:
+def _timestamps(rng: np.random.Generator, quarter: str, n: int) -> pd.Series:
     start, end = periods.bounds(quarter)
     end = min(end, AS_OF + pd.Timedelta(days=1))
     seconds = rng.integers(0, int((end - start).total_seconds()), n)
     return pd.Series(start + pd.to_timedelta(seconds, unit="s"))
 
 
-def _fcr_logit(skill, rush, rushed):
+def _fcr_logit(skill: np.ndarray, rush: np.ndarray, rushed: np.ndarray) -> np.ndarray:
     """Log-odds of first-contact resolution for an agent (the same for all their contacts)."""
     return 1.1 + 1.5 * skill + np.where(rushed, CALLS_PER_DAY_FCR_LOGIT + RUSH_FCR_LOGIT * rush, 0)
 
 
-def _fcr_probability(skill, rush, rushed) -> np.ndarray:
+def _fcr_probability(skill: pd.Series, rush: pd.Series, rushed: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-_fcr_logit(skill.to_numpy(), rush.to_numpy(), rushed)))
 
 
-def _interactions(p, rng, active, quarter, n, calls_incentive, skill, rush) -> pd.DataFrame:
+def _interactions(p: ClientProfile, rng: np.random.Generator, active: pd.DataFrame, quarter: str, n: int,
+                  calls_incentive: bool, skill: pd.Series, rush: pd.Series) -> pd.DataFrame:
     staff = active[active.department.isin(SERVICE_DEPARTMENTS)]
     staff_rush = rush.loc[staff.employee_id].to_numpy()
     weights = np.where(staff.department == "Support", 3.0, 1.0) * np.exp(RUSH_VOLUME * staff_rush)
@@ -447,7 +450,9 @@ def _interactions(p, rng, active, quarter, n, calls_incentive, skill, rush) -> p
     })
 
 
-def _responses(p, rng, active, quarter, n, interactions, skill, prev_eng, mu):
+def _responses(p: ClientProfile, rng: np.random.Generator, active: pd.DataFrame, quarter: str, n: int,
+               interactions: pd.DataFrame, skill: pd.Series, prev_eng: pd.Series, mu: float
+               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     n_service = min(int(n * 0.65), len(interactions))
     surveyed = interactions.iloc[rng.choice(len(interactions), n_service, replace=False)]
     emp = active.set_index("employee_id").loc[surveyed.employee_id]
@@ -507,14 +512,14 @@ def _responses(p, rng, active, quarter, n, interactions, skill, prev_eng, mu):
     return df.drop(columns=["_team", "_shift", "_fcr"]), mentions, latents
 
 
-def _perceptions(rng, n: int) -> np.ndarray:
+def _perceptions(rng: np.random.Generator, n: int) -> np.ndarray:
     """Standard-normal attribute perceptions sharing a common factor (equicorrelated)."""
     common = rng.normal(0, 1, (n, 1))
     own = rng.normal(0, 1, (n, len(DRIVER_WEIGHTS)))
     return np.sqrt(DRIVER_CORRELATION) * common + np.sqrt(1 - DRIVER_CORRELATION) * own
 
 
-def _scores(rng, latent, fcr):
+def _scores(rng: np.random.Generator, latent: np.ndarray, fcr: np.ndarray) -> list[pd.arrays.IntegerArray]:
     n = len(latent)
     nps = np.clip(np.round(7 + 1.8 * latent), 0, 10)
     csat = 1 + np.searchsorted([-1.8, -0.9, -0.1, 0.9], latent + rng.normal(0, 0.6, n))
@@ -526,7 +531,8 @@ def _scores(rng, latent, fcr):
     return as_int
 
 
-def _comments(rng, df, names):
+def _comments(rng: np.random.Generator, df: pd.DataFrame, names: pd.Series
+              ) -> tuple[np.ndarray, np.ndarray]:
     n = len(df)
     has_comment = rng.random(n) < 0.45
     comments = np.full(n, None, dtype=object)
@@ -550,7 +556,7 @@ def _comments(rng, df, names):
     return comments, mentioned
 
 
-def _typo(name: str, rng) -> str:
+def _typo(name: str, rng: np.random.Generator) -> str:
     """Swap two neighbouring letters inside the first word (never its first letter)."""
     first, _, rest = name.partition(" ")
     if len(first) < 4:
@@ -560,7 +566,8 @@ def _typo(name: str, rng) -> str:
     return f"{first} {rest}".strip()
 
 
-def _employee_responses(p, rng, active, quarter, team_engagement) -> pd.DataFrame:
+def _employee_responses(p: ClientProfile, rng: np.random.Generator, active: pd.DataFrame, quarter: str,
+                        team_engagement: pd.Series) -> pd.DataFrame:
     """Employee pulses of one quarter; the cadence follows maturity.
 
     Monthly at level 5 (continuous listening; each pulse asks a random half of the staff),
@@ -581,7 +588,8 @@ def _employee_responses(p, rng, active, quarter, team_engagement) -> pd.DataFram
     return pd.concat(pulses, ignore_index=True)
 
 
-def _pulse(p, rng, takers, tag, answered_on, team_engagement) -> pd.DataFrame:
+def _pulse(p: ClientProfile, rng: np.random.Generator, takers: pd.DataFrame, tag: str,
+           answered_on: pd.Timestamp, team_engagement: pd.Series) -> pd.DataFrame:
     level = p.maturity_level
     n = len(takers)
     eng = team_engagement.reindex(takers.team).to_numpy()
@@ -604,7 +612,8 @@ def _pulse(p, rng, takers, tag, answered_on, team_engagement) -> pd.DataFrame:
     return df
 
 
-def _accounts(p, rng, employees, scale, hunger) -> pd.DataFrame:
+def _accounts(p: ClientProfile, rng: np.random.Generator, employees: pd.DataFrame, scale: float,
+              hunger: pd.Series) -> pd.DataFrame:
     n = int(p.responses_per_quarter * 0.8 * scale)
     acquired = (AS_OF - pd.to_timedelta(rng.integers(0, 3 * 365, n), unit="D")).normalize()
     due = acquired + pd.DateOffset(years=1)
@@ -642,7 +651,7 @@ ACTIONS = (
 )
 
 
-def _follow_ups(p: ClientProfile, rng, tables: dict) -> pd.DataFrame:
+def _follow_ups(p: ClientProfile, rng: np.random.Generator, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Follow-ups of detractors (NPS 0-6 or CSAT 1-2), from their own random stream.
 
     More of them, sooner, higher up the maturity scale; most closed within days, most of
@@ -669,7 +678,7 @@ def _follow_ups(p: ClientProfile, rng, tables: dict) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _feedback_actions(p, rng, quarters) -> pd.DataFrame:
+def _feedback_actions(p: ClientProfile, rng: np.random.Generator, quarters: list[str]) -> pd.DataFrame:
     """A 'you said, we did' log: kept from level 3 up, after each pulse, more often higher up."""
     rows = []
     if p.maturity_level >= 3:
@@ -687,7 +696,7 @@ def _feedback_actions(p, rng, quarters) -> pd.DataFrame:
                                        "status"])
 
 
-def _maturity_answers(p, rng) -> pd.DataFrame:
+def _maturity_answers(p: ClientProfile, rng: np.random.Generator) -> pd.DataFrame:
     """Self-assessment answers (1-5 agreement) to each element's level statements.
 
     Statements at or below the claimed level are mostly agreed with, higher ones mostly not.
@@ -714,7 +723,7 @@ def _maturity_answers(p, rng) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _plant_faults(rng, tables: dict[str, pd.DataFrame]) -> None:
+def _plant_faults(rng: np.random.Generator, tables: dict[str, pd.DataFrame]) -> None:
     resp = tables["customer_responses"]
     bad_scale = rng.random(len(resp)) < 0.003
     resp["nps"] = resp["nps"].astype("Int64").mask(bad_scale, 11)
