@@ -48,7 +48,7 @@ def test_report_drawings_publish_labels_and_the_key_holder_can_verify(sample_stu
     for month, row in table.iterrows():
         entrants = row["Entrants (by label)"].split(", ")
         assert len(entrants) == row["Entrants"]
-        label = row["Drawing label (gives the seed)"]
+        label = row["Drawing label (fixes the draw)"]
         assert label == f"cedar {month}"  # no 19-digit seed on the page: it comes from this
         assert verify_published(label, None, entrants, row["Winner"], ids_of)
         loser = next(e for e in entrants if e != row["Winner"])

@@ -665,7 +665,7 @@ def test_private_notes_name_the_employee_to_themselves_and_tell_the_drawings_win
         assert own_named >= len(praised) // 2  # a quote names its employee, as a rule
         [won] = [m for m in mails if m[1] == "You won the monthly drawing"]
         assert won[0] == [emails[drawing.employee_id]]
-        assert names[drawing.employee_id] in won[2] and "the seed comes from" in won[2]
+        assert names[drawing.employee_id] in won[2] and "it is fixed by the label" in won[2]
         assert outcome.sent["email (employee)"] == len(praised) + 1
         # The winner opted out: no note, nothing named.
         shutil_rm(home)

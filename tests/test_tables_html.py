@@ -211,7 +211,8 @@ def test_the_table_scrolls_in_its_own_box_with_the_first_column_fixed():
     style = re.search(r"<style>(.*?)</style>", markup, re.S).group(1)
     assert re.search(r"\.cx-table\{[^}]*overflow-x:auto", style)
     assert re.search(r"\.cx-table \.cx-stub\{[^}]*position:sticky;left:0", style)
-    assert all(rule.startswith((".cx-table", ".cx-more", "@media print{.cx-table"))
+    assert all(rule.startswith((".cx-table", ".cx-more", "@media print{.cx-table",
+                                "@container (max-width:34rem){.cx-table"))
                for rule in style.splitlines())
     # Printed (under Quarto too), the table gives up its scroll box and wraps its cells.
     assert re.search(r"@media print\{\.cx-table\{overflow:visible\}", style)
@@ -350,3 +351,33 @@ def test_every_report_table_has_a_caption(sample_study, client):
             assert shown.attrs.get("caption"), call
             assert not re.search(r"\bp=\d", shown.to_string()), call
     assert frames >= 15
+
+
+def test_on_a_phone_a_value_and_its_interval_wrap_and_a_long_list_is_not_a_tall_column(
+        chromium, sample_study, tmp_path):
+    """At 390 px: in a two-column table the value and its interval stay in view (the
+    interval wraps under the value), and the monthly drawings' list of 27 entrants wraps into
+    a few wide lines instead of a narrow column (a new user's trial: rows of 470 px and more,
+    the page's tallest table)."""
+    from cxlab import report
+
+    facts = pd.DataFrame({"Closing the loop": [
+        "50.3% (46.9% to 53.8%; 404 of 803)", "46.2% (42.8% to 49.7%; 371 of 803)"]},
+        index=pd.Index(["Followed up", "Followed up within 48 hours"],
+                       name="Unhappy customers, 2026Q3"))
+    draws = report.monthly_drawings(sample_study("northwind"))
+    assert draws["Entrants"].max() >= 25
+    page_file = tmp_path / "t.html"
+    page_file.write_text('<!DOCTYPE html><html><head><meta name="viewport" '
+                         'content="width=device-width"></head><body style="margin:16px">'
+                         + table_html(facts) + table_html(draws) + "</body></html>")
+    page = chromium.new_page(viewport={"width": 390, "height": 800})
+    page.goto(page_file.as_uri())
+    values = page.locator("table").nth(0).locator("tbody td")
+    for i in range(values.count()):
+        box = values.nth(i).bounding_box()
+        assert box["x"] + box["width"] <= 390, box  # the whole value in view, no scrolling
+    rows = page.locator("table").nth(1).locator("tbody tr")
+    heights = [rows.nth(i).bounding_box()["height"] for i in range(rows.count())]
+    assert max(heights) < 250, heights  # 471 px with the list in a 9rem column
+    page.close()

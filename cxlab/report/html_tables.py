@@ -71,9 +71,11 @@ position:sticky;left:0;max-width:100cqi}
 .cx-table th,.cx-table td{padding:.35rem .7rem;border-bottom:1px solid #dde3ea;\
 text-align:left;vertical-align:top}
 .cx-table thead th{border-bottom:2px solid #1d2733;vertical-align:bottom}
-.cx-table tbody :is(td,th):not(.cx-num,.cx-stub){min-width:9rem}
+.cx-table tbody :is(td,th):not(.cx-num,.cx-stub,.cx-long){min-width:9rem}
 .cx-table .cx-num{text-align:right}
 .cx-table .cx-value,.cx-table .cx-note{white-space:nowrap}
+.cx-table td.cx-long{min-width:24rem}
+@container (max-width:34rem){.cx-table .cx-note{display:block;white-space:normal}}
 .cx-table .cx-note{display:inline-block;font-size:.85em;color:#5f6b7a}
 .cx-table .cx-stub{position:sticky;left:0;z-index:1;min-width:8rem;\
 background:var(--bs-body-bg,#fff)}
@@ -135,6 +137,10 @@ class _Cell:
     small: bool = False
 
 
+#: A text cell longer than this many characters is set wider (a list of names, an
+#: evidence sentence), so it wraps into a few lines rather than a narrow column of many.
+LONG_TEXT = 120
+
 #: A table of more rows than this is folded under a line that opens it (an employee per row:
 #: 126 rows for a large client), so a reader scrolls past it, and a printed report leaves it
 #: to the web page instead of adding pages of rows.
@@ -157,6 +163,8 @@ def table_html(frame: pd.DataFrame) -> str:
         for j, cell in enumerate(row):
             if cell.numeric or (cell.text == MISSING and numeric[j]):
                 cell.css = "cx-num"
+            elif len(cell.text) > LONG_TEXT:
+                cell.css = "cx-long"
             if small_n and cell.numeric:
                 found = _N.search(cell.note)
                 n = (int(found[1].replace(",", "")) if found is not None else

@@ -141,13 +141,13 @@ def monthly_drawings(study: Study) -> pd.DataFrame | Markdown:
     for month, group in positive.groupby("month"):
         result = draw(group["employee_id"].tolist(), f"{study.client} {month}")
         rows.append({"Month": month, "Entrants": len(result.entrants),
-                     "Drawing label (gives the seed)": result.label,
+                     "Drawing label (fixes the draw)": result.label,
                      "Winner": labels[result.winner],
                      "Entrants (by label)": ", ".join(sorted(labels[e] for e in result.entrants))})
     table = pd.DataFrame(rows).set_index("Month")
     table.attrs["caption"] = ("Monthly drawings among the employees named positively, with the "
-                              "label the seed is made from (SHA-256 of the label), so anyone "
-                              "can redo the draw")
+                              "label that fixes each draw, so anyone can redo it (the Methods "
+                              "page says how)")
     return table
 
 

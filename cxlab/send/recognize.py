@@ -97,7 +97,7 @@ class Announcement:
     name: str
     team: str
     day: date
-    record: str = ""  # a drawing's auditable record: entrants and where its seed comes from
+    record: str = ""  # a drawing's auditable record: entrants and the label that fixes it
 
 
 @dataclass
@@ -438,7 +438,7 @@ def announcements(client: str, shoutouts: list[Shoutout], start: date,
         result = draw(list(people), f"{client} {month}")
         winner = people[result.winner]
         record = (f"{len(result.entrants)} employees named positively by customers were in the "
-                  f"draw; the seed comes from the label '{result.label}', so anyone can redo it")
+                  f"draw; it is fixed by the label '{result.label}', so anyone can redo it")
         posts.append(Announcement(
             f"drawing:{month}", f"Monthly drawing, {pd.Period(month, 'M'):%B %Y}",
             f"Congratulations to {winner.name} ({winner.team})! {record}.",
