@@ -72,16 +72,21 @@ import itertools
 import re
 import sys
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from cxlab.data.mapping import MappingError, collapse_repeats, parse_mapping
-from cxlab.data.schema import extended
+from cxlab.data.schema import Table, extended
 from cxlab.data.validate import RejectTally, ValidationResult, validate
 from cxlab.errors import CxlabError
+
+if TYPE_CHECKING:  # imported when a sink writes
+    from pyarrow.parquet import ParquetWriter
 
 DELIMITERS = ",;\t|"
 
@@ -118,7 +123,7 @@ class Mapping:
     segments: dict[str, dict] = field(default_factory=dict)
 
     @property
-    def schema(self):
+    def schema(self) -> Table:
         """The table's schema, with this mapping's ratings and segments as columns."""
         return extended(self.table, self.ratings, self.segments)
 
@@ -302,7 +307,7 @@ def _sniff_encoding(path: Path) -> tuple[str, set[int]]:
     return "cp1252", bad
 
 
-def _physical_lines(f) -> Iterator[bytes]:
+def _physical_lines(f: IO[bytes]) -> Iterator[bytes]:
     """A binary file's lines, ended by LF, CR LF or a lone CR (as the csv module counts them)."""
     for line in f:
         if b"\r" in line[:-2]:
@@ -337,7 +342,7 @@ def _delimiter(text: str) -> str:
 
 
 def _read_csv(lines: Iterator[str], path: Path, delimiter: str, mapping: Mapping,
-              notes: list[str], bad_lines: set[int] = frozenset(), encoding: str = "utf-8",
+              notes: list[str], bad_lines: AbstractSet[int] = frozenset(), encoding: str = "utf-8",
               chunk_rows: int = CHUNK_ROWS
               ) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]:
     """Split CSV lines into records, numbering each by the line it starts on, in chunks.
@@ -698,7 +703,7 @@ def _describe_filter(rule: dict) -> str:
     return f"{rule['column']} " + " and ".join(f"{words[k]} {rule[k]}" for k in words if k in rule)
 
 
-def check_file(path: str | Path, mapping_path: str | Path, as_of=None,
+def check_file(path: str | Path, mapping_path: str | Path, as_of: pd.Timestamp | str | None = None,
                known_ids: dict | None = None, keep_rows: bool = True) -> ValidationResult:
     """Read, map and validate a file without writing anything.
 
@@ -715,7 +720,7 @@ def _discard(frame: pd.DataFrame) -> None:
     """A sink that keeps nothing."""
 
 
-def validate_file(path: str | Path, mapping: Mapping, as_of=None,
+def validate_file(path: str | Path, mapping: Mapping, as_of: pd.Timestamp | str | None = None,
                   known_ids: dict | None = None, chunk_rows: int = CHUNK_ROWS,
                   sink: Callable[[pd.DataFrame], None] | None = None,
                   reject_sink: Callable[[pd.DataFrame], None] | None = None
@@ -734,7 +739,8 @@ def validate_file(path: str | Path, mapping: Mapping, as_of=None,
     """
     reading: list[str] = []
     mapping_notes: list[str] = []
-    accepted, rejected, checks, rows = [], [], [], []
+    accepted, rejected, checks = [], [], []
+    rows: list[np.ndarray] = []
     seen: dict[str, np.ndarray] = {}
     rows_in_file = n_accepted = 0
     tally = RejectTally()
@@ -755,6 +761,7 @@ def validate_file(path: str | Path, mapping: Mapping, as_of=None,
             sink(part.accepted)
             n_accepted += len(part.accepted)
             accepted = [part.accepted.iloc[0:0]]
+        assert part.accepted_rows is not None  # validate() always gives them
         rows.append(part.accepted_rows)
         # Sorted by row within each chunk; chunks follow the file, so the whole is sorted.
         here = _as_they_came(part.rejected, raw, mapping)
@@ -913,7 +920,8 @@ class _ParquetSink:
     """Writes frames of one schema to a Parquet file as they come (the first sets it)."""
 
     def __init__(self, path: Path):
-        self.path, self.writer, self.rows = path, None, 0
+        self.path, self.rows = path, 0
+        self.writer: ParquetWriter | None = None
 
     def __call__(self, frame: pd.DataFrame) -> None:
         import pyarrow as pa
@@ -934,7 +942,8 @@ class _ParquetSink:
 
 
 def _merge_stored(result: ValidationResult, target: Path, incoming: Path, table: str,
-                  on_conflict: str, path, reject: Callable[[pd.DataFrame], None]) -> None:
+                  on_conflict: str, path: str | Path, reject: Callable[[pd.DataFrame], None]
+                  ) -> None:
     """Merge the accepted rows (in ``incoming``) into the stored table ``target``.
 
     Rows whose id is stored with other values follow ``on_conflict`` (see
@@ -955,8 +964,10 @@ def _merge_stored(result: ValidationResult, target: Path, incoming: Path, table:
             "Import again with --on-conflict skip to keep the stored rows (the new ones are "
             "then rejected) or --on-conflict update to replace them")
     if counts["skipped"]:
+        accepted_rows = result.accepted_rows
+        assert accepted_rows is not None  # validate_file always gives them
         keep = ~np.isin(np.arange(len(new)), conflicts["position"])
-        rows = result.accepted_rows[~keep]
+        rows = accepted_rows[~keep]
         skipped = new.loc[~keep].astype("string")
         id_col = conflicts["id_column"].iloc[0]
         skipped.insert(0, "row", rows)
@@ -968,7 +979,7 @@ def _merge_stored(result: ValidationResult, target: Path, incoming: Path, table:
         skipped["reason_code"] = f"{id_col}: already stored with other values"
         skipped["reason_public"] = (f"column '{id_col}': an id already stored with other "
                                     "values; the stored row was kept")
-        result.accepted_rows = result.accepted_rows[keep]
+        result.accepted_rows = accepted_rows[keep]
         reject(skipped)
     result.accepted_count = len(new) - counts["skipped"]
     result.stored = {k: counts[k] for k in ("added", "updated", "unchanged", "skipped")}
@@ -982,7 +993,8 @@ def _merge_stored(result: ValidationResult, target: Path, incoming: Path, table:
 
 
 def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client: str,
-                as_of=None, root: Path | None = None, on_conflict: str = "error"
+                as_of: pd.Timestamp | str | None = None, root: Path | None = None,
+                on_conflict: str = "error"
                 ) -> tuple[ValidationResult, Path]:
     """Check a file and merge its accepted rows into one client's table of a dataset.
 
@@ -1050,8 +1062,14 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
         sink.close()
         if target.is_file():
             tally = result.rejected_tally
+            assert tally is not None  # validate_file tallies what reject_sink is given
+
+            def reject_skipped(skipped: pd.DataFrame) -> None:
+                reject(skipped)
+                tally.add(skipped)
+
             _merge_stored(result, target, incoming, mapping.table, on_conflict, path,
-                          lambda skipped: (reject(skipped), tally.add(skipped)))
+                          reject_skipped)
         else:
             result.stored = {"added": sink.rows, "updated": 0, "unchanged": 0, "skipped": 0}
             incoming.replace(target)
