@@ -152,8 +152,9 @@ def _send_arguments(parser: argparse.ArgumentParser) -> None:
     """The arguments of the commands that send (recognize, follow-up), run by _cmd_send."""
     parser.add_argument("--client", required=True, help="client slug (in the run matrix)")
     parser.add_argument("--since", metavar="YYYY-MM-DD",
-                        help="where a first run starts (default: the last 7 days of data); "
-                             "later runs start where the first did")
+                        help="start from this date: on a first run (default: the last 7 days "
+                             "of data), or to go back over earlier answers (default: where the "
+                             "first run started)")
     parser.add_argument("--dry-run", action="store_true",
                         help="print what would be sent; send and record nothing")
     parser.add_argument("--max", type=_item_count, default=MAX_PER_RUN, metavar="N",

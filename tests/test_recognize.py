@@ -364,6 +364,26 @@ def test_a_dry_run_sends_and_records_nothing(home, webhooks, monkeypatch):
                                 "[slack (TEST_SLACK_WEBHOOK)] Customer story of the week",
                                 "[slack (TEST_SLACK_WEBHOOK)] Monthly drawing")) for line in shown)
     assert webhooks.posts == [] and not config.outbox_path("sample", "northwind").exists()
+    assert "(a dry run: the channels' secrets and hosts were not checked)" in outcome.summary()
+
+
+def test_without_a_roster_the_summary_says_why_no_praise_was_found():
+    from cxlab.send.recognize import Outcome, why_no_praise
+    from cxlab.study import Study
+
+    answers = pd.DataFrame({"response_id": ["R1"], "comment": ["Anna was great"]})
+    study = Study("x", "2026Q3", "d", "X", {"customer_responses": answers,
+                                            "employees": pd.DataFrame()}, [], {},
+                  absent=("employees",))
+    why = why_no_praise(study)
+    assert why.startswith("the data has no employee roster, so no comment can be matched")
+    outcome = Outcome(found=0, why_none=why, start=date(2026, 9, 1))
+    assert outcome.summary().startswith("0 shout-outs found since 2026-09-01: the data has no "
+                                        "employee roster")
+    study.tables["employees"] = pd.DataFrame({"employee_id": ["E1"]})
+    study.absent = ()
+    study.tables["customer_responses"] = answers.assign(comment=None)
+    assert why_no_praise(study) == "no customer answer has a comment to find praise in"
 
 
 @pytest.mark.parametrize("channel, env, wanted", [

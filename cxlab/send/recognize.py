@@ -128,6 +128,8 @@ class Outcome:
         lines = [f"{self.found} {self.what}{'s' if self.found != 1 else ''} found since "
                  f"{self.start}" + (f": {self.why_none}" if self.why_none and not self.found
                                     else "")]
+        if self.dry_run:
+            lines.append("  (a dry run: the channels' secrets and hosts were not checked)")
         if self.page:
             lines.append(f"  recognition page: {self.page}")
         if self.held:
@@ -184,12 +186,24 @@ def recognize(client: str, dataset: str, settings: dict, *, since: date | None =
         posts = announcements(client, shoutouts, start, latest) if start else []
         shoutouts = [s for s in shoutouts if start is None or s.day >= start]
         outcome.start, outcome.found = start, len(shoutouts)
+        if not shoutouts:
+            outcome.why_none = why_no_praise(study)
         deliver([*shoutouts, *posts], channels, settings, emails, outbox, outcome, show)
         if not dry_run and latest is not None:
             outcome.page = write_live_page(client, dataset, settings, [
                 (item.key, item.day, compose(item, TEAM_VIEW, settings, emails)[0])
                 for item in [*shoutouts, *posts]], latest, study=study)
     return outcome
+
+
+def why_no_praise(study) -> str:
+    """Why no shout-out could be found at all, when the data says why (else "")."""
+    if "employees" in study.absent or study.tables["employees"].empty:
+        return ("the data has no employee roster, so no comment can be matched to an employee "
+                "(import an employees table to recognize named praise)")
+    if study.tables["customer_responses"]["comment"].notna().sum() == 0:
+        return "no customer answer has a comment to find praise in"
+    return ""
 
 
 @contextmanager
