@@ -8,10 +8,15 @@ from __future__ import annotations
 import argparse
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cxlab.run import usable_cores
 from cxlab.send import MAX_PER_RUN
+
+if TYPE_CHECKING:  # imported by the commands that read a file
+    from cxlab.data.validate import ValidationResult
 
 #: Characters of each rejection example printed (the full reason is kept with the row).
 EXAMPLE_WIDTH = 300
@@ -50,7 +55,7 @@ def _minutes(text: str) -> float:
     return value
 
 
-def _cmd_sample(args) -> int:
+def _cmd_sample(args: argparse.Namespace) -> int:
     from cxlab.data import make_sample
 
     path = make_sample(args.dataset, seed=args.seed, scale=args.scale)
@@ -58,7 +63,7 @@ def _cmd_sample(args) -> int:
     return 0
 
 
-def _print_result(file: str, result) -> bool:
+def _print_result(file: str, result: ValidationResult) -> bool:
     """Print what a file gave (counts, reasons, examples); return whether it is usable."""
     summary = result.summary()
     filtered = summary.get("rows_filtered", 0)
@@ -82,7 +87,8 @@ def _print_result(file: str, result) -> bool:
     return usable
 
 
-def _file_command(args, name: str, read) -> int:
+def _file_command(args: argparse.Namespace, name: str,
+                  read: Callable[[str], tuple[ValidationResult, Path | None]]) -> int:
     """Run ``read(as_of)`` -> (result, folder or None), print it, exit by usability.
 
     Exit codes: 0 usable, 1 no row usable, 2 a user error (a :class:`CxlabError`: the file,
@@ -116,7 +122,7 @@ def _file_command(args, name: str, read) -> int:
     return 0 if usable else 1
 
 
-def _cmd_check(args) -> int:
+def _cmd_check(args: argparse.Namespace) -> int:
     from cxlab.data.imports import check_file, known_ids, load_mapping
 
     if (args.dataset is None) != (args.client is None):
@@ -124,7 +130,7 @@ def _cmd_check(args) -> int:
               "against that client's roster), or neither", file=sys.stderr)
         return 2
 
-    def read(as_of):
+    def read(as_of: str) -> tuple[ValidationResult, None]:
         known = (known_ids(args.dataset, args.client, load_mapping(args.mapping).table)
                  if args.dataset else None)
         return check_file(args.file, args.mapping, as_of=as_of, known_ids=known,
@@ -133,7 +139,7 @@ def _cmd_check(args) -> int:
     return _file_command(args, "check", read)
 
 
-def _cmd_import(args) -> int:
+def _cmd_import(args: argparse.Namespace) -> int:
     from cxlab.data.imports import import_file
 
     return _file_command(args, "import", lambda as_of: import_file(
@@ -165,7 +171,7 @@ def _send_arguments(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=_cmd_send)
 
 
-def _cmd_run(args) -> int:
+def _cmd_run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from cxlab import config
@@ -225,7 +231,7 @@ def _cmd_run(args) -> int:
     return exit_code(results)
 
 
-def _cmd_site(args) -> int:
+def _cmd_site(args: argparse.Namespace) -> int:
     from cxlab import config
     from cxlab.fsutil import plain_os_error
     from cxlab.site import build_site
@@ -245,7 +251,7 @@ def _cmd_site(args) -> int:
     return 0
 
 
-def _cmd_assess(args) -> int:
+def _cmd_assess(args: argparse.Namespace) -> int:
     from cxlab.maturity.assessment import assess
 
     result = assess(args.client, args.quarter, args.dataset, args.answers)
@@ -253,7 +259,7 @@ def _cmd_assess(args) -> int:
     return 0
 
 
-def _cmd_send(args) -> int:
+def _cmd_send(args: argparse.Namespace) -> int:
     """``cxlab recognize`` and ``cxlab follow-up``: the same run, two kinds of message."""
     from datetime import date
 
