@@ -194,7 +194,7 @@ class SmtpServer:
     def connect(self) -> smtplib.SMTP:
         """An open, logged-in connection."""
         if self.scheme == "smtps":
-            smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=TIMEOUT_SECONDS)
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=TIMEOUT_SECONDS)
         else:
             smtp = smtplib.SMTP(self.host, self.port, timeout=TIMEOUT_SECONDS)
             if self.scheme == "smtp+starttls":
@@ -265,7 +265,7 @@ def teams_payload(message: Message) -> dict:
 # Settings
 
 
-def check_recognition(spec, where: str) -> dict:
+def check_recognition(spec: object, where: str) -> dict:
     """Check a client's ``recognition`` settings without reading the environment.
 
     ``{channels: [...], opt_out: [employee ids]}``; each channel a mapping with ``type`` and
@@ -325,11 +325,13 @@ def channels_from_settings(spec: dict, client: str, base: Path,
         if env and not os.environ.get(env):
             raise SettingsError(f"{where}: the environment variable {env} is not set")
         if channel.kind in ("slack", "teams"):
+            assert env is not None  # check_recognition requires webhook_env
             url = urlsplit(os.environ[env])
             if url.scheme not in ("http", "https") or not url.hostname:
                 raise SettingsError(f"{where}: ${env} is not an http(s) URL")
             _reach(url.hostname, url.port or (443 if url.scheme == "https" else 80), where)
         elif channel.kind == "email":
+            assert env is not None  # check_recognition requires smtp_env
             try:
                 server = smtp_server(env)
             except SettingsError as err:

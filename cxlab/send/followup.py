@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -33,6 +34,9 @@ from cxlab.send.recognize import (
     settle_start,
     stored_start,
 )
+
+if TYPE_CHECKING:  # opened only when not given
+    from cxlab.study import Study
 
 #: The outbox's record of where follow-up sending started.
 START = "start:follow_up"
@@ -135,7 +139,8 @@ def why_none(answers: pd.DataFrame, start: date | None) -> str:
 
 
 def unhappy_answers(client: str, dataset: str, settings: dict, since: date | None = None,
-                    study=None) -> tuple[list[FollowUpItem], date | None, dict[str, str]]:
+                    study: Study | None = None
+                    ) -> tuple[list[FollowUpItem], date | None, dict[str, str]]:
     """Every unhappy answer since ``since``'s quarter, the latest answer's day, and emails.
 
     ``study`` is the client's latest study if already open (else it is opened here).

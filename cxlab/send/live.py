@@ -14,6 +14,7 @@ import html
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import jinja2
 import pandas as pd
@@ -21,6 +22,9 @@ from markupsafe import Markup
 
 from cxlab import config
 from cxlab.fsutil import replace_file
+
+if TYPE_CHECKING:  # opened here only when not given
+    from cxlab.study import Study
 
 _PAGE = """\
 <!DOCTYPE html>
@@ -66,7 +70,7 @@ class Post:
 
 
 def write_live_page(client: str, dataset: str, settings: dict, messages: list[tuple],
-                    latest: date, path: Path | None = None, study=None) -> Path:
+                    latest: date, path: Path | None = None, study: Study | None = None) -> Path:
     """Write the page from this run's messages: ``(key, day, Message)`` in any order.
 
     The week is the seven days to ``latest``; the story and drawing are the latest announced.

@@ -15,7 +15,7 @@ next time.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +47,8 @@ class Outbox:
         self.path = path
 
     @contextmanager
-    def session(self, about: dict, on_wait=None) -> Iterator[Outbox]:
+    def session(self, about: dict, on_wait: Callable[[dict], object] | None = None
+                ) -> Iterator[Outbox]:
         """Hold the client's send lock for the block (a second run waits for the first)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with exclusive_lock(self.path.with_suffix(".lock"), about, wait=True, on_wait=on_wait):
