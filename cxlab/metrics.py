@@ -1276,7 +1276,7 @@ class _Spec(NamedTuple):
 
 def grouped(
     data: pd.DataFrame,
-    metric: str | Sequence[str],
+    metric: str | measures.Measure | Sequence[str | measures.Measure],
     by: str | Sequence[str],
     column: str | None = None,
     method: str = "adjusted-wald",

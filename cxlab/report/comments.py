@@ -111,7 +111,7 @@ def customer_themes_table(study: Study) -> pd.DataFrame | Markdown:
 
 
 def _examples(study: Study, frame: pd.DataFrame, themes: list[str],
-              tones: list[str] | None = None) -> pd.Series:
+              tones: list[str] | list[str | None] | None = None) -> pd.Series:
     """The latest comment on each theme, as a report may quote it.
 
     With ``tones``, the latest of that tone (the theme's more common one, so the example
@@ -119,10 +119,10 @@ def _examples(study: Study, frame: pd.DataFrame, themes: list[str],
     """
     flags = theme_flags(frame["comment"], _themes(study))
     latest = frame.sort_values("responded_on", ascending=False).index
-    tones = tones or [None] * len(themes)
+    wanted: list[str | None] = list(tones) if tones else [None] * len(themes)
     picks = [next((i for i in latest if flags.at[i, t] and tone in (None, frame.at[i, "tone"])),
                   next((i for i in latest if flags.at[i, t]), None))
-             for t, tone in zip(themes, tones, strict=True)]
+             for t, tone in zip(themes, wanted, strict=True)]
     texts = pd.Series([frame.at[i, "comment"] if i is not None else None for i in picks],
                       dtype=object)
     served = pd.Series([frame.at[i, "employee_id"] if i is not None else None for i in picks],

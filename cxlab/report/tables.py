@@ -323,10 +323,8 @@ def group_frame(study: Study, by: str, key: str | Measure = "nps") -> pd.DataFra
                              f"{m.table} nor employees (try 'team' or 'department')")
         roster = study.tables["employees"][["employee_id", by]]
         rows = rows.merge(roster, on="employee_id", how="inner")
-    # metrics.grouped takes a Measure (its docstring, and it runs so), but its hint names only
-    # str: to widen in cxlab.metrics (not this module's), then this ignore goes.
-    out = metrics.grouped(rows, m, by,  # type: ignore[arg-type]
-                          weights=WEIGHT if weights is not None else None, check_scale=False)
+    out = metrics.grouped(rows, m, by, weights=WEIGHT if weights is not None else None,
+                          check_scale=False)
     if m.table == "employee_responses":  # too few respondents: not shown at all
         out = out[~hidden_pulse_groups(study, rows, by).reindex(out[by], fill_value=False)
                   .to_numpy()]
