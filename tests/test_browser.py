@@ -159,6 +159,7 @@ def test_a_result_found_in_a_sections_text_opens_at_that_section(built_site, chr
     page.goto((built_site["site"] / "index.html").as_uri())
     page.click(".nav-toggle")
     for query, section in (("closing the loop", "Closing the loop"),
+                           ("voice of the employee", "Voice of the employee"),
                            ("cedar data quality rejected", "Data quality")):
         page.fill("#cx-search", query)
         first = page.locator("#cx-search-results a").nth(0).inner_text()

@@ -59,15 +59,20 @@
   // such as "the", which every other heading has); the first of equals.
   var LITTLE = ["the", "a", "an", "of", "and", "or", "to", "in", "on", "for", "by", "with",
                 "is", "at", "what", "how"];
+  function telling(words) {
+    var kept = words.filter(function (w) { return LITTLE.indexOf(w) < 0; });
+    return kept.length ? kept : words;
+  }
+  function matched(text, words) {
+    return words.filter(function (w) { return text.indexOf(w) >= 0; }).length;
+  }
   function named(page, words) {
-    var telling = words.filter(function (w) { return LITTLE.indexOf(w) < 0; });
     var best, most = 0;
     page.sections.forEach(function (s) {
-      var heading = s.text.toLowerCase();
-      var n = telling.filter(function (w) { return heading.indexOf(w) >= 0; }).length;
+      var n = matched(s.text.toLowerCase(), telling(words));
       if (n > most) { best = s; most = n; }
     });
-    return best;
+    return best ? { id: best.id, text: best.text, at: best.at, named: most } : undefined;
   }
 
   // The section holding the words (closest together) when no heading names them, so the
@@ -99,6 +104,7 @@
     space = text.lastIndexOf(" ", end);
     if (end < text.length && space > at) end = space;
     var piece = text.slice(start, end), low = piece.toLowerCase();
+    words = telling(words);  // marked: the words that tell, not every "the"
     var out = document.createElement("span");
     out.className = "cx-snippet";
     if (start > 0 && !sentence) out.appendChild(document.createTextNode("… "));
@@ -138,8 +144,9 @@
       var text = title + " " + page.text.toLowerCase();
       if (!words.every(function (w) { return text.indexOf(w) >= 0; })) return;
       var section = named(page, words) || around(page, words);
-      var score = words.filter(function (w) { return title.indexOf(w) >= 0; }).length * 10
-        + (section && !section.inside ? 5 : 0);
+      // Ranked by the telling words in the page's title, then in the section's heading.
+      var score = matched(title, telling(words)) * 10
+        + (section && !section.inside ? 5 * section.named : 0);
       hits.push({ page: page, section: section, score: score });
     });
     // Equal scores: the newer quarter's report first (order of the index otherwise).
