@@ -63,10 +63,13 @@ class _Hook(BaseHTTPRequestHandler):
 
             time.sleep(server.slow_seconds)
             status = 200
+        # A refusal says why, as Slack does; this one also echoes the request's path (the
+        # webhook's secret), which must never reach an error message.
+        said = f"invalid_blocks at {self.path}".encode() if status == 400 else b"ok"
         self.send_response(status)
-        self.send_header("Content-Length", "2")
+        self.send_header("Content-Length", str(len(said)))
         self.end_headers()
-        self.wfile.write(b"ok")
+        self.wfile.write(said)
 
     def log_message(self, *args):
         pass
@@ -553,9 +556,10 @@ def test_a_wrong_webhook_stops_its_channel_and_a_refused_message_stops_only_itse
         config.outbox_path("sample", "northwind")).sent()
     shutil_rm(home)
     webhooks.answers[path] = [400]
-    with pytest.raises(SendError, match=r"refused a message with HTTP 400 \(the shout-out for "
-                                        r"answer NO-R"):
+    with pytest.raises(SendError, match=r"refused a message with HTTP 400 \('invalid_blocks at "
+                                        r"<webhook>'\) \(the shout-out for answer NO-R") as err:
         recognize("northwind", "sample", settings, since=SINCE, base=home, show=lambda _: None)
+    assert "secret-token" not in str(err.value)  # the service's reason, never the address
     assert len(webhooks.bodies(path[1:])) == len(expected) - 1
     again = recognize("northwind", "sample", settings, base=home, show=lambda _: None)
     assert sum(again.sent.values()) == 0  # the refused one is not tried again

@@ -63,6 +63,11 @@ class SendError(CxlabError, RuntimeError):
     """
 
 
+#: Characters of a service's own reason for refusing a message kept in the error (Slack
+#: answers "invalid_blocks"); the webhook's address is never among them.
+REASON_CHARS = 80
+
+
 class ChannelDown(CxlabError, RuntimeError):
     """A channel could not be reached after the retries: the message is left for next run."""
 
@@ -154,8 +159,12 @@ class Channel:
             raise SendError(f"{self.name}: refused with HTTP {answer.status_code}; check the "
                             f"webhook in ${self.spec['webhook_env']} (its address or rights)")
         if answer.status_code >= 400:
+            said = answer.text
+            for secret in (url, urlsplit(url).path):  # never the webhook's address
+                said = said.replace(secret, "<webhook>") if len(secret) > 1 else said
+            said = " ".join(said.split())[:REASON_CHARS]
             raise MessageRefused(f"{self.name}: refused a message with HTTP "
-                                 f"{answer.status_code}")
+                                 f"{answer.status_code}" + (f" ({said!r})" if said else ""))
 
     def _mail(self, message: Message) -> None:
         server = smtp_server(self.spec["smtp_env"])
