@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -47,6 +48,9 @@ from cxlab.send.channels import (
 )
 from cxlab.send.live import write_live_page
 from cxlab.send.outbox import Outbox
+
+if TYPE_CHECKING:
+    from cxlab.study import Study
 
 #: How the live page shows each item: as a team channel gets it.
 TEAM_VIEW = Channel("file", {"path": "-"})
@@ -183,20 +187,22 @@ def recognize(client: str, dataset: str, settings: dict, *, since: date | None =
         shoutouts, latest, emails = find_shoutouts(client, dataset, settings,
                                                    since or stored_start(outbox), study=study)
         start = settle_start(outbox, since, latest, dry_run)
-        posts = announcements(client, shoutouts, start, latest) if start else []
+        posts = (announcements(client, shoutouts, start, latest)
+                 if start is not None and latest is not None else [])
         shoutouts = [s for s in shoutouts if start is None or s.day >= start]
         outcome.start, outcome.found = start, len(shoutouts)
         if not shoutouts:
             outcome.why_none = why_no_praise(study)
-        deliver([*shoutouts, *posts], channels, settings, emails, outbox, outcome, show)
+        items: list[Shoutout | Announcement] = [*shoutouts, *posts]
+        deliver(items, channels, settings, emails, outbox, outcome, show)
         if not dry_run and latest is not None:
             outcome.page = write_live_page(client, dataset, settings, [
                 (item.key, item.day, compose(item, TEAM_VIEW, settings, emails)[0])
-                for item in [*shoutouts, *posts]], latest, study=study)
+                for item in items], latest, study=study)
     return outcome
 
 
-def why_no_praise(study) -> str:
+def why_no_praise(study: Study) -> str:
     """Why no shout-out could be found at all, when the data says why (else "")."""
     if "employees" in study.absent or study.tables["employees"].empty:
         return ("the data has no employee roster, so no comment can be matched to an employee "
@@ -209,7 +215,8 @@ def why_no_praise(study) -> str:
 @contextmanager
 def sending(client: str, dataset: str, settings: dict, key: str, base: Path | None,
             dry_run: bool, show: Callable[[str], object], what: str = "shout-out",
-            most: int | None = MAX_PER_RUN):
+            most: int | None = MAX_PER_RUN
+            ) -> Iterator[tuple[list[Channel], Outbox, Outcome]]:
     """A run of sending: the checked channels, the client's outbox held, and the outcome.
 
     Yields ``(channels, outbox, outcome)``; a second run for the client waits (saying so).
@@ -274,9 +281,9 @@ def stored_start(outbox: Outbox, name: str = "start") -> date | None:
     return date.fromisoformat(start) if start else None
 
 
-def deliver(shoutouts: list, channels: list[Channel], settings: dict,
-             emails: dict[str, str], outbox: Outbox, outcome: Outcome, show,
-             compose_with: Callable | None = None) -> None:
+def deliver(shoutouts: Sequence[Any], channels: list[Channel], settings: dict,
+            emails: dict[str, str], outbox: Outbox, outcome: Outcome,
+            show: Callable[[str], object], compose_with: Callable | None = None) -> None:
     """Send each item to each channel unless recorded; record each accepted message.
 
     ``compose_with(item, channel, settings, emails)`` makes the message (default
@@ -345,7 +352,7 @@ def describe(item: Shoutout | Announcement) -> str:
     return f"{_KINDS.get(kind, kind)} {rest.split(':')[0]}"
 
 
-def compose(shoutout: Shoutout, channel: Channel, settings: dict,
+def compose(shoutout: Shoutout | Announcement, channel: Channel, settings: dict,
             emails: dict[str, str]) -> tuple[Message | None, str]:
     """The message one channel gets for one shout-out or announcement, or None and why not."""
     opted_out = shoutout.employee_id in config.opted_out(settings)
@@ -466,7 +473,8 @@ def announcements(client: str, shoutouts: list[Shoutout], start: date,
 
 
 def find_shoutouts(client: str, dataset: str, settings: dict, since: date | None = None,
-                   study=None) -> tuple[list[Shoutout], date | None, dict[str, str]]:
+                   study: Study | None = None
+                   ) -> tuple[list[Shoutout], date | None, dict[str, str]]:
     """Every positive mention since ``since``'s quarter, the latest response day, and emails.
 
     The emails are the roster's optional ``email`` column: employee id -> address.
@@ -500,7 +508,7 @@ def report_settings(settings: dict) -> dict:
     return {k: v for k, v in settings.items() if k in config.CLIENT_SETTINGS}
 
 
-def roster_emails(study) -> dict[str, str]:
+def roster_emails(study: Study) -> dict[str, str]:
     """Employee id -> email address, from the roster's optional ``email`` column."""
     roster = study.tables["employees"]
     if "email" not in roster:
@@ -509,7 +517,8 @@ def roster_emails(study) -> dict[str, str]:
     return dict(zip(known["employee_id"], known["email"].astype(str), strict=True))
 
 
-def _shoutouts(study, mentions: pd.DataFrame, quote: bool, settings: dict) -> list[Shoutout]:
+def _shoutouts(study: Study, mentions: pd.DataFrame, quote: bool, settings: dict
+               ) -> list[Shoutout]:
     """The mentions as shout-outs, with both quotes made once per mention."""
     from cxlab.text.mentions import mask_names, names_any
 
