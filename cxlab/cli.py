@@ -190,7 +190,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if not studies:
         print("cxlab run: no study matches the given --client/--quarter", file=sys.stderr)
         return 2
-    if shard is not None and not shard.select(studies):
+    mine = len(shard.select(studies)) if shard else len(studies)
+    if shard is not None and not mine:
         print(f"cxlab run: shard {shard.index} of {shard.count} has no study (there are "
               f"{len(studies)}); nothing to run", file=sys.stderr)
         return 0
@@ -204,7 +205,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
                 from cxlab.data import ensure_sample
 
                 ensure_sample("sample")
-            mine = len(shard.select(studies)) if shard else len(studies)
             kernels = min(args.jobs, mine)
             print(f"{mine} stud{'y' if mine == 1 else 'ies'}"
                   f"{f' (shard {shard.index} of {shard.count})' if shard else ''}, up to "

@@ -89,26 +89,25 @@ def aggregate(table: ir.Table, by: Sequence[str], specs: Sequence[_Spec],
     if weights:
         answers["__w"] = _answers(t, weights)
     t = t.select(*by, **answers)
-    w = t["__w"] if weights else None
-    counted = {f"__c{i}": t[f"__a{i}"] for i in range(len(specs))}
-    if w is not None:  # an answer weighted 0 (or without a weight) is left out, as in pandas
+    # The answers that count: all of them, or with weights those weighted above 0 (an answer
+    # weighted 0, or without a weight, is left out, as in pandas) in columns of their own.
+    counts = "__a"
+    if weights:
+        counts, w = "__c", t["__w"]
         t = t.mutate(**{f"__c{i}": ibis.ifelse(w > 0, t[f"__a{i}"], None)
                         for i in range(len(specs))})
-        w = t["__w"]
         window = ibis.window(group_by=[t[b] for b in by])
-        centres = {f"__centre_{i}": (ibis.ifelse(t[f"__c{i}"].notnull(), w * t[f"__c{i}"], None)
-                                     .sum().over(window)
-                                     / ibis.ifelse(t[f"__c{i}"].notnull(), w, None)
+        centres = {f"__centre_{i}": (ibis.ifelse(t[f"__c{i}"].notnull(), t["__w"] * t[f"__c{i}"],
+                                                 None).sum().over(window)
+                                     / ibis.ifelse(t[f"__c{i}"].notnull(), t["__w"], None)
                                      .sum().over(window))
                    for i, spec in enumerate(specs) if spec.kind == "mean"}
         if centres:
             t = t.mutate(**centres)
-        w = t["__w"]
-    else:
-        t = t.mutate(**counted)
+    w = t["__w"] if weights else None
     sums: dict[str, Any] = {"_rows": t.count()}
     for i, spec in enumerate(specs):
-        raw, answer = t[f"__a{i}"], t[f"__c{i}"]  # every answer; those that count
+        raw, answer = t[f"__a{i}"], t[f"{counts}{i}"]  # every answer; those that count
         v = answer / spec.per if spec.per != 1 else answer
         valid = answer.notnull()
 

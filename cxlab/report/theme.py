@@ -203,7 +203,7 @@ def place_point_labels(figure: Figure) -> None:
     charts), it never covers a point when a free position exists, and the same chart is
     always placed the same way. Placed again at every drawing, for the width drawn at.
     """
-    canvas = FigureCanvasAgg(figure)
+    FigureCanvasAgg(figure)  # attaches itself to the figure: what the layout is measured with
     drawn = False
     for ax in figure.axes:
         labels = [t for t in ax.texts if isinstance(t, Annotation) and t.get_gid() == POINT_LABEL]
@@ -214,7 +214,6 @@ def place_point_labels(figure: Figure) -> None:
                 figure.draw_without_rendering()  # the final layout, before measuring
             drawn = True
         _place(ax, labels)
-    del canvas
 
 
 def _place(ax: Axes, labels: list[Annotation]) -> None:
