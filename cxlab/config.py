@@ -106,7 +106,13 @@ CLIENT_SETTINGS = {
                                 "(see cxlab.send)"),
     "follow_up": (dict, None, "where `cxlab follow-up` sends each unhappy customer's answer to "
                               "be followed up: {channels: [...]} as for recognition"),
+    "engine": ((str, dict), "duckdb", "what holds the rows while a report reads them: duckdb "
+                                      "(default), spark, {backend: spark, master: local[*] or a "
+                                      "cluster's address}, or pandas (every table read whole)"),
 }
+
+#: The values of the ``engine`` setting (``pandas`` reads every table into memory at once).
+ENGINES = ("duckdb", "spark", "pandas")
 
 #: The employee scorecard's measures, by the key of their columns: each a name in the registry
 #: (:mod:`cxlab.measures`) or a column standing for its headline measure (csat: csat_top2).
@@ -155,9 +161,11 @@ def check_settings(settings: object, where: str) -> dict[str, Any]:
     for key, value in settings.items():
         if key not in CLIENT_SETTINGS:
             raise SettingsError(f"{where}: unknown setting {key!r}; known: {sorted(CLIENT_SETTINGS)}")
-        kind = CLIENT_SETTINGS[key][0]
+        kind: Any = CLIENT_SETTINGS[key][0]  # a type, or a tuple of types
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise SettingsError(f"{where}: setting {key!r} must be {kind.__name__}, got {value!r}")
+            expected = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple)
+                                                        else (kind,)))
+            raise SettingsError(f"{where}: setting {key!r} must be {expected}, got {value!r}")
         if kind is int and isinstance(value, int) and value < 1:
             raise SettingsError(f"{where}: setting {key!r} must be at least 1, got {value!r}")
     if "rank_by" in settings:
@@ -170,6 +178,8 @@ def check_settings(settings: object, where: str) -> dict[str, Any]:
         _check_themes(settings["customer_themes"], f"{where}: customer_themes")
     if "weighting" in settings:
         _check_weighting(settings["weighting"], f"{where}: weighting")
+    if "engine" in settings:
+        engine_setting(settings, f"{where}: engine")
     if "recognition" in settings:
         from cxlab.send.channels import check_recognition
 
@@ -182,6 +192,28 @@ def check_settings(settings: object, where: str) -> dict[str, Any]:
                                 "(it applies to every page, export and message)")
         check_recognition(settings["follow_up"], f"{where}: follow_up")
     return dict(settings)
+
+
+def engine_setting(settings: dict, where: str) -> tuple[str, str | None]:
+    """The ``engine`` setting as (backend, Spark master or None), checked.
+
+    ``"duckdb"`` by default; ``{backend: spark, master: "spark://host:7077"}`` names a
+    cluster (a master given for another backend is an error, not ignored).
+    """
+    value = settings.get("engine", CLIENT_SETTINGS["engine"][1])
+    spec = {"backend": value} if isinstance(value, str) else value
+    if not isinstance(spec, dict) or set(spec) - {"backend", "master"}:
+        raise SettingsError(f"{where}: expected one of {list(ENGINES)} or {{backend: spark, "
+                            f"master: ...}}, got {value!r}")
+    backend, master = spec.get("backend"), spec.get("master")
+    if backend not in ENGINES:
+        raise SettingsError(f"{where}: backend {backend!r} unknown; expected one of "
+                            f"{list(ENGINES)}")
+    if master is not None and (backend != "spark" or not isinstance(master, str) or not master):
+        raise SettingsError(f"{where}: master names a Spark cluster (e.g. 'local[*]' or "
+                            f"'spark://host:7077'), for backend spark only; got {master!r} "
+                            f"with backend {backend!r}")
+    return str(backend), master
 
 
 def _check_weighting(spec: dict, where: str) -> None:

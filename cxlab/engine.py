@@ -14,13 +14,15 @@ always does. See ``docs/engine.md`` for what an analysis may ask of the engine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from cxlab import measures
 from cxlab.errors import CxlabError
@@ -31,7 +33,14 @@ if TYPE_CHECKING:
     from cxlab.metrics import _Spec
 
 #: The backends :func:`connect` opens; any Ibis table works with :func:`aggregate`.
-BACKENDS = ("duckdb",)
+BACKENDS = ("duckdb", "spark")
+
+#: Spark's master when none is given: local mode on every core of this machine.
+DEFAULT_SPARK_MASTER = "local[*]"
+
+#: The column :func:`connect` adds with ``row_numbers=True``: each row's place in its file, so
+#: rows read in parts keep the labels (and order) they have when the file is read whole.
+ROW = "__row"
 
 
 class EngineError(CxlabError, ValueError):
@@ -43,25 +52,108 @@ def is_engine_table(data: object) -> bool:
     return type(data).__module__.startswith("ibis.") and hasattr(data, "group_by")
 
 
-def connect(dataset: str, client: str, backend: str = "duckdb",
-            root: Path | None = None) -> dict[str, ir.Table]:
+def connect(dataset: str, client: str, backend: str = "duckdb", root: Path | None = None,
+            master: str | None = None, row_numbers: bool = False) -> dict[str, ir.Table]:
     """A client's tables of ``dataset`` as engine tables, read lazily from its Parquet files.
 
     Nothing is loaded: each table is a query over its file, answered when an analysis asks
-    for aggregates. Tables the client's dataset lacks are left out.
-    """
-    import ibis
+    for aggregates. Tables the client's dataset lacks are left out. ``backend="spark"`` reads
+    the files with Spark (``master``: ``local[*]`` by default, or a cluster's address);
+    ``row_numbers`` adds the column :data:`ROW`, each row's place in its file.
 
+    Examples:
+        >>> tables = connect("sample", "cedar")  # doctest: +SKIP
+        >>> grouped(tables["customer_responses"], "nps", by="channel")  # doctest: +SKIP
+    """
     from cxlab.data.store import dataset_dir
 
-    if backend not in BACKENDS:
-        raise EngineError(f"engine backend {backend!r} unknown; expected one of {list(BACKENDS)}")
+    check_backend(backend)
     folder = dataset_dir(dataset, root) / client
     if not folder.is_dir():
         raise EngineError(f"no client {client!r} in dataset {dataset!r} (no folder {folder})")
+    paths = sorted(folder.glob("*.parquet"))
+    if backend == "spark":
+        return {path.stem: _spark_parquet(path, f"{client}_{path.stem}", master, row_numbers)
+                for path in paths}
+    import ibis
+
     con = ibis.duckdb.connect()
-    return {path.stem: con.read_parquet(path, table_name=f"{client}_{path.stem}")
-            for path in sorted(folder.glob("*.parquet"))}
+    tables = {}
+    for path in paths:
+        table = con.read_parquet(path, table_name=f"{client}_{path.stem}",
+                                 file_row_number=row_numbers)
+        tables[path.stem] = table.rename({ROW: "file_row_number"}) if row_numbers else table
+    return tables
+
+
+def check_backend(backend: object) -> str:
+    """``backend`` if :func:`connect` knows it, else an error naming the ones it does."""
+    if backend not in BACKENDS:
+        raise EngineError(f"engine backend {backend!r} unknown; expected one of {list(BACKENDS)}")
+    return str(backend)
+
+
+def spark(master: str | None = None) -> Any:
+    """The process's Spark session (started on first use, about ten seconds).
+
+    Times are read as written (the session's time zone is UTC), the web interface is off and
+    shuffles use few partitions: the aggregates cxlab asks for are small. A session already
+    running in this process (say, a notebook's) is used as it is, whatever ``master`` says.
+    """
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineError("the Spark engine needs pyspark and a Java runtime: pip install "
+                          "'ibis-framework[pyspark]' (and, on Debian, apt install "
+                          "default-jre-headless)") from None
+    session = SparkSession.getActiveSession()
+    if session is None:
+        # Local mode talks to itself on loopback, not on whatever the host name resolves to.
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        session = (SparkSession.builder.master(master or DEFAULT_SPARK_MASTER)
+                   .appName("cxlab")
+                   .config("spark.ui.enabled", "false")
+                   .config("spark.sql.session.timeZone", "UTC")
+                   .config("spark.sql.shuffle.partitions", "8")
+                   .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+                   .getOrCreate())
+        session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+def _spark_ibis(session: Any) -> Any:
+    """One Ibis connection per Spark session, so every table of a study shares it."""
+    import ibis
+
+    if _SPARK_IBIS.get("session") is not session:
+        _SPARK_IBIS.update(session=session, con=ibis.pyspark.connect(session))
+    return _SPARK_IBIS["con"]
+
+
+_SPARK_IBIS: dict[str, Any] = {}
+
+
+def _spark_parquet(path: Path, name: str, master: str | None, row_numbers: bool) -> ir.Table:
+    session = spark(master)
+    frame = session.read.parquet(str(path))
+    if row_numbers:  # Spark's own record of each row's place in its file
+        frame = frame.withColumn(ROW, frame["_metadata.row_index"])
+    view = f"cxlab_{name}_{abs(hash(str(path))):x}"
+    frame.createOrReplaceTempView(view)
+    return _spark_ibis(session).table(view)
+
+
+def to_engine(frame: pd.DataFrame, backend: str) -> ir.Table:
+    """A pandas frame handed to an engine (DuckDB, or Spark as a temporary view)."""
+    import ibis
+
+    check_backend(backend)
+    if backend == "duckdb":
+        return ibis.memtable(frame)
+    session = spark()
+    view = f"cxlab_frame_{id(frame):x}"
+    session.createDataFrame(frame.reset_index(drop=True)).createOrReplaceTempView(view)
+    return _spark_ibis(session).table(view)
 
 
 def columns(table: ir.Table) -> list[str]:
@@ -228,3 +320,212 @@ def respondents(table: ir.Table, by: Sequence[str], column: str, who: str) -> pd
     index = (pd.MultiIndex.from_frame(counts[by]) if len(by) > 1
              else pd.Index(counts[by[0]], name=by[0]))
     return pd.Series(counts["people"].astype(int).to_numpy(), index=index)
+
+
+class StoredTables(MutableMapping[str, pd.DataFrame]):
+    """A client's tables held by an engine, read into pandas only as far as a study asks.
+
+    ``tables[name]`` reads a whole table (once, then kept); :meth:`between` reads only the
+    rows of a time span, the way a report reads one quarter of a large table, and
+    :meth:`count` and :meth:`distinct` ask the engine without reading rows. Every frame is
+    what pandas reads from the file, cut to the rows asked for: same columns, types, order
+    and row labels. Tables the dataset lacks read as ``empty(name)``. A frame assigned
+    (``tables[name] = frame``) stands for that table from then on, as in a dict.
+    """
+
+    def __init__(self, tables: dict[str, ir.Table], schemas: dict[str, Any],
+                 names: Sequence[str], empty: Callable[[str], pd.DataFrame],
+                 rename: dict[str, dict[str, str]] | None = None,
+                 keep: dict[str, list[str]] | None = None) -> None:
+        self._tables, self._schemas, self._names = tables, schemas, list(names)
+        self._empty, self._rename, self._keep = empty, dict(rename or {}), dict(keep or {})
+        self._loaded: dict[str, pd.DataFrame] = {}
+        #: Bumped whenever a table is replaced, so results computed from the old one go.
+        self.version = 0
+
+    def _replace(self, **changes: Any) -> StoredTables:
+        """A copy with other renamings or filters (nothing read is shared)."""
+        settings = {"rename": self._rename, "keep": self._keep, **changes}
+        return StoredTables(self._tables, self._schemas, self._names, self._empty, **settings)
+
+    def renaming(self, column: str, names: dict[str, str]) -> StoredTables:
+        """The same tables with the values of ``column`` renamed wherever they are read."""
+        return self._replace(rename={**self._rename, column: names})
+
+    def keeping(self, column: str, values: list[str]) -> StoredTables:
+        """The same tables with only rows whose ``column`` (as text) is one of ``values``."""
+        return self._replace(keep={**self._keep, column: [str(v) for v in values]})
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._loaded:
+            if name not in self._names:
+                raise KeyError(name)
+            self._loaded[name] = self._read(name)
+        return self._loaded[name]
+
+    def __setitem__(self, name: str, frame: pd.DataFrame) -> None:
+        if name not in self._names:
+            self._names.append(name)
+        self._loaded[name] = frame
+        self.version += 1
+
+    def __delitem__(self, name: str) -> None:
+        raise TypeError("a study's tables cannot be removed; replace one with an empty frame")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __contains__(self, name: object) -> bool:  # without reading the table
+        return name in self._names
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __repr__(self) -> str:
+        return f"<StoredTables {sorted(self._tables)} ({len(self._loaded)} read)>"
+
+    def in_engine(self, name: str) -> bool:
+        """Whether the table is read from the engine (not absent, not replaced by a frame)."""
+        return name in self._tables and name not in self._loaded
+
+    def query(self, name: str) -> ir.Table | None:
+        """The engine's table, cut by the study's filters; None when pandas must answer.
+
+        None for a table not held by the engine (absent, or replaced by a frame), or cut by
+        a filter the engine cannot apply as pandas does (on renamed or non-text values).
+        """
+        if not self.in_engine(name):
+            return None
+        t, schema = self._tables[name], self._tables[name].schema()
+        for column, values in self._keep.items():
+            if column not in t.columns:
+                continue
+            if column in self._rename or not schema[column].is_string():
+                return None
+            t = t.filter(t[column].isin(values))
+        return t.drop(ROW)
+
+    def columns(self, name: str) -> list[str]:
+        """The table's columns, without reading it."""
+        if not self.in_engine(name):
+            return list(self[name].columns)
+        return [c for c in self._tables[name].columns if c != ROW]
+
+    def between(self, name: str, column: str, start: pd.Timestamp | None,
+                end: pd.Timestamp, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The rows whose ``column`` falls in ``[start, end)`` (no start: everything before).
+
+        ``columns``: only these (in the table's order), when an analysis needs a few.
+        """
+        if not self.in_engine(name):
+            frame = self[name]
+            dates = frame[column]
+            inside = (dates < end) if start is None else (dates >= start) & (dates < end)
+            return frame[inside] if columns is None else frame.loc[inside, list(columns)]
+
+        def span(t: ir.Table) -> Any:
+            return t[column] < end if start is None else (t[column] >= start) & (t[column] < end)
+        return self._read(name, span, columns)
+
+    def count(self, name: str, missing: str | None = None) -> int:
+        """The table's rows (with ``missing``: those without a value there), by the engine."""
+        if not self._asks_engine(name):
+            frame = self[name]
+            return int(frame[missing].isna().sum()) if missing else len(frame)
+        t = self._tables[name]
+        return int((t.filter(t[missing].isnull()) if missing else t).count().execute())
+
+    def has(self, name: str, column: str, values: Sequence[object] | None = None) -> bool:
+        """Whether some row has a value in ``column`` (one of ``values``, when given)."""
+        if not self._asks_engine(name):
+            held = self[name][column]
+            return bool((held.isin(values) if values is not None else held.notna()).any())
+        t = self._tables[name]
+        kept = t[column].isin(list(values)) if values is not None else t[column].notnull()
+        return bool(t.filter(kept).limit(1).count().execute())
+
+    def _asks_engine(self, name: str) -> bool:
+        """Whether a question about the table goes to the engine: held there, not filtered."""
+        return self.in_engine(name) and not any(c in self.columns(name) for c in self._keep)
+
+    def span(self, name: str, column: str) -> tuple[Any, Any]:
+        """The smallest and largest value of ``column`` (None, None without any)."""
+        t = self._tables[name]
+        row = t.aggregate(low=t[column].min(), high=t[column].max()).execute().iloc[0]
+        return (None, None) if pd.isna(row["low"]) else (row["low"], row["high"])
+
+    def distinct(self, name: str, column: str) -> pd.Series:
+        """The table's distinct values of ``column`` (as renamed), without reading its rows."""
+        if not self._asks_engine(name):
+            return pd.Series(self[name][column].dropna().unique())
+        t = self._tables[name]
+        values = t.filter(t[column].notnull()).select(column).distinct().execute()[column]
+        return values.replace(self._rename[column]) if column in self._rename else values
+
+    def _read(self, name: str, where: Callable[[ir.Table], Any] | None = None,
+              columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The rows of a table (all, or those ``where`` keeps) as pandas reads the file."""
+        if name not in self._tables:
+            frame = self._empty(name)
+            return frame if columns is None else frame[list(columns)]
+        t = self._tables[name]
+        if where is not None:
+            t = t.filter(where(t))
+        schema = self._schemas[name]
+        if columns is not None:  # the filters' columns too, dropped once applied
+            wanted = set(columns) | set(self._keep)
+            schema = pa.schema([f for f in schema if f.name in wanted], metadata=schema.metadata)
+            t = t.select(*schema.names, ROW)
+        arrow = t.order_by(ROW).to_pyarrow()
+        labels = arrow.column(ROW).to_numpy()
+        frame = arrow.drop_columns([ROW]).cast(schema).to_pandas()
+        frame.index = (pd.RangeIndex(len(labels)) if where is None else pd.Index(labels))
+        for column, names in self._rename.items():
+            if column in frame:
+                frame[column] = frame[column].replace(names)
+        for column, values in self._keep.items():
+            if column in frame:
+                frame = frame[frame[column].astype(str).isin(values)]
+        return frame if columns is None else frame[[c for c in frame if c in columns]]
+
+
+def quarter_of(dates: ir.TimestampColumn) -> ir.StringColumn:
+    """Each date's quarter as :func:`cxlab.periods.label` writes it (``2026Q3``)."""
+    return dates.year().cast("string") + "Q" + dates.quarter().cast("string")
+
+
+def measure_values(measure: measures.Measure, table: ir.Table) -> ir.Table:
+    """``table`` with the measure's column as :func:`cxlab.measures.values` gives it.
+
+    Unanswered contacts (by ``outcome``) are blanked, or given the measure's ``unanswered``
+    value, as its ``contacts`` say; the rule is the registry's, written for the engine.
+    """
+    import ibis
+
+    from cxlab.data.schema import UNANSWERED
+
+    m = measure
+    if not m.contacts or "outcome" not in table.columns:
+        return table
+    gone = table["outcome"].isin(list(UNANSWERED)).fill_null(False)
+    if m.contacts == "answered":
+        value = ibis.ifelse(gone, ibis.null(), table[m.column])
+    elif m.unanswered is not None:
+        value = ibis.ifelse(gone, float(m.unanswered), table[m.column].cast("float64"))
+    else:
+        return table
+    return table.mutate(**{m.column: value})
+
+
+def stored_tables(dataset: str, client: str, names: Sequence[str],
+                  empty: Callable[[str], pd.DataFrame], backend: str = "duckdb",
+                  root: Path | None = None, master: str | None = None) -> StoredTables:
+    """A client's tables ``names`` of ``dataset`` as :class:`StoredTables` on ``backend``."""
+    import pyarrow.parquet as pq
+
+    from cxlab.data.store import dataset_dir
+
+    tables = connect(dataset, client, backend, root, master, row_numbers=True)
+    folder = dataset_dir(dataset, root) / client
+    schemas = {name: pq.read_schema(folder / f"{name}.parquet") for name in tables}
+    return StoredTables(tables, schemas, names, empty)

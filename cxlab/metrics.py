@@ -1306,7 +1306,10 @@ def grouped(
         column: Source column; defaults to the measure's column (required for ``rate``).
         method: NPS interval method (``"adjusted-wald"`` or ``"wald"``).
         confidence: Confidence level.
-        engine: ``"pandas"``, ``"duckdb"`` or ``"auto"`` (DuckDB from ``DUCKDB_ROWS`` rows).
+        engine: ``"pandas"``, ``"duckdb"``, ``"spark"`` (the frame handed to Spark, see
+            :func:`cxlab.engine.spark`) or ``"auto"`` (DuckDB from ``DUCKDB_ROWS`` rows).
+            ``data`` may also be a table an engine holds (see :func:`cxlab.engine.connect`):
+            the engine then aggregates it where it is.
         min_n: The reports' confidentiality rule: groups with fewer than ``min_n`` answers
             get no value or interval, nor does the smallest other group beside a lone small
             one (within the same outer groups when ``by`` has several columns), so no hidden
@@ -1353,6 +1356,8 @@ def grouped(
     where = f"grouped({', '.join(spec.name for spec in specs)})"
     from cxlab import engine as engines
 
+    if engine == "spark" and isinstance(data, pd.DataFrame):
+        data = engines.to_engine(data, "spark")
     if engines.is_engine_table(data):
         return _grouped_in_engine(data, by, specs, where, method, confidence, engine, min_n,
                                   respondent, weights)
@@ -1366,8 +1371,8 @@ def grouped(
         raise ColumnError(f"{where}: column(s) {missing_cols} not in the table; it has "
                           f"{list(data.columns)}")
     if engine not in ("auto", "pandas", "duckdb"):
-        raise MetricError(f"{where}: engine {engine!r} unknown; expected 'auto', 'pandas' or "
-                          "'duckdb'")
+        raise MetricError(f"{where}: engine {engine!r} unknown; expected 'auto', 'pandas', "
+                          "'duckdb' or 'spark'")
     if method not in GROUPED_METHODS:
         raise MetricError(f"{where}: {_grouped_method_message(method)}")
     w = None
@@ -1409,7 +1414,7 @@ def _grouped_in_engine(table: Any, by: list[str], specs: list[_Spec], where: str
         raise ColumnError(f"{where}: column(s) {missing_cols} not in the table; it has {have}")
     if engine not in ("auto", "duckdb", "spark"):
         raise MetricError(f"{where}: engine {engine!r}: the table is held by an engine, which "
-                          "aggregates it; expected 'auto'")
+                          "aggregates it; expected 'auto' (or the engine's name)")
     if method not in GROUPED_METHODS:
         raise MetricError(f"{where}: {_grouped_method_message(method)}")
     sums = engines.aggregate(table, by, specs, weights)

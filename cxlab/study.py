@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -11,10 +11,13 @@ import pandas as pd
 from cxlab import config, periods
 from cxlab.data import ensure_sample, read_manifest, read_quality, read_table
 from cxlab.data.schema import PERIOD_COLUMN, TABLES
-from cxlab.data.store import declared, not_collected, table_path
+from cxlab.data.store import declared, empty_table, not_collected, table_path
+from cxlab.engine import StoredTables, quarter_of, stored_tables
 from cxlab.errors import CxlabError
 
 if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
     from cxlab.metrics import Summary
 
 T = TypeVar("T")
@@ -49,6 +52,37 @@ def latest_per_person(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     return frame[keep.to_numpy()]
 
 
+def _columns(tables: Mapping[str, pd.DataFrame], name: str) -> list[str]:
+    if isinstance(tables, StoredTables):
+        return tables.columns(name)
+    return list(tables[name].columns)
+
+
+def _distinct(tables: Mapping[str, pd.DataFrame], name: str, column: str) -> pd.Series:
+    if isinstance(tables, StoredTables):
+        return tables.distinct(name, column)
+    return tables[name][column].dropna()
+
+
+def _count(tables: Mapping[str, pd.DataFrame], name: str) -> int:
+    return tables.count(name) if isinstance(tables, StoredTables) else len(tables[name])
+
+
+def _tables_now(tables: Mapping[str, pd.DataFrame]) -> object:
+    """What :meth:`Study.cached` remembers of the tables a result was computed from."""
+    if isinstance(tables, StoredTables):
+        return (tables, tables.version)
+    return dict(tables)
+
+
+def _same_tables(seen: object, tables: Mapping[str, pd.DataFrame]) -> bool:
+    """Whether ``tables`` are still those remembered (no table replaced since)."""
+    if isinstance(tables, StoredTables):
+        return isinstance(seen, tuple) and seen[0] is tables and seen[1] == tables.version
+    return (isinstance(seen, dict) and seen.keys() == tables.keys()
+            and all(seen[name] is frame for name, frame in tables.items()))
+
+
 @dataclass
 class Study:
     """Everything a report needs for one client and quarter.
@@ -58,7 +92,9 @@ class Study:
         quarter: Reporting quarter, e.g. ``"2026Q3"``.
         dataset: Dataset name under the data directory.
         client_name: Display name of the client.
-        tables: The client's accepted rows of every table (all quarters).
+        tables: The client's accepted rows of every table (all quarters): frames, or with an
+            engine (:class:`cxlab.engine.StoredTables`) read as far as asked: a table whole
+            when it is looked up, a quarter's rows for :meth:`rows`.
         quality: Data-quality records per table (rows read, rejected and why).
         settings: Per-client settings from the run matrix.
         absent: Tables the client's dataset does not have (read as empty); report sections
@@ -72,7 +108,7 @@ class Study:
     quarter: str
     dataset: str
     client_name: str
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]
     quality: list[dict]
     settings: dict = field(default_factory=dict)
     absent: tuple[str, ...] = ()
@@ -89,20 +125,24 @@ class Study:
         filter cut (the report's opening lines say it). A value may be a list. A column no
         table has, or values no row has, is an error naming what there is.
         """
-        tables, filters = dict(self.tables), dict(self.filters)
+        tables, filters = self.tables, dict(self.filters)
         for column, wanted in keep.items():
             values = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
-            having = [name for name, frame in tables.items() if column in frame]
+            having = [name for name in tables if column in _columns(tables, name)]
             if not having:
                 raise StudyError(f"filter {column}={wanted!r}: no table of this study has a "
                                  f"column {column!r}")
-            seen = sorted({str(v) for name in having for v in tables[name][column].dropna()})
+            seen = sorted({str(v) for name in having for v in _distinct(tables, name, column)})
             if not {str(v) for v in values} & set(seen):
                 raise StudyError(f"filter {column}={wanted!r}: no row has that value; the "
                                  f"values are {seen[:20]}")
-            for name in having:
-                frame = tables[name]
-                tables[name] = frame[frame[column].astype(str).isin([str(v) for v in values])]
+            if isinstance(tables, StoredTables):
+                tables = tables.keeping(column, [str(v) for v in values])
+            else:
+                tables = dict(tables)
+                for name in having:
+                    frame = tables[name]
+                    tables[name] = frame[frame[column].astype(str).isin([str(v) for v in values])]
             filters[column] = {"values": values, "tables": having}
         return Study(self.client, self.quarter, self.dataset, self.client_name, tables,
                      self.quality, self.settings, self.absent, filters=filters)
@@ -111,8 +151,7 @@ class Study:
         """One row per table: rows in the quarter and in all quarters, and what is missing."""
         rows = []
         for name in TABLES:
-            frame = self.tables.get(name)
-            every = 0 if frame is None else len(frame)
+            every = _count(self.tables, name) if name in self.tables else 0
             if name in self.absent:
                 quarter, note = 0, "not in this dataset"
             else:
@@ -156,11 +195,10 @@ class Study:
         A result is computed again when one of ``tables`` was replaced since (say, by a
         filtered copy in a notebook). Change a table by replacing it, not in place.
         """
-        tables, value = self._memo.get(key, (None, None))
-        if tables is None or tables.keys() != self.tables.keys() or any(
-                tables[name] is not frame for name, frame in self.tables.items()):
+        seen, value = self._memo.get(key, (None, None))
+        if seen is None or not _same_tables(seen, self.tables):
             value = compute()
-            self._memo[key] = (dict(self.tables), value)
+            self._memo[key] = (_tables_now(self.tables), value)
         return value
 
     def rows(self, table: str, quarter: str | None = None) -> pd.DataFrame:
@@ -173,28 +211,79 @@ class Study:
         quarter = quarter or self.quarter
 
         def select() -> pd.DataFrame:
-            frame = self.tables[table]
-            start, end = periods.bounds(quarter)
-            dates = frame[PERIOD_COLUMN[table]]
-            return latest_per_person(frame[(dates >= start) & (dates < end)], table)
+            return latest_per_person(self.between(table, *periods.bounds(quarter)), table)
         return self.cached(("rows", table, quarter), select).copy(deep=False)
 
     def window(self, table: str, n_quarters: int) -> pd.DataFrame:
         """Rows of ``table`` in the ``n_quarters`` quarters ending with the study's."""
         if n_quarters < 1:
             raise ValueError(f"n_quarters must be at least 1, got {n_quarters!r}")
-        frame = self.tables[table]
-        dates = frame[PERIOD_COLUMN[table]]
         start = periods.bounds(periods.shift(self.quarter, 1 - n_quarters))[0]
-        return frame[(dates >= start) & (dates < periods.bounds(self.quarter)[1])]
+        return self.between(table, start, periods.bounds(self.quarter)[1])
 
-    def history(self, table: str) -> pd.DataFrame:
-        """All rows up to the end of the study's quarter, with a ``quarter`` column."""
-        frame = self.tables[table]
-        dates = frame[PERIOD_COLUMN[table]]
-        kept = frame[dates < periods.bounds(self.quarter)[1]].copy()
-        kept["quarter"] = periods.label(kept[PERIOD_COLUMN[table]])
+    def history(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """All rows up to the end of the study's quarter, with a ``quarter`` column.
+
+        ``columns``: only these (and the date), for an analysis that needs a few of a large
+        table's columns over its whole history; an engine then reads only those.
+        """
+        date = PERIOD_COLUMN[table]
+        if columns is not None:
+            who = ONE_ANSWER_PER_PERSON.get(table)
+            held = self.columns(table)
+            columns = [c for c in held if c in {*columns, date, *([who] if who else [])}]
+        kept = self.between(table, None, periods.bounds(self.quarter)[1], columns).copy()
+        kept["quarter"] = periods.label(kept[date])
         return latest_per_person(kept, table)
+
+    def history_query(self, table: str) -> ir.Table | None:
+        """:meth:`history` as a query for the engine to aggregate; None to use pandas.
+
+        The engine's rows up to the end of the study's quarter with a ``quarter`` column,
+        when an engine holds ``table`` and can apply the study's filters; None otherwise, and
+        for tables whose quarter counts each person's latest answer only.
+        """
+        if not isinstance(self.tables, StoredTables) or table in ONE_ANSWER_PER_PERSON:
+            return None
+        held = self.tables.query(table)
+        if held is None:
+            return None
+        dates = held[PERIOD_COLUMN[table]]
+        held = held.filter(dates < periods.bounds(self.quarter)[1])
+        return held.mutate(quarter=quarter_of(held[PERIOD_COLUMN[table]]))
+
+    def between(self, table: str, start: pd.Timestamp | None, end: pd.Timestamp,
+                columns: list[str] | None = None) -> pd.DataFrame:
+        """Rows of ``table`` dated in ``[start, end)`` (no start: all before ``end``).
+
+        With an engine only those rows (and only ``columns``, if given) are read. Each
+        person's answers are all kept (see :meth:`rows` for the quarter's latest only).
+        """
+        column = PERIOD_COLUMN[table]
+        if isinstance(self.tables, StoredTables):
+            return self.tables.between(table, column, start, end, columns)
+        frame = self.tables[table]
+        dates = frame[column]
+        inside = (dates < end) if start is None else (dates >= start) & (dates < end)
+        return frame[inside] if columns is None else frame.loc[inside, columns]
+
+    def columns(self, table: str) -> list[str]:
+        """The columns of ``table``, without reading its rows."""
+        return _columns(self.tables, table)
+
+    def count(self, table: str, missing: str | None = None) -> int:
+        """Rows of ``table`` in all quarters (with ``missing``: those lacking that column)."""
+        if isinstance(self.tables, StoredTables):
+            return self.tables.count(table, missing)
+        frame = self.tables[table]
+        return int(frame[missing].isna().sum()) if missing else len(frame)
+
+    def has(self, table: str, column: str, values: list | tuple | None = None) -> bool:
+        """Whether any row of ``table`` has ``column`` set (to one of ``values``, if given)."""
+        if isinstance(self.tables, StoredTables):
+            return self.tables.has(table, column, values)
+        held = self.tables[table][column]
+        return bool((held.isin(values) if values is not None else held.notna()).any())
 
     def response_weights(self, rows: pd.DataFrame) -> pd.Series | None:
         """Survey weights of these customer responses, as the client's ``weighting`` says.
@@ -208,46 +297,59 @@ class Study:
         """
         if not self.settings.get("weighting") or rows.empty:
             return None
-        weights, failed = self.cached(("response_weights",), self._all_response_weights)
         quarters = set(periods.label(rows[PERIOD_COLUMN["customer_responses"]]))
-        if quarters <= set(failed):
+        results = {q: self._quarter_weights(q) for q in quarters if isinstance(q, str)}
+        if quarters <= {q for q, (_, failure) in results.items() if failure}:
             return None
-        return weights.reindex(rows.index)
+        weights = pd.concat([w for w, _ in results.values()]) if results else pd.Series()
+        return weights.reindex(rows.index).fillna(1.0)
 
     @property
     def weighting_notes(self) -> dict[str, str]:
         """Per quarter that could not be weighted, the reason (empty when all could)."""
         if not self.settings.get("weighting"):
             return {}
-        return self.cached(("response_weights",), self._all_response_weights)[1]
+        first, last = _dated_span(self.tables, only="customer_responses")
+        if "customer_responses" not in first:
+            return {}
+        labels = periods.label(pd.Series([first["customer_responses"],
+                                          last["customer_responses"]]))
+        out, quarter = {}, str(labels.iloc[0])
+        while quarter <= str(labels.iloc[1]):
+            failure = self._quarter_weights(quarter)[1]
+            if failure:
+                out[quarter] = failure
+            quarter = periods.shift(quarter, 1)
+        return out
 
-    def _all_response_weights(self) -> tuple[pd.Series, dict[str, str]]:
-        """Weights for every customer response, quarter by quarter, and the failures."""
+    def _quarter_weights(self, quarter: str) -> tuple[pd.Series, str | None]:
+        """One quarter's weights (all 1 when it cannot be weighted) and why not, once."""
+        return self.cached(("response_weights", quarter),
+                           lambda: self._weigh_quarter(quarter))
+
+    def _weigh_quarter(self, quarter: str) -> tuple[pd.Series, str | None]:
         from cxlab.stats.weighting import RakingError, rake
 
         spec = self.settings["weighting"]
-        frame = self.tables["customer_responses"]
         column, margins = spec.get("column"), spec.get("margins")
-        if column is not None and column not in frame:
+        held = self.columns("customer_responses")
+        if column is not None and column not in held:
             raise StudyError(f"weighting: column {column!r} is not in customer_responses; "
-                             f"it has {list(frame.columns)}")
-        base = (pd.to_numeric(frame[column], errors="coerce") if column
-                else pd.Series(1.0, index=frame.index))
-        out, failed = pd.Series(1.0, index=frame.index), {}
-        quarter = periods.label(frame[PERIOD_COLUMN["customer_responses"]])
-        for label, rows in frame.groupby(quarter.to_numpy(), sort=True):
-            start = base.loc[rows.index]
-            unusable = int((start.isna() | (start < 0)).sum())
-            if unusable:
-                failed[str(label)] = (f"{unusable:,} of {len(rows):,} answers have no usable "
-                                      f"value in the weight column {column!r}")
-                continue
-            try:
-                out.loc[rows.index] = (rake(rows, margins, start).weights if margins
-                                       else start)
-            except RakingError as err:
-                failed[str(label)] = str(err)
-        return out, failed
+                             f"it has {held}")
+        rows = self.between("customer_responses", *periods.bounds(quarter))
+        ones = pd.Series(1.0, index=rows.index)
+        if rows.empty:
+            return ones, None
+        start = pd.to_numeric(rows[column], errors="coerce") if column else ones
+        unusable = int((start.isna() | (start < 0)).sum())
+        if unusable:
+            return ones, (f"{unusable:,} of {len(rows):,} answers have no usable value in the "
+                          f"weight column {column!r}")
+        try:
+            weights = rake(rows, margins, start).weights if margins else start
+        except RakingError as err:
+            return ones, str(err)
+        return pd.Series(weights, index=rows.index, dtype=float), None
 
     @property
     def not_collected(self) -> dict[str, tuple[str, ...]]:
@@ -294,13 +396,18 @@ class Study:
 
 def open_study(
     client: str, quarter: str | None, dataset: str = "sample", client_name: str = "",
-    settings: dict | None = None,
+    settings: dict | None = None, engine: str | None = None,
 ) -> Study:
-    """Validate a report's parameters and load the client's tables.
+    """Validate a report's parameters and open the client's tables.
 
     This is the first call of every report template: a wrong client, quarter or dataset
     fails here with a clear message, before any analysis runs. ``quarter=None`` means the
     latest quarter with customer responses.
+
+    ``engine`` says what holds the rows (default: the client's ``engine`` setting, else
+    ``"duckdb"``): ``"duckdb"`` or ``"spark"`` read each table as far as an analysis asks (a
+    quarter's rows, not the client's history), ``"pandas"`` reads every table whole at once.
+    The numbers are the same either way.
 
     Examples:
         >>> study = open_study("cedar", "2026Q3")  # doctest: +SKIP
@@ -314,6 +421,8 @@ def open_study(
         periods.check_quarter(quarter)
     config.check_slug(dataset, "dataset")
     settings = config.check_settings(settings, "open_study()")
+    backend, master = config.engine_setting(settings if engine is None else {"engine": engine},
+                                            "open_study(engine)")
     if dataset == "sample":
         ensure_sample(dataset)
     manifest = read_manifest(dataset)
@@ -323,14 +432,19 @@ def open_study(
                          "a 'clients' list); re-import the data or regenerate the sample")
     if client not in clients:
         raise StudyError(f"client {client!r} is not in dataset {dataset!r}; it has {clients}")
-    tables = {name: read_table(dataset, client, name, missing_ok=True) for name in TABLES}
+    tables: Mapping[str, pd.DataFrame]
+    if backend == "pandas":
+        tables = {name: read_table(dataset, client, name, missing_ok=True) for name in TABLES}
+    else:
+        tables = stored_tables(dataset, client, list(TABLES), empty_table, backend,
+                               master=master)
     absent = tuple(name for name in TABLES if not table_path(dataset, client, name).is_file())
+    first, last = _dated_span(tables)
     if quarter is None:
-        dates = tables["customer_responses"][PERIOD_COLUMN["customer_responses"]]
-        if dates.empty:
+        if "customer_responses" not in last:
             raise StudyError(f"client {client!r} has no customer responses; give a quarter")
-        quarter = str(periods.label(dates).max())
-    _check_quarter_has_data(client, quarter, tables)
+        quarter = str(periods.label(pd.Series([last["customer_responses"]])).iloc[0])
+    _check_quarter_has_data(client, quarter, first, last)
     if not config.setting(settings, "show_employee_names"):
         tables = _names_out_of_groups(client, tables)
     name = client_name or manifest.get("client_names", {}).get(client, client)
@@ -338,7 +452,25 @@ def open_study(
                  absent)
 
 
-def _check_quarter_has_data(client: str, quarter: str, tables: dict[str, pd.DataFrame]) -> None:
+def _dated_span(tables: Mapping[str, pd.DataFrame], only: str | None = None
+                ) -> tuple[dict[str, pd.Timestamp], dict[str, pd.Timestamp]]:
+    """Per dated table with dated rows (or just ``only``), its first and last date."""
+    first, last = {}, {}
+    for table, column in PERIOD_COLUMN.items():
+        if table not in tables or only not in (None, table):
+            continue
+        if isinstance(tables, StoredTables) and tables.in_engine(table):
+            low, high = tables.span(table, column)
+        else:
+            dates = tables[table][column].dropna()
+            low, high = (dates.min(), dates.max()) if len(dates) else (None, None)
+        if low is not None and not pd.isna(low):
+            first[table], last[table] = pd.Timestamp(low), pd.Timestamp(high)
+    return first, last
+
+
+def _check_quarter_has_data(client: str, quarter: str, first: dict[str, pd.Timestamp],
+                            last: dict[str, pd.Timestamp]) -> None:
     """Refuse a quarter before the client's first data or after its last.
 
     2030Q1 for 2026Q1 is a mistake, not a report of 'not measured' everywhere: the error names
@@ -347,23 +479,23 @@ def _check_quarter_has_data(client: str, quarter: str, tables: dict[str, pd.Data
     Accounts are dated by when their renewal falls due, often in a later quarter: they do
     not count here.
     """
-    parts = [tables[t][column].dropna() for t, column in PERIOD_COLUMN.items()
-             if t != "accounts" and t in tables and len(tables[t])]
-    dates = pd.concat(parts, ignore_index=True) if parts else pd.Series(dtype=object)
-    if dates.empty:
+    lows = [date for table, date in first.items() if table != "accounts"]
+    highs = [date for table, date in last.items() if table != "accounts"]
+    if not lows:
         return
-    held = periods.label(pd.to_datetime(dates))
-    first, last = str(held.min()), str(held.max())
-    if not first <= quarter <= last:
-        raise StudyError(f"client {client!r} has no data in {quarter}: its data cover {first} "
-                         f"to {last}")
+    held = periods.label(pd.Series([min(lows), max(highs)]))
+    start, end = str(held.iloc[0]), str(held.iloc[1])
+    if not start <= quarter <= end:
+        raise StudyError(f"client {client!r} has no data in {quarter}: its data cover {start} "
+                         f"to {end}")
 
 
 #: Columns naming groups of employees, shown in every report table and chart.
 GROUP_COLUMNS = ("team", "department")
 
 
-def _names_out_of_groups(client: str, tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def _names_out_of_groups(client: str, tables: Mapping[str, pd.DataFrame]
+                         ) -> Mapping[str, pd.DataFrame]:
     """Tables whose team and department names name no employee ("Felix Novak's team").
 
     Where a client hides employee names, a group named after someone would name them on
@@ -374,14 +506,19 @@ def _names_out_of_groups(client: str, tables: dict[str, pd.DataFrame]) -> dict[s
     from cxlab.text.mentions import mask_names
 
     roster = tables["employees"]
-    names = pd.unique(pd.concat([frame[c].dropna().astype(str) for frame in tables.values()
-                                 for c in GROUP_COLUMNS if c in frame], ignore_index=True))
+    parts = [_distinct(tables, name, c).astype(str) for name in tables for c in GROUP_COLUMNS
+             if c in _columns(tables, name)]
+    names = pd.unique(pd.concat(parts, ignore_index=True)) if parts else []
     if roster.empty or not len(names):
         return tables
     labels = privacy.pseudonyms(client, roster["employee_id"])
     masked = mask_names(privacy.mask_ids(pd.Series(names, dtype=object), labels), roster, labels)
     renamed = {a: b for a, b in zip(names, masked, strict=True) if a != b}
     if not renamed:
+        return tables
+    if isinstance(tables, StoredTables):
+        for column in GROUP_COLUMNS:
+            tables = tables.renaming(column, renamed)
         return tables
     return {name: frame.assign(**{c: frame[c].replace(renamed) for c in GROUP_COLUMNS
                                   if c in frame})

@@ -566,8 +566,8 @@ BAD_CALLS = [  # (call, what the message must say)
      r"grouped\(nps\): column\(s\) \['team'\] not in the table; it has \['g', 'nps'"),
     (lambda f: cxlab.grouped(f, "nsp", "g"), r"grouped\(\): measure 'nsp' unknown; expected "
                                             r"one of \['nps', 'csat_top2'.*or 'rate'"),
-    (lambda f: cxlab.grouped(f, "nps", "g", engine="spark"),
-     r"grouped\(nps\): engine 'spark' unknown; expected 'auto', 'pandas' or 'duckdb'"),
+    (lambda f: cxlab.grouped(f, "nps", "g", engine="polars"),
+     r"grouped\(nps\): engine 'polars' unknown; expected 'auto', 'pandas', 'duckdb' or 'spark'"),
     (lambda f: cxlab.grouped(f["nps"], "nps", "g"),
      r"grouped\(nps\): data is a Series; expected a table"),
     (lambda f: cxlab.nps(f), r"nps: expected one column of answers, got a table with columns "

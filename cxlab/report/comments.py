@@ -15,6 +15,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab import config, metrics, periods
+from cxlab.data.schema import PERIOD_COLUMN
 from cxlab.markup import escape
 from cxlab.report.availability import needs
 from cxlab.report.html_tables import SMALL_N
@@ -36,11 +37,10 @@ def _themes(study: Study) -> dict[str, list[str]]:
 def comments_frame(study: Study) -> pd.DataFrame:
     """Customer comments of the last quarters, with their language, score and tone."""
     def compute():
-        rows = study.history("customer_responses")
-        first = periods.shift(study.quarter, 1 - TREND_QUARTERS)
+        rows = study.window("customer_responses", TREND_QUARTERS)
+        rows = rows.assign(quarter=periods.label(rows[PERIOD_COLUMN["customer_responses"]]))
         text = rows["comment"].astype(object)
-        rows = rows[(rows["quarter"] >= first) & text.map(
-            lambda t: isinstance(t, str) and bool(t.strip()))]
+        rows = rows[text.map(lambda t: isinstance(t, str) and bool(t.strip()))]
         return pd.concat([rows, sentiment.assess(rows["comment"].astype(object))], axis=1)
     return study.cached(("customer_comments",), compute)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cxlab import periods
 from cxlab.metrics import Estimate
 from cxlab.report.availability import needs
 from cxlab.report.html_tables import SMALL_N
@@ -35,8 +36,13 @@ def loop_result(study: Study) -> LoopClosure:
 
     The page's table and the workbook's sheet both read it.
     """
-    return study.cached(("loop_closure",), lambda: loop_closure(
-        study.tables["customer_responses"], study.tables["follow_ups"], study.quarter))
+    def compute() -> LoopClosure:
+        # The quarter's answers and the year after it, where each customer's next answer is.
+        start, end = periods.bounds(study.quarter)
+        answers = study.between("customer_responses", start,
+                                end + pd.Timedelta(days=LATER_DAYS + 1))
+        return loop_closure(answers, study.tables["follow_ups"], study.quarter)
+    return study.cached(("loop_closure",), compute)
 
 
 @needs("customer_responses", "follow_ups")

@@ -25,7 +25,10 @@ def linkage_inputs(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
     def compute():
         team_ex = linkage.team_experience(study.history("employee_responses"), list(EX_ITEMS))
         roster = study.tables["employees"][["employee_id", "team"]]
-        responses = study.history("customer_responses").merge(roster, on="employee_id")
+        # The columns the links need (and each answer's key), not the comments.
+        answers = study.history("customer_responses", ["client", "response_id", "employee_id", *(
+            linkage.outcome_column(o) for o in linkage.OUTCOMES)])
+        responses = answers.merge(roster, on="employee_id")
         return team_ex, responses
     return study.cached(("linkage_inputs",), compute)
 

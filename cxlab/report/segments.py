@@ -22,9 +22,9 @@ from cxlab.study import Study
 
 def segment_columns(study: Study) -> dict[str, str]:
     """The client's declared segments present in its survey answers: column to label."""
-    frame = study.tables["customer_responses"]
+    held = study.columns("customer_responses")
     return {name: spec.get("label", name) for name, spec in study.segments.items()
-            if name in frame and frame[name].notna().any()}
+            if name in held and study.has("customer_responses", name)}
 
 
 def segments_frame(study: Study) -> pd.DataFrame:

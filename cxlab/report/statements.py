@@ -25,7 +25,7 @@ def _statements(study: Study) -> list[dict]:
 def statements_frame(study: Study) -> pd.DataFrame:
     """Per quarter and statement: comments saying it, comments in all, share and Wilson CI."""
     def compute():
-        history = study.history("customer_responses")
+        history = study.history("customer_responses", ["comment"])
         commented = history[history["comment"].notna()]
         flags = statement_flags(commented["comment"], _statements(study))
         rows = []

@@ -329,7 +329,7 @@ def _groups_below(study: Study, lacking: list[str]) -> list[str]:
     m = measures.get("nps")
     parts = []
     for by, plural in (("department", "departments"), ("team", "teams")):
-        own = by in study.tables[m.table]
+        own = by in study.columns(m.table)
         note = unavailable(study, [m.table, *([] if own else ["employees"])], [m],
                            [(m.table, by)] if own else [])
         if note is not None or study.rows(m.table)[m.column].notna().sum() == 0:

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from cxlab import config, measures, metrics, periods
+from cxlab import config, engine, measures, metrics, periods
 from cxlab.data.schema import PERIOD_COLUMN, cx_metrics
 from cxlab.markup import escape, escape_all
 from cxlab.measures import Measure
@@ -44,9 +44,10 @@ def headline(study: Study) -> tuple[Measure, ...]:
     A measure over all contacts (``contacts="all"``) equals its answered-contacts twin unless
     some contact's outcome is recorded as unanswered; it is shown only then.
     """
-    frame = study.tables["interactions"]
-    gone = measures.unanswered(frame)
-    recorded = gone is not None and bool(gone.any())
+    from cxlab.data.schema import UNANSWERED
+
+    recorded = ("outcome" in study.columns("interactions")
+                and study.has("interactions", "outcome", list(UNANSWERED)))
     shown = tuple(m for m in MEASURES if m.contacts != "all" or recorded)
     overall = study.overall_rating
     if overall is None:
@@ -249,9 +250,16 @@ def trend_frame(study: Study, key: str | Measure) -> pd.DataFrame:
     :func:`cxlab.stats.continuity.coverage_breaks`): the trend is not a change there.
     """
     m = measure(key)
-    rows = measures.with_values(m, study.history(m.table))
-    weights = weights_for(study, m, rows)
-    out = metrics.grouped(rows, m.name, "quarter", weights=weights, check_scale=False)
+    weighted = m.table == "customer_responses" and bool(study.settings.get("weighting"))
+    held = None if weighted else study.history_query(m.table)
+    if held is not None:  # the engine aggregates every quarter's rows where they are
+        weights = None
+        out = metrics.grouped(engine.measure_values(m, held), m.name, "quarter",
+                              check_scale=False)
+    else:
+        rows = measures.with_values(m, study.history(m.table))
+        weights = weights_for(study, m, rows)
+        out = metrics.grouped(rows, m.name, "quarter", weights=weights, check_scale=False)
     out = out[out["n"] > 0].reset_index(drop=True)
     # A quarter that could not be weighted weighs each answer 1: its estimate is unweighted.
     out["weighted"] = weights is not None and ~out["quarter"].isin(list(study.weighting_notes))
@@ -318,7 +326,7 @@ def group_frame(study: Study, by: str, key: str | Measure = "nps") -> pd.DataFra
         # (a join on the employee would drop them, and differ from the other tables by them).
         rows = rows.assign(department=rows["team"].map(study.department_of_team))
     if by not in rows:
-        if by not in study.tables["employees"]:
+        if by not in study.columns("employees"):
             raise ValueError(f"cannot group {m.name} by {by!r}: it is a column of neither "
                              f"{m.table} nor employees (try 'team' or 'department')")
         roster = study.tables["employees"][["employee_id", by]]
@@ -472,10 +480,9 @@ def undated_note(study: Study) -> str:
     for table, column in PERIOD_COLUMN.items():
         if table in study.absent or table not in study.tables:
             continue
-        frame = study.tables[table]
-        undated = int(frame[column].isna().sum())
+        undated = study.count(table, missing=column)
         if undated:
-            notes.append(f"{undated:,} of the {len(frame):,} stored rows of `{table}` have no "
+            notes.append(f"{undated:,} of the {study.count(table):,} stored rows of `{table}` have no "
                          f"`{column}`, so they fall in no quarter and no quarter's measures "
                          "count them")
     return "".join(f" {n[0].upper()}{n[1:]}." for n in notes)
