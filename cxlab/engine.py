@@ -322,6 +322,77 @@ def respondents(table: ir.Table, by: Sequence[str], column: str, who: str) -> pd
     return pd.Series(counts["people"].astype(int).to_numpy(), index=index)
 
 
+def within(dates: Any, start: pd.Timestamp | None, end: pd.Timestamp) -> Any:
+    """Which ``dates`` fall in ``[start, end)`` (no start: all before ``end``).
+
+    The same expression for a pandas Series and an engine's column.
+    """
+    return (dates < end) if start is None else (dates >= start) & (dates < end)
+
+
+def _frame_between(frame: pd.DataFrame, column: str, start: pd.Timestamp | None,
+                   end: pd.Timestamp, columns: Sequence[str] | None) -> pd.DataFrame:
+    inside = within(frame[column], start, end)
+    return frame[inside] if columns is None else frame.loc[inside, list(columns)]
+
+
+def _frame_count(frame: pd.DataFrame, missing: str | None) -> int:
+    return int(frame[missing].isna().sum()) if missing else len(frame)
+
+
+def _frame_has(held: pd.Series, values: Sequence[object] | None) -> bool:
+    return bool((held.isin(list(values)) if values is not None else held.notna()).any())
+
+
+def _frame_span(held: pd.Series) -> tuple[Any, Any]:
+    dates = held.dropna()
+    return (dates.min(), dates.max()) if len(dates) else (None, None)
+
+
+class FrameTables(dict[str, pd.DataFrame]):
+    """A study's tables as pandas frames, answering what :class:`StoredTables` asks an engine.
+
+    The same questions (columns, rows of a span, counts, distinct values, first and last
+    dates) with the same answers, from frames in memory, so a study asks them one way.
+    """
+
+    def columns(self, name: str) -> list[str]:
+        """The table's columns."""
+        return list(self[name].columns)
+
+    def between(self, name: str, column: str, start: pd.Timestamp | None,
+                end: pd.Timestamp, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """The rows whose ``column`` falls in ``[start, end)``; ``columns``: only these."""
+        return _frame_between(self[name], column, start, end, columns)
+
+    def count(self, name: str, missing: str | None = None) -> int:
+        """The table's rows (with ``missing``: those without a value there)."""
+        return _frame_count(self[name], missing)
+
+    def has(self, name: str, column: str, values: Sequence[object] | None = None) -> bool:
+        """Whether some row has a value in ``column`` (one of ``values``, when given)."""
+        return _frame_has(self[name][column], values)
+
+    def span(self, name: str, column: str) -> tuple[Any, Any]:
+        """The smallest and largest value of ``column`` (None, None without any)."""
+        return _frame_span(self[name][column])
+
+    def distinct(self, name: str, column: str) -> pd.Series:
+        """The table's distinct values of ``column``."""
+        return pd.Series(self[name][column].dropna().unique())
+
+    def keeping(self, column: str, values: Sequence[object]) -> FrameTables:
+        """The tables with only rows whose ``column`` (as text) is one of ``values``."""
+        kept = [str(v) for v in values]
+        return FrameTables({name: frame[frame[column].astype(str).isin(kept)]
+                            if column in frame else frame for name, frame in self.items()})
+
+    def renaming(self, column: str, names: dict[str, str]) -> FrameTables:
+        """The tables with the values of ``column`` renamed."""
+        return FrameTables({name: frame.assign(**{column: frame[column].replace(names)})
+                            if column in frame else frame for name, frame in self.items()})
+
+
 class StoredTables(MutableMapping[str, pd.DataFrame]):
     """A client's tables held by an engine, read into pandas only as far as a study asks.
 
@@ -352,7 +423,7 @@ class StoredTables(MutableMapping[str, pd.DataFrame]):
         """The same tables with the values of ``column`` renamed wherever they are read."""
         return self._replace(rename={**self._rename, column: names})
 
-    def keeping(self, column: str, values: list[str]) -> StoredTables:
+    def keeping(self, column: str, values: Sequence[object]) -> StoredTables:
         """The same tables with only rows whose ``column`` (as text) is one of ``values``."""
         return self._replace(keep={**self._keep, column: [str(v) for v in values]})
 
@@ -418,28 +489,20 @@ class StoredTables(MutableMapping[str, pd.DataFrame]):
         ``columns``: only these (in the table's order), when an analysis needs a few.
         """
         if not self.in_engine(name):
-            frame = self[name]
-            dates = frame[column]
-            inside = (dates < end) if start is None else (dates >= start) & (dates < end)
-            return frame[inside] if columns is None else frame.loc[inside, list(columns)]
-
-        def span(t: ir.Table) -> Any:
-            return t[column] < end if start is None else (t[column] >= start) & (t[column] < end)
-        return self._read(name, span, columns)
+            return _frame_between(self[name], column, start, end, columns)
+        return self._read(name, lambda t: within(t[column], start, end), columns)
 
     def count(self, name: str, missing: str | None = None) -> int:
         """The table's rows (with ``missing``: those without a value there), by the engine."""
         if not self._asks_engine(name):
-            frame = self[name]
-            return int(frame[missing].isna().sum()) if missing else len(frame)
+            return _frame_count(self[name], missing)
         t = self._tables[name]
         return int((t.filter(t[missing].isnull()) if missing else t).count().execute())
 
     def has(self, name: str, column: str, values: Sequence[object] | None = None) -> bool:
         """Whether some row has a value in ``column`` (one of ``values``, when given)."""
         if not self._asks_engine(name):
-            held = self[name][column]
-            return bool((held.isin(values) if values is not None else held.notna()).any())
+            return _frame_has(self[name][column], values)
         t = self._tables[name]
         kept = t[column].isin(list(values)) if values is not None else t[column].notnull()
         return bool(t.filter(kept).limit(1).count().execute())
@@ -450,6 +513,8 @@ class StoredTables(MutableMapping[str, pd.DataFrame]):
 
     def span(self, name: str, column: str) -> tuple[Any, Any]:
         """The smallest and largest value of ``column`` (None, None without any)."""
+        if not self._asks_engine(name):
+            return _frame_span(self[name][column])
         t = self._tables[name]
         row = t.aggregate(low=t[column].min(), high=t[column].max()).execute().iloc[0]
         return (None, None) if pd.isna(row["low"]) else (row["low"], row["high"])
@@ -523,9 +588,9 @@ def stored_tables(dataset: str, client: str, names: Sequence[str],
     """A client's tables ``names`` of ``dataset`` as :class:`StoredTables` on ``backend``."""
     import pyarrow.parquet as pq
 
-    from cxlab.data.store import dataset_dir
+    from cxlab.data.store import table_path
 
-    tables = connect(dataset, client, backend, root, master, row_numbers=True)
-    folder = dataset_dir(dataset, root) / client
-    schemas = {name: pq.read_schema(folder / f"{name}.parquet") for name in tables}
+    tables = {name: table for name, table in connect(dataset, client, backend, root, master,
+                                                     row_numbers=True).items() if name in names}
+    schemas = {name: pq.read_schema(table_path(dataset, client, name, root)) for name in tables}
     return StoredTables(tables, schemas, names, empty)

@@ -12,7 +12,7 @@ from cxlab import config, periods
 from cxlab.data import ensure_sample, read_manifest, read_quality, read_table
 from cxlab.data.schema import PERIOD_COLUMN, TABLES
 from cxlab.data.store import declared, empty_table, not_collected, table_path
-from cxlab.engine import StoredTables, quarter_of, stored_tables
+from cxlab.engine import FrameTables, StoredTables, quarter_of, stored_tables
 from cxlab.errors import CxlabError
 
 if TYPE_CHECKING:
@@ -52,20 +52,9 @@ def latest_per_person(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     return frame[keep.to_numpy()]
 
 
-def _columns(tables: Mapping[str, pd.DataFrame], name: str) -> list[str]:
-    if isinstance(tables, StoredTables):
-        return tables.columns(name)
-    return list(tables[name].columns)
-
-
-def _distinct(tables: Mapping[str, pd.DataFrame], name: str, column: str) -> pd.Series:
-    if isinstance(tables, StoredTables):
-        return tables.distinct(name, column)
-    return tables[name][column].dropna()
-
-
-def _count(tables: Mapping[str, pd.DataFrame], name: str) -> int:
-    return tables.count(name) if isinstance(tables, StoredTables) else len(tables[name])
+def _askable(tables: Mapping[str, pd.DataFrame]) -> FrameTables | StoredTables:
+    """The tables as something that answers a study's questions (plain frames wrapped)."""
+    return tables if isinstance(tables, (FrameTables, StoredTables)) else FrameTables(tables)
 
 
 def _tables_now(tables: Mapping[str, pd.DataFrame]) -> object:
@@ -125,24 +114,18 @@ class Study:
         filter cut (the report's opening lines say it). A value may be a list. A column no
         table has, or values no row has, is an error naming what there is.
         """
-        tables, filters = self.tables, dict(self.filters)
+        tables, filters = _askable(self.tables), dict(self.filters)
         for column, wanted in keep.items():
             values = list(wanted) if isinstance(wanted, (list, tuple, set)) else [wanted]
-            having = [name for name in tables if column in _columns(tables, name)]
+            having = [name for name in tables if column in tables.columns(name)]
             if not having:
                 raise StudyError(f"filter {column}={wanted!r}: no table of this study has a "
                                  f"column {column!r}")
-            seen = sorted({str(v) for name in having for v in _distinct(tables, name, column)})
+            seen = sorted({str(v) for name in having for v in tables.distinct(name, column)})
             if not {str(v) for v in values} & set(seen):
                 raise StudyError(f"filter {column}={wanted!r}: no row has that value; the "
                                  f"values are {seen[:20]}")
-            if isinstance(tables, StoredTables):
-                tables = tables.keeping(column, [str(v) for v in values])
-            else:
-                tables = dict(tables)
-                for name in having:
-                    frame = tables[name]
-                    tables[name] = frame[frame[column].astype(str).isin([str(v) for v in values])]
+            tables = tables.keeping(column, values)
             filters[column] = {"values": values, "tables": having}
         return Study(self.client, self.quarter, self.dataset, self.client_name, tables,
                      self.quality, self.settings, self.absent, filters=filters)
@@ -151,7 +134,7 @@ class Study:
         """One row per table: rows in the quarter and in all quarters, and what is missing."""
         rows = []
         for name in TABLES:
-            every = _count(self.tables, name) if name in self.tables else 0
+            every = self.count(name) if name in self.tables else 0
             if name in self.absent:
                 quarter, note = 0, "not in this dataset"
             else:
@@ -259,31 +242,19 @@ class Study:
         With an engine only those rows (and only ``columns``, if given) are read. Each
         person's answers are all kept (see :meth:`rows` for the quarter's latest only).
         """
-        column = PERIOD_COLUMN[table]
-        if isinstance(self.tables, StoredTables):
-            return self.tables.between(table, column, start, end, columns)
-        frame = self.tables[table]
-        dates = frame[column]
-        inside = (dates < end) if start is None else (dates >= start) & (dates < end)
-        return frame[inside] if columns is None else frame.loc[inside, columns]
+        return _askable(self.tables).between(table, PERIOD_COLUMN[table], start, end, columns)
 
     def columns(self, table: str) -> list[str]:
         """The columns of ``table``, without reading its rows."""
-        return _columns(self.tables, table)
+        return _askable(self.tables).columns(table)
 
     def count(self, table: str, missing: str | None = None) -> int:
         """Rows of ``table`` in all quarters (with ``missing``: those lacking that column)."""
-        if isinstance(self.tables, StoredTables):
-            return self.tables.count(table, missing)
-        frame = self.tables[table]
-        return int(frame[missing].isna().sum()) if missing else len(frame)
+        return _askable(self.tables).count(table, missing)
 
     def has(self, table: str, column: str, values: list | tuple | None = None) -> bool:
         """Whether any row of ``table`` has ``column`` set (to one of ``values``, if given)."""
-        if isinstance(self.tables, StoredTables):
-            return self.tables.has(table, column, values)
-        held = self.tables[table][column]
-        return bool((held.isin(values) if values is not None else held.notna()).any())
+        return _askable(self.tables).has(table, column, values)
 
     def response_weights(self, rows: pd.DataFrame) -> pd.Series | None:
         """Survey weights of these customer responses, as the client's ``weighting`` says.
@@ -309,18 +280,14 @@ class Study:
         """Per quarter that could not be weighted, the reason (empty when all could)."""
         if not self.settings.get("weighting"):
             return {}
-        first, last = _dated_span(self.tables, only="customer_responses")
+        first, last = _dated_span(_askable(self.tables), only="customer_responses")
         if "customer_responses" not in first:
             return {}
         labels = periods.label(pd.Series([first["customer_responses"],
                                           last["customer_responses"]]))
-        out, quarter = {}, str(labels.iloc[0])
-        while quarter <= str(labels.iloc[1]):
-            failure = self._quarter_weights(quarter)[1]
-            if failure:
-                out[quarter] = failure
-            quarter = periods.shift(quarter, 1)
-        return out
+        failures = {q: self._quarter_weights(q)[1]
+                    for q in periods.quarter_range(str(labels.iloc[0]), str(labels.iloc[1]))}
+        return {q: failure for q, failure in failures.items() if failure}
 
     def _quarter_weights(self, quarter: str) -> tuple[pd.Series, str | None]:
         """One quarter's weights (all 1 when it cannot be weighted) and why not, once."""
@@ -432,9 +399,10 @@ def open_study(
                          "a 'clients' list); re-import the data or regenerate the sample")
     if client not in clients:
         raise StudyError(f"client {client!r} is not in dataset {dataset!r}; it has {clients}")
-    tables: Mapping[str, pd.DataFrame]
+    tables: FrameTables | StoredTables
     if backend == "pandas":
-        tables = {name: read_table(dataset, client, name, missing_ok=True) for name in TABLES}
+        tables = FrameTables({name: read_table(dataset, client, name, missing_ok=True)
+                              for name in TABLES})
     else:
         tables = stored_tables(dataset, client, list(TABLES), empty_table, backend,
                                master=master)
@@ -452,18 +420,14 @@ def open_study(
                  absent)
 
 
-def _dated_span(tables: Mapping[str, pd.DataFrame], only: str | None = None
+def _dated_span(tables: FrameTables | StoredTables, only: str | None = None
                 ) -> tuple[dict[str, pd.Timestamp], dict[str, pd.Timestamp]]:
     """Per dated table with dated rows (or just ``only``), its first and last date."""
     first, last = {}, {}
     for table, column in PERIOD_COLUMN.items():
         if table not in tables or only not in (None, table):
             continue
-        if isinstance(tables, StoredTables) and tables.in_engine(table):
-            low, high = tables.span(table, column)
-        else:
-            dates = tables[table][column].dropna()
-            low, high = (dates.min(), dates.max()) if len(dates) else (None, None)
+        low, high = tables.span(table, column)
         if low is not None and not pd.isna(low):
             first[table], last[table] = pd.Timestamp(low), pd.Timestamp(high)
     return first, last
@@ -494,8 +458,8 @@ def _check_quarter_has_data(client: str, quarter: str, first: dict[str, pd.Times
 GROUP_COLUMNS = ("team", "department")
 
 
-def _names_out_of_groups(client: str, tables: Mapping[str, pd.DataFrame]
-                         ) -> Mapping[str, pd.DataFrame]:
+def _names_out_of_groups(client: str, tables: FrameTables | StoredTables
+                         ) -> FrameTables | StoredTables:
     """Tables whose team and department names name no employee ("Felix Novak's team").
 
     Where a client hides employee names, a group named after someone would name them on
@@ -506,8 +470,8 @@ def _names_out_of_groups(client: str, tables: Mapping[str, pd.DataFrame]
     from cxlab.text.mentions import mask_names
 
     roster = tables["employees"]
-    parts = [_distinct(tables, name, c).astype(str) for name in tables for c in GROUP_COLUMNS
-             if c in _columns(tables, name)]
+    parts = [tables.distinct(name, c).astype(str) for name in tables for c in GROUP_COLUMNS
+             if c in tables.columns(name)]
     names = pd.unique(pd.concat(parts, ignore_index=True)) if parts else []
     if roster.empty or not len(names):
         return tables
@@ -516,10 +480,6 @@ def _names_out_of_groups(client: str, tables: Mapping[str, pd.DataFrame]
     renamed = {a: b for a, b in zip(names, masked, strict=True) if a != b}
     if not renamed:
         return tables
-    if isinstance(tables, StoredTables):
-        for column in GROUP_COLUMNS:
-            tables = tables.renaming(column, renamed)
-        return tables
-    return {name: frame.assign(**{c: frame[c].replace(renamed) for c in GROUP_COLUMNS
-                                  if c in frame})
-            for name, frame in tables.items()}
+    for column in GROUP_COLUMNS:
+        tables = tables.renaming(column, renamed)
+    return tables
