@@ -235,6 +235,26 @@ class Study:
         held = held.filter(dates < periods.bounds(self.quarter)[1])
         return held.mutate(quarter=quarter_of(held[PERIOD_COLUMN[table]]))
 
+    def query(self, table: str, n_quarters: int | None = None, column: str | None = None,
+              end: pd.Timestamp | None = None) -> ir.Table:
+        """``table`` for an engine to aggregate, read only as far as the aggregate needs.
+
+        With ``n_quarters``: the rows of that many quarters ending with the study's (as
+        :meth:`window`); with ``end``: all rows whose ``column`` (default: the table's date)
+        is before it; with neither: the whole table. An engine's table is queried where it
+        is; frames (a study opened with ``engine="pandas"``, or a table replaced in a
+        notebook) are handed to DuckDB, so an analysis is written once, as aggregates.
+        Tables whose quarter counts each person's latest answer only are not asked this way.
+        """
+        if table in ONE_ANSWER_PER_PERSON:
+            raise StudyError(f"{table}: a quarter counts each person's latest answer; read "
+                             "it with study.rows()")
+        start = None
+        if n_quarters is not None:
+            start = periods.bounds(periods.shift(self.quarter, 1 - n_quarters))[0]
+            end = periods.bounds(self.quarter)[1]
+        return _askable(self.tables).lazy(table, column or PERIOD_COLUMN.get(table), start, end)
+
     def between(self, table: str, start: pd.Timestamp | None, end: pd.Timestamp,
                 columns: list[str] | None = None) -> pd.DataFrame:
         """Rows of ``table`` dated in ``[start, end)`` (no start: all before ``end``).
@@ -251,6 +271,24 @@ class Study:
     def count(self, table: str, missing: str | None = None) -> int:
         """Rows of ``table`` in all quarters (with ``missing``: those lacking that column)."""
         return _askable(self.tables).count(table, missing)
+
+    def count_rows(self, table: str, having: str | None = None, n_quarters: int = 1) -> int:
+        """Rows of ``table`` in the ``n_quarters`` quarters ending with the study's.
+
+        With ``having``: those with a value in that column. Counted by the engine where one
+        holds the table; a quarter counts each person's latest answer, where that applies.
+        """
+        if table in ONE_ANSWER_PER_PERSON:
+            rows = pd.concat([self.rows(table, periods.shift(self.quarter, -k))
+                              for k in range(n_quarters)])
+            return len(rows) if having is None else int(rows[having].notna().sum())
+        if having is not None and having not in self.columns(table):
+            return 0
+        from cxlab.engine import answer_column
+
+        t = self.query(table, n_quarters)
+        return int((t if having is None else t.filter(answer_column(t, having).notnull()))
+                   .count().execute())
 
     def has(self, table: str, column: str, values: list | tuple | None = None) -> bool:
         """Whether any row of ``table`` has ``column`` set (to one of ``values``, if given)."""

@@ -25,8 +25,7 @@ def headline_outcome(study: Study) -> str:
     NPS when this quarter has NPS answers, else the survey's overall rating when a mapping
     declares one, else NPS (whose section then says why not).
     """
-    rows = study.rows("customer_responses")
-    has_nps = "nps" in rows and rows["nps"].notna().any()
+    has_nps = study.count_rows("customer_responses", "nps") > 0
     return "nps" if has_nps or study.overall_rating is None else OVERALL
 
 

@@ -332,7 +332,7 @@ def _groups_below(study: Study, lacking: list[str]) -> list[str]:
         own = by in study.columns(m.table)
         note = unavailable(study, [m.table, *([] if own else ["employees"])], [m],
                            [(m.table, by)] if own else [])
-        if note is not None or study.rows(m.table)[m.column].notna().sum() == 0:
+        if note is not None or not study.count_rows(m.table, m.column):
             lacking.append(f"{plural} against the rest (no NPS by {by} this quarter)")
             continue
         frame = group_frame(study, by, m)

@@ -75,6 +75,28 @@ def estimate(m: Measure, rows: pd.DataFrame, weights: pd.Series | None = None
     return metrics.estimate(m, values, weights, check_scale=False)
 
 
+def quarter_sums(study: Study, m: Measure) -> pd.DataFrame | None:
+    """Per quarter up to the study's: counts and sums of ``m`` and its table's headlines.
+
+    Asked of the engine once (:func:`cxlab.engine.measure_sums`); None when no engine holds
+    the table (pandas then reads the quarter's rows).
+    """
+    held = study.history_query(m.table)
+    if held is None:
+        return None
+    asked = tuple(dict.fromkeys(x for x in (*headline(study), m) if x.table == m.table))
+    return study.cached(("quarter_sums", m.table, asked),
+                        lambda: engine.measure_sums(held, "quarter", asked))
+
+
+def weights_for_table(study: Study, table: str) -> bool:
+    """Whether the study weighs the answers of ``table``.
+
+    Customer responses are weighted when the client's settings ask for ``weighting``.
+    """
+    return table == "customer_responses" and bool(study.settings.get("weighting"))
+
+
 def weights_for(study: Study, m: Measure, rows: pd.DataFrame) -> pd.Series | None:
     """Survey weights of ``rows`` for a customer-survey measure of a weighting client, or None.
 
@@ -181,6 +203,14 @@ def _confidential_estimate(study: Study, m: Measure, quarter: str, weighted: boo
     """
     if not collected(study, m):
         return UNCOLLECTED
+    weighs = weighted and weights_for_table(study, m.table)
+    sums = None if weighs or m.table == "employee_responses" else quarter_sums(study, m)
+    if sums is not None:  # the engine counted each quarter's answers where they are
+        if quarter not in sums.index or not sums.at[quarter, f"{m.name}_n"]:
+            return None
+        row = sums.loc[quarter]
+        parts = {c.removeprefix(f"{m.name}_"): row[c] for c in sums if c.startswith(f"{m.name}_")}
+        return metrics.estimate_from_sums(m, parts, n_missing=int(row["rows"] - parts["n"]))
     rows = study.rows(m.table, quarter)
     if m.table == "employee_responses" and len(rows):
         if disclosure.count_respondents(rows) < config.setting(study.settings, "min_group_size"):
@@ -250,7 +280,7 @@ def trend_frame(study: Study, key: str | Measure) -> pd.DataFrame:
     :func:`cxlab.stats.continuity.coverage_breaks`): the trend is not a change there.
     """
     m = measure(key)
-    weighted = m.table == "customer_responses" and bool(study.settings.get("weighting"))
+    weighted = weights_for_table(study, m.table)
     held = None if weighted else study.history_query(m.table)
     if held is not None:  # the engine aggregates every quarter's rows where they are
         weights = None
@@ -442,7 +472,7 @@ def overview(study: Study) -> Markdown:
                "interactions": "service interactions",
                "accounts": "customer accounts due for renewal",
                "employee_responses": "employee survey responses"}
-    counts = [f"{len(study.rows(t)):,} {label}" for t, label in counted.items()
+    counts = [f"{study.count_rows(t):,} {label}" for t, label in counted.items()
               if t not in study.absent]
     last_day = (end - pd.Timedelta(days=1)).strftime("%d %b %Y")
     text = (f"**{escape(study.client_name)}**, quarter {study.quarter} ({start:%d %b %Y} to {last_day}). "

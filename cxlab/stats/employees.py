@@ -15,18 +15,17 @@ Each measure's source column, kind, direction and label come from the registry
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from cxlab import config, measures, metrics, periods, privacy
+from cxlab import config, engine, measures, metrics, periods, privacy
 from cxlab.stats import hierarchical, incentives, shrinkage
 
 if TYPE_CHECKING:
-    from pandas.core.groupby import SeriesGroupBy
-
     from cxlab.study import Study
 
 #: Quarters of data behind the incentive audit (plans are usually annual).
@@ -98,6 +97,16 @@ def employee_labels(study: Study, employee_ids: pd.Series) -> pd.Series:
 # Per-employee measures
 
 
+#: Handle time per contact: a mean per employee like the registry's, though no CX measure.
+HANDLE_TIME = measures.Measure("handle_seconds", "Handle time (seconds)", "handle time",
+                               "interactions", "handle_seconds", "mean", (0, math.inf), -1,
+                               "seconds", whole=False)
+#: A sale that brought referrals (one or more): the share per seller is the referral rate.
+REFERRED = measures.Measure("referral_rate", "Accounts with a referral", "referrals",
+                            "accounts", "n_referrals", "top-box", (0, math.inf), 1, "share",
+                            threshold=1)
+
+
 def employee_metrics(study: Study, n_quarters: int = 1) -> pd.DataFrame:
     """Every per-employee measure the scorecards and the audit use.
 
@@ -107,77 +116,71 @@ def employee_metrics(study: Study, n_quarters: int = 1) -> pd.DataFrame:
     ``<key>_se``. Measures an employee has no data for are NaN (counts 0). The CX measures
     (``csat``, ``nps``, ``first_contact_resolution``, ``repeat_contact_rate``,
     ``wait_minutes``, ``renewal_rate``) are the registry's, under these keys.
+
+    Computed from per-employee counts and sums asked of the engine that holds the rows
+    (:func:`cxlab.engine.measure_sums`), so memory holds one row per employee, not the
+    quarters' contacts.
     """
     roster = study.tables["employees"].set_index("employee_id")
     out = roster[["display_name", "team", "department", "role"]].copy()
-    inter = study.window("interactions", n_quarters)
-    by_emp = inter.groupby("employee_id")
-    out["n_interactions"] = by_emp.size().reindex(out.index).fillna(0).astype(int)
-    out["average_handle_time"] = by_emp["handle_seconds"].mean()
-    for key in ("first_contact_resolution", "repeat_contact_rate", "wait_minutes"):
-        _add_measure(out, key, inter, "employee_id")
+    inter = study.query("interactions", n_quarters)
+    keys = ("first_contact_resolution", "repeat_contact_rate", "wait_minutes")
+    sums = engine.measure_sums(inter, "employee_id", [HANDLE_TIME, *keys]).reindex(out.index)
+    out["n_interactions"] = sums["rows"].fillna(0).astype(int)
+    out["average_handle_time"] = sums["handle_seconds_sum"] / sums["handle_seconds_n"]
+    for key in keys:
+        _add_measure(out, key, sums)
     # Per day worked (days with at least one contact): robust to hires, leavers and leave.
-    days_worked = inter["started_at"].dt.normalize().groupby(inter["employee_id"]).nunique()
-    out["calls_per_day"] = (out["n_interactions"] / days_worked.reindex(out.index)).where(
-        out["n_interactions"] > 0)
+    days = inter.group_by("employee_id").aggregate(
+        days=inter["started_at"].truncate("D").nunique()).execute()
+    days_worked = days.set_index("employee_id")["days"].reindex(out.index)
+    out["calls_per_day"] = (out["n_interactions"] / days_worked).where(out["n_interactions"] > 0)
     out["tickets_closed"] = out["calls_per_day"]
 
-    resp = study.window("customer_responses", n_quarters).dropna(subset=["employee_id"])
+    resp = study.query("customer_responses", n_quarters)
+    sums = engine.measure_sums(resp, "employee_id", ["csat", "nps"]).reindex(out.index)
     for key in ("csat", "nps"):
-        _add_measure(out, key, resp, "employee_id")
+        _add_measure(out, key, sums)
 
     # Renewals fall due a year after the sale, so the account measures use all history up to
     # the quarter: new accounts per quarter of tenure in the data, renewals of accounts due.
-    accounts = study.history("accounts")
-    acquired = study.tables["accounts"]
-    acquired = acquired[acquired["acquired_on"] < periods.bounds(study.quarter)[1]]
-    n_acq_quarters = max(1, periods.label(acquired["acquired_on"]).nunique())
+    end = periods.bounds(study.quarter)[1]
+    acquired = study.query("accounts", column="acquired_on", end=end)
+    n_acq_quarters = max(1, int(engine.quarter_of(acquired["acquired_on"]).nunique().execute()))
+    sums = engine.measure_sums(acquired, "sales_owner_id", [REFERRED]).reindex(out.index)
     is_seller = out["department"] == "Sales"
-    out["new_accounts"] = (acquired.groupby("sales_owner_id").size().reindex(out.index)
-                           .fillna(0).where(is_seller) / n_acq_quarters)
-    _add_measure(out, "renewal_rate", accounts.dropna(subset=["is_renewed"]), "sales_owner_id")
-    out["referral_rate"] = ((acquired["n_referrals"] > 0).groupby(acquired["sales_owner_id"])
-                            .mean().reindex(out.index))
+    out["new_accounts"] = sums["rows"].fillna(0).where(is_seller) / n_acq_quarters
+    renewals = engine.measure_sums(study.query("accounts", end=end), "sales_owner_id",
+                                   ["renewal_rate"]).reindex(out.index)
+    _add_measure(out, "renewal_rate", renewals)
+    out["referral_rate"] = sums[f"{REFERRED.name}_k"] / sums[f"{REFERRED.name}_n"]
     return out.reset_index()
 
 
-def _add_measure(out: pd.DataFrame, key: str, rows: pd.DataFrame, who: str) -> None:
-    """Add the registry measure ``key`` per employee (named in ``rows[who]``) to ``out``."""
+def _add_measure(out: pd.DataFrame, key: str, sums: pd.DataFrame) -> None:
+    """Add the registry measure ``key`` per employee to ``out``, from per-employee sums.
+
+    ``sums`` are :func:`cxlab.engine.measure_sums` on ``out``'s index.
+    """
     m = measures.get(key)
-    rows = measures.with_values(m, rows)
+    n = sums[f"{m.name}_n"].fillna(0).astype(int)
     if m.kind == "nps":
-        _add_nps(out, key, rows[m.column], rows[who])
-        return
-    grouped = pd.Series(measures.scores(rows[m.column], m), index=rows.index).groupby(rows[who])
-    if m.estimate_kind == "proportion":
-        _add_rate(out, key, grouped)
+        counts = [sums[f"{m.name}_{part}"].fillna(0)
+                  for part in ("promoters", "passives", "detractors")]
+        value, _, low, high = metrics.nps_interval(*counts)
+        out[f"{key}_n"] = n
+        out[key] = np.where(n > 0, value, np.nan)
+        # Adjusted-Wald standard error: positive even when every answer is a promoter.
+        out[f"{key}_se"] = np.where(n > 0, (high - low) / (2 * metrics.z_value(0.95)), np.nan)
+    elif m.estimate_kind == "proportion":
+        out[f"{key}_k"] = sums[f"{m.name}_k"].fillna(0).astype(int)
+        out[f"{key}_n"] = n
+        out[key] = (out[f"{key}_k"] / n).where(n > 0)
     else:
-        _add_mean(out, key, grouped)
-
-
-def _add_rate(out: pd.DataFrame, key: str, grouped: SeriesGroupBy) -> None:
-    out[f"{key}_k"] = grouped.sum().reindex(out.index).fillna(0).astype(int)
-    out[f"{key}_n"] = grouped.count().reindex(out.index).fillna(0).astype(int)
-    out[key] = (out[f"{key}_k"] / out[f"{key}_n"]).where(out[f"{key}_n"] > 0)
-
-
-def _add_mean(out: pd.DataFrame, key: str, grouped: SeriesGroupBy) -> None:
-    out[key] = grouped.mean().reindex(out.index)
-    out[f"{key}_n"] = grouped.count().reindex(out.index).fillna(0).astype(int)
-    out[f"{key}_se"] = (grouped.std() / np.sqrt(grouped.count())).reindex(out.index)
-
-
-def _add_nps(out: pd.DataFrame, key: str, answers: pd.Series, who: pd.Series) -> None:
-    """NPS per employee in points, with its adjusted-Wald standard error."""
-    promoter, passive, detractor = measures.nps_bands(answers)
-    counts = (pd.DataFrame({"p": promoter, "a": passive, "d": detractor}, index=answers.index)
-              .groupby(who).sum().reindex(out.index).fillna(0))
-    value, _, low, high = metrics.nps_interval(counts["p"], counts["a"], counts["d"])
-    out[f"{key}_n"] = (counts.sum(axis=1)).astype(int)
-    out[key] = np.where(out[f"{key}_n"] > 0, value, np.nan)
-    # Adjusted-Wald standard error: positive even when every answer is a promoter.
-    out[f"{key}_se"] = np.where(out[f"{key}_n"] > 0,
-                                (high - low) / (2 * metrics.z_value(0.95)), np.nan)
+        out[key] = (sums[f"{m.name}_sum"] / n).where(n > 0)
+        out[f"{key}_n"] = n
+        sd = np.sqrt(sums[f"{m.name}_ss"] / (n - 1)).where(n > 1)
+        out[f"{key}_se"] = sd / np.sqrt(n)
 
 
 # ------------------------------------------------------------------------------------------
