@@ -62,6 +62,13 @@ def trend_chart(study: Study, key: str = "nps") -> Chart | Markdown:
 
     ``key`` is the registry's name of the measure, or a column for its headline measure
     (``"csat"`` is CSAT top-2), as :func:`cxlab.measures.get` takes it.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.trend_chart(study, "csat")
+        <Chart: CSAT, share 4-5 for Cedar Health by quarter up to 2026Q3. No clear trend: +0.5 pp a
+         quarter (95% CI -0.2 pp to +1.3 pp), over 8 quarters, not significant, p = 0.12.>
     """
     m = measures.get(key)
     kind = m.estimate_kind
@@ -109,6 +116,15 @@ def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Mar
     """The measure per team or department this quarter, with 95% intervals and n.
 
     ``key`` names the measure as in :func:`trend_chart`.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> chart = report.group_chart(study, by="department")
+        >>> chart
+        <Chart: NPS (points) by department for Cedar Health in 2026Q3>
+        >>> chart.figure
+        <Figure size 825x319 with 1 Axes>
     """
     m = measures.get(key)
     kind = m.estimate_kind
@@ -154,6 +170,12 @@ def importance_chart(study: Study, outcome: str | None = None) -> Chart | Markdo
 
     Drivers top-left (important, rated low) are where improvement pays most. ``outcome`` as
     in :func:`cxlab.report.drivers.key_drivers_result`.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.importance_chart(study)
+        <Chart: Importance against performance of the drivers of NPS for Cedar Health in 2026Q3>
     """
     outcome = outcome or headline_outcome(study)
     try:
@@ -198,7 +220,15 @@ def importance_chart(study: Study, outcome: str | None = None) -> Chart | Markdo
 @needs("customer_responses", "employees", "employee_responses")
 @themed
 def linkage_chart(study: Study) -> Chart | Markdown:
-    """Team engagement in one quarter against the team's customer NPS in the next."""
+    """Team engagement in one quarter against the team's customer NPS in the next.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.linkage_chart(study)
+        <Chart: Team engagement against next-quarter customer NPS for Cedar Health, one point per team
+         and quarter>
+    """
     team_ex, responses = linkage_inputs(study)
     nps = metrics.grouped(responses, "nps", ["team", "quarter"]).rename(
         columns={"n": "n_answers"})[["team", "quarter", "value", "n_answers"]]
@@ -231,7 +261,15 @@ def linkage_chart(study: Study) -> Chart | Markdown:
 @needs("maturity_answers")
 @themed
 def maturity_radar(study: Study) -> Chart | Markdown:
-    """The nine elements' self-assessed levels on a radar, with the evidenced EX level."""
+    """The nine elements' self-assessed levels on a radar, with the evidenced EX level.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.maturity_radar(study)
+        <Chart: Radar of the nine maturity elements for Cedar Health: self-assessed levels, with
+         employee experience evidenced at level 5>
+    """
     a = maturity_result(study)
     if a.elements is None:
         return Markdown("*No radar: no self-assessment answers yet.*")
@@ -265,7 +303,15 @@ def maturity_radar(study: Study) -> Chart | Markdown:
 @needs("customer_responses")
 @themed
 def statements_chart(study: Study) -> Chart | Markdown:
-    """Each statement's share of comments by quarter, with 95% intervals."""
+    """Each statement's share of comments by quarter, with 95% intervals.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.statements_chart(study)
+        <Chart: Share of Cedar Health's customer comments saying each of the three statements, by
+         quarter>
+    """
     frame = statements_frame(study)
     if frame.empty:
         return Markdown("*No comments yet.*")

@@ -59,7 +59,15 @@ def _not_scored(frame: pd.DataFrame) -> str:
 
 @needs("customer_responses")
 def customer_comments_note(study: Study) -> Markdown:
-    """How many comments this quarter, how many the sentiment model scored, and quoting."""
+    """How many comments this quarter, how many the sentiment model scored, and quoting.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.customer_comments_note(study).data)
+        217 customer comments in 2026Q3; the sentiment model (a word list for English, VADER) scored
+        196. ...
+    """
     frame = _this_quarter(study)
     if frame.empty:
         return Markdown(f"*No customer comments in {study.quarter}: there is nothing to say "
@@ -80,7 +88,21 @@ def customer_comments_note(study: Study) -> Markdown:
 
 @needs("customer_responses")
 def customer_themes_table(study: Study) -> pd.DataFrame | Markdown:
-    """This quarter's themes of customer comments: how often, in what tone, an example."""
+    """This quarter's themes of customer comments: how often, in what tone, an example.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.customer_themes_table(study)["Comments"]
+        Theme
+        wait and speed                  57 of 217
+        resolution                      51 of 217
+        staff courtesy and knowledge    69 of 217
+        price and billing                2 of 217
+        product quality                  0 of 217
+        ease and digital                59 of 217
+        Name: Comments, dtype: str
+    """
     frame = _this_quarter(study)
     if frame.empty:
         return Markdown(f"*No customer comments in {study.quarter}.*")
@@ -149,6 +171,14 @@ def customer_sentiment_table(study: Study, by: str = "quarter") -> pd.DataFrame 
     Positive and negative are shares of the comments the model scored, with their Wilson
     95% intervals; comments it could not score are counted by language in their own column.
     Channels and departments are this quarter's.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.customer_sentiment_table(study).columns.tolist()
+        ['Comments', 'Positive (of scored)', 'Negative (of scored)', 'Not scored (language)']
+        >>> report.customer_sentiment_table(study, by="channel").index.tolist()
+        ['app', 'chat', 'email', 'phone', 'store', 'web']
     """
     if by not in _BY:
         raise ValueError(f"customer_sentiment_table: by {by!r} unknown; expected one of "

@@ -84,6 +84,13 @@ def key_drivers_result(study: Study, outcome: str | None = None) -> drivers.KeyD
     """Key drivers of ``outcome`` among this quarter's responses (raises DriverError).
 
     ``outcome`` is ``nps``, ``csat`` or ``overall`` (default: :func:`headline_outcome`).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.key_drivers_result(study)
+        <KeyDrivers of nps: R² = 0.156, n=316; share of R²: rating_knowledge 41%, rating_resolution 24%,
+         rating_speed 23%, 1 more>
     """
     outcome = outcome or headline_outcome(study)
     column = _outcome_column(study, outcome)
@@ -105,7 +112,19 @@ def key_drivers_result(study: Study, outcome: str | None = None) -> drivers.KeyD
 
 @needs("customer_responses")
 def key_drivers_table(study: Study, outcome: str | None = None) -> pd.DataFrame | Markdown:
-    """Formatted key drivers: importance with intervals, a second method's share and the regression."""
+    """Formatted key drivers: importance with intervals, a second method's share and the regression.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.key_drivers_table(study)["Share of explained variance"]
+        Driver
+        The person who helped me knew what they were doing    41% (19% to 62%)
+        My issue was fully resolved                            24% (7% to 45%)
+        I got help quickly                                     23% (7% to 41%)
+        I was treated with courtesy                            11% (1% to 29%)
+        Name: Share of explained variance, dtype: str
+    """
     outcome = outcome or headline_outcome(study)
     try:
         result = key_drivers_result(study, outcome)
@@ -143,7 +162,15 @@ def _span(scale: tuple[float, float]) -> str:
 
 @needs("customer_responses")
 def key_drivers_note(study: Study, outcome: str | None = None) -> Markdown:
-    """R^2, n and how to read the key-driver table."""
+    """R^2, n and how to read the key-driver table.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.key_drivers_note(study).data)
+        The ratings together explain **16%** of the variance in the NPS answer (0-10) (n=316 complete
+        answers). ...
+    """
     outcome = outcome or headline_outcome(study)
     try:
         result = key_drivers_result(study, outcome)

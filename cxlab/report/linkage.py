@@ -41,6 +41,15 @@ def linkage_frame(study: Study) -> pd.DataFrame:
     effect: the predictor's ICC(1) over team-quarters, the mean respondents per team-quarter
     ``k``, the reliability of a team-quarter mean (Spearman-Brown) and the effect corrected
     for it (raw / reliability).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.linkage_frame(study)[["predictor", "outcome", "lag", "status"]].head(3)
+            predictor    outcome  lag     status
+        0  engagement        nps    1  estimated
+        1  engagement        nps    0  estimated
+        2  engagement  csat_top2    1  estimated
     """
     def compute():
         team_ex, responses = linkage_inputs(study)
@@ -82,7 +91,17 @@ def linkage_frame(study: Study) -> pd.DataFrame:
 
 @needs("customer_responses", "employees", "employee_responses")
 def linkage_table(study: Study) -> pd.DataFrame:
-    """Formatted linkage effects with intervals, or the reason a link is missing."""
+    """Formatted linkage effects with intervals, or the reason a link is missing.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> table = report.linkage_table(study)
+        >>> table.index.names
+        FrozenList(['Employee measure', 'Customer outcome'])
+        >>> table.iloc[0, 0]
+        '+6.7 points (-9.3 to +22.8); +9.4 corrected for measurement error (reliability 0.72); ...'
+    """
     frame = linkage_frame(study)
     cells = []
     for _, r in frame.iterrows():
@@ -116,7 +135,15 @@ def headline(study: Study) -> pd.Series:
 
 @needs("customer_responses", "employees", "employee_responses")
 def linkage_summary(study: Study) -> Markdown:
-    """One sentence on the headline link: engagement now, customer NPS next quarter."""
+    """One sentence on the headline link: engagement now, customer NPS next quarter.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.linkage_summary(study).data)
+        Teams whose engagement was one point higher (on the 1-5 scale) saw customer NPS **+6.7 points**
+        the next quarter (95% CI -9.3 to +22.8): no clear link at this sample size ...
+    """
     head = headline(study)
     if head["status"] != "estimated":
         return Markdown(f"The engagement → next-quarter NPS link could not be estimated yet: "

@@ -67,7 +67,16 @@ def positive_mentions(study: Study) -> pd.DataFrame:
 
 @needs("customer_responses", "employees")
 def recognition_summary(study: Study) -> Markdown:
-    """How many comments named an employee, and how they read."""
+    """How many comments named an employee, and how they read.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.recognition_summary(study).data)
+        **24 customer comments named 15 employees** this quarter: 24 positive, 0 neutral and 0 negative
+        (the tone of the sentence naming them). Comments are not quoted: the client's settings keep
+        them unpublished.
+    """
     found = mentions_frame(study)
     if found.empty:
         return Markdown("No customer comment named an employee this quarter.")
@@ -93,7 +102,18 @@ def _not_scored(tones: pd.Series) -> str:
 
 @needs("customer_responses", "employees")
 def shoutout_feed(study: Study, per_week: int = 3) -> pd.DataFrame | Markdown:
-    """The weekly shout-out feed: up to ``per_week`` positive mentions per week, best first."""
+    """The weekly shout-out feed: up to ``per_week`` positive mentions per week, best first.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")`` (employees shown by
+        pseudonym, comments not quoted: the client's settings):
+
+        >>> feed = report.shoutout_feed(study)
+        >>> feed.columns.tolist()
+        ['Employee', 'What the customer said']
+        >>> feed.index[:3].tolist()
+        ['06 Jul', '06 Jul', '13 Jul']
+    """
     positive = positive_mentions(study)
     if positive.empty:
         return Markdown("*No positive mentions this quarter.*")
@@ -110,7 +130,14 @@ def shoutout_feed(study: Study, per_week: int = 3) -> pd.DataFrame | Markdown:
 
 @needs("customer_responses", "employees")
 def stories_of_the_week(study: Study) -> pd.DataFrame | Markdown:
-    """Per week, the most positive comment naming an employee, with the customer's scores."""
+    """Per week, the most positive comment naming an employee, with the customer's scores.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.stories_of_the_week(study).iloc[0, 1:].tolist()
+        ["not quoted (the client's settings keep comments unpublished)", '10 / 5 / -']
+    """
     positive = positive_mentions(study)
     if positive.empty:
         return Markdown("*No customer story this quarter: no positive mention.*")
@@ -132,7 +159,18 @@ def stories_of_the_week(study: Study) -> pd.DataFrame | Markdown:
 
 @needs("customer_responses", "employees")
 def monthly_drawings(study: Study) -> pd.DataFrame | Markdown:
-    """One drawing per month among employees named positively that month, with its record."""
+    """One drawing per month among employees named positively that month, with its record.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.monthly_drawings(study)[["Entrants", "Drawing label (fixes the draw)"]]
+                 Entrants Drawing label (fixes the draw)
+        Month
+        2026-07         7                  cedar 2026-07
+        2026-08         6                  cedar 2026-08
+        2026-09         8                  cedar 2026-09
+    """
     positive = positive_mentions(study)
     if positive.empty:
         return Markdown("*No drawing this quarter: no employee was named positively.*")
@@ -153,7 +191,17 @@ def monthly_drawings(study: Study) -> pd.DataFrame | Markdown:
 
 @needs("customer_responses", "interactions", "employees")
 def review_leaderboard(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
-    """Reviews collected per interaction handled, shrunk and ranked within team (top ``top``)."""
+    """Reviews collected per interaction handled, shrunk and ranked within team (top ``top``).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``, where no employee
+        stands out:
+
+        >>> print(report.review_leaderboard(study).data)
+        No leaderboard this quarter: employees collected reviews at rates that differ no more than
+        chance would make them (about 18.0 reviews per 100 contacts for everyone), so a ranking would
+        only reward luck.
+    """
     interactions = study.rows("interactions")
     opportunities = interactions.groupby("employee_id").size()
     responses = study.rows("customer_responses")

@@ -52,7 +52,16 @@ def segments_frame(study: Study) -> pd.DataFrame:
 
 @needs("customer_responses")
 def segment_table(study: Study) -> pd.DataFrame | Markdown:
-    """Headline customer measures by each declared segment, with intervals, n and flags."""
+    """Headline customer measures by each declared segment, with intervals, n and flags.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")`` (whose survey
+        mapping declares no segments):
+
+        >>> print(report.segment_table(study).data)
+        *No segments for Cedar Health: a survey mapping's `segments` names the columns to group
+        customers by (class of travel, type of traveller, say).*
+    """
     if not segment_columns(study):
         return Markdown(f"*No segments for {escape(study.client_name)}: a survey mapping's "
                         "`segments` names the columns to group customers by (class of "

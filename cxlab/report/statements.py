@@ -43,7 +43,18 @@ def statements_frame(study: Study) -> pd.DataFrame:
 
 @needs("customer_responses")
 def statements_table(study: Study) -> pd.DataFrame | Markdown:
-    """This quarter's share of comments saying each statement, against last quarter."""
+    """This quarter's share of comments saying each statement, against last quarter.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.statements_table(study)["Share of comments"]
+        Customers should say
+        They solved it first time     15.2% (11.0% to 20.6%)
+        They know me                    6.0% (3.5% to 10.0%)
+        They are easy to deal with    26.7% (21.3% to 33.0%)
+        Name: Share of comments, dtype: str
+    """
     frame = statements_frame(study)
     now = frame[frame["quarter"] == study.quarter].set_index("statement")
     if now.empty:
@@ -72,7 +83,14 @@ def statements_table(study: Study) -> pd.DataFrame | Markdown:
 
 @needs("customer_responses")
 def statement_sources(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
-    """Whose customers say each statement this quarter: the employees behind most of them."""
+    """Whose customers say each statement this quarter: the employees behind most of them.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.statement_sources(study).loc["They know me", "Comments saying it"].tolist()
+        ['3 of 10', '1 of 5', '1 of 6']
+    """
     rows = study.rows("customer_responses")
     commented = rows[rows["comment"].notna() & rows["employee_id"].notna()]
     if commented.empty:

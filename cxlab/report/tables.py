@@ -157,6 +157,19 @@ def scorecard_frame(study: Study, adjust: str = "holm") -> pd.DataFrame:
 
     All comparisons in the scorecard form one family; their p-values are adjusted together
     (Holm by default) so the chance of any false 'significant change' stays at 5%.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> frame = report.scorecard_frame(study)
+        >>> frame["key"].tolist()
+        ['nps', 'csat_top2', 'ces_mean', 'first_contact_resolution', 'repeat_contact_rate',
+         'renewal_rate', 'enps']
+        >>> frame.loc[0, ["measure", "prev_change", "prev_p_adj"]]
+        measure        NPS (points)
+        prev_change         1.56543
+        prev_p_adj              1.0
+        Name: 0, dtype: object
     """
     rows = []
     for m in headline(study):
@@ -219,7 +232,17 @@ def _confidential_estimate(study: Study, m: Measure, quarter: str, weighted: boo
 
 
 def scorecard(study: Study) -> pd.DataFrame:
-    """The formatted scorecard for display."""
+    """The formatted scorecard for display.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> table = report.scorecard(study)
+        >>> table.columns.tolist()
+        ['2026Q3', '95% CI', 'n', 'vs 2026Q2', 'vs 2025Q3']
+        >>> table.loc["NPS (points)"].tolist()
+        ['+35.2', '+28.0 to +41.9', '446', '+1.6, no clear change', '+1.5, no clear change']
+    """
     frame = scorecard_frame(study)
     out = []
     for _, r in frame.iterrows():
@@ -278,6 +301,15 @@ def trend_frame(study: Study, key: str | Measure) -> pd.DataFrame:
     ``coverage`` is the share of the quarter's rows that carry the measure; ``coverage_break``
     marks a quarter whose coverage jumped from the quarter before (see
     :func:`cxlab.stats.continuity.coverage_breaks`): the trend is not a change there.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.trend_frame(study, "nps")[["quarter", "value", "n"]].tail(3)
+          quarter      value    n
+        5  2026Q1  33.932136  501
+        6  2026Q2  33.636364  440
+        7  2026Q3  35.201794  446
     """
     m = measure(key)
     weighted = weights_for_table(study, m.table)
@@ -345,6 +377,17 @@ def group_frame(study: Study, by: str, key: str | Measure = "nps") -> pd.DataFra
 
     ``flag`` is ``above`` or ``below`` where a group differs from the rest of the client after
     a Benjamini-Hochberg adjustment over all the groups compared (see ``flag_groups``).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.group_frame(study, "department")[["department", "value", "n", "flag"]]
+           department      value    n   flag
+        0     Success   3.448276   29  below
+        1     Support  25.769231  260  below
+        2       Sales  43.859649   57
+        3   Marketing  46.808511   47
+        4  Operations  79.245283   53  above
     """
     m = measure(key)
     rows = measures.with_values(m, study.rows(m.table))
@@ -389,7 +432,21 @@ def hidden_pulse_groups(study: Study, rows: pd.DataFrame, by: str) -> pd.Series:
 
 
 def department_frame(study: Study) -> pd.DataFrame:
-    """Per department: headcount, rewarded metrics, whether any is a CX measure, and NPS."""
+    """Per department: headcount, rewarded metrics, whether any is a CX measure, and NPS.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> frame = report.department_frame(study)
+        >>> frame[["department", "n_employees", "has_cx_kpi", "flag"]]
+           department  n_employees  has_cx_kpi   flag
+        0          HR            2        True
+        1   Marketing            3        True
+        2  Operations            5        True  above
+        3       Sales            6        True
+        4     Success            6        True  below
+        5     Support           17        True  below
+    """
     employees = study.tables["employees"]
     plan = study.tables["incentive_plan"]
     nps = group_frame(study, "department", "nps").set_index("department")
@@ -415,7 +472,21 @@ def department_frame(study: Study) -> pd.DataFrame:
 
 @needs("employees", "incentive_plan")
 def departments(study: Study) -> pd.DataFrame:
-    """Formatted department table: CX measure in the incentive plan and customer NPS."""
+    """Formatted department table: CX measure in the incentive plan and customer NPS.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.departments(study)["NPS against the rest"]
+        Department
+        HR                -
+        Marketing         -
+        Operations    above
+        Sales             -
+        Success       below
+        Support       below
+        Name: NPS against the rest, dtype: str
+    """
     frame = department_frame(study)
     table = pd.DataFrame({
         "Department": frame["department"],
@@ -451,7 +522,14 @@ metric_words = measures.words
 
 @needs("employees", "incentive_plan")
 def department_summary(study: Study) -> Markdown:
-    """One sentence: how many departments have a CX measure, and which lack one."""
+    """One sentence: how many departments have a CX measure, and which lack one.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.department_summary(study).data
+        '**6 of 6 departments** have a CX measure among the metrics their incentive plan rewards.'
+    """
     frame = department_frame(study)
     lacking = frame.loc[~frame["has_cx_kpi"], "department"].tolist()
     text = (f"**{int(frame['has_cx_kpi'].sum())} of {len(frame)} departments** have a CX "
@@ -466,7 +544,16 @@ def department_summary(study: Study) -> Markdown:
 
 
 def overview(study: Study) -> Markdown:
-    """The report's opening lines: who, when, and how much data stands behind it."""
+    """The report's opening lines: who, when, and how much data stands behind it.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.overview(study).data)
+        **Cedar Health**, quarter 2026Q3 (01 Jul 2026 to 30 Sep 2026). This quarter: 481 customer
+        survey responses, 765 service interactions, 31 customer accounts due for renewal and 36
+        employee survey responses (dataset `sample`).
+    """
     start, end = periods.bounds(study.quarter)
     counted = {"customer_responses": "customer survey responses",
                "interactions": "service interactions",
@@ -629,7 +716,16 @@ def quality_frame(study: Study) -> pd.DataFrame:
 
 
 def data_quality(study: Study) -> pd.DataFrame | Markdown:
-    """Rows read, accepted and rejected per table, with the reasons for rejection."""
+    """Rows read, accepted and rejected per table, with the reasons for rejection.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.data_quality(study).loc["customer survey responses", ["Rows read", "Rejected"]]
+        Rows read    4063
+        Rejected       22
+        Name: customer survey responses, dtype: int64
+    """
     if not study.quality:
         return Markdown(f"*No import record for {escape(study.client_name)}: its tables were placed "
                         "in the dataset directly, not read through `cxlab data import`.*")
@@ -644,6 +740,13 @@ def rejected_examples(study: Study) -> pd.DataFrame | Markdown:
     The example names the column, the kind of value found and what was expected: never the
     value, the row's other cells or a path on the analyst's machine (those stay in the
     rejected rows kept beside the dataset, for the analyst).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.rejected_examples(study).iloc[0].tolist()
+        ['customer survey responses', 'NPS: outside its allowed range',
+         "column 'nps': a whole number; expected a whole number from 0 to 10"]
     """
     rows = [{"Table": table_label(rec["table"]), "Reason": reason_words(code),
              "Example": rec.get("published_examples", {}).get(code, UNDESCRIBED)}

@@ -120,6 +120,16 @@ def employee_metrics(study: Study, n_quarters: int = 1) -> pd.DataFrame:
     Computed from per-employee counts and sums asked of the engine that holds the rows
     (:func:`cxlab.engine.measure_sums`), so memory holds one row per employee, not the
     quarters' contacts.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> metrics = report.employee_metrics(study)
+        >>> metrics[["employee_id", "team", "csat_k", "csat_n", "csat"]].head(3)
+          employee_id       team  csat_k  csat_n      csat
+        0     CE00001  Support 1       9      15  0.600000
+        1     CE00002  Support 2      10      17  0.588235
+        2     CE00003  Support 1      10      16  0.625000
     """
     roster = study.tables["employees"].set_index("employee_id")
     out = roster[["display_name", "team", "department", "role"]].copy()
@@ -200,6 +210,19 @@ def scorecard_frame(study: Study, min_n: int | None = None,
     ``min_n``, ``rank_by`` (the scorecard key), ``names_shown``, ``notes`` (measures that
     could not be shrunk) and ``not_collected`` (the keys of measures whose column the
     client's exports did not collect: all NaN, never ranked on).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")`` (as
+        ``report.employee_scorecard_frame``):
+
+        >>> frame = report.employee_scorecard_frame(study)
+        >>> frame[["team", "csat_n", "csat_raw", "csat", "rank"]].head(3)
+            team  csat_n  csat_raw      csat  rank
+        0  Sales      11  0.909091  0.763115   1.0
+        1  Sales      11  0.727273  0.727572   2.0
+        2  Sales      10  0.600000  0.704213   3.0
+        >>> frame.attrs["min_n"], frame.attrs["rank_by"]
+        (10, 'csat')
     """
     min_n = config.setting(study.settings, "min_n_rank") if min_n is None else int(min_n)
     rank_by = config.scorecard_key(rank_by or config.setting(study.settings, "rank_by"))
@@ -289,6 +312,16 @@ def incentive_audit_frame(study: Study, n_quarters: int = AUDIT_QUARTERS, alpha:
 
     Uses the ``n_quarters`` quarters ending with the study's; p-values are adjusted together
     (Benjamini-Hochberg).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> verdicts, tests = report.incentive_audit_frame(study)
+        >>> verdicts.set_index("metric").loc[["csat", "new_accounts"], ["verdict", "n_tests"]]
+                      verdict  n_tests
+        metric
+        csat          aligned        3
+        new_accounts  neutral        3
     """
     def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
         data = employee_metrics(study, n_quarters)
