@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from IPython.display import Markdown
 
-from cxlab.data.schema import DRIVER_ITEMS
+from cxlab import periods
+from cxlab.data.schema import DRIVER_ITEMS, PERIOD_COLUMN
 from cxlab.markup import escape
 from cxlab.report.availability import needs
 from cxlab.report.tables import fmt_p
@@ -17,6 +18,9 @@ DRIVER_OUTCOMES = {"nps": "NPS answer (0-10)", "csat": "CSAT answer (1-5)"}
 #: (``Study.overall_rating``).
 OVERALL = "overall"
 N_BOOT = 500
+#: Complete answers a quarter's key drivers are estimated on, at most: beyond, a systematic
+#: sample of them (intervals at 100,000 answers are already narrow; memory stays bounded).
+MAX_ROWS = 100_000
 
 
 def headline_outcome(study: Study) -> str:
@@ -96,7 +100,11 @@ def key_drivers_result(study: Study, outcome: str | None = None) -> drivers.KeyD
     column = _outcome_column(study, outcome)
 
     def compute():
-        rows = study.rows("customer_responses")
+        # The quarter's ratings and date (for the weights) only: no comments, no ids.
+        date = PERIOD_COLUMN["customer_responses"]
+        wanted = [c for c in study.columns("customer_responses")
+                  if c in (column, date) or str(c).startswith("rating_")]
+        rows = study.between("customer_responses", *periods.bounds(study.quarter), wanted)
         if column not in rows or rows[column].isna().all():
             raise drivers.DriverError(f"no {outcome_name(study, outcome)} answers in this "
                                       "quarter's customer responses")
@@ -105,7 +113,7 @@ def key_drivers_result(study: Study, outcome: str | None = None) -> drivers.KeyD
             raise drivers.DriverError("no attribute ratings (rating_* columns) in this "
                                       "quarter's customer responses")
         return drivers.key_drivers(rows, column, columns, n_boot=N_BOOT,
-                                   weights=study.response_weights(rows))
+                                   weights=study.response_weights(rows), max_rows=MAX_ROWS)
 
     return study.cached(("key_drivers", outcome), compute)
 

@@ -24,6 +24,8 @@ from cxlab.stats.continuity import coverage_breaks
 from cxlab.study import Study
 
 if TYPE_CHECKING:  # imported when a trend is computed (quarter_trend)
+    import ibis.expr.types as ir
+
     from cxlab.stats.trend import Trend
 
 SIGNIFICANCE = 0.05
@@ -390,6 +392,13 @@ def group_frame(study: Study, by: str, key: str | Measure = "nps") -> pd.DataFra
         4  Operations  79.245283   53  above
     """
     m = measure(key)
+    held = None if weights_for_table(study, m.table) else quarter_query(study, m.table)
+    if held is not None:  # the engine aggregates the quarter's rows where they are
+        out = metrics.grouped(_with_group(study, engine.measure_values(m, held), by, m), m,
+                              by, check_scale=False)
+        out = out[out["n"] > 0].sort_values("value").reset_index(drop=True)
+        out["flag"] = flag_groups(out)
+        return out
     rows = measures.with_values(m, study.rows(m.table))
     weights = weights_for(study, m, rows)
     if weights is not None:  # kept beside each answer through the join below
@@ -412,6 +421,37 @@ def group_frame(study: Study, by: str, key: str | Measure = "nps") -> pd.DataFra
     out = out[out["n"] > 0].sort_values("value").reset_index(drop=True)
     out["flag"] = flag_groups(out)
     return out
+
+
+def quarter_query(study: Study, table: str) -> ir.Table | None:
+    """The study's quarter of ``table`` for the engine to aggregate; None to use pandas.
+
+    None where :meth:`Study.history_query` is (no engine, or a person's latest answer only).
+    """
+    held = study.history_query(table)
+    if held is None:
+        return None
+    return held.filter(engine.within(held[PERIOD_COLUMN[table]], *periods.bounds(study.quarter)))
+
+
+def _with_group(study: Study, held: ir.Table, by: str, m: Measure) -> ir.Table:
+    """``held`` with a column ``by``: its own, the team's department, or the employee's.
+
+    As :func:`group_frame` joins frames: answers without a known team or employee are left
+    out of the groups.
+    """
+    import ibis
+
+    if by in held.columns:
+        return held
+    if by == "department" and "team" in held.columns:
+        teams = study.department_of_team.rename_axis("team").reset_index()
+        return held.left_join(ibis.memtable(teams), "team")
+    if by not in study.columns("employees"):
+        raise ValueError(f"cannot group {m.name} by {by!r}: it is a column of neither "
+                         f"{m.table} nor employees (try 'team' or 'department')")
+    roster = study.tables["employees"][["employee_id", by]]
+    return held.join(ibis.memtable(roster), "employee_id")
 
 
 def hidden_pulse_groups(study: Study, rows: pd.DataFrame, by: str) -> pd.Series:
