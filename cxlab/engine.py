@@ -620,12 +620,12 @@ def measure_column(measure: measures.Measure, table: ir.Table) -> ir.Column:
     return table[m.column]
 
 
-def measure_sums(table: ir.Table, by: str, named: Sequence[str | measures.Measure]
-                 ) -> pd.DataFrame:
+def measure_sums(table: ir.Table, by: str | Sequence[str],
+                 named: Sequence[str | measures.Measure]) -> pd.DataFrame:
     """Per value of ``by``: its rows and, per measure, the counts and sums its estimate needs.
 
-    The per-unit request of ``docs/engine.md`` (per employee, per team): one query, one row
-    per unit, indexed by ``by`` (rows without one left out). Columns: ``rows``, and per
+    The per-unit request of ``docs/engine.md`` (per employee, per team and quarter): one
+    query, one row per unit, indexed by ``by`` (rows without one left out). Columns: ``rows``, and per
     measure (under its registry name) ``<name>_n`` answers and ``<name>_promoters``,
     ``_passives``, ``_detractors`` (NPS), ``<name>_k`` successes (a share), or ``<name>_sum``
     and ``<name>_ss``, the squared deviations from the unit's mean (a mean, in the measure's
@@ -639,7 +639,7 @@ def measure_sums(table: ir.Table, by: str, named: Sequence[str | measures.Measur
     table = table.mutate(**{f"__m{i}": measure_column(m, table) for i, m in enumerate(found)})
     specs = [_metric_spec(m, f"__m{i}")._replace(name=m.name, check_scale=False)
              for i, m in enumerate(found)]
-    sums = aggregate(table, [by], specs)
+    sums = aggregate(table, [by] if isinstance(by, str) else list(by), specs)
     out = pd.DataFrame({"rows": sums["_rows"]}, index=sums.index)
     for i, m in enumerate(found):
         out[f"{m.name}_n"] = sums[f"{i}_valid"]

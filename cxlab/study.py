@@ -236,20 +236,20 @@ class Study:
         return held.mutate(quarter=quarter_of(held[PERIOD_COLUMN[table]]))
 
     def query(self, table: str, n_quarters: int | None = None, column: str | None = None,
-              end: pd.Timestamp | None = None) -> ir.Table:
+              end: pd.Timestamp | None = None, start: pd.Timestamp | None = None) -> ir.Table:
         """``table`` for an engine to aggregate, read only as far as the aggregate needs.
 
         With ``n_quarters``: the rows of that many quarters ending with the study's (as
-        :meth:`window`); with ``end``: all rows whose ``column`` (default: the table's date)
-        is before it; with neither: the whole table. An engine's table is queried where it
-        is; frames (a study opened with ``engine="pandas"``, or a table replaced in a
-        notebook) are handed to DuckDB, so an analysis is written once, as aggregates.
+        :meth:`window`); with ``end``: the rows whose ``column`` (default: the table's date)
+        is before it (and from ``start``, if given); with neither: the whole table. An
+        engine's table is queried where it is; frames (a study opened with
+        ``engine="pandas"``, or a table replaced in a notebook) are handed to DuckDB, so an
+        analysis is written once, as aggregates.
         Tables whose quarter counts each person's latest answer only are not asked this way.
         """
         if table in ONE_ANSWER_PER_PERSON:
             raise StudyError(f"{table}: a quarter counts each person's latest answer; read "
                              "it with study.rows()")
-        start = None
         if n_quarters is not None:
             start = periods.bounds(periods.shift(self.quarter, 1 - n_quarters))[0]
             end = periods.bounds(self.quarter)[1]

@@ -7,7 +7,7 @@ import numpy.typing as npt
 from IPython.display import Markdown
 from matplotlib.figure import Figure
 
-from cxlab import config, measures, metrics, periods
+from cxlab import config, measures, periods
 from cxlab.data.schema import TABLES
 from cxlab.markup import escape
 from cxlab.report.availability import needs, unavailable
@@ -229,8 +229,8 @@ def linkage_chart(study: Study) -> Chart | Markdown:
         <Chart: Team engagement against next-quarter customer NPS for Cedar Health, one point per team
          and quarter>
     """
-    team_ex, responses = linkage_inputs(study)
-    nps = metrics.grouped(responses, "nps", ["team", "quarter"]).rename(
+    team_ex, sums = linkage_inputs(study)
+    nps = sums["nps"].assign(value=lambda f: f["sy"] / f["n"]).rename(
         columns={"n": "n_answers"})[["team", "quarter", "value", "n_answers"]]
     # Each point is one team's pulse: teams under the confidentiality threshold are left out
     # of the picture (the model above uses them: its estimate is over all teams).

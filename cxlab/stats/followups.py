@@ -33,6 +33,8 @@ from cxlab import metrics, periods
 LATER_DAYS = 365
 #: "Within 48 hours", in whole days after the answer's date (see the module's notes).
 WITHIN_DAYS = 2
+#: The columns of the customer responses :func:`loop_closure` reads.
+ANSWER_COLUMNS = ("response_id", "customer_id", "responded_on", "nps", "csat")
 
 
 def is_detractor(responses: pd.DataFrame) -> pd.Series:
