@@ -146,6 +146,22 @@ def test_names_are_hidden_unless_the_settings_allow_them(sample_study):
     assert set(shown.index.get_level_values("Employee")) <= roster
 
 
+def test_employee_metrics_carry_no_names_unless_the_settings_allow_them(sample_study):
+    study = sample_study("cedar", "2026Q3")
+    roster = study.tables["employees"]
+    frame = employee_stats.employee_metrics(study)
+    assert "display_name" not in frame
+    cells = set(frame.astype(str).to_numpy().ravel())
+    assert not cells & set(roster["display_name"])
+    assert frame["label"].str.startswith("Employee ").all()
+    named = sample_study("cedar", "2026Q3", settings={"show_employee_names": True})
+    shown = employee_stats.employee_metrics(named).set_index("employee_id")["label"]
+    assert shown.to_dict() == roster.set_index("employee_id")["display_name"].to_dict()
+    # The scorecards label employees as employee_metrics does.
+    cards = employee_stats.scorecard_frame(named).set_index("employee_id")["label"]
+    assert cards.to_dict() == shown[cards.index].to_dict()
+
+
 def test_employee_frames_name_measures_as_the_registry_does(sample_study):
     from cxlab import measures
 

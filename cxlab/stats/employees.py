@@ -123,6 +123,10 @@ def employee_metrics(study: Study, n_quarters: int = 1) -> pd.DataFrame:
     has no data for are NaN (counts 0). The other columns (``calls_per_day``,
     ``new_accounts``, ...) are the activity metrics an incentive plan may pay for.
 
+    Employees are identified by ``employee_id`` and ``label``, how a report shows them
+    (:func:`employee_labels`): their name only when the client's settings allow names and
+    they did not opt out, else a keyed pseudonym. The roster's ``display_name`` is not here.
+
     Computed from per-employee counts and sums asked of the engine that holds the rows
     (:func:`cxlab.engine.measure_sums`), so memory holds one row per employee, not the
     quarters' contacts.
@@ -138,7 +142,9 @@ def employee_metrics(study: Study, n_quarters: int = 1) -> pd.DataFrame:
         2     CE00003  Support 1           10           16   0.625000
     """
     roster = study.tables["employees"].set_index("employee_id")
-    out = roster[["display_name", "team", "department", "role"]].copy()
+    out = roster[["team", "department", "role"]].copy()
+    # Names only where the settings allow them (privacy by default): the report's label.
+    out.insert(0, "label", employee_labels(study, out.index.to_series()))
     inter = study.query("interactions", n_quarters)
     keys = ("first_contact_resolution", "repeat_contact_rate", "wait_minutes")
     sums = engine.measure_sums(inter, "employee_id", [HANDLE_TIME, *keys]).reindex(out.index)
@@ -248,7 +254,7 @@ def _scorecard_frame(study: Study, min_n: int, rank_by: str) -> pd.DataFrame:
     data = data[active].reset_index(drop=True)
     names = show_names(study)
     out = data[["employee_id", "team", "department", "role"]].copy()
-    out["label"] = employee_labels(study, data["employee_id"])
+    out["label"] = data["label"]  # employee_metrics labels as employee_labels does
     notes = []
     posteriors = {}
     uncollected = [m.key for m in SCORECARD_METRICS
