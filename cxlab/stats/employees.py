@@ -38,7 +38,11 @@ RANK_COVERAGE = 0.8
 
 @dataclass(frozen=True)
 class EmployeeMetric:
-    """A per-employee CX measure on the scorecard: a registry measure under its column key."""
+    """A per-employee CX measure on the scorecard: a registry measure, its name the key.
+
+    ``key`` is the measure's name in the registry and the stem of its columns
+    (``csat_top2``, ``csat_top2_n``, ``csat_top2_low``, ...).
+    """
 
     key: str
     measure: measures.Measure
@@ -69,8 +73,8 @@ class EmployeeMetric:
         return self.measure.bounds
 
 
-SCORECARD_METRICS = tuple(EmployeeMetric(key, measures.get(key))
-                          for key in config.SCORECARD_MEASURES)
+SCORECARD_METRICS = tuple(EmployeeMetric(measures.get(name).name, measures.get(name))
+                          for name in config.SCORECARD_MEASURES)
 SCORECARD_METRIC = {m.key: m for m in SCORECARD_METRICS}
 
 
@@ -112,10 +116,16 @@ def employee_metrics(study: Study, n_quarters: int = 1) -> pd.DataFrame:
 
     Interactions and responses come from the ``n_quarters`` quarters ending with the study's;
     account measures from all history up to it (renewals fall due a year after the sale).
-    Rates come with ``<key>_k`` successes of ``<key>_n``; means with ``<key>_n`` and
-    ``<key>_se``. Measures an employee has no data for are NaN (counts 0). The CX measures
-    (``csat``, ``nps``, ``first_contact_resolution``, ``repeat_contact_rate``,
-    ``wait_minutes``, ``renewal_rate``) are the registry's, under these keys.
+    The CX measures (``csat_top2``, ``nps``, ``first_contact_resolution``,
+    ``repeat_contact_rate``, ``wait_minutes``, ``renewal_rate``) are the registry's, each in
+    a column named by the registry's name: rates come with ``<name>_k`` successes of
+    ``<name>_n``; means and NPS with ``<name>_n`` and ``<name>_se``. Measures an employee
+    has no data for are NaN (counts 0). The other columns (``calls_per_day``,
+    ``new_accounts``, ...) are the activity metrics an incentive plan may pay for.
+
+    Employees are identified by ``employee_id`` and ``label``, how a report shows them
+    (:func:`employee_labels`): their name only when the client's settings allow names and
+    they did not opt out, else a keyed pseudonym. The roster's ``display_name`` is not here.
 
     Computed from per-employee counts and sums asked of the engine that holds the rows
     (:func:`cxlab.engine.measure_sums`), so memory holds one row per employee, not the
@@ -125,14 +135,16 @@ def employee_metrics(study: Study, n_quarters: int = 1) -> pd.DataFrame:
         On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
 
         >>> metrics = report.employee_metrics(study)
-        >>> metrics[["employee_id", "team", "csat_k", "csat_n", "csat"]].head(3)
-          employee_id       team  csat_k  csat_n      csat
-        0     CE00001  Support 1       9      15  0.600000
-        1     CE00002  Support 2      10      17  0.588235
-        2     CE00003  Support 1      10      16  0.625000
+        >>> metrics[["employee_id", "team", "csat_top2_k", "csat_top2_n", "csat_top2"]].head(3)
+          employee_id       team  csat_top2_k  csat_top2_n  csat_top2
+        0     CE00001  Support 1            9           15   0.600000
+        1     CE00002  Support 2           10           17   0.588235
+        2     CE00003  Support 1           10           16   0.625000
     """
     roster = study.tables["employees"].set_index("employee_id")
-    out = roster[["display_name", "team", "department", "role"]].copy()
+    out = roster[["team", "department", "role"]].copy()
+    # Names only where the settings allow them (privacy by default): the report's label.
+    out.insert(0, "label", employee_labels(study, out.index.to_series()))
     inter = study.query("interactions", n_quarters)
     keys = ("first_contact_resolution", "repeat_contact_rate", "wait_minutes")
     sums = engine.measure_sums(inter, "employee_id", [HANDLE_TIME, *keys]).reindex(out.index)
@@ -148,8 +160,8 @@ def employee_metrics(study: Study, n_quarters: int = 1) -> pd.DataFrame:
     out["tickets_closed"] = out["calls_per_day"]
 
     resp = study.query("customer_responses", n_quarters)
-    sums = engine.measure_sums(resp, "employee_id", ["csat", "nps"]).reindex(out.index)
-    for key in ("csat", "nps"):
+    sums = engine.measure_sums(resp, "employee_id", ["csat_top2", "nps"]).reindex(out.index)
+    for key in ("csat_top2", "nps"):
         _add_measure(out, key, sums)
 
     # Renewals fall due a year after the sale, so the account measures use all history up to
@@ -167,12 +179,14 @@ def employee_metrics(study: Study, n_quarters: int = 1) -> pd.DataFrame:
     return out.reset_index()
 
 
-def _add_measure(out: pd.DataFrame, key: str, sums: pd.DataFrame) -> None:
-    """Add the registry measure ``key`` per employee to ``out``, from per-employee sums.
+def _add_measure(out: pd.DataFrame, name: str, sums: pd.DataFrame) -> None:
+    """Add the registry measure ``name`` per employee to ``out``, from per-employee sums.
 
-    ``sums`` are :func:`cxlab.engine.measure_sums` on ``out``'s index.
+    ``sums`` are :func:`cxlab.engine.measure_sums` on ``out``'s index; the columns are named
+    by the registry's name (``<name>``, ``<name>_n``, ...).
     """
-    m = measures.get(key)
+    m = measures.get(name)
+    key = m.name
     n = sums[f"{m.name}_n"].fillna(0).astype(int)
     if m.kind == "nps":
         counts = [sums[f"{m.name}_{part}"].fillna(0)
@@ -201,28 +215,30 @@ def scorecard_frame(study: Study, min_n: int | None = None,
                     rank_by: str | None = None) -> pd.DataFrame:
     """Fair scorecards: per employee with data this quarter, each measure raw and shrunk.
 
-    Each measure has its interval; the rank within team is on ``rank_by`` (a scorecard key,
-    or the registry's name or alias for one), only for employees with at least ``min_n``
-    answers; and each measure has a goal.
+    Each measure has its interval; the rank within team is on ``rank_by`` (the registry's
+    name of a scorecard measure, or its column or old name, as :func:`cxlab.measures.get`
+    takes them; an old name warns), only for employees with at least ``min_n`` answers; and
+    each measure has a goal.
 
-    Columns per measure ``m``: ``m_n``, ``m_raw``, ``m``, ``m_low``, ``m_high``, ``m_goal``;
-    plus ``rank``, ``ranked_in_team`` and ``label`` (name or pseudonym). ``attrs`` keep
-    ``min_n``, ``rank_by`` (the scorecard key), ``names_shown``, ``notes`` (measures that
-    could not be shrunk) and ``not_collected`` (the keys of measures whose column the
-    client's exports did not collect: all NaN, never ranked on).
+    Columns per measure ``m`` (the registry's name, e.g. ``csat_top2``): ``m_n``, ``m_raw``,
+    ``m``, ``m_low``, ``m_high``, ``m_goal``; plus ``rank``, ``ranked_in_team`` and ``label``
+    (name or pseudonym). ``attrs`` keep ``min_n``, ``rank_by`` (the registry's name),
+    ``names_shown``, ``notes`` (measures that could not be shrunk) and ``not_collected`` (the
+    names of measures whose column the client's exports did not collect: all NaN, never
+    ranked on).
 
     Examples:
         On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")`` (as
         ``report.employee_scorecard_frame``):
 
         >>> frame = report.employee_scorecard_frame(study)
-        >>> frame[["team", "csat_n", "csat_raw", "csat", "rank"]].head(3)
-            team  csat_n  csat_raw      csat  rank
-        0  Sales      11  0.909091  0.763115   1.0
-        1  Sales      11  0.727273  0.727572   2.0
-        2  Sales      10  0.600000  0.704213   3.0
+        >>> frame[["team", "csat_top2_n", "csat_top2_raw", "csat_top2", "rank"]].head(3)
+            team  csat_top2_n  csat_top2_raw  csat_top2  rank
+        0  Sales           11       0.909091   0.763115   1.0
+        1  Sales           11       0.727273   0.727572   2.0
+        2  Sales           10       0.600000   0.704213   3.0
         >>> frame.attrs["min_n"], frame.attrs["rank_by"]
-        (10, 'csat')
+        (10, 'csat_top2')
     """
     min_n = config.setting(study.settings, "min_n_rank") if min_n is None else int(min_n)
     rank_by = config.scorecard_key(rank_by or config.setting(study.settings, "rank_by"))
@@ -238,7 +254,7 @@ def _scorecard_frame(study: Study, min_n: int, rank_by: str) -> pd.DataFrame:
     data = data[active].reset_index(drop=True)
     names = show_names(study)
     out = data[["employee_id", "team", "department", "role"]].copy()
-    out["label"] = employee_labels(study, data["employee_id"])
+    out["label"] = data["label"]  # employee_metrics labels as employee_labels does
     notes = []
     posteriors = {}
     uncollected = [m.key for m in SCORECARD_METRICS
