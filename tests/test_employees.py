@@ -319,7 +319,7 @@ def test_report_employees_only_formats():
     import cxlab.report
     from cxlab.report import employees as report_employees
 
-    for name in ("employee_metrics", "_add_rate", "_add_mean", "goals", "_scorecard_frame"):
+    for name in ("employee_metrics", "_add_measure", "goals", "_scorecard_frame"):
         assert not hasattr(report_employees, name), name
     assert cxlab.report.employee_scorecard_frame is employee_stats.scorecard_frame
     assert cxlab.report.incentive_audit_frame is employee_stats.incentive_audit_frame
