@@ -331,8 +331,11 @@ def within(dates: Any, start: pd.Timestamp | None, end: pd.Timestamp) -> Any:
 
 
 def _frame_between(frame: pd.DataFrame, column: str, start: pd.Timestamp | None,
-                   end: pd.Timestamp, columns: Sequence[str] | None) -> pd.DataFrame:
+                   end: pd.Timestamp, columns: Sequence[str] | None, every: int = 1
+                   ) -> pd.DataFrame:
     inside = within(frame[column], start, end)
+    if every > 1:  # by place in the table, as the engine counts a row's place in its file
+        inside &= np.arange(len(frame)) % every == 0
     return frame[inside] if columns is None else frame.loc[inside, list(columns)]
 
 
@@ -370,9 +373,14 @@ class FrameTables(dict[str, pd.DataFrame]):
         return list(self[name].columns)
 
     def between(self, name: str, column: str, start: pd.Timestamp | None,
-                end: pd.Timestamp, columns: Sequence[str] | None = None) -> pd.DataFrame:
-        """The rows whose ``column`` falls in ``[start, end)``; ``columns``: only these."""
-        return _frame_between(self[name], column, start, end, columns)
+                end: pd.Timestamp, columns: Sequence[str] | None = None, every: int = 1
+                ) -> pd.DataFrame:
+        """The rows whose ``column`` falls in ``[start, end)``; ``columns``: only these.
+
+        ``every``: only rows whose place in the table is a multiple of it (a systematic
+        sample).
+        """
+        return _frame_between(self[name], column, start, end, columns, every)
 
     def count(self, name: str, missing: str | None = None) -> int:
         """The table's rows (with ``missing``: those without a value there)."""
@@ -515,14 +523,21 @@ class StoredTables(MutableMapping[str, pd.DataFrame]):
         return [c for c in self._tables[name].columns if c != ROW]
 
     def between(self, name: str, column: str, start: pd.Timestamp | None,
-                end: pd.Timestamp, columns: Sequence[str] | None = None) -> pd.DataFrame:
+                end: pd.Timestamp, columns: Sequence[str] | None = None, every: int = 1
+                ) -> pd.DataFrame:
         """The rows whose ``column`` falls in ``[start, end)`` (no start: everything before).
 
         ``columns``: only these (in the table's order), when an analysis needs a few.
+        ``every``: only rows whose place in the file is a multiple of it (a systematic
+        sample, the same rows pandas would take from the whole table).
         """
         if not self.in_engine(name):
-            return _frame_between(self[name], column, start, end, columns)
-        return self._read(name, lambda t: within(t[column], start, end), columns)
+            return _frame_between(self[name], column, start, end, columns, every)
+
+        def where(t: ir.Table) -> Any:
+            inside = within(t[column], start, end)
+            return inside & (t[ROW] % every == 0) if every > 1 else inside
+        return self._read(name, where, columns)
 
     def count(self, name: str, missing: str | None = None) -> int:
         """The table's rows (with ``missing``: those without a value there), by the engine."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
@@ -256,13 +257,41 @@ class Study:
         return _askable(self.tables).lazy(table, column or PERIOD_COLUMN.get(table), start, end)
 
     def between(self, table: str, start: pd.Timestamp | None, end: pd.Timestamp,
-                columns: list[str] | None = None) -> pd.DataFrame:
+                columns: list[str] | None = None, every: int = 1) -> pd.DataFrame:
         """Rows of ``table`` dated in ``[start, end)`` (no start: all before ``end``).
 
         With an engine only those rows (and only ``columns``, if given) are read. Each
         person's answers are all kept (see :meth:`rows` for the quarter's latest only).
+        ``every``: only every so many rows, by their place in the table (a systematic
+        sample, the same rows whatever the engine).
         """
-        return _askable(self.tables).between(table, PERIOD_COLUMN[table], start, end, columns)
+        return _askable(self.tables).between(table, PERIOD_COLUMN[table], start, end, columns,
+                                             every)
+
+    def quarters(self, table: str) -> list[str]:
+        """The quarters from ``table``'s first dated row to the study's (none without one)."""
+        first, _ = _dated_span(_askable(self.tables), only=table)
+        if table not in first:
+            return []
+        start = str(periods.label(pd.Series([first[table]])).iloc[0])
+        return periods.quarter_range(start, self.quarter) if start <= self.quarter else []
+
+    def comments(self, table: str, quarter: str, columns: list[str] | None = None,
+                 at_most: int | None = None) -> pd.DataFrame:
+        """The quarter's rows of ``table`` with a comment (``columns``: only these).
+
+        Beyond ``at_most`` comments, a systematic sample of them: every k-th row of the
+        table, k chosen so that about ``at_most`` remain. ``attrs`` say how many comments
+        the quarter has (``comments``) and ``every`` (1: all of them).
+        """
+        start, end = periods.bounds(quarter)
+        held = self.query(table, start=start, end=end)
+        total = int(held.filter(held["comment"].notnull()).count().execute())
+        every = max(1, math.ceil(total / at_most)) if at_most else 1
+        rows = self.between(table, start, end, columns, every)
+        rows = rows[rows["comment"].notna()]
+        rows.attrs.update(comments=total, every=every)
+        return rows
 
     def columns(self, table: str) -> list[str]:
         """The columns of ``table``, without reading its rows."""

@@ -15,7 +15,6 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab import config, metrics, periods
-from cxlab.data.schema import PERIOD_COLUMN
 from cxlab.markup import escape
 from cxlab.report.availability import needs
 from cxlab.report.html_tables import SMALL_N
@@ -27,6 +26,10 @@ from cxlab.text.themes import CUSTOMER_THEMES, theme_flags, theme_summary
 
 #: Quarters of comments the sentiment trend shows.
 TREND_QUARTERS = 4
+#: Comments of a quarter the themes and sentiment read, at most: beyond, a systematic sample
+#: (shares of 50,000 comments are within about half a point; the text models read each
+#: comment in Python, about 25 microseconds apiece).
+MAX_COMMENTS = 50_000
 _BY = {"quarter": "Quarter", "channel": "Channel", "department": "Department"}
 
 
@@ -35,13 +38,26 @@ def _themes(study: Study) -> dict[str, list[str]]:
 
 
 def comments_frame(study: Study) -> pd.DataFrame:
-    """Customer comments of the last quarters, with their language, score and tone."""
+    """Customer comments of the last quarters, with their language, score and tone.
+
+    A quarter with more than :data:`MAX_COMMENTS` comments is read as a systematic sample
+    of them (:meth:`cxlab.study.Study.comments`); ``attrs["sampled"]`` holds, per such
+    quarter, the comments read and the quarter's comments in all.
+    """
     def compute():
-        rows = study.window("customer_responses", TREND_QUARTERS)
-        rows = rows.assign(quarter=periods.label(rows[PERIOD_COLUMN["customer_responses"]]))
+        parts, sampled = [], {}
+        for quarter in periods.quarter_range(periods.shift(study.quarter, 1 - TREND_QUARTERS),
+                                             study.quarter):
+            part = study.comments("customer_responses", quarter, at_most=MAX_COMMENTS)
+            if part.attrs["every"] > 1:
+                sampled[quarter] = (len(part), part.attrs["comments"])
+            parts.append(part.assign(quarter=quarter))
+        rows = pd.concat(parts).sort_index()  # as the table holds them
         text = rows["comment"].astype(object)
         rows = rows[text.map(lambda t: isinstance(t, str) and bool(t.strip()))]
-        return pd.concat([rows, sentiment.assess(rows["comment"].astype(object))], axis=1)
+        rows = pd.concat([rows, sentiment.assess(rows["comment"].astype(object))], axis=1)
+        rows.attrs = {"sampled": sampled}
+        return rows
     return study.cached(("customer_comments",), compute)
 
 
@@ -75,6 +91,12 @@ def customer_comments_note(study: Study) -> Markdown:
     n, scored = len(frame), int(frame["score"].notna().sum())
     note = (f"{n:,} customer comments in {study.quarter}; the sentiment model (a word list "
             f"for English, VADER) scored {scored:,}.")
+    _, total = comments_frame(study).attrs["sampled"].get(study.quarter, (n, n))
+    if n < total:
+        note = (f"{total:,} customer comments in {study.quarter}; the themes and sentiment "
+                f"are read from a systematic sample of {n:,} of them, so their counts and "
+                "intervals are the sample's. The sentiment model (a word list for English, "
+                f"VADER) scored {scored:,} of the sample.")
     if scored < n:
         note += (f" Not scored (language): {_not_scored(frame)}. They count in the themes "
                  "but not in the sentiment shares, and are never counted as neutral.")
@@ -195,7 +217,10 @@ def customer_sentiment_table(study: Study, by: str = "quarter") -> pd.DataFrame 
                      "Negative (of scored)": _of(int((scored == "negative").sum()), len(scored)),
                      "Not scored (language)": _not_scored(part) or "-"})
     table = pd.DataFrame(rows).set_index(_BY[by])
+    sampled = sorted(set(comments_frame(study).attrs["sampled"]) & set(frame["quarter"]))
     table.attrs["caption"] = (f"Tone of customers' comments by {by}: shares of the comments "
-                              "scored, with 95% intervals and n")
+                              "scored, with 95% intervals and n" + (
+                                  f"; in {', '.join(sampled)}, of a systematic sample of "
+                                  f"{MAX_COMMENTS:,} comments or so" if sampled else ""))
     table.attrs["small_n"] = SMALL_N
     return table
