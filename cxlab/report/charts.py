@@ -22,13 +22,12 @@ from cxlab.report.linkage import headline, linkage_inputs
 from cxlab.report.maturity import maturity_result
 from cxlab.report.statements import statements_frame
 from cxlab.report.tables import (
-    estimate,
     fmt_value,
     group_frame,
+    quarter_estimate,
     quarter_trend,
     trend_frame,
     trend_words,
-    weights_for,
 )
 from cxlab.report.theme import (
     HIGHLIGHT,
@@ -133,8 +132,7 @@ def group_chart(study: Study, by: str = "team", key: str = "nps") -> Chart | Mar
     if note := unavailable(study, [m.table, *roster], [m], [(m.table, by)] if own else []):
         return note
     frame = group_frame(study, by, key)
-    rows = study.rows(m.table)
-    overall = estimate(m, rows, weights_for(study, m, rows))
+    overall = quarter_estimate(study, m, study.quarter)
     fig, ax = new_figure(height=max(2.4, 0.38 * len(frame) + 1.0))
     y = np.arange(len(frame))
     value = _scaled(frame["value"], kind)

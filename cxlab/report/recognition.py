@@ -7,6 +7,8 @@ the client's settings allow it (otherwise by their keyed pseudonym).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
@@ -21,7 +23,13 @@ from cxlab.study import Study
 from cxlab.text import language, redact, sentiment
 from cxlab.text.mentions import find_mentions
 
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
 MIN_OPPORTUNITIES = 20
+#: The columns of the quarter's commented answers the mentions read.
+MENTION_COLUMNS = ("response_id", "responded_on", "employee_id", "nps", "csat", "ces",
+                   "comment")
 
 
 def mentions_frame(study: Study) -> pd.DataFrame:
@@ -31,7 +39,8 @@ def mentions_frame(study: Study) -> pd.DataFrame:
     sentence, its sentiment score and label, the response's NPS, CSAT and CES, the match.
     """
     def compute():
-        rows = study.rows("customer_responses").set_index("response_id")
+        rows = study.comments("customer_responses", study.quarter, list(MENTION_COLUMNS))
+        rows = rows.set_index("response_id")
         found = find_mentions(rows["comment"], study.tables["employees"], rows["employee_id"])
         # An empty match table has object columns, and a frame indexed by an object
         # Series selects columns, not rows: the mask is made boolean first.
@@ -63,6 +72,13 @@ def positive_mentions(study: Study) -> pd.DataFrame:
     """This quarter's mentions whose sentence about the employee is positive."""
     found = mentions_frame(study)
     return found[found["tone"] == "positive"]
+
+
+def _per_employee(held: ir.Table) -> pd.Series:
+    """Rows per employee (those without one left out), counted by the engine."""
+    named = held.filter(held["employee_id"].notnull())
+    counts = named.group_by("employee_id").aggregate(n=named.count()).execute()
+    return counts.set_index("employee_id")["n"].sort_index().astype("int64")
 
 
 @needs("customer_responses", "employees")
@@ -202,11 +218,11 @@ def review_leaderboard(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
         chance would make them (about 18.0 reviews per 100 contacts for everyone), so a ranking would
         only reward luck.
     """
-    interactions = study.rows("interactions")
-    opportunities = interactions.groupby("employee_id").size()
-    responses = study.rows("customer_responses")
-    reviewed = responses[responses["comment"].notna() & responses["interaction_id"].notna()]
-    reviews = reviewed.groupby("employee_id").size().reindex(opportunities.index).fillna(0)
+    opportunities = _per_employee(study.query("interactions", 1))
+    responses = study.query("customer_responses", 1)
+    reviews = _per_employee(responses.filter(responses["comment"].notnull()
+                                             & responses["interaction_id"].notnull()))
+    reviews = reviews.reindex(opportunities.index).fillna(0)
     teams = study.tables["employees"].set_index("employee_id")["team"].reindex(
         opportunities.index)
     min_n = max(MIN_OPPORTUNITIES, config.setting(study.settings, "min_n_rank"))

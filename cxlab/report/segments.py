@@ -68,7 +68,7 @@ def segment_table(study: Study) -> pd.DataFrame | Markdown:
                         "travel, type of traveller, say).*")
     frame = segments_frame(study)
     if frame.empty:
-        answers = len(study.rows("customer_responses"))
+        answers = study.count_rows("customer_responses")
         if not answers:
             return Markdown(f"*No customer answers in {study.quarter} to group by segment.*")
         return Markdown(f"*None of the {answers:,} customer answers in {study.quarter} carries "

@@ -107,8 +107,8 @@ def statement_sources(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
         >>> report.statement_sources(study).loc["They know me", "Comments saying it"].tolist()
         ['3 of 10', '1 of 5', '1 of 6']
     """
-    rows = study.rows("customer_responses")
-    commented = rows[rows["comment"].notna() & rows["employee_id"].notna()]
+    rows = study.comments("customer_responses", study.quarter, ["employee_id", "comment"])
+    commented = rows[rows["employee_id"].notna()]
     if commented.empty:
         return Markdown("*No attributed comments this quarter.*")
     flags = statement_flags(commented["comment"], _statements(study))

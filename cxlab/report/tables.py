@@ -218,6 +218,21 @@ def _confidential_estimate(study: Study, m: Measure, quarter: str, weighted: boo
     """
     if not collected(study, m):
         return UNCOLLECTED
+    if m.table == "employee_responses":
+        rows = study.rows(m.table, quarter)
+        if len(rows) and disclosure.count_respondents(rows) < config.setting(
+                study.settings, "min_group_size"):
+            return HIDDEN
+    return quarter_estimate(study, m, quarter, weighted)
+
+
+def quarter_estimate(study: Study, m: Measure, quarter: str, weighted: bool = True
+                     ) -> metrics.Estimate | None:
+    """The measure in ``quarter`` (weighted as the client weighs), None when not measured.
+
+    From the engine's per-quarter sums where it holds the table and no weights apply; else
+    from the quarter's rows.
+    """
     weighs = weighted and weights_for_table(study, m.table)
     sums = None if weighs or m.table == "employee_responses" else quarter_sums(study, m)
     if sums is not None:  # the engine counted each quarter's answers where they are
@@ -227,9 +242,6 @@ def _confidential_estimate(study: Study, m: Measure, quarter: str, weighted: boo
         parts = {c.removeprefix(f"{m.name}_"): row[c] for c in sums if c.startswith(f"{m.name}_")}
         return metrics.estimate_from_sums(m, parts, n_missing=int(row["rows"] - parts["n"]))
     rows = study.rows(m.table, quarter)
-    if m.table == "employee_responses" and len(rows):
-        if disclosure.count_respondents(rows) < config.setting(study.settings, "min_group_size"):
-            return HIDDEN
     return estimate(m, rows, weights_for(study, m, rows) if weighted else None)
 
 
