@@ -331,11 +331,13 @@ def within(dates: Any, start: pd.Timestamp | None, end: pd.Timestamp) -> Any:
 
 
 def _frame_between(frame: pd.DataFrame, column: str, start: pd.Timestamp | None,
-                   end: pd.Timestamp, columns: Sequence[str] | None, every: int = 1
-                   ) -> pd.DataFrame:
+                   end: pd.Timestamp, columns: Sequence[str] | None, every: int = 1,
+                   having: str | None = None) -> pd.DataFrame:
     inside = within(frame[column], start, end)
     if every > 1:  # by place in the table, as the engine counts a row's place in its file
         inside &= np.arange(len(frame)) % every == 0
+    if having is not None:
+        inside &= frame[having].notna()
     return frame[inside] if columns is None else frame.loc[inside, list(columns)]
 
 
@@ -373,14 +375,14 @@ class FrameTables(dict[str, pd.DataFrame]):
         return list(self[name].columns)
 
     def between(self, name: str, column: str, start: pd.Timestamp | None,
-                end: pd.Timestamp, columns: Sequence[str] | None = None, every: int = 1
-                ) -> pd.DataFrame:
+                end: pd.Timestamp, columns: Sequence[str] | None = None, every: int = 1,
+                having: str | None = None) -> pd.DataFrame:
         """The rows whose ``column`` falls in ``[start, end)``; ``columns``: only these.
 
         ``every``: only rows whose place in the table is a multiple of it (a systematic
-        sample).
+        sample); ``having``: only rows with a value in that column.
         """
-        return _frame_between(self[name], column, start, end, columns, every)
+        return _frame_between(self[name], column, start, end, columns, every, having)
 
     def count(self, name: str, missing: str | None = None) -> int:
         """The table's rows (with ``missing``: those without a value there)."""
@@ -523,20 +525,23 @@ class StoredTables(MutableMapping[str, pd.DataFrame]):
         return [c for c in self._tables[name].columns if c != ROW]
 
     def between(self, name: str, column: str, start: pd.Timestamp | None,
-                end: pd.Timestamp, columns: Sequence[str] | None = None, every: int = 1
-                ) -> pd.DataFrame:
+                end: pd.Timestamp, columns: Sequence[str] | None = None, every: int = 1,
+                having: str | None = None) -> pd.DataFrame:
         """The rows whose ``column`` falls in ``[start, end)`` (no start: everything before).
 
         ``columns``: only these (in the table's order), when an analysis needs a few.
         ``every``: only rows whose place in the file is a multiple of it (a systematic
-        sample, the same rows pandas would take from the whole table).
+        sample, the same rows pandas would take from the whole table). ``having``: only rows
+        with a value in that column.
         """
         if not self.in_engine(name):
-            return _frame_between(self[name], column, start, end, columns, every)
+            return _frame_between(self[name], column, start, end, columns, every, having)
 
         def where(t: ir.Table) -> Any:
             inside = within(t[column], start, end)
-            return inside & (t[ROW] % every == 0) if every > 1 else inside
+            if every > 1:
+                inside &= t[ROW] % every == 0
+            return inside & t[having].notnull() if having is not None else inside
         return self._read(name, where, columns)
 
     def count(self, name: str, missing: str | None = None) -> int:

@@ -257,16 +257,18 @@ class Study:
         return _askable(self.tables).lazy(table, column or PERIOD_COLUMN.get(table), start, end)
 
     def between(self, table: str, start: pd.Timestamp | None, end: pd.Timestamp,
-                columns: list[str] | None = None, every: int = 1) -> pd.DataFrame:
+                columns: list[str] | None = None, every: int = 1, having: str | None = None
+                ) -> pd.DataFrame:
         """Rows of ``table`` dated in ``[start, end)`` (no start: all before ``end``).
 
         With an engine only those rows (and only ``columns``, if given) are read. Each
         person's answers are all kept (see :meth:`rows` for the quarter's latest only).
         ``every``: only every so many rows, by their place in the table (a systematic
-        sample, the same rows whatever the engine).
+        sample, the same rows whatever the engine); ``having``: only rows with a value in
+        that column.
         """
         return _askable(self.tables).between(table, PERIOD_COLUMN[table], start, end, columns,
-                                             every)
+                                             every, having)
 
     def quarters(self, table: str) -> list[str]:
         """The quarters from ``table``'s first dated row to the study's (none without one)."""
@@ -278,7 +280,7 @@ class Study:
 
     def comments(self, table: str, quarter: str, columns: list[str] | None = None,
                  at_most: int | None = None) -> pd.DataFrame:
-        """The quarter's rows of ``table`` with a comment (``columns``: only these).
+        """The quarter's rows of ``table`` with a comment (``columns``: only those it has).
 
         Beyond ``at_most`` comments, a systematic sample of them: every k-th row of the
         table, k chosen so that about ``at_most`` remain. ``attrs`` say how many comments
@@ -288,8 +290,10 @@ class Study:
         held = self.query(table, start=start, end=end)
         total = int(held.filter(held["comment"].notnull()).count().execute())
         every = max(1, math.ceil(total / at_most)) if at_most else 1
-        rows = self.between(table, start, end, columns, every)
-        rows = rows[rows["comment"].notna()]
+        if columns is not None:
+            held = self.columns(table)
+            columns = [c for c in held if c in columns]
+        rows = self.between(table, start, end, columns, every, having="comment")
         rows.attrs.update(comments=total, every=every)
         return rows
 

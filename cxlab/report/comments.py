@@ -26,6 +26,10 @@ from cxlab.text.themes import CUSTOMER_THEMES, theme_flags, theme_summary
 
 #: Quarters of comments the sentiment trend shows.
 TREND_QUARTERS = 4
+#: The columns of a commented answer the themes, sentiment and examples read (those the
+#: client's answers have).
+COMMENT_COLUMNS = ("response_id", "responded_on", "channel", "department", "employee_id",
+                   "comment")
 #: Comments of a quarter the themes and sentiment read, at most: beyond, a systematic sample
 #: (shares of 50,000 comments are within about half a point; the text models read each
 #: comment in Python, about 25 microseconds apiece).
@@ -48,7 +52,8 @@ def comments_frame(study: Study) -> pd.DataFrame:
         parts, sampled = [], {}
         for quarter in periods.quarter_range(periods.shift(study.quarter, 1 - TREND_QUARTERS),
                                              study.quarter):
-            part = study.comments("customer_responses", quarter, at_most=MAX_COMMENTS)
+            part = study.comments("customer_responses", quarter, list(COMMENT_COLUMNS),
+                                  at_most=MAX_COMMENTS)
             if part.attrs["every"] > 1:
                 sampled[quarter] = (len(part), part.attrs["comments"])
             parts.append(part.assign(quarter=quarter))
