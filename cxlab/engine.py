@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -162,7 +163,7 @@ def columns(table: ir.Table) -> list[str]:
 
 
 def aggregate(table: ir.Table, by: Sequence[str], specs: Sequence[_Spec],
-              weights: str | None = None) -> pd.DataFrame:
+              weights: str | None = None, nan: bool = False) -> pd.DataFrame:
     """Per group of ``by``: rows, and per metric the valid answers and the sums it needs.
 
     The same columns, with the same values, as the pandas aggregation of
@@ -170,16 +171,22 @@ def aggregate(table: ir.Table, by: Sequence[str], specs: Sequence[_Spec],
     a column of weights, also ``{i}_w`` and ``{i}_w2``), indexed by the groups in order. The
     answers are checked against each metric's scale from the same query (each group's
     smallest and largest answer), so the rows are read once.
+
+    Answers are read as the engine holds them (whole numbers stay whole: no conversion per
+    row). A NaN in a column of decimals is missing, as in pandas; SQL engines sort NaN above
+    every number, so a largest answer that is NaN shows one, and only then is the query run
+    again with NaN made missing (``nan=True``), a test per row the usual data need not pay.
     """
     import ibis
 
     by = list(by)
     _check_types(table, specs)
     t = table.filter([table[b].notnull() for b in by]) if by else table
-    # One projection: each answer column read once (NaN made missing), the weights too.
-    answers = {f"__a{i}": answer_column(t, spec.column) for i, spec in enumerate(specs)}
+    # One projection: each answer column read once, the weights too.
+    answers = {f"__a{i}": answer_column(t, spec.column, as_stored=not nan)
+               for i, spec in enumerate(specs)}
     if weights:
-        answers["__w"] = answer_column(t, weights)
+        answers["__w"] = answer_column(t, weights, as_stored=not nan)
     t = t.select(*by, **answers)
     # The answers that count: all of them, or with weights those weighted above 0 (an answer
     # weighted 0, or without a weight, is left out, as in pandas) in columns of their own.
@@ -205,8 +212,9 @@ def aggregate(table: ir.Table, by: Sequence[str], specs: Sequence[_Spec],
 
         def total(expr, where=None, valid=valid):
             if where is None:
-                return ibis.ifelse(valid, expr, 0.0).sum().fill_null(0.0)
-            return ibis.ifelse(where, expr, 0.0).sum().fill_null(0.0)  # false where missing
+                return ibis.ifelse(valid, expr, 0.0).sum().cast("float64").fill_null(0.0)
+            # False where missing.
+            return ibis.ifelse(where, expr, 0.0).sum().cast("float64").fill_null(0.0)
 
         sums[f"{i}_min"], sums[f"{i}_max"] = raw.min(), raw.max()
         sums[f"{i}_n"] = raw.count()
@@ -228,10 +236,15 @@ def aggregate(table: ir.Table, by: Sequence[str], specs: Sequence[_Spec],
             sums[f"{i}_a"] = total(w * v)
             sums[f"{i}_b"] = total(w * (v - centre) ** 2)
         else:  # the sum, and squared deviations from the group's mean
-            sums[f"{i}_a"] = v.sum().fill_null(0.0)
+            sums[f"{i}_a"] = v.sum().cast("float64").fill_null(0.0)
             sums[f"{i}_b"] = (v.var(how="pop") * v.count()).fill_null(0.0)
     query = t.group_by(by).aggregate(**sums).order_by(by) if by else t.aggregate(**sums)
     out = query.execute()
+    decimals = [i for i, spec in enumerate(specs) if table.schema()[spec.column].is_floating()]
+    if not nan and (any(((out[f"{i}_n"] > 0) & out[f"{i}_max"].isna()).any() for i in decimals)
+                    or (weights and table.schema()[weights].is_floating())):
+        with nan_as_written(table):
+            return aggregate(table, by, specs, weights, nan=True)
     _check_answers(table, specs, out)
     out = out.drop(columns=[f"{i}_{part}" for i in range(len(specs))
                             for part in ("min", "max", "n", "frac") if f"{i}_{part}" in out])
@@ -279,15 +292,43 @@ def _check_answers(table: ir.Table, specs: Sequence[_Spec], groups: pd.DataFrame
                          *spec.scale, spec.name, spec.column, spec.check_scale)
 
 
-def answer_column(table: ir.Table, column: str) -> ir.FloatingColumn:
-    """A column's answers as floats, a NaN missing as in pandas.
+@contextmanager
+def nan_as_written(table: ir.Table) -> Iterator[None]:
+    """Queries of ``table`` within see every NaN its files hold.
 
-    SQL engines count NaN as a number: it would be a valid answer, outside every scale.
+    DuckDB (2.0) trusts a Parquet file's column statistics, which leave NaN out, to decide
+    that no value is NaN: ``isnan`` is then false for every row and a NaN counts as an
+    answer. Its statistics propagation is turned off for these queries (Spark needs
+    nothing: it tests each value).
     """
     import ibis
 
+    con = ibis.get_backend(table)
+    if con.name != "duckdb":
+        yield
+        return
+    before = con.raw_sql("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+    off = ", ".join(x for x in (before, "statistics_propagation") if x)
+    con.raw_sql(f"SET disabled_optimizers = '{off}'")
+    try:
+        yield
+    finally:
+        con.raw_sql(f"SET disabled_optimizers = '{before}'")
+
+
+def answer_column(table: ir.Table, column: str, as_stored: bool = False) -> ir.NumericColumn:
+    """A column's answers as floats, a NaN missing as in pandas.
+
+    SQL engines count NaN as a number: it would be a valid answer, outside every scale.
+    ``as_stored``: numbers as the engine holds them, NaN left as it is (booleans as 0 and 1).
+    """
+    import ibis
+
+    dtype = table.schema()[column]
+    if as_stored:
+        return table[column].cast("int8") if dtype.is_boolean() else table[column]
     v = table[column].cast("float64")
-    if not table.schema()[column].is_floating():
+    if not dtype.is_floating():
         return v  # whole numbers or booleans: no NaN to look for
     return ibis.ifelse(v.isnan(), None, v)
 

@@ -144,3 +144,25 @@ def test_an_estimate_from_the_engines_sums_is_the_estimate_from_the_answers(stor
                                rtol=1e-9)
     assert got.stats.keys() == want.stats.keys()
     np.testing.assert_allclose(list(got.stats.values()), list(want.stats.values()), rtol=1e-9)
+
+
+def test_a_nan_among_decimal_answers_is_missing_as_in_pandas(tmp_path):
+    """A NaN stored in a column of decimals (a warehouse may hold one) is no answer: the
+    engine's first pass sees it as the largest value and asks again with NaN made missing."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(4)
+    nps = rng.integers(0, 11, 400).astype(float)
+    nps[::9] = np.nan  # written as NaN, not as a null
+    table = pa.table({"channel": np.array(["a", "b"])[rng.integers(0, 2, 400)],
+                      "nps": pa.array(nps, from_pandas=False),
+                      "ces": pa.array(rng.integers(1, 8, 400).astype(float))})
+    pq.write_table(table, tmp_path / "answers.parquet")
+    assert pq.read_table(tmp_path / "answers.parquet")["nps"].null_count == 0
+    held = ibis.duckdb.connect().read_parquet(tmp_path / "answers.parquet")
+    frame = table.to_pandas()
+    _same(metrics.grouped(frame, ["nps", "ces_mean"], by="channel"),
+          metrics.grouped(held, ["nps", "ces_mean"], by="channel"))
+    got = metrics.grouped(held, "nps", by="channel")
+    assert got["n"].sum() == 400 - len(nps[::9])
