@@ -270,6 +270,14 @@ class Study:
         return _askable(self.tables).between(table, PERIOD_COLUMN[table], start, end, columns,
                                              every, having)
 
+    def span(self, table: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
+        """The first and last date of ``table``'s rows (None, None without any).
+
+        Asked of the engine where one holds the table.
+        """
+        first, last = _dated_span(_askable(self.tables), only=table)
+        return first.get(table), last.get(table)
+
     def quarters(self, table: str) -> list[str]:
         """The quarters from ``table``'s first dated row to the study's (none without one)."""
         first, _ = _dated_span(_askable(self.tables), only=table)

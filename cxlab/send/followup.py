@@ -88,7 +88,9 @@ def follow_up(client: str, dataset: str, settings: dict, *, since: date | None =
         items = [i for i in items if start is None or i.day >= start]
         outcome.start, outcome.found = start, len(items)
         if not items:
-            outcome.why_none = why_none(study.tables["customer_responses"], start)
+            # The study is the latest quarter's: its history is every answer.
+            outcome.why_none = why_none(study.history("customer_responses", ["nps", "csat"]),
+                                        start)
         deliver(items, channels, settings, emails, outbox, outcome, show, compose_item)
     return outcome
 
@@ -151,14 +153,16 @@ def unhappy_answers(client: str, dataset: str, settings: dict, since: date | Non
     from cxlab.study import open_study
 
     study = study or open_study(client, None, dataset, settings=report_settings(settings))
-    answers = study.tables["customer_responses"]
-    days = pd.to_datetime(answers["responded_on"]).dt.normalize()
     emails = roster_emails(study)
-    if days.empty:
+    _, last = study.span("customer_responses")
+    if last is None:
         return [], None, emails
-    latest = days.max().date()
+    latest = last.date()
     since = since or latest - timedelta(days=FIRST_RUN_DAYS)
-    mine = answers[is_detractor(answers) & (days >= pd.Timestamp(since)).to_numpy()]
+    # Only the answers from the first day asked for on are read.
+    answers = study.between("customer_responses", pd.Timestamp(since),
+                            pd.Timestamp(latest) + pd.Timedelta(days=1))
+    mine = answers[is_detractor(answers).to_numpy()]
     roster = study.tables["employees"].set_index("employee_id")
     served = employee_labels(study, mine["employee_id"])
     comments = publishable(study, mine["comment"], mine["employee_id"])

@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from cxlab import config, periods
-from cxlab.data.schema import PERIOD_COLUMN
 from cxlab.send import MAX_PER_RUN
 from cxlab.send.channels import (
     Channel,
@@ -207,7 +206,7 @@ def why_no_praise(study: Study) -> str:
     if "employees" in study.absent or study.tables["employees"].empty:
         return ("the data has no employee roster, so no comment can be matched to an employee "
                 "(import an employees table to recognize named praise)")
-    if study.tables["customer_responses"]["comment"].notna().sum() == 0:
+    if not study.has("customer_responses", "comment"):
         return "no customer answer has a comment to find praise in"
     return ""
 
@@ -487,11 +486,11 @@ def find_shoutouts(client: str, dataset: str, settings: dict, since: date | None
     from cxlab.study import open_study
 
     first = study or open_study(client, None, dataset, settings=report_settings(settings))
-    dates = pd.to_datetime(first.tables["customer_responses"][PERIOD_COLUMN["customer_responses"]])
     emails = roster_emails(first)
-    if dates.empty:
+    _, last = first.span("customer_responses")
+    if last is None:
         return [], None, emails
-    latest = dates.max().date()
+    latest = last.date()
     since = since or latest - timedelta(days=FIRST_RUN_DAYS)
     last_quarter = first.quarter
     begin = str(periods.label(pd.Series([pd.Timestamp(since)]))[0])
