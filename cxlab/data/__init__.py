@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -53,12 +53,21 @@ def make_sample(
     }
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{dest.name}.raw-", dir=dest.parent) as spill:
-        parts = ((profile.slug, ((part.table, part.frame)
-                                 for part in sample.client_parts(profile, index, seed, scale,
-                                                                 Path(spill), progress)
-                                 if not part.truth))
+        parts = ((profile.slug, _tables(sample.client_parts(profile, index, seed, scale,
+                                                            Path(spill), progress)))
                  for index, profile in chosen)
         return stream_dataset(parts, dest, manifest, source=dataset, as_of=sample.AS_OF)
+
+
+def _tables(parts: Iterator[sample.Part]) -> Iterator[tuple[str, pd.DataFrame]]:
+    """The data's parts (not the planted truth's), each let go once written."""
+    for part in parts:
+        if part.truth:
+            continue
+        table, frame = part.table, part.frame
+        del part  # else it holds this part while the next is made
+        yield table, frame
+        del frame
 
 
 def ensure_sample(dataset: str = "sample", root: Path | None = None) -> Path:

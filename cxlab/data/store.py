@@ -193,7 +193,7 @@ class ClientWriter:
         assert tally is not None  # every total is made with one, below
         tally.add(rej)
         self.results[name] = replace(
-            result, accepted=result.accepted.iloc[0:0], rejected=rej.iloc[0:0],
+            result, accepted=result.accepted.iloc[0:0].copy(), rejected=rej.iloc[0:0].copy(),
             accepted_rows=None, rejected_tally=tally,
             accepted_count=result.rows_accepted + (total.rows_accepted if total else 0),
             rows_filtered=result.rows_filtered + (total.rows_filtered if total else 0),
