@@ -271,3 +271,14 @@ def test_progress_names_each_client_and_quarter(tmp_path):
     assert said[0].startswith("cedar 2024Q4: generating ")
     assert "cedar 2026Q3: writing" in said
     assert len(said) == 16
+
+
+def test_a_large_roster_gets_middle_initials():
+    """Past the 1,500 first name and surname pairs (northwind from --scale 70), names get a
+    middle initial instead of the generator looking for a free pair for ever."""
+    northwind = sample.CLIENTS[0]
+    roster = sample._employees(northwind, np.random.default_rng(3), 300 ** 0.5)
+    assert len(roster) > sample.NAME_PAIRS
+    assert roster["display_name"].is_unique and roster["email"].is_unique
+    assert roster["display_name"].str.fullmatch(r"\S+ [A-Z] \S.*").sum() == (
+        len(roster) - sample.NAME_PAIRS)

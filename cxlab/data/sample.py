@@ -223,6 +223,8 @@ SURNAMES = (
     "Fernández", "Larsen", "Mensah", "Ivanova", "Costa", "Schmidt", "Lee", "Moreau", "Singh",
     "Walker", "Jansen", "Popescu",
 )
+#: Employees a client can have with a first name and surname pair each: more get a middle initial.
+NAME_PAIRS = len(FIRST_NAMES) * len(SURNAMES)
 PRAISE = (
     "{name} was brilliant and sorted everything in one call.",
     "Huge thanks to {name}, who went above and beyond for me.",
@@ -477,7 +479,11 @@ def _employees(p: ClientProfile, rng: np.random.Generator, grow: float) -> pd.Da
         for k in range(n_dept):
             team = dept if n_teams == 1 else f"{dept} {k % n_teams + 1}"
             while True:
-                name = f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"
+                first, surname = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
+                # Past every pair (a headcount over 1,500: --scale 70 for northwind), a middle
+                # initial; the draws before are as they always were.
+                middle = f"{chr(65 + int(rng.integers(26)))} " if len(used) >= NAME_PAIRS else ""
+                name = f"{first} {middle}{surname}"
                 if name not in used:
                     used.add(name)
                     break
