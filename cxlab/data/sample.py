@@ -471,7 +471,8 @@ class _Held:
 
 
 def _employees(p: ClientProfile, rng: np.random.Generator, grow: float) -> pd.DataFrame:
-    rows, used = [], set()
+    rows: list[dict] = []
+    used: set[str] = set()
     headcount = int(round(p.headcount * grow))
     for dept, (role, share, team_size) in DEPARTMENTS.items():
         n_dept = max(2, int(round(headcount * share)))
