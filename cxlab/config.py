@@ -89,9 +89,10 @@ CLIENT_SETTINGS = {
     "min_group_size": (int, 5, "fewest respondents an employee-survey result may stand on; "
                                "smaller groups are hidden, with complementary suppression"),
     "min_n_rank": (int, 10, "fewest answers for an employee to be ranked in the team"),
-    "rank_by": (str, "csat", "scorecard measure employees are ranked on within their team: "
-                             "the registry's name (csat_top2, nps, first_contact_resolution, "
-                             "repeat_contact_rate, wait_minutes) or its column (csat)"),
+    "rank_by": (str, "csat_top2", "scorecard measure employees are ranked on within their "
+                                  "team: the registry's name (csat_top2, nps, "
+                                  "first_contact_resolution, repeat_contact_rate, wait_minutes) "
+                                  "or its column (csat)"),
     "employee_themes": (dict, None, "themes of employee comments: {theme: [phrases]} "
                                     "(default: cxlab.text.themes.EMPLOYEE_THEMES)"),
     "customer_themes": (dict, None, "themes of customer comments: {theme: [phrases]} "
@@ -114,28 +115,28 @@ CLIENT_SETTINGS = {
 #: The values of the ``engine`` setting (``pandas`` reads every table into memory at once).
 ENGINES = ("duckdb", "spark", "pandas")
 
-#: The employee scorecard's measures, by the key of their columns: each a name in the registry
-#: (:mod:`cxlab.measures`) or a column standing for its headline measure (csat: csat_top2).
-#: ``rank_by`` names one of them.
-SCORECARD_MEASURES = ("csat", "nps", "first_contact_resolution", "repeat_contact_rate",
+#: The employee scorecard's measures, by the registry's name (:mod:`cxlab.measures`), which
+#: is also the key of their columns in the per-employee frames (``csat_top2``,
+#: ``csat_top2_n``, ...). ``rank_by`` names one of them.
+SCORECARD_MEASURES = ("csat_top2", "nps", "first_contact_resolution", "repeat_contact_rate",
                       "wait_minutes")
 
 
 def scorecard_key(name: str, where: str = "rank_by") -> str:
-    """The scorecard key of the measure called ``name``, found as the registry finds it.
+    """The registry's name of the scorecard measure called ``name``, found as the registry finds it.
 
-    ``csat_top2`` gives ``csat``; an old name (``fcr``) still gives ``first_contact_resolution``,
-    with a DeprecationWarning naming the registry's name for the settings file.
+    ``csat`` (a column, standing for its headline measure) gives ``csat_top2``; an old name
+    (``fcr``) still gives ``first_contact_resolution``, with a DeprecationWarning naming the
+    registry's name for the settings file.
 
     Raises:
         SettingsError: naming ``where``, the value and the scorecard's measures.
     """
     wanted = measures.find(name) if isinstance(name, str) else None
-    for key in SCORECARD_MEASURES:
-        if wanted is not None and measures.get(key) is wanted:
-            return key
-    raise SettingsError(f"{where}: {name!r} is not a measure of the employee scorecard; expected "
-                     f"one of {list(SCORECARD_MEASURES)}")
+    if wanted is None or wanted.name not in SCORECARD_MEASURES:
+        raise SettingsError(f"{where}: {name!r} is not a measure of the employee scorecard; "
+                            f"expected one of {list(SCORECARD_MEASURES)}")
+    return wanted.name
 
 
 #: What customers should say when a client has not chosen its own three statements.

@@ -177,9 +177,9 @@ def aggregate(table: ir.Table, by: Sequence[str], specs: Sequence[_Spec],
     _check_types(table, specs)
     t = table.filter([table[b].notnull() for b in by]) if by else table
     # One projection: each answer column read once (NaN made missing), the weights too.
-    answers = {f"__a{i}": _answers(t, spec.column) for i, spec in enumerate(specs)}
+    answers = {f"__a{i}": answer_column(t, spec.column) for i, spec in enumerate(specs)}
     if weights:
-        answers["__w"] = _answers(t, weights)
+        answers["__w"] = answer_column(t, weights)
     t = t.select(*by, **answers)
     # The answers that count: all of them, or with weights those weighted above 0 (an answer
     # weighted 0, or without a weight, is left out, as in pandas) in columns of their own.
@@ -279,7 +279,7 @@ def _check_answers(table: ir.Table, specs: Sequence[_Spec], groups: pd.DataFrame
                          *spec.scale, spec.name, spec.column, spec.check_scale)
 
 
-def _answers(table: ir.Table, column: str) -> ir.FloatingColumn:
+def answer_column(table: ir.Table, column: str) -> ir.FloatingColumn:
     """A column's answers as floats, a NaN missing as in pandas.
 
     SQL engines count NaN as a number: it would be a valid answer, outside every scale.
@@ -293,13 +293,13 @@ def _answers(table: ir.Table, column: str) -> ir.FloatingColumn:
 
 
 def _first_fraction(table: ir.Table, column: str) -> float:
-    v = _answers(table, column)
+    v = answer_column(table, column)
     return float(table.filter(v != v.round()).select(x=v).limit(1).execute()["x"].iloc[0])
 
 
 def _distinct(table: ir.Table, column: str) -> np.ndarray:
     """Up to 12 of the column's distinct answers, smallest first."""
-    v = _answers(table, column)
+    v = answer_column(table, column)
     values = table.filter(v.notnull()).select(x=v).distinct().order_by("x").limit(12)
     return values.execute()["x"].to_numpy()
 
@@ -313,7 +313,7 @@ def respondents(table: ir.Table, by: Sequence[str], column: str, who: str) -> pd
     import ibis
 
     by = list(by)
-    answered = table.filter(_answers(table, column).notnull())
+    answered = table.filter(answer_column(table, column).notnull())
     named = ibis.ifelse(answered[who].notnull(), answered[who], None).nunique()
     anonymous = answered[who].isnull().cast("int64").sum().fill_null(0)
     counts = answered.group_by(by).aggregate(people=named + anonymous).execute()
@@ -331,9 +331,23 @@ def within(dates: Any, start: pd.Timestamp | None, end: pd.Timestamp) -> Any:
 
 
 def _frame_between(frame: pd.DataFrame, column: str, start: pd.Timestamp | None,
-                   end: pd.Timestamp, columns: Sequence[str] | None) -> pd.DataFrame:
+                   end: pd.Timestamp, columns: Sequence[str] | None, every: int = 1,
+                   having: str | None = None) -> pd.DataFrame:
     inside = within(frame[column], start, end)
+    if every > 1:  # by place in the table, as the engine counts a row's place in its file
+        inside &= np.arange(len(frame)) % every == 0
+    if having is not None:
+        inside &= frame[having].notna()
     return frame[inside] if columns is None else frame.loc[inside, list(columns)]
+
+
+def _lazy_frame(frame: pd.DataFrame, column: str | None, start: pd.Timestamp | None,
+                end: pd.Timestamp | None) -> ir.Table:
+    import ibis
+
+    if column is not None and end is not None:
+        frame = _frame_between(frame, column, start, end, None)
+    return ibis.memtable(frame)
 
 
 def _frame_count(frame: pd.DataFrame, missing: str | None) -> int:
@@ -361,9 +375,14 @@ class FrameTables(dict[str, pd.DataFrame]):
         return list(self[name].columns)
 
     def between(self, name: str, column: str, start: pd.Timestamp | None,
-                end: pd.Timestamp, columns: Sequence[str] | None = None) -> pd.DataFrame:
-        """The rows whose ``column`` falls in ``[start, end)``; ``columns``: only these."""
-        return _frame_between(self[name], column, start, end, columns)
+                end: pd.Timestamp, columns: Sequence[str] | None = None, every: int = 1,
+                having: str | None = None) -> pd.DataFrame:
+        """The rows whose ``column`` falls in ``[start, end)``; ``columns``: only these.
+
+        ``every``: only rows whose place in the table is a multiple of it (a systematic
+        sample); ``having``: only rows with a value in that column.
+        """
+        return _frame_between(self[name], column, start, end, columns, every, having)
 
     def count(self, name: str, missing: str | None = None) -> int:
         """The table's rows (with ``missing``: those without a value there)."""
@@ -380,6 +399,11 @@ class FrameTables(dict[str, pd.DataFrame]):
     def distinct(self, name: str, column: str) -> pd.Series:
         """The table's distinct values of ``column``."""
         return pd.Series(self[name][column].dropna().unique())
+
+    def lazy(self, name: str, column: str | None = None, start: pd.Timestamp | None = None,
+             end: pd.Timestamp | None = None) -> ir.Table:
+        """The rows of a span (see :meth:`StoredTables.lazy`) handed to DuckDB to aggregate."""
+        return _lazy_frame(self[name], column, start, end)
 
     def keeping(self, column: str, values: Sequence[object]) -> FrameTables:
         """The tables with only rows whose ``column`` (as text) is one of ``values``."""
@@ -474,7 +498,25 @@ class StoredTables(MutableMapping[str, pd.DataFrame]):
             if column in self._rename or not schema[column].is_string():
                 return None
             t = t.filter(t[column].isin(values))
-        return t.drop(ROW)
+        # Renamed values (a group named after an employee) as every frame read shows them.
+        renamed = {c: t[c].substitute(names) for c, names in self._rename.items()
+                   if c in t.columns and names}
+        return (t.mutate(**renamed) if renamed else t).drop(ROW)
+
+    def lazy(self, name: str, column: str | None = None, start: pd.Timestamp | None = None,
+             end: pd.Timestamp | None = None) -> ir.Table:
+        """The table (or the rows whose ``column`` falls in ``[start, end)``), to aggregate.
+
+        Nothing is read until the aggregate is asked for. A table the engine cannot answer
+        for as pandas would (replaced by a frame, or cut by a filter on renamed values) is
+        that span's frame, handed to DuckDB.
+        """
+        t = self.query(name)
+        if t is None:
+            frame = self[name] if column is None or end is None else self.between(
+                name, column, start, end)
+            return _lazy_frame(frame, None, None, None)
+        return t if column is None or end is None else t.filter(within(t[column], start, end))
 
     def columns(self, name: str) -> list[str]:
         """The table's columns, without reading it."""
@@ -483,14 +525,24 @@ class StoredTables(MutableMapping[str, pd.DataFrame]):
         return [c for c in self._tables[name].columns if c != ROW]
 
     def between(self, name: str, column: str, start: pd.Timestamp | None,
-                end: pd.Timestamp, columns: Sequence[str] | None = None) -> pd.DataFrame:
+                end: pd.Timestamp, columns: Sequence[str] | None = None, every: int = 1,
+                having: str | None = None) -> pd.DataFrame:
         """The rows whose ``column`` falls in ``[start, end)`` (no start: everything before).
 
         ``columns``: only these (in the table's order), when an analysis needs a few.
+        ``every``: only rows whose place in the file is a multiple of it (a systematic
+        sample, the same rows pandas would take from the whole table). ``having``: only rows
+        with a value in that column.
         """
         if not self.in_engine(name):
-            return _frame_between(self[name], column, start, end, columns)
-        return self._read(name, lambda t: within(t[column], start, end), columns)
+            return _frame_between(self[name], column, start, end, columns, every, having)
+
+        def where(t: ir.Table) -> Any:
+            inside = within(t[column], start, end)
+            if every > 1:
+                inside &= t[ROW] % every == 0
+            return inside & t[having].notnull() if having is not None else inside
+        return self._read(name, where, columns)
 
     def count(self, name: str, missing: str | None = None) -> int:
         """The table's rows (with ``missing``: those without a value there), by the engine."""
@@ -560,7 +612,15 @@ def quarter_of(dates: ir.TimestampColumn) -> ir.StringColumn:
 
 
 def measure_values(measure: measures.Measure, table: ir.Table) -> ir.Table:
-    """``table`` with the measure's column as :func:`cxlab.measures.values` gives it.
+    """``table`` with the measure's column as :func:`cxlab.measures.values` gives it."""
+    m = measure
+    if m.column not in table.columns:
+        return table
+    return table.mutate(**{m.column: measure_column(m, table)})
+
+
+def measure_column(measure: measures.Measure, table: ir.Table) -> ir.Column:
+    """The measure's values on ``table``, as :func:`cxlab.measures.values` gives them.
 
     Unanswered contacts (by ``outcome``) are blanked, or given the measure's ``unanswered``
     value, as its ``contacts`` say; the rule is the registry's, written for the engine.
@@ -571,15 +631,43 @@ def measure_values(measure: measures.Measure, table: ir.Table) -> ir.Table:
 
     m = measure
     if not m.contacts or "outcome" not in table.columns:
-        return table
+        return table[m.column]
     gone = table["outcome"].isin(list(UNANSWERED)).fill_null(False)
     if m.contacts == "answered":
-        value = ibis.ifelse(gone, ibis.null(), table[m.column])
-    elif m.unanswered is not None:
-        value = ibis.ifelse(gone, float(m.unanswered), table[m.column].cast("float64"))
-    else:
-        return table
-    return table.mutate(**{m.column: value})
+        return ibis.ifelse(gone, ibis.null(), table[m.column])
+    if m.unanswered is not None:
+        return ibis.ifelse(gone, float(m.unanswered), table[m.column].cast("float64"))
+    return table[m.column]
+
+
+def measure_sums(table: ir.Table, by: str | Sequence[str],
+                 named: Sequence[str | measures.Measure]) -> pd.DataFrame:
+    """Per value of ``by``: its rows and, per measure, the counts and sums its estimate needs.
+
+    The per-unit request of ``docs/engine.md`` (per employee, per team and quarter): one
+    query, one row per unit, indexed by ``by`` (rows without one left out). Columns: ``rows``, and per
+    measure (under its registry name) ``<name>_n`` answers and ``<name>_promoters``,
+    ``_passives``, ``_detractors`` (NPS), ``<name>_k`` successes (a share), or ``<name>_sum``
+    and ``<name>_ss``, the squared deviations from the unit's mean (a mean, in the measure's
+    unit). Each measure's values follow the registry (:func:`measure_column`).
+    """
+    from cxlab.metrics import _metric_spec
+
+    found = [measures.get(m) for m in named]
+    # Each measure's values in a column of their own: two measures of one column may treat
+    # unanswered contacts differently.
+    table = table.mutate(**{f"__m{i}": measure_column(m, table) for i, m in enumerate(found)})
+    specs = [_metric_spec(m, f"__m{i}")._replace(name=m.name, check_scale=False)
+             for i, m in enumerate(found)]
+    sums = aggregate(table, [by] if isinstance(by, str) else list(by), specs)
+    out = pd.DataFrame({"rows": sums["_rows"]}, index=sums.index)
+    for i, m in enumerate(found):
+        out[f"{m.name}_n"] = sums[f"{i}_valid"]
+        parts = {"nps": ("promoters", "passives", "detractors"), "proportion": ("k",),
+                 "mean": ("sum", "ss")}[m.estimate_kind]
+        for part, column in zip(parts, "abc", strict=False):
+            out[f"{m.name}_{part}"] = sums[f"{i}_{column}"]
+    return out
 
 
 def stored_tables(dataset: str, client: str, names: Sequence[str],

@@ -995,6 +995,46 @@ def estimate(measure: str | measures.Measure, values: Iterable, weights: Iterabl
     return _share(arr, m.threshold, n_missing, w, confidence, m.name)
 
 
+def estimate_from_sums(measure: str | measures.Measure, sums: Mapping[str, float],
+                       n_missing: int = 0) -> Estimate:
+    """:func:`estimate` of a measure from its counts and sums instead of its answers.
+
+    ``sums`` are one unit's columns of :func:`cxlab.engine.measure_sums` without the
+    measure's name: ``n`` answers and ``promoters``, ``passives`` and ``detractors`` (NPS),
+    ``k`` successes (a share), or ``sum`` and ``ss``, the squared deviations from the mean (a
+    mean, in the measure's unit). Unweighted; the same estimate :func:`estimate` gives from
+    the answers, to rounding.
+
+    Examples:
+        >>> estimate_from_sums("nps", {"n": 100, "promoters": 50, "passives": 30,
+        ...                            "detractors": 20})
+        <Estimate nps = 30 (95% CI 14.05 to 44.2; n=100, adjusted-wald)>
+        >>> estimate_from_sums("csat_top2", {"n": 60, "k": 45}).value
+        0.75
+    """
+    try:
+        m = measures.get(measure)
+    except measures.MeasureError as err:
+        raise MetricError(f"estimate_from_sums(): {err}") from None
+    n = int(sums["n"])
+    if m.kind == "nps":
+        return nps_from_counts(int(sums["promoters"]), int(sums["passives"]),
+                               int(sums["detractors"]), n_missing=n_missing, metric=m.name)
+    if m.estimate_kind == "proportion":
+        return proportion(int(sums["k"]), n, n_missing=n_missing, metric=m.name)
+    _require_n(n, m.name)
+    scale = m.bounded_scale
+    value, se, low, high = mean_interval(n, float(sums["sum"]), sum_sq_dev=float(sums["ss"]),
+                                         scale=scale)
+    low, high = np.clip((float(low), float(high)), *m.scale)  # as estimate() bounds it
+    return Estimate(
+        metric=m.name, value=float(value), se=float(se), ci=(float(low), float(high)), n=n,
+        method="t" if scale is None else "adjusted t", n_missing=n_missing, kind="mean",
+        n_effective=float(n),
+        stats={"sum": float(sums["sum"]), "sum_sq_dev": float(sums["ss"]),
+               **({"scale_low": scale[0], "scale_high": scale[1]} if scale else {})})
+
+
 # --------------------------------------------------------------------------------------------
 # Comparison
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
@@ -235,14 +236,66 @@ class Study:
         held = held.filter(dates < periods.bounds(self.quarter)[1])
         return held.mutate(quarter=quarter_of(held[PERIOD_COLUMN[table]]))
 
+    def query(self, table: str, n_quarters: int | None = None, column: str | None = None,
+              end: pd.Timestamp | None = None, start: pd.Timestamp | None = None) -> ir.Table:
+        """``table`` for an engine to aggregate, read only as far as the aggregate needs.
+
+        With ``n_quarters``: the rows of that many quarters ending with the study's (as
+        :meth:`window`); with ``end``: the rows whose ``column`` (default: the table's date)
+        is before it (and from ``start``, if given); with neither: the whole table. An
+        engine's table is queried where it is; frames (a study opened with
+        ``engine="pandas"``, or a table replaced in a notebook) are handed to DuckDB, so an
+        analysis is written once, as aggregates.
+        Tables whose quarter counts each person's latest answer only are not asked this way.
+        """
+        if table in ONE_ANSWER_PER_PERSON:
+            raise StudyError(f"{table}: a quarter counts each person's latest answer; read "
+                             "it with study.rows()")
+        if n_quarters is not None:
+            start = periods.bounds(periods.shift(self.quarter, 1 - n_quarters))[0]
+            end = periods.bounds(self.quarter)[1]
+        return _askable(self.tables).lazy(table, column or PERIOD_COLUMN.get(table), start, end)
+
     def between(self, table: str, start: pd.Timestamp | None, end: pd.Timestamp,
-                columns: list[str] | None = None) -> pd.DataFrame:
+                columns: list[str] | None = None, every: int = 1, having: str | None = None
+                ) -> pd.DataFrame:
         """Rows of ``table`` dated in ``[start, end)`` (no start: all before ``end``).
 
         With an engine only those rows (and only ``columns``, if given) are read. Each
         person's answers are all kept (see :meth:`rows` for the quarter's latest only).
+        ``every``: only every so many rows, by their place in the table (a systematic
+        sample, the same rows whatever the engine); ``having``: only rows with a value in
+        that column.
         """
-        return _askable(self.tables).between(table, PERIOD_COLUMN[table], start, end, columns)
+        return _askable(self.tables).between(table, PERIOD_COLUMN[table], start, end, columns,
+                                             every, having)
+
+    def quarters(self, table: str) -> list[str]:
+        """The quarters from ``table``'s first dated row to the study's (none without one)."""
+        first, _ = _dated_span(_askable(self.tables), only=table)
+        if table not in first:
+            return []
+        start = str(periods.label(pd.Series([first[table]])).iloc[0])
+        return periods.quarter_range(start, self.quarter) if start <= self.quarter else []
+
+    def comments(self, table: str, quarter: str, columns: list[str] | None = None,
+                 at_most: int | None = None) -> pd.DataFrame:
+        """The quarter's rows of ``table`` with a comment (``columns``: only those it has).
+
+        Beyond ``at_most`` comments, a systematic sample of them: every k-th row of the
+        table, k chosen so that about ``at_most`` remain. ``attrs`` say how many comments
+        the quarter has (``comments``) and ``every`` (1: all of them).
+        """
+        start, end = periods.bounds(quarter)
+        held = self.query(table, start=start, end=end)
+        total = int(held.filter(held["comment"].notnull()).count().execute())
+        every = max(1, math.ceil(total / at_most)) if at_most else 1
+        if columns is not None:
+            held = self.columns(table)
+            columns = [c for c in held if c in columns]
+        rows = self.between(table, start, end, columns, every, having="comment")
+        rows.attrs.update(comments=total, every=every)
+        return rows
 
     def columns(self, table: str) -> list[str]:
         """The columns of ``table``, without reading its rows."""
@@ -251,6 +304,24 @@ class Study:
     def count(self, table: str, missing: str | None = None) -> int:
         """Rows of ``table`` in all quarters (with ``missing``: those lacking that column)."""
         return _askable(self.tables).count(table, missing)
+
+    def count_rows(self, table: str, having: str | None = None, n_quarters: int = 1) -> int:
+        """Rows of ``table`` in the ``n_quarters`` quarters ending with the study's.
+
+        With ``having``: those with a value in that column. Counted by the engine where one
+        holds the table; a quarter counts each person's latest answer, where that applies.
+        """
+        if table in ONE_ANSWER_PER_PERSON:
+            rows = pd.concat([self.rows(table, periods.shift(self.quarter, -k))
+                              for k in range(n_quarters)])
+            return len(rows) if having is None else int(rows[having].notna().sum())
+        if having is not None and having not in self.columns(table):
+            return 0
+        from cxlab.engine import answer_column
+
+        t = self.query(table, n_quarters)
+        return int((t if having is None else t.filter(answer_column(t, having).notnull()))
+                   .count().execute())
 
     def has(self, table: str, column: str, values: list | tuple | None = None) -> bool:
         """Whether any row of ``table`` has ``column`` set (to one of ``values``, if given)."""

@@ -178,3 +178,35 @@ def test_a_hostile_comment_is_escaped(sample_study):
     assert "<script" not in html and "<img" not in html
     assert "Waited ages" in html
     assert "<" not in report.customer_comments_note(study).data
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_quarter_with_very_many_comments_is_read_as_a_systematic_sample(sandbox, monkeypatch,
+                                                                          engine):
+    """Beyond MAX_COMMENTS a quarter's comments are every k-th row of the table (the same
+    rows whatever the engine), and the note gives the quarter's count and says so."""
+    import cxlab
+    from cxlab.report import comments
+
+    study = cxlab.open_study("cedar", "2026Q3", engine=engine)
+    every_comment = study.comments("customer_responses", "2026Q3")
+    total = len(every_comment)
+    assert every_comment.attrs == {"comments": total, "every": 1} and total > 100
+    sample = study.comments("customer_responses", "2026Q3", at_most=total // 4)
+    k = sample.attrs["every"]
+    assert k == math.ceil(total / (total // 4)) and sample.attrs["comments"] == total
+    # Every k-th row of the table (by its place in the file), those with a comment.
+    rows = cxlab.open_study("cedar", "2026Q3", engine="pandas").tables["customer_responses"]
+    expected = rows.index[(rows.index % k == 0) & rows["comment"].notna()
+                          & (rows["responded_on"] >= "2026-07-01")
+                          & (rows["responded_on"] < "2026-10-01")]
+    assert list(sample.index) == list(expected)
+    monkeypatch.setattr(comments, "MAX_COMMENTS", total // 4)
+    study = cxlab.open_study("cedar", "2026Q3", engine=engine)
+    note = report.customer_comments_note(study).data
+    assert f"{total:,} customer comments in 2026Q3; the themes and sentiment are read from a " \
+           "systematic sample of" in note
+    assert "2026Q3" in report.customer_sentiment_table(study).attrs["caption"].split(";")[-1]
+    said = report.statements_table(study)
+    assert "in 2026Q3 and 2026Q2, of a systematic sample" in said.attrs["caption"]
+    assert all(int(c.split(" of ")[1]) < total for c in said["Comments"])

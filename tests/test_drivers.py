@@ -211,3 +211,25 @@ def test_driver_intervals_contain_their_estimates():
         t = drivers.key_drivers(frame, "y", names, n_boot=60, seed=seed).table
         assert ((t["weight_ci_low"] <= t["weight"]) & (t["weight"] <= t["weight_ci_high"])).all()
         assert ((t["share_ci_low"] <= t["share"]) & (t["share"] <= t["share_ci_high"])).all()
+
+
+def test_a_capped_analysis_uses_a_systematic_sample_and_says_so():
+    """max_rows: every k-th complete row, counted apart from the incomplete ones; the planted
+    order holds on the sample, and the intervals are as wide as the sample's size makes them."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(3000, 3))
+    frame = pd.DataFrame(x, columns=["a", "b", "c"])
+    frame["y"] = 3 * frame["a"] + 2 * frame["b"] + frame["c"] + rng.normal(size=3000) * 3
+    frame.loc[frame.index[:100], "c"] = np.nan  # incomplete: left out before sampling
+    whole = drivers.key_drivers(frame, "y", ["a", "b", "c"], n_boot=100)
+    capped = drivers.key_drivers(frame, "y", ["a", "b", "c"], n_boot=100, max_rows=1000)
+    assert (whole.n, whole.n_dropped) == (2900, 100)
+    # 2,900 complete rows, at most 1,000: one in every 3, so 967 of them.
+    assert (capped.n, capped.n_dropped) == (967, 100)
+    assert "systematic sample of 967 of the 2,900 complete rows (one in every 3)" in " ".join(
+        capped.notes)
+    assert list(capped.table["driver"]) == ["a", "b", "c"] == list(whole.table["driver"])
+    width = capped.table["weight_ci_high"] - capped.table["weight_ci_low"]
+    assert (width > whole.table["weight_ci_high"] - whole.table["weight_ci_low"]).all()
+    again = drivers.key_drivers(frame, "y", ["a", "b", "c"], n_boot=100, max_rows=1000)
+    pd.testing.assert_frame_equal(capped.table, again.table)

@@ -1,5 +1,7 @@
 """Employee scorecards, the incentive audit and group flags: rules, hand checks, planted truth."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -66,8 +68,6 @@ def test_classification_rules():
 
 
 def test_employees_alone_in_their_team_are_left_out_without_warnings():
-    import warnings
-
     frame = pd.DataFrame({
         "employee_id": list("abcdefg"), "team": ["A"] * 3 + ["B"] * 3 + ["C"],
         "department": "Support", "calls_per_day": [1.0, 2.0, 3.0, 2.0, 3.0, 4.0, 9.0],
@@ -146,23 +146,76 @@ def test_names_are_hidden_unless_the_settings_allow_them(sample_study):
     assert set(shown.index.get_level_values("Employee")) <= roster
 
 
+def test_employee_metrics_carry_no_names_unless_the_settings_allow_them(sample_study):
+    study = sample_study("cedar", "2026Q3")
+    roster = study.tables["employees"]
+    frame = employee_stats.employee_metrics(study)
+    assert "display_name" not in frame
+    cells = set(frame.astype(str).to_numpy().ravel())
+    assert not cells & set(roster["display_name"])
+    assert frame["label"].str.startswith("Employee ").all()
+    named = sample_study("cedar", "2026Q3", settings={"show_employee_names": True})
+    shown = employee_stats.employee_metrics(named).set_index("employee_id")["label"]
+    assert shown.to_dict() == roster.set_index("employee_id")["display_name"].to_dict()
+    # The scorecards label employees as employee_metrics does.
+    cards = employee_stats.scorecard_frame(named).set_index("employee_id")["label"]
+    assert cards.to_dict() == shown[cards.index].to_dict()
+
+
+def test_employee_frames_name_measures_as_the_registry_does(sample_study):
+    from cxlab import measures
+
+    study = sample_study("northwind", "2026Q3")
+    data = employee_stats.employee_metrics(study)
+    for name in (*config.SCORECARD_MEASURES, "renewal_rate"):
+        assert measures.get(name).name == name and {name, f"{name}_n"} <= set(data), name
+    assert {"csat_top2_k", "csat_top2_n"} <= set(data)
+    assert not {"csat", "csat_k", "csat_n"} & set(data)
+    frame = employee_stats.scorecard_frame(study)
+    assert {f"csat_top2{s}" for s in ("_n", "_raw", "", "_low", "_high", "_goal")} <= set(frame)
+    assert frame.attrs["rank_by"] == "csat_top2"
+    verdicts, tests = employee_stats.incentive_audit_frame(study)
+    assert set(tests["outcome"]) <= set(incentives.OUTCOMES)
+    assert "csat_top2" in set(tests["outcome"])
+
+
+def test_a_plan_paying_for_csat_is_audited_on_the_registrys_column():
+    """A plan names CSAT by its column (client data): it is the column csat_top2."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({
+        "employee_id": range(30), "team": rng.choice(["A", "B", "C"], 30),
+        "department": "Support", "csat_top2": rng.uniform(0.5, 0.9, 30),
+        "repeat_contact_rate": rng.uniform(0.1, 0.4, 30)})
+    plan = pd.DataFrame({"department": ["Support"], "metric": ["csat"]})
+    tests = incentives.associations(frame, plan)
+    assert tests[["metric", "outcome"]].values.tolist() == [["csat", "repeat_contact_rate"]]
+    assert tests.iloc[0]["effect"] == pytest.approx(incentives.associations(
+        frame, plan.assign(metric="csat_top2")).iloc[0]["effect"])
+    # A frame of the old column names still has its CSAT tested as the outcome csat_top2.
+    old = frame.rename(columns={"csat_top2": "csat"}).assign(
+        calls_per_day=rng.normal(20, 3, 30))
+    calls = pd.DataFrame({"department": ["Support"], "metric": ["calls_per_day"]})
+    assert set(incentives.associations(old, calls)["outcome"]) == {
+        "csat_top2", "repeat_contact_rate"}
+
+
 def test_ranks_need_the_minimum_n_and_stay_within_the_team(sample_study):
     study = sample_study("northwind", "2026Q3", settings={"min_n_rank": 12})
     frame = employee_stats.scorecard_frame(study)
     ranked = frame.dropna(subset=["rank"])
-    assert (ranked["csat_n"] >= 12).all()
-    assert frame.loc[frame["csat_n"] < 12, "rank"].isna().all()
+    assert (ranked["csat_top2_n"] >= 12).all()
+    assert frame.loc[frame["csat_top2_n"] < 12, "rank"].isna().all()
     for _, team in ranked.groupby("team"):
         assert team["rank"].min() == 1 and team["rank"].max() <= len(team)
-        best = team.loc[team["rank"] == 1, "csat"].iloc[0]
-        assert best == pytest.approx(team["csat"].max())
+        best = team.loc[team["rank"] == 1, "csat_top2"].iloc[0]
+        assert best == pytest.approx(team["csat_top2"].max())
 
 
 def test_a_few_lucky_answers_do_not_top_the_ranking(sample_study):
     frame = employee_stats.scorecard_frame(sample_study("northwind", "2026Q3"), min_n=1)
-    perfect_but_few = frame[(frame["csat_raw"] == 1) & (frame["csat_n"] <= 3)]
+    perfect_but_few = frame[(frame["csat_top2_raw"] == 1) & (frame["csat_top2_n"] <= 3)]
     assert len(perfect_but_few) > 0
-    assert (perfect_but_few["csat"] < 0.9).all()
+    assert (perfect_but_few["csat_top2"] < 0.9).all()
     assert (perfect_but_few["rank"] > 1).any()
 
 
@@ -182,7 +235,7 @@ def test_employee_without_answers_shows_a_dash_not_nan(sample_study):
     responses = study.tables["customer_responses"]
     study.tables["customer_responses"] = responses[responses["employee_id"] != agent]
     frame = employee_stats.scorecard_frame(study).set_index("employee_id")
-    assert frame.loc[agent, "csat_n"] == 0 and np.isnan(frame.loc[agent, "csat"])
+    assert frame.loc[agent, "csat_top2_n"] == 0 and np.isnan(frame.loc[agent, "csat_top2"])
     assert frame.loc[agent, "first_contact_resolution_n"] > 0
     assert np.isnan(frame.loc[agent, "rank"])
     shown = employees.employee_scorecards(study)
@@ -246,8 +299,14 @@ def test_rank_by_takes_registry_names_and_names_the_choices(sample_study):
     by_key = employee_stats.scorecard_frame(study, rank_by="first_contact_resolution")
     assert by_alias.attrs["rank_by"] == "first_contact_resolution"
     pd.testing.assert_frame_equal(by_alias, by_key)
-    assert employee_stats.scorecard_frame(study, rank_by="csat_top2").attrs["rank_by"] == "csat"
-    with pytest.raises(ValueError, match=r"'renewal_rate' is not a measure .*\['csat', 'nps'"):
+    by_name = employee_stats.scorecard_frame(study, rank_by="csat_top2")
+    assert by_name.attrs["rank_by"] == "csat_top2"
+    # The column stands for its headline measure, as everywhere in the registry: no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        by_column = employee_stats.scorecard_frame(study, rank_by="csat")
+    pd.testing.assert_frame_equal(by_column, by_name)
+    with pytest.raises(ValueError, match=r"'renewal_rate' is not a measure .*\['csat_top2', 'nps'"):
         employee_stats.scorecard_frame(study, rank_by="renewal_rate")
     with pytest.warns(DeprecationWarning, match="'repeat_7d' is deprecated"):
         table = employees.employee_scorecards(
@@ -260,7 +319,7 @@ def test_report_employees_only_formats():
     import cxlab.report
     from cxlab.report import employees as report_employees
 
-    for name in ("employee_metrics", "_add_rate", "_add_mean", "goals", "_scorecard_frame"):
+    for name in ("employee_metrics", "_add_measure", "goals", "_scorecard_frame"):
         assert not hasattr(report_employees, name), name
     assert cxlab.report.employee_scorecard_frame is employee_stats.scorecard_frame
     assert cxlab.report.incentive_audit_frame is employee_stats.incentive_audit_frame

@@ -12,6 +12,12 @@ from cxlab.report.tables import fmt_p
 from cxlab.stats import linkage
 
 
+def _team_responses(study):
+    """The study's customer answers to date with the team of the employee who served."""
+    roster = study.tables["employees"][["employee_id", "team"]]
+    return study.history("customer_responses").merge(roster, on="employee_id")
+
+
 def test_outcome_codes_average_to_the_metric():
     scores = pd.Series([10, 9, 8, 7, 6, 0, None, 10])
     codes = linkage.code_outcome(scores, "nps")
@@ -42,7 +48,8 @@ def test_planted_engagement_effect_lies_within_the_interval(sample_study, genera
                                                               client, outcome):
     _, truth = generated_sample
     study = sample_study(client, "2026Q3")
-    team_ex, responses = linkage_inputs(study)
+    team_ex, _ = linkage_inputs(study)
+    responses = _team_responses(study)
     # With the true team engagement, the model's interval must cover the planted effect.
     true_ex = truth["team_engagement"].query("client == @client").merge(
         team_ex[["team", "quarter"]], on=["team", "quarter"])
@@ -138,7 +145,9 @@ def test_fast_reml_reaches_at_least_statsmodels_likelihood(sample_study, client)
     from cxlab.report.linkage import linkage_inputs
     from cxlab.stats.linkage import pair, random_intercept_reml
 
-    team_ex, responses = linkage_inputs(sample_study(client))
+    study = sample_study(client)
+    team_ex, _ = linkage_inputs(study)
+    responses = _team_responses(study)
     for outcome in ("nps", "csat_top2"):
         for lag in (0, 1):
             data = pair(team_ex, responses, "engagement", outcome, lag).dropna(subset=["x", "y"])
@@ -303,3 +312,26 @@ def test_report_linkage_is_fast(sample_study):
     start = time.perf_counter()
     linkage_frame(study)
     assert time.perf_counter() - start < 1.5  # about 0.2 s; room for a shared machine
+
+
+def test_team_quarter_sums_from_the_engines_counts_equal_the_answers_sums():
+    """sums_from_counts (NPS bands, a share's successes) gives outcome_sums' n, sy and syy."""
+    import ibis
+
+    from cxlab import engine
+
+    rng = np.random.default_rng(8)
+    n = 600
+    responses = pd.DataFrame({
+        "team": rng.choice(["a", "b", "c"], n), "quarter": rng.choice(["2026Q1", "2026Q2"], n),
+        "nps": pd.array(rng.integers(0, 11, n), dtype="Int64"),
+        "csat": pd.array(rng.integers(1, 6, n), dtype="Int64")})
+    responses.loc[::7, "nps"] = pd.NA
+    responses.loc[::5, "csat"] = pd.NA
+    counts = engine.measure_sums(ibis.memtable(responses), ["team", "quarter"],
+                                 list(linkage.OUTCOMES))
+    for outcome in linkage.OUTCOMES:
+        want = linkage.outcome_sums(responses, outcome).sort_values(["team", "quarter"],
+                                                                    ignore_index=True)
+        got = linkage.sums_from_counts(counts, outcome)
+        pd.testing.assert_frame_equal(got, want, check_dtype=False)

@@ -97,7 +97,7 @@ def test_rank_by_is_checked_when_the_matrix_loads(tmp_path):
     message = str(err.value)
     assert "studies.yml: clients.cedar.settings" in message and "'rank_by'" in message
     assert "'cast'" in message
-    assert ("['csat', 'nps', 'first_contact_resolution', 'repeat_contact_rate', "
+    assert ("['csat_top2', 'nps', 'first_contact_resolution', 'repeat_contact_rate', "
             "'wait_minutes']") in message
     # A measure of the registry that is not on the scorecard is refused too.
     path = _write(tmp_path, "quarters: [2026Q3]\nclients:\n  cedar:\n"

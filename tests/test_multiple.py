@@ -143,3 +143,16 @@ def test_too_few_groups_or_no_answers_are_left_alone():
     empty = pd.DataFrame({"value": [np.nan, 10, 20, 30], "sd": [np.nan, 50, 50, 50],
                           "n": [0, 40, 40, 2], "method": "adjusted-wald"})
     assert flag_groups(empty).tolist() == ["", "", "", TOO_FEW]
+
+
+def test_a_frame_without_a_spread_is_refused_by_name():
+    """A frame with neither ``sd`` nor ``se`` raised pandas' bare KeyError('se')."""
+    from cxlab.errors import CxlabError
+    from cxlab.metrics import ColumnError
+
+    frame = pd.DataFrame({"value": [40.0, 10.0, 12.0], "n": [80] * 3}, index=["a", "b", "c"])
+    with pytest.raises(ColumnError, match=r"lack 'sd or se'.*they have \['value', 'n'\]") as err:
+        flag_groups(frame)
+    assert isinstance(err.value, CxlabError) and isinstance(err.value, KeyError)
+    with pytest.raises(ColumnError, match="lack 'n', 'sd or se'"):
+        flag_groups(frame[["value"]])

@@ -41,9 +41,10 @@ DRIVER_ITEMS = {
 
 #: Metrics an incentive plan may reward, and whether each is a CX outcome. Most are activity
 #: or department measures that the registry (:mod:`cxlab.measures`) does not define; those
-#: that it does (``nps``, ``csat``, ``ces``, ``first_contact_resolution``,
-#: ``repeat_contact_rate``, ``renewal_rate``: names or aliases there) are CX outcomes, paid in
-#: the registry's direction (tests/test_measures.py keeps the two in step).
+#: that it does (``nps``, ``first_contact_resolution``, ``repeat_contact_rate``,
+#: ``renewal_rate``: names there; ``csat``, ``ces``: columns, standing for their headline
+#: measures ``csat_top2`` and ``ces_mean``) are CX outcomes, paid in the registry's direction
+#: (tests/test_measures.py keeps the two in step).
 INCENTIVE_METRICS = {
     "nps": "cx",
     "csat": "cx",

@@ -170,21 +170,26 @@ def evidence(study: Study) -> list[Indicator]:
     Uses the ``EVIDENCE_QUARTERS`` quarters ending with the study's quarter.
     """
     roster = study.tables["employees"]
-    responses = study.window("customer_responses", EVIDENCE_QUARTERS)
-    interactions = study.window("interactions", EVIDENCE_QUARTERS)
+    # Per employee, from the engine: contacts served, answers and answers with a score.
+    interactions = study.query("interactions", EVIDENCE_QUARTERS)
+    serving_ids = interactions.select("employee_id").distinct().execute()["employee_id"]
+    responses = study.query("customer_responses", EVIDENCE_QUARTERS)
+    scored = responses["nps"].notnull() | responses["csat"].notnull()
+    per_employee = responses.group_by("employee_id").aggregate(
+        answers=responses.count(), scored=scored.cast("int64").sum()).execute()
     pulse = study.window("employee_responses", EVIDENCE_QUARTERS)
     plan = _plan_by_department(study)
-    serving = roster["employee_id"].isin(interactions["employee_id"].unique())
+    serving = roster["employee_id"].isin(serving_ids)
     service_depts = sorted(set(roster.loc[serving, "department"]))
     other_depts = [d for d in plan if d not in service_depts]
     out = []
 
     # Level 2: customer-facing teams measured and coached on CX.
-    served = responses.dropna(subset=["employee_id"]).merge(
-        roster[["employee_id", "team", "department"]], on="employee_id")
-    answered = served[served["nps"].notna() | served["csat"].notna()]
+    team_of = roster.set_index("employee_id")["team"]
+    named = per_employee[per_employee["employee_id"].isin(team_of.index)]
     teams = roster.loc[roster["department"].isin(service_depts), "team"].unique()
-    per_team = answered.groupby("team").size().reindex(teams).fillna(0).astype(int)
+    per_team = (named["scored"].groupby(named["employee_id"].map(team_of)).sum()
+                .reindex(teams).fillna(0).astype(int))
     fewest = per_team.idxmin() if len(per_team) else "-"
     out.append(_indicator(
         "cx_tracked_per_team", 2,
@@ -206,11 +211,13 @@ def evidence(study: Study) -> list[Indicator]:
         bool(other_depts) and len(with_cx) >= len(other_depts) / 2,
         f"{len(with_cx)} of {len(other_depts)} other departments"
         + (f" ({', '.join(with_cx)})" if with_cx else "")))
-    attributed = responses["employee_id"].notna().mean() if len(responses) else 0.0
+    n_answers = int(per_employee["answers"].sum())
+    attributed = (per_employee.loc[per_employee["employee_id"].notna(), "answers"].sum()
+                  / n_answers) if n_answers else 0.0
     out.append(_indicator(
         "cx_per_employee", 3,
         bool(attributed >= 0.5),
-        f"{attributed:.0%} of {len(responses):,} customer answers name the employee who served"))
+        f"{attributed:.0%} of {n_answers:,} customer answers name the employee who served"))
 
     # Level 4: every employee accountable; regular employee listening with the "why".
     lacking = [d for d, m in plan.items() if not cx_metrics(m)]

@@ -91,7 +91,7 @@ data_quality = section(tables.data_quality)
 rejected_examples = section(tables.rejected_examples)
 
 __all__ = [
-    "MEASURES", "Chart", "actions_log", "apply_theme", "customer_comments_note",
+    "MEASURES", "Chart", "actions_log", "apply_theme", "closing_the_loop", "customer_comments_note",
     "customer_sentiment_table", "customer_themes_table", "data_quality", "department_frame",
     "department_summary", "departments", "downloads", "employee_metrics", "employee_scorecard_frame",
     "employee_scorecards", "group_chart", "group_frame", "importance_chart", "incentive_audit",

@@ -35,7 +35,18 @@ __all__ = ["employee_labels", "employee_scorecards", "incentive_audit", "scoreca
 
 @needs("employees")
 def employee_scorecards(study: Study) -> pd.DataFrame:
-    """The formatted employee scorecards: one row per employee with data this quarter."""
+    """The formatted employee scorecards: one row per employee with data this quarter.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")`` (employees shown by
+        pseudonym: the client's settings):
+
+        >>> cards = report.employee_scorecards(study)
+        >>> cards.index.names
+        FrozenList(['Team', 'Employee'])
+        >>> cards.loc["Sales", "CSAT, share 4-5"].iloc[0]  # the team's first: shrunk, with n
+        '76.3% (64.8% to 90.3%; n=11)'
+    """
     frame = scorecard_frame(study)
     rank_by = frame.attrs["rank_by"]
     rank_metric = SCORECARD_METRIC[rank_by]
@@ -87,7 +98,14 @@ def _cell(value: float, low: float, high: float, n: int, kind: str) -> str:
 
 @needs("employees")
 def scorecard_note(study: Study) -> Markdown:
-    """How to read the scorecards, with this client's settings."""
+    """How to read the scorecards, with this client's settings.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.scorecard_note(study).data)
+        29 employees had customer answers or contacts in 2026Q3. Each value is a shrunken estimate ...
+    """
     frame = scorecard_frame(study)
     rank_by = SCORECARD_METRIC[frame.attrs["rank_by"]].label
     who = ("Employees are shown by name (the client's settings allow it)."
@@ -116,7 +134,18 @@ def scorecard_note(study: Study) -> Markdown:
 
 @needs("employees", "incentive_plan")
 def incentive_audit(study: Study) -> pd.DataFrame:
-    """The formatted audit: each rewarded metric, its verdict and the strongest evidence."""
+    """The formatted audit: each rewarded metric, its verdict and the strongest evidence.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.incentive_audit(study).loc[["CSAT", "new accounts", "time to hire"], "Verdict"]
+        Rewarded metric
+        CSAT                 aligned
+        new accounts         neutral
+        time to hire    not assessed
+        Name: Verdict, dtype: str
+    """
     verdicts, tests = incentive_audit_frame(study)
     untested = [measures.get(o).short for o in OUTCOMES if not collected(study, o)]
     rows = []

@@ -1136,6 +1136,14 @@ def downloads(study: Study, stem: str = "quarterly_report") -> Markdown:
     The files go to ``$CXLAB_EXPORT_ROOT/<client>/<quarter>/``, from where the run moves
     them beside the report's page (as ``<stem>.xlsx`` and ``<stem>.pptx``). In a notebook
     opened by hand nothing is written, and the cell says how to make them.
+
+    Examples:
+        In a notebook opened by hand, on the sample data (``study = cxlab.open_study("cedar",
+        "2026Q3")``), nothing is written:
+
+        >>> print(report.downloads(study).data)
+        *The Excel workbook and the PowerPoint deck of this report are made when `cxlab run` executes
+        it; by hand: `cxlab.report.exports.write_workbook(study, path)` and `write_deck(study, path)`.*
     """
     root = os.environ.get(config.EXPORT_ROOT_ENV)
     if not root:

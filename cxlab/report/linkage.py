@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown
 
-from cxlab import measures
+from cxlab import engine, measures
 from cxlab.data.schema import EX_ITEMS
 from cxlab.markup import escape
 from cxlab.report.availability import needs
@@ -20,16 +20,27 @@ PREDICTOR_UNITS = {"engagement": "per engagement point (1-5 scale)",
                    "enps": "per 10 eNPS points"}
 
 
-def linkage_inputs(study: Study) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Team-quarter employee measures and team-attributed customer responses, to date."""
+def linkage_inputs(study: Study) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Team-quarter employee measures, and per outcome its team-quarter sums, to date.
+
+    The sums (:func:`cxlab.stats.linkage.outcome_sums`) of the customer answers attributed to
+    a team through the employee who served; counted by the engine where one holds them.
+    """
     def compute():
         team_ex = linkage.team_experience(study.history("employee_responses"), list(EX_ITEMS))
         roster = study.tables["employees"][["employee_id", "team"]]
-        # The columns the links need (and each answer's key), not the comments.
-        answers = study.history("customer_responses", ["client", "response_id", "employee_id", *(
+        held = study.history_query("customer_responses")
+        if held is not None:
+            import ibis
+
+            counts = engine.measure_sums(held.join(ibis.memtable(roster), "employee_id"),
+                                         ["team", "quarter"], list(linkage.OUTCOMES))
+            return team_ex, {o: linkage.sums_from_counts(counts, o) for o in linkage.OUTCOMES}
+        # The columns the links need, not the comments.
+        answers = study.history("customer_responses", ["employee_id", *(
             linkage.outcome_column(o) for o in linkage.OUTCOMES)])
         responses = answers.merge(roster, on="employee_id")
-        return team_ex, responses
+        return team_ex, {o: linkage.outcome_sums(responses, o) for o in linkage.OUTCOMES}
     return study.cached(("linkage_inputs",), compute)
 
 
@@ -41,9 +52,18 @@ def linkage_frame(study: Study) -> pd.DataFrame:
     effect: the predictor's ICC(1) over team-quarters, the mean respondents per team-quarter
     ``k``, the reliability of a team-quarter mean (Spearman-Brown) and the effect corrected
     for it (raw / reliability).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.linkage_frame(study)[["predictor", "outcome", "lag", "status"]].head(3)
+            predictor    outcome  lag     status
+        0  engagement        nps    1  estimated
+        1  engagement        nps    0  estimated
+        2  engagement  csat_top2    1  estimated
     """
     def compute():
-        team_ex, responses = linkage_inputs(study)
+        team_ex, sums = linkage_inputs(study)
         employees = study.history("employee_responses")
         reliability = {}
         for predictor in PREDICTOR_UNITS:
@@ -52,9 +72,6 @@ def linkage_frame(study: Study) -> pd.DataFrame:
                     employees, list(EX_ITEMS), predictor)
             except (KeyError, linkage.LinkageError):
                 reliability[predictor] = (np.nan, np.nan, np.nan)
-        # Each outcome's team-quarter sums serve its four links (two predictors, two lags).
-        sums = {outcome: linkage.outcome_sums(responses, outcome)
-                for outcome in linkage.OUTCOMES}
         rows = []
         for predictor, outcome, lag in LINKS:
             row = {"predictor": predictor, "outcome": outcome, "lag": lag, "status": "estimated"}
@@ -82,7 +99,17 @@ def linkage_frame(study: Study) -> pd.DataFrame:
 
 @needs("customer_responses", "employees", "employee_responses")
 def linkage_table(study: Study) -> pd.DataFrame:
-    """Formatted linkage effects with intervals, or the reason a link is missing."""
+    """Formatted linkage effects with intervals, or the reason a link is missing.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> table = report.linkage_table(study)
+        >>> table.index.names
+        FrozenList(['Employee measure', 'Customer outcome'])
+        >>> table.iloc[0, 0]
+        '+6.7 points (-9.3 to +22.8); +9.4 corrected for measurement error (reliability 0.72); ...'
+    """
     frame = linkage_frame(study)
     cells = []
     for _, r in frame.iterrows():
@@ -116,7 +143,15 @@ def headline(study: Study) -> pd.Series:
 
 @needs("customer_responses", "employees", "employee_responses")
 def linkage_summary(study: Study) -> Markdown:
-    """One sentence on the headline link: engagement now, customer NPS next quarter."""
+    """One sentence on the headline link: engagement now, customer NPS next quarter.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.linkage_summary(study).data)
+        Teams whose engagement was one point higher (on the 1-5 scale) saw customer NPS **+6.7 points**
+        the next quarter (95% CI -9.3 to +22.8): no clear link at this sample size ...
+    """
     head = headline(study)
     if head["status"] != "estimated":
         return Markdown(f"The engagement → next-quarter NPS link could not be estimated yet: "

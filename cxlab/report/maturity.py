@@ -13,13 +13,28 @@ from cxlab.study import Study
 
 
 def maturity_result(study: Study) -> Assessment:
-    """The client's assessment as of the study's quarter (computed once per study)."""
+    """The client's assessment as of the study's quarter (computed once per study).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> result = report.maturity_result(study)
+        >>> result.evidence_level, result.self_level, result.verdict
+        (5, 5, 'self-assessment and evidence agree')
+    """
     return study.cached(("maturity",), lambda: assess_study(study))
 
 
 @needs(*EVIDENCE_TABLES)
 def maturity_summary(study: Study) -> Markdown:
-    """The levels, whether the two sides agree, and the change since the last assessment."""
+    """The levels, whether the two sides agree, and the change since the last assessment.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.maturity_summary(study).data)
+        **Evidenced level: 5 (Embedded everywhere)**, from indicators in Cedar Health's own data. ...
+    """
     a = maturity_result(study)
     names = load_model()["levels"]
     text = (f"**Evidenced level: {a.evidence_level} ({names[a.evidence_level]})**, from "
@@ -44,7 +59,17 @@ def maturity_summary(study: Study) -> Markdown:
 
 @needs(*EVIDENCE_TABLES)
 def maturity_evidence(study: Study) -> pd.DataFrame:
-    """The evidence table: each indicator, its level, whether it holds and the numbers."""
+    """The evidence table: each indicator, its level, whether it holds and the numbers.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.maturity_evidence(study)["In place"].value_counts()
+        In place
+        yes                   8
+        not measurable yet    1
+        Name: count, dtype: int64
+    """
     a = maturity_result(study)
     shown = {True: "yes", False: "no", None: "not measurable yet"}
     table = pd.DataFrame({
@@ -59,7 +84,18 @@ def maturity_evidence(study: Study) -> pd.DataFrame:
 
 @needs("maturity_answers")
 def maturity_elements(study: Study) -> pd.DataFrame | Markdown:
-    """The nine elements as self-assessed: level, continuous score and change."""
+    """The nine elements as self-assessed: level, continuous score and change.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.maturity_elements(study)["Level (staged)"].head(3)
+        Element
+        Employee experience    5
+        CX strategy *          4
+        Leadership buy-in *    4
+        Name: Level (staged), dtype: int64
+    """
     a = maturity_result(study)
     if a.elements is None:
         return Markdown("*No self-assessment answers yet.*")
@@ -82,7 +118,15 @@ def maturity_elements(study: Study) -> pd.DataFrame | Markdown:
 
 @needs(*EVIDENCE_TABLES)
 def maturity_next_steps(study: Study) -> Markdown:
-    """Priorities and actions for the next level, with the client's own numbers."""
+    """Priorities and actions for the next level, with the client's own numbers.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.maturity_next_steps(study).data)
+        ### To stay at level 5
+        ...
+    """
     a = maturity_result(study)
     head = (f"### To reach level {a.next_level}" if a.next_level
             else "### To stay at level 5")

@@ -7,6 +7,8 @@ the client's settings allow it (otherwise by their keyed pseudonym).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown
@@ -21,7 +23,13 @@ from cxlab.study import Study
 from cxlab.text import language, redact, sentiment
 from cxlab.text.mentions import find_mentions
 
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
 MIN_OPPORTUNITIES = 20
+#: The columns of the quarter's commented answers the mentions read.
+MENTION_COLUMNS = ("response_id", "responded_on", "employee_id", "nps", "csat", "ces",
+                   "comment")
 
 
 def mentions_frame(study: Study) -> pd.DataFrame:
@@ -31,7 +39,8 @@ def mentions_frame(study: Study) -> pd.DataFrame:
     sentence, its sentiment score and label, the response's NPS, CSAT and CES, the match.
     """
     def compute():
-        rows = study.rows("customer_responses").set_index("response_id")
+        rows = study.comments("customer_responses", study.quarter, list(MENTION_COLUMNS))
+        rows = rows.set_index("response_id")
         found = find_mentions(rows["comment"], study.tables["employees"], rows["employee_id"])
         # An empty match table has object columns, and a frame indexed by an object
         # Series selects columns, not rows: the mask is made boolean first.
@@ -65,9 +74,25 @@ def positive_mentions(study: Study) -> pd.DataFrame:
     return found[found["tone"] == "positive"]
 
 
+def _per_employee(held: ir.Table) -> pd.Series:
+    """Rows per employee (those without one left out), counted by the engine."""
+    named = held.filter(held["employee_id"].notnull())
+    counts = named.group_by("employee_id").aggregate(n=named.count()).execute()
+    return counts.set_index("employee_id")["n"].sort_index().astype("int64")
+
+
 @needs("customer_responses", "employees")
 def recognition_summary(study: Study) -> Markdown:
-    """How many comments named an employee, and how they read."""
+    """How many comments named an employee, and how they read.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.recognition_summary(study).data)
+        **24 customer comments named 15 employees** this quarter: 24 positive, 0 neutral and 0 negative
+        (the tone of the sentence naming them). Comments are not quoted: the client's settings keep
+        them unpublished.
+    """
     found = mentions_frame(study)
     if found.empty:
         return Markdown("No customer comment named an employee this quarter.")
@@ -93,7 +118,18 @@ def _not_scored(tones: pd.Series) -> str:
 
 @needs("customer_responses", "employees")
 def shoutout_feed(study: Study, per_week: int = 3) -> pd.DataFrame | Markdown:
-    """The weekly shout-out feed: up to ``per_week`` positive mentions per week, best first."""
+    """The weekly shout-out feed: up to ``per_week`` positive mentions per week, best first.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")`` (employees shown by
+        pseudonym, comments not quoted: the client's settings):
+
+        >>> feed = report.shoutout_feed(study)
+        >>> feed.columns.tolist()
+        ['Employee', 'What the customer said']
+        >>> feed.index[:3].tolist()
+        ['06 Jul', '06 Jul', '13 Jul']
+    """
     positive = positive_mentions(study)
     if positive.empty:
         return Markdown("*No positive mentions this quarter.*")
@@ -110,7 +146,14 @@ def shoutout_feed(study: Study, per_week: int = 3) -> pd.DataFrame | Markdown:
 
 @needs("customer_responses", "employees")
 def stories_of_the_week(study: Study) -> pd.DataFrame | Markdown:
-    """Per week, the most positive comment naming an employee, with the customer's scores."""
+    """Per week, the most positive comment naming an employee, with the customer's scores.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.stories_of_the_week(study).iloc[0, 1:].tolist()
+        ["not quoted (the client's settings keep comments unpublished)", '10 / 5 / -']
+    """
     positive = positive_mentions(study)
     if positive.empty:
         return Markdown("*No customer story this quarter: no positive mention.*")
@@ -132,7 +175,18 @@ def stories_of_the_week(study: Study) -> pd.DataFrame | Markdown:
 
 @needs("customer_responses", "employees")
 def monthly_drawings(study: Study) -> pd.DataFrame | Markdown:
-    """One drawing per month among employees named positively that month, with its record."""
+    """One drawing per month among employees named positively that month, with its record.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.monthly_drawings(study)[["Entrants", "Drawing label (fixes the draw)"]]
+                 Entrants Drawing label (fixes the draw)
+        Month
+        2026-07         7                  cedar 2026-07
+        2026-08         6                  cedar 2026-08
+        2026-09         8                  cedar 2026-09
+    """
     positive = positive_mentions(study)
     if positive.empty:
         return Markdown("*No drawing this quarter: no employee was named positively.*")
@@ -153,12 +207,22 @@ def monthly_drawings(study: Study) -> pd.DataFrame | Markdown:
 
 @needs("customer_responses", "interactions", "employees")
 def review_leaderboard(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
-    """Reviews collected per interaction handled, shrunk and ranked within team (top ``top``)."""
-    interactions = study.rows("interactions")
-    opportunities = interactions.groupby("employee_id").size()
-    responses = study.rows("customer_responses")
-    reviewed = responses[responses["comment"].notna() & responses["interaction_id"].notna()]
-    reviews = reviewed.groupby("employee_id").size().reindex(opportunities.index).fillna(0)
+    """Reviews collected per interaction handled, shrunk and ranked within team (top ``top``).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``, where no employee
+        stands out:
+
+        >>> print(report.review_leaderboard(study).data)
+        No leaderboard this quarter: employees collected reviews at rates that differ no more than
+        chance would make them (about 18.0 reviews per 100 contacts for everyone), so a ranking would
+        only reward luck.
+    """
+    opportunities = _per_employee(study.query("interactions", 1))
+    responses = study.query("customer_responses", 1)
+    reviews = _per_employee(responses.filter(responses["comment"].notnull()
+                                             & responses["interaction_id"].notnull()))
+    reviews = reviews.reindex(opportunities.index).fillna(0)
     teams = study.tables["employees"].set_index("employee_id")["team"].reindex(
         opportunities.index)
     min_n = max(MIN_OPPORTUNITIES, config.setting(study.settings, "min_n_rank"))

@@ -128,6 +128,20 @@ def section(function: Callable[_P, _R], shared: bool = False
     A ``shared`` section is computed (and drawn) once per study and arguments, through
     ``Study.cached``: the page and the exports (:mod:`cxlab.report.exports`) that show the
     same chart or table get the same object, computed once.
+
+    Examples:
+        A report function that raises gives a box saying why, not a traceback (``study``
+        from ``cxlab.open_study("cedar", "2026Q3")``, the sample data):
+
+        >>> from cxlab import report
+        >>> from cxlab.errors import CxlabError
+        >>> def busiest_day(study):
+        ...     raise CxlabError("no interactions are dated to the day")
+        >>> box = report.section(busiest_day)(study)
+        >>> box
+        <FailedSection busiest_day(): cxlab.errors.CxlabError: no interactions are dated to the day>
+        >>> box._repr_mimebundle_()[0]["text/plain"]
+        'This section could not be computed: no interactions are dated to the day.'
     """
     @functools.wraps(function)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R | FailedSection:

@@ -52,14 +52,23 @@ def segments_frame(study: Study) -> pd.DataFrame:
 
 @needs("customer_responses")
 def segment_table(study: Study) -> pd.DataFrame | Markdown:
-    """Headline customer measures by each declared segment, with intervals, n and flags."""
+    """Headline customer measures by each declared segment, with intervals, n and flags.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")`` (whose survey
+        mapping declares no segments):
+
+        >>> print(report.segment_table(study).data)
+        *No segments for Cedar Health: a survey mapping's `segments` names the columns to group
+        customers by (class of travel, type of traveller, say).*
+    """
     if not segment_columns(study):
         return Markdown(f"*No segments for {escape(study.client_name)}: a survey mapping's "
                         "`segments` names the columns to group customers by (class of "
                         "travel, type of traveller, say).*")
     frame = segments_frame(study)
     if frame.empty:
-        answers = len(study.rows("customer_responses"))
+        answers = study.count_rows("customer_responses")
         if not answers:
             return Markdown(f"*No customer answers in {study.quarter} to group by segment.*")
         return Markdown(f"*None of the {answers:,} customer answers in {study.quarter} carries "

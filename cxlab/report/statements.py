@@ -11,6 +11,7 @@ import pandas as pd
 from IPython.display import Markdown
 
 from cxlab import config, metrics
+from cxlab.report import comments
 from cxlab.report.availability import needs
 from cxlab.report.employees import employee_labels
 from cxlab.report.tables import fmt_p
@@ -23,10 +24,19 @@ def _statements(study: Study) -> list[dict]:
 
 
 def statements_frame(study: Study) -> pd.DataFrame:
-    """Per quarter and statement: comments saying it, comments in all, share and Wilson CI."""
+    """Per quarter and statement: comments saying it, comments in all, share and Wilson CI.
+
+    A quarter with more than :data:`~cxlab.report.comments.MAX_COMMENTS` comments is read as
+    a systematic sample: ``n`` counts the sample's, and ``attrs["sampled"]`` holds those
+    quarters' comments in all.
+    """
     def compute():
-        history = study.history("customer_responses", ["comment"])
-        commented = history[history["comment"].notna()]
+        # Each quarter's comments, a systematic sample of a quarter with very many.
+        parts = [study.comments("customer_responses", quarter, ["comment"],
+                                at_most=comments.MAX_COMMENTS).assign(quarter=quarter)
+                 for quarter in study.quarters("customer_responses")]
+        commented = pd.concat(parts).sort_index() if parts else pd.DataFrame(
+            columns=["comment", "quarter"])
         flags = statement_flags(commented["comment"], _statements(study))
         rows = []
         for quarter, idx in commented.groupby("quarter").groups.items():
@@ -36,14 +46,28 @@ def statements_frame(study: Study) -> pd.DataFrame:
                 value, _, low, high = metrics.wilson_interval(k, n)
                 rows.append({"quarter": quarter, "statement": label, "k": k, "n": n,
                              "share": float(value), "ci_low": float(low), "ci_high": float(high)})
-        return pd.DataFrame(rows, columns=["quarter", "statement", "k", "n", "share", "ci_low",
-                                           "ci_high"])
+        frame = pd.DataFrame(rows, columns=["quarter", "statement", "k", "n", "share",
+                                            "ci_low", "ci_high"])
+        frame.attrs["sampled"] = {p["quarter"].iloc[0]: p.attrs["comments"] for p in parts
+                                  if p.attrs["every"] > 1 and len(p)}
+        return frame
     return study.cached(("statements",), compute)
 
 
 @needs("customer_responses")
 def statements_table(study: Study) -> pd.DataFrame | Markdown:
-    """This quarter's share of comments saying each statement, against last quarter."""
+    """This quarter's share of comments saying each statement, against last quarter.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.statements_table(study)["Share of comments"]
+        Customers should say
+        They solved it first time     15.2% (11.0% to 20.6%)
+        They know me                    6.0% (3.5% to 10.0%)
+        They are easy to deal with    26.7% (21.3% to 33.0%)
+        Name: Share of comments, dtype: str
+    """
     frame = statements_frame(study)
     now = frame[frame["quarter"] == study.quarter].set_index("statement")
     if now.empty:
@@ -64,17 +88,27 @@ def statements_table(study: Study) -> pd.DataFrame | Markdown:
                      "Comments": f"{r['k']:,} of {r['n']:,}",
                      f"vs {study.previous_quarter}": change})
     table = pd.DataFrame(rows).set_index("Customers should say")
+    sampled = [q for q in (study.quarter, study.previous_quarter) if q in frame.attrs["sampled"]]
     table.attrs["caption"] = (f"How often customers' comments in {study.quarter} say each "
                               "statement: share (95% interval), count, and change against "
-                              f"{study.previous_quarter}")
+                              f"{study.previous_quarter}" + (
+                                  f"; in {' and '.join(sampled)}, of a systematic sample of "
+                                  "the comments" if sampled else ""))
     return table
 
 
 @needs("customer_responses")
 def statement_sources(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
-    """Whose customers say each statement this quarter: the employees behind most of them."""
-    rows = study.rows("customer_responses")
-    commented = rows[rows["comment"].notna() & rows["employee_id"].notna()]
+    """Whose customers say each statement this quarter: the employees behind most of them.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.statement_sources(study).loc["They know me", "Comments saying it"].tolist()
+        ['3 of 10', '1 of 5', '1 of 6']
+    """
+    rows = study.comments("customer_responses", study.quarter, ["employee_id", "comment"])
+    commented = rows[rows["employee_id"].notna()]
     if commented.empty:
         return Markdown("*No attributed comments this quarter.*")
     flags = statement_flags(commented["comment"], _statements(study))

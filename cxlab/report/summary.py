@@ -205,6 +205,13 @@ def kpi_tiles(study: Study) -> HTML:
 
     A tile from fewer than :data:`~cxlab.report.html_tables.SMALL_N` answers (effective
     answers when weighted) says to read it with care.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``, seven tiles:
+
+        >>> tiles = report.kpi_tiles(study)
+        >>> tiles.data.count('<li class="cx-kpi-tile">')
+        7
     """
     shown = {m.name: m for m in headline(study)}
     frame = scorecard_frame(study)
@@ -332,7 +339,7 @@ def _groups_below(study: Study, lacking: list[str]) -> list[str]:
         own = by in study.columns(m.table)
         note = unavailable(study, [m.table, *([] if own else ["employees"])], [m],
                            [(m.table, by)] if own else [])
-        if note is not None or study.rows(m.table)[m.column].notna().sum() == 0:
+        if note is not None or not study.count_rows(m.table, m.column):
             lacking.append(f"{plural} against the rest (no NPS by {by} this quarter)")
             continue
         frame = group_frame(study, by, m)
@@ -482,6 +489,15 @@ def key_findings(study: Study) -> Markdown:
 
     Each finding is a bullet ending with a link to its section; a closing line names what
     the client's data could not support.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.key_findings(study).data)
+        No headline measure got clearly worse against 2026Q2 or 2025Q3 (adjusted p below 0.05).
+        <BLANKLINE>
+        **What needs action**
+        ...
     """
     found: list[tuple[str, Section]] = []
     lacking: list[str] = []
@@ -522,7 +538,15 @@ def _isolated(line: Callable[[Study], str | None], study: Study) -> str | None:
 
 @needs(*EVIDENCE_TABLES)
 def maturity_headline(study: Study) -> Markdown:
-    """The evidenced maturity level with its name, and the first action towards the next."""
+    """The evidenced maturity level with its name, and the first action towards the next.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.maturity_headline(study).data)
+        **Employee-experience maturity: level 5 of 5, Embedded everywhere**, from indicators in Cedar
+        Health's own data ...
+    """
     a = maturity_result(study)
     names = load_model()["levels"]
     text = (f"**Employee-experience maturity: level {a.evidence_level} of 5, "

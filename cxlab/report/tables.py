@@ -24,6 +24,8 @@ from cxlab.stats.continuity import coverage_breaks
 from cxlab.study import Study
 
 if TYPE_CHECKING:  # imported when a trend is computed (quarter_trend)
+    import ibis.expr.types as ir
+
     from cxlab.stats.trend import Trend
 
 SIGNIFICANCE = 0.05
@@ -73,6 +75,28 @@ def estimate(m: Measure, rows: pd.DataFrame, weights: pd.Series | None = None
         return None
     # A study's columns were checked against their declared scales when imported.
     return metrics.estimate(m, values, weights, check_scale=False)
+
+
+def quarter_sums(study: Study, m: Measure) -> pd.DataFrame | None:
+    """Per quarter up to the study's: counts and sums of ``m`` and its table's headlines.
+
+    Asked of the engine once (:func:`cxlab.engine.measure_sums`); None when no engine holds
+    the table (pandas then reads the quarter's rows).
+    """
+    held = study.history_query(m.table)
+    if held is None:
+        return None
+    asked = tuple(dict.fromkeys(x for x in (*headline(study), m) if x.table == m.table))
+    return study.cached(("quarter_sums", m.table, asked),
+                        lambda: engine.measure_sums(held, "quarter", asked))
+
+
+def weights_for_table(study: Study, table: str) -> bool:
+    """Whether the study weighs the answers of ``table``.
+
+    Customer responses are weighted when the client's settings ask for ``weighting``.
+    """
+    return table == "customer_responses" and bool(study.settings.get("weighting"))
 
 
 def weights_for(study: Study, m: Measure, rows: pd.DataFrame) -> pd.Series | None:
@@ -135,6 +159,19 @@ def scorecard_frame(study: Study, adjust: str = "holm") -> pd.DataFrame:
 
     All comparisons in the scorecard form one family; their p-values are adjusted together
     (Holm by default) so the chance of any false 'significant change' stays at 5%.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> frame = report.scorecard_frame(study)
+        >>> frame["key"].tolist()
+        ['nps', 'csat_top2', 'ces_mean', 'first_contact_resolution', 'repeat_contact_rate',
+         'renewal_rate', 'enps']
+        >>> frame.loc[0, ["measure", "prev_change", "prev_p_adj"]]
+        measure        NPS (points)
+        prev_change         1.56543
+        prev_p_adj              1.0
+        Name: 0, dtype: object
     """
     rows = []
     for m in headline(study):
@@ -181,15 +218,45 @@ def _confidential_estimate(study: Study, m: Measure, quarter: str, weighted: boo
     """
     if not collected(study, m):
         return UNCOLLECTED
-    rows = study.rows(m.table, quarter)
-    if m.table == "employee_responses" and len(rows):
-        if disclosure.count_respondents(rows) < config.setting(study.settings, "min_group_size"):
+    if m.table == "employee_responses":
+        rows = study.rows(m.table, quarter)
+        if len(rows) and disclosure.count_respondents(rows) < config.setting(
+                study.settings, "min_group_size"):
             return HIDDEN
+    return quarter_estimate(study, m, quarter, weighted)
+
+
+def quarter_estimate(study: Study, m: Measure, quarter: str, weighted: bool = True
+                     ) -> metrics.Estimate | None:
+    """The measure in ``quarter`` (weighted as the client weighs), None when not measured.
+
+    From the engine's per-quarter sums where it holds the table and no weights apply; else
+    from the quarter's rows.
+    """
+    weighs = weighted and weights_for_table(study, m.table)
+    sums = None if weighs or m.table == "employee_responses" else quarter_sums(study, m)
+    if sums is not None:  # the engine counted each quarter's answers where they are
+        if quarter not in sums.index or not sums.at[quarter, f"{m.name}_n"]:
+            return None
+        row = sums.loc[quarter]
+        parts = {c.removeprefix(f"{m.name}_"): row[c] for c in sums if c.startswith(f"{m.name}_")}
+        return metrics.estimate_from_sums(m, parts, n_missing=int(row["rows"] - parts["n"]))
+    rows = study.rows(m.table, quarter)
     return estimate(m, rows, weights_for(study, m, rows) if weighted else None)
 
 
 def scorecard(study: Study) -> pd.DataFrame:
-    """The formatted scorecard for display."""
+    """The formatted scorecard for display.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> table = report.scorecard(study)
+        >>> table.columns.tolist()
+        ['2026Q3', '95% CI', 'n', 'vs 2026Q2', 'vs 2025Q3']
+        >>> table.loc["NPS (points)"].tolist()
+        ['+35.2', '+28.0 to +41.9', '446', '+1.6, no clear change', '+1.5, no clear change']
+    """
     frame = scorecard_frame(study)
     out = []
     for _, r in frame.iterrows():
@@ -248,9 +315,18 @@ def trend_frame(study: Study, key: str | Measure) -> pd.DataFrame:
     ``coverage`` is the share of the quarter's rows that carry the measure; ``coverage_break``
     marks a quarter whose coverage jumped from the quarter before (see
     :func:`cxlab.stats.continuity.coverage_breaks`): the trend is not a change there.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.trend_frame(study, "nps")[["quarter", "value", "n"]].tail(3)
+          quarter      value    n
+        5  2026Q1  33.932136  501
+        6  2026Q2  33.636364  440
+        7  2026Q3  35.201794  446
     """
     m = measure(key)
-    weighted = m.table == "customer_responses" and bool(study.settings.get("weighting"))
+    weighted = weights_for_table(study, m.table)
     held = None if weighted else study.history_query(m.table)
     if held is not None:  # the engine aggregates every quarter's rows where they are
         weights = None
@@ -315,8 +391,26 @@ def group_frame(study: Study, by: str, key: str | Measure = "nps") -> pd.DataFra
 
     ``flag`` is ``above`` or ``below`` where a group differs from the rest of the client after
     a Benjamini-Hochberg adjustment over all the groups compared (see ``flag_groups``).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.group_frame(study, "department")[["department", "value", "n", "flag"]]
+           department      value    n   flag
+        0     Success   3.448276   29  below
+        1     Support  25.769231  260  below
+        2       Sales  43.859649   57
+        3   Marketing  46.808511   47
+        4  Operations  79.245283   53  above
     """
     m = measure(key)
+    held = None if weights_for_table(study, m.table) else quarter_query(study, m.table)
+    if held is not None:  # the engine aggregates the quarter's rows where they are
+        out = metrics.grouped(_with_group(study, engine.measure_values(m, held), by, m), m,
+                              by, check_scale=False)
+        out = out[out["n"] > 0].sort_values("value").reset_index(drop=True)
+        out["flag"] = flag_groups(out)
+        return out
     rows = measures.with_values(m, study.rows(m.table))
     weights = weights_for(study, m, rows)
     if weights is not None:  # kept beside each answer through the join below
@@ -341,6 +435,37 @@ def group_frame(study: Study, by: str, key: str | Measure = "nps") -> pd.DataFra
     return out
 
 
+def quarter_query(study: Study, table: str) -> ir.Table | None:
+    """The study's quarter of ``table`` for the engine to aggregate; None to use pandas.
+
+    None where :meth:`Study.history_query` is (no engine, or a person's latest answer only).
+    """
+    held = study.history_query(table)
+    if held is None:
+        return None
+    return held.filter(engine.within(held[PERIOD_COLUMN[table]], *periods.bounds(study.quarter)))
+
+
+def _with_group(study: Study, held: ir.Table, by: str, m: Measure) -> ir.Table:
+    """``held`` with a column ``by``: its own, the team's department, or the employee's.
+
+    As :func:`group_frame` joins frames: answers without a known team or employee are left
+    out of the groups.
+    """
+    import ibis
+
+    if by in held.columns:
+        return held
+    if by == "department" and "team" in held.columns:
+        teams = study.department_of_team.rename_axis("team").reset_index()
+        return held.left_join(ibis.memtable(teams), "team")
+    if by not in study.columns("employees"):
+        raise ValueError(f"cannot group {m.name} by {by!r}: it is a column of neither "
+                         f"{m.table} nor employees (try 'team' or 'department')")
+    roster = study.tables["employees"][["employee_id", by]]
+    return held.join(ibis.memtable(roster), "employee_id")
+
+
 def hidden_pulse_groups(study: Study, rows: pd.DataFrame, by: str) -> pd.Series:
     """Which groups of employee answers ``rows`` to hide, by the client's ``min_group_size``.
 
@@ -359,7 +484,21 @@ def hidden_pulse_groups(study: Study, rows: pd.DataFrame, by: str) -> pd.Series:
 
 
 def department_frame(study: Study) -> pd.DataFrame:
-    """Per department: headcount, rewarded metrics, whether any is a CX measure, and NPS."""
+    """Per department: headcount, rewarded metrics, whether any is a CX measure, and NPS.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> frame = report.department_frame(study)
+        >>> frame[["department", "n_employees", "has_cx_kpi", "flag"]]
+           department  n_employees  has_cx_kpi   flag
+        0          HR            2        True
+        1   Marketing            3        True
+        2  Operations            5        True  above
+        3       Sales            6        True
+        4     Success            6        True  below
+        5     Support           17        True  below
+    """
     employees = study.tables["employees"]
     plan = study.tables["incentive_plan"]
     nps = group_frame(study, "department", "nps").set_index("department")
@@ -385,7 +524,21 @@ def department_frame(study: Study) -> pd.DataFrame:
 
 @needs("employees", "incentive_plan")
 def departments(study: Study) -> pd.DataFrame:
-    """Formatted department table: CX measure in the incentive plan and customer NPS."""
+    """Formatted department table: CX measure in the incentive plan and customer NPS.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.departments(study)["NPS against the rest"]
+        Department
+        HR                -
+        Marketing         -
+        Operations    above
+        Sales             -
+        Success       below
+        Support       below
+        Name: NPS against the rest, dtype: str
+    """
     frame = department_frame(study)
     table = pd.DataFrame({
         "Department": frame["department"],
@@ -421,7 +574,14 @@ metric_words = measures.words
 
 @needs("employees", "incentive_plan")
 def department_summary(study: Study) -> Markdown:
-    """One sentence: how many departments have a CX measure, and which lack one."""
+    """One sentence: how many departments have a CX measure, and which lack one.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.department_summary(study).data
+        '**6 of 6 departments** have a CX measure among the metrics their incentive plan rewards.'
+    """
     frame = department_frame(study)
     lacking = frame.loc[~frame["has_cx_kpi"], "department"].tolist()
     text = (f"**{int(frame['has_cx_kpi'].sum())} of {len(frame)} departments** have a CX "
@@ -436,13 +596,22 @@ def department_summary(study: Study) -> Markdown:
 
 
 def overview(study: Study) -> Markdown:
-    """The report's opening lines: who, when, and how much data stands behind it."""
+    """The report's opening lines: who, when, and how much data stands behind it.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.overview(study).data)
+        **Cedar Health**, quarter 2026Q3 (01 Jul 2026 to 30 Sep 2026). This quarter: 481 customer
+        survey responses, 765 service interactions, 31 customer accounts due for renewal and 36
+        employee survey responses (dataset `sample`).
+    """
     start, end = periods.bounds(study.quarter)
     counted = {"customer_responses": "customer survey responses",
                "interactions": "service interactions",
                "accounts": "customer accounts due for renewal",
                "employee_responses": "employee survey responses"}
-    counts = [f"{len(study.rows(t)):,} {label}" for t, label in counted.items()
+    counts = [f"{study.count_rows(t):,} {label}" for t, label in counted.items()
               if t not in study.absent]
     last_day = (end - pd.Timedelta(days=1)).strftime("%d %b %Y")
     text = (f"**{escape(study.client_name)}**, quarter {study.quarter} ({start:%d %b %Y} to {last_day}). "
@@ -599,7 +768,16 @@ def quality_frame(study: Study) -> pd.DataFrame:
 
 
 def data_quality(study: Study) -> pd.DataFrame | Markdown:
-    """Rows read, accepted and rejected per table, with the reasons for rejection."""
+    """Rows read, accepted and rejected per table, with the reasons for rejection.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.data_quality(study).loc["customer survey responses", ["Rows read", "Rejected"]]
+        Rows read    4063
+        Rejected       22
+        Name: customer survey responses, dtype: int64
+    """
     if not study.quality:
         return Markdown(f"*No import record for {escape(study.client_name)}: its tables were placed "
                         "in the dataset directly, not read through `cxlab data import`.*")
@@ -614,6 +792,13 @@ def rejected_examples(study: Study) -> pd.DataFrame | Markdown:
     The example names the column, the kind of value found and what was expected: never the
     value, the row's other cells or a path on the analyst's machine (those stay in the
     rejected rows kept beside the dataset, for the analyst).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.rejected_examples(study).iloc[0].tolist()
+        ['customer survey responses', 'NPS: outside its allowed range',
+         "column 'nps': a whole number; expected a whole number from 0 to 10"]
     """
     rows = [{"Table": table_label(rec["table"]), "Reason": reason_words(code),
              "Example": rec.get("published_examples", {}).get(code, UNDESCRIBED)}

@@ -71,6 +71,12 @@ def apply_theme() -> None:
     DataFrames are shown as cxlab's HTML tables (:mod:`cxlab.report.html_tables`); their
     plain-text form is pandas' own. cxlab's own charts do not need it: they are drawn in the
     theme whatever the session's settings.
+
+    Examples:
+        >>> from cxlab import report
+        >>> report.apply_theme()
+        >>> pd.get_option("display.max_rows") is None  # long tables are shown whole
+        True
     """
     pd.set_option("display.max_colwidth", None)
     pd.set_option("display.max_rows", None)

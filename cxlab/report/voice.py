@@ -87,6 +87,20 @@ def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
 
     Groups marked above/below differ from the rest in eNPS after a Benjamini-Hochberg
     adjustment over all the groups shown.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.voice_by_group(study)["eNPS"]
+        Team
+        HR            hidden (confidentiality: groups under 5)
+        Marketing     hidden (confidentiality: groups under 5)
+        Operations    hidden (confidentiality: groups under 5)
+        Sales                           +28.6 (-24.3 to +64.3)
+        Success                         +14.3 (-31.1 to +51.1)
+        Support 1                       +11.1 (-39.1 to +55.7)
+        Support 2                       -83.3 (-97.6 to -13.5)
+        Name: eNPS, dtype: str
     """
     if by not in ("team", "department"):
         raise ValueError(f"voice_by_group: by {by!r} unknown; expected 'team' or 'department'")
@@ -119,7 +133,15 @@ def voice_by_group(study: Study, by: str = "team") -> pd.DataFrame | Markdown:
 
 @needs("employee_responses")
 def voice_note(study: Study) -> Markdown:
-    """Which pulse the tables show."""
+    """Which pulse the tables show.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> print(report.voice_note(study).data)
+        From the latest pulse up to 2026Q3: **2026Q3**. Items are the mean agreement on 1-5 with a t
+        interval.
+    """
     _, quarter = pulse_rows(study)
     if quarter is None:
         return Markdown("No employee pulse has been run yet.")
@@ -147,7 +169,20 @@ def _too_few_commenters(study: Study) -> Markdown | None:
 
 @needs("employee_responses")
 def themes_table(study: Study) -> pd.DataFrame | Markdown:
-    """Themes of the last four quarters' "why" comments: how often, and in what tone."""
+    """Themes of the last four quarters' "why" comments: how often, and in what tone.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.themes_table(study)["Share"]
+        Theme
+        tools and systems       25% (18% to 34%)
+        targets and workload    22% (15% to 30%)
+        being heard             27% (20% to 35%)
+        customer connection     45% (37% to 54%)
+        training                  6% (3% to 12%)
+        Name: Share, dtype: str
+    """
     comments = _comments(study)
     if comments.empty:
         return Markdown("*No employee comments in the last four quarters.*")
@@ -180,7 +215,19 @@ def mean_tone(mean: float, k: int, n_not_scored: int) -> str:
 
 @needs("employee_responses")
 def topics_table(study: Study) -> pd.DataFrame | Markdown:
-    """Topics discovered in the comments (NMF), with size, tone and an example."""
+    """Topics discovered in the comments (NMF), with size, tone and an example.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.topics_table(study)["Comments"]
+        Topic (top words)
+        gets, acted, feedback, manager, week          27
+        feel, customers, work, matters, hear          33
+        workload, slow, manageable, tools, quarter    25
+        week, manager, shares, customer, feedback     34
+        Name: Comments, dtype: int64
+    """
     comments = _comments(study)
     if (note := _too_few_commenters(study)) is not None:
         return note
@@ -204,7 +251,15 @@ def topics_table(study: Study) -> pd.DataFrame | Markdown:
 
 
 def actions_log(study: Study) -> pd.DataFrame | Markdown:
-    """You said, we did: actions taken on employee feedback up to the study's quarter."""
+    """You said, we did: actions taken on employee feedback up to the study's quarter.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> report.actions_log(study).iloc[0].tolist()
+        ['customer connection', 'I never hear how customers feel.',
+         'Team leads share three customer comments in every weekly meeting.', 'in progress']
+    """
     log = study.history("feedback_actions")
     if log.empty:
         return Markdown("*No actions on employee feedback have been logged.*")

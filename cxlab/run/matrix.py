@@ -13,8 +13,8 @@ Example (``studies.yml``)::
 
 Per-client ``settings`` are listed in ``cxlab.config.CLIENT_SETTINGS`` and checked here, when
 the matrix loads, not when a study runs: ``rank_by`` must name a measure of the employee
-scorecard (``cxlab.config.SCORECARD_MEASURES``, or the registry's name or alias for one), and
-the error names the client, the value and the allowed names.
+scorecard (the registry's name of one of ``cxlab.config.SCORECARD_MEASURES``, or its column or
+old name: an old name warns), and the error names the client, the value and the allowed names.
 """
 
 from __future__ import annotations

@@ -256,6 +256,7 @@ class KeyDrivers:
 def key_drivers(
     frame: pd.DataFrame, outcome: str, drivers: list[str], n_boot: int = 500,
     confidence: float = 0.95, seed: int = 0, weights: str | np.ndarray | pd.Series | None = None,
+    max_rows: int | None = None,
 ) -> KeyDrivers:
     """Relative importance of ``drivers`` for ``outcome``, with intervals and the regression.
 
@@ -267,6 +268,11 @@ def key_drivers(
     resamples rows and keeps their weights, and the regression's standard errors are the
     sandwich (HC1) form, which is the linearization a survey package gives for weighted
     regression without strata or clusters.
+
+    With more than ``max_rows`` complete rows, every k-th of them is analysed (a systematic
+    sample of at most ``max_rows``, the same on every run), and the notes say so: the
+    estimates are the sample's, and their intervals are those of the sample's size, wider
+    than all the rows would give.
 
     Examples:
         >>> rng = np.random.default_rng(0)
@@ -290,6 +296,9 @@ def key_drivers(
         frame = frame.assign(**{WEIGHT: check_weights(w_all.to_numpy(), "key_drivers weights")})
         frame = frame[frame[WEIGHT] > 0]
     data = _complete(frame, outcome, drivers)
+    n_complete = len(data)
+    if max_rows is not None and n_complete > max_rows:
+        data = data.iloc[::math.ceil(n_complete / max_rows)]
     if weights is not None:
         w = frame.loc[data.index, WEIGHT].to_numpy(float)
     x, y = _standardized(data[drivers], w), _standardized(data[[outcome]], w)[:, 0]
@@ -335,9 +344,13 @@ def key_drivers(
         "p_value": model.pvalues[1:],
         "performance": np.average(data[drivers].to_numpy(float), axis=0, weights=w),
     }).sort_values("weight", ascending=False, ignore_index=True)
-    n_dropped = int(len(frame) - len(data))
+    n_dropped = int(len(frame) - n_complete)
     notes = [f"{n_dropped:,} of {len(frame):,} rows lacked the outcome or a driver and were "
              "left out."] if n_dropped else []
+    if len(data) < n_complete:
+        step = math.ceil(n_complete / max_rows)  # type: ignore[operator]
+        notes.append(f"Estimated on a systematic sample of {len(data):,} of the {n_complete:,} "
+                     f"complete rows (one in every {step:,}); the intervals are the sample's.")
     n_eff = float(len(data)) if w is None else kish_n(w)
     if w is not None:
         notes.append(f"Weighted: {len(data):,} answers count as {n_eff:,.0f} (Kish's "

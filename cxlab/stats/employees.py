@@ -15,18 +15,17 @@ Each measure's source column, kind, direction and label come from the registry
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from cxlab import config, measures, metrics, periods, privacy
+from cxlab import config, engine, measures, metrics, periods, privacy
 from cxlab.stats import hierarchical, incentives, shrinkage
 
 if TYPE_CHECKING:
-    from pandas.core.groupby import SeriesGroupBy
-
     from cxlab.study import Study
 
 #: Quarters of data behind the incentive audit (plans are usually annual).
@@ -39,7 +38,11 @@ RANK_COVERAGE = 0.8
 
 @dataclass(frozen=True)
 class EmployeeMetric:
-    """A per-employee CX measure on the scorecard: a registry measure under its column key."""
+    """A per-employee CX measure on the scorecard: a registry measure, its name the key.
+
+    ``key`` is the measure's name in the registry and the stem of its columns
+    (``csat_top2``, ``csat_top2_n``, ``csat_top2_low``, ...).
+    """
 
     key: str
     measure: measures.Measure
@@ -70,8 +73,8 @@ class EmployeeMetric:
         return self.measure.bounds
 
 
-SCORECARD_METRICS = tuple(EmployeeMetric(key, measures.get(key))
-                          for key in config.SCORECARD_MEASURES)
+SCORECARD_METRICS = tuple(EmployeeMetric(measures.get(name).name, measures.get(name))
+                          for name in config.SCORECARD_MEASURES)
 SCORECARD_METRIC = {m.key: m for m in SCORECARD_METRICS}
 
 
@@ -98,86 +101,110 @@ def employee_labels(study: Study, employee_ids: pd.Series) -> pd.Series:
 # Per-employee measures
 
 
+#: Handle time per contact: a mean per employee like the registry's, though no CX measure.
+HANDLE_TIME = measures.Measure("handle_seconds", "Handle time (seconds)", "handle time",
+                               "interactions", "handle_seconds", "mean", (0, math.inf), -1,
+                               "seconds", whole=False)
+#: A sale that brought referrals (one or more): the share per seller is the referral rate.
+REFERRED = measures.Measure("referral_rate", "Accounts with a referral", "referrals",
+                            "accounts", "n_referrals", "top-box", (0, math.inf), 1, "share",
+                            threshold=1)
+
+
 def employee_metrics(study: Study, n_quarters: int = 1) -> pd.DataFrame:
     """Every per-employee measure the scorecards and the audit use.
 
     Interactions and responses come from the ``n_quarters`` quarters ending with the study's;
     account measures from all history up to it (renewals fall due a year after the sale).
-    Rates come with ``<key>_k`` successes of ``<key>_n``; means with ``<key>_n`` and
-    ``<key>_se``. Measures an employee has no data for are NaN (counts 0). The CX measures
-    (``csat``, ``nps``, ``first_contact_resolution``, ``repeat_contact_rate``,
-    ``wait_minutes``, ``renewal_rate``) are the registry's, under these keys.
+    The CX measures (``csat_top2``, ``nps``, ``first_contact_resolution``,
+    ``repeat_contact_rate``, ``wait_minutes``, ``renewal_rate``) are the registry's, each in
+    a column named by the registry's name: rates come with ``<name>_k`` successes of
+    ``<name>_n``; means and NPS with ``<name>_n`` and ``<name>_se``. Measures an employee
+    has no data for are NaN (counts 0). The other columns (``calls_per_day``,
+    ``new_accounts``, ...) are the activity metrics an incentive plan may pay for.
+
+    Employees are identified by ``employee_id`` and ``label``, how a report shows them
+    (:func:`employee_labels`): their name only when the client's settings allow names and
+    they did not opt out, else a keyed pseudonym. The roster's ``display_name`` is not here.
+
+    Computed from per-employee counts and sums asked of the engine that holds the rows
+    (:func:`cxlab.engine.measure_sums`), so memory holds one row per employee, not the
+    quarters' contacts.
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> metrics = report.employee_metrics(study)
+        >>> metrics[["employee_id", "team", "csat_top2_k", "csat_top2_n", "csat_top2"]].head(3)
+          employee_id       team  csat_top2_k  csat_top2_n  csat_top2
+        0     CE00001  Support 1            9           15   0.600000
+        1     CE00002  Support 2           10           17   0.588235
+        2     CE00003  Support 1           10           16   0.625000
     """
     roster = study.tables["employees"].set_index("employee_id")
-    out = roster[["display_name", "team", "department", "role"]].copy()
-    inter = study.window("interactions", n_quarters)
-    by_emp = inter.groupby("employee_id")
-    out["n_interactions"] = by_emp.size().reindex(out.index).fillna(0).astype(int)
-    out["average_handle_time"] = by_emp["handle_seconds"].mean()
-    for key in ("first_contact_resolution", "repeat_contact_rate", "wait_minutes"):
-        _add_measure(out, key, inter, "employee_id")
+    out = roster[["team", "department", "role"]].copy()
+    # Names only where the settings allow them (privacy by default): the report's label.
+    out.insert(0, "label", employee_labels(study, out.index.to_series()))
+    inter = study.query("interactions", n_quarters)
+    keys = ("first_contact_resolution", "repeat_contact_rate", "wait_minutes")
+    sums = engine.measure_sums(inter, "employee_id", [HANDLE_TIME, *keys]).reindex(out.index)
+    out["n_interactions"] = sums["rows"].fillna(0).astype(int)
+    out["average_handle_time"] = sums["handle_seconds_sum"] / sums["handle_seconds_n"]
+    for key in keys:
+        _add_measure(out, key, sums)
     # Per day worked (days with at least one contact): robust to hires, leavers and leave.
-    days_worked = inter["started_at"].dt.normalize().groupby(inter["employee_id"]).nunique()
-    out["calls_per_day"] = (out["n_interactions"] / days_worked.reindex(out.index)).where(
-        out["n_interactions"] > 0)
+    days = inter.group_by("employee_id").aggregate(
+        days=inter["started_at"].truncate("D").nunique()).execute()
+    days_worked = days.set_index("employee_id")["days"].reindex(out.index)
+    out["calls_per_day"] = (out["n_interactions"] / days_worked).where(out["n_interactions"] > 0)
     out["tickets_closed"] = out["calls_per_day"]
 
-    resp = study.window("customer_responses", n_quarters).dropna(subset=["employee_id"])
-    for key in ("csat", "nps"):
-        _add_measure(out, key, resp, "employee_id")
+    resp = study.query("customer_responses", n_quarters)
+    sums = engine.measure_sums(resp, "employee_id", ["csat_top2", "nps"]).reindex(out.index)
+    for key in ("csat_top2", "nps"):
+        _add_measure(out, key, sums)
 
     # Renewals fall due a year after the sale, so the account measures use all history up to
     # the quarter: new accounts per quarter of tenure in the data, renewals of accounts due.
-    accounts = study.history("accounts")
-    acquired = study.tables["accounts"]
-    acquired = acquired[acquired["acquired_on"] < periods.bounds(study.quarter)[1]]
-    n_acq_quarters = max(1, periods.label(acquired["acquired_on"]).nunique())
+    end = periods.bounds(study.quarter)[1]
+    acquired = study.query("accounts", column="acquired_on", end=end)
+    n_acq_quarters = max(1, int(engine.quarter_of(acquired["acquired_on"]).nunique().execute()))
+    sums = engine.measure_sums(acquired, "sales_owner_id", [REFERRED]).reindex(out.index)
     is_seller = out["department"] == "Sales"
-    out["new_accounts"] = (acquired.groupby("sales_owner_id").size().reindex(out.index)
-                           .fillna(0).where(is_seller) / n_acq_quarters)
-    _add_measure(out, "renewal_rate", accounts.dropna(subset=["is_renewed"]), "sales_owner_id")
-    out["referral_rate"] = ((acquired["n_referrals"] > 0).groupby(acquired["sales_owner_id"])
-                            .mean().reindex(out.index))
+    out["new_accounts"] = sums["rows"].fillna(0).where(is_seller) / n_acq_quarters
+    renewals = engine.measure_sums(study.query("accounts", end=end), "sales_owner_id",
+                                   ["renewal_rate"]).reindex(out.index)
+    _add_measure(out, "renewal_rate", renewals)
+    out["referral_rate"] = sums[f"{REFERRED.name}_k"] / sums[f"{REFERRED.name}_n"]
     return out.reset_index()
 
 
-def _add_measure(out: pd.DataFrame, key: str, rows: pd.DataFrame, who: str) -> None:
-    """Add the registry measure ``key`` per employee (named in ``rows[who]``) to ``out``."""
-    m = measures.get(key)
-    rows = measures.with_values(m, rows)
+def _add_measure(out: pd.DataFrame, name: str, sums: pd.DataFrame) -> None:
+    """Add the registry measure ``name`` per employee to ``out``, from per-employee sums.
+
+    ``sums`` are :func:`cxlab.engine.measure_sums` on ``out``'s index; the columns are named
+    by the registry's name (``<name>``, ``<name>_n``, ...).
+    """
+    m = measures.get(name)
+    key = m.name
+    n = sums[f"{m.name}_n"].fillna(0).astype(int)
     if m.kind == "nps":
-        _add_nps(out, key, rows[m.column], rows[who])
-        return
-    grouped = pd.Series(measures.scores(rows[m.column], m), index=rows.index).groupby(rows[who])
-    if m.estimate_kind == "proportion":
-        _add_rate(out, key, grouped)
+        counts = [sums[f"{m.name}_{part}"].fillna(0)
+                  for part in ("promoters", "passives", "detractors")]
+        value, _, low, high = metrics.nps_interval(*counts)
+        out[f"{key}_n"] = n
+        out[key] = np.where(n > 0, value, np.nan)
+        # Adjusted-Wald standard error: positive even when every answer is a promoter.
+        out[f"{key}_se"] = np.where(n > 0, (high - low) / (2 * metrics.z_value(0.95)), np.nan)
+    elif m.estimate_kind == "proportion":
+        out[f"{key}_k"] = sums[f"{m.name}_k"].fillna(0).astype(int)
+        out[f"{key}_n"] = n
+        out[key] = (out[f"{key}_k"] / n).where(n > 0)
     else:
-        _add_mean(out, key, grouped)
-
-
-def _add_rate(out: pd.DataFrame, key: str, grouped: SeriesGroupBy) -> None:
-    out[f"{key}_k"] = grouped.sum().reindex(out.index).fillna(0).astype(int)
-    out[f"{key}_n"] = grouped.count().reindex(out.index).fillna(0).astype(int)
-    out[key] = (out[f"{key}_k"] / out[f"{key}_n"]).where(out[f"{key}_n"] > 0)
-
-
-def _add_mean(out: pd.DataFrame, key: str, grouped: SeriesGroupBy) -> None:
-    out[key] = grouped.mean().reindex(out.index)
-    out[f"{key}_n"] = grouped.count().reindex(out.index).fillna(0).astype(int)
-    out[f"{key}_se"] = (grouped.std() / np.sqrt(grouped.count())).reindex(out.index)
-
-
-def _add_nps(out: pd.DataFrame, key: str, answers: pd.Series, who: pd.Series) -> None:
-    """NPS per employee in points, with its adjusted-Wald standard error."""
-    promoter, passive, detractor = measures.nps_bands(answers)
-    counts = (pd.DataFrame({"p": promoter, "a": passive, "d": detractor}, index=answers.index)
-              .groupby(who).sum().reindex(out.index).fillna(0))
-    value, _, low, high = metrics.nps_interval(counts["p"], counts["a"], counts["d"])
-    out[f"{key}_n"] = (counts.sum(axis=1)).astype(int)
-    out[key] = np.where(out[f"{key}_n"] > 0, value, np.nan)
-    # Adjusted-Wald standard error: positive even when every answer is a promoter.
-    out[f"{key}_se"] = np.where(out[f"{key}_n"] > 0,
-                                (high - low) / (2 * metrics.z_value(0.95)), np.nan)
+        out[key] = (sums[f"{m.name}_sum"] / n).where(n > 0)
+        out[f"{key}_n"] = n
+        sd = np.sqrt(sums[f"{m.name}_ss"] / (n - 1)).where(n > 1)
+        out[f"{key}_se"] = sd / np.sqrt(n)
 
 
 # ------------------------------------------------------------------------------------------
@@ -188,15 +215,30 @@ def scorecard_frame(study: Study, min_n: int | None = None,
                     rank_by: str | None = None) -> pd.DataFrame:
     """Fair scorecards: per employee with data this quarter, each measure raw and shrunk.
 
-    Each measure has its interval; the rank within team is on ``rank_by`` (a scorecard key,
-    or the registry's name or alias for one), only for employees with at least ``min_n``
-    answers; and each measure has a goal.
+    Each measure has its interval; the rank within team is on ``rank_by`` (the registry's
+    name of a scorecard measure, or its column or old name, as :func:`cxlab.measures.get`
+    takes them; an old name warns), only for employees with at least ``min_n`` answers; and
+    each measure has a goal.
 
-    Columns per measure ``m``: ``m_n``, ``m_raw``, ``m``, ``m_low``, ``m_high``, ``m_goal``;
-    plus ``rank``, ``ranked_in_team`` and ``label`` (name or pseudonym). ``attrs`` keep
-    ``min_n``, ``rank_by`` (the scorecard key), ``names_shown``, ``notes`` (measures that
-    could not be shrunk) and ``not_collected`` (the keys of measures whose column the
-    client's exports did not collect: all NaN, never ranked on).
+    Columns per measure ``m`` (the registry's name, e.g. ``csat_top2``): ``m_n``, ``m_raw``,
+    ``m``, ``m_low``, ``m_high``, ``m_goal``; plus ``rank``, ``ranked_in_team`` and ``label``
+    (name or pseudonym). ``attrs`` keep ``min_n``, ``rank_by`` (the registry's name),
+    ``names_shown``, ``notes`` (measures that could not be shrunk) and ``not_collected`` (the
+    names of measures whose column the client's exports did not collect: all NaN, never
+    ranked on).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")`` (as
+        ``report.employee_scorecard_frame``):
+
+        >>> frame = report.employee_scorecard_frame(study)
+        >>> frame[["team", "csat_top2_n", "csat_top2_raw", "csat_top2", "rank"]].head(3)
+            team  csat_top2_n  csat_top2_raw  csat_top2  rank
+        0  Sales           11       0.909091   0.763115   1.0
+        1  Sales           11       0.727273   0.727572   2.0
+        2  Sales           10       0.600000   0.704213   3.0
+        >>> frame.attrs["min_n"], frame.attrs["rank_by"]
+        (10, 'csat_top2')
     """
     min_n = config.setting(study.settings, "min_n_rank") if min_n is None else int(min_n)
     rank_by = config.scorecard_key(rank_by or config.setting(study.settings, "rank_by"))
@@ -212,7 +254,7 @@ def _scorecard_frame(study: Study, min_n: int, rank_by: str) -> pd.DataFrame:
     data = data[active].reset_index(drop=True)
     names = show_names(study)
     out = data[["employee_id", "team", "department", "role"]].copy()
-    out["label"] = employee_labels(study, data["employee_id"])
+    out["label"] = data["label"]  # employee_metrics labels as employee_labels does
     notes = []
     posteriors = {}
     uncollected = [m.key for m in SCORECARD_METRICS
@@ -286,6 +328,16 @@ def incentive_audit_frame(study: Study, n_quarters: int = AUDIT_QUARTERS, alpha:
 
     Uses the ``n_quarters`` quarters ending with the study's; p-values are adjusted together
     (Benjamini-Hochberg).
+
+    Examples:
+        On the sample data, with ``study = cxlab.open_study("cedar", "2026Q3")``:
+
+        >>> verdicts, tests = report.incentive_audit_frame(study)
+        >>> verdicts.set_index("metric").loc[["csat", "new_accounts"], ["verdict", "n_tests"]]
+                      verdict  n_tests
+        metric
+        csat          aligned        3
+        new_accounts  neutral        3
     """
     def compute() -> tuple[pd.DataFrame, pd.DataFrame]:
         data = employee_metrics(study, n_quarters)

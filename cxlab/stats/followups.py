@@ -33,6 +33,8 @@ from cxlab import metrics, periods
 LATER_DAYS = 365
 #: "Within 48 hours", in whole days after the answer's date (see the module's notes).
 WITHIN_DAYS = 2
+#: The columns of the customer responses :func:`loop_closure` reads.
+ANSWER_COLUMNS = ("response_id", "customer_id", "responded_on", "nps", "csat")
 
 
 def is_detractor(responses: pd.DataFrame) -> pd.Series:
@@ -79,8 +81,11 @@ def loop_closure(responses: pd.DataFrame, follow_ups: pd.DataFrame, quarter: str
     answers = responses.assign(day=pd.to_datetime(responses["responded_on"]).dt.normalize())
     now = answers[is_detractor(answers) & (periods.label(answers["day"]) == quarter)]
     done = follow_ups.drop_duplicates("response_id").set_index("response_id")
-    when = pd.to_datetime(now["response_id"].map(done["followed_up_on"]))
-    closed_on = pd.to_datetime(now["response_id"].map(done["closed_on"]))
+    # Looked up by reindexing (a map from an empty table would not keep the dates' type).
+    when = pd.Series(pd.to_datetime(done["followed_up_on"].reindex(now["response_id"])
+                                    .to_numpy()), index=now.index)
+    closed_on = pd.Series(pd.to_datetime(done["closed_on"].reindex(now["response_id"])
+                                         .to_numpy()), index=now.index)
     # A contact or close dated before the answer is no follow-up of it (see the notes).
     early = ((when.dt.normalize() < now["day"]) | (closed_on < now["day"])).to_numpy()
     when, closed_on = when.mask(early), closed_on.mask(early)
@@ -88,7 +93,8 @@ def loop_closure(responses: pd.DataFrame, follow_ups: pd.DataFrame, quarter: str
     n = len(now)
     in_time = ((when.dt.normalize() - now["day"]).dt.days <= WITHIN_DAYS).to_numpy()
     days = (closed_on - now["day"]).dt.days.dropna()
-    resolved = now["response_id"].map(done["resolved"])[closed_on.notna()].dropna().astype(bool)
+    resolved = pd.Series(done["resolved"].reindex(now["response_id"]).to_numpy(),
+                         index=now.index)[closed_on.notna()].dropna().astype(bool)
     later = _next_nps(answers, now)
     later_yes = _nps(later[followed])
     later_no = _nps(later[~followed])

@@ -26,9 +26,10 @@ from cxlab.data.schema import INCENTIVE_METRICS
 from cxlab.metrics import normal_inference
 from cxlab.stats.multiple import adjust_pvalues
 
-#: The CX outcomes measured per employee (columns of ``employee_metrics``, each a measure's
-#: name or alias in the registry), in the order they are tested.
-OUTCOMES = ("csat", "nps", "first_contact_resolution", "repeat_contact_rate", "renewal_rate")
+#: The CX outcomes measured per employee (columns of ``employee_metrics``, each named by the
+#: registry's name of its measure), in the order they are tested.
+OUTCOMES = ("csat_top2", "nps", "first_contact_resolution", "repeat_contact_rate",
+            "renewal_rate")
 #: +1 when higher is better for customers, -1 when lower is: the registry's direction.
 OUTCOME_DIRECTION = {outcome: measures.get(outcome).direction for outcome in OUTCOMES}
 #: +1 when a plan pays for more of a metric that is not a measure, -1 when it pays for less
@@ -47,12 +48,17 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
 
     Args:
         employees: One row per employee: ``employee_id``, ``team``, ``department`` and one
-            column per metric and outcome (NaN where not measured for that employee).
-        plan: Rewarded metrics: ``department`` and ``metric`` columns.
+            column per metric and outcome (NaN where not measured for that employee). An
+            outcome's column is named by the registry's name (``csat_top2``); its column's
+            name (``csat``) is read too, as the registry reads it.
+        plan: Rewarded metrics: ``department`` and ``metric`` columns. A metric that is a
+            measure is found as the registry finds it: a plan's ``csat`` is the column
+            ``csat_top2``.
         adjust: Multiple-comparison adjustment over all pairs (``"bh"`` or ``"holm"``).
 
     Returns:
-        One row per (metric, outcome) pair tested: ``effect`` (outcome units per SD of the
+        One row per (metric, outcome) pair tested: ``metric`` as the plan names it,
+        ``outcome`` by the registry's name, ``effect`` (outcome units per SD of the
         metric), ``ci_low``, ``ci_high``, ``p_value``, ``p_adj``, ``metric_sd``, ``n``,
         ``n_teams``, and ``favourable`` (True when paying for more of the metric goes with
         better outcomes).
@@ -60,25 +66,27 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
     Examples:
         >>> staff = pd.DataFrame({"employee_id": range(12), "team": ["a"] * 6 + ["b"] * 6,
         ...                       "department": "support", "average_handle_time": [5, 6, 7, 8, 9, 10] * 2,
-        ...                       "csat": [.9, .85, .8, .7, .65, .6, .8, .8, .7, .7, .6, .55]})
+        ...                       "csat_top2": [.9, .85, .8, .7, .65, .6, .8, .8, .7, .7, .6, .55]})
         >>> plan = pd.DataFrame({"department": ["support"], "metric": ["average_handle_time"]})
         >>> associations(staff, plan)[["metric", "outcome", "effect", "favourable"]].round(3)
-                        metric outcome  effect  favourable
-        0  average_handle_time    csat  -0.103        True
+                        metric    outcome  effect  favourable
+        0  average_handle_time  csat_top2  -0.103        True
     """
     rows = []
+    outcomes = {o: _column(employees, o) for o in OUTCOMES}
     for metric, depts in plan.groupby("metric")["department"]:
-        if metric not in employees:
+        column = _column(employees, metric)
+        if column is None:
             continue
         paid = employees[employees["department"].isin(set(depts))]
         team, teams = pd.factorize(paid["team"])  # -1 where the team is missing
         if not len(teams):
             continue
-        x_all = paid[metric].to_numpy(float, na_value=np.nan)
+        x_all = paid[column].to_numpy(float, na_value=np.nan)
         for outcome, good in OUTCOME_DIRECTION.items():
-            if outcome == metric or outcome not in employees:
+            if outcomes[outcome] in (None, column):  # not measured, or the metric itself
                 continue
-            y_all = paid[outcome].to_numpy(float, na_value=np.nan)
+            y_all = paid[outcomes[outcome]].to_numpy(float, na_value=np.nan)
             keep = (team >= 0) & ~np.isnan(x_all) & ~np.isnan(y_all)
             # An employee alone in a team says nothing about differences within teams (and
             # would have leverage 1, breaking HC3): such teams are left out.
@@ -106,6 +114,24 @@ def associations(employees: pd.DataFrame, plan: pd.DataFrame, adjust: str = "bh"
     out["p_adj"] = adjust_pvalues(out["p_value"].to_numpy(), adjust) if len(out) else []
     out["adjustment"] = adjust
     return out
+
+
+def _column(employees: pd.DataFrame, name: str) -> str | None:
+    """The column of ``employees`` holding the metric or measure ``name``, or None.
+
+    ``name`` itself if it is a column; else, for a measure, the column named by its
+    registry name (a plan's ``csat``: ``csat_top2``) or by the column it is the headline
+    measure of (an outcome ``csat_top2`` in a frame with ``csat``).
+    """
+    if name in employees:
+        return name
+    m = measures.find(name)
+    if m is None:
+        return None
+    for column in (m.name, m.column):
+        if column in employees and measures.find(column) is m:
+            return column
+    return None
 
 
 def paid_direction(metric: str) -> int:
@@ -151,7 +177,7 @@ def classify(plan: pd.DataFrame, tests: pd.DataFrame, alpha: float = 0.05) -> pd
     Examples:
         >>> staff = pd.DataFrame({"employee_id": range(12), "team": ["a"] * 6 + ["b"] * 6,
         ...                       "department": "support", "average_handle_time": [5, 6, 7, 8, 9, 10] * 2,
-        ...                       "csat": [.9, .85, .8, .7, .65, .6, .8, .8, .7, .7, .6, .55]})
+        ...                       "csat_top2": [.9, .85, .8, .7, .65, .6, .8, .8, .7, .7, .6, .55]})
         >>> plan = pd.DataFrame({"department": ["support"], "metric": ["average_handle_time"]})
         >>> classify(plan, associations(staff, plan))[["metric", "verdict", "n_favourable"]]
                         metric  verdict  n_favourable

@@ -205,7 +205,7 @@ def outcome_column(outcome: str) -> str:
 def outcome_sums(responses: pd.DataFrame, outcome: str) -> pd.DataFrame:
     """Per team and quarter: the coded answers' count ``n``, sum ``sy`` and sum of squares ``syy``.
 
-    The codes are those of :func:`code_outcome`.
+    The codes are those of :func:`code_outcome`; rows are sorted by team and quarter.
     """
     y = code_outcome(responses[outcome_column(outcome)], outcome).to_numpy(float)
     team, teams = pd.factorize(responses["team"])
@@ -217,7 +217,26 @@ def outcome_sums(responses: pd.DataFrame, outcome: str) -> pd.DataFrame:
     return pd.DataFrame({
         "team": teams[cell // len(quarters)], "quarter": quarters[cell % len(quarters)],
         "n": np.bincount(cell_of_row), "sy": np.bincount(cell_of_row, y),
-        "syy": np.bincount(cell_of_row, y * y)})
+        "syy": np.bincount(cell_of_row, y * y)}).sort_values(["team", "quarter"],
+                                                             ignore_index=True)
+
+
+def sums_from_counts(counts: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    """:func:`outcome_sums` from the outcome's counts per team and quarter.
+
+    ``counts`` are :func:`cxlab.engine.measure_sums` by team and quarter: NPS bands or a
+    share's successes, so the codes' sums follow (a code is -100, 0 or 100 points).
+    """
+    m = _outcome(outcome)
+    cells = counts.reset_index()
+    if m.kind == "nps":
+        up, down = cells[f"{m.name}_promoters"], cells[f"{m.name}_detractors"]
+    else:
+        up, down = cells[f"{m.name}_k"], 0
+    out = pd.DataFrame({"team": cells["team"], "quarter": cells["quarter"],
+                        "n": cells[f"{m.name}_n"].astype(int),
+                        "sy": 100.0 * (up - down), "syy": 10_000.0 * (up + down)})
+    return out[out["n"] > 0].reset_index(drop=True)
 
 
 def pair_sums(team_ex: pd.DataFrame, sums: pd.DataFrame, predictor: str, lag: int

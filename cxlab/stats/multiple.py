@@ -7,6 +7,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from cxlab.metrics import ColumnError
+
 METHODS = ("bh", "holm")
 
 
@@ -87,12 +89,16 @@ def flag_groups(estimates: pd.DataFrame, alpha: float = 0.05, adjust: str = "bh"
         ``"above"``, ``"below"``, ``""`` (not different, or not tested because fewer than
         three groups have answers) or ``TOO_FEW`` per group, on the frame's index.
 
+    Raises:
+        ColumnError: naming the columns ``estimates`` lacks (a ``KeyError`` too).
+
     Examples:
         >>> groups = pd.DataFrame({"value": [40.0, 10.0, 12.0, 8.0], "n": [80] * 4, "sd": [80.0] * 4,
         ...                        "method": "adjusted-wald"}, index=["north", "south", "east", "west"])
         >>> flag_groups(groups).to_dict()
         {'north': 'above', 'south': '', 'east': '', 'west': ''}
     """
+    _check_columns(estimates)
     value = estimates["value"].to_numpy(float)
     answers = estimates["n"].to_numpy(float)
     # Weighted groups are tested on their effective sizes; ``min_n`` counts answers.
@@ -123,6 +129,18 @@ def flag_groups(estimates: pd.DataFrame, alpha: float = 0.05, adjust: str = "bh"
     flags[significant & (value > rest)] = "above"
     flags[significant & (value < rest)] = "below"
     return pd.Series(flags, index=estimates.index)
+
+
+def _check_columns(estimates: pd.DataFrame) -> None:
+    """Raise a :class:`~cxlab.metrics.ColumnError` naming what ``flag_groups`` lacks."""
+    missing = [column for column in ("value", "n") if column not in estimates]
+    if "sd" not in estimates and "se" not in estimates:
+        missing.append("sd or se")
+    if missing:
+        raise ColumnError(
+            f"flag_groups: the estimates lack {', '.join(repr(c) for c in missing)}; expected "
+            "one row per group with 'value', 'n' and 'sd' (the spread of one answer) or 'se', "
+            f"as cxlab.grouped gives them; they have {list(estimates.columns)}")
 
 
 def _kind(estimates: pd.DataFrame) -> str:
