@@ -55,10 +55,17 @@ def _minutes(text: str) -> float:
     return value
 
 
+#: From this ``--scale`` up, ``cxlab data sample`` says which client and quarter it is at.
+SAMPLE_PROGRESS_SCALE = 10.0
+
+
 def _cmd_sample(args: argparse.Namespace) -> int:
     from cxlab.data import make_sample
 
-    path = make_sample(args.dataset, seed=args.seed, scale=args.scale)
+    show = (lambda line: print(line, file=sys.stderr, flush=True)) \
+        if args.scale >= SAMPLE_PROGRESS_SCALE else None
+    path = make_sample(args.dataset, seed=args.seed, scale=args.scale, clients=args.clients,
+                       progress=show)
     print(f"sample data written to {path}")
     return 0
 
@@ -294,7 +301,12 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--dataset", default="sample", help="dataset name (default: sample)")
     sample.add_argument("--seed", type=int, default=20261122, help="random seed")
     sample.add_argument("--scale", type=float, default=1.0,
-                        help="size multiplier (1 = about 50,000 customer responses)")
+                        help="size multiplier (1 = about 50,000 customer responses); from "
+                             f"{SAMPLE_PROGRESS_SCALE:g} up, each client and quarter is "
+                             "printed as it is generated and written")
+    sample.add_argument("--client", action="append", dest="clients", metavar="NAME",
+                        help="generate only this sample client (repeat for more; default: all; "
+                             "an unknown name lists them)")
     sample.set_defaults(func=_cmd_sample)
     check = data_sub.add_parser(
         "check", help="read a file through a mapping and report what would be imported; "

@@ -130,3 +130,155 @@ def test_the_sample_is_written_one_client_at_a_time_with_the_same_tables(tmp_pat
             # Row numbers count within the client's own table: its first row is row 0.
             first = tables[name].index[tables[name]["client"] == client][0]
             assert kept["row"].tolist() == (mine["row"] - first).tolist()
+
+
+def _read_dataset(folder):
+    """Every file of a written dataset: Parquet files read back, the others as text."""
+    return {str(f.relative_to(folder)): pd.read_parquet(f) if f.suffix == ".parquet"
+            else f.read_text() for f in sorted(folder.rglob("*")) if f.is_file()}
+
+
+def _assert_same_dataset(streamed, whole):
+    assert list(streamed) == list(whole)
+    for name, expected in whole.items():
+        if isinstance(expected, pd.DataFrame):
+            pd.testing.assert_frame_equal(streamed[name], expected, obj=name)
+        else:
+            assert streamed[name] == expected, name
+
+
+def test_the_streamed_sample_is_the_sample_validated_and_written_whole(tmp_path):
+    """make_sample writes by client and quarter; the dataset is the one written from the
+    whole tables (generate, validate_tables, write_dataset): every file, column, type, row,
+    quality record and the manifest. Validated in parts of a few hundred rows, it is too
+    (ids repeated across parts are still duplicates, rows still numbered in the table)."""
+    from cxlab.data import make_sample
+    from cxlab.data.store import stream_dataset, write_dataset
+
+    manifest = {"generator": "cxlab.data.sample", "seed": sample.DEFAULT_SEED, "scale": 0.2,
+                "as_of": str(sample.AS_OF.date()),
+                "quarters": [sample.FIRST_QUARTER, sample.LAST_QUARTER],
+                "client_names": {c.slug: c.name for c in sample.CLIENTS}}
+    whole = (validate_tables(tables, source="s", as_of=sample.AS_OF)
+             for tables, _ in sample.generate_clients(scale=0.2))
+    write_dataset(whole, tmp_path / "whole" / "s", manifest)
+    make_sample("s", scale=0.2, root=tmp_path / "streamed")
+    expected = _read_dataset(tmp_path / "whole" / "s")
+    _assert_same_dataset(_read_dataset(tmp_path / "streamed" / "s"), expected)
+    assert not [p.name for p in (tmp_path / "streamed").iterdir() if p.name != "s"]
+
+    index, northwind = sample.profiles(["northwind"])[0]
+    parts = [("northwind", ((p.table, p.frame) for p in sample.client_parts(
+        northwind, index, scale=0.2) if not p.truth))]
+    stream_dataset(parts, tmp_path / "small-parts" / "s", {**manifest, "client_names": {
+        "northwind": northwind.name}}, source="s", as_of=sample.AS_OF, part_rows=333)
+    small = _read_dataset(tmp_path / "small-parts" / "s")
+    assert '"clients": [\n    "northwind"\n  ]' in small.pop("manifest.json")
+    _assert_same_dataset(small, {k: v for k, v in expected.items()
+                                 if k.startswith("northwind/")})
+
+
+def test_parts_of_a_table_are_checked_together(generated):
+    """An id repeating one of an earlier part is a duplicate, and rows are numbered on."""
+    from cxlab.data.store import TableValidator
+
+    tables, _ = generated
+    check = TableValidator("t", as_of=sample.AS_OF)
+    check("employees", tables["employees"])
+    answers = tables["customer_responses"].iloc[100:104].reset_index(drop=True)
+    first = check("customer_responses", answers.iloc[:2])
+    again = answers.iloc[2:].reset_index(drop=True)
+    again.loc[1, ["response_id", "employee_id"]] = [answers.loc[0, "response_id"], "E9"]
+    second = check("customer_responses", again)
+    assert first.rows_rejected == 0 and second.rows_accepted == 1
+    assert second.rejected["row"].tolist() == [4]
+    assert second.rejected["reason_code"].tolist() == ["response_id: duplicate id"]
+    assert "'E9' is not in employees" in second.rejected["reason"].iloc[0]
+
+
+def test_faults_and_follow_ups_drawn_by_quarter_fall_as_over_whole_tables():
+    """The planted faults and the follow-ups are drawn a quarter at a time from the same
+    streams as over whole tables, and land on the same rows (another seed and scale than
+    the default sample, whose tables are checked against their digests elsewhere)."""
+    rng = np.random.default_rng(5)
+    by_quarter = sample._fault_draws(np.random.default_rng(5), [300, 0, 1200], [500, 900, 7])
+    whole = sample._fault_draws(rng, [1500], [1407])[0]
+    for field, offsets in (("bad_scale", [0, 300, 300]), ("duplicate", [0, 300, 300]),
+                           ("contractor", [0, 500, 1400])):
+        joined = np.concatenate([getattr(q, field) + o for q, o in zip(by_quarter, offsets,
+                                                                         strict=True)])
+        np.testing.assert_array_equal(joined, getattr(whole, field))
+    np.testing.assert_array_equal(
+        np.concatenate([q.contractor_number for q in by_quarter]), whole.contractor_number)
+
+    seed, scale = 7, 0.3
+    index, cedar = sample.profiles(["cedar"])[0]
+    tables, _ = sample.generate(seed=seed, scale=scale, clients=["cedar"])
+    managers = tables["employees"].set_index("employee_id")["manager_id"]
+    once = sample._follow_ups(cedar, [np.random.default_rng([seed, index, 1])] * 5,
+                              tables["customer_responses"], managers)
+    assert len(once) > 50
+    pd.testing.assert_frame_equal(tables["follow_ups"], once)
+
+
+def test_some_clients_only(tmp_path):
+    """clients= (and --client) generates those clients alone, as in the whole sample."""
+    from cxlab.cli import main
+    from cxlab.data import make_sample, read_manifest
+
+    make_sample("two", scale=0.2, root=tmp_path, clients=["evergreen", "cedar"])
+    manifest = read_manifest("two", root=tmp_path)
+    assert manifest["clients"] == ["cedar", "evergreen"]
+    assert manifest["client_names"] == {"cedar": "Cedar Health", "evergreen": "Evergreen Software"}
+    assert sorted(p.name for p in (tmp_path / "two").iterdir() if p.is_dir()) == [
+        "cedar", "evergreen"]
+    alone, _ = sample.generate(scale=0.2, clients=["cedar"])
+    every, _ = sample.generate(scale=0.2)
+    for name, frame in alone.items():
+        theirs = every[name][every[name]["client"] == "cedar"].reset_index(drop=True)
+        pd.testing.assert_frame_equal(frame, theirs, obj=name, check_dtype=False)
+    written = _read_dataset(tmp_path / "two")
+    assert len(written["cedar/customer_responses.parquet"]) > 0
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CXLAB_HOME", str(tmp_path))
+        assert main(["data", "sample", "--scale", "0.1", "--client", "cedar"]) == 0
+        assert read_manifest("sample", root=tmp_path / "data")["clients"] == ["cedar"]
+
+
+def test_unknown_clients_are_named_with_the_known_ones(tmp_path, capsys):
+    from cxlab.cli import main
+    from cxlab.data import make_sample
+
+    with pytest.raises(sample.UnknownClient, match=r"'acme', 'nope'.*northwind, bluebird, "
+                                                    r"cedar, driftwood, evergreen"):
+        make_sample("x", root=tmp_path, clients=["cedar", "nope", "acme"])
+    assert not (tmp_path / "x").exists()
+    with pytest.raises(ValueError, match="scale must be positive"):
+        make_sample("x", root=tmp_path, scale=0)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CXLAB_HOME", str(tmp_path))
+        assert main(["data", "sample", "--client", "acme"]) == 2
+    assert "no sample client 'acme'" in capsys.readouterr().err
+    assert not (tmp_path / "data" / "sample").exists()
+
+
+def test_progress_names_each_client_and_quarter(tmp_path):
+    from cxlab.data import make_sample
+
+    said: list[str] = []
+    make_sample("p", scale=0.1, root=tmp_path, clients=["cedar"], progress=said.append)
+    assert said[0].startswith("cedar 2024Q4: generating ")
+    assert "cedar 2026Q3: writing" in said
+    assert len(said) == 16
+
+
+def test_a_large_roster_gets_middle_initials():
+    """Past the 1,500 first name and surname pairs (northwind from --scale 70), names get a
+    middle initial instead of the generator looking for a free pair for ever."""
+    northwind = sample.CLIENTS[0]
+    roster = sample._employees(northwind, np.random.default_rng(3), 300 ** 0.5)
+    assert len(roster) > sample.NAME_PAIRS
+    assert roster["display_name"].is_unique and roster["email"].is_unique
+    assert roster["display_name"].str.fullmatch(r"\S+ [A-Z] \S.*").sum() == (
+        len(roster) - sample.NAME_PAIRS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -12,8 +14,7 @@ from cxlab.data.store import (
     read_manifest,
     read_quality,
     read_table,
-    validate_tables,
-    write_dataset,
+    stream_dataset,
 )
 from cxlab.data.validate import DataValidationError, validate
 
@@ -25,12 +26,20 @@ __all__ = [
 
 def make_sample(
     dataset: str = "sample", seed: int = sample.DEFAULT_SEED, scale: float = 1.0,
-    root: Path | None = None,
+    root: Path | None = None, clients: Iterable[str] | None = None,
+    progress: Callable[[str], object] | None = None,
 ) -> Path:
     """Generate, validate and store the synthetic sample; return its directory.
 
-    One client at a time (:func:`cxlab.data.sample.generate_clients`): each client's tables
-    are validated and written before the next is generated, so memory holds one client.
+    By client and quarter (:func:`cxlab.data.sample.client_parts`): each quarter of a client's
+    large tables is validated and appended to its files before the next is handed out, so
+    memory holds about one quarter of one client at any ``scale``. Between generating a
+    client's quarters and writing them, their raw rows wait on disk, in a temporary folder
+    beside the dataset. ``clients`` names the clients to generate (default: all five);
+    ``progress`` is told each client and quarter as it is generated and written.
+
+    Raises:
+        cxlab.data.sample.UnknownClient: a name in ``clients`` that the sample does not have.
 
     Examples:
         A small sample (a twentieth of the default size) in a directory of one's own:
@@ -41,16 +50,41 @@ def make_sample(
         ...     path = make_sample("tiny", scale=0.05, root=Path(tmp))
         ...     sorted(p.name for p in path.iterdir())
         ['bluebird', 'cedar', 'driftwood', 'evergreen', 'manifest.json', 'northwind']
+
+        Only some clients (a benchmark needs just the largest, at a large scale):
+
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     path = make_sample("one", scale=0.05, root=Path(tmp), clients=["cedar"])
+        ...     sorted(p.name for p in path.iterdir())
+        ['cedar', 'manifest.json']
     """
-    parts = (validate_tables(tables, source=dataset, as_of=sample.AS_OF)
-             for tables, _ in sample.generate_clients(seed=seed, scale=scale))
+    chosen = sample.profiles(clients)
+    if scale <= 0:
+        raise ValueError(f"scale must be positive, got {scale!r}")
+    dest = dataset_dir(dataset, root)
     manifest = {
         "generator": "cxlab.data.sample", "seed": seed, "scale": scale,
         "as_of": str(sample.AS_OF.date()),
         "quarters": [sample.FIRST_QUARTER, sample.LAST_QUARTER],
-        "client_names": {c.slug: c.name for c in sample.CLIENTS},
+        "client_names": {c.slug: c.name for _, c in chosen},
     }
-    return write_dataset(parts, dataset_dir(dataset, root), manifest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{dest.name}.raw-", dir=dest.parent) as spill:
+        parts = ((profile.slug, _tables(sample.client_parts(profile, index, seed, scale,
+                                                            Path(spill), progress)))
+                 for index, profile in chosen)
+        return stream_dataset(parts, dest, manifest, source=dataset, as_of=sample.AS_OF)
+
+
+def _tables(parts: Iterator[sample.Part]) -> Iterator[tuple[str, pd.DataFrame]]:
+    """The data's parts (not the planted truth's), each let go once written."""
+    for part in parts:
+        if part.truth:
+            continue
+        table, frame = part.table, part.frame
+        del part  # else it holds this part while the next is made
+        yield table, frame
+        del frame
 
 
 def ensure_sample(dataset: str = "sample", root: Path | None = None) -> Path:

@@ -69,24 +69,20 @@ from __future__ import annotations
 import codecs
 import csv
 import itertools
-import re
 import sys
 from collections.abc import Callable, Iterator
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
 import numpy as np
 import pandas as pd
 
 from cxlab.data.mapping import MappingError, collapse_repeats, parse_mapping
 from cxlab.data.schema import Table, extended
-from cxlab.data.validate import RejectTally, ValidationResult, validate
+from cxlab.data.validate import RejectTally, ValidationResult, merge_notes, validate
 from cxlab.errors import CxlabError
-
-if TYPE_CHECKING:  # imported when a sink writes
-    from pyarrow.parquet import ParquetWriter
 
 DELIMITERS = ",;\t|"
 
@@ -782,7 +778,7 @@ def validate_file(path: str | Path, mapping: Mapping, as_of: pd.Timestamp | str 
     result = ValidationResult(
         mapping.table, str(path), pd.concat(accepted, ignore_index=True),
         pd.concat(rejected, ignore_index=True),
-        _merge_notes(reading + mapping_notes + checks),
+        merge_notes(reading + mapping_notes + checks),
         accepted_rows=np.concatenate(rows), accepted_count=None if sink is None else n_accepted,
         rejected_tally=None if reject_sink is None else tally,
         not_collected=list(getattr(mapping, "not_collected", ())), rows_filtered=n_filtered,
@@ -823,32 +819,6 @@ def _as_they_came(rejected: pd.DataFrame, raw: pd.DataFrame | None, mapping: Map
     for ours, theirs in mapping.columns.items():
         if theirs in source:
             out[ours] = source[theirs].to_numpy()
-    return out
-
-
-_COUNT = re.compile(r"(?<![\w.'])(\d[\d,]*)(?= )")
-_FIRST = re.compile(r" \(first: [^)]*\)")
-
-
-def _merge_notes(notes: list[str]) -> list[str]:
-    """One note per kind across chunks.
-
-    The same note from several chunks gets its counts added (the first's example kept);
-    identical notes appear once.
-    """
-    merged: dict[str, list] = {}
-    for note in notes:
-        found = _COUNT.search(note)
-        key = _FIRST.sub("", _COUNT.sub("#", note, count=1)) if found else note
-        if key not in merged:
-            merged[key] = [note, int(found.group(1).replace(",", "")) if found else None]
-        elif found:
-            merged[key][1] += int(found.group(1).replace(",", ""))
-    out = []
-    for note, total in merged.values():
-        found = _COUNT.search(note)
-        out.append(note if not found else
-                   note[:found.start()] + f"{total:,}" + note[found.end():])
     return out
 
 
@@ -914,31 +884,6 @@ def known_ids(dataset: str, client: str, table: str, root: Path | None = None) -
         else:
             known[ref] = set(rows[ref[1]])
     return known or None
-
-
-class _ParquetSink:
-    """Writes frames of one schema to a Parquet file as they come (the first sets it)."""
-
-    def __init__(self, path: Path):
-        self.path, self.rows = path, 0
-        self.writer: ParquetWriter | None = None
-
-    def __call__(self, frame: pd.DataFrame) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, table.schema)
-        else:
-            table = table.cast(self.writer.schema)
-        self.writer.write_table(table)
-        self.rows += len(frame)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            self.writer = None
 
 
 def _merge_stored(result: ValidationResult, target: Path, incoming: Path, table: str,
@@ -1019,7 +964,7 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
     import json
 
     from cxlab import config
-    from cxlab.data.store import ON_CONFLICT, dataset_dir
+    from cxlab.data.store import ON_CONFLICT, ParquetSink, dataset_dir
     from cxlab.fsutil import replace_file
 
     if on_conflict not in ON_CONFLICT:
@@ -1049,7 +994,7 @@ def import_file(path: str | Path, mapping_path: str | Path, dataset: str, client
     columns = list(dict.fromkeys(["row", *mapping.schema.column_names, "reason",
                                   "reason_code", "reason_public", *kept.columns, "file"]))
     incoming_rejected = folder / f".{mapping.table}.incoming-rejected.parquet"
-    sink, reject_sink = _ParquetSink(incoming), _ParquetSink(incoming_rejected)
+    sink, reject_sink = ParquetSink(incoming), ParquetSink(incoming_rejected)
 
     def reject(frame: pd.DataFrame) -> None:
         reject_sink(frame.assign(file=name).reindex(columns=columns).astype("string"))

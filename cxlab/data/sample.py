@@ -19,16 +19,19 @@ and NPS, CSAT and CES are cut from ``L`` (see ``_scores``).
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from cxlab import periods
 from cxlab.data.schema import EX_ITEMS
+from cxlab.errors import CxlabError
 
 FIRST_QUARTER, LAST_QUARTER = "2024Q4", "2026Q3"
 #: The sample's as-of date: nothing in it happens later.
@@ -220,6 +223,8 @@ SURNAMES = (
     "Fernández", "Larsen", "Mensah", "Ivanova", "Costa", "Schmidt", "Lee", "Moreau", "Singh",
     "Walker", "Jansen", "Popescu",
 )
+#: Employees a client can have with a first name and surname pair each: more get a middle initial.
+NAME_PAIRS = len(FIRST_NAMES) * len(SURNAMES)
 PRAISE = (
     "{name} was brilliant and sorted everything in one call.",
     "Huge thanks to {name}, who went above and beyond for me.",
@@ -255,13 +260,55 @@ EX_COMMENTS = {
 }
 
 
-def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> tuple[dict[str, pd.DataFrame], dict]:
-    """Generate every table for all sample clients.
+#: The sample's tables, in the order :func:`generate` returns them.
+TABLE_NAMES = ("employees", "interactions", "customer_responses", "employee_responses",
+               "accounts", "incentive_plan", "maturity_answers", "feedback_actions",
+               "follow_ups")
+#: The planted truth's tables, in the order :func:`generate` returns them.
+TRUTH_NAMES = ("employee_skill", "team_engagement", "mentions", "response_latent")
+
+
+class UnknownClient(CxlabError, ValueError):
+    """A client name the sample does not have: the message lists the ones it has."""
+
+
+@dataclass
+class Part:
+    """A piece of one client's sample: a table's rows, or one quarter's of a large table.
+
+    ``truth`` marks a table of the planted truth (not stored with the data).
+    """
+
+    table: str
+    frame: pd.DataFrame
+    quarter: str | None = None
+    truth: bool = False
+
+
+def profiles(clients: Iterable[str] | None = None) -> list[tuple[int, ClientProfile]]:
+    """The sample's clients (all, or those named, in the sample's order) with their index.
+
+    Raises:
+        UnknownClient: a name that is not one of the sample's clients.
+    """
+    known = [c.slug for c in CLIENTS]
+    wanted = set(known if clients is None else clients)
+    unknown = sorted(wanted - set(known))
+    if unknown:
+        raise UnknownClient(f"no sample client {', '.join(map(repr, unknown))}; the sample's "
+                            f"clients are {', '.join(known)}")
+    return [(i, c) for i, c in enumerate(CLIENTS) if c.slug in wanted]
+
+
+def generate(seed: int = DEFAULT_SEED, scale: float = 1.0, clients: Iterable[str] | None = None
+             ) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Generate every table for all sample clients (or those named in ``clients``).
 
     Args:
         seed: Master seed; the same seed and scale give identical tables.
         scale: Multiplies the number of responses and interactions (10 gives about 600,000
             customer responses; headcount grows with the square root).
+        clients: Names of the clients to generate (default: all five).
 
     Returns:
         ``(tables, truth)``: raw tables (before validation, with the planted faults) and the
@@ -271,7 +318,7 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> tuple[dict[str, pd
     """
     parts: dict[str, list[pd.DataFrame]] = {}
     truth: dict[str, list[pd.DataFrame]] = {}
-    for tables, client_truth in generate_clients(seed, scale):
+    for tables, client_truth in generate_clients(seed, scale, clients):
         for name, frame in tables.items():
             parts.setdefault(name, []).append(frame)
         for name, frame in client_truth.items():
@@ -280,29 +327,44 @@ def generate(seed: int = DEFAULT_SEED, scale: float = 1.0) -> tuple[dict[str, pd
     return joined, {k: pd.concat(v, ignore_index=True) for k, v in truth.items()}
 
 
-def generate_clients(seed: int = DEFAULT_SEED, scale: float = 1.0
+def generate_clients(seed: int = DEFAULT_SEED, scale: float = 1.0,
+                     clients: Iterable[str] | None = None
                      ) -> Iterator[tuple[dict[str, pd.DataFrame], dict]]:
     """The sample one client at a time: ``(tables, truth)`` of each, as :func:`generate`.
 
     Each client has random streams of its own, so its tables are the same whether generated
-    alone or with the others; writing each before generating the next keeps one client in
-    memory instead of all five.
+    alone or with the others. Each table is its client's parts (:func:`client_parts`) joined.
+    """
+    for index, profile in profiles(clients):
+        pieces: dict[tuple[bool, str], list[pd.DataFrame]] = {}
+        for part in client_parts(profile, index, seed, scale):
+            pieces.setdefault((part.truth, part.table), []).append(part.frame)
+        tables = {name: pd.concat(pieces[False, name], ignore_index=True)
+                  for name in TABLE_NAMES}
+        yield tables, {name: pd.concat(pieces[True, name], ignore_index=True)
+                       for name in TRUTH_NAMES}
+
+
+def client_parts(p: ClientProfile, index: int, seed: int = DEFAULT_SEED, scale: float = 1.0,
+                 spill: Path | None = None, progress: Callable[[str], object] | None = None
+                 ) -> Iterator[Part]:
+    """One client's sample a quarter at a time: the large tables in one part per quarter.
+
+    The tables are those :func:`generate` makes (the same random draws): the quarters are
+    generated first, from the client's main random stream, then the planted faults are drawn
+    after the client's other tables, as over whole tables, and each quarter is handed out
+    with its faults and its follow-ups. In between, each quarter's raw rows wait in memory,
+    or with ``spill`` (a folder) on disk, so memory holds about one quarter of the client.
+    ``progress`` is told each quarter as it is generated and as it is handed out.
     """
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale!r}")
-    for index, profile in enumerate(CLIENTS):
-        rng = np.random.default_rng([seed, index])
-        tables, client_truth = _client(profile, rng, scale)
-        # A stream of its own, so the follow-ups leave every other table as it was.
-        tables["follow_ups"] = _follow_ups(profile, np.random.default_rng([seed, index, 1]),
-                                           tables)
-        yield tables, client_truth
-
-
-def _client(p: ClientProfile, rng: np.random.Generator, scale: float
-            ) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame]]:
+    say = progress or (lambda _: None)
+    held = _Held(spill)
+    rng = np.random.default_rng([seed, index])
     quarters = periods.quarter_range(FIRST_QUARTER, LAST_QUARTER)
     employees = _employees(p, rng, max(1.0, scale) ** 0.5)
+    yield Part("employees", employees)
     teams = employees["team"].unique()
     eng_mean = 2.9 + 0.25 * p.maturity_level
     engagement = _engagement(rng, teams, ["lag", *quarters], eng_mean)
@@ -318,55 +380,99 @@ def _client(p: ClientProfile, rng: np.random.Generator, scale: float
         (employees["department"] == "Sales").to_numpy() & acquisition_only, 0.0)
     mu = -0.45 + 0.3 * p.maturity_level
 
-    inter, resp, eresp, mentions, latents = [], [], [], [], []
+    n_resp, n_inter, last_ids = [], [], []
     for qi, quarter in enumerate(quarters):
         start, end = periods.bounds(quarter)
         active = employees[(employees.hired_on < end) &
                            (employees.left_on.isna() | (employees.left_on >= start))]
-        n_resp = int(round(p.responses_per_quarter * scale * rng.uniform(0.9, 1.1)))
+        n = int(round(p.responses_per_quarter * scale * rng.uniform(0.9, 1.1)))
+        say(f"{p.slug} {quarter}: generating {n:,} customer responses")
         prev_eng = engagement[["lag", *quarters][qi]] - eng_mean
-        i_df = _interactions(p, rng, active, quarter, int(n_resp * 1.6), calls_incentive, skill,
-                             rush)
-        r_df, m_df, l_df = _responses(p, rng, active, quarter, n_resp, i_df, skill, prev_eng, mu)
-        inter.append(i_df)
-        resp.append(r_df)
-        mentions.append(m_df)
-        latents.append(l_df)
-        eresp.append(_employee_responses(p, rng, active, quarter, engagement[quarter]))
+        i_df = _interactions(p, rng, active, quarter, int(n * 1.6), calls_incentive, skill, rush)
+        r_df, m_df, l_df = _responses(p, rng, active, quarter, n, i_df, skill, prev_eng, mu)
+        n_resp.append(len(r_df))
+        n_inter.append(len(i_df))
+        last_ids.append(r_df["response_id"].iloc[-1] if len(r_df) else None)
+        held.put(quarter, "interactions", i_df)
+        held.put(quarter, "customer_responses", r_df)
+        held.put(quarter, "scores", r_df[["nps", "csat"]])
+        del i_df, r_df
+        yield Part("mentions", m_df, quarter, truth=True)
+        yield Part("response_latent", l_df, quarter, truth=True)
+        del m_df, l_df
+        held.put(quarter, "employee_responses",
+                 _employee_responses(p, rng, active, quarter, engagement[quarter]))
 
-    tables = {
-        "employees": employees,
-        "interactions": pd.concat(inter, ignore_index=True),
-        "customer_responses": pd.concat(resp, ignore_index=True),
-        "employee_responses": pd.concat(eresp, ignore_index=True),
-        "accounts": _accounts(p, rng, employees, scale, hunger),
-        "incentive_plan": pd.DataFrame(
-            [{"client": p.slug, "department": d, "role": None, "metric": m, "weight": w}
-             for d, metrics in plan.items() for m, w in metrics.items()]),
-        "maturity_answers": _maturity_answers(p, rng),
-        "feedback_actions": _feedback_actions(p, rng, quarters),
-    }
-    _plant_faults(rng, tables)
+    yield Part("accounts", _accounts(p, rng, employees, scale, hunger))
+    yield Part("incentive_plan", pd.DataFrame(
+        [{"client": p.slug, "department": d, "role": None, "metric": m, "weight": w}
+         for d, metrics in plan.items() for m, w in metrics.items()]))
+    yield Part("maturity_answers", _maturity_answers(p, rng))
+    yield Part("feedback_actions", _feedback_actions(p, rng, quarters))
+    # Drawn after every other table, over all quarters' rows in turn, as over whole tables.
+    faults = _fault_draws(rng, n_resp, n_inter)
+    unhappy = [int(_unhappy(_plant_scale_fault(held.take(q, "scores"), f)).sum())
+               for q, f in zip(quarters, faults, strict=True)]
+    # A stream of its own, so the follow-ups leave every other table as it was.
+    streams = _follow_up_streams(p, np.random.default_rng([seed, index, 1]), unhappy)
+    managers = employees.set_index("employee_id")["manager_id"]
+    for qi, quarter in enumerate(quarters):
+        say(f"{p.slug} {quarter}: writing")
+        inter = held.take(quarter, "interactions")
+        _plant_contractor_fault(inter, faults[qi])
+        yield Part("interactions", inter, quarter)
+        del inter
+        resp = held.take(quarter, "customer_responses")
+        _plant_scale_fault(resp, faults[qi])
+        _plant_duplicate_fault(resp, faults[qi], last_ids[qi - 1] if qi else None)
+        follow = _follow_ups(p, streams[qi], resp, managers)
+        yield Part("customer_responses", resp, quarter)
+        del resp
+        yield Part("follow_ups", follow, quarter)
+        del follow
+        yield Part("employee_responses", held.take(quarter, "employee_responses"), quarter)
+
     eng_long = engagement.rename_axis("team").reset_index().melt(
         id_vars="team", var_name="quarter", value_name="engagement")
     eng_long["client"] = p.slug
     service = employees["department"].isin(SERVICE_DEPARTMENTS).to_numpy()
-    truth = {
-        "employee_skill": pd.DataFrame({
-            "client": p.slug, "employee_id": ids, "skill": skill.to_numpy(),
-            "rush": rush.to_numpy(), "hunger": hunger.to_numpy(),
-            "true_fcr": np.where(service, _fcr_probability(
-                skill, rush, calls_incentive & (employees["department"] == "Support").to_numpy()),
-                np.nan)}),
-        "team_engagement": eng_long,
-        "mentions": pd.concat(mentions, ignore_index=True),
-        "response_latent": pd.concat(latents, ignore_index=True),
-    }
-    return tables, truth
+    yield Part("employee_skill", pd.DataFrame({
+        "client": p.slug, "employee_id": ids, "skill": skill.to_numpy(),
+        "rush": rush.to_numpy(), "hunger": hunger.to_numpy(),
+        "true_fcr": np.where(service, _fcr_probability(
+            skill, rush, calls_incentive & (employees["department"] == "Support").to_numpy()),
+            np.nan)}), truth=True)
+    yield Part("team_engagement", eng_long, truth=True)
+
+
+class _Held:
+    """Raw quarter tables waiting for their faults: in memory, or pickled in a folder.
+
+    Pickle keeps every column's type as it was (the raw tables mix types in some columns).
+    """
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        self.frames: dict[tuple[str, str], pd.DataFrame] = {}
+
+    def put(self, quarter: str, name: str, frame: pd.DataFrame) -> None:
+        if self.folder is None:
+            self.frames[quarter, name] = frame
+        else:
+            frame.to_pickle(self.folder / f"{quarter}-{name}.pickle")
+
+    def take(self, quarter: str, name: str) -> pd.DataFrame:
+        if self.folder is None:
+            return self.frames.pop((quarter, name))
+        path = self.folder / f"{quarter}-{name}.pickle"
+        frame = pd.read_pickle(path)
+        path.unlink()
+        return frame
 
 
 def _employees(p: ClientProfile, rng: np.random.Generator, grow: float) -> pd.DataFrame:
-    rows, used = [], set()
+    rows: list[dict] = []
+    used: set[str] = set()
     headcount = int(round(p.headcount * grow))
     for dept, (role, share, team_size) in DEPARTMENTS.items():
         n_dept = max(2, int(round(headcount * share)))
@@ -374,7 +480,11 @@ def _employees(p: ClientProfile, rng: np.random.Generator, grow: float) -> pd.Da
         for k in range(n_dept):
             team = dept if n_teams == 1 else f"{dept} {k % n_teams + 1}"
             while True:
-                name = f"{rng.choice(FIRST_NAMES)} {rng.choice(SURNAMES)}"
+                first, surname = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
+                # Past every pair (a headcount over 1,500: --scale 70 for northwind), a middle
+                # initial; the draws before are as they always were.
+                middle = f"{chr(65 + int(rng.integers(26)))} " if len(used) >= NAME_PAIRS else ""
+                name = f"{first} {middle}{surname}"
                 if name not in used:
                     used.add(name)
                     break
@@ -651,28 +761,70 @@ ACTIONS = (
 )
 
 
-def _follow_ups(p: ClientProfile, rng: np.random.Generator, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _unhappy(resp: pd.DataFrame) -> np.ndarray:
+    """Which answers are unhappy (NPS 0-6 or CSAT 1-2): the ones followed up."""
+    return ((resp["nps"] <= 6) | (resp["csat"] <= 2)).fillna(False).to_numpy(dtype=bool)
+
+
+def _follow_up_draws(p: ClientProfile) -> tuple[Callable[[np.random.Generator, int], np.ndarray], ...]:
+    """The follow-ups' random draws, in the order they are taken from their stream.
+
+    Which unhappy answers are followed up (more higher up the maturity scale), hours until
+    (sooner higher up), whether closed, days until closed, whether resolved.
+    """
+    level = p.maturity_level
+    return (lambda rng, n: rng.random(n) < 0.15 * level,
+            lambda rng, n: rng.exponential(60 / level, n),
+            lambda rng, n: rng.random(n) < 0.85,
+            lambda rng, n: rng.integers(0, 10, n),
+            lambda rng, n: rng.random(n) < 0.7)
+
+
+def _follow_up_streams(p: ClientProfile, rng: np.random.Generator, unhappy: list[int]
+                       ) -> list[list[np.random.Generator]]:
+    """Per quarter, a generator for each follow-up draw, where that quarter's share begins.
+
+    Each draw is taken over the unhappy answers of all quarters in turn before the next draw
+    (as over a whole table); walking the stream once, a quarter at a time, finds where each
+    quarter's share of each draw begins. ``unhappy`` counts each quarter's unhappy answers.
+    """
+    streams: list[list[np.random.Generator]] = [[] for _ in unhappy]
+    counts = unhappy
+    for k, draw in enumerate(_follow_up_draws(p)):
+        chosen = list(counts)
+        for q, n in enumerate(counts):
+            streams[q].append(copy.deepcopy(rng))  # a generator where this share begins
+            values = draw(rng, n)
+            if k == 0:
+                chosen[q] = int(values.sum())
+        counts = chosen  # after the first draw: the answers chosen to be followed up
+    return streams
+
+
+def _follow_ups(p: ClientProfile, streams: list[np.random.Generator], resp: pd.DataFrame,
+                managers: pd.Series) -> pd.DataFrame:
     """Follow-ups of detractors (NPS 0-6 or CSAT 1-2), from their own random stream.
 
     More of them, sooner, higher up the maturity scale; most closed within days, most of
     those resolved. No effect on later answers is planted: the report must not find one.
+    ``streams`` gives each draw of :func:`_follow_up_draws` its generator (see
+    :func:`_follow_up_streams`); ``managers`` is each employee's manager.
     """
-    resp = tables["customer_responses"]
-    unhappy = resp[(resp["nps"] <= 6) | (resp["csat"] <= 2)]
-    unhappy = unhappy[rng.random(len(unhappy)) < 0.15 * p.maturity_level]
-    hours = rng.exponential(60 / p.maturity_level, len(unhappy))
+    chosen, hours, closing, days, resolving = _follow_up_draws(p)
+    unhappy = resp[_unhappy(resp)]
+    unhappy = unhappy[chosen(streams[0], len(unhappy))]
+    n = len(unhappy)
     when = (pd.to_datetime(unhappy["responded_on"]) + pd.Timedelta(hours=9)
-            + pd.to_timedelta(hours, unit="h")).dt.floor("min")
-    managers = tables["employees"].set_index("employee_id")["manager_id"]
-    closed = rng.random(len(unhappy)) < 0.85
-    closed_on = (when.dt.normalize() + pd.to_timedelta(rng.integers(0, 10, len(unhappy)),
-                                                        unit="D")).where(closed)
+            + pd.to_timedelta(hours(streams[1], n), unit="h")).dt.floor("min")
+    closed = closing(streams[2], n)
+    closed_on = (when.dt.normalize()
+                 + pd.to_timedelta(days(streams[3], n), unit="D")).where(closed)
     frame = pd.DataFrame({
         "client": p.slug, "response_id": unhappy["response_id"].to_numpy(),
         "followed_up_on": when.to_numpy(),
         "employee_id": unhappy["employee_id"].map(managers).to_numpy(),
         "closed_on": closed_on.to_numpy(),
-        "resolved": pd.Series(rng.random(len(unhappy)) < 0.7).where(closed).to_numpy()})
+        "resolved": pd.Series(resolving(streams[4], n), dtype=object).where(closed).to_numpy()})
     frame = frame[frame["followed_up_on"] <= AS_OF + pd.Timedelta(days=1)]
     frame.loc[frame["closed_on"] > AS_OF, ["closed_on", "resolved"]] = None
     return frame.reset_index(drop=True)
@@ -723,13 +875,53 @@ def _maturity_answers(p: ClientProfile, rng: np.random.Generator) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
-def _plant_faults(rng: np.random.Generator, tables: dict[str, pd.DataFrame]) -> None:
-    resp = tables["customer_responses"]
-    bad_scale = rng.random(len(resp)) < 0.003
+@dataclass
+class _Faults:
+    """Where one quarter's planted faults go: row positions within the quarter."""
+
+    bad_scale: np.ndarray
+    duplicate: np.ndarray
+    contractor: np.ndarray
+    contractor_number: np.ndarray
+
+
+def _fault_draws(rng: np.random.Generator, n_resp: list[int], n_inter: list[int]
+                 ) -> list[_Faults]:
+    """Draw the planted faults over all quarters' rows, a quarter at a time.
+
+    The draws are those of whole tables (each draw over every quarter's rows in turn), so the
+    faults fall where they did when the tables were generated whole. About 0.6% of rows: the
+    positions are kept, not the draws.
+    """
+    bad = [np.flatnonzero(rng.random(n) < 0.003) for n in n_resp]
+    dup = [np.flatnonzero(rng.random(n) < 0.001) for n in n_resp]
+    contractor = [np.flatnonzero(rng.random(n) < 0.002) for n in n_inter]
+    numbers = rng.integers(1, 9, sum(len(c) for c in contractor))
+    split = np.split(numbers, np.cumsum([len(c) for c in contractor])[:-1])
+    return [_Faults(*q) for q in zip(bad, dup, contractor, split, strict=True)]
+
+
+def _plant_scale_fault(resp: pd.DataFrame, faults: _Faults) -> pd.DataFrame:
+    """NPS exported on a 1-11 scale (value 11) in some rows; ``resp`` changed and returned."""
+    bad_scale = np.zeros(len(resp), dtype=bool)
+    bad_scale[faults.bad_scale] = True
     resp["nps"] = resp["nps"].astype("Int64").mask(bad_scale, 11)
-    dup = np.flatnonzero(rng.random(len(resp)) < 0.001)
-    resp.loc[dup[dup > 0], "response_id"] = resp["response_id"].to_numpy()[dup[dup > 0] - 1]
-    inter = tables["interactions"]
-    contractor = rng.random(len(inter)) < 0.002
-    inter.loc[contractor, "employee_id"] = [
-        f"CONTRACTOR-{k}" for k in rng.integers(1, 9, contractor.sum())]
+    return resp
+
+
+def _plant_duplicate_fault(resp: pd.DataFrame, faults: _Faults, before: str | None) -> None:
+    """Some rows take the response id of the row before (duplicated ids).
+
+    ``before`` is the previous quarter's last id: None in the first quarter, whose first row
+    has no row before it.
+    """
+    ids = resp["response_id"].to_numpy()
+    previous = np.concatenate([np.array([before], dtype=object), ids[:-1]])
+    dup = faults.duplicate[(faults.duplicate > 0) | (before is not None)]
+    resp.loc[dup, "response_id"] = previous[dup]
+
+
+def _plant_contractor_fault(inter: pd.DataFrame, faults: _Faults) -> None:
+    """Interactions by contractors missing from the roster."""
+    inter.loc[faults.contractor, "employee_id"] = [
+        f"CONTRACTOR-{k}" for k in faults.contractor_number]

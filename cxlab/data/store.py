@@ -11,17 +11,28 @@ Layout::
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from cxlab import config
 from cxlab.data.schema import OPTIONAL_TABLES, TABLES
-from cxlab.data.validate import ValidationResult, empty_column, validate
+from cxlab.data.validate import (
+    RejectTally,
+    ValidationResult,
+    empty_column,
+    merge_notes,
+    validate,
+)
 from cxlab.errors import CxlabError
 from cxlab.fsutil import building_dir
+
+if TYPE_CHECKING:  # imported when a sink writes
+    from pyarrow.parquet import ParquetWriter
 
 #: What an import does with a row whose id is already stored with other values.
 ON_CONFLICT = ("error", "skip", "update")
@@ -39,15 +50,41 @@ def validate_tables(
     tables: dict[str, pd.DataFrame], source: str, as_of: pd.Timestamp | str | None = None
 ) -> dict[str, ValidationResult]:
     """Validate raw tables in dependency order (the roster before the tables that cite it)."""
-    results: dict[str, ValidationResult] = {}
-    known: dict[tuple[str, str], set] = {}
-    for name in ORDER:
-        if name not in tables:
-            continue
-        results[name] = validate(tables[name], name, f"{source}:{name}", as_of, known)
+    check = TableValidator(source, as_of)
+    return {name: check(name, tables[name]) for name in ORDER if name in tables}
+
+
+class TableValidator:
+    """Validates one client's raw tables a part at a time, as :func:`validate_tables` whole.
+
+    Give it the roster before the tables that cite it. A table's parts are its rows in
+    order: they are numbered on from the part before, and an id repeating one of an earlier
+    part is a duplicate (as in a file imported in chunks: ``seen_ids`` of
+    :func:`cxlab.data.validate.validate`).
+    """
+
+    def __init__(self, source: str, as_of: pd.Timestamp | str | None = None):
+        self.source, self.as_of = source, as_of
+        self.known: dict[tuple[str, str], set] = {}
+        self.rows: dict[str, int] = {}
+        self.seen: dict[str, dict[str, np.ndarray]] = {}
+
+    def __call__(self, name: str, part: pd.DataFrame) -> ValidationResult:
+        """Validate the next part of table ``name``."""
+        first = self.rows.get(name, 0)
+        self.rows[name] = first + len(part)
+        result = validate(part.assign(_row=np.arange(first + 1, first + len(part) + 1)), name,
+                          f"{self.source}:{name}", self.as_of, self.known,
+                          seen_ids=self.seen.setdefault(name, {}))
         if name == "employees":
-            known[("employees", "employee_id")] = set(results[name].accepted["employee_id"])
-    return results
+            self.known.setdefault(("employees", "employee_id"), set()).update(
+                result.accepted["employee_id"])
+        return result
+
+
+#: Rows validated at a time when a client's tables are streamed (:func:`stream_dataset`):
+#: validation keeps a few Python objects per row, about 200 bytes.
+PART_ROWS = 100_000
 
 
 def write_dataset(
@@ -61,10 +98,50 @@ def write_dataset(
     The dataset is built in a temporary directory beside ``dest`` and renamed into place; an
     existing dataset of the same name is replaced only once the new one is complete.
     """
-    written = []
-    with building_dir(dest) as tmp:
+    def write(tmp: Path) -> list[str]:
+        written = []
         for results in [parts] if isinstance(parts, dict) else parts:
             written += _write_clients(results, tmp)
+        return written
+
+    return _build(dest, manifest, write)
+
+
+def stream_dataset(
+    clients: Iterable[tuple[str, Iterable[tuple[str, pd.DataFrame]]]], dest: Path,
+    manifest: dict, source: str, as_of: pd.Timestamp | str | None = None,
+    part_rows: int = PART_ROWS,
+) -> Path:
+    """Validate and write each client's raw tables as their parts come, atomically.
+
+    ``clients`` gives each client's name and its parts, ``(table, raw rows)``, the roster
+    first and each table's parts in order (a large table a quarter at a time, say). Each part
+    is validated (``part_rows`` rows at a time, as :class:`TableValidator`) and appended to
+    its table's files, so memory holds one part, not the client: the files and quality
+    records are those :func:`write_dataset` writes for the same tables validated whole.
+    """
+    def write(tmp: Path) -> list[str]:
+        written = []
+        for client, client_parts in clients:
+            writer, check = ClientWriter(tmp, client), TableValidator(source, as_of)
+            for name, frame in client_parts:
+                for start in range(0, max(len(frame), 1), part_rows):
+                    writer.write(check(name, frame.iloc[start:start + part_rows]))
+                del frame
+            writer.close()
+            written.append(client)
+        return written
+
+    return _build(dest, manifest, write)
+
+
+def _build(dest: Path, manifest: dict, write: Callable[[Path], list[str]]) -> Path:
+    """Build a dataset in a temporary directory, add its manifest, rename it into place.
+
+    ``write`` fills the directory and returns the clients it wrote.
+    """
+    with building_dir(dest) as tmp:
+        written = write(tmp)
         (tmp / "manifest.json").write_text(
             json.dumps({**manifest, "clients": sorted(written)}, indent=2, default=str))
     return dest
@@ -74,22 +151,87 @@ def _write_clients(results: dict[str, ValidationResult], tmp: Path) -> list[str]
     """Write each client's tables, rejected rows and quality record; the clients written."""
     clients = sorted(set().union(*(set(r.accepted["client"]) for r in results.values())))
     for client in clients:
-        config.check_slug(client, "client")
-        folder = tmp / client
-        (folder / "rejected").mkdir(parents=True)
-        quality = []
+        writer = ClientWriter(tmp, client)
         for name, res in results.items():
             acc = res.accepted[res.accepted["client"] == client]
             rej = res.rejected[res.rejected["client"].astype("string") == client] \
                 if "client" in res.rejected else res.rejected.iloc[0:0]
-            acc.to_parquet(folder / f"{name}.parquet", index=False)
-            if len(rej):
-                rej.astype({c: "string" for c in rej.columns if rej[c].dtype == object}) \
-                    .to_parquet(folder / "rejected" / f"{name}.parquet", index=False)
-            part = ValidationResult(name, res.source, acc, rej, res.notes)
-            quality.append(part.summary())
-        (folder / "quality.json").write_text(json.dumps(quality, indent=2, default=str))
+            writer.write(ValidationResult(name, res.source, acc, rej, res.notes))
+        writer.close()
     return clients
+
+
+class ClientWriter:
+    """One client's folder of a dataset being built, its tables written a part at a time.
+
+    Each part's accepted rows are appended to ``<table>.parquet`` (a row group or more per
+    part), its rejected rows to ``rejected/<table>.parquet`` (made with the first rejected
+    row); :meth:`close` writes ``quality.json``, a record per table for all its parts.
+    """
+
+    def __init__(self, root: Path, client: str):
+        self.folder = root / config.check_slug(client, "client")
+        (self.folder / "rejected").mkdir(parents=True)
+        self.accepted: dict[str, ParquetSink] = {}
+        self.rejected: dict[str, ParquetSink] = {}
+        self.results: dict[str, ValidationResult] = {}
+
+    def write(self, result: ValidationResult) -> None:
+        """Append one part of a table, validated."""
+        name = result.table
+        if name not in self.accepted:
+            self.accepted[name] = ParquetSink(table_file(self.folder, name))
+        self.accepted[name](result.accepted)
+        rej = result.rejected
+        if len(rej):
+            if name not in self.rejected:
+                self.rejected[name] = ParquetSink(table_file(self.folder / "rejected", name))
+            self.rejected[name](rej.astype({c: "string" for c in rej.columns
+                                            if rej[c].dtype == object}))
+        total = self.results.get(name)
+        tally = total.rejected_tally if total is not None else RejectTally()
+        assert tally is not None  # every total is made with one, below
+        tally.add(rej)
+        self.results[name] = replace(
+            result, accepted=result.accepted.iloc[0:0].copy(), rejected=rej.iloc[0:0].copy(),
+            accepted_rows=None, rejected_tally=tally,
+            accepted_count=result.rows_accepted + (total.rows_accepted if total else 0),
+            rows_filtered=result.rows_filtered + (total.rows_filtered if total else 0),
+            notes=merge_notes([*(total.notes if total else []), *result.notes]))
+
+    def close(self) -> None:
+        """Finish the table files and write the quality record (tables in schema order)."""
+        for sink in [*self.accepted.values(), *self.rejected.values()]:
+            sink.close()
+        quality = [self.results[name].summary() for name in ORDER if name in self.results]
+        (self.folder / "quality.json").write_text(json.dumps(quality, indent=2, default=str))
+
+
+class ParquetSink:
+    """Writes frames of one schema to a Parquet file as they come (the first sets it)."""
+
+    def __init__(self, path: Path):
+        self.path, self.rows = path, 0
+        self.writer: ParquetWriter | None = None
+
+    def __call__(self, frame: pd.DataFrame) -> None:
+        """Append ``frame`` (cast to the file's schema, which the first frame set)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema)
+        else:
+            table = table.cast(self.writer.schema)
+        self.writer.write_table(table)
+        self.rows += len(frame)
+
+    def close(self) -> None:
+        """Finish the file (nothing to do if no frame came)."""
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
 
 
 def merge_rows(existing: pd.DataFrame | None, new: pd.DataFrame, table: str,
@@ -167,9 +309,14 @@ class TableNotFound(CxlabError, KeyError):
 
 def table_path(dataset: str, client: str, table: str, root: Path | None = None) -> Path:
     """Where one client's accepted rows of one table are stored."""
+    return table_file(dataset_dir(dataset, root) / config.check_slug(client, "client"), table)
+
+
+def table_file(folder: Path, table: str) -> Path:
+    """The file of one table in a client's folder (or in its ``rejected`` folder)."""
     if table not in TABLES:
         raise TableNotFound(f"unknown table {table!r}; expected one of {sorted(TABLES)}")
-    return dataset_dir(dataset, root) / config.check_slug(client, "client") / f"{table}.parquet"
+    return folder / f"{table}.parquet"
 
 
 def empty_table(table: str) -> pd.DataFrame:

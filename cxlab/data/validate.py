@@ -313,6 +313,32 @@ _DECIMAL = re.compile(r"[+-]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?")
 _DATE = re.compile(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?.*)?")
 
 
+_COUNT = re.compile(r"(?<![\w.'])(\d[\d,]*)(?= )")
+_FIRST = re.compile(r" \(first: [^)]*\)")
+
+
+def merge_notes(notes: list[str]) -> list[str]:
+    """One note per kind across chunks.
+
+    The same note from several chunks gets its counts added (the first's example kept);
+    identical notes appear once.
+    """
+    merged: dict[str, list] = {}
+    for note in notes:
+        found = _COUNT.search(note)
+        key = _FIRST.sub("", _COUNT.sub("#", note, count=1)) if found else note
+        if key not in merged:
+            merged[key] = [note, int(found.group(1).replace(",", "")) if found else None]
+        elif found:
+            merged[key][1] += int(found.group(1).replace(",", ""))
+    out = []
+    for note, total in merged.values():
+        found = _COUNT.search(note)
+        out.append(note if not found else
+                   note[:found.start()] + f"{total:,}" + note[found.end():])
+    return out
+
+
 def kind_of(value: object) -> str:
     """What kind of value a cell held, in words, without the value itself (for reports)."""
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
