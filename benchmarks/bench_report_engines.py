@@ -1,14 +1,18 @@
 """A whole quarterly report's memory and time by engine (issue 20): pandas against DuckDB.
 
-Writes the sample at each ``--scale`` into a temporary home, then runs the quarterly report
-template's cells (the same calls `cxlab run` executes, without a kernel) for the largest
-client's latest quarter, once per engine, each in a fresh process: ``pandas`` reads every
-table whole, ``duckdb`` (the default) reads each table as far as the report asks. Prints the
-peak resident memory above what the process holds once cxlab and its libraries are imported,
-the time, and the rows of the client's two largest tables. Run from the checkout::
+Writes the sample of one client (``--client``, the largest by default) at each ``--scale``
+into a temporary home, then runs the quarterly report template's cells (the same calls
+`cxlab run` executes, without a kernel) for its latest quarter, once per engine, each in a
+fresh process: ``pandas`` reads every table whole, ``duckdb`` (the default) asks the engine
+for aggregates and reads a few columns where it must. Prints the peak resident memory above
+what the process holds once cxlab and its libraries are imported, the time, and the rows of
+the client's two largest tables. Run from the checkout::
 
     .venv/bin/python benchmarks/bench_report_engines.py                  # scales 1 and 10
-    .venv/bin/python benchmarks/bench_report_engines.py --scale 1 10 30
+    .venv/bin/python benchmarks/bench_report_engines.py --scale 1 10 100 --engines duckdb
+    # a sample already written (cxlab data sample --scale 1000 --client northwind):
+    CXLAB_HOME=big .venv/bin/python benchmarks/bench_report_engines.py --scale 1000 \
+        --home big --engines duckdb
 
 Nothing here asserts a number: they are for reading, and for BENCHMARKS.md.
 """
@@ -57,6 +61,7 @@ print(json.dumps({"base_kb": base, "peak_kb": peak, "seconds": seconds, "rows": 
                   "failed": failed}))
 """
 
+#: The engines compared by default.
 ENGINES = ("pandas", "duckdb")
 
 
@@ -72,27 +77,38 @@ def main() -> None:
     """Write the sample at each scale, then run the report on each engine, side by side."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, nargs="+", default=[1.0, 10.0])
-    parser.add_argument("--client", default="northwind")
+    parser.add_argument("--client", default="northwind",
+                        help="the client whose report is run (the only one generated)")
     parser.add_argument("--quarter", default="2026Q3")
+    parser.add_argument("--engines", nargs="+", default=list(ENGINES),
+                        choices=["pandas", "duckdb", "spark"])
+    parser.add_argument("--home", type=Path,
+                        help="a CXLAB_HOME already holding the sample at the one --scale "
+                             "given (cxlab data sample --scale S --client C): not written again")
     args = parser.parse_args()
+    if args.home and len(args.scale) != 1:
+        parser.error("--home goes with one --scale: the scale its sample was written at")
     print(f"{platform.node()}: {platform.processor() or platform.machine()}, "
           f"Python {platform.python_version()}, {os.cpu_count()} cores")
     print(f"{'scale':>6} {'interactions':>13} {'responses':>10} | "
-          + " | ".join(f"{e:>7}: {'MB':>6} {'s':>6}" for e in ENGINES))
+          + " | ".join(f"{e:>7}: {'MB':>6} {'s':>6}" for e in args.engines))
     for scale in args.scale:
-        with tempfile.TemporaryDirectory() as home:
-            started = time.perf_counter()
-            subprocess.run([sys.executable, "-c", "import sys; from cxlab.data import make_sample;"
-                            f" make_sample('sample', scale={scale})"], check=True,
-                           env={**os.environ, "CXLAB_HOME": home})
-            made = time.perf_counter() - started
-            runs = {e: measure(Path(home), args.client, args.quarter, e) for e in ENGINES}
-        rows = runs["duckdb"]["rows"]
+        with tempfile.TemporaryDirectory() as scratch:
+            home, made = args.home or Path(scratch), 0.0
+            if not args.home:
+                started = time.perf_counter()
+                subprocess.run([sys.executable, "-c", "from cxlab.data import make_sample; "
+                                f"make_sample('sample', scale={scale}, clients=[{args.client!r}])"],
+                               check=True, env={**os.environ, "CXLAB_HOME": str(home)})
+                made = time.perf_counter() - started
+            runs = {e: measure(home, args.client, args.quarter, e) for e in args.engines}
+        rows = next(iter(runs.values()))["rows"]
         cells = " | ".join(f"{e:>7}: {(r['peak_kb'] - r['base_kb']) / 1024:6.0f} "
                            f"{r['seconds']:6.1f}" for e, r in runs.items())
+        written = f"sample written in {made:.0f} s; " if made else ""
         print(f"{scale:6g} {rows['interactions']:13,} {rows['customer_responses']:10,} | {cells}"
-              f"   (sample written in {made:.0f} s; failed sections "
-              f"{[r['failed'] for r in runs.values()]})", flush=True)
+              f"   ({written}failed sections {[r['failed'] for r in runs.values()]})",
+              flush=True)
 
 
 if __name__ == "__main__":
