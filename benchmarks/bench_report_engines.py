@@ -11,8 +11,8 @@ the client's two largest tables. Run from the checkout::
     .venv/bin/python benchmarks/bench_report_engines.py                  # scales 1 and 10
     .venv/bin/python benchmarks/bench_report_engines.py --scale 1 10 100 --engines duckdb
     # a sample already written (cxlab data sample --scale 1000 --client northwind):
-    CXLAB_HOME=big .venv/bin/python benchmarks/bench_report_engines.py --scale 1000 \
-        --home big --engines duckdb
+    .venv/bin/python benchmarks/bench_report_engines.py --scale 1000 --home big \
+        --engines duckdb
 
 Nothing here asserts a number: they are for reading, and for BENCHMARKS.md.
 """
