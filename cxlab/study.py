@@ -382,7 +382,12 @@ class Study:
         if column is not None and column not in held:
             raise StudyError(f"weighting: column {column!r} is not in customer_responses; "
                              f"it has {held}")
-        rows = self.between("customer_responses", *periods.bounds(quarter))
+        # The columns the weights come from (all, when a margin names one the answers lack,
+        # so the error lists what they have).
+        wanted = {PERIOD_COLUMN["customer_responses"], *([column] if column else []),
+                  *(margins or {})}
+        rows = self.between("customer_responses", *periods.bounds(quarter),
+                            [c for c in held if c in wanted] if wanted <= set(held) else None)
         ones = pd.Series(1.0, index=rows.index)
         if rows.empty:
             return ones, None

@@ -21,7 +21,7 @@ from cxlab.report.availability import NOT_COLLECTED, collected, needs
 from cxlab.report.html_tables import SMALL_N
 from cxlab.stats import adjust_pvalues, disclosure, flag_groups
 from cxlab.stats.continuity import coverage_breaks
-from cxlab.study import Study
+from cxlab.study import ONE_ANSWER_PER_PERSON, Study
 
 if TYPE_CHECKING:  # imported when a trend is computed (quarter_trend)
     import ibis.expr.types as ir
@@ -241,7 +241,11 @@ def quarter_estimate(study: Study, m: Measure, quarter: str, weighted: bool = Tr
         row = sums.loc[quarter]
         parts = {c.removeprefix(f"{m.name}_"): row[c] for c in sums if c.startswith(f"{m.name}_")}
         return metrics.estimate_from_sums(m, parts, n_missing=int(row["rows"] - parts["n"]))
-    rows = study.rows(m.table, quarter)
+    if m.table in ONE_ANSWER_PER_PERSON:  # each person's latest answer of the quarter
+        rows = study.rows(m.table, quarter)
+    else:  # the measure's columns only
+        rows = study.between(m.table, *periods.bounds(quarter), [
+            c for c in study.columns(m.table) if c in (m.column, "outcome", PERIOD_COLUMN[m.table])])
     return estimate(m, rows, weights_for(study, m, rows) if weighted else None)
 
 
@@ -333,7 +337,7 @@ def trend_frame(study: Study, key: str | Measure) -> pd.DataFrame:
         out = metrics.grouped(engine.measure_values(m, held), m.name, "quarter",
                               check_scale=False)
     else:
-        rows = measures.with_values(m, study.history(m.table))
+        rows = measures.with_values(m, study.history(m.table, [m.column, "outcome"]))
         weights = weights_for(study, m, rows)
         out = metrics.grouped(rows, m.name, "quarter", weights=weights, check_scale=False)
     out = out[out["n"] > 0].reset_index(drop=True)
@@ -669,7 +673,9 @@ def weighting_note(study: Study) -> str:
         how.append("raked each quarter to the population shares of "
                    f"{escape_all(list(spec['margins']))}")
     failed = study.weighting_notes
-    rows = study.rows("customer_responses")
+    date = PERIOD_COLUMN["customer_responses"]
+    rows = study.between("customer_responses", *periods.bounds(study.quarter),
+                         [c for c in study.columns("customer_responses") if c in (date, "nps")])
     if study.quarter in failed:
         return (f"Customer-survey results are **not weighted** in {study.quarter}: "
                 f"{escape(failed[study.quarter])}")
