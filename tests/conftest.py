@@ -52,23 +52,16 @@ def sandbox(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def built_site(sandbox):
     """Two studies run through the runner and the site built from them (preview)."""
-    import os
+    from report_harness import cxlab_home
 
     from cxlab.run.executor import run_studies
     from cxlab.run.matrix import load_matrix
     from cxlab.site import build_site
 
-    old = os.environ.get("CXLAB_HOME")
-    os.environ["CXLAB_HOME"] = str(sandbox)
-    try:
+    with cxlab_home(sandbox):
         studies = load_matrix(sandbox / "studies.yml").select(["cedar"], ["2026Q2", "2026Q3"])
         results = run_studies(studies, jobs=2, progress=False)
         out = build_site(sandbox, use_quarto=False)
-    finally:
-        if old is None:
-            os.environ.pop("CXLAB_HOME")
-        else:
-            os.environ["CXLAB_HOME"] = old
     return {"root": sandbox, "site": out, "results": results}
 
 

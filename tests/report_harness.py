@@ -7,6 +7,8 @@ Running those calls here (no kernel) lets fast tests check everything a report w
 from __future__ import annotations
 
 import ast
+import contextlib
+import os
 from pathlib import Path
 
 import nbformat
@@ -67,3 +69,18 @@ def copy_site_sources(source: Path, dest: Path) -> None:
     for name in SITE_SOURCES:
         (dest / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(source / name, dest / name)
+
+
+@contextlib.contextmanager
+def cxlab_home(home: Path):
+    """``CXLAB_HOME`` pointed at ``home`` within, as it was after (a session fixture cannot use
+    pytest's monkeypatch)."""
+    old = os.environ.get("CXLAB_HOME")
+    os.environ["CXLAB_HOME"] = str(home)
+    try:
+        yield home
+    finally:
+        if old is None:
+            os.environ.pop("CXLAB_HOME")
+        else:
+            os.environ["CXLAB_HOME"] = old

@@ -4,10 +4,10 @@ import contextlib
 import doctest
 import importlib
 import inspect
-import os
 import pkgutil
 
 import pytest
+from report_harness import cxlab_home
 
 import cxlab
 
@@ -32,15 +32,8 @@ def example_names(sandbox) -> dict[str, object]:
     """
     from cxlab import report
 
-    old = os.environ.get("CXLAB_HOME")
-    os.environ["CXLAB_HOME"] = str(sandbox)
-    try:
+    with cxlab_home(sandbox):
         study = cxlab.open_study("cedar", "2026Q3")
-    finally:
-        if old is None:
-            os.environ.pop("CXLAB_HOME")
-        else:
-            os.environ["CXLAB_HOME"] = old
     return {"cxlab": cxlab, "report": report, "study": study}
 
 

@@ -79,12 +79,17 @@ def test_employees_alone_in_their_team_are_left_out_without_warnings():
     assert tests.iloc[0]["n"] == 6 and tests.iloc[0]["n_teams"] == 2
 
 
-def test_employees_without_a_team_or_a_value_are_left_out_of_the_audit():
-    rng = np.random.default_rng(5)
-    frame = pd.DataFrame({
+def _support_team(seed: int, measure: str, values) -> pd.DataFrame:
+    """Thirty support employees in three teams with one measure and a repeat-contact rate."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
         "employee_id": range(30), "team": rng.choice(["A", "B", "C"], 30),
-        "department": "Support", "calls_per_day": rng.normal(20, 3, 30),
+        "department": "Support", measure: values(rng),
         "repeat_contact_rate": rng.uniform(0.1, 0.4, 30)})
+
+
+def test_employees_without_a_team_or_a_value_are_left_out_of_the_audit():
+    frame = _support_team(5, "calls_per_day", lambda rng: rng.normal(20, 3, 30))
     plan = pd.DataFrame({"department": ["Support"], "metric": ["calls_per_day"]})
     gaps = frame.copy()
     gaps.loc[[0, 1], "team"] = None
@@ -181,11 +186,7 @@ def test_employee_frames_name_measures_as_the_registry_does(sample_study):
 
 def test_a_plan_paying_for_csat_is_audited_on_the_registrys_column():
     """A plan names CSAT by its column (client data): it is the column csat_top2."""
-    rng = np.random.default_rng(3)
-    frame = pd.DataFrame({
-        "employee_id": range(30), "team": rng.choice(["A", "B", "C"], 30),
-        "department": "Support", "csat_top2": rng.uniform(0.5, 0.9, 30),
-        "repeat_contact_rate": rng.uniform(0.1, 0.4, 30)})
+    frame = _support_team(3, "csat_top2", lambda rng: rng.uniform(0.5, 0.9, 30))
     plan = pd.DataFrame({"department": ["Support"], "metric": ["csat"]})
     tests = incentives.associations(frame, plan)
     assert tests[["metric", "outcome"]].values.tolist() == [["csat", "repeat_contact_rate"]]
@@ -193,7 +194,7 @@ def test_a_plan_paying_for_csat_is_audited_on_the_registrys_column():
         frame, plan.assign(metric="csat_top2")).iloc[0]["effect"])
     # A frame of the old column names still has its CSAT tested as the outcome csat_top2.
     old = frame.rename(columns={"csat_top2": "csat"}).assign(
-        calls_per_day=rng.normal(20, 3, 30))
+        calls_per_day=np.random.default_rng(4).normal(20, 3, 30))
     calls = pd.DataFrame({"department": ["Support"], "metric": ["calls_per_day"]})
     assert set(incentives.associations(old, calls)["outcome"]) == {
         "csat_top2", "repeat_contact_rate"}
