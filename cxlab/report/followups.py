@@ -14,7 +14,13 @@ from cxlab.metrics import Estimate
 from cxlab.report.availability import needs
 from cxlab.report.html_tables import SMALL_N
 from cxlab.report.tables import fmt_change, fmt_p, fmt_value
-from cxlab.stats.followups import ANSWER_COLUMNS, LATER_DAYS, LoopClosure, loop_closure
+from cxlab.stats.followups import (
+    ANSWER_COLUMNS,
+    LATER_DAYS,
+    LoopClosure,
+    is_detractor,
+    loop_closure,
+)
 from cxlab.study import Study
 
 
@@ -40,15 +46,16 @@ def loop_result(study: Study) -> LoopClosure:
     """
     def compute() -> LoopClosure:
         # The quarter's answers and the year after it, where each customer's next answer is:
-        # of the customers who answered this quarter, and only the columns the measures read.
+        # of the customers unhappy this quarter, and only the columns the measures read.
         start, end = periods.bounds(study.quarter)
         span = study.query("customer_responses", start=start,
                            end=end + pd.Timedelta(days=LATER_DAYS + 1))
         span = span.select(*ANSWER_COLUMNS)
         now = span.filter(within(span[PERIOD_COLUMN["customer_responses"]], start, end))
-        answers = span.filter(span["customer_id"].isin(now["customer_id"]))
+        unhappy = now.filter(is_detractor(now))
+        answers = span.filter(span["customer_id"].isin(unhappy["customer_id"]))
         follow_ups = study.query("follow_ups")
-        follow_ups = follow_ups.filter(follow_ups["response_id"].isin(now["response_id"]))
+        follow_ups = follow_ups.filter(follow_ups["response_id"].isin(unhappy["response_id"]))
         return loop_closure(answers.execute(), follow_ups.execute(), study.quarter)
     return study.cached(("loop_closure",), compute)
 

@@ -23,6 +23,7 @@ else) is not counted as following it up, nor within 48 hours: it is left out and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -31,15 +32,23 @@ from cxlab import metrics, periods
 
 #: A later answer counts as "next" within this many days of the detractor answer.
 LATER_DAYS = 365
+#: The highest NPS answer (0-10) and CSAT answer (1-5) that count as unhappy.
+DETRACTOR_NPS, UNHAPPY_CSAT = 6, 2
 #: "Within 48 hours", in whole days after the answer's date (see the module's notes).
 WITHIN_DAYS = 2
 #: The columns of the customer responses :func:`loop_closure` reads.
 ANSWER_COLUMNS = ("response_id", "customer_id", "responded_on", "nps", "csat")
 
 
-def is_detractor(responses: pd.DataFrame) -> pd.Series:
-    """Whether each answer is unhappy: NPS 0-6 or CSAT 1-2."""
-    return (responses["nps"] <= 6).fillna(False) | (responses["csat"] <= 2).fillna(False)
+def is_detractor(responses: Any) -> Any:
+    """Whether each answer is unhappy: NPS 0-6 or CSAT 1-2.
+
+    ``responses`` is a pandas frame, or an engine's table (the same rule as its expression).
+    """
+    def answered_so(low: Any) -> Any:  # missing answers are not unhappy
+        return low.fill_null(False) if hasattr(low, "fill_null") else low.fillna(False)
+    return (answered_so(responses["nps"] <= DETRACTOR_NPS)
+            | answered_so(responses["csat"] <= UNHAPPY_CSAT))
 
 
 @dataclass(frozen=True)
