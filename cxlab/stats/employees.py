@@ -256,7 +256,7 @@ def _scorecard_frame(study: Study, min_n: int, rank_by: str) -> pd.DataFrame:
     out = data[["employee_id", "team", "department", "role"]].copy()
     out["label"] = data["label"]  # employee_metrics labels as employee_labels does
     notes = []
-    posteriors = {}
+    ranked = None  # the posterior of the measure ranked on: its draws give the ranks
     uncollected = [m.key for m in SCORECARD_METRICS
                    if not study.collected(m.measure.table, m.measure.column)]
     for m in SCORECARD_METRICS:
@@ -267,10 +267,13 @@ def _scorecard_frame(study: Study, min_n: int, rank_by: str) -> pd.DataFrame:
                 out[f"{m.key}{suffix}"] = np.nan
             continue
         try:
-            posteriors[m.key] = (
+            posterior = (
                 hierarchical.rates(data[f"{m.key}_k"], data[f"{m.key}_n"]) if m.model == "rate"
                 else hierarchical.means(data[m.key], data[f"{m.key}_se"]))
-            shrunk = posteriors[m.key].summary
+            shrunk = posterior.summary
+            # Only the ranked measure's draws are kept (employees x 4,000 numbers each).
+            ranked = posterior if m.key == rank_by else ranked
+            del posterior
         except shrinkage.ShrinkageError as err:
             notes.append(f"{m.label}: not shrunk ({err}).")
             shrunk = pd.DataFrame({"shrunk": data[m.key], "ci_low": np.nan, "ci_high": np.nan})
@@ -283,8 +286,8 @@ def _scorecard_frame(study: Study, min_n: int, rank_by: str) -> pd.DataFrame:
     metric = SCORECARD_METRIC[rank_by]
     eligible = out[f"{rank_by}_n"] >= min_n
     out["ranked_in_team"] = out["team"].map(eligible.groupby(out["team"]).sum()).astype(int)
-    if rank_by in posteriors:
-        ranks = posteriors[rank_by].rank_intervals(out["team"].where(eligible).to_numpy(object),
+    if ranked is not None:
+        ranks = ranked.rank_intervals(out["team"].where(eligible).to_numpy(object),
                                                    higher_is_better=metric.direction > 0,
                                                    coverage=RANK_COVERAGE)
         out["rank"], out["rank_low"], out["rank_high"] = (
@@ -294,7 +297,7 @@ def _scorecard_frame(study: Study, min_n: int, rank_by: str) -> pd.DataFrame:
     # Separated: the rank's interval leaves out at least one position, so the data say
     # something about where this employee stands among the team's ranked colleagues.
     out["is_separated"] = (((out["rank_high"] - out["rank_low"] + 1) < out["ranked_in_team"])
-                           & (rank_by in posteriors and not posteriors[rank_by].pooled))
+                           & (ranked is not None and not ranked.pooled))
     out.attrs.update(min_n=min_n, rank_by=rank_by, notes=notes, names_shown=names,
                      not_collected=uncollected)
     return out.sort_values(["team", "rank", "label"], na_position="last", ignore_index=True)
