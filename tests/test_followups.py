@@ -155,3 +155,24 @@ def test_no_unhappy_answer_is_explained():
     outcome = Outcome(start=start, what="unhappy answer", why_none=why_none(stars, start))
     assert outcome.summary().startswith("0 unhappy answers found since 2026-07-08: no answer "
                                         "has an NPS or CSAT score")
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_a_quarter_measured_in_parts_by_customer_gives_the_same_closure(sandbox, monkeypatch,
+                                                                         engine):
+    """Beyond BATCH unhappy answers the quarter is measured in parts (customers split by a
+    hash of their id, each customer's answers in one part): every number is the same."""
+    import dataclasses
+
+    import cxlab
+    from cxlab.report import followups as report_followups
+    from report_harness import cxlab_home
+
+    with cxlab_home(sandbox):
+        whole = report_followups.loop_result(cxlab.open_study("northwind", "2026Q2",
+                                                              engine=engine))
+        monkeypatch.setattr(report_followups, "BATCH", 40)
+        parts = report_followups.loop_result(cxlab.open_study("northwind", "2026Q2",
+                                                              engine=engine))
+    assert whole.detractors > 5 * 40  # so the quarter really was measured in parts
+    assert repr(dataclasses.astuple(parts)) == repr(dataclasses.astuple(whole))

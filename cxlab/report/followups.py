@@ -5,6 +5,8 @@ The numbers are :func:`cxlab.stats.followups.loop_closure`'s; this module words 
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from cxlab import periods
@@ -18,8 +20,9 @@ from cxlab.stats.followups import (
     ANSWER_COLUMNS,
     LATER_DAYS,
     LoopClosure,
+    closure_cases,
     is_detractor,
-    loop_closure,
+    summarize,
 )
 from cxlab.study import Study
 
@@ -39,6 +42,10 @@ def _nps(est: Estimate | None) -> str:
             f"{fmt_value(est.ci[1], 'nps')}; n={est.n:,})")
 
 
+#: Unhappy answers of a quarter measured at once, at most about: beyond, in parts by customer.
+BATCH = 200_000
+
+
 def loop_result(study: Study) -> LoopClosure:
     """The study's :func:`~cxlab.stats.followups.loop_closure`, computed once.
 
@@ -53,10 +60,20 @@ def loop_result(study: Study) -> LoopClosure:
         span = span.select(*ANSWER_COLUMNS)
         now = span.filter(within(span[PERIOD_COLUMN["customer_responses"]], start, end))
         unhappy = now.filter(is_detractor(now))
-        answers = span.filter(span["customer_id"].isin(unhappy["customer_id"]))
-        follow_ups = study.query("follow_ups")
-        follow_ups = follow_ups.filter(follow_ups["response_id"].isin(unhappy["response_id"]))
-        return loop_closure(answers.execute(), follow_ups.execute(), study.quarter)
+        # Customers in parts of at most about BATCH unhappy answers (each customer in one
+        # part, by a hash of the id), so memory holds one part's answers at a time.
+        parts = max(1, math.ceil(int(unhappy.count().execute()) / BATCH))
+        held = study.query("follow_ups")
+        cases = []
+        for part in range(parts):
+            mine = unhappy
+            if parts > 1:
+                mine = unhappy.filter((unhappy["customer_id"].hash() % parts + parts) % parts
+                                      == part)
+            answers = span.filter(span["customer_id"].isin(mine["customer_id"]))
+            follow_ups = held.filter(held["response_id"].isin(mine["response_id"]))
+            cases.append(closure_cases(answers.execute(), follow_ups.execute(), study.quarter))
+        return summarize(study.quarter, pd.concat(cases, ignore_index=True))
     return study.cached(("loop_closure",), compute)
 
 

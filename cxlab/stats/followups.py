@@ -87,6 +87,20 @@ def loop_closure(responses: pd.DataFrame, follow_ups: pd.DataFrame, quarter: str
     ``responses`` holds every quarter's answers (the next answer may fall in a later one);
     ``follow_ups`` the follow-up rows, matched by ``response_id``.
     """
+    return summarize(quarter, closure_cases(responses, follow_ups, quarter))
+
+
+def closure_cases(responses: pd.DataFrame, follow_ups: pd.DataFrame, quarter: str
+                  ) -> pd.DataFrame:
+    """One row per detractor answer of ``quarter``: what :func:`summarize` counts.
+
+    Columns: ``followed`` and ``in_time`` (followed up within 48 hours), ``early`` (a
+    follow-up dated before the answer, left out), ``days`` to close (NaN when not closed),
+    ``resolved`` (1 or 0 for a closed case that says, else NaN) and ``later``, the NPS of
+    the customer's next answer (NaN without one). The answers of different customers may be
+    measured apart and their cases put together: each customer's answers must be all in one
+    part.
+    """
     answers = responses.assign(day=pd.to_datetime(responses["responded_on"]).dt.normalize())
     now = answers[is_detractor(answers) & (periods.label(answers["day"]) == quarter)]
     done = follow_ups.drop_duplicates("response_id").set_index("response_id")
@@ -98,34 +112,49 @@ def loop_closure(responses: pd.DataFrame, follow_ups: pd.DataFrame, quarter: str
     # A contact or close dated before the answer is no follow-up of it (see the notes).
     early = ((when.dt.normalize() < now["day"]) | (closed_on < now["day"])).to_numpy()
     when, closed_on = when.mask(early), closed_on.mask(early)
-    followed = when.notna().to_numpy()
-    n = len(now)
-    in_time = ((when.dt.normalize() - now["day"]).dt.days <= WITHIN_DAYS).to_numpy()
-    days = (closed_on - now["day"]).dt.days.dropna()
-    resolved = pd.Series(done["resolved"].reindex(now["response_id"]).to_numpy(),
-                         index=now.index)[closed_on.notna()].dropna().astype(bool)
-    later = _next_nps(answers, now)
-    later_yes = _nps(later[followed])
-    later_no = _nps(later[~followed])
+    said = pd.Series(done["resolved"].reindex(now["response_id"]).to_numpy(), index=now.index)
+    return pd.DataFrame({
+        "followed": when.notna().to_numpy(),
+        "in_time": ((when.dt.normalize() - now["day"]).dt.days <= WITHIN_DAYS).to_numpy(),
+        "early": early,
+        "days": (closed_on - now["day"]).dt.days.to_numpy(dtype=float),
+        "resolved": said.where(closed_on.notna() & said.notna()).astype(float).to_numpy(),
+        "later": _next_nps(answers, now).to_numpy(dtype=float)})
+
+
+def summarize(quarter: str, cases: pd.DataFrame) -> LoopClosure:
+    """The quarter's :class:`LoopClosure` from its detractor answers' cases."""
+    n = len(cases)
+    followed = cases["followed"].to_numpy(dtype=bool)
+    days = cases["days"].dropna()
+    resolved = cases["resolved"].dropna()
+    later_yes = _nps(cases["later"][followed])
+    later_no = _nps(cases["later"][~followed])
     return LoopClosure(
         quarter, n,
         metrics.proportion(int(followed.sum()), n) if n else None,
-        metrics.proportion(int((followed & in_time).sum()), n) if n else None,
+        metrics.proportion(int((followed & cases["in_time"].to_numpy(dtype=bool)).sum()), n)
+        if n else None,
         tuple(np.percentile(days, [25, 50, 75])) if len(days) else (np.nan,) * 3,
         len(days),
         metrics.proportion(int(resolved.sum()), len(resolved)) if len(resolved) else None,
         later_yes, later_no,
         metrics.compare(later_yes, later_no) if later_yes and later_no else None,
-        int(early.sum()))
+        int(cases["early"].sum()))
 
 
 def _next_nps(answers: pd.DataFrame, now: pd.DataFrame) -> pd.Series:
-    """Per detractor answer, the NPS of the same customer's next answer within LATER_DAYS."""
-    later = answers.dropna(subset=["nps"])[["customer_id", "day", "nps"]].sort_values("day")
+    """Per detractor answer, the NPS of the same customer's next answer within LATER_DAYS.
+
+    Of two next answers on the same day, the one with the smaller response id: the same
+    whatever order the answers were read in.
+    """
+    later = answers.dropna(subset=["nps"])[["customer_id", "day", "nps", "response_id"]]
     pairs = now[["response_id", "customer_id", "day"]].merge(later, on="customer_id",
                                                              suffixes=("", "_next"))
     gap = (pairs["day_next"] - pairs["day"]).dt.days
-    pairs = pairs[(gap > 0) & (gap <= LATER_DAYS)].sort_values("day_next")
+    pairs = pairs[(gap > 0) & (gap <= LATER_DAYS)].sort_values(
+        ["day_next", "response_id_next"], kind="stable")
     first = pairs.drop_duplicates("response_id").set_index("response_id")["nps"]
     return now["response_id"].map(first).reset_index(drop=True)
 
