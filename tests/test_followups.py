@@ -164,9 +164,10 @@ def test_a_quarter_measured_in_parts_by_customer_gives_the_same_closure(sandbox,
     hash of their id, each customer's answers in one part): every number is the same."""
     import dataclasses
 
+    from report_harness import cxlab_home
+
     import cxlab
     from cxlab.report import followups as report_followups
-    from report_harness import cxlab_home
 
     with cxlab_home(sandbox):
         whole = report_followups.loop_result(cxlab.open_study("northwind", "2026Q2",
