@@ -193,6 +193,18 @@ def _deprecated(old: str, m: Measure) -> None:
                   f"release; use {m.name!r} ({m.label})", DeprecationWarning, stacklevel=level)
 
 
+def of_column(column: str) -> Measure | None:
+    """The headline measure read from ``column`` of a cxlab table, or None when none is.
+
+    Examples:
+        >>> of_column("csat").name, of_column("csat").scale
+        ('csat_top2', (1, 5))
+        >>> of_column("team") is None
+        True
+    """
+    return _BY_COLUMN.get(column)
+
+
 def get(name: str | Measure) -> Measure:
     """The measure called ``name`` (a name, a column or an old name), or a clear error.
 
