@@ -504,10 +504,10 @@ def guard_scale_seen(count: int, seen_low: float, seen_high: float,
                     f"like a {a}-{b} question (satisfaction or effort), not {metric}. If the "
                     f"answers really are on {low:g}-{high:g}, pass check_scale=False")
     if other is not None:
-        a, b = other.scale
+        its_low, its_high = other.scale
         raise ScaleError(
             f"{metric}: column {column!r} holds the answers of {other.name} ({other.label}), "
-            f"on {a:g}-{b:g}, but {metric} is measured on {low:g}-{high:g}; pass that "
+            f"on {its_low:g}-{its_high:g}, but {metric} is measured on {low:g}-{high:g}; pass that "
             f"measure's own column. If these answers really are on {low:g}-{high:g}, pass "
             "check_scale=False")
 
