@@ -761,8 +761,10 @@ def nps(
         metric: Name recorded on the estimate (``"enps"`` for employees).
         weights: Survey weights, one per answer (see :func:`weighted_counts`); the interval
             then uses Kish's effective sample size (no bootstrap).
-        check_scale: Refuse 30 or more answers that all fit a 1-5 or 1-7 scale (see
-            :func:`guard_scale`): most likely a satisfaction column, not the 0-10 question.
+        check_scale: Refuse another measure's column (a Series named ``csat`` or ``ces``,
+            however few its answers), and 30 or more answers that all fit a 1-5 or 1-7 scale
+            (see :func:`guard_scale`): most likely a satisfaction column, not the 0-10
+            question.
 
     Returns:
         An :class:`Estimate` in points.
@@ -992,8 +994,10 @@ def ces(scores: Iterable, statistic: str = "mean", confidence: float = 0.95,
         statistic: ``"mean"`` (t interval) or ``"easy"`` for the share answering 5-7 (Wilson).
         confidence: Confidence level.
         weights: Survey weights, one per answer (see :func:`weighted_counts`).
-        check_scale: Refuse 30 or more answers that all fit 1-5 (see :func:`guard_scale`):
-            most likely a satisfaction column, not the 1-7 effort question.
+        check_scale: Refuse another measure's column (a Series named ``csat`` or ``nps``,
+            however few its answers), and 30 or more answers that all fit 1-5 (see
+            :func:`guard_scale`): most likely a satisfaction column, not the 1-7 effort
+            question.
 
     Examples:
         >>> ces([6, 7, 5, 3, 7, 6])
@@ -1429,8 +1433,9 @@ def grouped(
         weights: Survey weights: a column of ``data`` or one value per row. Each group's
             estimate is then weighted and its interval uses the group's Kish effective
             sample size (see :func:`weighted_counts`); answers weighted 0 are left out.
-        check_scale: Refuse a ``column`` whose answers (30 or more, over all groups) all fit
-            a narrower scale than the metric's (see :func:`guard_scale`).
+        check_scale: Refuse a ``column`` that is another measure's on another scale
+            (``column="csat"`` for NPS), and one whose answers (30 or more, over all groups)
+            all fit a narrower scale than the metric's (see :func:`guard_scale`).
 
     Returns:
         Columns: the group keys, ``metric``, ``value``, ``se``, ``ci_low``, ``ci_high``, ``n``,
