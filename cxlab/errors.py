@@ -9,6 +9,15 @@ code that means "your input".
 Each module keeps its own subclass (``ImportError_``, ``DataValidationError``,
 ``MatrixError``, ``RakingError``, ...), which also subclasses the built-in exception it
 always was (``ValueError`` mostly), so existing ``except ValueError`` code keeps working.
+Those a researcher meets most: ``cxlab.metrics.MetricError`` (answers, weights or options an
+estimate cannot use), ``cxlab.metrics.ScaleError`` (answers on another scale than the
+measure's: most likely the wrong column), ``cxlab.measures.MeasureError`` (no such measure),
+``cxlab.periods.PeriodError`` and ``cxlab.study.StudyError``.
+
+Examples:
+    >>> from cxlab.metrics import ScaleError
+    >>> issubclass(ScaleError, CxlabError), issubclass(ScaleError, ValueError)
+    (True, True)
 """
 
 from __future__ import annotations

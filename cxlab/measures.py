@@ -157,6 +157,12 @@ def find(name: str) -> Measure | None:
     """The measure called ``name`` (a name, a column or an old name), or None when none is.
 
     An old name (one of a measure's ``aliases``) gives a :class:`DeprecationWarning`.
+
+    Examples:
+        >>> find("csat").name, find("first_contact_resolution").table
+        ('csat_top2', 'interactions')
+        >>> find("no such measure") is None
+        True
     """
     if not isinstance(name, str):
         return None
@@ -193,6 +199,18 @@ def _deprecated(old: str, m: Measure) -> None:
                   f"release; use {m.name!r} ({m.label})", DeprecationWarning, stacklevel=level)
 
 
+def of_column(column: str) -> Measure | None:
+    """The headline measure read from ``column`` of a cxlab table, or None when none is.
+
+    Examples:
+        >>> of_column("csat").name, of_column("csat").scale
+        ('csat_top2', (1, 5))
+        >>> of_column("team") is None
+        True
+    """
+    return _BY_COLUMN.get(column)
+
+
 def get(name: str | Measure) -> Measure:
     """The measure called ``name`` (a name, a column or an old name), or a clear error.
 
@@ -200,6 +218,17 @@ def get(name: str | Measure) -> Measure:
 
     Raises:
         MeasureError: listing the names, columns and old names it takes.
+
+    Examples:
+        >>> m = get("nps")
+        >>> m.label, m.scale, m.higher_is_better
+        ('NPS (points)', (0, 10), True)
+        >>> get("ces").name  # a column: its headline measure
+        'ces_mean'
+        >>> get("nsp")
+        Traceback (most recent call last):
+        ...
+        cxlab.measures.MeasureError: measure 'nsp' unknown; expected one of ['nps', ...
     """
     if isinstance(name, Measure):
         return name
@@ -216,7 +245,12 @@ def get(name: str | Measure) -> Measure:
 
 
 def names() -> list[str]:
-    """Every measure's name, in the registry's order."""
+    """Every measure's name, in the registry's order.
+
+    Examples:
+        >>> names()[:3]
+        ['nps', 'csat_top2', 'csat_mean']
+    """
     return list(_BY_NAME)
 
 
@@ -257,6 +291,15 @@ def values(measure: Measure | str, rows: pd.DataFrame) -> pd.Series:
 
     ``contacts="answered"`` blanks unanswered contacts; ``contacts="all"`` gives each
     unanswered contact the measure's ``unanswered`` value, when it has one.
+
+    Examples:
+        >>> import pandas as pd
+        >>> rows = pd.DataFrame({"is_resolved_first_contact": [True, False, False],
+        ...                      "outcome": ["answered", "answered", "abandoned"]})
+        >>> values("first_contact_resolution", rows).tolist()
+        [True, False, nan]
+        >>> values("first_contact_resolution_all", rows).tolist()
+        [1.0, 0.0, 0.0]
     """
     m = get(measure)
     out = rows[m.column]
@@ -297,6 +340,12 @@ def scores(values: Any, measure: Measure | str) -> np.ndarray:
     """Per-answer scores whose mean is the measure: +100/0/-100 for NPS, 1/0 for a share.
 
     Means and rates pass through (divided by ``per``); missing answers stay NaN.
+
+    Examples:
+        >>> scores([10, 8, 3], "nps").tolist()
+        [100.0, 0.0, -100.0]
+        >>> scores([5, 3, float("nan")], "csat_top2").tolist()
+        [1.0, 0.0, nan]
     """
     import numpy as np
 

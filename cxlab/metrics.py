@@ -357,6 +357,27 @@ def _as_series(values: Iterable, name: str = "answers") -> pd.Series:
     return pd.Series(list(values) if not hasattr(values, "__len__") else values, dtype="object")
 
 
+def _where(metric: str, values: Any, fallback: str | None = None) -> str:
+    """How an error names the answers: ``csat_top2 (column 'nps')`` for a named Series.
+
+    Answers without a column name (a list, an array) are named ``fallback`` or ``metric``.
+    """
+    column = values.name if isinstance(values, pd.Series) else None
+    if isinstance(column, str):
+        return f"{metric} (column {column!r})"
+    return metric if fallback is None else fallback
+
+
+def _registry_name(metric: str, kinds: tuple[str, ...]) -> str:
+    """``metric`` as the registry names it, when it names a measure of one of ``kinds``.
+
+    An old name (``fcr``) warns and gives the registry's (``first_contact_resolution``); a
+    column's name gives its headline measure; a free label (``"rate"``, ``"q7"``) stays.
+    """
+    m = measures.find(metric)
+    return m.name if m is not None and m.kind in kinds else metric
+
+
 def check_weights(weights: Iterable, name: str, answered: np.ndarray | None = None) -> np.ndarray:
     """Survey weights as floats, or a clear error for the first unusable one.
 
@@ -366,6 +387,9 @@ def check_weights(weights: Iterable, name: str, answered: np.ndarray | None = No
     raw = _as_series(weights, f"{name} weights")
     w = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float)
     need = np.ones(len(w), bool) if answered is None else np.asarray(answered, bool)
+    if need.any() and raw[need].isna().all():
+        raise MetricError(f"{name}: every weight is missing (an empty weight column?); "
+                          "compute the weights first (e.g. cxlab.rake) or leave weights out")
     bad = need & ~(np.isfinite(w) & (w >= 0))
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
@@ -426,18 +450,30 @@ def guard_scale(arr: np.ndarray, low: float, high: float, metric: str,
     interval. Skipped with ``check=False``, and for the measure's own column of a cxlab table
     (``values`` named like it), whose scale was checked when it was imported.
 
-    Skipped too for fewer than ``SCALE_GUARD_MIN_N`` (30) answers: a real 0-10 sample that
-    small may hold only 1-7 answers by chance. Even where 4 answers in 5 fall within 1-7 (a
-    very unhappy group), 30 answers all do so about once in 800 samples (0.8^30), but 10
-    answers once in 9. Below 30 answers a wrong column is not caught: name the column you mean.
+    Two rules. **By the column's name**, whatever the number of answers: a column the
+    registry (:mod:`cxlab.measures`) knows as another measure's, on another finite scale (a
+    Series named ``csat`` or ``ces`` given to a 0-10 measure, ``grouped(..., "nps",
+    column="csat")``, the ``nps`` column given to a 1-5 one), is refused, naming the column,
+    its measure and its scale.
+
+    **By the values**, for any other column: from ``SCALE_GUARD_MIN_N`` (30) answers, answers
+    that all fit a narrower scale are refused. Below 30 answers of a column the registry does
+    not know (a list, an array, a Series of another name) nothing can be told: a real 0-10
+    sample that small may hold only 1-7 answers by chance. Even where 4 answers in 5 fall
+    within 1-7 (a very unhappy group), 30 answers all do so about once in 800 samples
+    (0.8^30), but 10 answers once in 9. Name the column you mean.
 
     Examples:
         >>> nps([1, 2, 3, 4, 5] * 6)
         Traceback (most recent call last):
         ...
         cxlab.metrics.ScaleError: nps: all 30 answers lie within 1-5 (values seen: 1, 2, 3, 4, 5), ...
-        >>> nps([1, 2, 3, 4, 5] * 5).n  # 25 answers: too few to tell, not checked
+        >>> nps([1, 2, 3, 4, 5] * 5).n  # 25 answers of an unknown column: too few to tell
         25
+        >>> nps(pd.Series([1, 2, 3, 4, 5] * 4, name="csat"))
+        Traceback (most recent call last):
+        ...
+        cxlab.metrics.ScaleError: nps: column 'csat' holds the answers of csat_top2 (CSAT, ...), on 1-5, ...
     """
     column = getattr(values, "name", None)
     if arr.size:
@@ -454,17 +490,39 @@ def guard_scale_seen(count: int, seen_low: float, seen_high: float,
     only when the answers look wrong). An engine that holds the rows answers these with one aggregate query.
     """
     own = measures.find(metric)
-    if not check or count < SCALE_GUARD_MIN_N or (own is not None and column == own.column):
+    if not check or (own is not None and column == own.column):
         return
-    for a, b in NARROWER_SCALES:
-        if low <= a and b < high and a <= seen_low and seen_high <= b:
-            seen = ", ".join(f"{v:g}" for v in distinct())
-            where = f" in column {column!r}" if isinstance(column, str) else ""
-            raise ScaleError(
-                f"{metric}: all {count:,} answers{where} lie within {a}-{b} (values "
-                f"seen: {seen}), but {metric} is measured on {low:g}-{high:g}; this looks like "
-                f"a {a}-{b} question (satisfaction or effort), not {metric}. If the answers "
-                f"really are on {low:g}-{high:g}, pass check_scale=False")
+    other = _other_measure_column(column, low, high)
+    if count >= SCALE_GUARD_MIN_N:
+        for a, b in NARROWER_SCALES:
+            if low <= a and b < high and a <= seen_low and seen_high <= b:
+                seen = ", ".join(f"{v:g}" for v in distinct())
+                where = f" in column {column!r}" if isinstance(column, str) else ""
+                raise ScaleError(
+                    f"{metric}: all {count:,} answers{where} lie within {a}-{b} (values "
+                    f"seen: {seen}), but {metric} is measured on {low:g}-{high:g}; this looks "
+                    f"like a {a}-{b} question (satisfaction or effort), not {metric}. If the "
+                    f"answers really are on {low:g}-{high:g}, pass check_scale=False")
+    if other is not None:
+        its_low, its_high = other.scale
+        raise ScaleError(
+            f"{metric}: column {column!r} holds the answers of {other.name} ({other.label}), "
+            f"on {its_low:g}-{its_high:g}, but {metric} is measured on {low:g}-{high:g}; pass that "
+            f"measure's own column. If these answers really are on {low:g}-{high:g}, pass "
+            "check_scale=False")
+
+
+def _other_measure_column(column: str | None, low: float, high: float
+                          ) -> measures.Measure | None:
+    """The measure whose column ``column`` is, when its answer scale is not ``low..high``.
+
+    Both scales finite: a 1-5 ``csat`` column given to NPS (0-10) is the wrong column
+    whatever the number of answers; an open-ended one (wait seconds) says nothing.
+    """
+    other = measures.of_column(column) if isinstance(column, str) else None
+    if other is None or not np.isfinite([*other.scale, low, high]).all():
+        return None
+    return other if tuple(other.scale) != (low, high) else None
 
 
 def _require_n(n: int, name: str) -> None:
@@ -703,8 +761,10 @@ def nps(
         metric: Name recorded on the estimate (``"enps"`` for employees).
         weights: Survey weights, one per answer (see :func:`weighted_counts`); the interval
             then uses Kish's effective sample size (no bootstrap).
-        check_scale: Refuse 30 or more answers that all fit a 1-5 or 1-7 scale (see
-            :func:`guard_scale`): most likely a satisfaction column, not the 0-10 question.
+        check_scale: Refuse another measure's column (a Series named ``csat`` or ``ces``,
+            however few its answers), and 30 or more answers that all fit a 1-5 or 1-7 scale
+            (see :func:`guard_scale`): most likely a satisfaction column, not the 0-10
+            question.
 
     Returns:
         An :class:`Estimate` in points.
@@ -714,11 +774,13 @@ def nps(
         >>> round(est.value, 3), round(est.se, 3)
         (-8.95, 2.239)
     """
+    metric = _registry_name(metric, ("nps",))
     if method not in NPS_METHODS:
         raise MetricError(f"{metric}: interval method {method!r} unknown; expected one of "
                           f"{list(NPS_METHODS)}")
-    arr, n_missing, w = _answers(scores, metric, weights, _expected((0, 10)))
-    _check_scale(arr, 0, 10, metric)
+    where = _where(metric, scores)
+    arr, n_missing, w = _answers(scores, where, weights, _expected((0, 10)))
+    _check_scale(arr, 0, 10, where)
     guard_scale(arr, 0, 10, metric, scores, check_scale)
     bands = measures.nps_bands(arr)
     if w is not None:
@@ -846,10 +908,12 @@ def mean(
         >>> mean([3, 4, 5, 4], scale=(1, 5))
         <Estimate mean = 4 (95% CI 2.395 to 4.748; n=4, adjusted t)>
     """
+    metric = _registry_name(metric, ("mean",))
     expected = "numbers" if scale is None else _expected(scale, whole)
-    arr, n_missing, w = _answers(values, metric, weights, expected)
+    where = _where(metric, values)
+    arr, n_missing, w = _answers(values, where, weights, expected)
     if scale is not None:
-        _check_scale(arr, *scale, metric, integer=whole)
+        _check_scale(arr, *scale, where, integer=whole)
         guard_scale(arr, *scale, metric, values, check_scale)
     _require_n(arr.size, metric)
     n_eff = float(arr.size) if w is None else kish_n(w)
@@ -879,10 +943,12 @@ def rate(flags: Iterable, confidence: float = 0.95, metric: str = "rate",
         >>> est.value, tuple(round(x, 3) for x in est.ci)
         (0.75, (0.301, 0.954))
     """
+    metric = _registry_name(metric, ("rate",))
+    where = _where(metric, flags)
     arr, n_missing, w = _answers(
-        [np.nan if v is None or v is pd.NA else v for v in _as_series(flags, metric)], metric,
+        [np.nan if v is None or v is pd.NA else v for v in _as_series(flags, where)], where,
         weights, _expected((0, 1)))
-    _check_scale(arr, 0, 1, metric)
+    _check_scale(arr, 0, 1, where)
     return _share(arr, 1, n_missing, w, confidence, metric)
 
 
@@ -928,8 +994,10 @@ def ces(scores: Iterable, statistic: str = "mean", confidence: float = 0.95,
         statistic: ``"mean"`` (t interval) or ``"easy"`` for the share answering 5-7 (Wilson).
         confidence: Confidence level.
         weights: Survey weights, one per answer (see :func:`weighted_counts`).
-        check_scale: Refuse 30 or more answers that all fit 1-5 (see :func:`guard_scale`):
-            most likely a satisfaction column, not the 1-7 effort question.
+        check_scale: Refuse another measure's column (a Series named ``csat`` or ``nps``,
+            however few its answers), and 30 or more answers that all fit 1-5 (see
+            :func:`guard_scale`): most likely a satisfaction column, not the 1-7 effort
+            question.
 
     Examples:
         >>> ces([6, 7, 5, 3, 7, 6])
@@ -950,10 +1018,11 @@ def _scale_metric(scores: Iterable, name: str, statistics: dict[str, str], stati
     if m.kind == "mean":
         return mean(scores, m.scale, confidence, metric=m.name, weights=weights,
                     check_scale=check_scale)
-    arr, n_missing, w = _answers(scores, name, weights, _expected(m.scale))
-    _check_scale(arr, *m.scale, name)
+    where = _where(m.name, scores, name)
+    arr, n_missing, w = _answers(scores, where, weights, _expected(m.scale))
+    _check_scale(arr, *m.scale, where)
     guard_scale(arr, *m.scale, m.name, scores, check_scale)
-    _require_n(arr.size, name)
+    _require_n(arr.size, where)
     assert m.threshold is not None  # a share's measure has its threshold
     return _share(arr, m.threshold, n_missing, w, confidence, m.name)
 
@@ -979,7 +1048,8 @@ def estimate(measure: str | measures.Measure, values: Iterable, weights: Iterabl
         return rate(values, confidence, metric=m.name, weights=weights)
     if m.kind == "mean":
         series = _as_series(values, m.name)  # keeps a Series' index, for the weights
-        scaled = pd.Series(_floats(series, m.name, _expected(m.scale, m.whole)) / m.per,
+        scaled = pd.Series(_floats(series, _where(m.name, values), _expected(m.scale, m.whole))
+                           / m.per,
                            index=series.index)
         scaled.name = getattr(values, "name", None)
         est = mean(scaled, m.bounded_scale, confidence, metric=m.name, weights=weights,
@@ -987,10 +1057,11 @@ def estimate(measure: str | measures.Measure, values: Iterable, weights: Iterabl
         # A scale open at one end (minutes of wait: 0 to no limit) still bounds the interval.
         low, high = np.clip(est.ci, *m.scale)
         return replace(est, ci=(float(low), float(high)))
-    arr, n_missing, w = _answers(values, m.name, weights, _expected(m.scale))
-    _check_scale(arr, *m.scale, m.name)
+    where = _where(m.name, values)
+    arr, n_missing, w = _answers(values, where, weights, _expected(m.scale))
+    _check_scale(arr, *m.scale, where)
     guard_scale(arr, *m.scale, m.name, values, check_scale)
-    _require_n(arr.size, m.name)
+    _require_n(arr.size, where)
     assert m.threshold is not None  # a share's measure has its threshold
     return _share(arr, m.threshold, n_missing, w, confidence, m.name)
 
@@ -1362,8 +1433,9 @@ def grouped(
         weights: Survey weights: a column of ``data`` or one value per row. Each group's
             estimate is then weighted and its interval uses the group's Kish effective
             sample size (see :func:`weighted_counts`); answers weighted 0 are left out.
-        check_scale: Refuse a ``column`` whose answers (30 or more, over all groups) all fit
-            a narrower scale than the metric's (see :func:`guard_scale`).
+        check_scale: Refuse a ``column`` that is another measure's on another scale
+            (``column="csat"`` for NPS), and one whose answers (30 or more, over all groups)
+            all fit a narrower scale than the metric's (see :func:`guard_scale`).
 
     Returns:
         Columns: the group keys, ``metric``, ``value``, ``se``, ``ci_low``, ``ci_high``, ``n``,
@@ -1417,6 +1489,10 @@ def grouped(
         raise MetricError(f"{where}: {_grouped_method_message(method)}")
     w = None
     if weights is not None:
+        if isinstance(weights, str) and data[weights].isna().all():
+            raise MetricError(f"{where}: the weight column {weights!r} is empty (no value in "
+                              f"its {len(data):,} rows); compute the weights first (e.g. "
+                              "cxlab.rake) or leave weights out")
         raw = (data[weights] if isinstance(weights, str)
                else aligned_weights(weights, data, "grouped(weights)"))
         answered = data[[spec.column for spec in specs]].notna().any(axis=1).to_numpy()

@@ -27,14 +27,28 @@ class PeriodError(CxlabError, ValueError):
 
 
 def check_quarter(value: str) -> str:
-    """Return ``value`` if it reads like ``2026Q3``; raise a clear error otherwise."""
+    """Return ``value`` if it reads like ``2026Q3``; raise a clear error otherwise.
+
+    Examples:
+        >>> check_quarter("2026Q3")
+        '2026Q3'
+        >>> check_quarter("2026-Q3")
+        Traceback (most recent call last):
+        ...
+        cxlab.periods.PeriodError: quarter '2026-Q3' is not valid: expected YYYYQn, e.g. '2026Q3'
+    """
     if not isinstance(value, str) or not QUARTER.fullmatch(value):
         raise PeriodError(f"quarter {value!r} is not valid: expected YYYYQn, e.g. '2026Q3'")
     return value
 
 
 def quarter_index(quarter: str) -> int:
-    """The quarter's number counted from year 0 (consecutive quarters differ by 1)."""
+    """The quarter's number counted from year 0 (consecutive quarters differ by 1).
+
+    Examples:
+        >>> quarter_index("2027Q1") - quarter_index("2026Q3")
+        2
+    """
     match = QUARTER.fullmatch(check_quarter(quarter))
     assert match is not None  # check_quarter raised otherwise
     year, q = (int(x) for x in match.groups())
@@ -56,7 +70,16 @@ def kind(period: str) -> str:
 
 
 def index(period: str) -> int:
-    """The period's number counted from year 0 (consecutive periods of a kind differ by 1)."""
+    """The period's number counted from year 0 (consecutive periods of a kind differ by 1).
+
+    For a trend's positions over months with a gap (see :func:`cxlab.stats.linear_trend`).
+
+    Examples:
+        >>> [index(m) - index("2026-01") for m in ["2026-01", "2026-02", "2026-05"]]
+        [0, 1, 4]
+        >>> index("2026Q3") == quarter_index("2026Q3")
+        True
+    """
     pattern, per_year, _ = KINDS[kind(period)]
     match = pattern.fullmatch(period)
     assert match is not None  # kind() matched it
@@ -95,7 +118,12 @@ def period_range(first: str, last: str) -> list[str]:
 
 
 def quarter_range(first: str, last: str) -> list[str]:
-    """All quarters from ``first`` to ``last`` inclusive."""
+    """All quarters from ``first`` to ``last`` inclusive.
+
+    Examples:
+        >>> quarter_range("2025Q4", "2026Q2")
+        ['2025Q4', '2026Q1', '2026Q2']
+    """
     if check_quarter(first) > check_quarter(last):
         raise PeriodError(f"quarters from {first} to {last}: the first comes after the last")
     return period_range(first, last)

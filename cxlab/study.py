@@ -155,15 +155,22 @@ class Study:
         rejected = sum(r.get("rows_rejected", 0) for r in self.quality)
         quality = (f"imported: {read:,} rows read, {rejected:,} rejected" if self.quality
                    else "no import record")
+        filtered = f"; filtered: {self.filter_words()}" if self.filters else ""
         lines = [f"Study {self.client_name} ({self.client}), {self.quarter}, dataset "
-                 f"{self.dataset!r}; {quality}",
+                 f"{self.dataset!r}; {quality}{filtered}",
                  self.summary_frame().to_string()]
         from cxlab.metrics import Summary  # SciPy loads on first use
 
         return Summary("\n".join(lines), self._repr_html_(lines[0]))
 
+    def filter_words(self) -> str:
+        """The filters in a few words, ``channel = phone; region = north, south`` ("" if none)."""
+        return "; ".join(f"{column} = {', '.join(map(str, spec['values']))}"
+                         for column, spec in self.filters.items())
+
     def __repr__(self) -> str:
-        return f"<Study {self.client} {self.quarter} (dataset {self.dataset!r})>"
+        filtered = f", filtered: {self.filter_words()}" if self.filters else ""
+        return f"<Study {self.client} {self.quarter} (dataset {self.dataset!r}){filtered}>"
 
     def _repr_html_(self, head: str | None = None) -> str:
         from html import escape

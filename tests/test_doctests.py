@@ -134,3 +134,15 @@ def test_the_main_entry_points_have_examples():
 
     for function in (metrics.nps, trend.linear_trend):
         assert ">>> " in (function.__doc__ or ""), function.__name__
+
+
+def test_the_registry_and_periods_functions_show_a_running_example():
+    """cxlab.measures and cxlab.periods are in the API reference: their functions a researcher
+    calls show an example there, run here with their module's (issue 21)."""
+    from cxlab import errors, measures, periods
+
+    functions = [measures.get, measures.find, measures.names, measures.values, measures.scores,
+                 measures.of_column, periods.check_quarter, periods.quarter_index,
+                 periods.index, periods.quarter_range, periods.label, periods.period_range]
+    assert [f.__name__ for f in functions if not executed_examples(f)] == []
+    assert ">>> " in (errors.__doc__ or "")

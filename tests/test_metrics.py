@@ -675,3 +675,57 @@ def test_grouped_by_a_series_says_to_name_the_column_in_one_line():
     with pytest.raises(MetricError, match=r"data.assign\(group=values\)") as err:
         grouped(data, "nps", by=data["team"].rename(None).to_numpy())
     assert len(str(err.value)) < 200
+
+
+def test_another_measures_column_is_refused_whatever_the_number_of_answers(sample_study):
+    """20 CSAT answers given to NPS read -100 with confidence (issue 21, researcher's notes):
+    a column the registry knows, on another scale, is refused by its name, not its count."""
+    from cxlab.metrics import ScaleError, ces, estimate, grouped, mean, nps
+
+    rows = sample_study("northwind").rows("customer_responses").head(20)
+    message = (r"nps: column 'csat' holds the answers of csat_top2 \(CSAT, share 4-5\), on "
+               r"1-5, but nps is measured on 0-10; .*check_scale=False")
+    with pytest.raises(ScaleError, match=message):
+        nps(rows["csat"])
+    with pytest.raises(ScaleError, match=message):
+        grouped(rows, "nps", by="channel", column="csat")
+    with pytest.raises(ScaleError, match="column 'ces' holds the answers of ces_mean"):
+        estimate("nps", rows["ces"])
+    with pytest.raises(ScaleError, match="column 'nps' holds the answers of nps .* on 0-10"):
+        mean(pd.Series([1, 2, 3], name="nps"), scale=(1, 5))
+    with pytest.raises(ScaleError, match="ces_mean: column 'csat'"):
+        ces(rows["csat"])
+    # the override, the measure's own column, and unknown columns below 30 answers still pass
+    assert nps(rows["csat"], check_scale=False).n == rows["csat"].notna().sum()
+    assert nps(rows["nps"]).n == rows["nps"].notna().sum()
+    assert nps(pd.Series([1, 2, 3, 4, 5] * 4, name="q7")).value == -100
+    assert nps(pd.Series([9, 10, 3], name="enps")).n == 3  # eNPS is on 0-10 too
+
+
+def test_errors_name_the_column_a_named_series_came_from(sample_study):
+    from cxlab.metrics import MetricError, csat, grouped, rate
+
+    study = sample_study("northwind")
+    responses, interactions = study.rows("customer_responses"), study.rows("interactions")
+    with pytest.raises(MetricError, match=r"^csat_top2 \(column 'nps'\): value \d+ "):
+        csat(responses["nps"])
+    with pytest.raises(MetricError, match=r"^rate \(column 'channel'\): value '\w+' at "):
+        rate(interactions["channel"])
+    with pytest.raises(MetricError, match="^csat: value 9"):  # a list has no column to name
+        csat([9, 1])
+    empty = responses.assign(weight=np.nan)
+    with pytest.raises(MetricError, match=r"the weight column 'weight' is empty"):
+        grouped(empty, "nps", by="channel", weights="weight")
+
+
+def test_an_old_measure_name_as_a_label_warns_and_gives_the_registry_name():
+    from cxlab.metrics import nps, rate
+
+    with pytest.warns(DeprecationWarning, match="'fcr' is deprecated.*first_contact_resolution"):
+        est = rate([True, False, True], metric="fcr")
+    assert est.metric == "first_contact_resolution"
+    assert rate([True, False], metric="is_resolved_first_contact").metric == (
+        "first_contact_resolution")
+    assert rate([True, False], metric="my flag").metric == "my flag"  # a free label stays
+    assert nps([9, 10, 3], metric="enps").metric == "enps"
+    assert nps([9, 10, 3], metric="csat").metric == "csat"  # not an NPS measure: a label

@@ -129,15 +129,27 @@ def test_a_bug_in_a_command_is_never_reported_as_the_users_mistake(monkeypatch, 
 
 def test_the_readmes_researcher_snippets_run_as_written(project_root, sandbox, monkeypatch,
                                                          capsys):
-    """Every Python block of "In JupyterLab", executed in one session on the sample data."""
+    """Every Python block of "In JupyterLab" and "Speed", executed in one session on the
+    sample data (Speed's example once grouped by a column the answers lack)."""
     import re
+
+    from cxlab.stats import Trend
 
     monkeypatch.setenv("CXLAB_HOME", str(sandbox))
     text = (project_root / "README.md").read_text()
-    part = text[text.index("## In JupyterLab"):text.index("## Running studies")]
-    blocks = re.findall(r"```python\n(.*?)```", part, re.S)
-    assert len(blocks) >= 2
+    parts = [text[text.index("## In JupyterLab"):text.index("## Running studies")],
+             text[text.index("## Speed"):text.index("## Checking a real export")]]
+    blocks = [re.findall(r"```python\n(.*?)```", part, re.S) for part in parts]
+    assert len(blocks[0]) >= 2 and len(blocks[1]) >= 1
     namespace: dict = {}
-    for block in blocks:
+    for block in blocks[0] + blocks[1]:
         exec(compile(block, "README.md", "exec"), namespace)  # noqa: S102 - our own docs
     assert namespace["trend"]["quarter"].iloc[-1] == "2026Q3"
+    assert namespace["monthly"]["month"].str.fullmatch(r"\d{4}-\d{2}").all()
+    monthly = namespace["monthly"]
+    assert isinstance(namespace["stats"].linear_trend(monthly["value"], monthly["se"]), Trend)
+    # a line that says it shows something is an expression a notebook shows, no assignment
+    for block in blocks[0] + blocks[1]:
+        for line in block.splitlines():
+            if re.search(r"#.*\bshows\b", line):
+                assert not re.match(r"^\s*\w+\s*=[^=]", line), line

@@ -27,6 +27,10 @@ def test_the_site_holds_the_reference_with_examples_linked_from_home(tmp_path):
     stats = (reference / "cxlab" / "stats.html").read_text()
     assert 'id="shrink_rates"' in stats and "shrunk" in stats
     assert 'id="trend_chart"' in (reference / "cxlab" / "report.html").read_text()
+    for module in ("errors", "measures", "periods", "stats/hierarchical", "text/mentions",
+                   "recognition"):  # what the README imports (issue 21)
+        assert (reference / "cxlab" / f"{module}.html").is_file(), module
+    assert "ScaleError" in (reference / "cxlab" / "errors.html").read_text()
     # Offline: nothing loaded from elsewhere; each page links back to the site. What the
     # site's browser test (axe, on every page) asked of pdoc's pages: named anchor links,
     # no sixth-level headings under a first-level one, no page that only redirects.

@@ -27,7 +27,8 @@ def _refuse(study, key="nps"):
     raise _DataTooThin('too few answers for <b>"Drivers"</b> [x](javascript:alert(1))')
 
 
-def test_a_bug_shows_a_plain_box_and_keeps_its_details_for_the_build_record():
+def test_a_bug_shows_a_plain_box_and_keeps_its_details_for_the_build_record(monkeypatch):
+    monkeypatch.setenv("CXLAB_EXPORT_ROOT", "/tmp/exports")  # as in a kernel of `cxlab run`
     shown = section(_boom)(object(), "csat_top2", by="department")
     assert isinstance(shown, FailedSection)
     failure = shown.failure
@@ -39,6 +40,34 @@ def test_a_bug_shows_a_plain_box_and_keeps_its_details_for_the_build_record():
     assert "This section could not be computed:" in box and "unexpected error" in box
     assert "response_id" not in box and "KeyError" not in box and "Traceback" not in box
     assert meta["cxlab"]["failed_section"]["error"] == "KeyError: 'response_id'"
+
+
+def test_outside_the_runner_a_bug_says_where_its_details_are_not_a_build_record(monkeypatch):
+    """In one's own notebook there is no build record to point to (issue 21)."""
+    monkeypatch.delenv("CXLAB_EXPORT_ROOT", raising=False)
+    shown = section(_boom)(object())
+    text = shown._repr_mimebundle_()[0]["text/plain"]
+    assert "build record" not in text and "build-record" not in text
+    assert "KeyError: 'response_id'" in text and "repr()" in text and ".error" in text
+    assert "build record" not in shown.markdown and "KeyError" in shown.markdown
+
+
+def test_a_wrong_call_is_the_callers_type_error_not_a_box(sample_study):
+    """Arguments that do not bind, or no Study first, raise at once (issue 21)."""
+    from cxlab import report
+
+    study = sample_study("cedar")
+    with pytest.raises(TypeError, match=r"^report\.scorecard\(\): too many positional "
+                                        r"arguments; it takes report\.scorecard\(study\)$"):
+        report.scorecard(study, "nps")
+    with pytest.raises(TypeError, match=r"report\.scorecard\(\): the first argument must be a "
+                                        r"Study .*got str 'cedar'"):
+        report.scorecard("cedar")
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'period'; it takes "
+                                        r"report\.trend_chart\(study, key='nps'\)"):
+        report.trend_chart(study, "nps", period="month")
+    # a failure of the analysis itself is still a box
+    assert isinstance(section(_boom)(object(), "nps"), FailedSection)
 
 
 def test_a_user_error_shows_its_reason_escaped():

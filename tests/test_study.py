@@ -140,8 +140,16 @@ def test_a_filter_applies_to_every_table_that_has_the_column_and_is_said(sample_
                                          "tables": ["customer_responses", "interactions"]}}
     assert study.filters == {}  # the study itself is unchanged
     text = report.overview(phone).data
-    assert "**Filtered:** channel = phone (in customer survey responses, service interactions)" \
-        in text
+    said = "**Filtered:** channel = phone (in customer survey responses, service interactions)"
+    assert said in text
+    assert report.key_findings(phone).data.startswith(said)  # the findings say it too
+    assert "Filtered" not in report.key_findings(study).data
+    assert repr(phone) == ("<Study northwind 2026Q3 (dataset 'sample'), filtered: "
+                           "channel = phone>")
+    assert repr(study) == "<Study northwind 2026Q3 (dataset 'sample')>"
+    assert "filtered: channel = phone" in phone.summary().splitlines()[0]
+    assert "filtered: channel = phone" in phone._repr_html_()
+    assert "filtered" not in study.summary().splitlines()[0]
     both = study.filter(channel=["phone", "chat"])
     assert set(both.rows("interactions")["channel"]) == {"phone", "chat"}
     with pytest.raises(StudyError, match=r"no row has that value; the values are \['app'"):

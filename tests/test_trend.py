@@ -118,3 +118,23 @@ def test_a_trend_chart_by_an_old_name_warns_once(sample_study):
         warnings.simplefilter("always")
         report.trend_frame(study, "fcr")  # a new call (another line) warns again
     assert sum("'fcr' is deprecated" in str(w.message) for w in caught) == 1
+
+
+def test_a_trend_reads_in_one_line_and_exports_its_numbers():
+    """Trend displays as Estimate does (issue 21): repr, a notebook table, dict and frame."""
+    import pandas as pd
+
+    from cxlab.stats import linear_trend
+
+    rising = linear_trend([10, 12, 14, 16, 18], [1, 1, 1, 1, 1])
+    line = repr(rising)
+    assert line.startswith("<Trend rising: +2 per period (95% CI +2 to +2; p = ")
+    assert "trend trend" not in line.lower() and line.endswith("; 5 periods)>")
+    flat = linear_trend([10, 12, 11, 10, 12], [1, 1, 1, 1, 1])
+    assert repr(flat).startswith("<Trend no clear trend: +0.2 per period")
+    html = flat._repr_html_()
+    assert "<caption" in html and "no clear trend" in html and "p-value" in html
+    row = flat.to_dict()
+    assert (row["slope"], row["k"], row["direction"]) == (flat.slope, 5, "no clear trend")
+    both = pd.concat([rising.to_frame(), flat.to_frame()], ignore_index=True)
+    assert both["direction"].tolist() == ["rising", "no clear trend"]

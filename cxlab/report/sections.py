@@ -17,17 +17,30 @@ Two kinds of failure:
 
 No traceback and no raw Python output reaches the page. ``KeyboardInterrupt`` (how the
 runner stops a study over its time limit) is not caught.
+
+A call that is wrong before anything is computed is not a failure of the analysis but of
+the call, and raises a ``TypeError`` at once, naming the section and what it takes:
+arguments that do not bind to the section's signature (``report.scorecard(study, "nps")``
+where it takes none), or a first argument that is not a :class:`~cxlab.study.Study` where
+the section takes one (``report.scorecard("cedar")``).
+
+Outside ``cxlab run`` (in a notebook of one's own) there is no build record: a bug's box
+then says where its details are instead (``repr(box)``, ``box.error``). The runner marks
+its kernels by :data:`cxlab.config.EXPORT_ROOT_ENV` in their environment.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
+import os
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
+from cxlab import config
 from cxlab.errors import CxlabError
 from cxlab.markup import escape
 from cxlab.run.executor import SECTION_METADATA_FIELD, SECTION_METADATA_KEY
@@ -37,6 +50,10 @@ USER_ERROR, BUG = "user error", "bug"
 #: What the box says of a bug (its details go to the build record only).
 BUG_REASON = ("an unexpected error in cxlab's code. The details are in the run's build record "
               "(reports/build-record.json), for the developers to fix it")
+#: What the box says of a bug outside ``cxlab run``, where there is no build record.
+BUG_REASON_INTERACTIVE = ("an unexpected error in cxlab's code ({error}). repr() of this box "
+                          "gives the call and the error; its .error attribute is the exception "
+                          "itself, with its traceback")
 _PACKAGE = Path(__file__).resolve().parent.parent
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -79,9 +96,16 @@ class FailedSection:
         self.error = error
 
     @property
+    def reason(self) -> str:
+        """The reason the box gives: a bug's outside ``cxlab run`` says where its details are."""
+        if self.failure.kind == BUG and not under_runner():
+            return BUG_REASON_INTERACTIVE.format(error=self.failure.error)
+        return self.failure.reason
+
+    @property
     def markdown(self) -> str:
         """The box: raw HTML inside Markdown, so Quarto (Pandoc) and nbconvert both render it."""
-        reason = escape(self.failure.reason).rstrip(".")
+        reason = escape(self.reason).rstrip(".")
         return ('<div class="cxlab-failed-section" role="note" style="border: 2px solid '
                 '#b45309; background: #fff7ed; color: #1f2937; padding: 0.75em 1em; '
                 'margin: 1em 0; border-radius: 4px;">\n'
@@ -90,11 +114,50 @@ class FailedSection:
     def _repr_mimebundle_(self, include: Iterable[str] | None = None,
                           exclude: Iterable[str] | None = None) -> tuple[dict, dict]:
         data = {"text/markdown": self.markdown,
-                "text/plain": f"This section could not be computed: {self.failure.reason}."}
+                "text/plain": f"This section could not be computed: {self.reason}."}
         return data, {SECTION_METADATA_KEY: {SECTION_METADATA_FIELD: asdict(self.failure)}}
 
     def __repr__(self) -> str:
         return f"<FailedSection {self.failure.call}: {self.failure.error}>"
+
+
+def under_runner() -> bool:
+    """Whether this process is a kernel of ``cxlab run`` (which keeps a build record)."""
+    return bool(os.environ.get(config.EXPORT_ROOT_ENV))
+
+
+def _takes_a_study(signature: inspect.Signature) -> bool:
+    """Whether the first parameter is annotated as a Study (a string, when postponed)."""
+    params = list(signature.parameters.values())
+    if not params:
+        return False
+    annotation = params[0].annotation
+    return (annotation in ("Study", "cxlab.study.Study")
+            or getattr(annotation, "__name__", "") == "Study")
+
+
+def check_call(function: Callable, signature: inspect.Signature, args: tuple, kwargs: dict
+               ) -> None:
+    """Raise a ``TypeError`` naming the section and what it takes, for a call that is wrong.
+
+    Arguments that do not bind to the signature, or a first argument that is not a Study
+    where the section's first parameter is annotated as one.
+    """
+    name = function.__name__
+    params = (str(p.replace(annotation=p.empty)) for p in signature.parameters.values())
+    takes = f"report.{name}({', '.join(params)})"
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as err:
+        raise TypeError(f"report.{name}(): {err}; it takes {takes}") from None
+    if _takes_a_study(signature):
+        from cxlab.study import Study
+
+        first = bound.arguments[next(iter(signature.parameters))]
+        if not isinstance(first, Study):
+            raise TypeError(f"report.{name}(): the first argument must be a Study (from "
+                            f"cxlab.open_study(client, quarter)), got {type(first).__name__} "
+                            f"{first!r:.40}; it takes {takes}")
 
 
 def describe_call(name: str, args: tuple, kwargs: dict) -> str:
@@ -143,8 +206,11 @@ def section(function: Callable[_P, _R], shared: bool = False
         >>> box._repr_mimebundle_()[0]["text/plain"]
         'This section could not be computed: no interactions are dated to the day.'
     """
+    signature = inspect.signature(function)
+
     @functools.wraps(function)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R | FailedSection:
+        check_call(function, signature, args, kwargs)  # a wrong call is the caller's TypeError
         call = describe_call(function.__name__, args, kwargs)
 
         def compute() -> _R | FailedSection:

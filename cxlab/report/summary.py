@@ -73,6 +73,7 @@ from cxlab.report.tables import (
     SIGNIFICANCE,
     _estimate,
     department_frame,
+    filter_note,
     fmt_change,
     fmt_p,
     fmt_value,
@@ -511,7 +512,9 @@ def key_findings(study: Study) -> Markdown:
         found += [(f"- {text}. See {SECTIONS[where].link}.", SECTIONS[where]) for text in texts]
     shown = found[:MAX_FINDINGS]
     status = _isolated(status_line, study)
-    lines = [*([status, ""] if status else []), "**What needs action**", "",
+    filtered = filter_note(study).strip()  # the overview's words: a filtered study says so
+    lines = [*([filtered, ""] if filtered else []), *([status, ""] if status else []),
+             "**What needs action**", "",
              *(line for line, _ in shown)]
     if not shown:
         lines.append("Nothing this report's data can show needs action.")

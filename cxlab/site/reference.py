@@ -18,8 +18,11 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-#: The modules documented: what a researcher imports (their ``__all__`` limits the pages).
-MODULES = ("cxlab", "cxlab.stats", "cxlab.report", "cxlab.measures", "cxlab.periods")
+#: The modules documented: what a researcher imports (their ``__all__`` limits the pages),
+#: as the README does: the errors it names too (``CxlabError``; ``ScaleError`` is the metrics').
+MODULES = ("cxlab", "cxlab.stats", "cxlab.report", "cxlab.measures", "cxlab.periods",
+           "cxlab.errors", "cxlab.stats.hierarchical", "cxlab.text", "cxlab.text.mentions",
+           "cxlab.recognition")
 #: The reference's folder in the built site.
 FOLDER = "reference"
 #: The line the researchers' list on the home page gets (``reports/_for-researchers.md``).

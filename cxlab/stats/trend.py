@@ -21,11 +21,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats as sp_stats
 
 from cxlab.errors import CxlabError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Fewer periods than this give no trend: a line through three points says little.
 MIN_PERIODS = 4
@@ -62,19 +66,43 @@ class Trend:
         """Whether the data show a trend at the interval's level (0 outside the interval)."""
         return self.p_value < 1 - self.confidence
 
+    @property
+    def direction(self) -> str:
+        """``"rising"``, ``"falling"`` or ``"no clear trend"`` (at the interval's level)."""
+        if not self.is_clear:
+            return "no clear trend"
+        return "rising" if self.slope > 0 else "falling"
+
     def __str__(self) -> str:
         low, high = self.ci
-        return (f"trend {self.slope:+.3g} per period ({self.confidence:.0%} CI {low:+.3g} to "
-                f"{high:+.3g}; p = {self.p_value:.3g}; {self.k} periods)")
+        return (f"{self.direction}: {self.slope:+.3g} per period ({self.confidence:.0%} CI "
+                f"{low:+.3g} to {high:+.3g}; p = {self.p_value:.3g}; {self.k} periods)")
 
     def __repr__(self) -> str:
         return f"<Trend {self}>"
 
     def to_dict(self) -> dict:
-        """The trend as plain values."""
+        """The trend as plain values (for a table or JSON)."""
         return {"slope": self.slope, "ci_low": self.ci[0], "ci_high": self.ci[1],
                 "p_value": self.p_value, "se": self.se, "tau2": self.tau2, "k": self.k,
-                "confidence": self.confidence}
+                "confidence": self.confidence, "direction": self.direction}
+
+    def to_frame(self) -> pd.DataFrame:
+        """The trend as a one-row table (``pd.concat`` several into one)."""
+        import pandas as pd
+
+        return pd.DataFrame([self.to_dict()])
+
+    def _repr_html_(self) -> str:
+        from cxlab.metrics import _result_html
+
+        low, high = self.ci
+        return _result_html(f"{self.direction}: {self.slope:+.3g} per period", [
+            (f"{self.confidence:.0%} interval", f"{low:+.3g} to {high:+.3g}"),
+            ("p-value (no trend)", f"{self.p_value:.3g}"),
+            ("periods", f"{self.k}"),
+            ("between-period variance", f"{self.tau2:.3g}"),
+            ("method", "weighted meta-regression, Knapp-Hartung interval")])
 
 
 def linear_trend(values: Iterable[float], ses: Iterable[float],
@@ -91,6 +119,8 @@ def linear_trend(values: Iterable[float], ses: Iterable[float],
         >>> t = linear_trend([10, 12, 14, 16, 18], [1, 1, 1, 1, 1])
         >>> round(t.slope, 6), t.is_clear
         (2.0, True)
+        >>> t
+        <Trend rising: +2 per period (95% CI +2 to +2; p = ...; 5 periods)>
     """
     y = np.asarray(values, dtype=float)
     v = np.asarray(ses, dtype=float) ** 2
