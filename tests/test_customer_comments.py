@@ -210,3 +210,18 @@ def test_a_quarter_with_very_many_comments_is_read_as_a_systematic_sample(sandbo
     said = report.statements_table(study)
     assert "in 2026Q3 and 2026Q2, of a systematic sample" in said.attrs["caption"]
     assert all(int(c.split(" of ")[1]) < total for c in said["Comments"])
+
+
+def test_a_quarter_without_any_comment_says_so(sandbox):
+    """No comment in any quarter: the comment sections say there is none (the frame of no
+    comments keeps its columns; found on a real export without comments)."""
+    from report_harness import cxlab_home
+
+    import cxlab
+
+    with cxlab_home(sandbox):
+        study = cxlab.open_study("cedar", "2026Q3", engine="duckdb")
+        answers = study.tables["customer_responses"]
+        study.tables["customer_responses"] = answers.assign(comment=None)
+        assert "No customer comments in 2026Q3" in report.customer_comments_note(study).data
+        assert "No customer comments" in report.customer_sentiment_table(study).data

@@ -59,7 +59,8 @@ def comments_frame(study: Study) -> pd.DataFrame:
             parts.append(part.assign(quarter=quarter))
         rows = pd.concat(parts).sort_index()  # as the table holds them
         text = rows["comment"].astype(object)
-        rows = rows[text.map(lambda t: isinstance(t, str) and bool(t.strip()))]
+        # A boolean mask even when empty (an empty object Series would select columns).
+        rows = rows[text.map(lambda t: isinstance(t, str) and bool(t.strip())).astype(bool)]
         rows = pd.concat([rows, sentiment.assess(rows["comment"].astype(object))], axis=1)
         rows.attrs = {"sampled": sampled}
         return rows
