@@ -40,7 +40,8 @@ _TEMPLATE = """{% extends "default/module.html.jinja2" %}
 
 #: pdoc's look, changed where the site's checks ask: text and code at 4.5:1 contrast at least
 #: (code in one dark colour), links underlined, code that wraps rather than scrolls (a phone must not scroll
-#: sideways, and a scrolling box must be reachable by keyboard).
+#: sideways, and a scrolling box must be reachable by keyboard), and text whose long runs (a
+#: table's rules of '=', an example's wide output) break anywhere rather than widen the page.
 _CSS = """
 .pdoc { --muted: #595f64; --link: #2c5290; --name: #00548f; --def: #006100;
         --annotation: #005c17; }
@@ -49,6 +50,8 @@ _CSS = """
 .pdoc .attribution { opacity: 1; filter: none; color: #595f64; }
 .pdoc .attr, .pdoc pre, .pdoc .param, .pdoc .return-annotation {
     overflow: visible !important; white-space: pre-wrap; overflow-wrap: anywhere; }
+.pdoc pre code, .pdoc pre span { white-space: pre-wrap !important; overflow-wrap: anywhere; }
+.pdoc .docstring { overflow-wrap: anywhere; }
 .pdoc h2.cx-section { font-size: 1rem; margin: 1rem 0 .5rem; }
 """
 
