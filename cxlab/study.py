@@ -306,8 +306,7 @@ class Study:
         total = int(held.filter(held["comment"].notnull()).count().execute())
         every = max(1, math.ceil(total / at_most)) if at_most else 1
         if columns is not None:
-            held = self.columns(table)
-            columns = [c for c in held if c in columns]
+            columns = [c for c in self.columns(table) if c in columns]
         rows = self.between(table, start, end, columns, every, having="comment")
         rows.attrs.update(comments=total, every=every)
         return rows
@@ -335,8 +334,10 @@ class Study:
         from cxlab.engine import answer_column
 
         t = self.query(table, n_quarters)
-        return int((t if having is None else t.filter(answer_column(t, having).notnull()))
-                   .count().execute())
+        if having is not None:  # a number's NaN is no value, as in pandas
+            value = answer_column(t, having) if t[having].type().is_numeric() else t[having]
+            t = t.filter(value.notnull())
+        return int(t.count().execute())
 
     def has(self, table: str, column: str, values: list | tuple | None = None) -> bool:
         """Whether any row of ``table`` has ``column`` set (to one of ``values``, if given)."""

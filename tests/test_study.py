@@ -171,3 +171,20 @@ def test_a_researchers_typos_are_cxlab_errors_naming_the_choices(call, message):
 
     with pytest.raises(CxlabError, match=message):
         call(cxlab)
+
+
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_count_rows_counts_a_quarters_rows_with_a_number_or_a_text(sandbox, engine):
+    """Study.count_rows: the quarter's rows, those with an answer, those with a comment."""
+    from report_harness import cxlab_home
+
+    import cxlab
+
+    with cxlab_home(sandbox):
+        study = cxlab.open_study("cedar", "2026Q3", engine=engine)
+        rows = study.between("customer_responses", pd.Timestamp("2026-07-01"),
+                             pd.Timestamp("2026-10-01"))
+        assert study.count_rows("customer_responses") == len(rows)
+        assert study.count_rows("customer_responses", "nps") == rows["nps"].notna().sum()
+        assert study.count_rows("customer_responses", "comment") == rows["comment"].notna().sum()
+        assert study.count_rows("customer_responses", "no_such_column") == 0
