@@ -74,6 +74,13 @@ def test_answers_off_the_scale_or_on_the_wrong_one_are_named_by_the_engine_too()
     with pytest.raises(metrics.MetricError, match=r"nps \(column 'nps'\): value 11 is outside "
                                                    r"the expected scale; expected whole numbers"):
         metrics.grouped(held, "nps", by="g")
+    # A fraction, among NaN (missing) and whole answers, in a column of decimals.
+    halves = ibis.memtable(rows.assign(nps=[5.0] * 37 + [np.nan, 7.5, 9.0]))
+    with pytest.raises(metrics.MetricError, match=r"value 7.5 is outside the expected scale"):
+        metrics.grouped(halves, "nps", by="g")
+    huge = ibis.memtable(rows.assign(nps=[5.0] * 39 + [1e300]))
+    with pytest.raises(metrics.MetricError, match=r"value 1e\+300 is outside"):
+        metrics.grouped(huge, "nps", by="g")
     with pytest.raises(metrics.ScaleError, match=r"all 40 answers in column 'csat' lie within "
                                                   r"1-5 \(values seen: 1, 2, 3, 4, 5\)"):
         metrics.grouped(held, "nps", by="g", column="csat")
