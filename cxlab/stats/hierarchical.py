@@ -25,7 +25,7 @@ mu.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,6 +40,10 @@ _LOGIT_MU = np.linspace(-7.0, 7.0, 141)
 _LOG_KAPPA = np.linspace(np.log(0.2), np.log(1e5), 90)
 #: Grid points for tau, the spread of true means, from 0 to this many raw spreads.
 _N_TAU = 200
+#: Units computed at a time where an array holds a value per unit and per draw or grid
+#: point: memory stays that many units' worth whatever the headcount (the random draws come
+#: in the same order, so the results are those of all units at once).
+UNITS_AT_ONCE = 64
 #: From this average share of the client's level in the estimates, units are not told apart
 #: (for rates: a prior worth four times a unit's average number of answers).
 POOLED = 0.8
@@ -109,6 +113,20 @@ class Posterior:
         return out
 
 
+def _by_units(n_units: int) -> Iterator[slice]:
+    """Consecutive slices of at most :data:`UNITS_AT_ONCE` units."""
+    return (slice(i, i + UNITS_AT_ONCE) for i in range(0, n_units, UNITS_AT_ONCE))
+
+
+def _interval(draws: np.ndarray, tail: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each unit's equal-tailed interval from its draws, a few units at a time."""
+    low, high = np.empty(len(draws)), np.empty(len(draws))
+    for part in _by_units(len(draws)):
+        low[part] = np.quantile(draws[part], tail, axis=1)
+        high[part] = np.quantile(draws[part], 1 - tail, axis=1)
+    return low, high
+
+
 def _rng(seed: int | None) -> np.random.Generator:
     return np.random.default_rng(20261126 if seed is None else seed)
 
@@ -154,19 +172,21 @@ def rates(successes: Iterable[float], trials: Iterable[float], confidence: float
     rng = _rng(seed)
     picks = _sample_grid(log_post.ravel(), n_draws, rng)
     a_draw, b_draw = a.ravel()[picks], b.ravel()[picks]
-    draws = rng.beta(x[:, None] + a_draw[None, :], (n - x)[:, None] + b_draw[None, :])
     weights = np.exp(log_post - log_post.max())
     weights /= weights.sum()
-    post_mean = ((x[:, None, None] + a[None]) / (n[:, None, None] + (a + b)[None])
-                 * weights[None]).sum(axis=(1, 2))
+    draws, post_mean = np.empty((len(x), n_draws)), np.empty(len(x))
+    for part in _by_units(len(x)):
+        draws[part] = rng.beta(x[part, None] + a_draw[None, :],
+                               (n - x)[part, None] + b_draw[None, :])
+        post_mean[part] = ((x[part, None, None] + a[None]) / (n[part, None, None] + (a + b)[None])
+                           * weights[None]).sum(axis=(1, 2))
     pooling = float(((a + b) / (n[used].mean() + a + b) * weights).sum())
     tail = (1 - confidence) / 2
     with np.errstate(invalid="ignore", divide="ignore"):
         raw = np.where(n > 0, x / n, np.nan)
-    summary = pd.DataFrame({
-        "n": n.astype(int), "raw": raw, "shrunk": post_mean,
-        "ci_low": np.quantile(draws, tail, axis=1), "ci_high": np.quantile(draws, 1 - tail, axis=1),
-    }, index=units_index(successes))
+    low, high = _interval(draws, tail)
+    summary = pd.DataFrame({"n": n.astype(int), "raw": raw, "shrunk": post_mean,
+                            "ci_low": low, "ci_high": high}, index=units_index(successes))
     return Posterior(summary, draws, pooling)
 
 
@@ -199,17 +219,20 @@ def means(estimates: Iterable[float], se: Iterable[float], confidence: float = 0
     tau_d = tau[picks, 0]
     mu_d = rng.normal(mu_hat[picks], np.sqrt(v_mu[picks]))
     y_all, s2_all = np.where(known, y, 0.0), np.where(known, s**2, np.inf)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        precision = 1 / s2_all[:, None] + 1 / tau_d[None, :] ** 2
-        centre = (y_all[:, None] / s2_all[:, None] + mu_d[None, :] / tau_d[None, :] ** 2) / precision
-        sd = 1 / np.sqrt(precision)
     zero = tau_d == 0  # complete pooling in this draw: every unit at mu
-    centre[:, zero], sd[:, zero] = mu_d[zero], 0.0
-    draws = rng.normal(centre, sd)
+    draws = np.empty((len(y), n_draws))
+    for part in _by_units(len(y)):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            precision = 1 / s2_all[part, None] + 1 / tau_d[None, :] ** 2
+            centre = ((y_all[part, None] / s2_all[part, None] + mu_d[None, :] / tau_d[None, :] ** 2)
+                      / precision)
+            sd = 1 / np.sqrt(precision)
+        centre[:, zero], sd[:, zero] = mu_d[zero], 0.0
+        draws[part] = rng.normal(centre, sd)
     tail = (1 - confidence) / 2
     share = s2.mean() / (s2.mean() + tau_d**2)
-    summary = pd.DataFrame({
-        "raw": np.where(known, y, np.nan), "se": s, "shrunk": draws.mean(axis=1),
-        "ci_low": np.quantile(draws, tail, axis=1), "ci_high": np.quantile(draws, 1 - tail, axis=1),
-    }, index=units_index(estimates))
+    low, high = _interval(draws, tail)
+    summary = pd.DataFrame({"raw": np.where(known, y, np.nan), "se": s,
+                            "shrunk": draws.mean(axis=1), "ci_low": low, "ci_high": high},
+                           index=units_index(estimates))
     return Posterior(summary, draws, float(share.mean()))
