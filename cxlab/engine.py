@@ -395,10 +395,10 @@ def within(dates: Any, start: pd.Timestamp | None, end: pd.Timestamp) -> Any:
 
 def _frame_between(frame: pd.DataFrame, column: str, start: pd.Timestamp | None,
                    end: pd.Timestamp, columns: Sequence[str] | None, every: int = 1,
-                   having: str | None = None) -> pd.DataFrame:
+                   having: str | None = None, offset: int = 0) -> pd.DataFrame:
     inside = within(frame[column], start, end)
     if every > 1:  # by place in the table, as the engine counts a row's place in its file
-        inside &= np.arange(len(frame)) % every == 0
+        inside &= np.arange(len(frame)) % every == offset
     if having is not None:
         inside &= frame[having].notna()
     return frame[inside] if columns is None else frame.loc[inside, list(columns)]
@@ -439,13 +439,18 @@ class FrameTables(dict[str, pd.DataFrame]):
 
     def between(self, name: str, column: str, start: pd.Timestamp | None,
                 end: pd.Timestamp, columns: Sequence[str] | None = None, every: int = 1,
-                having: str | None = None) -> pd.DataFrame:
+                having: str | None = None, offset: int = 0) -> pd.DataFrame:
         """The rows whose ``column`` falls in ``[start, end)``; ``columns``: only these.
 
-        ``every``: only rows whose place in the table is a multiple of it (a systematic
-        sample); ``having``: only rows with a value in that column.
+        ``every``: only rows whose place in the table is ``offset`` plus a multiple of it (a
+        systematic sample, or one of ``every`` parts); ``having``: only rows with a value in
+        that column.
         """
-        return _frame_between(self[name], column, start, end, columns, every, having)
+        return _frame_between(self[name], column, start, end, columns, every, having, offset)
+
+    def in_engine(self, name: str) -> bool:
+        """Whether the table is read from an engine: never, these are frames."""
+        return False
 
     def count(self, name: str, missing: str | None = None) -> int:
         """The table's rows (with ``missing``: those without a value there)."""
@@ -589,21 +594,23 @@ class StoredTables(MutableMapping[str, pd.DataFrame]):
 
     def between(self, name: str, column: str, start: pd.Timestamp | None,
                 end: pd.Timestamp, columns: Sequence[str] | None = None, every: int = 1,
-                having: str | None = None) -> pd.DataFrame:
+                having: str | None = None, offset: int = 0) -> pd.DataFrame:
         """The rows whose ``column`` falls in ``[start, end)`` (no start: everything before).
 
         ``columns``: only these (in the table's order), when an analysis needs a few.
-        ``every``: only rows whose place in the file is a multiple of it (a systematic
-        sample, the same rows pandas would take from the whole table). ``having``: only rows
-        with a value in that column.
+        ``every``: only rows whose place in the file is ``offset`` plus a multiple of it (a
+        systematic sample, the same rows pandas would take from the whole table, or one of
+        ``every`` parts). ``having``: only rows with a value in that column. The frame's
+        index is each row's place in the table.
         """
         if not self.in_engine(name):
-            return _frame_between(self[name], column, start, end, columns, every, having)
+            return _frame_between(self[name], column, start, end, columns, every, having,
+                                  offset)
 
         def where(t: ir.Table) -> Any:
             inside = within(t[column], start, end)
             if every > 1:
-                inside &= t[ROW] % every == 0
+                inside &= t[ROW] % every == offset
             return inside & t[having].notnull() if having is not None else inside
         return self._read(name, where, columns)
 

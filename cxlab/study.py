@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -31,6 +31,8 @@ class StudyError(CxlabError, ValueError):
 #: Tables a person may answer several times a quarter (monthly pulses), and the column naming
 #: the person: the statistics of a quarter count each person's latest answer once.
 ONE_ANSWER_PER_PERSON = {"employee_responses": "employee_id"}
+#: Comments read at a time where every one of a quarter must be read (named praise).
+COMMENT_PART = 100_000
 
 
 def latest_per_person(frame: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -264,18 +266,18 @@ class Study:
         return _askable(self.tables).lazy(table, column or PERIOD_COLUMN.get(table), start, end)
 
     def between(self, table: str, start: pd.Timestamp | None, end: pd.Timestamp,
-                columns: list[str] | None = None, every: int = 1, having: str | None = None
-                ) -> pd.DataFrame:
+                columns: list[str] | None = None, every: int = 1, having: str | None = None,
+                offset: int = 0) -> pd.DataFrame:
         """Rows of ``table`` dated in ``[start, end)`` (no start: all before ``end``).
 
         With an engine only those rows (and only ``columns``, if given) are read. Each
         person's answers are all kept (see :meth:`rows` for the quarter's latest only).
         ``every``: only every so many rows, by their place in the table (a systematic
-        sample, the same rows whatever the engine); ``having``: only rows with a value in
-        that column.
+        sample, the same rows whatever the engine), starting at place ``offset`` (one of
+        ``every`` parts); ``having``: only rows with a value in that column.
         """
         return _askable(self.tables).between(table, PERIOD_COLUMN[table], start, end, columns,
-                                             every, having)
+                                             every, having, offset)
 
     def span(self, table: str) -> tuple[pd.Timestamp | None, pd.Timestamp | None]:
         """The first and last date of ``table``'s rows (None, None without any).
@@ -310,6 +312,28 @@ class Study:
         rows = self.between(table, start, end, columns, every, having="comment")
         rows.attrs.update(comments=total, every=every)
         return rows
+
+    def comments_in_parts(self, table: str, quarter: str, columns: list[str] | None = None,
+                          rows: int | None = None) -> Iterator[pd.DataFrame]:
+        """The quarter's rows of ``table`` with a comment, about ``rows`` at a time at most.
+
+        ``rows``: by default :data:`COMMENT_PART`.
+
+        For reading every comment with flat memory: where an engine holds the table, each
+        part is every k-th row from a different first place (k parts in all), indexed by
+        the rows' places in the table, so that results can be put back in the table's
+        order; a table already in memory comes whole, as one part.
+        """
+        start, end = periods.bounds(quarter)
+        parts = 1
+        if _askable(self.tables).in_engine(table):
+            held = self.query(table, start=start, end=end)
+            total = int(held.filter(held["comment"].notnull()).count().execute())
+            parts = max(1, math.ceil(total / (rows or COMMENT_PART)))
+        if columns is not None:
+            columns = [c for c in self.columns(table) if c in columns]
+        for offset in range(parts):
+            yield self.between(table, start, end, columns, parts, "comment", offset)
 
     def columns(self, table: str) -> list[str]:
         """The columns of ``table``, without reading its rows."""

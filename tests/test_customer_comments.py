@@ -212,6 +212,35 @@ def test_a_quarter_with_very_many_comments_is_read_as_a_systematic_sample(sandbo
     assert all(int(c.split(" of ")[1]) < total for c in said["Comments"])
 
 
+@pytest.mark.parametrize("engine", ["pandas", "duckdb"])
+def test_every_comment_read_in_parts_is_read_once_and_named_praise_is_unchanged(
+        sandbox, monkeypatch, engine):
+    """Named praise reads all of a quarter's comments, a part at a time where an engine holds
+    them: the parts cover each commented row once, and the mentions, put back in the table's
+    order, are those of one whole read; so are the employees behind each statement."""
+    import cxlab
+    from cxlab import study as study_module
+    from cxlab.report import recognition
+
+    study = cxlab.open_study("cedar", "2026Q3", engine=engine)
+    whole = study.comments("customer_responses", "2026Q3")
+    parts = list(study.comments_in_parts("customer_responses", "2026Q3", rows=40))
+    if engine == "pandas":  # already in memory: one part
+        assert len(parts) == 1
+    else:
+        assert len(parts) == math.ceil(len(whole) / 40) > 2
+        assert max(len(p) for p in parts) < 2 * 40  # about 40 each, by place in the file
+    places = sorted(place for part in parts for place in part.index)
+    assert places == list(whole.index)
+    at_once = recognition.mentions_frame(study), report.statement_sources(study)
+    monkeypatch.setattr(study_module, "COMMENT_PART", 9)
+    again = cxlab.open_study("cedar", "2026Q3", engine=engine)
+    in_parts = recognition.mentions_frame(again), report.statement_sources(again)
+    assert len(at_once[0]) > 10 and len(at_once[1]) > 3
+    for whole_read, part_read in zip(at_once, in_parts, strict=True):
+        pd.testing.assert_frame_equal(part_read, whole_read)
+
+
 def test_a_quarter_without_any_comment_says_so(sandbox):
     """No comment in any quarter: the comment sections say there is none (the frame of no
     comments keeps its columns; found on a real export without comments)."""

@@ -37,35 +37,48 @@ def mentions_frame(study: Study) -> pd.DataFrame:
 
     Columns: response_id, employee_id, label, responded_on, week (its Monday), month, the redacted
     sentence, its sentiment score and label, the response's NPS, CSAT and CES, the match.
+    Every comment is read, a part at a time (:meth:`Study.comments_in_parts`), and the
+    mentions come in the table's order.
     """
     def compute():
-        rows = study.comments("customer_responses", study.quarter, list(MENTION_COLUMNS))
-        rows = rows.set_index("response_id")
-        found = find_mentions(rows["comment"], study.tables["employees"], rows["employee_id"])
-        # An empty match table has object columns, and a frame indexed by an object
-        # Series selects columns, not rows: the mask is made boolean first.
-        found = found[~found["ambiguous"].astype(bool)].copy()
-        comments = rows.loc[found["response_id"], "comment"].to_numpy()
-        # Redacted whole first: cut into sentences first, an address split by its dots
-        # ("jo @ example . com") would leave a part that no longer looks like one.
-        found["sentence"] = [sentiment.sentence_with(redact(c), w)
-                             for c, w in zip(comments, found["written"], strict=True)]
-        # The language is told from the whole comment (a sentence can be too short to tell);
-        # a sentence the model does not cover gets no score, never a neutral one.
-        codes = language.detect_all(pd.Series(comments, dtype=object))
-        found["sentiment"] = [sentiment.score(s) if sentiment.covered(s, code) else np.nan
-                              for s, code in zip(found["sentence"], codes, strict=True)]
-        found["tone"] = found["sentiment"].map(sentiment.label)
-        dates = pd.to_datetime(rows.loc[found["response_id"], "responded_on"].to_numpy())
-        found["week"] = (dates - pd.to_timedelta(dates.day_of_week, unit="D")).normalize()
-        found["month"] = dates.strftime("%Y-%m")
-        found["responded_on"] = dates
-        for col in ("nps", "csat", "ces"):
-            found[col] = rows.loc[found["response_id"], col].to_numpy()
-        found["served_by"] = rows.loc[found["response_id"], "employee_id"].to_numpy()
+        parts = [_mentions_in(rows, study.tables["employees"])
+                 for rows in study.comments_in_parts("customer_responses", study.quarter,
+                                                     list(MENTION_COLUMNS))]
+        found = pd.concat([p for p in parts if len(p)] or parts[:1])
+        found = found.sort_values("place", kind="stable").drop(columns="place")
         found["label"] = employee_labels(study, found["employee_id"]).to_numpy()
         return found.reset_index(drop=True)
     return study.cached(("mentions",), compute)
+
+
+def _mentions_in(rows: pd.DataFrame, employees: pd.DataFrame) -> pd.DataFrame:
+    """The mentions in some of the quarter's comments, with each row's ``place`` in the table."""
+    place = pd.Series(rows.index, index=rows["response_id"])
+    rows = rows.set_index("response_id")
+    found = find_mentions(rows["comment"], employees, rows["employee_id"])
+    # An empty match table has object columns, and a frame indexed by an object
+    # Series selects columns, not rows: the mask is made boolean first.
+    found = found[~found["ambiguous"].astype(bool)].copy()
+    comments = rows.loc[found["response_id"], "comment"].to_numpy()
+    # Redacted whole first: cut into sentences first, an address split by its dots
+    # ("jo @ example . com") would leave a part that no longer looks like one.
+    found["sentence"] = [sentiment.sentence_with(redact(c), w)
+                         for c, w in zip(comments, found["written"], strict=True)]
+    # The language is told from the whole comment (a sentence can be too short to tell);
+    # a sentence the model does not cover gets no score, never a neutral one.
+    codes = language.detect_all(pd.Series(comments, dtype=object))
+    found["sentiment"] = [sentiment.score(s) if sentiment.covered(s, code) else np.nan
+                          for s, code in zip(found["sentence"], codes, strict=True)]
+    found["tone"] = found["sentiment"].map(sentiment.label)
+    dates = pd.to_datetime(rows.loc[found["response_id"], "responded_on"].to_numpy())
+    found["week"] = (dates - pd.to_timedelta(dates.day_of_week, unit="D")).normalize()
+    found["month"] = dates.strftime("%Y-%m")
+    found["responded_on"] = dates
+    for col in ("nps", "csat", "ces"):
+        found[col] = rows.loc[found["response_id"], col].to_numpy()
+    found["served_by"] = rows.loc[found["response_id"], "employee_id"].to_numpy()
+    found["place"] = place.loc[found["response_id"]].to_numpy()
+    return found
 
 
 def positive_mentions(study: Study) -> pd.DataFrame:

@@ -107,14 +107,21 @@ def statement_sources(study: Study, top: int = 3) -> pd.DataFrame | Markdown:
         >>> report.statement_sources(study).loc["They know me", "Comments saying it"].tolist()
         ['3 of 10', '1 of 5', '1 of 6']
     """
-    rows = study.comments("customer_responses", study.quarter, ["employee_id", "comment"])
-    commented = rows[rows["employee_id"].notna()]
-    if commented.empty:
+    # Per employee, comments saying each statement and comments in all: counted a part of the
+    # quarter's comments at a time (they add up), so memory holds one part.
+    parts = []
+    for rows in study.comments_in_parts("customer_responses", study.quarter,
+                                        ["employee_id", "comment"]):
+        commented = rows[rows["employee_id"].notna()]
+        if len(commented):
+            flags = statement_flags(commented["comment"], _statements(study))
+            parts.append(flags.groupby(commented["employee_id"]).agg(["sum", "count"]))
+    if not parts:
         return Markdown("*No attributed comments this quarter.*")
-    flags = statement_flags(commented["comment"], _statements(study))
+    per_employee = pd.concat(parts).groupby(level=0).sum()
     out = []
-    for label in flags.columns:
-        counts = flags[label].groupby(commented["employee_id"]).agg(["sum", "count"])
+    for label in per_employee.columns.get_level_values(0).unique():
+        counts = per_employee[label]
         counts = counts[counts["sum"] > 0].sort_values(["sum", "count"], ascending=[False, True])
         for emp, r in counts.head(top).iterrows():
             out.append({"Statement": label, "Employee": employee_labels(study, pd.Series([emp])).iloc[0],
