@@ -2,6 +2,7 @@
 
 import html
 import itertools
+import math
 
 import numpy as np
 import pandas as pd
@@ -233,3 +234,29 @@ def test_a_capped_analysis_uses_a_systematic_sample_and_says_so():
     assert (width > whole.table["weight_ci_high"] - whole.table["weight_ci_low"]).all()
     again = drivers.key_drivers(frame, "y", ["a", "b", "c"], n_boot=100, max_rows=1000)
     pd.testing.assert_frame_equal(capped.table, again.table)
+
+
+def test_a_quarter_beyond_max_rows_is_sampled_where_the_answers_are_held(sandbox, monkeypatch):
+    """Beyond MAX_ROWS answers the report reads every k-th response of the quarter (by its
+    place in the data, so only the sample leaves the engine), the same rows on every engine,
+    and says so; the analysis then runs on them."""
+    import cxlab
+    from cxlab.report import drivers as report_drivers
+
+    monkeypatch.setattr(report_drivers, "MAX_ROWS", 400)
+    results = {engine: key_drivers_result(cxlab.open_study("northwind", "2026Q3",
+                                                           engine=engine), "nps")
+               for engine in ("duckdb", "pandas")}
+    rows = cxlab.open_study("northwind", "2026Q3", engine="pandas").tables["customer_responses"]
+    quarter = (rows["responded_on"] >= "2026-07-01") & (rows["responded_on"] < "2026-10-01")
+    answered = int((quarter & rows["nps"].notna()).sum())
+    k = math.ceil(answered / 400)
+    assert k > 2
+    sampled = rows[quarter & (rows.index % k == 0)]
+    complete = sampled[["nps", *sample.DRIVER_WEIGHTS]].dropna()
+    for result in results.values():
+        assert (result.n, result.n_dropped) == (len(complete), len(sampled) - len(complete))
+        assert result.notes[0].startswith(
+            f"Estimated on a systematic sample of the quarter's {answered:,} answers: one "
+            f"response in every {k}, by its place in the data ({len(sampled):,} read)")
+    pd.testing.assert_frame_equal(results["duckdb"].table, results["pandas"].table)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 from IPython.display import Markdown
 
@@ -18,8 +20,9 @@ DRIVER_OUTCOMES = {"nps": "NPS answer (0-10)", "csat": "CSAT answer (1-5)"}
 #: (``Study.overall_rating``).
 OVERALL = "overall"
 N_BOOT = 500
-#: Complete answers a quarter's key drivers are estimated on, at most: beyond, a systematic
-#: sample of them (intervals at 100,000 answers are already narrow; memory stays bounded).
+#: Answers a quarter's key drivers are estimated on, at most: beyond, a systematic sample of
+#: them (intervals at 100,000 answers are already narrow; memory stays bounded). Where an
+#: engine holds the answers, the sample is drawn there, so only it is read.
 MAX_ROWS = 100_000
 
 
@@ -104,7 +107,12 @@ def key_drivers_result(study: Study, outcome: str | None = None) -> drivers.KeyD
         date = PERIOD_COLUMN["customer_responses"]
         wanted = [c for c in study.columns("customer_responses")
                   if c in (column, date) or str(c).startswith("rating_")]
-        rows = study.between("customer_responses", *periods.bounds(study.quarter), wanted)
+        # Beyond MAX_ROWS answers of the outcome, every k-th response by its place in the
+        # data, the same rows on every engine.
+        answered = study.count_rows("customer_responses", having=column)
+        every = max(1, math.ceil(answered / MAX_ROWS))
+        rows = study.between("customer_responses", *periods.bounds(study.quarter), wanted,
+                             every=every)
         if column not in rows or rows[column].isna().all():
             raise drivers.DriverError(f"no {outcome_name(study, outcome)} answers in this "
                                       "quarter's customer responses")
@@ -112,8 +120,14 @@ def key_drivers_result(study: Study, outcome: str | None = None) -> drivers.KeyD
         if not columns:
             raise drivers.DriverError("no attribute ratings (rating_* columns) in this "
                                       "quarter's customer responses")
-        return drivers.key_drivers(rows, column, columns, n_boot=N_BOOT,
-                                   weights=study.response_weights(rows), max_rows=MAX_ROWS)
+        result = drivers.key_drivers(rows, column, columns, n_boot=N_BOOT,
+                                     weights=study.response_weights(rows), max_rows=MAX_ROWS)
+        if every > 1:
+            result.notes.insert(0, f"Estimated on a systematic sample of the quarter's "
+                                   f"{answered:,} answers: one response in every {every:,}, by "
+                                   f"its place in the data ({len(rows):,} read); the intervals "
+                                   "are the sample's.")
+        return result
 
     return study.cached(("key_drivers", outcome), compute)
 
