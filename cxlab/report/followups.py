@@ -43,7 +43,7 @@ def _nps(est: Estimate | None) -> str:
 
 
 #: Unhappy answers of a quarter measured at once, at most about: beyond, in parts by customer.
-BATCH = 200_000
+BATCH = 100_000
 
 
 def loop_result(study: Study) -> LoopClosure:
