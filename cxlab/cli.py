@@ -65,7 +65,7 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     show = (lambda line: print(line, file=sys.stderr, flush=True)) \
         if args.scale >= SAMPLE_PROGRESS_SCALE else None
     path = make_sample(args.dataset, seed=args.seed, scale=args.scale, clients=args.clients,
-                       progress=show)
+                       progress=show, interactions_per_response=args.interactions_per_response)
     print(f"sample data written to {path}")
     return 0
 
@@ -304,6 +304,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="size multiplier (1 = about 50,000 customer responses); from "
                              f"{SAMPLE_PROGRESS_SCALE:g} up, each client and quarter is "
                              "printed as it is generated and written")
+    sample.add_argument("--interactions-per-response", type=float, metavar="K",
+                        help="contacts per customer response (default: 1.6); e.g. 2.5 for a "
+                             "centre that surveys fewer of its contacts")
     sample.add_argument("--client", action="append", dest="clients", metavar="NAME",
                         help="generate only this sample client (repeat for more; default: all; "
                              "an unknown name lists them)")

@@ -246,6 +246,30 @@ def test_some_clients_only(tmp_path):
         assert read_manifest("sample", root=tmp_path / "data")["clients"] == ["cedar"]
 
 
+def test_more_contacts_per_response_on_request(tmp_path):
+    """--interactions-per-response: a centre that surveys fewer of its contacts (issue 20's
+    benchmark client has 2.5); the manifest says so, and the default sample is unchanged."""
+    from cxlab.cli import main
+    from cxlab.data import make_sample, read_manifest
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CXLAB_HOME", str(tmp_path))
+        assert main(["data", "sample", "--scale", "0.2", "--client", "cedar",
+                     "--interactions-per-response", "2.5"]) == 0
+    written = _read_dataset(tmp_path / "data" / "sample")
+    contacts = len(written["cedar/interactions.parquet"])
+    answers = len(written["cedar/customer_responses.parquet"])
+    assert 2.4 < contacts / answers < 2.6
+    assert read_manifest("sample", root=tmp_path / "data")["interactions_per_response"] == 2.5
+    usual = make_sample("usual", scale=0.2, root=tmp_path, clients=["cedar"])
+    assert "interactions_per_response" not in read_manifest("usual", root=tmp_path)
+    assert 1.55 < len(pd.read_parquet(usual / "cedar" / "interactions.parquet")) / len(
+        pd.read_parquet(usual / "cedar" / "customer_responses.parquet")) < 1.65
+    with pytest.raises(ValueError, match="interactions_per_response must be a number of at "
+                                         "least 0.65"):
+        make_sample("x", root=tmp_path, interactions_per_response=0.5)
+
+
 def test_unknown_clients_are_named_with_the_known_ones(tmp_path, capsys):
     from cxlab.cli import main
     from cxlab.data import make_sample

@@ -28,6 +28,7 @@ def make_sample(
     dataset: str = "sample", seed: int = sample.DEFAULT_SEED, scale: float = 1.0,
     root: Path | None = None, clients: Iterable[str] | None = None,
     progress: Callable[[str], object] | None = None,
+    interactions_per_response: float | None = None,
 ) -> Path:
     """Generate, validate and store the synthetic sample; return its directory.
 
@@ -36,7 +37,8 @@ def make_sample(
     memory holds about one quarter of one client at any ``scale``. Between generating a
     client's quarters and writing them, their raw rows wait on disk, in a temporary folder
     beside the dataset. ``clients`` names the clients to generate (default: all five);
-    ``progress`` is told each client and quarter as it is generated and written.
+    ``progress`` is told each client and quarter as it is generated and written;
+    ``interactions_per_response``: contacts per customer response (default 1.6, the sample's).
 
     Raises:
         cxlab.data.sample.UnknownClient: a name in ``clients`` that the sample does not have.
@@ -61,6 +63,7 @@ def make_sample(
     chosen = sample.profiles(clients)
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale!r}")
+    sample.check_interactions_per_response(interactions_per_response)
     dest = dataset_dir(dataset, root)
     manifest = {
         "generator": "cxlab.data.sample", "seed": seed, "scale": scale,
@@ -68,10 +71,12 @@ def make_sample(
         "quarters": [sample.FIRST_QUARTER, sample.LAST_QUARTER],
         "client_names": {c.slug: c.name for _, c in chosen},
     }
+    if interactions_per_response is not None:
+        manifest["interactions_per_response"] = interactions_per_response
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{dest.name}.raw-", dir=dest.parent) as spill:
-        parts = ((profile.slug, _tables(sample.client_parts(profile, index, seed, scale,
-                                                            Path(spill), progress)))
+        parts = ((profile.slug, _tables(sample.client_parts(
+            profile, index, seed, scale, Path(spill), progress, interactions_per_response)))
                  for index, profile in chosen)
         return stream_dataset(parts, dest, manifest, source=dataset, as_of=sample.AS_OF)
 

@@ -45,6 +45,10 @@ CALLS_PER_DAY_FCR_LOGIT = -0.8
 CALLS_PER_DAY_HANDLE_FACTOR = 0.7
 ACQUISITION_ONLY_RENEWAL_DROP = 0.12
 PRAISE_SHARE = 0.35
+#: Contacts (interactions) per customer response, and the share of responses that answer a
+#: contact (the rest are about sales, marketing or the product).
+INTERACTIONS_PER_RESPONSE = 1.6
+SERVICE_SHARE = 0.65
 #: Share of named praise with a typo in the name (two neighbouring letters swapped).
 PRAISE_TYPO_SHARE = 0.05
 #: Planted weights of the attribute perceptions behind the rating_* answers (the driver order).
@@ -345,9 +349,24 @@ def generate_clients(seed: int = DEFAULT_SEED, scale: float = 1.0,
                        for name in TRUTH_NAMES}
 
 
+def check_interactions_per_response(value: float | None) -> float:
+    """The contacts per response to generate: ``value``, or the sample's own when None.
+
+    Raises:
+        ValueError: below 0.65, the share of responses that answer a contact, or not a number.
+    """
+    if value is None:
+        return INTERACTIONS_PER_RESPONSE
+    if not isinstance(value, int | float) or not value >= SERVICE_SHARE:
+        raise ValueError(f"interactions_per_response must be a number of at least "
+                         f"{SERVICE_SHARE} (the share of responses that answer a contact), "
+                         f"got {value!r}")
+    return float(value)
+
+
 def client_parts(p: ClientProfile, index: int, seed: int = DEFAULT_SEED, scale: float = 1.0,
-                 spill: Path | None = None, progress: Callable[[str], object] | None = None
-                 ) -> Iterator[Part]:
+                 spill: Path | None = None, progress: Callable[[str], object] | None = None,
+                 interactions_per_response: float | None = None) -> Iterator[Part]:
     """One client's sample a quarter at a time: the large tables in one part per quarter.
 
     The tables are those :func:`generate` makes (the same random draws): the quarters are
@@ -356,9 +375,13 @@ def client_parts(p: ClientProfile, index: int, seed: int = DEFAULT_SEED, scale: 
     with its faults and its follow-ups. In between, each quarter's raw rows wait in memory,
     or with ``spill`` (a folder) on disk, so memory holds about one quarter of the client.
     ``progress`` is told each quarter as it is generated and as it is handed out.
+    ``interactions_per_response``: contacts per customer response (default
+    :data:`INTERACTIONS_PER_RESPONSE`); a contact centre that surveys fewer of its contacts
+    has more (a benchmark's 50 million contacts and 20 million responses: 2.5).
     """
     if scale <= 0:
         raise ValueError(f"scale must be positive, got {scale!r}")
+    per_response = check_interactions_per_response(interactions_per_response)
     say = progress or (lambda _: None)
     held = _Held(spill)
     rng = np.random.default_rng([seed, index])
@@ -388,7 +411,7 @@ def client_parts(p: ClientProfile, index: int, seed: int = DEFAULT_SEED, scale: 
         n = int(round(p.responses_per_quarter * scale * rng.uniform(0.9, 1.1)))
         say(f"{p.slug} {quarter}: generating {n:,} customer responses")
         prev_eng = engagement[["lag", *quarters][qi]] - eng_mean
-        i_df = _interactions(p, rng, active, quarter, int(n * 1.6), calls_incentive, skill, rush)
+        i_df = _interactions(p, rng, active, quarter, int(n * per_response), calls_incentive, skill, rush)
         r_df, m_df, l_df = _responses(p, rng, active, quarter, n, i_df, skill, prev_eng, mu)
         n_resp.append(len(r_df))
         n_inter.append(len(i_df))
@@ -563,7 +586,7 @@ def _interactions(p: ClientProfile, rng: np.random.Generator, active: pd.DataFra
 def _responses(p: ClientProfile, rng: np.random.Generator, active: pd.DataFrame, quarter: str, n: int,
                interactions: pd.DataFrame, skill: pd.Series, prev_eng: pd.Series, mu: float
                ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    n_service = min(int(n * 0.65), len(interactions))
+    n_service = min(int(n * SERVICE_SHARE), len(interactions))
     surveyed = interactions.iloc[rng.choice(len(interactions), n_service, replace=False)]
     emp = active.set_index("employee_id").loc[surveyed.employee_id]
     wait_term = WAIT_EFFECT * np.log2(1 + surveyed.wait_seconds.to_numpy() / 60)
