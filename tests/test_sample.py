@@ -306,3 +306,33 @@ def test_a_large_roster_gets_middle_initials():
     assert roster["display_name"].is_unique and roster["email"].is_unique
     assert roster["display_name"].str.fullmatch(r"\S+ [A-Z] \S.*").sum() == (
         len(roster) - sample.NAME_PAIRS)
+
+
+def test_a_large_quarter_is_made_in_pieces_that_fit_together(monkeypatch):
+    """Beyond QUARTER_PIECE responses a quarter is generated in pieces (memory holds one):
+    ids run on across pieces, a planted duplicate takes the id of the row before even at a
+    piece's start, each surveyed contact is one of the quarter's, every planted fault still
+    falls, and the same seed gives the same tables."""
+    monkeypatch.setattr(sample, "QUARTER_PIECE", 90)
+    tables, _ = sample.generate(scale=0.5, clients=["cedar"])
+    again, _ = sample.generate(scale=0.5, clients=["cedar"])
+    for name, frame in tables.items():
+        pd.testing.assert_frame_equal(frame, again[name], obj=name)
+    resp, inter = tables["customer_responses"], tables["interactions"]
+    per_quarter = resp["response_id"].str.extract(r"-R(\d{4}Q\d)-")[0]
+    assert per_quarter.value_counts().min() > 2 * 90  # three pieces or more a quarter
+    ids = resp["response_id"]
+    copied = ids.duplicated()
+    assert copied.sum() > 0 and (ids[copied] == ids.shift()[copied]).all()
+    for table, column, tag in ((resp, "response_id", "R"), (inter, "interaction_id", "I")):
+        quarter = table[column].str.extract(rf"-{tag}(\d{{4}}Q\d)-")[0]
+        place = table.groupby(quarter).cumcount()
+        number = table[column].str.rsplit("-", n=1).str[1].astype(int)
+        kept = ~table[column].duplicated() if tag == "R" else slice(None)
+        assert (number[kept] == place[kept]).all()  # 0, 1, 2 ... through every piece
+    asked = resp.dropna(subset=["interaction_id"])
+    assert asked["interaction_id"].isin(inter["interaction_id"]).all()
+    assert (resp["nps"] == 11).sum() > 0
+    assert inter["employee_id"].str.startswith("CONTRACTOR-").sum() > 0
+    follow = tables["follow_ups"]
+    assert len(follow) > 0 and follow["response_id"].isin(ids).all()

@@ -20,6 +20,8 @@ and NPS, CSAT and CES are cut from ``L`` (see ``_scores``).
 from __future__ import annotations
 
 import copy
+import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -49,6 +51,9 @@ PRAISE_SHARE = 0.35
 #: contact (the rest are about sales, marketing or the product).
 INTERACTIONS_PER_RESPONSE = 1.6
 SERVICE_SHARE = 0.65
+#: Customer responses of a quarter generated at once, at most: a larger quarter (from
+#: ``--scale`` 100 for the largest client) is made in pieces, so memory stays that size.
+QUARTER_PIECE = 250_000
 #: Share of named praise with a typo in the name (two neighbouring letters swapped).
 PRAISE_TYPO_SHARE = 0.05
 #: Planted weights of the attribute perceptions behind the rating_* answers (the driver order).
@@ -374,7 +379,9 @@ def client_parts(p: ClientProfile, index: int, seed: int = DEFAULT_SEED, scale: 
     after the client's other tables, as over whole tables, and each quarter is handed out
     with its faults and its follow-ups. In between, each quarter's raw rows wait in memory,
     or with ``spill`` (a folder) on disk, so memory holds about one quarter of the client.
-    ``progress`` is told each quarter as it is generated and as it is handed out.
+    A quarter of more than :data:`QUARTER_PIECE` responses is generated, and handed out, in
+    pieces of about that size (its own random draws, in piece order), so memory holds one
+    piece. ``progress`` is told each quarter as it is generated and as it is handed out.
     ``interactions_per_response``: contacts per customer response (default
     :data:`INTERACTIONS_PER_RESPONSE`); a contact centre that surveys fewer of its contacts
     has more (a benchmark's 50 million contacts and 20 million responses: 2.5).
@@ -403,7 +410,9 @@ def client_parts(p: ClientProfile, index: int, seed: int = DEFAULT_SEED, scale: 
         (employees["department"] == "Sales").to_numpy() & acquisition_only, 0.0)
     mu = -0.45 + 0.3 * p.maturity_level
 
-    n_resp, n_inter, last_ids = [], [], []
+    # Per quarter, per piece: (responses, interactions) and the raw last response id.
+    sizes: list[list[tuple[int, int]]] = []
+    last_ids: list[list[str | None]] = []
     for qi, quarter in enumerate(quarters):
         start, end = periods.bounds(quarter)
         active = employees[(employees.hired_on < end) &
@@ -411,18 +420,25 @@ def client_parts(p: ClientProfile, index: int, seed: int = DEFAULT_SEED, scale: 
         n = int(round(p.responses_per_quarter * scale * rng.uniform(0.9, 1.1)))
         say(f"{p.slug} {quarter}: generating {n:,} customer responses")
         prev_eng = engagement[["lag", *quarters][qi]] - eng_mean
-        i_df = _interactions(p, rng, active, quarter, int(n * per_response), calls_incentive, skill, rush)
-        r_df, m_df, l_df = _responses(p, rng, active, quarter, n, i_df, skill, prev_eng, mu)
-        n_resp.append(len(r_df))
-        n_inter.append(len(i_df))
-        last_ids.append(r_df["response_id"].iloc[-1] if len(r_df) else None)
-        held.put(quarter, "interactions", i_df)
-        held.put(quarter, "customer_responses", r_df)
-        held.put(quarter, "scores", r_df[["nps", "csat"]])
-        del i_df, r_df
-        yield Part("mentions", m_df, quarter, truth=True)
-        yield Part("response_latent", l_df, quarter, truth=True)
-        del m_df, l_df
+        sizes.append([])
+        last_ids.append([])
+        made = _Made(n, int(n * per_response))
+        for piece, (n_piece, n_contacts) in enumerate(_pieces(n, per_response)):
+            i_df = _interactions(p, rng, active, quarter, n_contacts, calls_incentive, skill,
+                                 rush, made)
+            r_df, m_df, l_df = _responses(p, rng, active, quarter, n_piece, i_df, skill,
+                                          prev_eng, mu, made)
+            made.responses += len(r_df)
+            made.interactions += len(i_df)
+            sizes[qi].append((len(r_df), len(i_df)))
+            last_ids[qi].append(r_df["response_id"].iloc[-1] if len(r_df) else None)
+            held.put(quarter, f"interactions.{piece}", i_df)
+            held.put(quarter, f"customer_responses.{piece}", r_df)
+            held.put(quarter, f"scores.{piece}", r_df[["nps", "csat"]])
+            del i_df, r_df
+            yield Part("mentions", m_df, quarter, truth=True)
+            yield Part("response_latent", l_df, quarter, truth=True)
+            del m_df, l_df
         held.put(quarter, "employee_responses",
                  _employee_responses(p, rng, active, quarter, engagement[quarter]))
 
@@ -433,26 +449,32 @@ def client_parts(p: ClientProfile, index: int, seed: int = DEFAULT_SEED, scale: 
     yield Part("maturity_answers", _maturity_answers(p, rng))
     yield Part("feedback_actions", _feedback_actions(p, rng, quarters))
     # Drawn after every other table, over all quarters' rows in turn, as over whole tables.
-    faults = _fault_draws(rng, n_resp, n_inter)
-    unhappy = [int(_unhappy(_plant_scale_fault(held.take(q, "scores"), f)).sum())
-               for q, f in zip(quarters, faults, strict=True)]
+    faults = _fault_draws(rng, [sum(r for r, _ in q) for q in sizes],
+                          [sum(i for _, i in q) for q in sizes])
+    unhappy = [sum(int(_unhappy(_plant_scale_fault(held.take(quarter, f"scores.{piece}"),
+                                                   fault)).sum())
+                   for piece, fault in enumerate(_faults_by_piece(faults[qi], sizes[qi])))
+               for qi, quarter in enumerate(quarters)]
     # A stream of its own, so the follow-ups leave every other table as it was.
     streams = _follow_up_streams(p, np.random.default_rng([seed, index, 1]), unhappy)
     managers = employees.set_index("employee_id")["manager_id"]
+    before = None  # the raw last id of the piece before (None: none, or it was empty)
     for qi, quarter in enumerate(quarters):
         say(f"{p.slug} {quarter}: writing")
-        inter = held.take(quarter, "interactions")
-        _plant_contractor_fault(inter, faults[qi])
-        yield Part("interactions", inter, quarter)
-        del inter
-        resp = held.take(quarter, "customer_responses")
-        _plant_scale_fault(resp, faults[qi])
-        _plant_duplicate_fault(resp, faults[qi], last_ids[qi - 1] if qi else None)
-        follow = _follow_ups(p, streams[qi], resp, managers)
-        yield Part("customer_responses", resp, quarter)
-        del resp
-        yield Part("follow_ups", follow, quarter)
-        del follow
+        for piece, fault in enumerate(_faults_by_piece(faults[qi], sizes[qi])):
+            inter = held.take(quarter, f"interactions.{piece}")
+            _plant_contractor_fault(inter, fault)
+            yield Part("interactions", inter, quarter)
+            del inter
+            resp = held.take(quarter, f"customer_responses.{piece}")
+            _plant_scale_fault(resp, fault)
+            _plant_duplicate_fault(resp, fault, before)
+            before = last_ids[qi][piece]
+            follow = _follow_ups(p, streams[qi], resp, managers)
+            yield Part("customer_responses", resp, quarter)
+            del resp
+            yield Part("follow_ups", follow, quarter)
+            del follow
         yield Part("employee_responses", held.take(quarter, "employee_responses"), quarter)
 
     eng_long = engagement.rename_axis("team").reset_index().melt(
@@ -466,6 +488,41 @@ def client_parts(p: ClientProfile, index: int, seed: int = DEFAULT_SEED, scale: 
             skill, rush, calls_incentive & (employees["department"] == "Support").to_numpy()),
             np.nan)}), truth=True)
     yield Part("team_engagement", eng_long, truth=True)
+
+
+def _pieces(n: int, per_response: float) -> list[tuple[int, int]]:
+    """A quarter's ``n`` responses in pieces of at most :data:`QUARTER_PIECE`, with theirs.
+
+    Each piece has its number of interactions; up to that size, one piece: the quarter.
+    """
+    if n <= QUARTER_PIECE:
+        return [(n, int(n * per_response))]
+    bounds = np.linspace(0, n, math.ceil(n / QUARTER_PIECE) + 1).round().astype(int)
+    return [(int(b - a), int((b - a) * per_response)) for a, b in itertools.pairwise(bounds)]
+
+
+@dataclass
+class _Made:
+    """A quarter's rows so far (the next ids) and its full size (the customers' pool)."""
+
+    n_responses: int
+    n_interactions: int
+    responses: int = 0
+    interactions: int = 0
+
+
+def _faults_by_piece(faults: _Faults, sizes: list[tuple[int, int]]) -> list[_Faults]:
+    """A quarter's faults (positions in the quarter) split by piece, as positions in each."""
+    out, first_r, first_i = [], 0, 0
+    contractor = faults.contractor
+    for n_r, n_i in sizes:
+        in_r = (faults.bad_scale >= first_r) & (faults.bad_scale < first_r + n_r)
+        dup = faults.duplicate[(faults.duplicate >= first_r) & (faults.duplicate < first_r + n_r)]
+        in_i = (contractor >= first_i) & (contractor < first_i + n_i)
+        out.append(_Faults(faults.bad_scale[in_r] - first_r, dup - first_r,
+                           contractor[in_i] - first_i, faults.contractor_number[in_i]))
+        first_r, first_i = first_r + n_r, first_i + n_i
+    return out
 
 
 class _Held:
@@ -558,7 +615,8 @@ def _fcr_probability(skill: pd.Series, rush: pd.Series, rushed: np.ndarray) -> n
 
 
 def _interactions(p: ClientProfile, rng: np.random.Generator, active: pd.DataFrame, quarter: str, n: int,
-                  calls_incentive: bool, skill: pd.Series, rush: pd.Series) -> pd.DataFrame:
+                  calls_incentive: bool, skill: pd.Series, rush: pd.Series, made: _Made
+                  ) -> pd.DataFrame:
     staff = active[active.department.isin(SERVICE_DEPARTMENTS)]
     staff_rush = rush.loc[staff.employee_id].to_numpy()
     weights = np.where(staff.department == "Support", 3.0, 1.0) * np.exp(RUSH_VOLUME * staff_rush)
@@ -573,10 +631,11 @@ def _interactions(p: ClientProfile, rng: np.random.Generator, active: pd.DataFra
     logit = _fcr_logit(skill.loc[who.employee_id].to_numpy(), r, rushed)
     fcr = rng.random(n) < 1 / (1 + np.exp(-logit))
     repeat = rng.random(n) < np.where(fcr, 0.05, 0.6)
-    ids = [f"{p.slug[:2].upper()}-I{quarter}-{i:06d}" for i in range(n)]
+    first = made.interactions
+    ids = [f"{p.slug[:2].upper()}-I{quarter}-{i:06d}" for i in range(first, first + n)]
     return pd.DataFrame({
         "interaction_id": ids, "client": p.slug, "started_at": _timestamps(rng, quarter, n),
-        "customer_id": [f"C{x:06d}" for x in rng.integers(0, 20000 + n, n)],
+        "customer_id": [f"C{x:06d}" for x in rng.integers(0, 20000 + made.n_interactions, n)],
         "employee_id": who.employee_id.to_numpy(), "team": who.team.to_numpy(),
         "channel": channel, "wait_seconds": wait.round(1), "handle_seconds": handle.round(1),
         "is_resolved_first_contact": fcr, "is_repeat_within_7d": repeat,
@@ -584,8 +643,8 @@ def _interactions(p: ClientProfile, rng: np.random.Generator, active: pd.DataFra
 
 
 def _responses(p: ClientProfile, rng: np.random.Generator, active: pd.DataFrame, quarter: str, n: int,
-               interactions: pd.DataFrame, skill: pd.Series, prev_eng: pd.Series, mu: float
-               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+               interactions: pd.DataFrame, skill: pd.Series, prev_eng: pd.Series, mu: float,
+               made: _Made) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     n_service = min(int(n * SERVICE_SHARE), len(interactions))
     surveyed = interactions.iloc[rng.choice(len(interactions), n_service, replace=False)]
     emp = active.set_index("employee_id").loc[surveyed.employee_id]
@@ -616,7 +675,8 @@ def _responses(p: ClientProfile, rng: np.random.Generator, active: pd.DataFrame,
         "department": dept,
         "employee_id": np.where(dept == "Sales", rep.employee_id.to_numpy(), None),
         "interaction_id": None,
-        "customer_id": [f"C{x:06d}" for x in rng.integers(0, 20000 + n, n_other)],
+        "customer_id": [f"C{x:06d}" for x in rng.integers(0, 20000 + made.n_responses,
+                                                          n_other)],
         "responded_on": _timestamps(rng, quarter, n_other).dt.normalize().to_numpy(),
         "_team": np.where(dept == "Sales", rep.team.to_numpy(), team_of_dept.loc[dept].to_numpy()),
         "_shift": np.where(dept == "Sales", skill.reindex(rep.employee_id).fillna(0).to_numpy(),
@@ -637,7 +697,9 @@ def _responses(p: ClientProfile, rng: np.random.Generator, active: pd.DataFrame,
         df.loc[rng.random(len(df)) < 0.08, column] = pd.NA
     names = active.set_index("employee_id")["display_name"]
     df["comment"], mentioned = _comments(rng, df, names)
-    df.insert(0, "response_id", [f"{p.slug[:2].upper()}-R{quarter}-{i:06d}" for i in range(len(df))])
+    first = made.responses
+    df.insert(0, "response_id", [f"{p.slug[:2].upper()}-R{quarter}-{i:06d}"
+                                 for i in range(first, first + len(df))])
     df.insert(1, "client", p.slug)
     mentions = df.loc[mentioned, ["client", "response_id", "employee_id"]]
     latents = pd.DataFrame({"client": p.slug, "response_id": df["response_id"],
