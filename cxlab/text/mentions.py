@@ -571,9 +571,12 @@ def find_mentions(comments: pd.Series, employees: pd.DataFrame,
     """
     roster = Roster(employees)
     served_by = served_by if served_by is not None else pd.Series(dtype=object)
+    # Looked up in a dict: a Series' get costs more than reading the comment (an id given
+    # twice serves nobody, as Series.get gives both).
+    serving = served_by.to_dict() if served_by.index.is_unique else {}
     rows = []
     for response_id, text in comments.dropna().items():
-        served = served_by.get(response_id)
+        served = serving.get(response_id)
         served = served if isinstance(served, str) else None
         seen = set()
         for hit in _mentions_in(str(text), roster, served):
