@@ -6,7 +6,8 @@ into a temporary home, then runs the quarterly report template's cells (the same
 fresh process: ``pandas`` reads every table whole, ``duckdb`` (the default) asks the engine
 for aggregates and reads a few columns where it must. Prints the peak resident memory above
 what the process holds once cxlab and its libraries are imported, the time, and the rows of
-the client's two largest tables. Run from the checkout::
+the client's two largest tables; for Spark, also the peak of its Java process (local mode),
+which holds the data. Run from the checkout::
 
     .venv/bin/python benchmarks/bench_report_engines.py                  # scales 1 and 10
     .venv/bin/python benchmarks/bench_report_engines.py --scale 1 10 100 --engines duckdb
@@ -56,9 +57,14 @@ for source in cells:
             break
 seconds = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+jvm_kb = 0  # Spark's Java process: its own peak (VmHWM), beside Python's
+if engine == "spark":
+    from pyspark import SparkContext
+    status = open(f"/proc/{SparkContext._gateway.proc.pid}/status").read()
+    jvm_kb = int(status.split("VmHWM:")[1].split()[0])
 rows = {name: study.count(name) for name in ("interactions", "customer_responses")}
 print(json.dumps({"base_kb": base, "peak_kb": peak, "seconds": seconds, "rows": rows,
-                  "failed": failed}))
+                  "failed": failed, "jvm_kb": jvm_kb}))
 """
 
 #: The engines compared by default.
@@ -104,7 +110,9 @@ def main() -> None:
             runs = {e: measure(home, args.client, args.quarter, e) for e in args.engines}
         rows = next(iter(runs.values()))["rows"]
         cells = " | ".join(f"{e:>7}: {(r['peak_kb'] - r['base_kb']) / 1024:6.0f} "
-                           f"{r['seconds']:6.1f}" for e, r in runs.items())
+                           f"{r['seconds']:6.1f}"
+                           + (f" (+ Java {r['jvm_kb'] / 1024:,.0f} MB)" if r["jvm_kb"] else "")
+                           for e, r in runs.items())
         written = f"sample written in {made:.0f} s; " if made else ""
         print(f"{scale:6g} {rows['interactions']:13,} {rows['customer_responses']:10,} | {cells}"
               f"   ({written}failed sections {[r['failed'] for r in runs.values()]})",
