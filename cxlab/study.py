@@ -317,12 +317,11 @@ class Study:
                           rows: int | None = None) -> Iterator[pd.DataFrame]:
         """The quarter's rows of ``table`` with a comment, about ``rows`` at a time at most.
 
-        ``rows``: by default :data:`COMMENT_PART`.
-
         For reading every comment with flat memory: where an engine holds the table, each
         part is every k-th row from a different first place (k parts in all), indexed by
         the rows' places in the table, so that results can be put back in the table's
-        order; a table already in memory comes whole, as one part.
+        order; a table already in memory comes whole, as one part. ``rows``: by default
+        :data:`COMMENT_PART`.
         """
         start, end = periods.bounds(quarter)
         parts = 1
