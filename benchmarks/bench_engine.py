@@ -6,7 +6,8 @@ this script's memory stays small), then, each in a fresh process, times and meas
 * the hand-written query: one DuckDB ``SELECT`` of the counts and sums NPS, CSAT top-2 and
   the CES mean need, by channel;
 * ``cxlab.grouped`` of the same three measures by channel over the files read through the
-  engine (``cxlab.engine``: Ibis on DuckDB), which also checks every answer's scale;
+  engine (``cxlab.engine.read_parquet``: Ibis on DuckDB), which also checks every answer's
+  scale (from the files' column statistics where they show it, else row by row);
 * the hand-written query with those checks added (each group's smallest and largest answer,
   and the largest fractional part of the decimal column), the work cxlab does;
 * for comparison at the smaller sizes, ``cxlab.grouped`` after loading the files into pandas.
@@ -59,7 +60,7 @@ def run():
     if way == "hand-written, with the checks":
         return duckdb.connect().execute(CHECKED).df()
     if way == "cxlab.grouped, engine":
-        table = ibis.duckdb.connect().read_parquet(files)
+        table = cxlab.engine.read_parquet(files)
         return cxlab.metrics.grouped(table, ["nps", "csat_top2", "ces_mean"], by="channel")
     frame = pandas.read_parquet(folder)
     return cxlab.metrics.grouped(frame, ["nps", "csat_top2", "ces_mean"], by="channel")

@@ -44,6 +44,12 @@ DEFAULT_SPARK_MASTER = "local[*]"
 ROW = "__row"
 
 
+#: The Parquet files behind the engine tables cxlab opened (:func:`connect`,
+#: :func:`read_parquet`), by table: their column statistics can show that a column's answers
+#: are all on a measure's scale without a check of every row.
+_PARQUET_FILES: dict[Any, tuple[Path, ...]] = {}
+
+
 class EngineError(CxlabError, ValueError):
     """A table or request the engine cannot answer; the message names what and why."""
 
@@ -81,10 +87,111 @@ def connect(dataset: str, client: str, backend: str = "duckdb", root: Path | Non
     con = ibis.duckdb.connect()
     tables = {}
     for path in paths:
-        table = con.read_parquet(path, table_name=f"{client}_{path.stem}",
-                                 file_row_number=row_numbers)
+        table = _from_files(con.read_parquet(path, table_name=f"{client}_{path.stem}",
+                                             file_row_number=row_numbers), [path])
         tables[path.stem] = table.rename({ROW: "file_row_number"}) if row_numbers else table
     return tables
+
+
+def read_parquet(path: str | Path | Sequence[str | Path], backend: str = "duckdb",
+                 master: str | None = None) -> ir.Table:
+    """Parquet files as an engine table, read lazily: for :func:`cxlab.grouped` on one's own.
+
+    ``path``: one path, a glob such as ``"answers/*.parquet"``, or a list of them. Answers
+    the files' own column statistics show on a measure's scale are not checked again row by
+    row (the check that remains: decimals that should be whole numbers, and NaN).
+
+    Examples:
+        >>> answers = read_parquet("answers/*.parquet")  # doctest: +SKIP
+        >>> cxlab.grouped(answers, ["nps", "csat_top2"], by="channel")  # doctest: +SKIP
+    """
+    import glob
+
+    check_backend(backend)
+    given = [path] if isinstance(path, str | Path) else list(path)
+    files = [Path(f) for p in given for f in (sorted(glob.glob(str(p))) or [str(p)])]
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing or not files:
+        raise EngineError(f"no Parquet file at {', '.join(missing) or path!r}")
+    if backend == "spark":
+        session = spark(master)
+        view = f"cxlab_files_{abs(hash(tuple(map(str, files)))):x}"
+        session.read.parquet(*map(str, files)).createOrReplaceTempView(view)
+        return _from_files(_spark_ibis(session).table(view), files)
+    import ibis
+
+    return _from_files(ibis.duckdb.connect().read_parquet([str(f) for f in files]), files)
+
+
+def _from_files(table: ir.Table, files: Sequence[Path]) -> ir.Table:
+    """``table``, recorded as the files' (see :data:`_PARQUET_FILES`)."""
+    _PARQUET_FILES[table.op()] = tuple(files)
+    return table
+
+
+def _stored_column(table: ir.Table, column: str) -> tuple[tuple[Path, ...], str] | None:
+    """The Parquet files and column that ``table[column]`` reads unchanged, if any.
+
+    Through filters (they keep fewer rows, never other values), dropped columns and
+    selections that pass the column on as it is; a column computed on the way (a measure's rule for unanswered
+    contacts, say) has no statistics of its own.
+    """
+    import ibis.expr.operations as ops
+
+    rel, name = table.op(), column
+    while not isinstance(rel, ops.DatabaseTable):
+        if isinstance(rel, ops.Filter) or (isinstance(rel, ops.DropColumns)
+                                           and name not in rel.columns_to_drop):
+            rel = rel.parent
+        elif isinstance(rel, ops.Project) and isinstance(rel.values.get(name), ops.Field) \
+                and rel.values[name].rel == rel.parent:
+            rel, name = rel.parent, rel.values[name].name
+        else:
+            return None
+    files = _PARQUET_FILES.get(rel)
+    return (files, name) if files is not None else None
+
+
+def _files_range(files: Sequence[Path], column: str) -> tuple[float, float] | None:
+    """The smallest and largest number of ``column`` in ``files``, by their statistics.
+
+    None when a part of a file with values has no statistics (a writer may leave them out),
+    or when the column is not a number. Parquet's statistics leave NaN out.
+    """
+    import pyarrow.parquet as pq
+
+    low, high = np.inf, -np.inf
+    for path in files:
+        meta = pq.ParquetFile(path).metadata
+        where = [i for i in range(meta.num_columns) if meta.schema.column(i).path == column]
+        if len(where) != 1 or meta.schema.column(where[0]).physical_type not in (
+                "INT32", "INT64", "FLOAT", "DOUBLE"):
+            return None
+        for group in range(meta.num_row_groups):
+            chunk = meta.row_group(group).column(where[0])
+            stats = chunk.statistics
+            if stats is not None and stats.has_null_count and stats.null_count == chunk.num_values:
+                continue  # no value here
+            if stats is None or not stats.has_min_max:
+                return None
+            low, high = min(low, stats.min), max(high, stats.max)
+    return float(low), float(high)
+
+
+def _scale_shown_by_statistics(table: ir.Table, spec: _Spec) -> bool:
+    """Whether the files' statistics show every answer of ``spec`` on its scale.
+
+    Then the aggregate need not find each group's smallest and largest answer. Not when the
+    wrong-scale guard must see the answers' range (a column that is not the measure's own).
+    """
+    from cxlab.measures import find
+
+    own = find(spec.name)
+    if spec.check_scale and not (own is not None and spec.column == own.column):
+        return False
+    stored = _stored_column(table, spec.column)
+    seen = _files_range(*stored) if stored is not None else None
+    return seen is not None and spec.scale[0] <= seen[0] and seen[1] <= spec.scale[1]
 
 
 def check_backend(backend: object) -> str:
@@ -141,7 +248,7 @@ def _spark_parquet(path: Path, name: str, master: str | None, row_numbers: bool)
         frame = frame.withColumn(ROW, frame["_metadata.row_index"])
     view = f"cxlab_{name}_{abs(hash(str(path))):x}"
     frame.createOrReplaceTempView(view)
-    return _spark_ibis(session).table(view)
+    return _from_files(_spark_ibis(session).table(view), [path])
 
 
 def to_engine(frame: pd.DataFrame, backend: str) -> ir.Table:
@@ -181,6 +288,7 @@ def aggregate(table: ir.Table, by: Sequence[str], specs: Sequence[_Spec],
 
     by = list(by)
     _check_types(table, specs)
+    shown = [_scale_shown_by_statistics(table, spec) for spec in specs]
     t = table.filter([table[b].notnull() for b in by]) if by else table
     # One projection: each answer column read once, the weights too.
     answers = {f"__a{i}": answer_column(t, spec.column, as_stored=not nan)
@@ -216,7 +324,8 @@ def aggregate(table: ir.Table, by: Sequence[str], specs: Sequence[_Spec],
             # False where missing.
             return ibis.ifelse(where, expr, 0.0).sum().cast("float64").fill_null(0.0)
 
-        sums[f"{i}_min"], sums[f"{i}_max"] = raw.min(), raw.max()
+        if not shown[i]:  # else the files' statistics showed them on the scale
+            sums[f"{i}_min"], sums[f"{i}_max"] = raw.min(), raw.max()
         sums[f"{i}_n"] = raw.count()
         if table.schema()[spec.column].is_floating():  # whole-number columns cannot be off
             # The largest fractional part: a subtraction per row, where ``%`` on a double
@@ -243,8 +352,9 @@ def aggregate(table: ir.Table, by: Sequence[str], specs: Sequence[_Spec],
             sums[f"{i}_b"] = (v.var(how="pop") * v.count()).fill_null(0.0)
     query = t.group_by(by).aggregate(**sums).order_by(by) if by else t.aggregate(**sums)
     out = query.execute()
+    # A NaN shows as a largest answer, or fractional part, that is NaN.
     decimals = [i for i, spec in enumerate(specs) if table.schema()[spec.column].is_floating()]
-    if not nan and (any(((out[f"{i}_n"] > 0) & out[f"{i}_max"].isna()).any() for i in decimals)
+    if not nan and (any(((out[f"{i}_n"] > 0) & out[f"{i}_frac"].isna()).any() for i in decimals)
                     or (weights and table.schema()[weights].is_floating())):
         with nan_as_written(table):
             return aggregate(table, by, specs, weights, nan=True)
@@ -285,17 +395,20 @@ def _check_answers(table: ir.Table, specs: Sequence[_Spec], groups: pd.DataFrame
         n = int(groups[f"{i}_n"].sum())
         if not n:
             continue
-        low, high = groups[f"{i}_min"].min(), groups[f"{i}_max"].max()
+        ranged = f"{i}_min" in groups  # else on the scale by the files' statistics
+        low, high = (groups[f"{i}_min"].min(), groups[f"{i}_max"].max()) if ranged else (0, 0)
         where = f"{spec.name} (column {spec.column!r})"
         kind = "whole numbers" if spec.integer else "values"
-        off = (low if low < spec.scale[0] else high if high > spec.scale[1] else None)
+        off = (low if low < spec.scale[0] else high if high > spec.scale[1] else None) \
+            if ranged else None
         if off is None and spec.integer and f"{i}_frac" in groups and groups[f"{i}_frac"].max():
             off = _first_fraction(table, spec.column)
         if off is not None:
             raise MetricError(f"{where}: value {off:g} is outside the expected scale; expected "
                               f"{kind} from {spec.scale[0]} to {spec.scale[1]}")
-        guard_scale_seen(n, float(low), float(high), partial(_distinct, table, spec.column),
-                         *spec.scale, spec.name, spec.column, spec.check_scale)
+        if ranged:
+            guard_scale_seen(n, float(low), float(high), partial(_distinct, table, spec.column),
+                             *spec.scale, spec.name, spec.column, spec.check_scale)
 
 
 @contextmanager

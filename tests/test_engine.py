@@ -173,3 +173,67 @@ def test_a_nan_among_decimal_answers_is_missing_as_in_pandas(tmp_path):
           metrics.grouped(held, ["nps", "ces_mean"], by="channel"))
     got = metrics.grouped(held, "nps", by="channel")
     assert got["n"].sum() == 400 - len(nps[::9])
+
+
+def test_answers_the_files_statistics_show_on_the_scale_are_not_checked_again(tmp_path):
+    """engine.read_parquet records the files behind a table. Where their column statistics
+    show every answer on the scale, the aggregate asks no smallest and largest answer per
+    group; where they cannot (no statistics, a computed column, files it does not know, an
+    answer off the scale, a column the wrong-scale guard must see), every answer is checked
+    as before. The numbers are the same either way."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from cxlab.metrics import _metric_spec
+
+    rng = np.random.default_rng(9)
+    n = 600
+    rows = pa.table({"channel": np.array(["a", "b", "c"])[rng.integers(0, 3, n)],
+                     "nps": rng.integers(0, 11, n), "csat": rng.integers(1, 6, n)})
+    pq.write_table(rows, tmp_path / "on.parquet")
+    pq.write_table(rows, tmp_path / "bare.parquet", write_statistics=False)
+    nps = _metric_spec("nps", None)
+    held = engine.read_parquet(tmp_path / "on.parquet")
+    assert engine._scale_shown_by_statistics(held, nps)
+    assert engine._scale_shown_by_statistics(held.filter(held["channel"] == "a"), nps)
+    assert engine._scale_shown_by_statistics(held.select("channel", "nps"), nps)
+    assert not engine._scale_shown_by_statistics(held.mutate(nps=held["nps"] + 0), nps)
+    assert not engine._scale_shown_by_statistics(engine.read_parquet(tmp_path / "bare.parquet"),
+                                                 nps)
+    assert not engine._scale_shown_by_statistics(
+        ibis.duckdb.connect().read_parquet(tmp_path / "on.parquet"), nps)
+    assert not engine._scale_shown_by_statistics(held, _metric_spec("nps", "csat"))
+    frame = rows.to_pandas()
+    for table in (held, engine.read_parquet(tmp_path / "bare.parquet")):
+        _same(metrics.grouped(frame, ["nps", "csat_top2"], by="channel"),
+              metrics.grouped(table, ["nps", "csat_top2"], by="channel"))
+
+    # An 11 in the files: their statistics show it, so every answer is checked...
+    off = frame.assign(nps=np.where(np.arange(n) == 5, 11, frame["nps"]))
+    off.to_parquet(tmp_path / "off.parquet")
+    outside = engine.read_parquet(tmp_path / "off.parquet")
+    assert not engine._scale_shown_by_statistics(outside, nps)
+    with pytest.raises(metrics.MetricError, match="value 11 is outside the expected scale"):
+        metrics.grouped(outside, "nps", by="channel")
+    # ...and none is refused when the rows asked for leave it out.
+    kept = outside.filter(outside["nps"] < 11)
+    _same(metrics.grouped(off[off["nps"] < 11], "nps", by="channel"),
+          metrics.grouped(kept, "nps", by="channel"))
+    # Decimals the statistics show on 0-10: a fraction is still refused, a NaN still missing.
+    halves = frame.assign(nps=frame["nps"].astype(float))
+    halves.loc[7, "nps"], halves.loc[8, "nps"] = 7.5, np.nan
+    pq.write_table(pa.Table.from_pandas(halves, preserve_index=False),
+                   tmp_path / "halves.parquet")
+    decimals = engine.read_parquet(tmp_path / "halves.parquet")
+    assert engine._scale_shown_by_statistics(decimals, nps)
+    with pytest.raises(metrics.MetricError, match="value 7.5 is outside the expected scale"):
+        metrics.grouped(decimals, "nps", by="channel")
+    halves.loc[7, "nps"] = 7.0
+    written = pa.table({"channel": halves["channel"],  # a NaN, not a null
+                        "nps": pa.array(halves["nps"].to_numpy(), from_pandas=False)})
+    assert written["nps"].null_count == 0
+    pq.write_table(written, tmp_path / "nan.parquet")
+    _same(metrics.grouped(halves, "nps", by="channel"),
+          metrics.grouped(engine.read_parquet(tmp_path / "nan.parquet"), "nps", by="channel"))
+    with pytest.raises(engine.EngineError, match="no Parquet file at"):
+        engine.read_parquet(tmp_path / "nowhere" / "*.parquet")

@@ -5,6 +5,7 @@ import re
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -148,8 +149,24 @@ def test_the_readmes_researcher_snippets_run_as_written(project_root, sandbox, m
     assert namespace["monthly"]["month"].str.fullmatch(r"\d{4}-\d{2}").all()
     monthly = namespace["monthly"]
     assert isinstance(namespace["stats"].linear_trend(monthly["value"], monthly["se"]), Trend)
+    # Parquet files of one's own, through the engine ("Which engine reads the data").
+    engines = text[text.index("### Which engine reads the data"):text.index("## Speed")]
+    (own,) = re.findall(r"```python\n(.*?)```", engines, re.S)
+    exports = sandbox / "exports"
+    exports.mkdir()
+    responses = namespace["cxlab"].load("customer_responses", client="cedar")
+    for k, part in enumerate((responses.iloc[::2], responses.iloc[1::2])):
+        part.to_parquet(exports / f"answers-{k}.parquet")
+    monkeypatch.chdir(sandbox)
+    lines = own.rstrip().splitlines()  # the last line shows its value: kept here
+    exec(compile("\n".join([*lines[:-1], "shown = " + lines[-1].split("#")[0]]), "README.md",
+                 "exec"), namespace)  # noqa: S102 - our own docs
+    expected = namespace["cxlab"].grouped(responses, ["nps", "csat_top2"], by="channel")
+    pd.testing.assert_frame_equal(namespace["shown"].reset_index(drop=True),
+                                  expected.reset_index(drop=True), check_dtype=False)
     # a line that says it shows something is an expression a notebook shows, no assignment
-    for block in blocks[0] + blocks[1]:
+    for block in blocks[0] + blocks[1] + [own]:
         for line in block.splitlines():
             if re.search(r"#.*\bshows\b", line):
                 assert not re.match(r"^\s*\w+\s*=[^=]", line), line
+
