@@ -97,7 +97,8 @@ def measure(folder: Path, way: str, repeat: int) -> dict:
                          capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(f"{way} failed:\n{out.stderr[-2000:]}")
-    return json.loads(out.stdout.strip().splitlines()[-1])  # after anything a library printed
+    # The last line that is ours, after anything a library printed (DuckDB's progress bar).
+    return json.loads([line for line in out.stdout.splitlines() if line.startswith("{")][-1])
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,26 +156,48 @@ def _files_range(files: Sequence[Path], column: str) -> tuple[float, float] | No
     """The smallest and largest number of ``column`` in ``files``, by their statistics.
 
     None when a part of a file with values has no statistics (a writer may leave them out),
-    or when the column is not a number. Parquet's statistics leave NaN out.
+    or when the column is not a number. Parquet's statistics leave NaN out. Each file's
+    footer is read once while it is unchanged (many files, several measures).
+    """
+    low, high = np.inf, -np.inf
+    for path in files:
+        stat = path.stat()
+        seen = _file_ranges(path, stat.st_mtime_ns, stat.st_size).get(column)
+        if seen is None:
+            return None
+        low, high = min(low, seen[0]), max(high, seen[1])
+    return float(low), float(high)
+
+
+@lru_cache(maxsize=4096)
+def _file_ranges(path: Path, mtime_ns: int, size: int) -> dict[str, tuple[float, float]]:
+    """Per numeric column of one Parquet file, its smallest and largest value by statistics.
+
+    ``inf, -inf`` for a column without any value; columns without statistics are left out.
+    The file's time and size are part of the key, so a file written again is read again.
     """
     import pyarrow.parquet as pq
 
-    low, high = np.inf, -np.inf
-    for path in files:
-        meta = pq.ParquetFile(path).metadata
-        where = [i for i in range(meta.num_columns) if meta.schema.column(i).path == column]
-        if len(where) != 1 or meta.schema.column(where[0]).physical_type not in (
-                "INT32", "INT64", "FLOAT", "DOUBLE"):
-            return None
+    meta = pq.ParquetFile(path).metadata
+    out = {}
+    for i in range(meta.num_columns):
+        column = meta.schema.column(i)
+        if column.physical_type not in ("INT32", "INT64", "FLOAT", "DOUBLE") or \
+                column.logical_type.type not in ("NONE", "INT"):  # not dates, not decimals
+            continue
+        low, high, known = np.inf, -np.inf, True
         for group in range(meta.num_row_groups):
-            chunk = meta.row_group(group).column(where[0])
+            chunk = meta.row_group(group).column(i)
             stats = chunk.statistics
             if stats is not None and stats.has_null_count and stats.null_count == chunk.num_values:
                 continue  # no value here
             if stats is None or not stats.has_min_max:
-                return None
+                known = False
+                break
             low, high = min(low, stats.min), max(high, stats.max)
-    return float(low), float(high)
+        if known:
+            out[column.path] = (float(low), float(high))
+    return out
 
 
 def _scale_shown_by_statistics(table: ir.Table, spec: _Spec) -> bool:
