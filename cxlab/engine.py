@@ -97,30 +97,74 @@ def read_parquet(path: str | Path | Sequence[str | Path], backend: str = "duckdb
                  master: str | None = None) -> ir.Table:
     """Parquet files as an engine table, read lazily: for :func:`cxlab.grouped` on one's own.
 
-    ``path``: one path, a glob such as ``"answers/*.parquet"``, or a list of them. Answers
-    the files' own column statistics show on a measure's scale are not checked again row by
-    row (the check that remains: decimals that should be whole numbers, and NaN).
+    ``path``: a file, a folder (its ``*.parquet`` files), a glob such as
+    ``"answers/*.parquet"``, or a list of them. Files may differ in their columns (an export
+    that gained a question): a column a file lacks is missing in its rows; a column stored
+    as different types in different files is refused, naming them. Answers the files' own
+    column statistics show on a measure's scale are not checked again row by row (what is
+    still checked: decimals that should be whole numbers; a NaN is a missing answer).
+
+    Raises:
+        EngineError: no such file, a file that is not Parquet, or a column whose type
+            differs between files.
 
     Examples:
         >>> answers = read_parquet("answers/*.parquet")  # doctest: +SKIP
         >>> cxlab.grouped(answers, ["nps", "csat_top2"], by="channel")  # doctest: +SKIP
     """
-    import glob
-
     check_backend(backend)
-    given = [path] if isinstance(path, str | Path) else list(path)
-    files = [Path(f) for p in given for f in (sorted(glob.glob(str(p))) or [str(p)])]
-    missing = [str(f) for f in files if not f.is_file()]
-    if missing or not files:
-        raise EngineError(f"no Parquet file at {', '.join(missing) or path!r}")
+    files = _parquet_files(path)
     if backend == "spark":
         session = spark(master)
         view = f"cxlab_files_{abs(hash(tuple(map(str, files)))):x}"
-        session.read.parquet(*map(str, files)).createOrReplaceTempView(view)
+        session.read.option("mergeSchema", "true").parquet(*map(str, files)) \
+            .createOrReplaceTempView(view)
         return _from_files(_spark_ibis(session).table(view), files)
     import ibis
 
-    return _from_files(ibis.duckdb.connect().read_parquet([str(f) for f in files]), files)
+    return _from_files(ibis.duckdb.connect().read_parquet([str(f) for f in files],
+                                                           union_by_name=True), files)
+
+
+def _parquet_files(path: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The files ``path`` names, each checked to be Parquet, their columns' types agreeing."""
+    import glob
+
+    import pyarrow.parquet as pq
+
+    given = [path] if isinstance(path, str | Path) else list(path)
+    files: list[Path] = []
+    for each in given:
+        if Path(each).is_dir():
+            found = sorted(Path(each).glob("*.parquet"))
+            if not found:
+                raise EngineError(f"no Parquet file (*.parquet) in the folder {str(each)!r}")
+            files += found
+            continue
+        matched = [Path(f) for f in sorted(glob.glob(str(each)))]
+        if not matched or not all(f.is_file() for f in matched):
+            raise EngineError(f"no Parquet file at {str(each)!r}")
+        files += matched
+    if not files:
+        raise EngineError("no Parquet file given")
+    types: dict[str, tuple[str, Path]] = {}
+    for file in files:
+        try:
+            schema = pq.read_schema(file)
+        except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
+            raise EngineError(f"{file} is not a Parquet file that can be read ({err})") from None
+        for field in schema:
+            first = types.setdefault(field.name, (str(field.type), file))
+            if first[0] != str(field.type) and {first[0], str(field.type)} not in _SAME_TYPES:
+                raise EngineError(f"column {field.name!r} is {first[0]} in {first[1]} but "
+                                  f"{field.type} in {file}; expected one type in every file")
+    return files
+
+
+#: Column types that differ only in width or layout: one column may be written as either.
+_SAME_TYPES = [{"int32", "int64"}, {"int8", "int64"}, {"int16", "int64"}, {"int8", "int32"},
+                 {"float", "double"}, {"int64", "double"}, {"int32", "double"},
+                 {"string", "large_string"}]
 
 
 def _from_files(table: ir.Table, files: Sequence[Path]) -> ir.Table:

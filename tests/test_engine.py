@@ -237,3 +237,31 @@ def test_answers_the_files_statistics_show_on_the_scale_are_not_checked_again(tm
           metrics.grouped(engine.read_parquet(tmp_path / "nan.parquet"), "nps", by="channel"))
     with pytest.raises(engine.EngineError, match="no Parquet file at"):
         engine.read_parquet(tmp_path / "nowhere" / "*.parquet")
+
+
+def test_read_parquet_takes_folders_and_exports_that_gained_a_column(tmp_path):
+    """A folder, a glob or a list; files with different columns are read by name (a column a
+    file lacks is missing there); a column of another type, or a file that is not Parquet,
+    is refused naming the files."""
+    early = pd.DataFrame({"channel": ["a", "b"] * 20, "nps": list(range(11)) * 3 + [9] * 7})
+    later = early.assign(csat=[5, 4, 3, 2] * 10)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    early.to_parquet(folder / "2025.parquet")
+    later.to_parquet(folder / "2026.parquet")
+    both = pd.concat([early, later], ignore_index=True)
+    for given in (folder, str(folder / "*.parquet"), sorted(folder.glob("*.parquet"))):
+        held = engine.read_parquet(given)
+        _same(metrics.grouped(both, ["nps", "csat_top2"], by="channel"),
+              metrics.grouped(held, ["nps", "csat_top2"], by="channel"))
+    later.assign(nps=later["nps"].astype(str)).to_parquet(tmp_path / "text.parquet")
+    with pytest.raises(engine.EngineError, match=r"column 'nps' is int64 in .*2025.parquet but "
+                                                 r"(large_)?string in .*text.parquet"):
+        engine.read_parquet([folder / "2025.parquet", tmp_path / "text.parquet"])
+    (tmp_path / "notes.parquet").write_text("not parquet")
+    with pytest.raises(engine.EngineError, match=r"notes.parquet is not a Parquet file"):
+        engine.read_parquet(tmp_path / "notes.parquet")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(engine.EngineError, match=r"no Parquet file \(\*.parquet\) in the "
+                                                 r"folder"):
+        engine.read_parquet(tmp_path / "empty")
