@@ -163,8 +163,8 @@ def _parquet_files(path: str | Path | Sequence[str | Path]) -> list[Path]:
 
 #: Column types that differ only in width or layout: one column may be written as either.
 _SAME_TYPES = [{"int32", "int64"}, {"int8", "int64"}, {"int16", "int64"}, {"int8", "int32"},
-                 {"float", "double"}, {"int64", "double"}, {"int32", "double"},
-                 {"string", "large_string"}]
+               {"float", "double"}, {"int64", "double"}, {"int32", "double"},
+               {"string", "large_string"}]
 
 
 def _from_files(table: ir.Table, files: Sequence[Path]) -> ir.Table:

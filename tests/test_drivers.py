@@ -227,6 +227,7 @@ def test_a_capped_analysis_uses_a_systematic_sample_and_says_so():
     assert (whole.n, whole.n_dropped) == (2900, 100)
     # 2,900 complete rows, at most 1,000: one in every 3, so 967 of them.
     assert (capped.n, capped.n_dropped) == (967, 100)
+    assert (capped.sampled_from, whole.sampled_from) == (2900, None)
     assert "systematic sample of 967 of the 2,900 complete rows (one in every 3)" in " ".join(
         capped.notes)
     assert list(capped.table["driver"]) == ["a", "b", "c"] == list(whole.table["driver"])
@@ -256,7 +257,15 @@ def test_a_quarter_beyond_max_rows_is_sampled_where_the_answers_are_held(sandbox
     complete = sampled[["nps", *sample.DRIVER_WEIGHTS]].dropna()
     for result in results.values():
         assert (result.n, result.n_dropped) == (len(complete), len(sampled) - len(complete))
-        assert result.notes[0].startswith(
-            f"Estimated on a systematic sample of the quarter's {answered:,} answers: one "
-            f"response in every {k}, by its place in the data ({len(sampled):,} read)")
+        assert result.notes[0] == (
+            f"Estimated on a systematic sample of the quarter's responses, one in every {k} by "
+            f"its place in the data: {len(sampled):,} responses, "
+            f"{int(sampled['nps'].notna().sum()):,} of them with NPS answered (the quarter has "
+            f"{answered:,}); the intervals are the sample's.")
+        assert result.sampled_from == answered
     pd.testing.assert_frame_equal(results["duckdb"].table, results["pandas"].table)
+    study = cxlab.open_study("northwind", "2026Q3")
+    assert key_drivers_table(study, "nps").attrs["caption"].endswith(
+        f"; {results['duckdb'].n:,} answers, a systematic sample of {answered:,}")
+    note = report_drivers.key_drivers_note(study, "nps").data
+    assert note.index("Estimated on a systematic sample") < note.index("Shares are Johnson")

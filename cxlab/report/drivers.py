@@ -123,10 +123,12 @@ def key_drivers_result(study: Study, outcome: str | None = None) -> drivers.KeyD
         result = drivers.key_drivers(rows, column, columns, n_boot=N_BOOT,
                                      weights=study.response_weights(rows), max_rows=MAX_ROWS)
         if every > 1:
+            result.sampled_from = answered
             result.notes.insert(0, f"Estimated on a systematic sample of the quarter's "
-                                   f"{answered:,} answers: one response in every {every:,}, by "
-                                   f"its place in the data ({len(rows):,} read); the intervals "
-                                   "are the sample's.")
+                                   f"responses, one in every {every:,} by its place in the data: "
+                                   f"{len(rows):,} responses, {int(rows[column].notna().sum()):,} "
+                                   f"of them with {outcome_name(study, outcome)} answered (the "
+                                   f"quarter has {answered:,}); the intervals are the sample's.")
         return result
 
     return study.cached(("key_drivers", outcome), compute)
@@ -174,7 +176,8 @@ def key_drivers_table(study: Study, outcome: str | None = None) -> pd.DataFrame 
         f"Key drivers of {outcome_name(study, outcome)} in {study.quarter}: each rating's share "
         "of the explained variance (95% interval), the same share by a second method (LMG), "
         "the regression coefficient "
-        f"(95% interval) and the mean rating; {result.n:,} answers")
+        f"(95% interval) and the mean rating; {result.n:,} answers"
+        + (f", a systematic sample of {result.sampled_from:,}" if result.sampled_from else ""))
     return table
 
 
@@ -198,8 +201,11 @@ def key_drivers_note(study: Study, outcome: str | None = None) -> Markdown:
         result = key_drivers_result(study, outcome)
     except drivers.DriverError:
         return Markdown("")
+    # What the estimate stands on (a sample, rows left out) right after its n.
     text = (f"The ratings together explain **{100 * result.r2:.0f}%** of the variance in the "
-            f"{_outcome_wording(study, outcome)} (n={result.n:,} complete answers). Shares are Johnson's "
+            f"{_outcome_wording(study, outcome)} (n={result.n:,} complete answers). "
+            + "".join(f"{escape(note)} " for note in result.notes)
+            + f"Shares are Johnson's "
             f"relative weights with {result.n_boot}-resample bootstrap intervals; a driver "
             "\"beats a random variable\" when its weight exceeds that of pure noise added to the "
             "model in nearly all resamples (a driver that does not cannot be told from no "
@@ -207,4 +213,4 @@ def key_drivers_note(study: Study, outcome: str | None = None) -> Markdown:
             "variance over every order of adding the ratings) should tell the same story. The "
             "regression coefficient is the change in the answer per rating point, holding the "
             "other ratings fixed.")
-    return Markdown(" ".join([text, *map(escape, result.notes)]))
+    return Markdown(text)

@@ -177,6 +177,8 @@ class KeyDrivers:
         n_boot: Bootstrap resamples behind the intervals.
         notes: Anything a reader should know (e.g. rows dropped).
         n_effective: Kish's effective sample size when weighted; ``n`` otherwise.
+        sampled_from: When estimated on a systematic sample, how many rows (or answers)
+            it was drawn from; None when every row was used.
     """
 
     outcome: str
@@ -187,6 +189,7 @@ class KeyDrivers:
     n_boot: int
     notes: list[str] = field(default_factory=list)
     n_effective: float | None = None
+    sampled_from: int | None = None
 
     @property
     def order(self) -> list[str]:
@@ -355,7 +358,8 @@ def key_drivers(
     if w is not None:
         notes.append(f"Weighted: {len(data):,} answers count as {n_eff:,.0f} (Kish's "
                      "effective sample size).")
-    return KeyDrivers(outcome, table, r2, len(data), n_dropped, n_boot, notes, n_eff)
+    return KeyDrivers(outcome, table, r2, len(data), n_dropped, n_boot, notes, n_eff,
+                      n_complete if len(data) < n_complete else None)
 
 
 def _bootstrap_weights(x: np.ndarray, y: np.ndarray, n_boot: int, seed: int,
