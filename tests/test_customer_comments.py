@@ -206,9 +206,16 @@ def test_a_quarter_with_very_many_comments_is_read_as_a_systematic_sample(sandbo
     note = report.customer_comments_note(study).data
     assert f"{total:,} customer comments in 2026Q3; the themes and sentiment are read from a " \
            "systematic sample of" in note
-    assert "2026Q3" in report.customer_sentiment_table(study).attrs["caption"].split(";")[-1]
+    this_quarter = f"; in 2026Q3, of a systematic sample of {len(sample):,} of its {total:,} " \
+                   "comments"
+    assert report.customer_sentiment_table(study).attrs["caption"].endswith(this_quarter)
     said = report.statements_table(study)
-    assert "in 2026Q3 and 2026Q2, of a systematic sample" in said.attrs["caption"]
+    assert this_quarter + "; in 2026Q2, of a systematic sample of " in said.attrs["caption"]
+    from cxlab.report import exports  # the workbook says so too
+
+    for sheet in (exports.statements_sheet, exports.comment_themes_sheet,
+                  exports.comment_tone_sheet):
+        assert sheet(study).note.endswith(this_quarter + "."), sheet
     assert all(int(c.split(" of ")[1]) < total for c in said["Comments"])
 
 

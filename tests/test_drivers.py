@@ -269,3 +269,6 @@ def test_a_quarter_beyond_max_rows_is_sampled_where_the_answers_are_held(sandbox
         f"; {results['duckdb'].n:,} answers, a systematic sample of {answered:,}")
     note = report_drivers.key_drivers_note(study, "nps").data
     assert note.index("Estimated on a systematic sample") < note.index("Shares are Johnson")
+    from cxlab.report.exports import drivers_sheet
+
+    assert results["duckdb"].notes[0] in drivers_sheet(study).note

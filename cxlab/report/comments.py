@@ -67,6 +67,12 @@ def comments_frame(study: Study) -> pd.DataFrame:
     return study.cached(("customer_comments",), compute)
 
 
+def sample_caption(sampled: dict[str, tuple[int, int]]) -> str:
+    """A caption's words for quarters read as a systematic sample (quarter: read, in all)."""
+    return "".join(f"; in {quarter}, of a systematic sample of {read:,} of its {total:,} "
+                   "comments" for quarter, (read, total) in sampled.items())
+
+
 def _this_quarter(study: Study) -> pd.DataFrame:
     frame = comments_frame(study)
     return frame[frame["quarter"] == study.quarter]
@@ -223,10 +229,10 @@ def customer_sentiment_table(study: Study, by: str = "quarter") -> pd.DataFrame 
                      "Negative (of scored)": _of(int((scored == "negative").sum()), len(scored)),
                      "Not scored (language)": _not_scored(part) or "-"})
     table = pd.DataFrame(rows).set_index(_BY[by])
-    sampled = sorted(set(comments_frame(study).attrs["sampled"]) & set(frame["quarter"]))
+    sampled = comments_frame(study).attrs["sampled"]
     table.attrs["caption"] = (f"Tone of customers' comments by {by}: shares of the comments "
-                              "scored, with 95% intervals and n" + (
-                                  f"; in {', '.join(sampled)}, of a systematic sample of "
-                                  f"{MAX_COMMENTS:,} comments or so" if sampled else ""))
+                              "scored, with 95% intervals and n" + sample_caption(
+                                  {q: sampled[q] for q in sorted(set(sampled)
+                                                                 & set(frame["quarter"]))}))
     table.attrs["small_n"] = SMALL_N
     return table

@@ -228,8 +228,9 @@ def drivers_sheet(study: Study, outcome: str | None = None) -> Sheet:
     return Sheet(f"Key drivers of {name}"[:31] if outcome != headline_outcome(study)
                  else "Key drivers", frame, formats,
                  f"Drivers of {name}: the ratings together explain {100 * result.r2:.0f}% of "
-                 f"its variance (n={result.n:,} complete answers). p is the regression "
-                 "coefficient's, unadjusted.",
+                 f"its variance (n={result.n:,} complete answers). "
+                 + "".join(f"{html.unescape(note)} " for note in result.notes)
+                 + "p is the regression coefficient's, unadjusted.",
                  holds=f"Key drivers of {name}: each rating's share of the explained variance "
                        "with its interval, its regression coefficient and p, and its mean.")
 
@@ -331,6 +332,7 @@ def linkage_sheet(study: Study) -> Sheet:
 def statements_sheet(study: Study) -> Sheet:
     """The three statements: each one's share of comments per quarter, and the latest change."""
     from cxlab import config, metrics
+    from cxlab.report import comments
     from cxlab.report.statements import statements_frame
 
     _require(study, "customer_responses")
@@ -357,8 +359,12 @@ def statements_sheet(study: Study) -> Sheet:
     formats = {c: SHARE_FORMAT for c in ("Share of comments", "95% CI low", "95% CI high")}
     formats.update({change_col: '+0.0" pp";-0.0" pp";0.0" pp"', p_col: P_FORMAT,
                     "Comments saying it": COUNT_FORMAT, "Comments": COUNT_FORMAT})
+    sampled = f.attrs["sampled"]
+    read = f.groupby("quarter")["n"].first()
     return Sheet("Statements", frame, formats,
-                 "Shares of all comments of the quarter, with Wilson 95% intervals.",
+                 "Shares of all comments of the quarter, with Wilson 95% intervals"
+                 + comments.sample_caption({q: (int(read[q]), sampled[q]) for q in sampled
+                                            if q in read.index}) + ".",
                  holds="How often customers' comments say each of the three statements, "
                        "quarter by quarter, and this quarter's change.")
 
@@ -444,9 +450,12 @@ def comment_themes_sheet(study: Study) -> Sheet:
                         **_tone_columns(t["n_scored"], t["n_positive"], t["n_negative"]),
                         "Mean sentiment": t["mean_sentiment"],
                         "Not scored (language)": t["n_not_scored"].astype(int)})
+    sampled = comments.comments_frame(study).attrs["sampled"]
     return Sheet("Comment themes", out, _tone_formats(out),
                  "Sentiment is scored for English comments only; the others count in the "
-                 "themes, not in the tone. No comment is quoted in the workbook.",
+                 "themes, not in the tone. No comment is quoted in the workbook"
+                 + comments.sample_caption({q: sampled[q] for q in sampled
+                                            if q == study.quarter}) + ".",
                  holds=f"Themes of customers' comments in {study.quarter}: share of comments "
                        "with its interval, and the tone of those comments.")
 
@@ -477,7 +486,9 @@ def comment_tone_sheet(study: Study) -> Sheet:
         raise LookupError("no customer comments in the last quarters")
     out = pd.concat(parts, ignore_index=True)
     return Sheet("Comment tone", out, _tone_formats(out),
-                 "Channels and departments are this quarter's; quarters the last four.",
+                 "Channels and departments are this quarter's; quarters the last four"
+                 + comments.sample_caption(comments.comments_frame(study).attrs["sampled"])
+                 + ".",
                  holds="The tone of customers' comments by quarter, channel and department: "
                        "positive and negative shares of the comments scored, with intervals.")
 

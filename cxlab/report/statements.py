@@ -88,12 +88,12 @@ def statements_table(study: Study) -> pd.DataFrame | Markdown:
                      "Comments": f"{r['k']:,} of {r['n']:,}",
                      f"vs {study.previous_quarter}": change})
     table = pd.DataFrame(rows).set_index("Customers should say")
-    sampled = [q for q in (study.quarter, study.previous_quarter) if q in frame.attrs["sampled"]]
+    read = frame.groupby("quarter")["n"].first()  # comments read in each quarter
+    sampled = {q: (int(read[q]), frame.attrs["sampled"][q])
+               for q in (study.quarter, study.previous_quarter) if q in frame.attrs["sampled"]}
     table.attrs["caption"] = (f"How often customers' comments in {study.quarter} say each "
                               "statement: share (95% interval), count, and change against "
-                              f"{study.previous_quarter}" + (
-                                  f"; in {' and '.join(sampled)}, of a systematic sample of "
-                                  "the comments" if sampled else ""))
+                              f"{study.previous_quarter}" + comments.sample_caption(sampled))
     return table
 
 
