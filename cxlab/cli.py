@@ -60,13 +60,19 @@ SAMPLE_PROGRESS_SCALE = 10.0
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from cxlab.data import make_sample
+    from cxlab.data import dataset_dir, make_sample, read_manifest
 
     show = (lambda line: print(line, file=sys.stderr, flush=True)) \
         if args.scale >= SAMPLE_PROGRESS_SCALE else None
+    held = (read_manifest(args.dataset).get("clients", [])
+            if (dataset_dir(args.dataset) / "manifest.json").is_file() else [])
     path = make_sample(args.dataset, seed=args.seed, scale=args.scale, clients=args.clients,
                        progress=show, interactions_per_response=args.interactions_per_response)
     print(f"sample data written to {path}")
+    gone = sorted(set(held) - set(read_manifest(args.dataset)["clients"]))
+    if gone:  # --client writes a dataset of those clients only
+        print(f"note: dataset {args.dataset!r} no longer holds {', '.join(gone)}; to keep a "
+              "dataset's clients, write others with --dataset NAME", file=sys.stderr)
     return 0
 
 

@@ -221,7 +221,7 @@ def test_faults_and_follow_ups_drawn_by_quarter_fall_as_over_whole_tables():
     pd.testing.assert_frame_equal(tables["follow_ups"], once)
 
 
-def test_some_clients_only(tmp_path):
+def test_some_clients_only(tmp_path, capsys):
     """clients= (and --client) generates those clients alone, as in the whole sample."""
     from cxlab.cli import main
     from cxlab.data import make_sample, read_manifest
@@ -242,8 +242,12 @@ def test_some_clients_only(tmp_path):
 
     with pytest.MonkeyPatch.context() as env:
         env.setenv("CXLAB_HOME", str(tmp_path))
+        assert main(["data", "sample", "--scale", "0.1", "--client", "cedar",
+                     "--client", "evergreen"]) == 0
         assert main(["data", "sample", "--scale", "0.1", "--client", "cedar"]) == 0
         assert read_manifest("sample", root=tmp_path / "data")["clients"] == ["cedar"]
+    assert "note: dataset 'sample' no longer holds evergreen; to keep a dataset's clients, " \
+           "write others with --dataset NAME" in capsys.readouterr().err
 
 
 def test_more_contacts_per_response_on_request(tmp_path):
