@@ -354,6 +354,24 @@ def test_an_overall_rating_is_the_headline_and_its_attributes_its_drivers(tmp_pa
         report.key_drivers_table(study, "csat").data
 
 
+def test_an_overall_rating_gets_its_trend_and_its_findings(tmp_path, monkeypatch):
+    """The client's own headline measure (not in the registry) has a trend frame, and the key
+    findings look at it rather than calling the trends not computable (a real review export
+    showed 'could not be computed: Trends')."""
+    from cxlab import report
+    from cxlab.report.tables import headline, quarter_trend, trend_frame
+    from cxlab.stats.trend import MIN_PERIODS
+
+    frame, study = _reviews_study(tmp_path, monkeypatch)
+    overall = headline(study)[0]
+    trend = trend_frame(study, overall)
+    in_quarter = frame[frame["date"] < "2026-10-01"]
+    assert trend["value"].tolist() == pytest.approx([in_quarter["Overall"].mean()])
+    assert quarter_trend(study, overall) == ("1 comparable quarter: a trend needs at least "
+                                             f"{MIN_PERIODS}")
+    assert "could not be computed" not in report.key_findings(study).data
+
+
 def test_with_an_nps_question_nps_stays_the_headline_of_the_drivers(tmp_path, monkeypatch):
     from cxlab import report
     from cxlab.report.drivers import headline_outcome

@@ -317,7 +317,7 @@ def _falling(study: Study, lacking: list[str]) -> list[str]:
     trends = []
     for m in headline(study):
         if m.name in changes.measured and m.name not in listed:
-            trend = quarter_trend(study, m.name)
+            trend = quarter_trend(study, m)  # the measure: an overall rating is the client's
             if not isinstance(trend, str):
                 trends.append((m, trend))
     if not trends:

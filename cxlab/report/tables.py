@@ -334,12 +334,11 @@ def trend_frame(study: Study, key: str | Measure) -> pd.DataFrame:
     held = None if weighted else study.history_query(m.table)
     if held is not None:  # the engine aggregates every quarter's rows where they are
         weights = None
-        out = metrics.grouped(engine.measure_values(m, held), m.name, "quarter",
-                              check_scale=False)
+        out = metrics.grouped(engine.measure_values(m, held), m, "quarter", check_scale=False)
     else:
         rows = measures.with_values(m, study.history(m.table, [m.column, "outcome"]))
         weights = weights_for(study, m, rows)
-        out = metrics.grouped(rows, m.name, "quarter", weights=weights, check_scale=False)
+        out = metrics.grouped(rows, m, "quarter", weights=weights, check_scale=False)
     out = out[out["n"] > 0].reset_index(drop=True)
     # A quarter that could not be weighted weighs each answer 1: its estimate is unweighted.
     out["weighted"] = weights is not None and ~out["quarter"].isin(list(study.weighting_notes))
@@ -348,7 +347,8 @@ def trend_frame(study: Study, key: str | Measure) -> pd.DataFrame:
     return out
 
 
-def quarter_trend(study: Study, key: str, frame: pd.DataFrame | None = None) -> Trend | str:
+def quarter_trend(study: Study, key: str | Measure, frame: pd.DataFrame | None = None
+                  ) -> Trend | str:
     """The measure's trend across the quarters up to the study's, or why there is none.
 
     A :class:`cxlab.stats.trend.Trend` (change per quarter, with its interval and test) over
