@@ -31,25 +31,26 @@ def statements_frame(study: Study) -> pd.DataFrame:
     quarters' comments in all.
     """
     def compute():
-        # Each quarter's comments, a systematic sample of a quarter with very many.
-        parts = [study.comments("customer_responses", quarter, ["comment"],
-                                at_most=comments.MAX_COMMENTS).assign(quarter=quarter)
-                 for quarter in study.quarters("customer_responses")]
-        commented = pd.concat(parts).sort_index() if parts else pd.DataFrame(
-            columns=["comment", "quarter"])
-        flags = statement_flags(commented["comment"], _statements(study))
-        rows = []
-        for quarter, idx in commented.groupby("quarter").groups.items():
-            n = len(idx)
+        rows, sampled = [], {}
+        # Each quarter's comments (a systematic sample of a quarter with very many), one
+        # quarter at a time: memory holds one quarter's, however long the history.
+        for quarter in study.quarters("customer_responses"):
+            part = study.comments("customer_responses", quarter, ["comment"],
+                                  at_most=comments.MAX_COMMENTS)
+            if not len(part):
+                continue
+            if part.attrs["every"] > 1:
+                sampled[quarter] = part.attrs["comments"]
+            flags = statement_flags(part["comment"], _statements(study))
+            n = len(part)
             for label in flags.columns:
-                k = int(flags.loc[idx, label].sum())
+                k = int(flags[label].sum())
                 value, _, low, high = metrics.wilson_interval(k, n)
                 rows.append({"quarter": quarter, "statement": label, "k": k, "n": n,
                              "share": float(value), "ci_low": float(low), "ci_high": float(high)})
         frame = pd.DataFrame(rows, columns=["quarter", "statement", "k", "n", "share",
                                             "ci_low", "ci_high"])
-        frame.attrs["sampled"] = {p["quarter"].iloc[0]: p.attrs["comments"] for p in parts
-                                  if p.attrs["every"] > 1 and len(p)}
+        frame.attrs["sampled"] = sampled
         return frame
     return study.cached(("statements",), compute)
 
