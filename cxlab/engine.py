@@ -15,6 +15,7 @@ always does. See ``docs/engine.md`` for what an analysis may ask of the engine.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from functools import cache, lru_cache, partial
@@ -46,8 +47,9 @@ ROW = "__row"
 
 #: The Parquet files behind the engine tables cxlab opened (:func:`connect`,
 #: :func:`read_parquet`), by table: their column statistics can show that a column's answers
-#: are all on a measure's scale without a check of every row.
-_PARQUET_FILES: dict[Any, tuple[Path, ...]] = {}
+#: are all on a measure's scale without a check of every row. Held weakly: a table no longer
+#: used lets its connection go.
+_PARQUET_FILES: weakref.WeakKeyDictionary[Any, tuple[Path, ...]] = weakref.WeakKeyDictionary()
 
 
 class EngineError(CxlabError, ValueError):
@@ -177,8 +179,8 @@ def _stored_column(table: ir.Table, column: str) -> tuple[tuple[Path, ...], str]
     """The Parquet files and column that ``table[column]`` reads unchanged, if any.
 
     Through filters (they keep fewer rows, never other values), dropped columns and
-    selections that pass the column on as it is; a column computed on the way (a measure's rule for unanswered
-    contacts, say) has no statistics of its own.
+    selections that pass the column on as it is; a column computed on the way (a measure's
+    rule for unanswered contacts, say) has no statistics of its own.
     """
     import ibis.expr.operations as ops
 
