@@ -205,7 +205,7 @@ def key_drivers_note(study: Study, outcome: str | None = None) -> Markdown:
     text = (f"The ratings together explain **{100 * result.r2:.0f}%** of the variance in the "
             f"{_outcome_wording(study, outcome)} (n={result.n:,} complete answers). "
             + "".join(f"{escape(note)} " for note in result.notes)
-            + f"Shares are Johnson's "
+            + "Shares are Johnson's "
             f"relative weights with {result.n_boot}-resample bootstrap intervals; a driver "
             "\"beats a random variable\" when its weight exceeds that of pure noise added to the "
             "model in nearly all resamples (a driver that does not cannot be told from no "
