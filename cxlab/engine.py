@@ -149,24 +149,38 @@ def _parquet_files(path: str | Path | Sequence[str | Path]) -> list[Path]:
         files += matched
     if not files:
         raise EngineError("no Parquet file given")
-    types: dict[str, tuple[str, Path]] = {}
+    kinds: dict[str, tuple[str, Any, Path]] = {}
     for file in files:
         try:
             schema = pq.read_schema(file)
         except (OSError, ValueError) as err:  # pyarrow's ArrowInvalid is a ValueError
             raise EngineError(f"{file} is not a Parquet file that can be read ({err})") from None
         for field in schema:
-            first = types.setdefault(field.name, (str(field.type), file))
-            if first[0] != str(field.type) and {first[0], str(field.type)} not in _SAME_TYPES:
-                raise EngineError(f"column {field.name!r} is {first[0]} in {first[1]} but "
+            kind = _kind(field.type)
+            if kind is None:  # a column of nothing but nulls fits any other
+                continue
+            first = kinds.setdefault(field.name, (kind, field.type, file))
+            if first[0] != kind:
+                raise EngineError(f"column {field.name!r} is {first[1]} in {first[2]} but "
                                   f"{field.type} in {file}; expected one type in every file")
     return files
 
 
-#: Column types that differ only in width or layout: one column may be written as either.
-_SAME_TYPES = [{"int32", "int64"}, {"int8", "int64"}, {"int16", "int64"}, {"int8", "int32"},
-               {"float", "double"}, {"int64", "double"}, {"int32", "double"},
-               {"string", "large_string"}]
+def _kind(dtype: pa.DataType) -> str | None:
+    """What a column holds, whatever its width or layout, for comparing files.
+
+    Numbers (integers and decimals go together), text, or the type itself; None for a
+    column of nulls only.
+    """
+    if pa.types.is_dictionary(dtype):
+        dtype = dtype.value_type
+    if pa.types.is_null(dtype):
+        return None
+    if pa.types.is_integer(dtype) or pa.types.is_floating(dtype):
+        return "number"
+    if pa.types.is_string(dtype) or pa.types.is_large_string(dtype):
+        return "text"
+    return str(dtype)
 
 
 def _from_files(table: ir.Table, files: Sequence[Path]) -> ir.Table:

@@ -215,7 +215,8 @@ def test_a_quarter_with_very_many_comments_is_read_as_a_systematic_sample(sandbo
 
     for sheet in (exports.statements_sheet, exports.comment_themes_sheet,
                   exports.comment_tone_sheet):
-        assert sheet(study).note.endswith(this_quarter + "."), sheet
+        assert sheet(study).note.endswith(f"{len(sample):,} of {total:,} in 2026Q3."), sheet
+        assert " Read from a systematic sample of the comments: " in sheet(study).note
     assert all(int(c.split(" of ")[1]) < total for c in said["Comments"])
 
 

@@ -259,14 +259,15 @@ def test_a_quarter_beyond_max_rows_is_sampled_where_the_answers_are_held(sandbox
         assert (result.n, result.n_dropped) == (len(complete), len(sampled) - len(complete))
         assert result.notes[0] == (
             f"Estimated on a systematic sample of the quarter's responses, one in every {k} by "
-            f"its place in the data: {len(sampled):,} responses, "
-            f"{int(sampled['nps'].notna().sum()):,} of them with NPS answered (the quarter has "
-            f"{answered:,}); the intervals are the sample's.")
+            f"its place in the data: {len(sampled):,} responses read, "
+            f"{int(sampled['nps'].notna().sum()):,} of them with NPS answered, of the quarter's "
+            f"{answered:,} NPS answers; the intervals are the sample's.")
         assert result.sampled_from == answered
     pd.testing.assert_frame_equal(results["duckdb"].table, results["pandas"].table)
     study = cxlab.open_study("northwind", "2026Q3")
     assert key_drivers_table(study, "nps").attrs["caption"].endswith(
-        f"; {results['duckdb'].n:,} answers, a systematic sample of {answered:,}")
+        f"; {results['duckdb'].n:,} answers (complete ones, from a systematic sample of the "
+        f"quarter's {answered:,})")
     note = report_drivers.key_drivers_note(study, "nps").data
     assert note.index("Estimated on a systematic sample") < note.index("Shares are Johnson")
     from cxlab.report.exports import drivers_sheet

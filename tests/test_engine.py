@@ -258,6 +258,15 @@ def test_read_parquet_takes_folders_and_exports_that_gained_a_column(tmp_path):
     with pytest.raises(engine.EngineError, match=r"column 'nps' is int64 in .*2025.parquet but "
                                                  r"(large_)?string in .*text.parquet"):
         engine.read_parquet([folder / "2025.parquet", tmp_path / "text.parquet"])
+    # Widths, layouts and all-null columns are the same kind of column.
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"channel": pa.array(["a", "b"]).dictionary_encode(),
+                             "nps": pa.array([3, 9], pa.int16()),
+                             "csat": pa.array([None, None], pa.null())}),
+                   tmp_path / "narrow.parquet")
+    engine.read_parquet([folder / "2026.parquet", tmp_path / "narrow.parquet"])
     (tmp_path / "notes.parquet").write_text("not parquet")
     with pytest.raises(engine.EngineError, match=r"notes.parquet is not a Parquet file"):
         engine.read_parquet(tmp_path / "notes.parquet")

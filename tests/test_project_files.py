@@ -159,10 +159,11 @@ def test_the_readmes_researcher_snippets_run_as_written(project_root, sandbox, m
         part.to_parquet(exports / f"answers-{k}.parquet")
     monkeypatch.chdir(sandbox)
     lines = own.rstrip().splitlines()  # the last line shows its value: kept here
+    alone: dict = {}  # a session of its own: the snippet imports what it uses
     exec(compile("\n".join([*lines[:-1], "shown = " + lines[-1].split("#")[0]]), "README.md",
-                 "exec"), namespace)  # noqa: S102 - our own docs
+                 "exec"), alone)  # noqa: S102 - our own docs
     expected = namespace["cxlab"].grouped(responses, ["nps", "csat_top2"], by="channel")
-    pd.testing.assert_frame_equal(namespace["shown"].reset_index(drop=True),
+    pd.testing.assert_frame_equal(alone["shown"].reset_index(drop=True),
                                   expected.reset_index(drop=True), check_dtype=False)
     # a line that says it shows something is an expression a notebook shows, no assignment
     for block in blocks[0] + blocks[1] + [own]:

@@ -73,6 +73,15 @@ def sample_caption(sampled: dict[str, tuple[int, int]]) -> str:
                    "comments" for quarter, (read, total) in sampled.items())
 
 
+def sample_sentence(sampled: dict[str, tuple[int, int]]) -> str:
+    """The same as a sentence for a note (a leading space; empty when nothing was sampled)."""
+    if not sampled:
+        return ""
+    return (" Read from a systematic sample of the comments: "
+            + "; ".join(f"{read:,} of {total:,} in {quarter}"
+                        for quarter, (read, total) in sampled.items()) + ".")
+
+
 def _this_quarter(study: Study) -> pd.DataFrame:
     frame = comments_frame(study)
     return frame[frame["quarter"] == study.quarter]

@@ -124,11 +124,13 @@ def key_drivers_result(study: Study, outcome: str | None = None) -> drivers.KeyD
                                      weights=study.response_weights(rows), max_rows=MAX_ROWS)
         if every > 1:
             result.sampled_from = answered
+            name = outcome_name(study, outcome)
             result.notes.insert(0, f"Estimated on a systematic sample of the quarter's "
                                    f"responses, one in every {every:,} by its place in the data: "
-                                   f"{len(rows):,} responses, {int(rows[column].notna().sum()):,} "
-                                   f"of them with {outcome_name(study, outcome)} answered (the "
-                                   f"quarter has {answered:,}); the intervals are the sample's.")
+                                   f"{len(rows):,} responses read, "
+                                   f"{int(rows[column].notna().sum()):,} of them with {name} "
+                                   f"answered, of the quarter's {answered:,} {name} answers; the "
+                                   "intervals are the sample's.")
         return result
 
     return study.cached(("key_drivers", outcome), compute)
@@ -177,7 +179,8 @@ def key_drivers_table(study: Study, outcome: str | None = None) -> pd.DataFrame 
         "of the explained variance (95% interval), the same share by a second method (LMG), "
         "the regression coefficient "
         f"(95% interval) and the mean rating; {result.n:,} answers"
-        + (f", a systematic sample of {result.sampled_from:,}" if result.sampled_from else ""))
+        + (f" (complete ones, from a systematic sample of the quarter's "
+           f"{result.sampled_from:,})" if result.sampled_from else ""))
     return table
 
 

@@ -362,9 +362,9 @@ def statements_sheet(study: Study) -> Sheet:
     sampled = f.attrs["sampled"]
     read = f.groupby("quarter")["n"].first()
     return Sheet("Statements", frame, formats,
-                 "Shares of all comments of the quarter, with Wilson 95% intervals"
-                 + comments.sample_caption({q: (int(read[q]), sampled[q]) for q in sampled
-                                            if q in read.index}) + ".",
+                 "Shares of each quarter's comments, with Wilson 95% intervals."
+                 + comments.sample_sentence({q: (int(read[q]), sampled[q]) for q in sampled
+                                             if q in read.index}),
                  holds="How often customers' comments say each of the three statements, "
                        "quarter by quarter, and this quarter's change.")
 
@@ -453,9 +453,9 @@ def comment_themes_sheet(study: Study) -> Sheet:
     sampled = comments.comments_frame(study).attrs["sampled"]
     return Sheet("Comment themes", out, _tone_formats(out),
                  "Sentiment is scored for English comments only; the others count in the "
-                 "themes, not in the tone. No comment is quoted in the workbook"
-                 + comments.sample_caption({q: sampled[q] for q in sampled
-                                            if q == study.quarter}) + ".",
+                 "themes, not in the tone. No comment is quoted in the workbook."
+                 + comments.sample_sentence({q: sampled[q] for q in sampled
+                                             if q == study.quarter}),
                  holds=f"Themes of customers' comments in {study.quarter}: share of comments "
                        "with its interval, and the tone of those comments.")
 
@@ -486,9 +486,8 @@ def comment_tone_sheet(study: Study) -> Sheet:
         raise LookupError("no customer comments in the last quarters")
     out = pd.concat(parts, ignore_index=True)
     return Sheet("Comment tone", out, _tone_formats(out),
-                 "Channels and departments are this quarter's; quarters the last four"
-                 + comments.sample_caption(comments.comments_frame(study).attrs["sampled"])
-                 + ".",
+                 "Channels and departments are this quarter's; quarters the last four."
+                 + comments.sample_sentence(comments.comments_frame(study).attrs["sampled"]),
                  holds="The tone of customers' comments by quarter, channel and department: "
                        "positive and negative shares of the comments scored, with intervals.")
 
