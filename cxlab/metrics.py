@@ -40,8 +40,19 @@ GROUPED_METHODS = ("adjusted-wald", "wald")
 ADJUSTED_WALD_PSEUDO = {"promoters": 0.75, "passives": 1.5, "detractors": 0.75}
 
 
+class _OneRow:
+    """A result that is one row of numbers: its table is its ``to_dict`` as one row."""
+
+    def to_dict(self) -> dict:
+        raise NotImplementedError
+
+    def to_frame(self) -> pd.DataFrame:
+        """The result as a one-row table (``pd.concat`` several into one)."""
+        return pd.DataFrame([self.to_dict()])
+
+
 @dataclass(frozen=True)
-class Estimate:
+class Estimate(_OneRow):
     """One estimate with its uncertainty.
 
     Attributes:
@@ -102,10 +113,6 @@ class Estimate:
                 "n_effective": self.n_effective, "n_missing": self.n_missing,
                 "confidence": self.confidence, "method": self.method, "kind": self.kind}
 
-    def to_frame(self) -> pd.DataFrame:
-        """The estimate as a one-row table (``pd.concat`` several into one)."""
-        return pd.DataFrame([self.to_dict()])
-
     def _repr_html_(self) -> str:
         low, high = self.ci
         return _result_html(f"{self.metric} = {self.value:.4g}", [
@@ -120,7 +127,7 @@ def _sizes(e: Estimate) -> str:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(_OneRow):
     """A two-sample test of ``a.value - b.value``.
 
     Attributes:
@@ -162,10 +169,6 @@ class Comparison:
                 "ci_high": self.ci[1], "statistic": self.statistic, "p_value": self.p_value,
                 "test": self.test, "value_a": self.a.value, "n_a": self.a.n,
                 "value_b": self.b.value, "n_b": self.b.n}
-
-    def to_frame(self) -> pd.DataFrame:
-        """The comparison as a one-row table."""
-        return pd.DataFrame([self.to_dict()])
 
     def _repr_html_(self) -> str:
         low, high = self.ci

@@ -44,6 +44,7 @@ import pandas as pd
 
 from cxlab import measures, periods
 from cxlab.errors import CxlabError
+from cxlab.metrics import _OneRow
 
 #: Fewest teams, and team-quarters, for a team-level effect to be estimated at all.
 MIN_TEAMS = 4
@@ -55,7 +56,7 @@ class LinkageError(CxlabError, ValueError):
 
 
 @dataclass(frozen=True)
-class Linkage:
+class Linkage(_OneRow):
     """One fitted EX -> CX link.
 
     Attributes:
@@ -116,10 +117,6 @@ class Linkage:
                 "confidence": self.confidence, "n_responses": self.n_responses,
                 "n_teams": self.n_teams, "n_team_quarters": self.n_team_quarters,
                 "team_sd": self.team_sd, "team_quarter_sd": self.team_quarter_sd}
-
-    def to_frame(self) -> pd.DataFrame:
-        """The link as a one-row table (``pd.concat`` several into one)."""
-        return pd.DataFrame([self.to_dict()])
 
     def _repr_html_(self) -> str:
         from cxlab.metrics import _result_html

@@ -21,15 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import stats as sp_stats
 
 from cxlab.errors import CxlabError
-
-if TYPE_CHECKING:
-    import pandas as pd
+from cxlab.metrics import _OneRow
 
 #: Fewer periods than this give no trend: a line through three points says little.
 MIN_PERIODS = 4
@@ -40,7 +37,7 @@ class TrendError(CxlabError, ValueError):
 
 
 @dataclass(frozen=True)
-class Trend:
+class Trend(_OneRow):
     """The change per period of a measure, with its interval and test.
 
     Attributes:
@@ -86,12 +83,6 @@ class Trend:
         return {"slope": self.slope, "ci_low": self.ci[0], "ci_high": self.ci[1],
                 "p_value": self.p_value, "se": self.se, "tau2": self.tau2, "k": self.k,
                 "confidence": self.confidence, "direction": self.direction}
-
-    def to_frame(self) -> pd.DataFrame:
-        """The trend as a one-row table (``pd.concat`` several into one)."""
-        import pandas as pd
-
-        return pd.DataFrame([self.to_dict()])
 
     def _repr_html_(self) -> str:
         from cxlab.metrics import _result_html
