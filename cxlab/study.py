@@ -304,8 +304,7 @@ class Study:
         the quarter has (``comments``) and ``every`` (1: all of them).
         """
         start, end = periods.bounds(quarter)
-        held = self.query(table, start=start, end=end)
-        total = int(held.filter(held["comment"].notnull()).count().execute())
+        total = self._commented(table, start, end)
         every = max(1, math.ceil(total / at_most)) if at_most else 1
         if columns is not None:
             columns = [c for c in self.columns(table) if c in columns]
@@ -326,13 +325,17 @@ class Study:
         start, end = periods.bounds(quarter)
         parts = 1
         if _askable(self.tables).in_engine(table):
-            held = self.query(table, start=start, end=end)
-            total = int(held.filter(held["comment"].notnull()).count().execute())
+            total = self._commented(table, start, end)
             parts = max(1, math.ceil(total / (rows or COMMENT_PART)))
         if columns is not None:
             columns = [c for c in self.columns(table) if c in columns]
         for offset in range(parts):
             yield self.between(table, start, end, columns, parts, "comment", offset)
+
+    def _commented(self, table: str, start: pd.Timestamp, end: pd.Timestamp) -> int:
+        """Rows of ``table`` dated in ``[start, end)`` with a comment, counted by the engine."""
+        held = self.query(table, start=start, end=end)
+        return int(held.filter(held["comment"].notnull()).count().execute())
 
     def columns(self, table: str) -> list[str]:
         """The columns of ``table``, without reading its rows."""

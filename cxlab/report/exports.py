@@ -359,12 +359,9 @@ def statements_sheet(study: Study) -> Sheet:
     formats = {c: SHARE_FORMAT for c in ("Share of comments", "95% CI low", "95% CI high")}
     formats.update({change_col: '+0.0" pp";-0.0" pp";0.0" pp"', p_col: P_FORMAT,
                     "Comments saying it": COUNT_FORMAT, "Comments": COUNT_FORMAT})
-    sampled = f.attrs["sampled"]
-    read = f.groupby("quarter")["n"].first()
     return Sheet("Statements", frame, formats,
                  "Shares of each quarter's comments, with Wilson 95% intervals."
-                 + comments.sample_sentence({q: (int(read[q]), sampled[q]) for q in sampled
-                                             if q in read.index}),
+                 + comments.sample_sentence(f.attrs["sampled"]),
                  holds="How often customers' comments say each of the three statements, "
                        "quarter by quarter, and this quarter's change.")
 

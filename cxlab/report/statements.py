@@ -27,8 +27,9 @@ def statements_frame(study: Study) -> pd.DataFrame:
     """Per quarter and statement: comments saying it, comments in all, share and Wilson CI.
 
     A quarter with more than :data:`~cxlab.report.comments.MAX_COMMENTS` comments is read as
-    a systematic sample: ``n`` counts the sample's, and ``attrs["sampled"]`` holds those
-    quarters' comments in all.
+    a systematic sample: ``n`` counts the sample's, and ``attrs["sampled"]`` holds, per such
+    quarter, the comments read and the quarter's comments in all (as
+    :func:`~cxlab.report.comments.comments_frame`'s).
     """
     def compute():
         rows, sampled = [], {}
@@ -40,7 +41,7 @@ def statements_frame(study: Study) -> pd.DataFrame:
             if not len(part):
                 continue
             if part.attrs["every"] > 1:
-                sampled[quarter] = part.attrs["comments"]
+                sampled[quarter] = (len(part), part.attrs["comments"])
             flags = statement_flags(part["comment"], _statements(study))
             n = len(part)
             for label in flags.columns:
@@ -89,9 +90,8 @@ def statements_table(study: Study) -> pd.DataFrame | Markdown:
                      "Comments": f"{r['k']:,} of {r['n']:,}",
                      f"vs {study.previous_quarter}": change})
     table = pd.DataFrame(rows).set_index("Customers should say")
-    read = frame.groupby("quarter")["n"].first()  # comments read in each quarter
-    sampled = {q: (int(read[q]), frame.attrs["sampled"][q])
-               for q in (study.quarter, study.previous_quarter) if q in frame.attrs["sampled"]}
+    sampled = {q: frame.attrs["sampled"][q] for q in (study.quarter, study.previous_quarter)
+               if q in frame.attrs["sampled"]}
     table.attrs["caption"] = (f"How often customers' comments in {study.quarter} say each "
                               "statement: share (95% interval), count, and change against "
                               f"{study.previous_quarter}" + comments.sample_caption(sampled))
