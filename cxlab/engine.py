@@ -266,10 +266,9 @@ def _scale_shown_by_statistics(table: ir.Table, spec: _Spec) -> bool:
     Then the aggregate need not find each group's smallest and largest answer. Not when the
     wrong-scale guard must see the answers' range (a column that is not the measure's own).
     """
-    from cxlab.measures import find
+    from cxlab.metrics import _guard_looks_at
 
-    own = find(spec.name)
-    if spec.check_scale and not (own is not None and spec.column == own.column):
+    if _guard_looks_at(spec.name, spec.column, spec.check_scale):
         return False
     stored = _stored_column(table, spec.column)
     seen = _files_range(*stored) if stored is not None else None

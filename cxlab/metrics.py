@@ -492,8 +492,7 @@ def guard_scale_seen(count: int, seen_low: float, seen_high: float,
     How many there are, their range, and a callable giving up to 12 distinct values (asked
     only when the answers look wrong). An engine that holds the rows answers these with one aggregate query.
     """
-    own = measures.find(metric)
-    if not check or (own is not None and column == own.column):
+    if not _guard_looks_at(metric, column, check):
         return
     other = _other_measure_column(column, low, high)
     if count >= SCALE_GUARD_MIN_N:
@@ -513,6 +512,16 @@ def guard_scale_seen(count: int, seen_low: float, seen_high: float,
             f"on {its_low:g}-{its_high:g}, but {metric} is measured on {low:g}-{high:g}; pass that "
             f"measure's own column. If these answers really are on {low:g}-{high:g}, pass "
             "check_scale=False")
+
+
+def _guard_looks_at(metric: str, column: str | None, check: bool = True) -> bool:
+    """Whether the wrong-scale guard must see these answers' range.
+
+    Not when it is turned off, nor for the measure's own column of a cxlab table: the
+    column says what it holds.
+    """
+    own = measures.find(metric)
+    return check and not (own is not None and column == own.column)
 
 
 def _other_measure_column(column: str | None, low: float, high: float
